@@ -1,0 +1,8 @@
+// Package i18n holds the words the gateway itself says — navigation labels,
+// validation errors, session and back-end outcomes — in Spanish (default),
+// English and Kichwa, and picks a citizen's locale (Negotiate).
+//
+// Texts are short enough for a 182-character USSD screen. Text serves them
+// pre-rendered, without allocating, on the hot path. Flows carry their own
+// texts: this package must not know about flows, channels or carriers.
+package i18n

@@ -1,0 +1,46 @@
+package i18n
+
+// Message ids of the system messages. Flows have texts of their own; these
+// are the words the gateway itself says on every channel.
+const (
+	NavBack         = "nav.back"                  // "Atrás"
+	NavHome         = "nav.home"                  // "Inicio"
+	NavMore         = "nav.more"                  // "Más"
+	InvalidOption   = "error.invalid_option"      // "Opción no válida."
+	InvalidInput    = "error.invalid_input"       // generic "Dato no válido."
+	TooManyAttempts = "error.too_many_attempts"   // "Demasiados intentos. Vuelva a marcar más tarde."
+	SessionExpired  = "error.session_expired"     // "Su sesión ha caducado. Marque de nuevo."
+	ServiceUnavail  = "error.service_unavailable" // "Servicio no disponible. Intente más tarde."
+	TryAgain        = "error.try_again"           // "No pudimos atenderle. Intente de nuevo en unos minutos."
+	Goodbye         = "end.goodbye"               // "Gracias por usar Ventanilla."
+
+	// Default messages of the built-in validators; {{.Min}}, {{.Max}} where shown.
+	ValidateCedula   = "validate.cedula" // "Cédula no válida. Escriba los 10 dígitos."
+	ValidateRUC      = "validate.ruc"
+	ValidatePhone    = "validate.phone"
+	ValidateDate     = "validate.date"     // "Fecha no válida. Use DD/MM/AAAA."
+	ValidateRange    = "validate.range"    // "Escriba un número entre {{.Min}} y {{.Max}}."
+	ValidateLength   = "validate.length"   // "Escriba entre {{.Min}} y {{.Max}} caracteres."
+	ValidateRegex    = "validate.regex"    // "Formato no válido."
+	ValidateRequired = "validate.required" // "Escriba una respuesta."
+
+	// Default messages for the outcomes of a back-end call.
+	CallNotFound    = "call.not_found"   // "No encontramos ese registro."
+	CallRejected    = "call.rejected"    // "La institución no aceptó la solicitud."
+	CallError       = "call.error"       // "Ocurrió un error en la institución."
+	CallTimeout     = "call.timeout"     // "La institución tarda en responder. Intente más tarde."
+	CallUnavailable = "call.unavailable" // "El servicio no está disponible ahora."
+
+	LanguageName = "language.name" // the language's own name: "Español", "English", "Runa shimi"
+)
+
+// AllIDs lists every id above, in the order above. Tests use it to check that
+// each locale has every message and that the lengths fit a screen; a test
+// parses this file and fails when a constant is missing here.
+var AllIDs = []string{
+	NavBack, NavHome, NavMore,
+	InvalidOption, InvalidInput, TooManyAttempts, SessionExpired, ServiceUnavail, TryAgain, Goodbye,
+	ValidateCedula, ValidateRUC, ValidatePhone, ValidateDate, ValidateRange, ValidateLength, ValidateRegex, ValidateRequired,
+	CallNotFound, CallRejected, CallError, CallTimeout, CallUnavailable,
+	LanguageName,
+}
