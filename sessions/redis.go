@@ -1,0 +1,166 @@
+package sessions
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+const defaultPrefix = "ventanilla:"
+
+// RedisOptions configures NewRedis. Zero values select the defaults.
+type RedisOptions struct {
+	// Prefix goes in front of every key so that the store can share a Redis
+	// with other data. Default "ventanilla:".
+	Prefix string
+	// DefaultTTL applies to writes whose ttl is zero. Default 5 minutes.
+	DefaultTTL time.Duration
+}
+
+// Redis is a Store on Redis, shared by every instance of the gateway. It
+// works on a single node, behind Sentinel and on Cluster: every command and
+// script touches exactly one key.
+//
+// Each value is the revision as 8 bytes big-endian followed by the data, so
+// revision and data are always read and written together in one command.
+type Redis struct {
+	client redis.UniversalClient
+	prefix string
+	ttl    time.Duration
+}
+
+var _ Store = (*Redis)(nil)
+
+// NewRedis returns a store that uses client. The caller keeps ownership of
+// client and closes it; Close on the store does not.
+func NewRedis(client redis.UniversalClient, opts RedisOptions) *Redis {
+	r := &Redis{client: client, prefix: opts.Prefix, ttl: opts.DefaultTTL}
+	if r.prefix == "" {
+		r.prefix = defaultPrefix
+	}
+	if r.ttl <= 0 {
+		r.ttl = defaultTTL
+	}
+	return r
+}
+
+// The scripts treat revisions as opaque 8-byte strings and never as Lua
+// numbers, which are doubles, and they avoid the struct library, which not
+// every Redis-compatible server ships.
+
+// putScript writes only if the stored revision equals ARGV[1] (all zero
+// bytes: the key must not exist). The caller computes the new revision and
+// sends the whole new value, so the script only compares and writes.
+//
+//	KEYS[1] key    ARGV[1] expected revision    ARGV[2] new value    ARGV[3] ttl ms
+//
+// Returns 1 when written, 0 on conflict.
+var putScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+local rev = cur and string.sub(cur, 1, 8) or '\0\0\0\0\0\0\0\0'
+if rev ~= ARGV[1] then
+	return 0
+end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+`)
+
+// setScript writes unconditionally with the stored revision plus one (1 if
+// there is none), incremented byte by byte from the right.
+//
+//	KEYS[1] key    ARGV[1] data    ARGV[2] ttl ms
+var setScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+local rev = {0, 0, 0, 0, 0, 0, 0, 0}
+if cur and #cur >= 8 then
+	rev = {string.byte(cur, 1, 8)}
+end
+for i = 8, 1, -1 do
+	if rev[i] < 255 then
+		rev[i] = rev[i] + 1
+		break
+	end
+	rev[i] = 0
+end
+redis.call('SET', KEYS[1], string.char(unpack(rev)) .. ARGV[1], 'PX', ARGV[2])
+return 1
+`)
+
+// Get reads the record under key with one GET.
+func (r *Redis) Get(ctx context.Context, key string) (Record, error) {
+	b, err := r.client.Get(ctx, r.prefix+key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return Record{}, ErrNotFound
+	}
+	if err != nil {
+		return Record{}, fmt.Errorf("sessions: redis get: %w", err)
+	}
+	if len(b) < 8 {
+		return Record{}, fmt.Errorf("%w: redis value of %d bytes has no 8-byte revision", ErrMalformed, len(b))
+	}
+	return Record{Data: b[8:], Rev: binary.BigEndian.Uint64(b)}, nil
+}
+
+// Put compares and writes in one round trip (EVALSHA, or EVAL once after the
+// server lost its script cache).
+func (r *Redis) Put(ctx context.Context, key string, data []byte, rev uint64, ttl time.Duration) (uint64, error) {
+	ttl, err := ttlOrDefault(ttl, r.ttl)
+	if err != nil {
+		return 0, err
+	}
+	expected := binary.BigEndian.AppendUint64(make([]byte, 0, 8), rev)
+	value := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(data)), rev+1)
+	value = append(value, data...)
+	written, err := putScript.Run(ctx, r.client, []string{r.prefix + key}, expected, value, milliseconds(ttl)).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("sessions: redis put: %w", err)
+	}
+	if written == 0 {
+		return 0, ErrConflict
+	}
+	return rev + 1, nil
+}
+
+// Set writes in one round trip whatever the stored revision.
+func (r *Redis) Set(ctx context.Context, key string, data []byte, ttl time.Duration) error {
+	ttl, err := ttlOrDefault(ttl, r.ttl)
+	if err != nil {
+		return err
+	}
+	if err := setScript.Run(ctx, r.client, []string{r.prefix + key}, data, milliseconds(ttl)).Err(); err != nil {
+		return fmt.Errorf("sessions: redis set: %w", err)
+	}
+	return nil
+}
+
+// Delete removes key with one DEL.
+func (r *Redis) Delete(ctx context.Context, key string) error {
+	if err := r.client.Del(ctx, r.prefix+key).Err(); err != nil {
+		return fmt.Errorf("sessions: redis delete: %w", err)
+	}
+	return nil
+}
+
+// Ping sends PING.
+func (r *Redis) Ping(ctx context.Context) error {
+	if err := r.client.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("sessions: redis ping: %w", err)
+	}
+	return nil
+}
+
+// Close does nothing: the client belongs to the caller, who may share it
+// with other users and closes it after them.
+func (r *Redis) Close() error {
+	return nil
+}
+
+// milliseconds rounds up, because PX refuses 0 and a sub-millisecond ttl
+// must still expire rather than fail.
+func milliseconds(d time.Duration) int64 {
+	return int64((d + time.Millisecond - 1) / time.Millisecond)
+}

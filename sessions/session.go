@@ -1,0 +1,93 @@
+package sessions
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Session is the whole state of one conversation. It is what a hop reads at
+// its start and writes at its end, so it stays small: the binary encoding in
+// codec.go keeps a typical session well under 2 KiB.
+type Session struct {
+	Key     string // store key, scoped by channel: "ussd:<carrier session id>"
+	Phone   string // E.164
+	Channel string // "ussd", "sms", "chat"
+	Carrier string // e.g. "africastalking"
+	Locale  string // "es", "en", "qu"
+
+	// Frames is the call stack of flows: the last frame is the one running.
+	// A goto pushes a frame; the end of the child flow pops it.
+	Frames []Frame
+	// History is the back stack used by the "back" navigation key.
+	History []Mark
+	// Vars holds the flow variables: string, bool, int64, float64, nil,
+	// []any and map[string]any only (what JSON decoding yields).
+	Vars map[string]any
+
+	Retries int    // failed attempts at the current input step
+	Page    int    // page of the current screen the citizen is on
+	Seq     int    // hops applied so far
+	Trail   string // cumulative input already consumed (USSD text history)
+	Started int64  // unix milliseconds
+	Updated int64  // unix milliseconds
+	Ended   bool
+}
+
+// Frame is one flow on the call stack, pinned to the version it started on.
+type Frame struct {
+	Flow    string
+	Version int
+	Step    string
+	Return  string // step of the parent frame to continue at; "" ends the session
+}
+
+// Mark is one entry of the back stack: a step that waited for input, and the
+// depth of the call stack when it did.
+type Mark struct {
+	Depth int
+	Step  string
+}
+
+// Current returns the running frame, or nil when the session has none.
+func (s *Session) Current() *Frame {
+	if len(s.Frames) == 0 {
+		return nil
+	}
+	return &s.Frames[len(s.Frames)-1]
+}
+
+var (
+	// ErrNotFound: no record under that key (never stored, expired or deleted).
+	ErrNotFound = errors.New("sessions: not found")
+	// ErrConflict: the record changed since it was read; reload and retry.
+	ErrConflict = errors.New("sessions: revision conflict")
+	// ErrFull: the store refuses new records because it is at capacity.
+	ErrFull = errors.New("sessions: store full")
+)
+
+// Record is stored bytes with their revision. Revisions start at 1; a
+// revision of 0 in Put means "must not exist yet".
+type Record struct {
+	Data []byte
+	Rev  uint64
+}
+
+// Store keeps encoded sessions (and small per-citizen profiles) with a TTL.
+// Writes are compare-and-set on the revision, which is what makes two hops
+// arriving at once for one session correct: the loser gets ErrConflict and
+// re-runs its hop on top of the winner's result.
+type Store interface {
+	// Get returns the record under key, or ErrNotFound.
+	Get(ctx context.Context, key string) (Record, error)
+	// Put stores data under key if the stored revision is still rev (0: the
+	// key must not exist) and returns the new revision. ErrConflict otherwise.
+	Put(ctx context.Context, key string, data []byte, rev uint64, ttl time.Duration) (uint64, error)
+	// Set stores data unconditionally (last writer wins), for profiles.
+	Set(ctx context.Context, key string, data []byte, ttl time.Duration) error
+	// Delete removes key; deleting a missing key is not an error.
+	Delete(ctx context.Context, key string) error
+	// Ping reports whether the store can serve requests.
+	Ping(ctx context.Context) error
+	Close() error
+}
