@@ -1,0 +1,485 @@
+package interop
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Registry holds the services a gateway may call, by ID. It is immutable once
+// built and safe for concurrent use.
+type Registry struct {
+	services map[string]*Service
+	ids      []string // sorted
+}
+
+// NewRegistry builds a Registry from services written in Go (tests, the
+// demo). It applies the same defaults and checks as ParseRegistry and panics
+// on an invalid or duplicate service, as regexp.MustCompile does: files from
+// operators go through LoadRegistry, which reports problems instead.
+func NewRegistry(services ...Service) *Registry {
+	r := &Registry{services: make(map[string]*Service, len(services))}
+	for _, s := range services {
+		if !validID(s.ID) {
+			panic(fmt.Sprintf("interop.NewRegistry: invalid service id %q", s.ID))
+		}
+		if _, dup := r.services[s.ID]; dup {
+			panic(fmt.Sprintf("interop.NewRegistry: duplicate service %q", s.ID))
+		}
+		s.Headers = maps.Clone(s.Headers)
+		if errs := s.prepare(); len(errs) > 0 {
+			panic(fmt.Sprintf("interop.NewRegistry: service %q: %v", s.ID, errors.Join(errs...)))
+		}
+		r.add(&s)
+	}
+	return r
+}
+
+func (r *Registry) add(s *Service) {
+	r.services[s.ID] = s
+	i, _ := slices.BinarySearch(r.ids, s.ID)
+	r.ids = slices.Insert(r.ids, i, s.ID)
+}
+
+// Lookup returns the service declared under id. A nil Registry has none.
+func (r *Registry) Lookup(id string) (*Service, bool) {
+	if r == nil {
+		return nil, false
+	}
+	s, ok := r.services[id]
+	return s, ok
+}
+
+// IDs returns the declared service IDs, sorted.
+func (r *Registry) IDs() []string {
+	if r == nil {
+		return nil
+	}
+	return slices.Clone(r.ids)
+}
+
+// ConfigError is one problem in a services file, positioned for editors and
+// terminals:
+//
+//	services.yaml:7:5: services.turnos.book.method: unknown method "FETCH"
+type ConfigError struct {
+	File   string
+	Line   int
+	Column int    // 0 when only the line is known (YAML syntax errors)
+	Path   string // YAML path of the offending node; empty for syntax errors
+	Err    error
+}
+
+func (e *ConfigError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		b.WriteString(":" + strconv.Itoa(e.Line))
+		if e.Column > 0 {
+			b.WriteString(":" + strconv.Itoa(e.Column))
+		}
+	}
+	b.WriteString(": ")
+	if e.Path != "" {
+		b.WriteString(e.Path + ": ")
+	}
+	b.WriteString(e.Err.Error())
+	return b.String()
+}
+
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// LoadRegistry reads a services file, expanding ${VAR} from the process
+// environment. The file looks like:
+//
+//	services:
+//	  turnos.book:
+//	    base_url: ${TURNOS_URL}
+//	    method: POST
+//	    path: /appointments
+//	    timeout: 2s
+//	    headers:
+//	      X-Api-Key: ${TURNOS_KEY}
+func LoadRegistry(path string) (*Registry, error) {
+	return LoadRegistryWith(path, os.LookupEnv)
+}
+
+// LoadRegistryWith is LoadRegistry with the environment lookup injected.
+func LoadRegistryWith(path string, getenv func(string) (string, bool)) (*Registry, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("loading services: %w", err)
+	}
+	return ParseRegistry(path, data, getenv)
+}
+
+// ParseRegistry parses a services file already in memory; name is used in
+// error positions. Every problem found is reported, each as a *ConfigError,
+// joined with errors.Join. A nil getenv reads the process environment.
+func ParseRegistry(name string, data []byte, getenv func(string) (string, bool)) (*Registry, error) {
+	if getenv == nil {
+		getenv = os.LookupEnv
+	}
+	p := &parser{file: name, getenv: getenv}
+	reg := &Registry{services: map[string]*Service{}}
+
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, p.syntaxError(err)
+	}
+	if len(doc.Content) == 0 {
+		return reg, nil // empty file: no services
+	}
+	root := resolve(doc.Content[0])
+	if root.Kind != yaml.MappingNode {
+		if root.ShortTag() == "!!null" {
+			return reg, nil
+		}
+		p.errorf(root, "", "want a mapping with a \"services\" key")
+		return nil, p.err()
+	}
+	var services, servicesKey *yaml.Node
+	p.fields(root, "", func(key, val *yaml.Node) {
+		if key.Value != "services" {
+			p.unknownField(key, "", []string{"services"})
+			return
+		}
+		services, servicesKey = resolve(val), key
+	})
+	if services != nil && services.ShortTag() != "!!null" {
+		if services.Kind != yaml.MappingNode {
+			p.errorf(servicesKey, "services", "want a mapping of service id to service")
+		} else {
+			p.fields(services, "services", func(key, val *yaml.Node) {
+				if s := p.service(key, val); s != nil {
+					reg.add(s)
+				}
+			})
+		}
+	}
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	return reg, nil
+}
+
+type parser struct {
+	file   string
+	getenv func(string) (string, bool)
+	errs   []*ConfigError
+}
+
+func (p *parser) errorf(n *yaml.Node, path, format string, args ...any) {
+	p.errs = append(p.errs, &ConfigError{
+		File: p.file, Line: n.Line, Column: n.Column, Path: path,
+		Err: fmt.Errorf(format, args...),
+	})
+}
+
+func (p *parser) err() error {
+	if len(p.errs) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(p.errs, func(a, b *ConfigError) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
+	})
+	errs := make([]error, len(p.errs))
+	for i, e := range p.errs {
+		errs[i] = e
+	}
+	return errors.Join(errs...)
+}
+
+// syntaxError positions yaml.v3's "yaml: line 3: …" messages, which carry a
+// line but no column.
+func (p *parser) syntaxError(err error) error {
+	msg := err.Error()
+	e := &ConfigError{File: p.file}
+	if rest, ok := strings.CutPrefix(msg, "yaml: line "); ok {
+		if n, text, ok := strings.Cut(rest, ": "); ok {
+			if line, convErr := strconv.Atoi(n); convErr == nil {
+				e.Line, msg = line, text
+			}
+		}
+	}
+	e.Err = errors.New(strings.TrimPrefix(msg, "yaml: "))
+	return e
+}
+
+// fields calls fn for each key of mapping m, in order, reporting keys that
+// are not plain strings and keys given twice.
+func (p *parser) fields(m *yaml.Node, path string, fn func(key, val *yaml.Node)) {
+	seen := make(map[string]*yaml.Node, len(m.Content)/2)
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		key, val := m.Content[i], m.Content[i+1]
+		if key.ShortTag() == "!!merge" {
+			p.errorf(key, path, "merge keys (<<) are not supported: write the fields out")
+			continue
+		}
+		if key.Kind != yaml.ScalarNode {
+			p.errorf(key, path, "keys must be plain names")
+			continue
+		}
+		if first, dup := seen[key.Value]; dup {
+			p.errorf(key, join(path, key.Value), "duplicate key %q (first at line %d)", key.Value, first.Line)
+			continue
+		}
+		seen[key.Value] = key
+		fn(key, val)
+	}
+}
+
+func (p *parser) unknownField(key *yaml.Node, path string, known []string) {
+	msg := fmt.Sprintf("unknown field %q", key.Value)
+	if s := suggest(key.Value, known); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	p.errorf(key, join(path, key.Value), "%s", msg)
+}
+
+// serviceDecoder decodes one service. keys remembers where each field was
+// written so that every finding, prepare's included, points at its key, the
+// way an editor shows it: services.yaml:7:5 is the "method" in
+// "    method: FETCH".
+type serviceDecoder struct {
+	p    *parser
+	s    *Service
+	path string
+	keys map[string]*yaml.Node // field ("method", "headers.X-Api-Key") → key node
+	bad  map[string]bool       // fields already reported, so prepare does not pile on
+}
+
+func (d *serviceDecoder) fail(field, format string, args ...any) {
+	d.bad[field] = true
+	d.p.errorf(d.keys[field], join(d.path, field), format, args...)
+}
+
+// serviceFields is the one list of fields a services file may set; a test
+// checks it against Service's yaml tags.
+var serviceFields = map[string]func(d *serviceDecoder, v *yaml.Node){
+	"kind":     func(d *serviceDecoder, v *yaml.Node) { d.s.Kind = d.str(v, "kind", false) },
+	"base_url": func(d *serviceDecoder, v *yaml.Node) { d.s.BaseURL = d.str(v, "base_url", true) },
+	"method":   func(d *serviceDecoder, v *yaml.Node) { d.s.Method = d.str(v, "method", false) },
+	"path":     func(d *serviceDecoder, v *yaml.Node) { d.s.Path = d.str(v, "path", false) },
+	"timeout":  (*serviceDecoder).timeout,
+	"max_body": (*serviceDecoder).maxBody,
+	"headers":  (*serviceDecoder).headers,
+	"disabled": (*serviceDecoder).disabled,
+}
+
+func (p *parser) service(key, val *yaml.Node) *Service {
+	path := join("services", key.Value)
+	if !validID(key.Value) {
+		p.errorf(key, path, "invalid service id %q (use letters, digits, '.', '_' and '-')", key.Value)
+		return nil
+	}
+	before := len(p.errs)
+	d := &serviceDecoder{p: p, s: &Service{ID: key.Value}, path: path,
+		keys: map[string]*yaml.Node{}, bad: map[string]bool{}}
+	val = resolve(val)
+	switch {
+	case val.Kind == yaml.MappingNode:
+		p.fields(val, path, func(k, v *yaml.Node) {
+			decode, ok := serviceFields[k.Value]
+			if !ok {
+				p.unknownField(k, path, sortedKeys(serviceFields))
+				return
+			}
+			d.keys[k.Value] = k
+			if v = resolve(v); v.ShortTag() != "!!null" { // "method:" with no value: the default
+				decode(d, v)
+			}
+		})
+	case val.ShortTag() == "!!null":
+	default:
+		p.errorf(key, path, "want a mapping of fields (base_url, path, …)")
+		return nil
+	}
+	for _, err := range d.s.prepare() {
+		fe := err.(*fieldError)
+		if d.bad[fe.field] {
+			continue
+		}
+		if _, ok := d.keys[fe.field]; !ok {
+			d.keys[fe.field] = key // a required field that is missing
+		}
+		d.fail(fe.field, "%v", fe.err)
+	}
+	if len(p.errs) > before {
+		return nil
+	}
+	return d.s
+}
+
+// str decodes a string field; expand applies ${VAR} expansion.
+func (d *serviceDecoder) str(v *yaml.Node, field string, expand bool) string {
+	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!str" {
+		d.fail(field, "want a string")
+		return ""
+	}
+	if !expand {
+		return v.Value
+	}
+	s, err := expandEnv(v.Value, d.p.getenv)
+	if err != nil {
+		d.fail(field, "%v", err)
+	}
+	return s
+}
+
+func (d *serviceDecoder) timeout(v *yaml.Node) {
+	switch {
+	case v.Kind == yaml.ScalarNode && v.ShortTag() == "!!int":
+		d.fail("timeout", "%s needs a unit, e.g. \"%ss\"", v.Value, v.Value)
+	case v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str":
+		t, err := time.ParseDuration(v.Value)
+		if err != nil || t <= 0 {
+			d.fail("timeout", "want a positive duration such as \"3s\" or \"500ms\", got %q", v.Value)
+			return
+		}
+		d.s.Timeout = t
+	default:
+		d.fail("timeout", "want a duration such as \"3s\"")
+	}
+}
+
+func (d *serviceDecoder) maxBody(v *yaml.Node) {
+	n, err := strconv.ParseInt(v.Value, 0, 64)
+	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!int" || err != nil || n <= 0 {
+		d.fail("max_body", "want a positive number of bytes, e.g. 65536")
+		return
+	}
+	d.s.MaxBody = n
+}
+
+func (d *serviceDecoder) disabled(v *yaml.Node) {
+	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!bool" || v.Decode(&d.s.Disabled) != nil {
+		d.fail("disabled", "want true or false")
+	}
+}
+
+func (d *serviceDecoder) headers(v *yaml.Node) {
+	if v.Kind != yaml.MappingNode {
+		d.fail("headers", "want a mapping of header name to value")
+		return
+	}
+	d.s.Headers = make(map[string]string, len(v.Content)/2)
+	byLower := map[string]*yaml.Node{}
+	d.p.fields(v, join(d.path, "headers"), func(k, val *yaml.Node) {
+		field := "headers." + k.Value
+		d.keys[field] = k
+		if first, dup := byLower[strings.ToLower(k.Value)]; dup {
+			d.fail(field, "already set as %q at line %d (header names ignore case)", first.Value, first.Line)
+			return
+		}
+		byLower[strings.ToLower(k.Value)] = k
+		val = resolve(val)
+		if val.Kind != yaml.ScalarNode || val.ShortTag() == "!!null" {
+			d.fail(field, "want a value (a string, a number or ${VAR})")
+			return
+		}
+		s, err := expandEnv(val.Value, d.p.getenv)
+		if err != nil {
+			d.fail(field, "%v", err)
+			return
+		}
+		d.s.Headers[k.Value] = s
+	})
+}
+
+// expandEnv replaces each ${NAME} in s with the variable's value. Only the
+// braced form is recognised, so a lone "$" in a header value stays as is.
+// Every unset variable is named in the error: an operator fixes them in one go.
+func expandEnv(s string, getenv func(string) (string, bool)) (string, error) {
+	if !strings.Contains(s, "${") {
+		return s, nil
+	}
+	var b strings.Builder
+	var unset []string
+	for {
+		i := strings.Index(s, "${")
+		if i < 0 {
+			b.WriteString(s)
+			break
+		}
+		b.WriteString(s[:i])
+		rest := s[i+2:]
+		end := strings.IndexByte(rest, '}')
+		if end < 0 {
+			return "", errors.New("unclosed \"${\"")
+		}
+		name := rest[:end]
+		if !validName(name) {
+			return "", fmt.Errorf("invalid variable name ${%s}", name)
+		}
+		if v, ok := getenv(name); ok {
+			b.WriteString(v)
+		} else if !slices.Contains(unset, name) {
+			unset = append(unset, name)
+		}
+		s = rest[end+1:]
+	}
+	switch len(unset) {
+	case 0:
+		return b.String(), nil
+	case 1:
+		return "", fmt.Errorf("environment variable %s is not set", unset[0])
+	default:
+		return "", fmt.Errorf("environment variables %s are not set", strings.Join(unset, ", "))
+	}
+}
+
+// resolve follows aliases ("*name") to the node they stand for.
+func resolve(n *yaml.Node) *yaml.Node {
+	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 8; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// suggest returns the known name closest to name when it is near enough to
+// be a typo: at most two edits away.
+func suggest(name string, known []string) string {
+	best, bestDist := "", 3
+	for _, k := range known {
+		if d := levenshtein(name, k); d < bestDist {
+			best, bestDist = k, d
+		}
+	}
+	return best
+}
+
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
