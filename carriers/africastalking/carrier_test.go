@@ -1,0 +1,305 @@
+package africastalking_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"ventanilla/carriers/africastalking"
+	"ventanilla/channels"
+)
+
+const path = "/ussd/africastalking"
+
+func TestMain(m *testing.M) {
+	// Failure paths log on purpose; keep test output readable. The test
+	// that inspects logs installs its own handler.
+	slog.SetDefault(slog.New(slog.DiscardHandler))
+	os.Exit(m.Run())
+}
+
+// fakeHopper stands in for the gateway: it records what it was given and
+// answers with a fixed reply, error or panic.
+type fakeHopper struct {
+	calls []channels.Inbound
+	reply channels.Reply
+	err   error
+	panic any
+}
+
+func (f *fakeHopper) Hop(_ context.Context, in channels.Inbound) (channels.Reply, error) {
+	f.calls = append(f.calls, in)
+	if f.panic != nil {
+		panic(f.panic)
+	}
+	return f.reply, f.err
+}
+
+func readForm(t testing.TB, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func post(h *africastalking.Handler, hop channels.Hopper, method, contentType string, body io.Reader) *httptest.ResponseRecorder {
+	e := echo.New()
+	h.Mount(e, hop)
+	req := httptest.NewRequest(method, path, body)
+	if contentType != "" {
+		req.Header.Set(echo.HeaderContentType, contentType)
+	}
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	return rec
+}
+
+const form = "application/x-www-form-urlencoded"
+
+func kenya(sessionInput string) *channels.Inbound {
+	return &channels.Inbound{
+		Channel: "ussd", Carrier: "africastalking",
+		SessionID:   "ATUid_8f3c2a9e1b7d4c6a0e5f2b3d9c1a7e40",
+		Phone:       "+254711082123",
+		ServiceCode: "*384*123#",
+		Input:       sessionInput,
+		Cumulative:  true,
+		Limit:       178,
+	}
+}
+
+func ecuador(sessionInput string) *channels.Inbound {
+	return &channels.Inbound{
+		Channel: "ussd", Carrier: "africastalking",
+		SessionID:   "ATUid_0b6d1e7f9a2c4b8e3d5f1a6c7e9b2d04",
+		Phone:       "+593991234567",
+		ServiceCode: "*384*2#",
+		Input:       sessionInput,
+		Cumulative:  true,
+		Limit:       178,
+	}
+}
+
+func TestCallbacks(t *testing.T) {
+	tests := []struct {
+		name        string
+		file        string // testdata file; body used when empty
+		body        string
+		method      string // POST when empty
+		contentType string // form when empty; "-" sends none
+		wantStatus  int
+		wantBody    string            // prefix of the response body
+		wantIn      *channels.Inbound // nil: the hopper must not be called
+	}{
+		{name: "first hop", file: "first_hop.form", wantStatus: 200, wantBody: "CON ", wantIn: kenya("")},
+		{name: "second hop", file: "second_hop.form", wantStatus: 200, wantBody: "CON ", wantIn: kenya("1")},
+		{name: "third hop carries the whole history", file: "third_hop_phone_answer.form",
+			wantStatus: 200, wantBody: "CON ", wantIn: kenya("1*2*0912345678")},
+		{name: "field order does not matter", file: "fields_reordered.form",
+			wantStatus: 200, wantBody: "CON ", wantIn: kenya("1*2")},
+		{name: "national number read in the default region", file: "ecuador_national_number.form",
+			wantStatus: 200, wantBody: "CON ", wantIn: ecuador("")},
+		{name: "unencoded plus decoded as space", file: "unencoded_plus.form",
+			wantStatus: 200, wantBody: "CON ", wantIn: ecuador("2")},
+		{name: "unknown fields ignored and accented text kept", file: "extra_fields_accented_text.form",
+			wantStatus: 200, wantBody: "CON ", wantIn: ecuador("2*José Ñukanchik")},
+		{name: "charset parameter on content type", file: "first_hop.form",
+			contentType: form + "; charset=utf-8", wantStatus: 200, wantBody: "CON ", wantIn: kenya("")},
+
+		{name: "bad phone", file: "bad_phone.form", wantStatus: 400, wantBody: "phoneNumber: "},
+		{name: "missing session id", file: "missing_session.form", wantStatus: 400, wantBody: "sessionId: missing"},
+		{name: "control character in text", file: "control_char.form", wantStatus: 400, wantBody: "text: "},
+		{name: "invalid utf-8 in text", file: "invalid_utf8.form", wantStatus: 400, wantBody: "text: "},
+		{name: "repeated session id", file: "repeated_session.form", wantStatus: 400, wantBody: "sessionId: "},
+		{name: "malformed encoding", file: "malformed_encoding.form", wantStatus: 400, wantBody: "body: "},
+		{name: "session id too long", body: "sessionId=" + strings.Repeat("a", 129) +
+			"&phoneNumber=%2B254711082123&text=", wantStatus: 400, wantBody: "sessionId: "},
+		{name: "session id with space", body: "sessionId=AT+Uid&phoneNumber=%2B254711082123&text=",
+			wantStatus: 400, wantBody: "sessionId: "},
+		{name: "missing phone", body: "sessionId=ATUid_1&text=", wantStatus: 400, wantBody: "phoneNumber: missing"},
+		{name: "phone too short", body: "sessionId=ATUid_1&phoneNumber=%2B12&text=", wantStatus: 400, wantBody: "phoneNumber: "},
+		{name: "text over 512 bytes", body: "sessionId=ATUid_1&phoneNumber=%2B254711082123&text=" +
+			strings.Repeat("1%2A", 257), wantStatus: 400, wantBody: "text: "},
+		{name: "service code with spaces", body: "sessionId=ATUid_1&phoneNumber=%2B254711082123&serviceCode=%2A384+123%23&text=",
+			wantStatus: 400, wantBody: "serviceCode: "},
+		{name: "body over 8 KiB", body: "sessionId=ATUid_1&phoneNumber=%2B254711082123&text=&pad=" +
+			strings.Repeat("x", 8<<10), wantStatus: 413},
+		{name: "wrong content type", file: "first_hop.form", contentType: "application/json", wantStatus: 415},
+		{name: "no content type", file: "first_hop.form", contentType: "-", wantStatus: 415},
+		{name: "GET", file: "first_hop.form", method: http.MethodGet, wantStatus: 405},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := tt.body
+			if tt.file != "" {
+				body = readForm(t, tt.file)
+			}
+			method := cmp(tt.method, http.MethodPost)
+			ct := cmp(tt.contentType, form)
+			if ct == "-" {
+				ct = ""
+			}
+			hop := &fakeHopper{reply: channels.Reply{Text: "Elija:\n1. Cédula\n2. Turnos"}}
+			rec := post(africastalking.New(africastalking.Options{}), hop, method, ct, strings.NewReader(body))
+
+			if rec.Code != tt.wantStatus {
+				t.Fatalf("status %d, want %d; body %q", rec.Code, tt.wantStatus, rec.Body.String())
+			}
+			if !strings.HasPrefix(rec.Body.String(), tt.wantBody) {
+				t.Errorf("body %q, want prefix %q", rec.Body.String(), tt.wantBody)
+			}
+			if tt.wantIn == nil {
+				if len(hop.calls) != 0 {
+					t.Fatalf("hopper called with %+v for a rejected request", hop.calls[0])
+				}
+				return
+			}
+			if len(hop.calls) != 1 {
+				t.Fatalf("hopper called %d times, want 1", len(hop.calls))
+			}
+			if hop.calls[0] != *tt.wantIn {
+				t.Errorf("Inbound:\n got %+v\nwant %+v", hop.calls[0], *tt.wantIn)
+			}
+		})
+	}
+}
+
+func cmp(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func TestOversizeBodyWithoutContentLength(t *testing.T) {
+	hop := &fakeHopper{}
+	body := io.MultiReader(strings.NewReader(readForm(t, "first_hop.form")+"&pad="),
+		strings.NewReader(strings.Repeat("x", 9<<10)))
+	e := echo.New()
+	africastalking.New(africastalking.Options{}).Mount(e, hop)
+	req := httptest.NewRequest(http.MethodPost, path, body)
+	req.ContentLength = -1 // chunked: the limit must hold while reading
+	req.Header.Set(echo.HeaderContentType, form)
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	if rec.Code != http.StatusRequestEntityTooLarge || len(hop.calls) != 0 {
+		t.Fatalf("status %d, hopper calls %d; want 413 and none", rec.Code, len(hop.calls))
+	}
+}
+
+func TestReplies(t *testing.T) {
+	const fallback = "END Servicio no disponible. Intente más tarde."
+	long := strings.Repeat("Línea de texto bastante larga\n", 10) + "98. Más"
+	tests := []struct {
+		name string
+		hop  fakeHopper
+		opts africastalking.Options
+		want string
+	}{
+		{name: "continue", hop: fakeHopper{reply: channels.Reply{Text: "Elija:\n1. Cédula"}},
+			want: "CON Elija:\n1. Cédula"},
+		{name: "end", hop: fakeHopper{reply: channels.Reply{Text: "Gracias.", End: true}},
+			want: "END Gracias."},
+		{name: "hop error answers the fallback end, not an HTTP error",
+			hop: fakeHopper{err: errors.New("store: connection refused")}, want: fallback},
+		{name: "hop error keeps the gateway's localised reply and ends",
+			hop: fakeHopper{err: errors.New("store: connection refused"),
+				reply: channels.Reply{Text: "Service unavailable. Please try again later."}},
+			want: "END Service unavailable. Please try again later."},
+		{name: "hop panic answers the same", hop: fakeHopper{panic: "boom"}, want: fallback},
+		{name: "over-long reply loses whole trailing lines",
+			hop: fakeHopper{reply: channels.Reply{Text: long}},
+			// 29-rune lines: five make 149 runes, six would make 179 > 178.
+			want: "CON " + strings.TrimSuffix(strings.Repeat("Línea de texto bastante larga\n", 5), "\n")},
+		{name: "over-long single line is cut at the limit",
+			hop:  fakeHopper{reply: channels.Reply{Text: strings.Repeat("ñ", 300)}},
+			want: "CON " + strings.Repeat("ñ", 178)},
+		{name: "custom limit", opts: africastalking.Options{Limit: 60},
+			hop:  fakeHopper{reply: channels.Reply{Text: strings.Repeat("ñ", 300), End: true}},
+			want: "END " + strings.Repeat("ñ", 56)},
+		{name: "limit below the renderer's minimum is raised", opts: africastalking.Options{Limit: 10},
+			hop:  fakeHopper{reply: channels.Reply{Text: strings.Repeat("ñ", 300)}},
+			want: "CON " + strings.Repeat("ñ", 40)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := post(africastalking.New(tt.opts), &tt.hop, http.MethodPost, form,
+				strings.NewReader(readForm(t, "second_hop.form")))
+			if rec.Code != http.StatusOK {
+				t.Fatalf("status %d, want 200", rec.Code)
+			}
+			if ct := rec.Header().Get(echo.HeaderContentType); ct != "text/plain; charset=utf-8" {
+				t.Errorf("Content-Type %q", ct)
+			}
+			got := rec.Body.String()
+			if got != tt.want {
+				t.Errorf("body:\n got %q\nwant %q", got, tt.want)
+			}
+			if limit := max(cmpInt(tt.opts.Limit, 182), 44); utf8.RuneCountInString(got) > limit {
+				t.Errorf("reply has %d runes, limit %d", utf8.RuneCountInString(got), limit)
+			}
+		})
+	}
+}
+
+func cmpInt(n, def int) int {
+	if n == 0 {
+		return def
+	}
+	return n
+}
+
+func TestOptions(t *testing.T) {
+	h := africastalking.New(africastalking.Options{Path: "/at", Limit: 160, DefaultRegion: "KE"})
+	if h.Name() != "africastalking" {
+		t.Errorf("Name() = %q", h.Name())
+	}
+	e := echo.New()
+	hop := &fakeHopper{reply: channels.Reply{Text: "Hola"}}
+	h.Mount(e, hop)
+	req := httptest.NewRequest(http.MethodPost, "/at",
+		strings.NewReader("sessionId=s1&phoneNumber=0711082123&serviceCode=%2A384%23&text="))
+	req.Header.Set(echo.HeaderContentType, form)
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	if rec.Code != 200 || len(hop.calls) != 1 {
+		t.Fatalf("status %d, calls %d", rec.Code, len(hop.calls))
+	}
+	if in := hop.calls[0]; in.Phone != "+254711082123" || in.Limit != 156 {
+		t.Errorf("Phone %q Limit %d; want +254711082123 (region KE) and 156", in.Phone, in.Limit)
+	}
+}
+
+// Failures are logged, but never with the citizen's number or session.
+func TestFailureLogHasNoPersonalData(t *testing.T) {
+	var buf bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
+	defer slog.SetDefault(prev)
+
+	hop := &fakeHopper{err: errors.New("interop: timeout")}
+	post(africastalking.New(africastalking.Options{}), hop, http.MethodPost, form,
+		strings.NewReader(readForm(t, "third_hop_phone_answer.form")))
+	log := buf.String()
+	if !strings.Contains(log, "ussd hop failed") {
+		t.Fatalf("failure not logged: %q", log)
+	}
+	for _, secret := range []string{"254711082123", "0912345678", "ATUid_8f3c"} {
+		if strings.Contains(log, secret) {
+			t.Errorf("log contains %q: %s", secret, log)
+		}
+	}
+}
