@@ -1,0 +1,576 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/expr-lang/expr"
+	"github.com/looplab/fsm"
+
+	"ventanilla/flows/validate"
+	"ventanilla/i18n"
+	"ventanilla/interop"
+)
+
+// Messages is what the engine and the lint need of the system messages.
+// *i18n.Catalog implements it.
+type Messages interface {
+	Text(locale, id string) string
+	Format(locale, id string, data map[string]any) string
+	Has(locale, id string) bool
+}
+
+// Env is what compiling a flow checks against.
+type Env struct {
+	Messages Messages
+	// Service reports whether a back-end service is declared; nil skips the check.
+	Service func(id string) bool
+	// Flow reports whether a flow exists; nil skips the check (the registry
+	// checks gotos once every flow is loaded).
+	Flow func(id string) bool
+	// Limit is the screen size the lint measures against (default 182).
+	Limit int
+	// Measure returns the characters a screen takes on one USSD page,
+	// navigation included; nil uses the engine's own estimate.
+	Measure func(*Screen) int
+}
+
+// DefaultVarLength is how many characters the lint assumes an interpolated
+// variable adds when the flow does not declare its max_length.
+const DefaultVarLength = 20
+
+// Compiled is a flow ready to run: expressions compiled, templates parsed,
+// validators built, transitions in a looplab/fsm state machine. It is
+// immutable and shared by every conversation on that flow version.
+type Compiled struct {
+	*Flow
+	events []fsm.EventDesc
+	pool   sync.Pool // *fsm.FSM: the machine is stateful, so each hop borrows one
+}
+
+var exprOptions = []expr.Option{
+	expr.Env(map[string]any{}),
+	expr.AllowUndefinedVariables(),
+	expr.MaxNodes(500),
+	// Conversations must replay exactly: no clock inside expressions.
+	expr.DisableBuiltin("now"),
+}
+
+// Compile checks a parsed flow and builds its runnable form. Problems hold
+// every error and warning; the flow is nil when any is an error.
+func Compile(f *Flow, env Env) (*Compiled, Problems) {
+	c := &compiler{f: f, env: env, r: &report{file: f.File}}
+	if env.Limit <= 0 {
+		c.env.Limit = 182
+	}
+	c.run()
+	if c.r.list.HasErrors() {
+		return nil, c.r.list
+	}
+	cf := &Compiled{Flow: f, events: c.events}
+	cf.pool.New = func() any { return fsm.NewFSM(f.Start.ID, cf.events, nil) }
+	return cf, c.r.list
+}
+
+type compiler struct {
+	f      *Flow
+	env    Env
+	r      *report
+	events []fsm.EventDesc
+}
+
+func (c *compiler) run() {
+	f := c.f
+	for _, loc := range f.Locales {
+		if c.env.Messages != nil && !c.env.Messages.Has(loc, i18n.LanguageName) {
+			c.r.warnf(f.fieldPos["locales"], "locales", "unknown-locale", "locale %q has no system messages; citizens will see them in %s", loc, "es")
+		}
+	}
+	if len(f.Locales) == 0 && f.fieldPos["locales"] != (Pos{}) {
+		c.r.errorf(f.fieldPos["locales"], "locales", "wrong-type", "declare at least one locale")
+	}
+	for _, m := range f.Messages {
+		if m.MsgID != "" {
+			c.r.errorf(m.Pos, m.Path, "wrong-type", "a message of the messages section is written out per locale, not another id")
+			continue
+		}
+		c.text(m, false)
+	}
+	c.text(&f.Title, false)
+	if f.Start.ID != "" {
+		if _, ok := f.Steps[f.Start.ID]; !ok {
+			c.r.errorf(f.Start.Pos, "start", "missing-start", "entry step %q does not exist%s", f.Start.ID, suggest(f.Start.ID, f.Order))
+		}
+	}
+	for _, id := range f.Order {
+		c.step(f.Steps[id])
+	}
+	c.reachability()
+	c.loops()
+}
+
+func (c *compiler) ref(r Ref, required bool) bool {
+	if r.ID == "" {
+		return !required
+	}
+	if _, ok := c.f.Steps[r.ID]; !ok {
+		c.r.errorf(r.Pos, r.Path, "dangling-next", "unknown step %q%s", r.ID, suggest(r.ID, c.f.Order))
+		return false
+	}
+	return true
+}
+
+func (c *compiler) edge(s *Step, event string, to Ref) {
+	if to.ID == "" || c.f.Steps[to.ID] == nil {
+		return
+	}
+	c.events = append(c.events, fsm.EventDesc{Name: event, Src: []string{s.ID}, Dst: to.ID})
+}
+
+func (c *compiler) step(s *Step) {
+	switch s.Kind {
+	case "menu":
+		c.text(&s.Text, true)
+		if len(s.Options) == 0 {
+			c.r.errorf(s.Pos, s.Path+".options", "missing-field", "a menu needs at least one option")
+		}
+		for i, o := range s.Options {
+			c.text(&o.Label, true)
+			c.ref(o.Next, true)
+			c.condition(&o.When)
+			c.edge(s, "option:"+strconv.Itoa(i+1), o.Next)
+		}
+	case "list":
+		c.text(&s.Text, true)
+		c.expression(&s.Items, false)
+		c.text(&s.Label, true)
+		c.ref(s.Next, true)
+		c.ref(s.Empty, false)
+		c.variable(s.Save)
+		if s.Max < 0 || s.Max > MaxOptions {
+			c.r.errorf(s.fieldPos["max"], s.Path+".max", "wrong-type", "max must be between 1 and %d", MaxOptions)
+		}
+		c.edge(s, "selected", s.Next)
+		c.edge(s, "empty", s.Empty)
+	case "input":
+		c.text(&s.Text, true)
+		c.text(&s.Error, true)
+		c.ref(s.Next, true)
+		c.ref(s.OnFail, false)
+		c.variable(s.Save)
+		if _, ok := s.fieldPos["retries"]; ok && (s.Retries < 1 || s.Retries > 10) {
+			c.r.errorf(s.fieldPos["retries"], s.Path+".retries", "wrong-type", "retries must be between 1 and 10")
+		}
+		for _, v := range s.Validate {
+			chk, err := validate.Compile(v.Spec)
+			if err != nil {
+				code, at, path := "bad-validator", v.Pos, v.Path
+				var ce *validate.CompileError
+				if errors.As(err, &ce) && ce.Arg != "" {
+					if p, ok := v.ArgPos[ce.Arg]; ok {
+						at, path = p, v.Path+"."+ce.Arg
+					}
+					if ce.Arg == "kind" {
+						code = "unknown-validator"
+					}
+				}
+				c.r.errorf(at, path, code, "%v", err)
+				continue
+			}
+			s.checks = append(s.checks, chk)
+		}
+		c.edge(s, "valid", s.Next)
+		c.edge(s, "exhausted", s.OnFail)
+	case "branch":
+		for i, cs := range s.Cases {
+			c.condition(&cs.When)
+			c.ref(cs.Next, true)
+			c.edge(s, "case:"+strconv.Itoa(i+1), cs.Next)
+		}
+		c.ref(s.Default, true)
+		c.edge(s, "default", s.Default)
+	case "set":
+		for _, a := range s.Assign {
+			c.expression(&a.Expr, false)
+			if a.Name == "locale" {
+				continue
+			}
+			c.variable(Ref{ID: a.Name, Pos: a.Pos, Path: a.Path})
+		}
+		c.ref(s.Next, true)
+		c.edge(s, "next", s.Next)
+	case "call":
+		if c.env.Service != nil && s.Service != "" && !c.env.Service(s.Service) {
+			c.r.errorf(s.fieldPos["service"], s.Path+".service", "unknown-service", "service %q is not declared in the services configuration", s.Service)
+		}
+		for _, a := range s.Params {
+			c.expression(&a.Expr, false)
+		}
+		for _, m := range s.Map {
+			c.variable(Ref{ID: m.Name, Pos: m.Pos, Path: m.Path})
+			if m.Expr.Src == "" {
+				c.r.errorf(m.Expr.Pos, m.Path, "wrong-type", "give the JSON path of the response field, or @this")
+			}
+		}
+		var outcomes []string
+		for _, o := range interop.Outcomes() {
+			outcomes = append(outcomes, string(o))
+		}
+		if _, ok := s.On["ok"]; !ok && s.On != nil {
+			c.r.errorf(s.fieldPos["on"], s.Path+".on", "missing-field", "a call needs an ok route")
+		}
+		keys := make([]string, 0, len(s.On))
+		for k := range s.On {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			r := s.On[k]
+			if !slices.Contains(outcomes, k) {
+				c.r.errorf(r.Pos, r.Path, "unknown-outcome", "unknown outcome %q%s; outcomes are %s", k, suggest(k, outcomes), strings.Join(outcomes, ", "))
+				continue
+			}
+			c.ref(r, true)
+			c.edge(s, k, r)
+		}
+		if s.Async != "" && s.Async != "sms" {
+			c.r.errorf(s.fieldPos["async"], s.Path+".async", "wrong-type", "async is \"sms\" or absent")
+		}
+	case "message":
+		c.text(&s.Text, true)
+		c.ref(s.Next, true)
+		c.edge(s, "next", s.Next)
+	case "end":
+		c.text(&s.Text, true)
+	case "goto":
+		if s.Flow.ID == c.f.ID {
+			c.r.errorf(s.Flow.Pos, s.Flow.Path, "unknown-flow", "a flow cannot goto itself; use a step of the flow instead")
+		} else if c.env.Flow != nil && s.Flow.ID != "" && !c.env.Flow(s.Flow.ID) {
+			c.r.errorf(s.Flow.Pos, s.Flow.Path, "unknown-flow", "unknown flow %q", s.Flow.ID)
+		}
+		c.ref(s.Next, false)
+		c.edge(s, "return", s.Next)
+	}
+	if spec, _ := kindByName(s.Kind); spec != nil && spec.Waits {
+		c.screenLength(s)
+	}
+}
+
+func (c *compiler) variable(r Ref) {
+	if r.ID != "" && !validPath(r.ID) {
+		c.r.errorf(r.Pos, r.Path, "bad-id", "variable name %q: use letters, digits and _", r.ID)
+	}
+}
+
+func (c *compiler) expression(e *Expr, cond bool) {
+	if e.Src == "" {
+		return
+	}
+	opts := exprOptions
+	if cond {
+		opts = append(slices.Clip(opts), expr.AsBool())
+	}
+	prog, err := expr.Compile(e.Src, opts...)
+	if err != nil {
+		c.r.errorf(e.Pos, e.Path, "bad-expression", "%s", firstLine(err.Error()))
+		return
+	}
+	e.prog = prog
+}
+
+func (c *compiler) condition(e *Expr) { c.expression(e, true) }
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// text resolves a text: parses each locale's template, resolves message ids
+// and warns about declared locales it lacks.
+func (c *compiler) text(t *Text, shown bool) {
+	if !t.set {
+		return
+	}
+	if t.MsgID != "" {
+		if m, ok := c.f.Messages[t.MsgID]; ok {
+			t.ByLocale, t.tmpl = m.ByLocale, m.tmpl
+			if t.tmpl == nil {
+				c.parseTemplates(t)
+			}
+			return
+		}
+		if c.env.Messages != nil && c.env.Messages.Has("es", t.MsgID) {
+			return
+		}
+		var ids []string
+		for id := range c.f.Messages {
+			ids = append(ids, id)
+		}
+		c.r.errorf(t.Pos, t.Path, "unknown-message", "unknown message id %q%s; write the text as {es: …, en: …} or declare it under messages", t.MsgID, suggest(t.MsgID, ids))
+		return
+	}
+	c.parseTemplates(t)
+	for _, loc := range c.f.Locales {
+		if _, ok := t.ByLocale[loc]; !ok {
+			c.r.warnf(t.Pos, t.Path, "missing-translation", "no %s text; citizens using %s will see %s", loc, loc, c.fallbackLocale())
+		}
+	}
+	locs := make([]string, 0, len(t.ByLocale))
+	for loc := range t.ByLocale {
+		locs = append(locs, loc)
+	}
+	sort.Strings(locs)
+	for _, loc := range locs {
+		if len(c.f.Locales) > 0 && !slices.Contains(c.f.Locales, loc) {
+			c.r.warnf(t.Pos, t.Path+"."+loc, "undeclared-locale", "locale %q is not in the flow's locales %v", loc, c.f.Locales)
+		}
+	}
+}
+
+func (c *compiler) fallbackLocale() string {
+	if len(c.f.Locales) > 0 {
+		return c.f.Locales[0]
+	}
+	return "es"
+}
+
+func (c *compiler) parseTemplates(t *Text) {
+	t.tmpl = make(map[string]template, len(t.ByLocale))
+	for loc, src := range t.ByLocale {
+		tp, err := parseTemplate(src)
+		if err != nil {
+			c.r.errorf(t.Pos, t.Path+"."+loc, "bad-template", "%v", err)
+			continue
+		}
+		t.tmpl[loc] = tp
+	}
+}
+
+// successors lists the steps a step can go to within its flow.
+func successors(s *Step) []Ref {
+	var out []Ref
+	for _, o := range s.Options {
+		out = append(out, o.Next)
+	}
+	for _, cs := range s.Cases {
+		out = append(out, cs.Next)
+	}
+	keys := make([]string, 0, len(s.On))
+	for k := range s.On {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		out = append(out, s.On[k])
+	}
+	out = append(out, s.Next, s.Empty, s.OnFail, s.Default)
+	return slices.DeleteFunc(out, func(r Ref) bool { return r.ID == "" })
+}
+
+func (c *compiler) reachability() {
+	if _, ok := c.f.Steps[c.f.Start.ID]; !ok {
+		return
+	}
+	seen := map[string]bool{c.f.Start.ID: true}
+	queue := []string{c.f.Start.ID}
+	for len(queue) > 0 {
+		s := c.f.Steps[queue[0]]
+		queue = queue[1:]
+		for _, r := range successors(s) {
+			if _, ok := c.f.Steps[r.ID]; ok && !seen[r.ID] {
+				seen[r.ID] = true
+				queue = append(queue, r.ID)
+			}
+		}
+	}
+	for _, id := range c.f.Order {
+		if !seen[id] {
+			s := c.f.Steps[id]
+			c.r.warnf(s.Pos, s.Path, "unreachable", "step %q cannot be reached from the entry step %q", id, c.f.Start.ID)
+		}
+	}
+}
+
+// loops warns about cycles made only of steps that do not wait for input:
+// such a conversation would spin until the engine's step limit stops it.
+func (c *compiler) loops() {
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := map[string]int{}
+	var visit func(id string) bool
+	visit = func(id string) bool {
+		s := c.f.Steps[id]
+		if spec, _ := kindByName(s.Kind); spec == nil || spec.Waits {
+			return false
+		}
+		color[id] = grey
+		for _, r := range successors(s) {
+			if _, ok := c.f.Steps[r.ID]; !ok {
+				continue
+			}
+			switch color[r.ID] {
+			case grey:
+				c.r.warnf(r.Pos, r.Path, "loop-without-input", "going to %q closes a loop with no step that waits for the citizen", r.ID)
+				return true
+			case white:
+				if visit(r.ID) {
+					return true
+				}
+			}
+		}
+		color[id] = black
+		return false
+	}
+	for _, id := range c.f.Order {
+		if color[id] == white {
+			visit(id)
+		}
+	}
+}
+
+// screenLength warns when a waiting step's screen may not fit one USSD page
+// in some locale, counting the longest error that can precede it, the
+// options, the navigation and the declared (or default) length of every
+// interpolated variable.
+func (c *compiler) screenLength(s *Step) {
+	for _, loc := range c.f.Locales {
+		sc := &Screen{Locale: loc}
+		var b strings.Builder
+		if s.Kind == "input" || s.Kind == "menu" || s.Kind == "list" {
+			if e := c.longestError(s, loc); e != "" {
+				b.WriteString(e)
+				b.WriteString("\n")
+			}
+		}
+		b.WriteString(c.worstCase(&s.Text, loc, ""))
+		sc.Text = b.String()
+		switch s.Kind {
+		case "menu":
+			for i, o := range s.Options {
+				sc.Options = append(sc.Options, Option{Key: strconv.Itoa(i + 1), Label: c.worstCase(&o.Label, loc, "")})
+			}
+		case "list":
+			// Lists page by whole options; one option must fit with the text.
+			sc.Options = []Option{{Key: "20", Label: c.worstCase(&s.Label, loc, "item")}}
+		}
+		if c.env.Messages != nil {
+			sc.Nav.Back = Option{Key: "0", Label: c.env.Messages.Text(loc, i18n.NavBack)}
+			sc.Nav.Home = Option{Key: "00", Label: c.env.Messages.Text(loc, i18n.NavHome)}
+		}
+		measure := c.env.Measure
+		if measure == nil {
+			measure = estimate
+		}
+		if n := measure(sc); n > c.env.Limit {
+			c.r.warnf(s.Pos, s.Path, "screen-too-long", "in %s the screen can reach %d characters, over the %d of one USSD page; shorten it or it will be split into pages", loc, n, c.env.Limit)
+		}
+	}
+}
+
+func (c *compiler) longestError(s *Step, loc string) string {
+	longest := ""
+	pick := func(t string) {
+		if utf8.RuneCountInString(t) > utf8.RuneCountInString(longest) {
+			longest = t
+		}
+	}
+	if c.env.Messages == nil {
+		return ""
+	}
+	if s.Kind != "input" {
+		pick(c.env.Messages.Text(loc, i18n.InvalidOption))
+		return longest
+	}
+	if !s.Error.IsZero() {
+		pick(c.worstCase(&s.Error, loc, ""))
+		return longest
+	}
+	pick(c.env.Messages.Text(loc, i18n.ValidateRequired))
+	for _, v := range s.Validate {
+		id := "validate." + v.Spec.Kind
+		if c.env.Messages.Has(loc, id) {
+			pick(c.env.Messages.Format(loc, id, map[string]any{"Min": 9999, "Max": 9999}))
+		}
+	}
+	return longest
+}
+
+// worstCase renders a text with every hole filled to its maximum length.
+func (c *compiler) worstCase(t *Text, loc, itemPrefix string) string {
+	if t.MsgID != "" && t.tmpl == nil {
+		if c.env.Messages != nil {
+			return c.env.Messages.Text(loc, t.MsgID)
+		}
+		return ""
+	}
+	tp, ok := t.tmpl[loc]
+	if !ok {
+		tp, ok = t.tmpl[c.fallbackLocale()]
+		if !ok {
+			return ""
+		}
+	}
+	var b strings.Builder
+	for _, p := range tp.parts {
+		if p.path == nil {
+			b.WriteString(p.lit)
+			continue
+		}
+		n := DefaultVarLength
+		if d, ok := c.f.Vars[strings.Join(p.path, ".")]; ok && d.MaxLength > 0 {
+			n = d.MaxLength
+		}
+		b.WriteString(strings.Repeat("x", n))
+	}
+	return b.String()
+}
+
+// estimate is the length of a one-page USSD layout: the body, a line
+// "N. label" per option and the navigation lines.
+func estimate(s *Screen) int {
+	n := utf8.RuneCountInString(s.Text)
+	line := func(o Option) {
+		if o.Key != "" {
+			n += 1 + len(o.Key) + 2 + utf8.RuneCountInString(o.Label)
+		}
+	}
+	for _, o := range s.Options {
+		line(o)
+	}
+	line(s.Nav.Back)
+	line(s.Nav.Home)
+	return n
+}
+
+// transition returns the step an event leads to from step, through the
+// flow's state machine; ok is false when the event has no route there.
+func (cf *Compiled) transition(ctx context.Context, step, event string) (string, bool) {
+	m := cf.pool.Get().(*fsm.FSM)
+	defer cf.pool.Put(m)
+	m.SetState(step)
+	err := m.Event(ctx, event)
+	if err != nil && !errors.As(err, new(fsm.NoTransitionError)) {
+		return "", false
+	}
+	return m.Current(), true
+}
+
+// Graph returns the flow as a Mermaid diagram drawn by looplab/fsm.
+func (cf *Compiled) Graph() (string, error) {
+	m := fsm.NewFSM(cf.Start.ID, cf.events, nil)
+	return fsm.VisualizeWithType(m, fsm.MERMAID)
+}
+
+func (cf *Compiled) String() string { return fmt.Sprintf("%s@%d", cf.ID, cf.Version) }

@@ -1,0 +1,583 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+
+	"ventanilla/i18n"
+	"ventanilla/interop"
+	"ventanilla/sessions"
+)
+
+// Caller reaches back-end services; *interop.Client implements it.
+type Caller interface {
+	Call(ctx context.Context, service string, params map[string]any) interop.Response
+}
+
+// NavKeys are the inputs that navigate instead of answering. They are the
+// same on every channel and every screen that waits for the citizen.
+type NavKeys struct {
+	Back string // previous page, else previous screen
+	Home string // the start of the conversation's first flow
+	More string // next page of a screen split into pages
+}
+
+// DefaultNav is the navigation most USSD services use.
+var DefaultNav = NavKeys{Back: "0", Home: "00", More: "98"}
+
+// Engine runs hops. It holds no conversation state: everything a hop needs
+// is in the session it is given, so any instance can serve any hop.
+type Engine struct {
+	Flows    func() *Registry // current flows; called once per hop
+	Messages Messages
+	Caller   Caller
+	Now      func() time.Time
+	Nav      NavKeys
+	Root     string // flow that starts when nothing else is asked for
+	// MaxAutoSteps bounds the steps one hop may run without waiting for the
+	// citizen, so a loop in a flow cannot hold a hop forever.
+	MaxAutoSteps int
+	// MaxHistory bounds the back stack kept in the session.
+	MaxHistory int
+}
+
+// Input is what a hop brings to the engine.
+type Input struct {
+	Text string
+	// Start is the flow a new conversation starts with; "" means Root.
+	Start string
+	// Vars are set when the conversation starts (e.g. language_chosen).
+	Vars map[string]any
+	// Redisplay shows the current screen again without applying Text: the
+	// answer to a carrier retrying a hop it already sent.
+	Redisplay bool
+	// Pages tells how many pages the channel needs for a screen, so that
+	// "more" and "back" can move between them; nil means one page.
+	Pages func(*Screen) int
+}
+
+// ErrNoFlow: the session's flow (or version) is not loaded.
+var ErrNoFlow = errors.New("flows: flow not loaded")
+
+const (
+	defaultRetries = 3
+	defaultListMax = 9
+)
+
+// Apply runs one hop: it applies the input to the session and runs the
+// flow until a step waits for the citizen or the conversation ends. The
+// session is changed in place; on an error the caller must not save it and
+// shows Failure instead.
+func (e *Engine) Apply(ctx context.Context, s *sessions.Session, in Input) (Screen, error) {
+	reg := e.Flows()
+	h := hop{e: e, s: s, ctx: ctx, reg: reg, in: &in}
+	now := e.now().UnixMilli()
+	s.Seq++
+	s.Updated = now
+	if s.Vars == nil {
+		s.Vars = make(map[string]any, 8)
+	}
+	if len(s.Frames) == 0 {
+		start := in.Start
+		if start == "" || reg.Latest(start) == nil {
+			start = e.Root
+		}
+		cf := reg.Latest(start)
+		if cf == nil {
+			return Screen{}, fmt.Errorf("starting %q: %w", start, ErrNoFlow)
+		}
+		s.Started = now
+		for k, v := range in.Vars {
+			s.Vars[k] = v
+		}
+		s.Vars["phone"] = s.Phone
+		s.Vars["channel"] = s.Channel
+		s.Vars["locale"] = s.Locale
+		s.Frames = append(s.Frames, sessions.Frame{Flow: cf.ID, Version: cf.Version, Step: cf.Start.ID})
+		return h.goTo(cf, cf.Start.ID)
+	}
+	cur := s.Current()
+	cf := reg.Version(cur.Flow, cur.Version)
+	if cf == nil {
+		return Screen{}, fmt.Errorf("session on %s@%d: %w", cur.Flow, cur.Version, ErrNoFlow)
+	}
+	step := cf.Steps[cur.Step]
+	if step == nil {
+		return Screen{}, fmt.Errorf("session on %s@%d step %q: %w", cur.Flow, cur.Version, cur.Step, ErrNoFlow)
+	}
+	if closing, ok := s.Vars[closingVar].(string); ok {
+		return h.closing(closing, strings.TrimSpace(in.Text)), nil
+	}
+	if in.Redisplay {
+		return h.show(cf, step, "")
+	}
+	text := strings.TrimSpace(in.Text)
+	switch text {
+	case e.Nav.Home:
+		if h.canGoHome() {
+			root := reg.Version(s.Frames[0].Flow, s.Frames[0].Version)
+			if root != nil {
+				s.Frames = s.Frames[:1]
+				s.History = s.History[:0]
+				s.Page, s.Retries = 0, 0
+				return h.goTo(root, root.Start.ID)
+			}
+		}
+	case e.Nav.Back:
+		if s.Page > 0 {
+			s.Page--
+			return h.show(cf, step, "")
+		}
+		if n := len(s.History); n > 0 {
+			m := s.History[n-1]
+			s.History = s.History[:n-1]
+			if m.Depth >= 1 && m.Depth <= len(s.Frames) {
+				s.Frames = s.Frames[:m.Depth]
+				s.Frames[m.Depth-1].Step = m.Step
+				s.Page, s.Retries = 0, 0
+				top := s.Current()
+				if back := reg.Version(top.Flow, top.Version); back != nil && back.Steps[m.Step] != nil {
+					return h.show(back, back.Steps[m.Step], "")
+				}
+			}
+		}
+	case e.Nav.More:
+		if in.Pages != nil {
+			sc, err := h.show(cf, step, "")
+			if err == nil && s.Page+1 < in.Pages(&sc) {
+				s.Page++
+				sc.Page = s.Page
+				return sc, nil
+			}
+		}
+	}
+	switch step.Kind {
+	case "menu":
+		return h.answerMenu(cf, step, text)
+	case "list":
+		return h.answerList(cf, step, text)
+	case "input":
+		return h.answerInput(cf, step, text)
+	}
+	return Screen{}, fmt.Errorf("session waits at %s step %q: %w", step.Kind, step.ID, ErrNoFlow)
+}
+
+// Failure is the screen shown when a hop cannot be served: a short,
+// localised apology that ends the conversation.
+func (e *Engine) Failure(locale, id string) Screen {
+	return Screen{Text: e.Messages.Text(locale, id), End: true, Locale: locale}
+}
+
+func (e *Engine) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+// hop is the work of one Apply.
+type hop struct {
+	e       *Engine
+	s       *sessions.Session
+	ctx     context.Context
+	reg     *Registry
+	in      *Input
+	pending strings.Builder // texts of message steps and errors, shown above the next screen
+}
+
+// canGoHome: Home is offered once the citizen has left the first screen.
+func (h *hop) canGoHome() bool {
+	return len(h.s.History) > 0 || len(h.s.Frames) > 1
+}
+
+func (h *hop) say(text string) {
+	if text == "" {
+		return
+	}
+	if h.pending.Len() > 0 {
+		h.pending.WriteByte('\n')
+	}
+	h.pending.WriteString(text)
+}
+
+// render returns a text in the session's locale, falling back to the
+// flow's first locale.
+func (h *hop) render(cf *Compiled, t *Text, item any) string {
+	if !t.set {
+		return ""
+	}
+	loc := h.s.Locale
+	if t.tmpl == nil && t.MsgID != "" {
+		return h.e.Messages.Text(loc, t.MsgID)
+	}
+	tp, ok := t.tmpl[loc]
+	if !ok && len(cf.Locales) > 0 {
+		tp, ok = t.tmpl[cf.Locales[0]]
+	}
+	if !ok {
+		return ""
+	}
+	var b strings.Builder
+	b.Grow(tp.size + 16)
+	tp.render(&b, h.s.Vars, item)
+	return b.String()
+}
+
+func (h *hop) eval(e *Expr) (any, error) {
+	if e.prog == nil {
+		return nil, nil
+	}
+	var m vm.VM
+	return m.Run(e.prog, h.s.Vars)
+}
+
+func (h *hop) holds(e *Expr) bool {
+	if e.prog == nil {
+		return true
+	}
+	v, err := h.eval(e)
+	b, _ := v.(bool)
+	return err == nil && b
+}
+
+// next follows an event from a step through the flow's state machine and
+// runs what comes after.
+func (h *hop) next(cf *Compiled, from *Step, event string) (Screen, error) {
+	to, ok := cf.transition(h.ctx, from.ID, event)
+	if !ok {
+		return Screen{}, fmt.Errorf("%s step %q has no route for %q", cf, from.ID, event)
+	}
+	return h.goTo(cf, to)
+}
+
+// goTo runs steps from id until one waits for the citizen or the
+// conversation ends.
+func (h *hop) goTo(cf *Compiled, id string) (Screen, error) {
+	s := h.s
+	limit := h.e.MaxAutoSteps
+	if limit <= 0 {
+		limit = 64
+	}
+	for range limit {
+		st := cf.Steps[id]
+		if st == nil {
+			return Screen{}, fmt.Errorf("%s has no step %q: %w", cf, id, ErrNoFlow)
+		}
+		s.Current().Step = id
+		s.Page, s.Retries = 0, 0
+		var event string
+		switch st.Kind {
+		case "menu", "input":
+			return h.show(cf, st, "")
+		case "list":
+			if items, _ := h.items(st); len(items) > 0 {
+				return h.show(cf, st, "")
+			}
+			if st.Empty.ID == "" {
+				h.say(h.render(cf, &st.Text, nil))
+				return h.finish(), nil
+			}
+			event = "empty"
+		case "message":
+			h.say(h.render(cf, &st.Text, nil))
+			event = "next"
+		case "set":
+			for _, a := range st.Assign {
+				v, err := h.eval(&a.Expr)
+				if err != nil {
+					return Screen{}, fmt.Errorf("%s step %q: %s: %w", cf, id, a.Name, err)
+				}
+				h.assign(a.Name, v)
+			}
+			event = "next"
+		case "branch":
+			event = "default"
+			for i, c := range st.Cases {
+				if h.holds(&c.When) {
+					event = "case:" + strconv.Itoa(i+1)
+					break
+				}
+			}
+		case "call":
+			var outcome string
+			outcome, event = h.call(cf, st)
+			if event == "" {
+				h.say(h.e.Messages.Text(s.Locale, "call."+outcome))
+				return h.finish(), nil
+			}
+		case "goto":
+			child := h.reg.Latest(st.Flow.ID)
+			if child == nil {
+				return Screen{}, fmt.Errorf("%s step %q: goto %q: %w", cf, id, st.Flow.ID, ErrNoFlow)
+			}
+			if len(s.Frames) >= 8 {
+				return Screen{}, fmt.Errorf("%s step %q: gotos nested deeper than 8", cf, id)
+			}
+			s.Frames = append(s.Frames, sessions.Frame{Flow: child.ID, Version: child.Version, Step: child.Start.ID, Return: st.ID})
+			cf, id = child, child.Start.ID
+			continue
+		case "end":
+			h.say(h.render(cf, &st.Text, nil))
+			if len(s.Frames) == 1 {
+				return h.finish(), nil
+			}
+			ret := s.Current().Return
+			s.Frames = s.Frames[:len(s.Frames)-1]
+			depth := len(s.Frames)
+			for len(s.History) > 0 && s.History[len(s.History)-1].Depth > depth {
+				s.History = s.History[:len(s.History)-1]
+			}
+			parent := s.Current()
+			cf = h.reg.Version(parent.Flow, parent.Version)
+			if cf == nil {
+				return Screen{}, fmt.Errorf("returning to %s@%d: %w", parent.Flow, parent.Version, ErrNoFlow)
+			}
+			gotoStep := cf.Steps[ret]
+			if gotoStep == nil || gotoStep.Next.ID == "" {
+				return h.finish(), nil
+			}
+			st, event = gotoStep, "return"
+		}
+		to, ok := cf.transition(h.ctx, st.ID, event)
+		if !ok {
+			return Screen{}, fmt.Errorf("%s step %q has no route for %q", cf, st.ID, event)
+		}
+		id = to
+	}
+	return Screen{}, fmt.Errorf("%s: more than %d steps without waiting for the citizen", cf, limit)
+}
+
+func (h *hop) assign(name string, v any) {
+	if name == "locale" {
+		if loc, ok := v.(string); ok && h.e.Messages.Has(loc, i18n.LanguageName) {
+			h.s.Locale = loc
+			h.s.Vars["locale"] = loc
+			h.s.Vars["language_chosen"] = true
+		}
+		return
+	}
+	h.s.Vars[name] = v
+}
+
+// call invokes the step's service and returns the outcome and the event to
+// follow, or "" when the flow has no route for it.
+func (h *hop) call(cf *Compiled, st *Step) (string, string) {
+	params := make(map[string]any, len(st.Params))
+	for _, p := range st.Params {
+		v, err := h.eval(&p.Expr)
+		if err != nil {
+			return string(interop.Error), h.route(st, string(interop.Error))
+		}
+		params[p.Name] = v
+	}
+	resp := h.e.Caller.Call(h.ctx, st.Service, params)
+	outcome := string(resp.Outcome)
+	if resp.Outcome == interop.OK {
+		for _, m := range st.Map {
+			h.s.Vars[m.Name] = resp.Get(m.Expr.Src)
+		}
+	}
+	return outcome, h.route(st, outcome)
+}
+
+func (h *hop) route(st *Step, outcome string) string {
+	if _, ok := st.On[outcome]; ok {
+		return outcome
+	}
+	if _, ok := st.On["error"]; ok && outcome != string(interop.OK) {
+		return "error"
+	}
+	return ""
+}
+
+// closingVar keeps a final screen that needs several pages; "$" keeps
+// flows from reading or writing it.
+const closingVar = "$closing"
+
+// finish ends the conversation with what is pending. A final text longer
+// than one page stays readable: the session lives on while the citizen
+// pages through it, and the channel ends it on the last page.
+func (h *hop) finish() Screen {
+	h.s.Ended = true
+	sc := Screen{Text: h.pending.String(), End: true, Locale: h.s.Locale, Nav: h.pagingNav()}
+	if h.in.Pages != nil && h.in.Pages(&sc) > 1 {
+		h.s.Vars[closingVar] = sc.Text
+		h.s.Page = 0
+	}
+	return sc
+}
+
+// pagingNav is the navigation of a final screen: only paging keys.
+func (h *hop) pagingNav() Nav {
+	m, loc := h.e.Messages, h.s.Locale
+	return Nav{
+		More: Option{Key: h.e.Nav.More, Label: m.Text(loc, i18n.NavMore)},
+		Prev: Option{Key: h.e.Nav.Back, Label: m.Text(loc, i18n.NavBack)},
+	}
+}
+
+// closing pages through a final text kept by finish.
+func (h *hop) closing(text, input string) Screen {
+	s := h.s
+	sc := Screen{Text: text, End: true, Locale: s.Locale, Nav: h.pagingNav()}
+	switch input {
+	case h.e.Nav.More:
+		if h.in.Pages != nil && s.Page+1 < h.in.Pages(&sc) {
+			s.Page++
+		}
+	case h.e.Nav.Back:
+		if s.Page > 0 {
+			s.Page--
+		}
+	}
+	sc.Page = s.Page
+	return sc
+}
+
+func (h *hop) items(st *Step) ([]any, error) {
+	v, err := h.eval(&st.Items)
+	if err != nil {
+		return nil, err
+	}
+	items, _ := v.([]any)
+	max := st.Max
+	if max <= 0 {
+		max = defaultListMax
+	}
+	if len(items) > max {
+		items = items[:max]
+	}
+	return items, nil
+}
+
+// show builds the screen of a step that waits, with prefix (an error) above it.
+func (h *hop) show(cf *Compiled, st *Step, prefix string) (Screen, error) {
+	s := h.s
+	h.say(prefix)
+	h.say(h.render(cf, &st.Text, nil))
+	sc := Screen{Text: h.pending.String(), Locale: s.Locale, Page: s.Page}
+	switch st.Kind {
+	case "menu":
+		n := 0
+		sc.Options = make([]Option, 0, len(st.Options))
+		for _, o := range st.Options {
+			if !h.holds(&o.When) {
+				continue
+			}
+			n++
+			sc.Options = append(sc.Options, Option{Key: strconv.Itoa(n), Label: h.render(cf, &o.Label, nil)})
+		}
+	case "list":
+		items, err := h.items(st)
+		if err != nil {
+			return Screen{}, fmt.Errorf("%s step %q: items: %w", cf, st.ID, err)
+		}
+		sc.Options = make([]Option, len(items))
+		for i, it := range items {
+			sc.Options[i] = Option{Key: strconv.Itoa(i + 1), Label: h.render(cf, &st.Label, it)}
+		}
+	}
+	m := h.e.Messages
+	sc.Nav.More = Option{Key: h.e.Nav.More, Label: m.Text(s.Locale, i18n.NavMore)}
+	sc.Nav.Prev = Option{Key: h.e.Nav.Back, Label: m.Text(s.Locale, i18n.NavBack)}
+	if len(s.History) > 0 || s.Page > 0 {
+		sc.Nav.Back = Option{Key: h.e.Nav.Back, Label: m.Text(s.Locale, i18n.NavBack)}
+	}
+	if h.canGoHome() {
+		sc.Nav.Home = Option{Key: h.e.Nav.Home, Label: m.Text(s.Locale, i18n.NavHome)}
+	}
+	return sc, nil
+}
+
+// advance records the step just answered on the back stack and follows event.
+func (h *hop) advance(cf *Compiled, st *Step, event string) (Screen, error) {
+	s := h.s
+	s.History = append(s.History, sessions.Mark{Depth: len(s.Frames), Step: st.ID})
+	if max := h.e.MaxHistory; max > 0 && len(s.History) > max {
+		s.History = append(s.History[:0], s.History[len(s.History)-max:]...)
+	}
+	return h.next(cf, st, event)
+}
+
+func (h *hop) invalidOption(cf *Compiled, st *Step) (Screen, error) {
+	return h.show(cf, st, h.e.Messages.Text(h.s.Locale, i18n.InvalidOption))
+}
+
+func (h *hop) answerMenu(cf *Compiled, st *Step, text string) (Screen, error) {
+	k, err := strconv.Atoi(text)
+	if err != nil || k < 1 {
+		return h.invalidOption(cf, st)
+	}
+	n := 0
+	for i, o := range st.Options {
+		if !h.holds(&o.When) {
+			continue
+		}
+		n++
+		if n == k {
+			return h.advance(cf, st, "option:"+strconv.Itoa(i+1))
+		}
+	}
+	return h.invalidOption(cf, st)
+}
+
+func (h *hop) answerList(cf *Compiled, st *Step, text string) (Screen, error) {
+	items, err := h.items(st)
+	if err != nil {
+		return Screen{}, fmt.Errorf("%s step %q: items: %w", cf, st.ID, err)
+	}
+	k, err := strconv.Atoi(text)
+	if err != nil || k < 1 || k > len(items) {
+		return h.invalidOption(cf, st)
+	}
+	h.s.Vars[st.Save.ID] = items[k-1]
+	return h.advance(cf, st, "selected")
+}
+
+func (h *hop) answerInput(cf *Compiled, st *Step, text string) (Screen, error) {
+	s := h.s
+	var value any = text
+	var fail string
+	if text == "" {
+		fail = h.e.Messages.Text(s.Locale, i18n.ValidateRequired)
+	}
+	for _, chk := range st.checks {
+		if fail != "" {
+			break
+		}
+		v, f := chk.Check(text)
+		if f != nil {
+			fail = h.e.Messages.Format(s.Locale, f.MessageID, f.Data)
+			break
+		}
+		value = v
+	}
+	if fail == "" {
+		s.Vars[st.Save.ID] = value
+		return h.advance(cf, st, "valid")
+	}
+	if !st.Error.IsZero() {
+		fail = h.render(cf, &st.Error, nil)
+	}
+	retries := s.Retries + 1
+	limit := st.Retries
+	if limit <= 0 {
+		limit = defaultRetries
+	}
+	if retries >= limit {
+		if st.OnFail.ID == "" {
+			h.say(h.e.Messages.Text(s.Locale, i18n.TooManyAttempts))
+			return h.finish(), nil
+		}
+		return h.next(cf, st, "exhausted")
+	}
+	sc, err := h.show(cf, st, fail)
+	s.Retries = retries
+	return sc, err
+}

@@ -1,0 +1,422 @@
+package flows_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"ventanilla/channels/ussd"
+	"ventanilla/flows"
+	"ventanilla/i18n"
+	"ventanilla/interop"
+	"ventanilla/sessions"
+)
+
+func measure(s *flows.Screen) int { return len([]rune(ussd.Paginate(s, 1<<20)[0])) }
+
+func catalog(t testing.TB) *i18n.Catalog {
+	t.Helper()
+	c, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func env(t testing.TB) flows.Env {
+	return flows.Env{
+		Messages: catalog(t),
+		Measure:  measure,
+		Service:  func(id string) bool { return id == "tramites.status" || id == "svc" },
+	}
+}
+
+// Every step kind has an example in its description, and every example
+// loads without a single problem. docs/flows-reference.md shows them.
+func TestEveryKindHasALintCleanExample(t *testing.T) {
+	var srcs []flows.Source
+	for _, k := range flows.Kinds() {
+		if strings.TrimSpace(k.Example) == "" {
+			t.Errorf("step kind %q has no example", k.Name)
+			continue
+		}
+		srcs = append(srcs, flows.Source{Name: "example-" + k.Name + ".yaml", Data: []byte(k.Example)})
+	}
+	reg, problems := flows.Load(srcs, env(t))
+	for _, p := range problems {
+		t.Error(p.String())
+	}
+	for _, k := range flows.Kinds() {
+		if reg.Latest("example-"+k.Name) == nil {
+			t.Errorf("example of %q did not load", k.Name)
+		}
+	}
+}
+
+// Each broken file gets the problem an author needs, at the right place.
+func TestLintReportsProblemsWithPositions(t *testing.T) {
+	head := "spec_version: 1\nid: t\nversion: 1\ninstitution: X\ntitle: {es: T}\nlocales: [es]\nstart: a\nsteps:\n"
+	cases := []struct {
+		name, steps string
+		want        string // substring of one problem's String()
+	}{
+		{"dangling next", "  a:\n    kind: message\n    text: {es: hola}\n    next: confrim\n  confirm:\n    kind: end\n    text: {es: x}\n",
+			`t.yaml:12:11: steps.a.next: error: unknown step "confrim" (did you mean "confirm"?) [dangling-next]`},
+		{"unknown kind", "  a:\n    kind: manu\n", `t.yaml:10:11: steps.a.kind: error: unknown step kind "manu" (did you mean "menu"?)`},
+		{"unknown field", "  a:\n    kind: end\n    txt: {es: x}\n", `t.yaml:11:5: steps.a.txt: error: an end step has no field "txt" (did you mean "text"?) [unknown-field]`},
+		{"missing field", "  a:\n    kind: end\n", `t.yaml:10:5: steps.a: error: an end step needs "text"`},
+		{"wrong type", "  a:\n    kind: input\n    text: {es: x}\n    retries: many\n    save: v\n    next: a\n", `t.yaml:12:14: steps.a.retries: error: expected a whole number, found "many" [wrong-type]`},
+		{"bad expression", "  a:\n    kind: branch\n    cases:\n      - when: 'x =='\n        next: b\n    default: b\n  b:\n    kind: end\n    text: {es: x}\n", `t.yaml:12:15: steps.a.cases[0].when: error:`},
+		{"bad regex", "  a:\n    kind: input\n    text: {es: x}\n    validate: {kind: regex, pattern: '(['}\n    save: v\n    next: b\n  b:\n    kind: end\n    text: {es: x}\n", `t.yaml:12:29: steps.a.validate.pattern: error:`},
+		{"unknown validator", "  a:\n    kind: input\n    text: {es: x}\n    validate: {kind: dni}\n    save: v\n    next: b\n  b:\n    kind: end\n    text: {es: x}\n", `[unknown-validator]`},
+		{"unknown service", "  a:\n    kind: call\n    service: nope\n    on: {ok: b}\n  b:\n    kind: end\n    text: {es: x}\n", `t.yaml:11:5: steps.a.service: error: service "nope" is not declared`},
+		{"duplicate step", "  a:\n    kind: end\n    text: {es: x}\n  a:\n    kind: end\n    text: {es: y}\n", `t.yaml:12:3: steps.a: error: "a" is defined twice [duplicate-id]`},
+		{"missing entry", "  b:\n    kind: end\n    text: {es: x}\n", `t.yaml:7:8: start: error: entry step "a" does not exist`},
+		{"unreachable", "  a:\n    kind: end\n    text: {es: x}\n  b:\n    kind: end\n    text: {es: y}\n", `t.yaml:12:3: steps.b: warning: step "b" cannot be reached`},
+		{"missing translation", "  a:\n    kind: end\n    text: {en: x}\n", `t.yaml:11:11: steps.a.text: warning: no es text`},
+		{"loop without input", "  a:\n    kind: set\n    vars: {n: n + 1}\n    next: b\n  b:\n    kind: message\n    text: {es: x}\n    next: a\n", `[loop-without-input]`},
+		{"screen too long", "  a:\n    kind: menu\n    text: {es: '" + strings.Repeat("palabra ", 20) + "{{nombre}}'}\n    options:\n      - label: {es: " + strings.Repeat("x", 40) + "}\n        next: a\n", `warning: in es the screen can reach`},
+		{"bad template", "  a:\n    kind: end\n    text: {es: 'hola {{ nombre'}\n", `steps.a.text.es: error: unclosed {{`},
+		{"yaml syntax", "  a: [\n", `t.yaml:9:1:`},
+		{"anchors refused", "  a: &x\n    kind: end\n    text: {es: x}\n", `anchors and aliases`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, problems := flows.Load([]flows.Source{{Name: "t.yaml", Data: []byte(head + c.steps)}}, env(t))
+			var all []string
+			for _, p := range problems {
+				all = append(all, p.String())
+				if strings.Contains(p.String(), c.want) {
+					return
+				}
+			}
+			t.Errorf("want a problem containing\n  %s\ngot:\n  %s", c.want, strings.Join(all, "\n  "))
+		})
+	}
+}
+
+func TestHostileFilesAreBounded(t *testing.T) {
+	huge := make([]byte, flows.MaxFileSize+1)
+	_, ps := flows.Parse("huge.yaml", huge)
+	if !ps.HasErrors() || ps[0].Code != "too-large" {
+		t.Errorf("huge file: %v", ps)
+	}
+	deep := "a: " + strings.Repeat("[", 40) + strings.Repeat("]", 40)
+	if _, ps := flows.Parse("deep.yaml", []byte(deep)); !ps.HasErrors() {
+		t.Error("deep nesting accepted")
+	}
+	var b strings.Builder
+	b.WriteString("spec_version: 1\nid: t\nversion: 1\ninstitution: X\ntitle: {es: T}\nlocales: [es]\nstart: s0\nsteps:\n")
+	for i := 0; i <= flows.MaxSteps; i++ {
+		b.WriteString("  s" + itoa(i) + ": {kind: end, text: {es: x}}\n")
+	}
+	if _, ps := flows.Parse("many.yaml", []byte(b.String())); !ps.HasErrors() {
+		t.Error("too many steps accepted")
+	}
+	long := "spec_version: 1\nid: t\nversion: 1\ninstitution: X\ntitle: {es: T}\nlocales: [es]\nstart: a\nsteps:\n  a:\n    kind: branch\n    cases: [{when: '" + strings.Repeat("1+", flows.MaxExprLen) + "1', next: a}]\n    default: a\n"
+	if _, ps := flows.Parse("long.yaml", []byte(long)); !ps.HasErrors() {
+		t.Error("huge expression accepted")
+	}
+}
+
+func itoa(i int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + fmtInt(i)) }
+
+func fmtInt(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	var d []byte
+	for i > 0 {
+		d = append([]byte{byte('0' + i%10)}, d...)
+		i /= 10
+	}
+	return string(d)
+}
+
+// FuzzParse: no input makes the loader panic or hang, and every problem
+// has a position.
+func FuzzParse(f *testing.F) {
+	for _, k := range flows.Kinds() {
+		f.Add([]byte(k.Example))
+	}
+	f.Add([]byte("steps: {a: {kind: menu, options: [{label: x}]}}"))
+	f.Add([]byte("{{{{"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fl, ps := flows.Parse("f.yaml", data)
+		for _, p := range ps {
+			if p.Pos.Line < 1 {
+				t.Fatalf("problem without a line: %v", p)
+			}
+		}
+		if fl != nil && !ps.HasErrors() {
+			flows.Compile(fl, flows.Env{})
+		}
+	})
+}
+
+const versioned = `spec_version: 1
+id: v
+version: %d
+institution: X
+title: {es: V}
+locales: [es]
+start: ask
+steps:
+  ask:
+    kind: menu
+    text: {es: "Versión %d"}
+    options:
+      - label: {es: Seguir}
+        next: bye
+  bye:
+    kind: end
+    text: {es: "Fin de la versión %d"}
+`
+
+type fakeCaller struct{ resp interop.Response }
+
+func (f fakeCaller) Call(context.Context, string, map[string]any) interop.Response { return f.resp }
+
+func newEngine(t testing.TB, reg **flows.Registry) *flows.Engine {
+	return &flows.Engine{
+		Flows:    func() *flows.Registry { return *reg },
+		Messages: catalog(t),
+		Caller:   fakeCaller{},
+		Now:      func() time.Time { return time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC) },
+		Nav:      flows.DefaultNav,
+		Root:     "v",
+	}
+}
+
+func load(t testing.TB, srcs ...flows.Source) *flows.Registry {
+	t.Helper()
+	reg, ps := flows.Load(srcs, env(t))
+	if ps.HasErrors() {
+		t.Fatal(ps)
+	}
+	return reg
+}
+
+func version(n int) flows.Source {
+	return flows.Source{Name: "v.yaml", Data: []byte(strings.ReplaceAll(versioned, "%d", fmtInt(n)))}
+}
+
+// A conversation started on version 1 finishes on version 1 after version
+// 2 is loaded; new conversations start on version 2.
+func TestSessionFinishesOnItsVersion(t *testing.T) {
+	reg := load(t, version(1))
+	e := newEngine(t, &reg)
+	ctx := context.Background()
+	old := &sessions.Session{Locale: "es"}
+	sc, err := e.Apply(ctx, old, flows.Input{})
+	if err != nil || !strings.Contains(sc.Text, "Versión 1") {
+		t.Fatalf("start: %q %v", sc.Text, err)
+	}
+	reg = load(t, version(2)).Carry(reg)
+	fresh := &sessions.Session{Locale: "es"}
+	if sc, _ := e.Apply(ctx, fresh, flows.Input{}); !strings.Contains(sc.Text, "Versión 2") {
+		t.Errorf("new conversation: %q", sc.Text)
+	}
+	sc, err = e.Apply(ctx, old, flows.Input{Text: "1"})
+	if err != nil || sc.Text != "Fin de la versión 1" || !sc.End {
+		t.Errorf("old conversation finished with %q (end %v, err %v)", sc.Text, sc.End, err)
+	}
+}
+
+const nested = `spec_version: 1
+id: parent
+version: 1
+institution: X
+title: {es: P}
+locales: [es]
+start: menu
+steps:
+  menu:
+    kind: menu
+    text: {es: Padre}
+    options:
+      - label: {es: Hijo}
+        next: child
+  child:
+    kind: goto
+    flow: child
+    next: after
+  after:
+    kind: menu
+    text: {es: "De vuelta con {{answer}}"}
+    options:
+      - label: {es: Salir}
+        next: bye
+  bye:
+    kind: end
+    text: {es: Adiós}
+`
+
+const child = `spec_version: 1
+id: child
+version: 1
+institution: X
+title: {es: C}
+locales: [es]
+start: ask
+steps:
+  ask:
+    kind: input
+    text: {es: "Escriba un número del 1 al 5"}
+    validate: {kind: range, min: 1, max: 5}
+    retries: 2
+    save: answer
+    next: done
+  done:
+    kind: end
+    text: {es: "Hijo terminado"}
+`
+
+// goto runs the child flow and returns; back crosses into the child; the
+// retry limit ends the conversation with a localised message.
+func TestGotoBackAndRetries(t *testing.T) {
+	reg := load(t, flows.Source{Name: "parent.yaml", Data: []byte(nested)}, flows.Source{Name: "child.yaml", Data: []byte(child)})
+	e := newEngine(t, &reg)
+	e.Root = "parent"
+	ctx := context.Background()
+	s := &sessions.Session{Locale: "es"}
+	steps := []struct{ in, want string }{
+		{"", "Padre\n"},
+		{"1", "Escriba un número del 1 al 5"},
+		{"9", "Escriba un número entre 1 y 5.\nEscriba un número del 1 al 5"},
+		{"0", "Padre"},
+		{"1", "Escriba un número del 1 al 5"},
+		{"3", "Hijo terminado\nDe vuelta con 3"},
+		{"0", "Padre"},
+	}
+	for i, st := range steps {
+		sc, err := e.Apply(ctx, s, flows.Input{Text: st.in})
+		if err != nil {
+			t.Fatalf("hop %d: %v", i, err)
+		}
+		if !strings.HasPrefix(sc.Text, strings.TrimSuffix(st.want, "\n")) {
+			t.Fatalf("hop %d (%q): got %q, want prefix %q", i, st.in, sc.Text, st.want)
+		}
+	}
+	if len(s.Frames) != 1 || s.Current().Step != "menu" {
+		t.Errorf("frames after back: %+v", s.Frames)
+	}
+	s = &sessions.Session{Locale: "es"}
+	for _, in := range []string{"", "1", "x", "y"} {
+		sc, err := e.Apply(ctx, s, flows.Input{Text: in})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in == "y" && (!sc.End || !strings.Contains(sc.Text, "Demasiados intentos")) {
+			t.Errorf("after the retries: %q end=%v", sc.Text, sc.End)
+		}
+	}
+}
+
+// Two conversations with the same inputs on the same clock produce the
+// same sessions byte for byte: replays are exact.
+func TestDeterministic(t *testing.T) {
+	reg := load(t, flows.Source{Name: "parent.yaml", Data: []byte(nested)}, flows.Source{Name: "child.yaml", Data: []byte(child)})
+	e := newEngine(t, &reg)
+	e.Root = "parent"
+	var encoded [2][]byte
+	for i := range encoded {
+		s := &sessions.Session{Key: "k", Locale: "es"}
+		for _, in := range []string{"", "1", "4"} {
+			if _, err := e.Apply(context.Background(), s, flows.Input{Text: in}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		encoded[i], _ = s.MarshalBinary()
+	}
+	if string(encoded[0]) != string(encoded[1]) {
+		t.Error("same conversation, different sessions")
+	}
+}
+
+// The reference in docs/ is generated from the kind descriptions.
+func TestReferenceListsEveryKind(t *testing.T) {
+	ref := flows.Reference()
+	for _, k := range flows.Kinds() {
+		if !strings.Contains(ref, "#### `"+k.Name+"`") {
+			t.Errorf("reference lacks %q", k.Name)
+		}
+	}
+}
+
+const longEnd = `spec_version: 1
+id: long
+version: 1
+institution: X
+title: {es: L}
+locales: [es]
+start: bye
+steps:
+  bye:
+    kind: end
+    text: {es: "Uno dos tres cuatro cinco seis siete ocho nueve diez once doce trece catorce quince dieciséis diecisiete dieciocho diecinueve veinte."}
+`
+
+// A final text longer than one page is paged, not cut: the conversation
+// stays open until the citizen reaches its last page.
+func TestLongFinalTextIsPaged(t *testing.T) {
+	reg := load(t, flows.Source{Name: "long.yaml", Data: []byte(longEnd)})
+	e := newEngine(t, &reg)
+	e.Root = "long"
+	pages := func(s *flows.Screen) int { return ussd.Pages(s, 60) }
+	s := &sessions.Session{Locale: "es"}
+	var seen []string
+	for i, in := range []string{"", "98", "98", "98", "98"} {
+		sc, err := e.Apply(context.Background(), s, flows.Input{Text: in, Pages: pages})
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, n := ussd.Render(&sc, 60)
+		seen = append(seen, text)
+		if sc.Page == n-1 {
+			if !strings.Contains(text, "veinte.") {
+				t.Errorf("last page %q lacks the end of the text", text)
+			}
+			return
+		}
+		if i > 0 && seen[i] == seen[i-1] {
+			t.Fatalf("98 did not move to the next page: %q", text)
+		}
+	}
+	t.Errorf("never reached the last page: %q", seen)
+}
+
+// BenchmarkApply: the engine's part of a hop — decode the session, apply
+// an answer, run to the next screen, encode — without store or rendering.
+func BenchmarkApply(b *testing.B) {
+	reg := load(b, flows.Source{Name: "parent.yaml", Data: []byte(nested)}, flows.Source{Name: "child.yaml", Data: []byte(child)})
+	e := newEngine(b, &reg)
+	e.Root = "parent"
+	ctx := context.Background()
+	s := &sessions.Session{Key: "ussd:bench:1", Phone: "+593991234567", Channel: "ussd", Locale: "es"}
+	if _, err := e.Apply(ctx, s, flows.Input{}); err != nil {
+		b.Fatal(err)
+	}
+	data, _ := s.MarshalBinary()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		var cur sessions.Session
+		if err := cur.UnmarshalBinary(data); err != nil {
+			b.Fatal(err)
+		}
+		in := "1" // parent menu → child input
+		if i%2 == 1 {
+			in = "0" // back to the menu
+		}
+		if _, err := e.Apply(ctx, &cur, flows.Input{Text: in}); err != nil {
+			b.Fatal(err)
+		}
+		out, err := cur.MarshalBinary()
+		if err != nil {
+			b.Fatal(err)
+		}
+		data = out
+	}
+}

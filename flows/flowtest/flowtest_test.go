@@ -1,0 +1,57 @@
+package flowtest_test
+
+import (
+	"context"
+	"flag"
+	"path/filepath"
+	"testing"
+
+	"ventanilla/channels/ussd"
+	"ventanilla/flows"
+	"ventanilla/flows/catalogue"
+	"ventanilla/flows/flowtest"
+	"ventanilla/i18n"
+)
+
+var update = flag.Bool("update", false, "rewrite the transcripts' expected screens")
+
+func measure(s *flows.Screen) int { return len([]rune(ussd.Paginate(s, 1<<20)[0])) }
+
+// The catalogue's golden conversations, the same files `ventanilla flows
+// test` runs.
+func TestCatalogueConversations(t *testing.T) {
+	msgs, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, problems := flows.Load(catalogue.Sources(), flows.Env{Messages: msgs, Measure: measure})
+	if problems.HasErrors() {
+		t.Fatal(problems)
+	}
+	files, _ := filepath.Glob("../../testdata/conversations/*.yaml")
+	if len(files) == 0 {
+		t.Fatal("no transcripts")
+	}
+	r := &flowtest.Runner{Flows: reg, Messages: msgs, Root: "inicio"}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			tr, err := flowtest.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, fails, err := r.Run(context.Background(), tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if *update {
+				if err := flowtest.Update(f, got); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			for _, fl := range fails {
+				t.Error(fl.String())
+			}
+		})
+	}
+}

@@ -1,0 +1,572 @@
+package flows
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"ventanilla/flows/validate"
+)
+
+// Bounds that keep a hostile or broken file from costing more than a sane one.
+const (
+	MaxFileSize   = 512 << 10 // bytes
+	MaxSteps      = 500
+	MaxDepth      = 12 // YAML nesting
+	MaxExprLen    = 1000
+	MaxOptions    = 20
+	MaxTextLen    = 2000
+	maxValidators = 8
+)
+
+// ParseFile reads and parses one flow file.
+func ParseFile(path string) (*Flow, Problems) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, Problems{{File: path, Pos: Pos{1, 1}, Code: "read", Severity: Error, Message: err.Error()}}
+	}
+	return Parse(path, data)
+}
+
+// Parse parses one flow file's bytes. name is the file name used in problems.
+// Problems found here are about form: unknown fields, wrong types, bad
+// expressions. Problems that need the whole flow come from Lint.
+func Parse(name string, data []byte) (*Flow, Problems) {
+	r := &report{file: name}
+	if len(data) > MaxFileSize {
+		r.errorf(Pos{1, 1}, "", "too-large", "file is %d bytes; the limit is %d", len(data), MaxFileSize)
+		return nil, r.list
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		line, msg := yamlErrorLine(err)
+		r.errorf(Pos{line, 1}, "", "yaml", "%s", msg)
+		return nil, r.list
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		r.errorf(Pos{1, 1}, "", "yaml", "the file is empty")
+		return nil, r.list
+	}
+	root := doc.Content[0]
+	if !checkDepth(root, 0, r) {
+		return nil, r.list
+	}
+	f := &Flow{File: name, Pos: pos(root), Steps: map[string]*Step{}, fieldPos: map[string]Pos{}}
+	p := &parser{r: r}
+	p.flow(root, f)
+	return f, r.list
+}
+
+func yamlErrorLine(err error) (int, string) {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	// yaml.v3 says "line N: message"; keep the line as the position.
+	if strings.HasPrefix(msg, "line ") {
+		rest := msg[5:]
+		if i := strings.Index(rest, ":"); i > 0 {
+			if n, err := strconv.Atoi(rest[:i]); err == nil {
+				return n, strings.TrimSpace(rest[i+1:])
+			}
+		}
+	}
+	return 1, msg
+}
+
+func checkDepth(n *yaml.Node, depth int, r *report) bool {
+	if n.Kind == yaml.AliasNode || n.Anchor != "" {
+		r.errorf(pos(n), "", "yaml", "anchors and aliases (&, *) are not supported in flow files; write the text out")
+		return false
+	}
+	if depth > MaxDepth {
+		r.errorf(pos(n), "", "too-deep", "nesting deeper than %d levels", MaxDepth)
+		return false
+	}
+	for _, c := range n.Content {
+		if !checkDepth(c, depth+1, r) {
+			return false
+		}
+	}
+	return true
+}
+
+func pos(n *yaml.Node) Pos { return Pos{n.Line, n.Column} }
+
+type parser struct{ r *report }
+
+// pairs walks a mapping node, reporting duplicate keys.
+func (p *parser) pairs(n *yaml.Node, path string, fn func(key string, k, v *yaml.Node)) {
+	if n.Kind != yaml.MappingNode {
+		p.r.errorf(pos(n), path, "wrong-type", "expected a mapping (key: value), found %s", describe(n))
+		return
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			p.r.errorf(pos(k), path, "wrong-type", "keys must be plain words")
+			continue
+		}
+		if seen[k.Value] {
+			p.r.errorf(pos(k), join(path, k.Value), "duplicate-id", "%q is defined twice", k.Value)
+			continue
+		}
+		seen[k.Value] = true
+		fn(k.Value, k, v)
+	}
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return "nothing"
+		}
+		return fmt.Sprintf("%q", n.Value)
+	}
+	return "something else"
+}
+
+func (p *parser) flow(root *yaml.Node, f *Flow) {
+	known := make([]string, len(FlowFields))
+	for i, fs := range FlowFields {
+		known[i] = fs.Name
+	}
+	var stepsNode *yaml.Node
+	p.pairs(root, "", func(key string, k, v *yaml.Node) {
+		f.fieldPos[key] = pos(k)
+		switch key {
+		case "spec_version":
+			f.SpecVersion = p.int(v, key)
+		case "id":
+			f.ID = p.str(v, key)
+		case "version":
+			f.Version = p.int(v, key)
+		case "institution":
+			f.Institution = p.str(v, key)
+		case "title":
+			p.text(v, key, &f.Title)
+		case "locales":
+			f.Locales = p.strList(v, key)
+		case "start":
+			f.Start = p.ref(v, key)
+		case "level":
+			f.Level = p.int(v, key)
+		case "vars":
+			f.Vars = p.vars(v, key)
+		case "messages":
+			f.Messages = map[string]*Text{}
+			p.pairs(v, key, func(id string, _, tv *yaml.Node) {
+				t := &Text{}
+				p.text(tv, join(key, id), t)
+				f.Messages[id] = t
+			})
+		case "steps":
+			stepsNode = v
+		default:
+			p.r.errorf(pos(k), key, "unknown-field", "unknown field %q%s", key, suggest(key, known))
+		}
+	})
+	for _, fs := range FlowFields {
+		if _, ok := f.fieldPos[fs.Name]; fs.Required && !ok {
+			p.r.errorf(f.Pos, fs.Name, "missing-field", "the flow needs %q: %s", fs.Name, fs.Doc)
+		}
+	}
+	if _, ok := f.fieldPos["spec_version"]; ok && f.SpecVersion != SpecVersion {
+		p.r.errorf(f.fieldPos["spec_version"], "spec_version", "spec-version", "spec_version %d is not supported; this version of Ventanilla reads %d", f.SpecVersion, SpecVersion)
+	}
+	if f.ID != "" && !validFlowID(f.ID) {
+		p.r.errorf(f.fieldPos["id"], "id", "bad-id", "flow id %q: use lower-case letters, digits and dashes", f.ID)
+	}
+	if _, ok := f.fieldPos["version"]; ok && f.Version < 1 {
+		p.r.errorf(f.fieldPos["version"], "version", "wrong-type", "version must be 1 or more")
+	}
+	if f.Level < 0 || f.Level > 2 {
+		p.r.errorf(f.fieldPos["level"], "level", "wrong-type", "level must be 0, 1 or 2")
+	}
+	if stepsNode == nil {
+		return
+	}
+	if stepsNode.Kind == yaml.MappingNode && len(stepsNode.Content)/2 > MaxSteps {
+		p.r.errorf(pos(stepsNode), "steps", "too-large", "%d steps; the limit is %d", len(stepsNode.Content)/2, MaxSteps)
+		return
+	}
+	p.pairs(stepsNode, "steps", func(id string, k, v *yaml.Node) {
+		path := join("steps", id)
+		if !validIdent(strings.ReplaceAll(id, "-", "_")) {
+			p.r.errorf(pos(k), path, "bad-id", "step id %q: use letters, digits, _ and -", id)
+		}
+		s := p.step(id, path, v)
+		if s != nil {
+			s.Pos = pos(k)
+			f.Steps[id] = s
+			f.Order = append(f.Order, id)
+		}
+	})
+}
+
+func validFlowID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *parser) step(id, path string, n *yaml.Node) *Step {
+	if n.Kind != yaml.MappingNode {
+		p.r.errorf(pos(n), path, "wrong-type", "a step is a mapping with a kind, found %s", describe(n))
+		return nil
+	}
+	s := &Step{ID: id, Path: path, fieldPos: map[string]Pos{}}
+	var kindNode *yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "kind" {
+			kindNode = n.Content[i+1]
+		}
+	}
+	if kindNode == nil {
+		p.r.errorf(pos(n), path, "missing-field", "the step needs a kind: one of %s", kindNames())
+		return nil
+	}
+	s.Kind = kindNode.Value
+	spec, ok := kindByName(s.Kind)
+	if !ok {
+		p.r.errorf(pos(kindNode), join(path, "kind"), "unknown-kind", "unknown step kind %q%s; the kinds are %s", s.Kind, suggest(s.Kind, kindNamesList()), kindNames())
+		return nil
+	}
+	fields := append(append([]FieldSpec{}, commonFields...), spec.Fields...)
+	names := make([]string, len(fields))
+	for i, fs := range fields {
+		names[i] = fs.Name
+	}
+	p.pairs(n, path, func(key string, k, v *yaml.Node) {
+		s.fieldPos[key] = pos(k)
+		var fs *FieldSpec
+		for i := range fields {
+			if fields[i].Name == key {
+				fs = &fields[i]
+			}
+		}
+		if fs == nil {
+			p.r.errorf(pos(k), join(path, key), "unknown-field", "%s step has no field %q%s", article(s.Kind), key, suggest(key, names))
+			return
+		}
+		if fs.bind == nil {
+			if key == "note" {
+				p.str(v, join(path, key))
+			}
+			return
+		}
+		p.value(fs, v, join(path, key), fs.bind(s))
+	})
+	for _, fs := range spec.Fields {
+		if _, ok := s.fieldPos[fs.Name]; fs.Required && !ok {
+			p.r.errorf(pos(n), path, "missing-field", "%s step needs %q: %s", article(s.Kind), fs.Name, fs.Doc)
+		}
+	}
+	return s
+}
+
+// article puts "a" or "an" before a kind's name.
+func article(kind string) string {
+	if kind != "" && strings.ContainsRune("aeiou", rune(kind[0])) {
+		return "an " + kind
+	}
+	return "a " + kind
+}
+
+func kindNamesList() []string {
+	out := make([]string, len(kinds))
+	for i, k := range kinds {
+		out[i] = k.Name
+	}
+	return out
+}
+
+func kindNames() string { return strings.Join(kindNamesList(), ", ") }
+
+// value decodes one field by its declared type into dst.
+func (p *parser) value(fs *FieldSpec, n *yaml.Node, path string, dst any) {
+	switch d := dst.(type) {
+	case *Text:
+		p.text(n, path, d)
+	case *Ref:
+		*d = p.ref(n, path)
+	case *Expr:
+		*d = p.expr(n, path)
+	case *int:
+		*d = p.int(n, path)
+	case *string:
+		*d = p.str(n, path)
+	case *[]*MenuOption:
+		*d = p.options(n, path)
+	case *[]*Case:
+		*d = p.cases(n, path)
+	case *[]*Assign:
+		*d = p.assigns(n, path, fs.Type)
+	case *[]ValidatorSpec:
+		*d = p.validators(n, path)
+	case *map[string]Ref:
+		*d = map[string]Ref{}
+		p.pairs(n, path, func(key string, _, v *yaml.Node) { (*d)[key] = p.ref(v, join(path, key)) })
+	default:
+		panic(fmt.Sprintf("flows: field %s has no decoder for %T", path, dst))
+	}
+}
+
+func (p *parser) scalar(n *yaml.Node, path, want string) bool {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		p.r.errorf(pos(n), path, "wrong-type", "expected %s, found %s", want, describe(n))
+		return false
+	}
+	return true
+}
+
+func (p *parser) str(n *yaml.Node, path string) string {
+	if !p.scalar(n, path, "a text value") {
+		return ""
+	}
+	return n.Value
+}
+
+func (p *parser) int(n *yaml.Node, path string) int {
+	if !p.scalar(n, path, "a whole number") {
+		return 0
+	}
+	v, err := strconv.Atoi(n.Value)
+	if err != nil || n.Tag != "!!int" {
+		p.r.errorf(pos(n), path, "wrong-type", "expected a whole number, found %q", n.Value)
+		return 0
+	}
+	return v
+}
+
+func (p *parser) strList(n *yaml.Node, path string) []string {
+	if n.Kind != yaml.SequenceNode {
+		p.r.errorf(pos(n), path, "wrong-type", "expected a list such as [es, en], found %s", describe(n))
+		return nil
+	}
+	var out []string
+	for i, c := range n.Content {
+		out = append(out, p.str(c, fmt.Sprintf("%s[%d]", path, i)))
+	}
+	return out
+}
+
+func (p *parser) ref(n *yaml.Node, path string) Ref {
+	return Ref{ID: p.str(n, path), Pos: pos(n), Path: path}
+}
+
+func (p *parser) expr(n *yaml.Node, path string) Expr {
+	src := p.str(n, path)
+	if len(src) > MaxExprLen {
+		p.r.errorf(pos(n), path, "too-large", "expression of %d characters; the limit is %d", len(src), MaxExprLen)
+		src = ""
+	}
+	return Expr{Src: src, Pos: pos(n), Path: path}
+}
+
+func (p *parser) text(n *yaml.Node, path string, t *Text) {
+	t.Pos, t.Path, t.set = pos(n), path, true
+	switch n.Kind {
+	case yaml.ScalarNode:
+		t.MsgID = p.str(n, path)
+	case yaml.MappingNode:
+		t.ByLocale = map[string]string{}
+		p.pairs(n, path, func(loc string, _, v *yaml.Node) {
+			s := p.str(v, join(path, loc))
+			if len(s) > MaxTextLen {
+				p.r.errorf(pos(v), join(path, loc), "too-large", "text of %d bytes; the limit is %d", len(s), MaxTextLen)
+				return
+			}
+			t.ByLocale[loc] = s
+		})
+	default:
+		p.r.errorf(pos(n), path, "wrong-type", "a text is {es: …, en: …} or a message id, found %s", describe(n))
+	}
+}
+
+func (p *parser) vars(n *yaml.Node, path string) map[string]VarDecl {
+	out := map[string]VarDecl{}
+	p.pairs(n, path, func(name string, k, v *yaml.Node) {
+		vp := join(path, name)
+		if !validPath(name) {
+			p.r.errorf(pos(k), vp, "bad-id", "variable name %q: use letters, digits and _ (dots for fields)", name)
+		}
+		d := VarDecl{Pos: pos(k)}
+		p.pairs(v, vp, func(key string, kk, vv *yaml.Node) {
+			switch key {
+			case "max_length":
+				d.MaxLength = p.int(vv, join(vp, key))
+			default:
+				p.r.errorf(pos(kk), join(vp, key), "unknown-field", "a variable declaration has only max_length")
+			}
+		})
+		out[name] = d
+	})
+	return out
+}
+
+func (p *parser) options(n *yaml.Node, path string) []*MenuOption {
+	if n.Kind != yaml.SequenceNode {
+		p.r.errorf(pos(n), path, "wrong-type", "options are a list of {label, next}, found %s", describe(n))
+		return nil
+	}
+	if len(n.Content) > MaxOptions {
+		p.r.errorf(pos(n), path, "too-large", "%d options; the limit is %d", len(n.Content), MaxOptions)
+		return nil
+	}
+	var out []*MenuOption
+	for i, c := range n.Content {
+		op := fmt.Sprintf("%s[%d]", path, i)
+		o := &MenuOption{Pos: pos(c), Path: op}
+		got := map[string]bool{}
+		p.pairs(c, op, func(key string, k, v *yaml.Node) {
+			got[key] = true
+			switch key {
+			case "label":
+				p.text(v, join(op, key), &o.Label)
+			case "next":
+				o.Next = p.ref(v, join(op, key))
+			case "when":
+				o.When = p.expr(v, join(op, key))
+			default:
+				p.r.errorf(pos(k), join(op, key), "unknown-field", "an option has label, next and when, not %q%s", key, suggest(key, []string{"label", "next", "when"}))
+			}
+		})
+		for _, req := range []string{"label", "next"} {
+			if c.Kind == yaml.MappingNode && !got[req] {
+				p.r.errorf(pos(c), op, "missing-field", "the option needs %q", req)
+			}
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+func (p *parser) cases(n *yaml.Node, path string) []*Case {
+	if n.Kind != yaml.SequenceNode {
+		p.r.errorf(pos(n), path, "wrong-type", "cases are a list of {when, next}, found %s", describe(n))
+		return nil
+	}
+	if len(n.Content) > MaxOptions {
+		p.r.errorf(pos(n), path, "too-large", "%d cases; the limit is %d", len(n.Content), MaxOptions)
+		return nil
+	}
+	var out []*Case
+	for i, c := range n.Content {
+		cp := fmt.Sprintf("%s[%d]", path, i)
+		cs := &Case{Pos: pos(c), Path: cp}
+		got := map[string]bool{}
+		p.pairs(c, cp, func(key string, k, v *yaml.Node) {
+			got[key] = true
+			switch key {
+			case "when":
+				cs.When = p.expr(v, join(cp, key))
+			case "next":
+				cs.Next = p.ref(v, join(cp, key))
+			default:
+				p.r.errorf(pos(k), join(cp, key), "unknown-field", "a case has when and next, not %q", key)
+			}
+		})
+		for _, req := range []string{"when", "next"} {
+			if c.Kind == yaml.MappingNode && !got[req] {
+				p.r.errorf(pos(c), cp, "missing-field", "the case needs %q", req)
+			}
+		}
+		out = append(out, cs)
+	}
+	return out
+}
+
+func (p *parser) assigns(n *yaml.Node, path string, typ FieldType) []*Assign {
+	var out []*Assign
+	p.pairs(n, path, func(name string, k, v *yaml.Node) {
+		ap := join(path, name)
+		if !validIdent(name) {
+			p.r.errorf(pos(k), ap, "bad-id", "variable name %q: use letters, digits and _", name)
+		}
+		out = append(out, &Assign{Name: name, Expr: p.expr(v, ap), Pos: pos(k), Path: ap})
+	})
+	if len(out) > 50 {
+		p.r.errorf(pos(n), path, "too-large", "%d entries; the limit is 50", len(out))
+	}
+	return out
+}
+
+func (p *parser) validators(n *yaml.Node, path string) []ValidatorSpec {
+	var items []*yaml.Node
+	switch n.Kind {
+	case yaml.MappingNode:
+		items = []*yaml.Node{n}
+	case yaml.SequenceNode:
+		items = n.Content
+	default:
+		p.r.errorf(pos(n), path, "wrong-type", "validate is {kind: …} or a list of them, found %s", describe(n))
+		return nil
+	}
+	if len(items) > maxValidators {
+		p.r.errorf(pos(n), path, "too-large", "%d validators; the limit is %d", len(items), maxValidators)
+		return nil
+	}
+	var out []ValidatorSpec
+	for i, c := range items {
+		vp := path
+		if n.Kind == yaml.SequenceNode {
+			vp = fmt.Sprintf("%s[%d]", path, i)
+		}
+		spec := validate.Spec{Args: map[string]any{}}
+		argPos := map[string]Pos{}
+		p.pairs(c, vp, func(key string, k, v *yaml.Node) {
+			argPos[key] = pos(k)
+			if key == "kind" {
+				spec.Kind = p.str(v, join(vp, key))
+				return
+			}
+			var val any
+			if err := v.Decode(&val); err != nil || v.Kind != yaml.ScalarNode {
+				p.r.errorf(pos(v), join(vp, key), "wrong-type", "a validator argument is a single value")
+				return
+			}
+			spec.Args[key] = val
+		})
+		if spec.Kind == "" && c.Kind == yaml.MappingNode {
+			p.r.errorf(pos(c), vp, "missing-field", "the validator needs a kind")
+			continue
+		}
+		out = append(out, ValidatorSpec{Spec: spec, Pos: pos(c), Path: vp, ArgPos: argPos})
+	}
+	return out
+}
+
+// ListDir lists the *.yaml and *.yml files of a directory (not recursive).
+func ListDir(dir string) ([]string, error) {
+	var files []string
+	for _, pat := range []string{"*.yaml", "*.yml"} {
+		m, err := filepath.Glob(filepath.Join(dir, pat))
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, m...)
+	}
+	return files, nil
+}

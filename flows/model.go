@@ -1,0 +1,140 @@
+package flows
+
+import (
+	"github.com/expr-lang/expr/vm"
+
+	"ventanilla/flows/validate"
+)
+
+// SpecVersion is the version of the flow file format this build reads.
+const SpecVersion = 1
+
+// Pos is a position in a flow file, 1-based.
+type Pos struct{ Line, Col int }
+
+// Flow is one flow file as loaded, before compilation.
+type Flow struct {
+	File        string
+	SpecVersion int
+	ID          string
+	Version     int
+	Institution string
+	Title       Text
+	Locales     []string
+	Start       Ref
+	Level       int // citizen authentication level the flow requires (0 anonymous)
+	Vars        map[string]VarDecl
+	Messages    map[string]*Text
+	Steps       map[string]*Step
+	Order       []string // step ids in file order
+	Pos         Pos
+	fieldPos    map[string]Pos
+}
+
+// VarDecl declares a variable so the lint can bound interpolated texts.
+type VarDecl struct {
+	MaxLength int
+	Pos       Pos
+}
+
+// Step is one step of a flow. Which fields are meaningful depends on Kind;
+// the kind's entry in Kinds() is the one description of them.
+type Step struct {
+	ID   string
+	Kind string
+	Pos  Pos
+	Path string
+
+	Text    Text
+	Options []*MenuOption // menu
+	Next    Ref
+
+	Items Expr // list: expression yielding the array
+	Label Text // list: template of each item's label (the item is "item")
+	Save  Ref  // list and input: variable to save into
+	Empty Ref  // list: where to go when there are no items
+	Max   int  // list: most options on one page
+
+	Validate []ValidatorSpec // input
+	checks   []validate.Validator
+	Error    Text // input: message when the answer is not valid
+	Retries  int  // input: failed attempts allowed before on_fail
+	OnFail   Ref  // input
+
+	Cases   []*Case // branch
+	Default Ref     // branch
+
+	Assign []*Assign // set: variables; call: params
+
+	Service string    // call
+	Params  []*Assign // call
+	Map     []*Assign // call: variable ← JSON path of the response
+	On      map[string]Ref
+	Async   string // call: "" or "sms" (later: result by SMS when the back-end is slow)
+
+	Flow Ref // goto
+
+	fieldPos map[string]Pos
+}
+
+// MenuOption is one option of a menu step.
+type MenuOption struct {
+	Label Text
+	Next  Ref
+	When  Expr
+	Pos   Pos
+	Path  string
+}
+
+// Case is one condition of a branch step.
+type Case struct {
+	When Expr
+	Next Ref
+	Pos  Pos
+	Path string
+}
+
+// Assign is "name: expression" (set, call params) or "name: json.path" (call save).
+type Assign struct {
+	Name string
+	Expr Expr
+	Pos  Pos
+	Path string
+}
+
+// ValidatorSpec is one entry of an input step's validate field.
+type ValidatorSpec struct {
+	Spec   validate.Spec
+	Pos    Pos
+	Path   string
+	ArgPos map[string]Pos // where each argument (and kind) was written
+}
+
+// Ref names a step (or a flow, a variable) and where it was written.
+type Ref struct {
+	ID   string
+	Pos  Pos
+	Path string
+}
+
+// Expr is an expression as written, and once compiled, its program.
+type Expr struct {
+	Src  string
+	Pos  Pos
+	Path string
+	prog *vm.Program
+}
+
+// Text is a localised text: inline per locale, or the id of a message
+// declared in the flow's messages or among the system messages.
+type Text struct {
+	ByLocale map[string]string
+	MsgID    string
+	Pos      Pos
+	Path     string
+	tmpl     map[string]template
+	set      bool
+}
+
+// IsZero reports whether the text was not written at all.
+func (t *Text) IsZero() bool { return !t.set }
