@@ -1,0 +1,45 @@
+# Ventanilla — the two commands that matter: `make run` and `make test`.
+GO      ?= go
+ADDR    ?= 127.0.0.1:8080
+BIN     := bin/ventanilla
+# Root can install packages directly; anyone else needs sudo.
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test build lint bench docs deps tools clean
+
+## run: build and start the gateway with the catalogue flows and the sample back-end (no Redis needed)
+run: build
+	./$(BIN) demo --addr $(ADDR)
+
+## build: compile the one binary
+build:
+	$(GO) build -o $(BIN) ./cmd/ventanilla
+
+## test: install what the tests need (redis-server), then run every test, fuzz seed corpus and transcript
+test: deps
+	$(GO) vet ./...
+	VENTANILLA_REQUIRE_REDIS=1 $(GO) test -race -count=1 ./...
+
+## deps: install the real servers the tests run against, when missing
+deps:
+	@command -v redis-server >/dev/null 2>&1 || { \
+		echo "installing redis-server (the Redis contract tests run against a real server)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+	@command -v redis-server >/dev/null 2>&1 || { echo "redis-server could not be installed"; exit 1; }
+
+## lint: formatting, vet, and the catalogue flows in strict mode
+lint: build
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	./$(BIN) flows lint --strict
+
+## bench: the hot-path benchmarks (engine hop, stores, codec, rendering)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## docs: regenerate the flow language reference in docs/flows.md from the step descriptions
+docs:
+	$(GO) test ./flows -run TestDocsReferenceIsFresh -update-docs
+
+clean:
+	rm -rf bin

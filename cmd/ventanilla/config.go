@@ -1,0 +1,179 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"ventanilla/flows"
+	"ventanilla/flows/catalogue"
+	"ventanilla/i18n"
+	"ventanilla/interop"
+)
+
+// config is what serve, demo, lint, test and simulate share.
+type config struct {
+	Addr        string
+	FlowsDir    string
+	Services    string
+	Messages    string
+	Root        string
+	RedisURL    string
+	RedisAddrs  string
+	RedisMaster string
+	SessionTTL  time.Duration
+	Routes      string
+	SampleAddr  string
+	LogFormat   string
+}
+
+// flagSet declares the shared flags; each defaults to its VENTANILLA_*
+// environment variable, so containers can be configured either way.
+func flagSet(name string, stderr io.Writer, c *config) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Addr, "addr", env("ADDR", "127.0.0.1:8080"), "listen address")
+	fs.StringVar(&c.FlowsDir, "flows", env("FLOWS", ""), "directory of flow files (default: the embedded catalogue)")
+	fs.StringVar(&c.Services, "services", env("SERVICES", ""), "services configuration file (default: the catalogue's)")
+	fs.StringVar(&c.Messages, "messages", env("MESSAGES", ""), "extra system message files, comma-separated")
+	fs.StringVar(&c.Root, "root", env("ROOT", "inicio"), "flow that starts when a service code has no route")
+	fs.StringVar(&c.RedisURL, "redis-url", env("REDIS_URL", ""), "Redis URL for sessions (redis://host:6379/0); empty keeps sessions in memory")
+	fs.StringVar(&c.RedisAddrs, "redis-addrs", env("REDIS_ADDRS", ""), "Redis Cluster or Sentinel addresses, comma-separated")
+	fs.StringVar(&c.RedisMaster, "redis-master", env("REDIS_MASTER", ""), "Sentinel master name (with --redis-addrs)")
+	fs.DurationVar(&c.SessionTTL, "session-ttl", envDuration("SESSION_TTL", 3*time.Minute), "idle USSD session lifetime")
+	fs.StringVar(&c.Routes, "routes", env("ROUTES", ""), "service codes to flows: '*384#=inicio,*384*2#=estado-tramite'")
+	fs.StringVar(&c.SampleAddr, "sample-addr", env("SAMPLE_ADDR", "127.0.0.1:0"), "demo: listen address of the sample back-end")
+	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "log format: text or json")
+	return fs
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv("VENTANILLA_" + name); ok {
+		return v
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, ok := os.LookupEnv("VENTANILLA_" + name); ok {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+	}
+	return def
+}
+
+func (c *config) routes() (map[string]string, error) {
+	out := map[string]string{}
+	if strings.TrimSpace(c.Routes) == "" {
+		return out, nil
+	}
+	for _, pair := range strings.Split(c.Routes, ",") {
+		code, flow, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		if !ok || code == "" || flow == "" {
+			return nil, fmt.Errorf("--routes: %q is not code=flow", pair)
+		}
+		out[code] = flow
+	}
+	return out, nil
+}
+
+func (c *config) catalog() (*i18n.Catalog, error) {
+	var extra []string
+	for _, p := range strings.Split(c.Messages, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			extra = append(extra, p)
+		}
+	}
+	return i18n.Load(extra...)
+}
+
+// services loads the services registry. getenv resolves ${VAR}.
+func (c *config) services(getenv func(string) (string, bool)) (*interop.Registry, error) {
+	if c.Services == "" {
+		return interop.ParseRegistry("catalogue/"+catalogue.ServicesFile, catalogue.Services(), getenv)
+	}
+	return interop.LoadRegistryWith(c.Services, getenv)
+}
+
+// sources returns the flow files to load: the paths given, else the
+// configured directory, else the embedded catalogue.
+func (c *config) sources(paths []string) ([]flows.Source, error) {
+	if len(paths) == 0 && c.FlowsDir != "" {
+		paths = []string{c.FlowsDir}
+	}
+	if len(paths) == 0 {
+		return catalogue.Sources(), nil
+	}
+	var files []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if st.IsDir() {
+			list, err := flows.ListDir(p)
+			if err != nil {
+				return nil, err
+			}
+			for _, f := range list {
+				if filepath.Base(f) != catalogue.ServicesFile {
+					files = append(files, f)
+				}
+			}
+			continue
+		}
+		files = append(files, p)
+	}
+	if len(files) == 0 {
+		return nil, errors.New("no flow files (*.yaml) found")
+	}
+	var out []flows.Source
+	for _, f := range files {
+		data, err := readBounded(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, flows.Source{Name: f, Data: data})
+	}
+	return out, nil
+}
+
+// readBounded reads a flow file, refusing one far larger than any flow.
+func readBounded(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, flows.MaxFileSize+1))
+}
+
+// loadFlows parses, lints and compiles the flows against the services and
+// system messages. It returns the registry and every problem.
+func (c *config) loadFlows(paths []string, msgs *i18n.Catalog, services *interop.Registry) (*flows.Registry, flows.Problems, error) {
+	srcs, err := c.sources(paths)
+	if err != nil {
+		return nil, nil, err
+	}
+	env := flows.Env{Messages: msgs, Measure: measureUSSD}
+	if services != nil {
+		env.Service = func(id string) bool { _, ok := services.Lookup(id); return ok }
+	}
+	reg, problems := flows.Load(srcs, env)
+	return reg, problems, nil
+}
+
+// lintEnv resolves ${VAR} for linting: an unset variable gets a placeholder,
+// since the lint checks which services exist, not where they are.
+func lintEnv(name string) (string, bool) {
+	if v, ok := os.LookupEnv(name); ok {
+		return v, true
+	}
+	return "http://" + strings.ToLower(strings.ReplaceAll(name, "_", "-")) + ".invalid", true
+}

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"ventanilla/flows"
+	"ventanilla/flows/flowtest"
+)
+
+// cmdLint checks flow files: exit 0 when clean, 1 on errors (or warnings
+// with --strict), 2 on bad usage.
+func cmdLint(args []string, stdout, stderr io.Writer) int {
+	var c config
+	fs := flagSet("flows lint", stderr, &c)
+	strict := fs.Bool("strict", false, "treat warnings as errors")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	msgs, err := c.catalog()
+	if err != nil {
+		fmt.Fprintf(stderr, "lint: %v\n", err)
+		return 2
+	}
+	services, err := c.services(lintEnv)
+	if err != nil {
+		fmt.Fprintf(stderr, "lint: services: %v\n", err)
+		return 1
+	}
+	reg, problems, err := c.loadFlows(fs.Args(), msgs, services)
+	if err != nil {
+		fmt.Fprintf(stderr, "lint: %v\n", err)
+		return 2
+	}
+	for _, p := range problems {
+		fmt.Fprintln(stdout, p.String())
+	}
+	errs, warns := problems.Count()
+	fmt.Fprintf(stdout, "%d flows, %d errors, %d warnings\n", len(reg.IDs()), errs, warns)
+	if errs > 0 || (*strict && warns > 0) {
+		return 1
+	}
+	return 0
+}
+
+// cmdGraph prints a flow as a Mermaid state diagram.
+func cmdGraph(args []string, stdout, stderr io.Writer) int {
+	var c config
+	fs := flagSet("flows graph", stderr, &c)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "usage: ventanilla flows graph FLOW")
+		return 2
+	}
+	reg, code := loadForRun(&c, stderr)
+	if reg == nil {
+		return code
+	}
+	f := reg.Latest(fs.Arg(0))
+	if f == nil {
+		fmt.Fprintf(stderr, "unknown flow %q; flows: %s\n", fs.Arg(0), strings.Join(reg.IDs(), ", "))
+		return 1
+	}
+	g, err := f.Graph()
+	if err != nil {
+		fmt.Fprintf(stderr, "graph: %v\n", err)
+		return 1
+	}
+	fmt.Fprint(stdout, g)
+	return 0
+}
+
+// loadForRun loads the configured flows for graph, test and simulate,
+// printing problems; it returns nil and an exit status when they have errors.
+func loadForRun(c *config, stderr io.Writer) (*flows.Registry, int) {
+	msgs, err := c.catalog()
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil, 2
+	}
+	services, err := c.services(lintEnv)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil, 1
+	}
+	reg, problems, err := c.loadFlows(nil, msgs, services)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil, 2
+	}
+	if problems.HasErrors() {
+		fmt.Fprintln(stderr, problems.Error())
+		return nil, 1
+	}
+	return reg, 0
+}
+
+// cmdFlowTest runs golden conversation transcripts.
+func cmdFlowTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var c config
+	fs := flagSet("flows test", stderr, &c)
+	update := fs.Bool("update", false, "rewrite the expected screens with what the flows show now")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	paths := fs.Args()
+	if len(paths) == 0 {
+		paths = []string{filepath.Join("testdata", "conversations")}
+	}
+	files, err := transcriptFiles(paths)
+	if err != nil {
+		fmt.Fprintf(stderr, "flows test: %v\n", err)
+		return 2
+	}
+	msgs, err := c.catalog()
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	reg, code := loadForRun(&c, stderr)
+	if reg == nil {
+		return code
+	}
+	r := &flowtest.Runner{Flows: reg, Messages: msgs, Root: c.Root}
+	failed := 0
+	for _, f := range files {
+		t, err := flowtest.ReadFile(f)
+		if err != nil {
+			fmt.Fprintf(stdout, "FAIL %s: %v\n", f, err)
+			failed++
+			continue
+		}
+		got, fails, err := r.Run(ctx, t)
+		switch {
+		case err != nil:
+			fmt.Fprintf(stdout, "FAIL %s: %v\n", f, err)
+			failed++
+		case *update:
+			if err := flowtest.Update(f, got); err != nil {
+				fmt.Fprintf(stdout, "FAIL %s: %v\n", f, err)
+				failed++
+				continue
+			}
+			fmt.Fprintf(stdout, "updated %s\n", f)
+		case len(fails) > 0:
+			fmt.Fprintf(stdout, "FAIL %s\n", f)
+			for _, fl := range fails {
+				fmt.Fprintln(stdout, indent(fl.String()))
+			}
+			failed++
+		default:
+			fmt.Fprintf(stdout, "ok   %s (%d hops)\n", f, len(t.Hops))
+		}
+	}
+	fmt.Fprintf(stdout, "%d passed, %d failed\n", len(files)-failed, failed)
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+func indent(s string) string {
+	return "    " + strings.ReplaceAll(s, "\n", "\n    ")
+}
+
+func transcriptFiles(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		m, err := filepath.Glob(filepath.Join(p, "*.yaml"))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m...)
+	}
+	sort.Strings(out)
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no transcripts (*.yaml) in %s", strings.Join(paths, ", "))
+	}
+	return out, nil
+}

@@ -1,0 +1,72 @@
+// Command ventanilla is the one binary of the gateway: serve, demo, flows
+// lint|test|graph and simulate.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"ventanilla/flows"
+)
+
+const usage = `ventanilla — multi-channel citizen access gateway
+
+Usage:
+  ventanilla serve [flags]          run the gateway
+  ventanilla demo [flags]           run the gateway and the sample institution back-end
+  ventanilla flows lint [--strict] [PATH...]
+  ventanilla flows test [-update] [PATH...]
+  ventanilla flows graph FLOW
+  ventanilla flows reference        print the flow language reference (Markdown)
+  ventanilla simulate [FLOW]        talk to a flow as a feature phone would
+
+Run "ventanilla COMMAND -h" for the flags of a command. Every flag can also
+be set as an environment variable VENTANILLA_<FLAG> (dashes as underscores).
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run dispatches a command line and returns the exit status.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return cmdServe(ctx, args[1:], stdout, stderr, false)
+	case "demo":
+		return cmdServe(ctx, args[1:], stdout, stderr, true)
+	case "flows":
+		if len(args) < 2 {
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+		switch args[1] {
+		case "lint":
+			return cmdLint(args[2:], stdout, stderr)
+		case "test":
+			return cmdFlowTest(ctx, args[2:], stdout, stderr)
+		case "graph":
+			return cmdGraph(args[2:], stdout, stderr)
+		case "reference":
+			fmt.Fprint(stdout, flows.Reference())
+			return 0
+		}
+	case "simulate":
+		return cmdSimulate(ctx, args[1:], stdin, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
