@@ -30,6 +30,7 @@ type config struct {
 	Routes      string
 	SampleAddr  string
 	LogFormat   string
+	Nav         string
 }
 
 // flagSet declares the shared flags; each defaults to its VENTANILLA_*
@@ -49,6 +50,7 @@ func flagSet(name string, stderr io.Writer, c *config) *flag.FlagSet {
 	fs.StringVar(&c.Routes, "routes", env("ROUTES", ""), "service codes to flows: '*384#=inicio,*384*2#=estado-tramite'")
 	fs.StringVar(&c.SampleAddr, "sample-addr", env("SAMPLE_ADDR", "127.0.0.1:0"), "demo: listen address of the sample back-end")
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "log format: text or json")
+	fs.StringVar(&c.Nav, "nav", env("NAV", "0,00,98"), "navigation keys: back,home,more")
 	return fs
 }
 
@@ -83,6 +85,26 @@ func (c *config) routes() (map[string]string, error) {
 	return out, nil
 }
 
+// nav parses --nav into the engine's navigation keys.
+func (c *config) nav() (flows.NavKeys, error) {
+	if c.Nav == "" {
+		return flows.DefaultNav, nil
+	}
+	parts := strings.Split(c.Nav, ",")
+	if len(parts) != 3 {
+		return flows.NavKeys{}, fmt.Errorf("--nav: want back,home,more keys such as 0,00,98, got %q", c.Nav)
+	}
+	seen := map[string]bool{}
+	for _, p := range parts {
+		p = strings.TrimSpace(p)
+		if p == "" || len(p) > 4 || strings.Trim(p, "0123456789*#") != "" || seen[p] {
+			return flows.NavKeys{}, fmt.Errorf("--nav: %q: keys are distinct, short and typed on a keypad (digits, * and #)", p)
+		}
+		seen[p] = true
+	}
+	return flows.NavKeys{Back: strings.TrimSpace(parts[0]), Home: strings.TrimSpace(parts[1]), More: strings.TrimSpace(parts[2])}, nil
+}
+
 func (c *config) catalog() (*i18n.Catalog, error) {
 	var extra []string
 	for _, p := range strings.Split(c.Messages, ",") {
@@ -93,10 +115,18 @@ func (c *config) catalog() (*i18n.Catalog, error) {
 	return i18n.Load(extra...)
 }
 
-// services loads the services registry. getenv resolves ${VAR}.
+// services loads the services registry. getenv resolves ${VAR}. The
+// catalogue's own services point at the sample back-end; when nothing says
+// where it is, they point at an address that fails at once, so a bare
+// `serve` still starts and its calls end in the flows' error routes.
 func (c *config) services(getenv func(string) (string, bool)) (*interop.Registry, error) {
 	if c.Services == "" {
-		return interop.ParseRegistry("catalogue/"+catalogue.ServicesFile, catalogue.Services(), getenv)
+		return interop.ParseRegistry("catalogue/"+catalogue.ServicesFile, catalogue.Services(), func(name string) (string, bool) {
+			if v, ok := getenv(name); ok {
+				return v, true
+			}
+			return lintEnv(name)
+		})
 	}
 	return interop.LoadRegistryWith(c.Services, getenv)
 }

@@ -74,6 +74,10 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 			return nil, fmt.Errorf("--routes: %s opens unknown flow %q", code, id)
 		}
 	}
+	nav, err := c.nav()
+	if err != nil {
+		return nil, err
+	}
 	store, err := c.store()
 	if err != nil {
 		return nil, err
@@ -82,7 +86,7 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 		Flows:        func() *flows.Registry { return reg },
 		Messages:     msgs,
 		Caller:       interop.NewClient(services, nil),
-		Nav:          flows.DefaultNav,
+		Nav:          nav,
 		Root:         c.Root,
 		MaxHistory:   20,
 		MaxAutoSteps: 64,
