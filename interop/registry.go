@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	suggestpkg "ventanilla/internal/suggest"
 )
 
 // Registry holds the services a gateway may call, by ID. It is immutable once
@@ -453,33 +455,5 @@ func join(path, key string) string {
 }
 
 // suggest returns the known name closest to name when it is near enough to
-// be a typo: at most two edits away.
-func suggest(name string, known []string) string {
-	best, bestDist := "", 3
-	for _, k := range known {
-		if d := levenshtein(name, k); d < bestDist {
-			best, bestDist = k, d
-		}
-	}
-	return best
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
+// be a typo, or "".
+func suggest(name string, known []string) string { return suggestpkg.Closest(name, known) }

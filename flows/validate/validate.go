@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"ventanilla/i18n"
+	suggestpkg "ventanilla/internal/suggest"
 )
 
 // Spec is one validator as written in a flow, already decoded by the loader:
@@ -266,38 +267,8 @@ func describe(v any) string {
 
 // suggest returns ` (did you mean "x"?)` when a candidate is close to name.
 func suggest(name string, candidates []string) string {
-	best, bestD := "", 3
-	for _, c := range candidates {
-		if d := distance(name, c); d < bestD && d < max(len(name), 2) {
-			best, bestD = c, d
-		}
+	if best := suggestpkg.Closest(name, candidates); best != "" {
+		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// distance is the Levenshtein distance, bounded to short identifiers.
-func distance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 99
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return ""
 }
