@@ -2,6 +2,7 @@ package channels
 
 import (
 	"context"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -18,7 +19,35 @@ type Inbound struct {
 	// Talking's text history) rather than the last answer alone.
 	Cumulative bool
 	Limit      int // characters per screen for this carrier; 0 means the default
+	// Event says what the carrier told us about the session; most hops are
+	// EventContinue. With EventEnd the carrier closed the session and shows
+	// nothing more: the gateway records it and the Reply is ignored.
+	Event Event
+	// EndStatus is the carrier's word for how a closed session ended
+	// ("Success", "Incomplete", "Timeout", "Release"…), for the record.
+	EndStatus string
+	// Seq is the carrier's number for this hop when its protocol numbers
+	// hops (Hubtel's Sequence); 0 otherwise. A repeat is a retry.
+	Seq int
+	// Budget is how long the carrier waits for this hop's reply; 0 means
+	// the gateway's default.
+	Budget time.Duration
 }
+
+// Event is what a carrier says about the session a hop belongs to.
+type Event int
+
+const (
+	// EventContinue: an answer in a running session (or the first hop,
+	// for protocols that do not say).
+	EventContinue Event = iota
+	// EventBegin: the carrier says this is the first hop of a new session;
+	// Input may carry a dialled shortcut.
+	EventBegin
+	// EventEnd: the carrier closed the session (the citizen hung up, it
+	// timed out, or it finished).
+	EventEnd
+)
 
 // Reply is what the carrier sends back: one rendered screen page.
 type Reply struct {
@@ -32,9 +61,16 @@ type Hopper interface {
 	Hop(ctx context.Context, in Inbound) (Reply, error)
 }
 
+// Router is where a carrier mounts its routes: the server itself, or a
+// group that adds the carrier's callback authentication (both *echo.Echo
+// and *echo.Group are Routers).
+type Router interface {
+	Add(method, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route
+}
+
 // Carrier is one provider adapter: it mounts its callback routes and turns
 // each request into an Inbound and each Reply into the provider's format.
 type Carrier interface {
 	Name() string
-	Mount(e *echo.Echo, h Hopper)
+	Mount(r Router, h Hopper)
 }

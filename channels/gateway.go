@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"ventanilla/channels/ussd"
@@ -17,6 +18,11 @@ import (
 // renders the screen for the channel and writes the session back: one read
 // and one write per hop. Two hops on one session at once are serialised by
 // the store's compare-and-set: the loser runs again on the winner's result.
+//
+// USSD conversations are kept by phone number, not by the carrier's
+// session id: a handset runs one USSD session at a time, and keying by
+// number is what lets a citizen whose session dropped dial again and be
+// offered to continue where they left off.
 type Gateway struct {
 	Engine *flows.Engine
 	Store  sessions.Store
@@ -24,13 +30,21 @@ type Gateway struct {
 	// Routes maps service codes ("*384*2#") to the flow they open; a code
 	// without a route opens the engine's root flow.
 	Routes map[string]string
-	// SessionTTL is how long an idle USSD session lives (default 3 minutes).
+	// SessionTTL is how long an idle conversation lives (default 3 minutes).
 	SessionTTL time.Duration
+	// ResumeWindow is how long after a USSD session dropped a citizen who
+	// dials again is offered to continue (default 5 minutes).
+	ResumeWindow time.Duration
+	// Budget is how long a hop may take when the carrier does not say
+	// (default 4 seconds); past it the citizen gets a localised "try again".
+	Budget time.Duration
 	// ProfileTTL is how long a citizen's language choice is remembered
 	// (default 400 days).
 	ProfileTTL time.Duration
 	// DefaultLocale is used until a citizen chooses (default "es").
 	DefaultLocale string
+	// Now is the clock for the resume window (default time.Now).
+	Now func() time.Time
 }
 
 var _ Hopper = (*Gateway)(nil)
@@ -39,90 +53,292 @@ var _ Hopper = (*Gateway)(nil)
 // session; more than a couple means something else is writing in a loop.
 const maxAttempts = 4
 
-// Hop runs one hop. It never returns a Go error for the citizen's or a
-// back-end's faults: those end in a localised reply. An error means the
-// gateway itself could not answer (the store is down) and comes with a
-// localised reply as well, so a carrier adapter can always answer.
+// Variables the gateway keeps in a session; "$" keeps flows from them.
+const resumeVar = "$resume"
+
+// Hop runs one hop within the carrier's budget. It never returns a Go
+// error for the citizen's or a back-end's faults: those end in a localised
+// reply. An error means the gateway itself could not answer (the store is
+// down) and comes with a localised reply as well, so a carrier adapter can
+// always answer.
 func (g *Gateway) Hop(ctx context.Context, in Inbound) (Reply, error) {
-	key := in.Channel + ":" + in.Carrier + ":" + in.SessionID
+	budget := in.Budget
+	if budget <= 0 {
+		budget = g.budget()
+	}
+	ctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+	// The locale is learnt inside the hop; the budget's apology needs it.
+	var locale atomic.Value
+	locale.Store(g.defaultLocale())
+	type result struct {
+		r   Reply
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		r, err := g.hop(ctx, in, &locale)
+		done <- result{r, err}
+	}()
+	select {
+	case res := <-done:
+		return res.r, res.err
+	case <-ctx.Done():
+		g.logger().Warn("hop exceeded its budget", "carrier", in.Carrier, "budget", budget)
+		return g.failure(locale.Load().(string), i18n.TryAgain), nil
+	}
+}
+
+func (g *Gateway) hop(ctx context.Context, in Inbound, locale *atomic.Value) (Reply, error) {
 	var err error
 	for range maxAttempts {
 		var r Reply
-		r, err = g.try(ctx, key, in)
+		r, err = g.try(ctx, in, locale)
 		if !errors.Is(err, sessions.ErrConflict) {
 			return r, err
 		}
 	}
 	g.logger().Warn("hop lost the race for its session too often", "carrier", in.Carrier, "attempts", maxAttempts)
-	return g.failure(g.defaultLocale(), i18n.TryAgain), err
+	return g.failure(locale.Load().(string), i18n.TryAgain), err
 }
 
-func (g *Gateway) try(ctx context.Context, key string, in Inbound) (Reply, error) {
-	rec, err := g.Store.Get(ctx, key)
-	var s sessions.Session
-	fresh := false
+// Key returns the store key of the conversation an inbound hop belongs to.
+func Key(in Inbound) string {
+	if in.Phone != "" {
+		return in.Channel + ":" + in.Phone
+	}
+	return in.Channel + ":" + in.Carrier + ":" + in.SessionID
+}
+
+// state is one attempt at a hop: the session as read and what the hop did.
+type state struct {
+	key   string
+	rev   uint64
+	s     sessions.Session
+	found bool // a session was stored under key
+}
+
+func (g *Gateway) try(ctx context.Context, in Inbound, locale *atomic.Value) (Reply, error) {
+	st := state{key: Key(in)}
+	rec, err := g.Store.Get(ctx, st.key)
 	switch {
 	case errors.Is(err, sessions.ErrNotFound):
-		fresh = true
-		s = sessions.Session{Key: key, Phone: in.Phone, Channel: in.Channel, Carrier: in.Carrier}
 	case err != nil:
 		g.logger().Error("session read failed", "carrier", in.Carrier, "err", err)
 		return g.failure(g.defaultLocale(), i18n.ServiceUnavail), fmt.Errorf("reading session: %w", err)
 	default:
-		if err := s.UnmarshalBinary(rec.Data); err != nil {
+		st.rev = rec.Rev
+		if err := st.s.UnmarshalBinary(rec.Data); err != nil {
 			// A record we cannot read is lost either way; start over
 			// rather than fail every hop until it expires.
 			g.logger().Error("session record unreadable; starting over", "carrier", in.Carrier, "err", err)
-			fresh = true
-			s = sessions.Session{Key: key, Phone: in.Phone, Channel: in.Channel, Carrier: in.Carrier}
+		} else {
+			st.found = true
+			locale.Store(st.s.Locale)
 		}
 	}
 
-	input := flows.Input{Text: in.Input, Pages: g.pager(in)}
-	if fresh {
-		chosen := g.loadLocale(ctx, &s)
-		input.Start = g.Routes[in.ServiceCode]
-		input.Vars = map[string]any{"language_chosen": chosen}
+	if in.Event == EventEnd {
+		return Reply{}, g.closed(ctx, &st, in)
 	}
+	if st.found && st.s.Conversation == in.SessionID {
+		if st.s.Vars[resumeVar] == true {
+			return g.resumeChoice(ctx, &st, in, locale)
+		}
+		return g.answer(ctx, &st, in)
+	}
+	// A new carrier session: the citizen dialled (or texted) anew.
+	_, shortcut := ussd.Dialled(in.ServiceCode, g.Routes)
+	if st.found && g.resumable(&st.s) && len(shortcut) == 0 && in.Input == "" {
+		return g.offerResume(ctx, &st, in)
+	}
+	return g.start(ctx, &st, in, locale)
+}
+
+// resumable reports whether a stored conversation is one a citizen can be
+// offered to continue: recent enough and mid-trámite — inside a flow the
+// root menu led to, or past the first screen of a flow dialled directly.
+// A citizen who only reached the root menu just starts again.
+func (g *Gateway) resumable(s *sessions.Session) bool {
+	if s.Ended || s.Channel != "ussd" || len(s.Frames) == 0 {
+		return false
+	}
+	if len(s.Frames) == 1 && (s.Frames[0].Flow == g.Engine.Root || len(s.History) == 0) {
+		return false
+	}
+	if _, closing := s.Vars["$closing"]; closing {
+		return false
+	}
+	return g.now().Sub(time.UnixMilli(s.Updated)) <= g.resumeWindow()
+}
+
+// start begins a new conversation, applying the answers a dialled shortcut
+// carries (*384*1*2# answers 1 then 2) until one is not accepted.
+func (g *Gateway) start(ctx context.Context, st *state, in Inbound, locale *atomic.Value) (Reply, error) {
+	st.s = sessions.Session{Key: st.key, Phone: in.Phone, Channel: in.Channel, Carrier: in.Carrier, Conversation: in.SessionID, CarrierSeq: in.Seq}
+	chosen := g.loadLocale(ctx, &st.s)
+	locale.Store(st.s.Locale)
+	flow, answers := ussd.Dialled(in.ServiceCode, g.Routes)
+	if in.Cumulative && in.Input != "" {
+		// Some operators deliver *384*1*2# as *384# with the text "1*2".
+		_, more := ussd.Dialled("*0*"+in.Input+"#", nil)
+		answers = append(answers, more...)
+	}
+	if in.Cumulative {
+		st.s.Trail = in.Input
+	}
+	input := flows.Input{Start: flow, Vars: map[string]any{"language_chosen": chosen}, Pages: g.pager(in)}
+	screen, err := g.Engine.Apply(ctx, &st.s, input)
+	for _, a := range answers {
+		if err != nil || screen.End || screen.Retry {
+			break
+		}
+		screen, err = g.Engine.Apply(ctx, &st.s, flows.Input{Text: a, Pages: g.pager(in)})
+	}
+	return g.finish(ctx, st, in, screen, err, chosen)
+}
+
+// answer applies the citizen's answer in a running conversation.
+func (g *Gateway) answer(ctx context.Context, st *state, in Inbound) (Reply, error) {
+	s := &st.s
+	input := flows.Input{Text: in.Input, Pages: g.pager(in)}
 	if in.Cumulative {
 		text, trail, dup := ussd.LatestInput(s.Trail, in.Input)
 		s.Trail = trail
 		input.Text = text
-		input.Redisplay = dup && !fresh
+		input.Redisplay = dup
 	}
-	localeBefore := s.Locale
-	chosenBefore := s.Vars["language_chosen"] == true || input.Vars["language_chosen"] == true
+	if in.Seq != 0 {
+		input.Redisplay = input.Redisplay || in.Seq == s.CarrierSeq
+		s.CarrierSeq = in.Seq
+	}
+	chosen := s.Vars["language_chosen"] == true
+	screen, err := g.Engine.Apply(ctx, s, input)
+	if err == nil && input.Redisplay {
+		// A retried hop changed nothing worth a write; skipping it also
+		// keeps a burst of retries from fighting over the revision.
+		reply, _ := g.render(in, screen)
+		return reply, nil
+	}
+	return g.finish(ctx, st, in, screen, err, chosen)
+}
 
-	screen, err := g.Engine.Apply(ctx, &s, input)
+// offerResume asks a citizen who dialled again whether to continue the
+// conversation that dropped or to start over.
+func (g *Gateway) offerResume(ctx context.Context, st *state, in Inbound) (Reply, error) {
+	s := &st.s
+	s.Conversation, s.CarrierSeq, s.Trail, s.Page = in.SessionID, in.Seq, "", 0
+	if in.Cumulative {
+		s.Trail = in.Input
+	}
+	s.Vars[resumeVar] = true
+	s.Updated = g.now().UnixMilli()
+	return g.save(ctx, st, in, g.resumeScreen(s, ""))
+}
+
+func (g *Gateway) resumeScreen(s *sessions.Session, prefix string) flows.Screen {
+	m := g.Engine.Messages
+	text := m.Format(s.Locale, i18n.ResumePrompt, map[string]any{"Flow": g.Engine.Title(s)})
+	if prefix != "" {
+		text = prefix + "\n" + text
+	}
+	return flows.Screen{
+		Text:   text,
+		Locale: s.Locale,
+		Retry:  prefix != "",
+		Options: []flows.Option{
+			{Key: "1", Label: m.Text(s.Locale, i18n.ResumeContinue)},
+			{Key: "2", Label: m.Text(s.Locale, i18n.ResumeRestart)},
+		},
+		Nav: flows.Nav{
+			More: flows.Option{Key: g.Engine.Nav.More, Label: m.Text(s.Locale, i18n.NavMore)},
+			Prev: flows.Option{Key: g.Engine.Nav.Back, Label: m.Text(s.Locale, i18n.NavBack)},
+		},
+	}
+}
+
+// resumeChoice applies the answer to the resume offer.
+func (g *Gateway) resumeChoice(ctx context.Context, st *state, in Inbound, locale *atomic.Value) (Reply, error) {
+	s := &st.s
+	text := in.Input
+	if in.Cumulative {
+		var dup bool
+		text, s.Trail, dup = ussd.LatestInput(s.Trail, in.Input)
+		if dup {
+			reply, _ := g.render(in, g.resumeScreen(s, ""))
+			return reply, nil
+		}
+	}
+	switch text {
+	case "1":
+		delete(s.Vars, resumeVar)
+		screen, err := g.Engine.Apply(ctx, s, flows.Input{Redisplay: true, Pages: g.pager(in)})
+		return g.finish(ctx, st, in, screen, err, s.Vars["language_chosen"] == true)
+	case "2":
+		trail := s.Trail
+		reply, err := g.start(ctx, st, Inbound{Channel: in.Channel, Carrier: in.Carrier, SessionID: in.SessionID, Phone: in.Phone, Limit: in.Limit, Seq: in.Seq}, locale)
+		_ = trail
+		return reply, err
+	}
+	return g.save(ctx, st, in, g.resumeScreen(s, g.Engine.Messages.Text(s.Locale, i18n.InvalidOption)))
+}
+
+// closed records that the carrier closed a session. The conversation is
+// kept: a citizen whose session dropped can dial again and continue.
+func (g *Gateway) closed(ctx context.Context, st *state, in Inbound) error {
+	flow := ""
+	if st.found {
+		flow = flowOf(&st.s)
+	}
+	g.logger().Info("carrier closed the session", "carrier", in.Carrier, "status", in.EndStatus, "flow", flow)
+	if !st.found || st.s.Conversation != in.SessionID {
+		return nil
+	}
+	// Late retries of the closed session now count as a new dial.
+	st.s.Conversation = ""
+	data, err := st.s.MarshalBinary()
 	if err != nil {
-		g.logger().Error("hop failed", "carrier", in.Carrier, "flow", flowOf(&s), "err", err)
-		// The session is not saved: the citizen starts over cleanly.
-		_ = g.Store.Delete(ctx, key)
+		return err
+	}
+	_, err = g.Store.Put(ctx, st.key, data, st.rev, g.sessionTTL(in))
+	return err
+}
+
+// finish renders the engine's screen and writes the session: deleted when
+// the conversation is over, kept otherwise.
+func (g *Gateway) finish(ctx context.Context, st *state, in Inbound, screen flows.Screen, err error, chosenBefore bool) (Reply, error) {
+	s := &st.s
+	if err != nil {
+		g.logger().Error("hop failed", "carrier", in.Carrier, "flow", flowOf(s), "err", err)
+		// The conversation cannot go on; the citizen starts over cleanly.
+		if st.found {
+			_ = g.Store.Delete(ctx, st.key)
+		}
 		reply, _ := g.render(in, g.Engine.Failure(s.Locale, i18n.TryAgain))
 		return reply, nil
 	}
-	if s.Locale != localeBefore || (!chosenBefore && s.Vars["language_chosen"] == true) {
-		g.saveLocale(ctx, &s)
+	if !chosenBefore && s.Vars["language_chosen"] == true {
+		g.saveLocale(ctx, s)
 	}
+	return g.save(ctx, st, in, screen)
+}
+
+func (g *Gateway) save(ctx context.Context, st *state, in Inbound, screen flows.Screen) (Reply, error) {
+	s := &st.s
 	reply, lastPage := g.render(in, screen)
 	if screen.End && lastPage {
-		if !fresh {
-			if err := g.Store.Delete(ctx, key); err != nil {
+		if st.found {
+			if err := g.Store.Delete(ctx, st.key); err != nil {
 				g.logger().Warn("ended session not deleted; it will expire", "err", err)
 			}
 		}
-		return reply, nil
-	}
-	if input.Redisplay {
-		// A retried hop changed nothing worth a write; skipping it also
-		// keeps a burst of retries from fighting over the revision.
 		return reply, nil
 	}
 	data, err := s.MarshalBinary()
 	if err != nil {
 		return g.failure(s.Locale, i18n.TryAgain), fmt.Errorf("encoding session: %w", err)
 	}
-	if _, err := g.Store.Put(ctx, key, data, rec.Rev, g.sessionTTL()); err != nil {
+	if _, err := g.Store.Put(ctx, st.key, data, st.rev, g.sessionTTL(in)); err != nil {
 		if errors.Is(err, sessions.ErrConflict) {
 			return Reply{}, err
 		}
@@ -204,11 +420,38 @@ func (g *Gateway) defaultLocale() string {
 	return "es"
 }
 
-func (g *Gateway) sessionTTL() time.Duration {
-	if g.SessionTTL > 0 {
-		return g.SessionTTL
+func (g *Gateway) now() time.Time {
+	if g.Now != nil {
+		return g.Now()
 	}
-	return 3 * time.Minute
+	return time.Now()
+}
+
+func (g *Gateway) budget() time.Duration {
+	if g.Budget > 0 {
+		return g.Budget
+	}
+	return 4 * time.Second
+}
+
+func (g *Gateway) resumeWindow() time.Duration {
+	if g.ResumeWindow > 0 {
+		return g.ResumeWindow
+	}
+	return 5 * time.Minute
+}
+
+// sessionTTL keeps a USSD conversation at least as long as it can be
+// resumed.
+func (g *Gateway) sessionTTL(in Inbound) time.Duration {
+	ttl := g.SessionTTL
+	if ttl <= 0 {
+		ttl = 3 * time.Minute
+	}
+	if in.Channel == "ussd" {
+		ttl = max(ttl, g.resumeWindow())
+	}
+	return ttl
 }
 
 func (g *Gateway) profileTTL() time.Duration {

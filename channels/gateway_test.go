@@ -25,10 +25,25 @@ func (noCalls) Call(context.Context, string, map[string]any) interop.Response {
 	return interop.Response{Outcome: interop.Unavailable}
 }
 
+// slowCalls answers only when the hop's deadline has passed.
+type slowCalls struct{}
+
+func (slowCalls) Call(ctx context.Context, _ string, _ map[string]any) interop.Response {
+	<-ctx.Done()
+	time.Sleep(20 * time.Millisecond)
+	return interop.Response{Outcome: interop.Timeout}
+}
+
+// clock is a settable test clock shared by the engine and the gateway.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
 func measure(s *flows.Screen) int { return len([]rune(ussd.Paginate(s, 1<<20)[0])) }
 
 func newGateway(t testing.TB, store sessions.Store) *channels.Gateway {
 	t.Helper()
+	clk := &clock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
 	msgs, err := i18n.Load()
 	if err != nil {
 		t.Fatal(err)
@@ -41,11 +56,18 @@ func newGateway(t testing.TB, store sessions.Store) *channels.Gateway {
 		Flows:    func() *flows.Registry { return reg },
 		Messages: msgs,
 		Caller:   noCalls{},
-		Now:      func() time.Time { return time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC) },
+		Now:      clk.now,
 		Nav:      flows.DefaultNav,
 		Root:     "inicio",
 	}
-	return &channels.Gateway{Engine: engine, Store: store}
+	return &channels.Gateway{Engine: engine, Store: store, Now: clk.now}
+}
+
+// advance moves a gateway's clock (shared with its engine).
+func advance(g *channels.Gateway, d time.Duration) {
+	t := g.Now().Add(d)
+	g.Now = func() time.Time { return t }
+	g.Engine.Now = g.Now
 }
 
 func at(session, text string) channels.Inbound {
@@ -85,6 +107,7 @@ func TestLanguageRememberedPerNumber(t *testing.T) {
 	if r := hop(t, g, at("a", "2")); !strings.HasPrefix(r.Text, "Citizen services") {
 		t.Fatalf("after choosing English: %q", r.Text)
 	}
+	advance(g, time.Hour) // past the resume window: a fresh start
 	in := at("b", "")
 	in.Carrier = "another"
 	if r := hop(t, g, in); !strings.HasPrefix(r.Text, "Citizen services") {
@@ -123,8 +146,119 @@ func TestEndedSessionIsDeleted(t *testing.T) {
 	if r := hop(t, g, in); !r.End {
 		t.Fatalf("not ended: %q", r.Text)
 	}
-	if _, err := store.Get(context.Background(), "ussd:africastalking:s"); !errors.Is(err, sessions.ErrNotFound) {
+	if _, err := store.Get(context.Background(), channels.Key(in)); !errors.Is(err, sessions.ErrNotFound) {
 		t.Errorf("ended session still stored: %v", err)
+	}
+}
+
+// A citizen whose session dropped mid-trámite and who dials again within
+// the window is offered to continue or start over; after the window, or
+// with a shortcut, the conversation starts afresh.
+func TestResumeAfterADrop(t *testing.T) {
+	g := newGateway(t, sessions.NewMemory(sessions.MemoryOptions{}))
+	hop(t, g, at("a", ""))
+	hop(t, g, at("a", "1"))
+	hop(t, g, at("a", "1*1")) // the turnos menu; then the network drops
+	advance(g, 2*time.Minute)
+	offer := hop(t, g, at("b", ""))
+	if offer.End || !strings.HasPrefix(offer.Text, "Tiene un trámite sin terminar: Turnos.\n1. Continuar\n2. Empezar de nuevo") {
+		t.Fatalf("offer: %q", offer.Text)
+	}
+	if r := hop(t, g, at("b", "7")); !strings.HasPrefix(r.Text, "Opción no válida.\nTiene un trámite") {
+		t.Errorf("invalid answer to the offer: %q", r.Text)
+	}
+	if r := hop(t, g, at("b", "7*1")); !strings.HasPrefix(r.Text, "Turnos\n1. Reservar un turno") {
+		t.Errorf("continue: %q", r.Text)
+	}
+	if r := hop(t, g, at("b", "7*1*2")); !strings.HasPrefix(r.Text, "Escriba su número de cédula") {
+		t.Errorf("the flow goes on after resuming: %q", r.Text)
+	}
+	hop(t, g, at("c", ""))
+	if r := hop(t, g, at("c", "2")); !strings.HasPrefix(r.Text, "Ventanilla ciudadana") {
+		t.Errorf("start over: %q", r.Text)
+	}
+	advance(g, 6*time.Minute)
+	if r := hop(t, g, at("d", "")); !strings.HasPrefix(r.Text, "Ventanilla ciudadana") {
+		t.Errorf("after the window: %q", r.Text)
+	}
+}
+
+// The carrier's end-of-session notice keeps the conversation for a resume.
+func TestCarrierEndKeepsTheConversation(t *testing.T) {
+	g := newGateway(t, sessions.NewMemory(sessions.MemoryOptions{}))
+	hop(t, g, at("a", ""))
+	hop(t, g, at("a", "1"))
+	hop(t, g, at("a", "1*3")) // the mailbox
+	end := at("a", "")
+	end.Event, end.EndStatus = channels.EventEnd, "Incomplete"
+	hop(t, g, end)
+	if r := hop(t, g, at("b", "")); !strings.HasPrefix(r.Text, "Tiene un trámite sin terminar: Buzón ciudadano.") {
+		t.Errorf("dialling again: %q", r.Text)
+	}
+}
+
+// *384*1*1# answers 1 (Español) then 1 (Turnos); a shortcut stops at the
+// first answer that is not accepted.
+func TestShortcutDialling(t *testing.T) {
+	g := newGateway(t, sessions.NewMemory(sessions.MemoryOptions{}))
+	in := at("a", "")
+	in.ServiceCode = "*384*1*1#"
+	if r := hop(t, g, in); !strings.HasPrefix(r.Text, "Turnos\n1. Reservar") {
+		t.Errorf("shortcut: %q", r.Text)
+	}
+	in = at("b", "")
+	in.Phone = "+593990000002"
+	in.ServiceCode = "*384*9*1#"
+	if r := hop(t, g, in); !strings.HasPrefix(r.Text, "Opción no válida.\nBienvenido") {
+		t.Errorf("invalid shortcut: %q", r.Text)
+	}
+	// Operators that deliver the shortcut as text on the first hop.
+	in = at("c", "1*2")
+	in.Phone = "+593990000003"
+	if r := hop(t, g, in); !strings.HasPrefix(r.Text, "Escriba el número de su trámite") {
+		t.Errorf("shortcut as text: %q", r.Text)
+	}
+	if r := hop(t, g, at("c", "1*2*1002")); r.Text == "" {
+		t.Errorf("the hop after a text shortcut: %q", r.Text)
+	}
+	g.Routes = map[string]string{"*384*2#": "estado-tramite"}
+	in = at("d", "")
+	in.Phone = "+593990000004"
+	in.ServiceCode = "*384*2#"
+	if r := hop(t, g, in); !strings.HasPrefix(r.Text, "Escriba el número de su trámite") {
+		t.Errorf("routed code: %q", r.Text)
+	}
+}
+
+// A hop that would outlast the carrier's budget ends with a localised
+// "try again", never a carrier error.
+func TestBudgetExceeded(t *testing.T) {
+	g := newGateway(t, sessions.NewMemory(sessions.MemoryOptions{}))
+	g.Engine.Caller = slowCalls{}
+	g.Budget = 50 * time.Millisecond
+	hop(t, g, at("a", ""))
+	hop(t, g, at("a", "1"))
+	hop(t, g, at("a", "1*1"))
+	r, err := g.Hop(context.Background(), at("a", "1*1*1")) // calls turnos.offices
+	if err != nil || !r.End || r.Text != "No pudimos atenderle. Intente de nuevo en unos minutos." {
+		t.Errorf("got %+v %v", r, err)
+	}
+}
+
+// Protocols that number hops: a repeated number is a retry.
+func TestRepeatedSequenceIsARetry(t *testing.T) {
+	g := newGateway(t, sessions.NewMemory(sessions.MemoryOptions{}))
+	in := channels.Inbound{Channel: "ussd", Carrier: "hubtel", SessionID: "h", Phone: "+593991234567", Seq: 1, Event: channels.EventBegin}
+	hop(t, g, in)
+	in.Event, in.Seq, in.Input = channels.EventContinue, 2, "1"
+	first := hop(t, g, in)
+	again := hop(t, g, in)
+	if first != again || !strings.HasPrefix(again.Text, "Ventanilla ciudadana") {
+		t.Errorf("retry: %q then %q", first.Text, again.Text)
+	}
+	in.Seq = 3
+	if r := hop(t, g, in); !strings.HasPrefix(r.Text, "Turnos") {
+		t.Errorf("next hop: %q", r.Text)
 	}
 }
 

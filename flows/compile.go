@@ -556,11 +556,15 @@ func estimate(s *Screen) int {
 
 // transition returns the step an event leads to from step, through the
 // flow's state machine; ok is false when the event has no route there.
-func (cf *Compiled) transition(ctx context.Context, step, event string) (string, bool) {
+//
+// The transition is pure, so it runs without the hop's context: looplab/fsm
+// refuses to move on a cancelled context, and a hop past its deadline must
+// still reach the step that tells the citizen so.
+func (cf *Compiled) transition(step, event string) (string, bool) {
 	m := cf.pool.Get().(*fsm.FSM)
 	defer cf.pool.Put(m)
 	m.SetState(step)
-	err := m.Event(ctx, event)
+	err := m.Event(context.Background(), event)
 	if err != nil && !errors.As(err, new(fsm.NoTransitionError)) {
 		return "", false
 	}

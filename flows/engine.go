@@ -168,6 +168,21 @@ func (e *Engine) Apply(ctx context.Context, s *sessions.Session, in Input) (Scre
 	return Screen{}, fmt.Errorf("session waits at %s step %q: %w", step.Kind, step.ID, ErrNoFlow)
 }
 
+// Title returns the title of the flow the session is in, in its locale:
+// what a citizen is reminded of when offered to resume.
+func (e *Engine) Title(s *sessions.Session) string {
+	cur := s.Current()
+	if cur == nil {
+		return ""
+	}
+	cf := e.Flows().Version(cur.Flow, cur.Version)
+	if cf == nil {
+		return cur.Flow
+	}
+	h := hop{e: e, s: s}
+	return h.render(cf, &cf.Title, nil)
+}
+
 // Failure is the screen shown when a hop cannot be served: a short,
 // localised apology that ends the conversation.
 func (e *Engine) Failure(locale, id string) Screen {
@@ -249,7 +264,7 @@ func (h *hop) holds(e *Expr) bool {
 // next follows an event from a step through the flow's state machine and
 // runs what comes after.
 func (h *hop) next(cf *Compiled, from *Step, event string) (Screen, error) {
-	to, ok := cf.transition(h.ctx, from.ID, event)
+	to, ok := cf.transition(from.ID, event)
 	if !ok {
 		return Screen{}, fmt.Errorf("%s step %q has no route for %q", cf, from.ID, event)
 	}
@@ -344,7 +359,7 @@ func (h *hop) goTo(cf *Compiled, id string) (Screen, error) {
 			}
 			st, event = gotoStep, "return"
 		}
-		to, ok := cf.transition(h.ctx, st.ID, event)
+		to, ok := cf.transition(st.ID, event)
 		if !ok {
 			return Screen{}, fmt.Errorf("%s step %q has no route for %q", cf, st.ID, event)
 		}
@@ -506,7 +521,9 @@ func (h *hop) advance(cf *Compiled, st *Step, event string) (Screen, error) {
 }
 
 func (h *hop) invalidOption(cf *Compiled, st *Step) (Screen, error) {
-	return h.show(cf, st, h.e.Messages.Text(h.s.Locale, i18n.InvalidOption))
+	sc, err := h.show(cf, st, h.e.Messages.Text(h.s.Locale, i18n.InvalidOption))
+	sc.Retry = true
+	return sc, err
 }
 
 func (h *hop) answerMenu(cf *Compiled, st *Step, text string) (Screen, error) {
@@ -579,5 +596,6 @@ func (h *hop) answerInput(cf *Compiled, st *Step, text string) (Screen, error) {
 	}
 	sc, err := h.show(cf, st, fail)
 	s.Retries = retries
+	sc.Retry = true
 	return sc, err
 }

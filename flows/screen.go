@@ -9,6 +9,7 @@ type Screen struct {
 	Options []Option // choices in display order; Key is what the citizen types
 	Nav     Nav
 	End     bool   // the conversation is over
+	Retry   bool   // the answer was not accepted and the screen asks again
 	Page    int    // which page of this screen the citizen asked for
 	Locale  string // locale the texts are in
 }

@@ -31,6 +31,7 @@ var ReviewPending = map[string][]string{
 		ValidateCedula, ValidateRUC, ValidatePhone, ValidateDate, ValidateRange, ValidateLength, ValidateRegex, ValidateRequired,
 		CallNotFound, CallRejected, CallError, CallTimeout, CallUnavailable,
 		LanguageName,
+		ResumePrompt, ResumeContinue, ResumeRestart,
 	},
 }
 

@@ -28,7 +28,8 @@ const (
 )
 
 // worstCase is template data as long as the validators will plausibly pass.
-var worstCase = map[string]any{"Min": 1000000000, "Max": 9999999999}
+// worstCase fills every template field with its longest plausible value.
+var worstCase = map[string]any{"Min": 1000000000, "Max": 9999999999, "Flow": "Consulta de trámites pendientes"}
 
 func load(t testing.TB, extra ...string) *i18n.Catalog {
 	t.Helper()

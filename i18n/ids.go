@@ -32,6 +32,12 @@ const (
 	CallUnavailable = "call.unavailable" // "El servicio no está disponible ahora."
 
 	LanguageName = "language.name" // the language's own name: "Español", "English", "Runa shimi"
+
+	// Offered when a citizen dials again after a USSD session dropped
+	// mid-trámite; {{.Flow}} is the trámite's title.
+	ResumePrompt   = "resume.prompt"   // "Tiene un trámite sin terminar: {{.Flow}}."
+	ResumeContinue = "resume.continue" // "Continuar"
+	ResumeRestart  = "resume.restart"  // "Empezar de nuevo"
 )
 
 // AllIDs lists every id above, in the order above. Tests use it to check that
@@ -43,4 +49,5 @@ var AllIDs = []string{
 	ValidateCedula, ValidateRUC, ValidatePhone, ValidateDate, ValidateRange, ValidateLength, ValidateRegex, ValidateRequired,
 	CallNotFound, CallRejected, CallError, CallTimeout, CallUnavailable,
 	LanguageName,
+	ResumePrompt, ResumeContinue, ResumeRestart,
 }

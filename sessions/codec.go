@@ -19,7 +19,8 @@ import (
 //	History  uvarint count, then per mark: Depth varint, Step string
 //	Vars     one value: tagNil or tagMap
 //	Retries Page Seq                    varints
-//	Trail                               string
+//	Trail Conversation                  strings
+//	CarrierSeq                          varint
 //	Started Updated                     varints
 //	Ended                               byte 0 or 1
 //
@@ -32,7 +33,7 @@ import (
 // minutes in a shared store, so during a rolling deploy old and new binaries
 // read each other's bytes: bump this on any layout change so a mismatch fails
 // loudly instead of decoding into a plausible but wrong session.
-const codecVersion = 1
+const codecVersion = 2
 
 // maxDepth bounds how many lists and maps may nest in Vars, counting Vars
 // itself. The encoder refuses what the decoder would reject, and hostile
@@ -107,6 +108,8 @@ func (s *Session) AppendBinary(dst []byte) ([]byte, error) {
 	b = binary.AppendVarint(b, int64(s.Page))
 	b = binary.AppendVarint(b, int64(s.Seq))
 	b = appendString(b, s.Trail)
+	b = appendString(b, s.Conversation)
+	b = binary.AppendVarint(b, int64(s.CarrierSeq))
 	b = binary.AppendVarint(b, s.Started)
 	b = binary.AppendVarint(b, s.Updated)
 	if s.Ended {
@@ -271,6 +274,8 @@ func (s *Session) UnmarshalBinary(data []byte) error {
 	out.Page = d.int()
 	out.Seq = d.int()
 	out.Trail = d.string()
+	out.Conversation = d.string()
+	out.CarrierSeq = d.int()
 	out.Started = d.varint()
 	out.Updated = d.varint()
 	switch d.byte() {

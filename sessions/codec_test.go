@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -16,21 +17,22 @@ func typicalSession() *Session {
 	for i := range offices {
 		offices[i] = map[string]any{
 			"id":      "OF-00" + string(rune('1'+i)),
-			"name":    "Oficina Desconcentrada Lima Este " + string(rune('A'+i)),
-			"address": "Av. Próceres de la Independencia 1632, SJL",
+			"name":    "Oficina Desconcentrada Quito Norte " + string(rune('A'+i)),
+			"address": "Av. Amazonas N34-120 y Av. Naciones Unidas",
 			"hours":   "08:30-16:30",
-			"lat":     -12.0087 + float64(i)/100,
-			"lon":     -76.9996,
+			"lat":     -0.1807 + float64(i)/100,
+			"lon":     -78.4678,
 			"queue":   int64(14 + i),
 			"open":    i != 3,
 		}
 	}
 	return &Session{
-		Key:     "ussd:ATUid_3f9a1c2e7b5d4e60a8c1b2d3",
-		Phone:   "+51987654321",
-		Channel: "ussd",
-		Carrier: "africastalking",
-		Locale:  "es",
+		Key:          "ussd:+593991234567",
+		Conversation: "ATUid_3f9a1c2e7b5d4e60a8c1b2d3",
+		Phone:        "+593991234567",
+		Channel:      "ussd",
+		Carrier:      "africastalking",
+		Locale:       "es",
 		Frames: []Frame{
 			{Flow: "menu", Version: 12, Step: "pick_service"},
 			{Flow: "turnos", Version: 7, Step: "pick_office", Return: "after_turnos"},
@@ -236,7 +238,7 @@ func TestUnmarshalErrors(t *testing.T) {
 		want string
 	}{
 		{"empty", nil, "empty input"},
-		{"unknown version", edit(func(b []byte) []byte { b[0] = 2; return b }), "unknown encoding version 2"},
+		{"unknown version", edit(func(b []byte) []byte { b[0] = codecVersion + 1; return b }), "unknown encoding version " + strconv.Itoa(codecVersion+1)},
 		{"garbage", []byte("GET / HTTP/1.1\r\n"), "unknown encoding version"},
 		{"trailing byte", append(bytes.Clone(good), 0), "1 trailing bytes"},
 		{"string longer than input", []byte{codecVersion, 0xff, 0xff, 0xff, 0xff, 0x0f}, "string longer than the input"},

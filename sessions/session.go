@@ -29,9 +29,16 @@ type Session struct {
 	Page    int    // page of the current screen the citizen is on
 	Seq     int    // hops applied so far
 	Trail   string // cumulative input already consumed (USSD text history)
-	Started int64  // unix milliseconds
-	Updated int64  // unix milliseconds
-	Ended   bool
+	// Conversation is the carrier's id of the session the citizen is in now
+	// (a USSD session id); a new one on a stored session means the citizen
+	// dialled again.
+	Conversation string
+	// CarrierSeq is the carrier's sequence number of the last hop applied,
+	// for protocols that number hops; a repeat is a retry.
+	CarrierSeq int
+	Started    int64 // unix milliseconds
+	Updated    int64 // unix milliseconds
+	Ended      bool
 }
 
 // Frame is one flow on the call stack, pinned to the version it started on.

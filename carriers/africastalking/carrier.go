@@ -78,8 +78,8 @@ func New(opts Options) *Handler {
 func (h *Handler) Name() string { return name }
 
 // Mount registers the callback route: POST Path.
-func (h *Handler) Mount(e *echo.Echo, hop channels.Hopper) {
-	e.POST(h.opts.Path, func(c echo.Context) error { return h.serve(c, hop) })
+func (h *Handler) Mount(r channels.Router, hop channels.Hopper) {
+	r.Add(http.MethodPost, h.opts.Path, func(c echo.Context) error { return h.serve(c, hop) })
 }
 
 // FieldError says which callback field was rejected and why. Its text is

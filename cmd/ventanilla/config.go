@@ -31,6 +31,8 @@ type config struct {
 	SampleAddr  string
 	LogFormat   string
 	Nav         string
+	Resume      time.Duration
+	Budget      time.Duration
 }
 
 // flagSet declares the shared flags; each defaults to its VENTANILLA_*
@@ -50,6 +52,8 @@ func flagSet(name string, stderr io.Writer, c *config) *flag.FlagSet {
 	fs.StringVar(&c.Routes, "routes", env("ROUTES", ""), "service codes to flows: '*384#=inicio,*384*2#=estado-tramite'")
 	fs.StringVar(&c.SampleAddr, "sample-addr", env("SAMPLE_ADDR", "127.0.0.1:0"), "demo: listen address of the sample back-end")
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "log format: text or json")
+	fs.DurationVar(&c.Resume, "resume-window", envDuration("RESUME_WINDOW", 5*time.Minute), "how long after a dropped USSD session a citizen is offered to continue")
+	fs.DurationVar(&c.Budget, "hop-budget", envDuration("HOP_BUDGET", 4*time.Second), "how long a hop may take before the citizen is asked to try again")
 	fs.StringVar(&c.Nav, "nav", env("NAV", "0,00,98"), "navigation keys: back,home,more")
 	return fs
 }

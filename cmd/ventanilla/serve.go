@@ -91,7 +91,7 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 		MaxHistory:   20,
 		MaxAutoSteps: 64,
 	}
-	gw := &channels.Gateway{Engine: engine, Store: store, Log: log, Routes: routes, SessionTTL: c.SessionTTL}
+	gw := &channels.Gateway{Engine: engine, Store: store, Log: log, Routes: routes, SessionTTL: c.SessionTTL, ResumeWindow: c.Resume, Budget: c.Budget}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = plainErrors
