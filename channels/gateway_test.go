@@ -83,10 +83,22 @@ func hop(t testing.TB, g *channels.Gateway, in channels.Inbound) channels.Reply 
 	return r
 }
 
+// bothStores runs a test against the memory store and a real redis-server.
+func bothStores(t *testing.T, test func(t *testing.T, store sessions.Store)) {
+	t.Run("memory", func(t *testing.T) { test(t, sessions.NewMemory(sessions.MemoryOptions{})) })
+	t.Run("redis", func(t *testing.T) {
+		test(t, sessions.NewRedis(redistest.Start(t), sessions.RedisOptions{Prefix: "test:"}))
+	})
+}
+
 // A carrier retrying a hop it already sent gets the same screen, and the
 // flow does not advance twice.
 func TestRetriedHopDoesNotAdvance(t *testing.T) {
-	g := newGateway(t, sessions.NewMemory(sessions.MemoryOptions{}))
+	bothStores(t, testRetriedHop)
+}
+
+func testRetriedHop(t *testing.T, store sessions.Store) {
+	g := newGateway(t, store)
 	hop(t, g, at("s", ""))
 	first := hop(t, g, at("s", "1"))
 	again := hop(t, g, at("s", "1"))
