@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"ventanilla/channels/ussd"
@@ -45,6 +45,42 @@ type Gateway struct {
 	DefaultLocale string
 	// Now is the clock for the resume window (default time.Now).
 	Now func() time.Time
+	// Observer, when set, hears every hop's outcome and every conversation
+	// abandoned mid-flow.
+	Observer Observer
+}
+
+// Observer hears what hops do, for metrics. Calls happen on the hop, so
+// they must be cheap and must not block.
+type Observer interface {
+	// Hop reports one hop: its carrier, the flow it ended in ("" before
+	// any), its outcome and how long it took. Outcomes: "continue",
+	// "end", "retry" (an answer not accepted), "resume" (the resume
+	// offer), "closed" (the carrier closed the session), "failure" (the
+	// flow could not go on), "budget" (the hop outlasted its budget),
+	// "unavailable" (the session store failed).
+	Hop(carrier, flow, outcome string, d time.Duration)
+	// Abandoned reports a conversation left mid-flow at a step.
+	Abandoned(flow, step string)
+}
+
+// hopInfo is what a hop learns on its way, shared with Hop, which may
+// answer before the hop's goroutine is done.
+type hopInfo struct {
+	mu                    sync.Mutex
+	locale, flow, outcome string
+}
+
+func (i *hopInfo) set(f func(*hopInfo)) {
+	i.mu.Lock()
+	f(i)
+	i.mu.Unlock()
+}
+
+func (i *hopInfo) get() (locale, flow, outcome string) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.locale, i.flow, i.outcome
 }
 
 var _ Hopper = (*Gateway)(nil)
@@ -66,40 +102,57 @@ func (g *Gateway) Hop(ctx context.Context, in Inbound) (Reply, error) {
 	if budget <= 0 {
 		budget = g.budget()
 	}
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
 	// The locale is learnt inside the hop; the budget's apology needs it.
-	var locale atomic.Value
-	locale.Store(g.defaultLocale())
+	info := &hopInfo{locale: g.defaultLocale()}
 	type result struct {
 		r   Reply
 		err error
 	}
 	done := make(chan result, 1)
 	go func() {
-		r, err := g.hop(ctx, in, &locale)
+		r, err := g.hop(ctx, in, info)
 		done <- result{r, err}
 	}()
+	var res result
 	select {
-	case res := <-done:
-		return res.r, res.err
+	case res = <-done:
 	case <-ctx.Done():
 		g.logger().Warn("hop exceeded its budget", "carrier", in.Carrier, "budget", budget)
-		return g.failure(locale.Load().(string), i18n.TryAgain), nil
+		info.set(func(i *hopInfo) { i.outcome = "budget" })
+		locale, _, _ := info.get()
+		res = result{r: g.failure(locale, i18n.TryAgain)}
 	}
+	if g.Observer != nil {
+		_, flow, outcome := info.get()
+		switch {
+		case outcome != "":
+		case res.err != nil:
+			outcome = "unavailable"
+		case res.r.End:
+			outcome = "end"
+		default:
+			outcome = "continue"
+		}
+		g.Observer.Hop(in.Carrier, flow, outcome, time.Since(start))
+	}
+	return res.r, res.err
 }
 
-func (g *Gateway) hop(ctx context.Context, in Inbound, locale *atomic.Value) (Reply, error) {
+func (g *Gateway) hop(ctx context.Context, in Inbound, info *hopInfo) (Reply, error) {
 	var err error
 	for range maxAttempts {
 		var r Reply
-		r, err = g.try(ctx, in, locale)
+		r, err = g.try(ctx, in, info)
 		if !errors.Is(err, sessions.ErrConflict) {
 			return r, err
 		}
 	}
 	g.logger().Warn("hop lost the race for its session too often", "carrier", in.Carrier, "attempts", maxAttempts)
-	return g.failure(locale.Load().(string), i18n.TryAgain), err
+	locale, _, _ := info.get()
+	return g.failure(locale, i18n.TryAgain), err
 }
 
 // Key returns the store key of the conversation an inbound hop belongs to.
@@ -116,10 +169,11 @@ type state struct {
 	rev   uint64
 	s     sessions.Session
 	found bool // a session was stored under key
+	info  *hopInfo
 }
 
-func (g *Gateway) try(ctx context.Context, in Inbound, locale *atomic.Value) (Reply, error) {
-	st := state{key: Key(in)}
+func (g *Gateway) try(ctx context.Context, in Inbound, info *hopInfo) (Reply, error) {
+	st := state{key: Key(in), info: info}
 	rec, err := g.Store.Get(ctx, st.key)
 	switch {
 	case errors.Is(err, sessions.ErrNotFound):
@@ -134,7 +188,7 @@ func (g *Gateway) try(ctx context.Context, in Inbound, locale *atomic.Value) (Re
 			g.logger().Error("session record unreadable; starting over", "carrier", in.Carrier, "err", err)
 		} else {
 			st.found = true
-			locale.Store(st.s.Locale)
+			info.set(func(i *hopInfo) { i.locale = st.s.Locale })
 		}
 	}
 
@@ -143,7 +197,7 @@ func (g *Gateway) try(ctx context.Context, in Inbound, locale *atomic.Value) (Re
 	}
 	if st.found && st.s.Conversation == in.SessionID {
 		if st.s.Vars[resumeVar] == true {
-			return g.resumeChoice(ctx, &st, in, locale)
+			return g.resumeChoice(ctx, &st, in)
 		}
 		return g.answer(ctx, &st, in)
 	}
@@ -152,7 +206,20 @@ func (g *Gateway) try(ctx context.Context, in Inbound, locale *atomic.Value) (Re
 	if st.found && g.resumable(&st.s) && len(shortcut) == 0 && in.Input == "" {
 		return g.offerResume(ctx, &st, in)
 	}
-	return g.start(ctx, &st, in, locale)
+	if st.found {
+		g.abandoned(&st.s)
+	}
+	return g.start(ctx, &st, in)
+}
+
+// abandoned reports a conversation left mid-flow.
+func (g *Gateway) abandoned(s *sessions.Session) {
+	if g.Observer == nil || s.Ended {
+		return
+	}
+	if f := s.Current(); f != nil {
+		g.Observer.Abandoned(f.Flow, f.Step)
+	}
 }
 
 // resumable reports whether a stored conversation is one a citizen can be
@@ -174,10 +241,10 @@ func (g *Gateway) resumable(s *sessions.Session) bool {
 
 // start begins a new conversation, applying the answers a dialled shortcut
 // carries (*384*1*2# answers 1 then 2) until one is not accepted.
-func (g *Gateway) start(ctx context.Context, st *state, in Inbound, locale *atomic.Value) (Reply, error) {
+func (g *Gateway) start(ctx context.Context, st *state, in Inbound) (Reply, error) {
 	st.s = sessions.Session{Key: st.key, Phone: in.Phone, Channel: in.Channel, Carrier: in.Carrier, Conversation: in.SessionID, CarrierSeq: in.Seq}
 	chosen := g.loadLocale(ctx, &st.s)
-	locale.Store(st.s.Locale)
+	st.info.set(func(i *hopInfo) { i.locale = st.s.Locale })
 	flow, answers := ussd.Dialled(in.ServiceCode, g.Routes)
 	if in.Cumulative && in.Input != "" {
 		// Some operators deliver *384*1*2# as *384# with the text "1*2".
@@ -233,6 +300,7 @@ func (g *Gateway) offerResume(ctx context.Context, st *state, in Inbound) (Reply
 	}
 	s.Vars[resumeVar] = true
 	s.Updated = g.now().UnixMilli()
+	st.info.set(func(i *hopInfo) { i.outcome, i.flow = "resume", flowID(s) })
 	return g.save(ctx, st, in, g.resumeScreen(s, ""))
 }
 
@@ -258,7 +326,7 @@ func (g *Gateway) resumeScreen(s *sessions.Session, prefix string) flows.Screen 
 }
 
 // resumeChoice applies the answer to the resume offer.
-func (g *Gateway) resumeChoice(ctx context.Context, st *state, in Inbound, locale *atomic.Value) (Reply, error) {
+func (g *Gateway) resumeChoice(ctx context.Context, st *state, in Inbound) (Reply, error) {
 	s := &st.s
 	text := in.Input
 	if in.Cumulative {
@@ -275,10 +343,8 @@ func (g *Gateway) resumeChoice(ctx context.Context, st *state, in Inbound, local
 		screen, err := g.Engine.Apply(ctx, s, flows.Input{Redisplay: true, Pages: g.pager(in)})
 		return g.finish(ctx, st, in, screen, err, s.Vars["language_chosen"] == true)
 	case "2":
-		trail := s.Trail
-		reply, err := g.start(ctx, st, Inbound{Channel: in.Channel, Carrier: in.Carrier, SessionID: in.SessionID, Phone: in.Phone, Limit: in.Limit, Seq: in.Seq}, locale)
-		_ = trail
-		return reply, err
+		g.abandoned(s)
+		return g.start(ctx, st, Inbound{Channel: in.Channel, Carrier: in.Carrier, SessionID: in.SessionID, Phone: in.Phone, Limit: in.Limit, Seq: in.Seq})
 	}
 	return g.save(ctx, st, in, g.resumeScreen(s, g.Engine.Messages.Text(s.Locale, i18n.InvalidOption)))
 }
@@ -291,9 +357,11 @@ func (g *Gateway) closed(ctx context.Context, st *state, in Inbound) error {
 		flow = flowOf(&st.s)
 	}
 	g.logger().Info("carrier closed the session", "carrier", in.Carrier, "status", in.EndStatus, "flow", flow)
+	st.info.set(func(i *hopInfo) { i.outcome, i.flow = "closed", flowID(&st.s) })
 	if !st.found || st.s.Conversation != in.SessionID {
 		return nil
 	}
+	g.abandoned(&st.s)
 	// Late retries of the closed session now count as a new dial.
 	st.s.Conversation = ""
 	data, err := st.s.MarshalBinary()
@@ -308,6 +376,15 @@ func (g *Gateway) closed(ctx context.Context, st *state, in Inbound) error {
 // the conversation is over, kept otherwise.
 func (g *Gateway) finish(ctx context.Context, st *state, in Inbound, screen flows.Screen, err error, chosenBefore bool) (Reply, error) {
 	s := &st.s
+	st.info.set(func(i *hopInfo) {
+		i.flow = flowID(s)
+		switch {
+		case err != nil:
+			i.outcome = "failure"
+		case screen.Retry:
+			i.outcome = "retry"
+		}
+	})
 	if err != nil {
 		g.logger().Error("hop failed", "carrier", in.Carrier, "flow", flowOf(s), "err", err)
 		// The conversation cannot go on; the citizen starts over cleanly.
@@ -346,6 +423,14 @@ func (g *Gateway) save(ctx context.Context, st *state, in Inbound, screen flows.
 		return g.failure(s.Locale, i18n.ServiceUnavail), fmt.Errorf("writing session: %w", err)
 	}
 	return reply, nil
+}
+
+// flowID is the id of the flow a session is in, for metrics labels.
+func flowID(s *sessions.Session) string {
+	if f := s.Current(); f != nil {
+		return f.Flow
+	}
+	return ""
 }
 
 func flowOf(s *sessions.Session) string {

@@ -31,6 +31,14 @@ type NavKeys struct {
 // DefaultNav is the navigation most USSD services use.
 var DefaultNav = NavKeys{Back: "0", Home: "00", More: "98"}
 
+// Observer hears which steps conversations reach and complete, for the
+// per-step funnel of each flow. Calls happen on the hop, so they must be
+// cheap and must not block.
+type Observer interface {
+	StepReached(flow, step string)
+	StepCompleted(flow, step string)
+}
+
 // Engine runs hops. It holds no conversation state: everything a hop needs
 // is in the session it is given, so any instance can serve any hop.
 type Engine struct {
@@ -45,6 +53,8 @@ type Engine struct {
 	MaxAutoSteps int
 	// MaxHistory bounds the back stack kept in the session.
 	MaxHistory int
+	// Observer, when set, hears the step funnel.
+	Observer Observer
 }
 
 // Input is what a hop brings to the engine.
@@ -286,6 +296,9 @@ func (h *hop) goTo(cf *Compiled, id string) (Screen, error) {
 		}
 		s.Current().Step = id
 		s.Page, s.Retries = 0, 0
+		if o := h.e.Observer; o != nil {
+			o.StepReached(cf.ID, id)
+		}
 		var event string
 		switch st.Kind {
 		case "menu", "input":
@@ -339,6 +352,9 @@ func (h *hop) goTo(cf *Compiled, id string) (Screen, error) {
 			continue
 		case "end":
 			h.say(h.render(cf, &st.Text, nil))
+			if o := h.e.Observer; o != nil {
+				o.StepCompleted(cf.ID, id)
+			}
 			if len(s.Frames) == 1 {
 				return h.finish(), nil
 			}
@@ -362,6 +378,9 @@ func (h *hop) goTo(cf *Compiled, id string) (Screen, error) {
 		to, ok := cf.transition(st.ID, event)
 		if !ok {
 			return Screen{}, fmt.Errorf("%s step %q has no route for %q", cf, st.ID, event)
+		}
+		if o := h.e.Observer; o != nil {
+			o.StepCompleted(cf.ID, st.ID)
 		}
 		id = to
 	}
@@ -513,6 +532,9 @@ func (h *hop) show(cf *Compiled, st *Step, prefix string) (Screen, error) {
 // advance records the step just answered on the back stack and follows event.
 func (h *hop) advance(cf *Compiled, st *Step, event string) (Screen, error) {
 	s := h.s
+	if o := h.e.Observer; o != nil {
+		o.StepCompleted(cf.ID, st.ID)
+	}
 	s.History = append(s.History, sessions.Mark{Depth: len(s.Frames), Step: st.ID})
 	if max := h.e.MaxHistory; max > 0 && len(s.History) > max {
 		s.History = append(s.History[:0], s.History[len(s.History)-max:]...)

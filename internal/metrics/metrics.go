@@ -1,0 +1,117 @@
+// Package metrics exposes the gateway's Prometheus metrics, every name
+// prefixed ventanilla_. It listens to the gateway, the engine and the
+// back-end client through their small Observer interfaces, so none of them
+// imports Prometheus.
+package metrics
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"ventanilla/channels"
+	"ventanilla/flows"
+)
+
+// Metrics holds the collectors and the registry they are served from.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	hops        *prometheus.CounterVec
+	hopSeconds  *prometheus.HistogramVec
+	funnel      *prometheus.CounterVec
+	calls       *prometheus.CounterVec
+	callSeconds *prometheus.HistogramVec
+	breaker     *prometheus.GaugeVec
+}
+
+var (
+	_ channels.Observer = (*Metrics)(nil)
+	_ flows.Observer    = (*Metrics)(nil)
+)
+
+// hopBuckets are sized for a hop on a carrier's clock: most well under a
+// millisecond, back-end calls in the tens or hundreds of milliseconds,
+// anything near the budget (seconds) is trouble.
+var hopBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+
+// New registers the collectors in a fresh registry, with the Go runtime's
+// and the process's own.
+func New() *Metrics {
+	m := &Metrics{Registry: prometheus.NewRegistry()}
+	m.hops = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ventanilla_hops_total",
+		Help: "Hops served, by carrier, flow and outcome (continue, end, retry, resume, closed, failure, budget, unavailable).",
+	}, []string{"carrier", "flow", "outcome"})
+	m.hopSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "ventanilla_hop_duration_seconds",
+		Help:    "Time to answer a hop, from the carrier's request to the reply.",
+		Buckets: hopBuckets,
+	}, []string{"carrier"})
+	m.funnel = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ventanilla_flow_steps_total",
+		Help: "The per-step funnel of each flow: how often a step was reached, completed, or where a conversation was abandoned.",
+	}, []string{"flow", "step", "event"})
+	m.calls = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ventanilla_backend_calls_total",
+		Help: "Calls to institutions' back-end services, by service and outcome.",
+	}, []string{"service", "outcome"})
+	m.callSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "ventanilla_backend_call_duration_seconds",
+		Help:    "Duration of back-end calls, by service.",
+		Buckets: hopBuckets,
+	}, []string{"service"})
+	m.breaker = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "ventanilla_backend_breaker_state",
+		Help: "Circuit breaker state per service: 0 closed, 1 half-open, 2 open.",
+	}, []string{"service"})
+	m.Registry.MustRegister(m.hops, m.hopSeconds, m.funnel, m.calls, m.callSeconds, m.breaker,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+}
+
+// Gauge registers a gauge read when scraped: active sessions, queue depth.
+func (m *Metrics) Gauge(name, help string, read func() float64) {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ventanilla_" + name, Help: help}, read))
+}
+
+// Hop implements channels.Observer.
+func (m *Metrics) Hop(carrier, flow, outcome string, d time.Duration) {
+	m.hops.WithLabelValues(carrier, flow, outcome).Inc()
+	m.hopSeconds.WithLabelValues(carrier).Observe(d.Seconds())
+}
+
+// Abandoned implements channels.Observer.
+func (m *Metrics) Abandoned(flow, step string) {
+	m.funnel.WithLabelValues(flow, step, "abandoned").Inc()
+}
+
+// StepReached implements flows.Observer.
+func (m *Metrics) StepReached(flow, step string) {
+	m.funnel.WithLabelValues(flow, step, "reached").Inc()
+}
+
+// StepCompleted implements flows.Observer.
+func (m *Metrics) StepCompleted(flow, step string) {
+	m.funnel.WithLabelValues(flow, step, "completed").Inc()
+}
+
+// Call records one back-end call.
+func (m *Metrics) Call(service, outcome string, d time.Duration) {
+	m.calls.WithLabelValues(service, outcome).Inc()
+	m.callSeconds.WithLabelValues(service).Observe(d.Seconds())
+}
+
+// Breaker records a service's circuit breaker state (0 closed, 1
+// half-open, 2 open).
+func (m *Metrics) Breaker(service string, state int) {
+	m.breaker.WithLabelValues(service).Set(float64(state))
+}
