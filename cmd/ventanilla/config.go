@@ -33,6 +33,9 @@ type config struct {
 	Nav         string
 	Resume      time.Duration
 	Budget      time.Duration
+	Carriers    string
+	AdminToken  string
+	Production  bool
 }
 
 // flagSet declares the shared flags; each defaults to its VENTANILLA_*
@@ -54,6 +57,9 @@ func flagSet(name string, stderr io.Writer, c *config) *flag.FlagSet {
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "log format: text or json")
 	fs.DurationVar(&c.Resume, "resume-window", envDuration("RESUME_WINDOW", 5*time.Minute), "how long after a dropped USSD session a citizen is offered to continue")
 	fs.DurationVar(&c.Budget, "hop-budget", envDuration("HOP_BUDGET", 4*time.Second), "how long a hop may take before the citizen is asked to try again")
+	fs.StringVar(&c.Carriers, "carriers", env("CARRIERS", ""), "carriers file: per-carrier screen limit, budget and callback authentication")
+	fs.BoolVar(&c.Production, "production", env("PRODUCTION", "") == "1" || env("PRODUCTION", "") == "true", "refuse to start without the secrets production needs")
+	c.AdminToken = env("ADMIN_TOKEN", "")
 	fs.StringVar(&c.Nav, "nav", env("NAV", "0,00,98"), "navigation keys: back,home,more")
 	return fs
 }
@@ -87,6 +93,23 @@ func (c *config) routes() (map[string]string, error) {
 		out[code] = flow
 	}
 	return out, nil
+}
+
+// missingSecrets lists the secrets production needs that are not set. They
+// come only from the environment: a flag would show them in the process
+// list.
+func (c *config) missingSecrets(getenv func(string) (string, bool)) []string {
+	var missing []string
+	if c.AdminToken == "" {
+		missing = append(missing, "VENTANILLA_ADMIN_TOKEN")
+	}
+	if v, ok := getenv("VENTANILLA_PSEUDONYM_KEY"); !ok || len(v) < 32 {
+		missing = append(missing, "VENTANILLA_PSEUDONYM_KEY (at least 32 characters)")
+	}
+	if c.Carriers == "" {
+		missing = append(missing, "VENTANILLA_CARRIERS (a carriers file with callback authentication)")
+	}
+	return missing
 }
 
 // nav parses --nav into the engine's navigation keys.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -9,7 +10,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -19,6 +24,8 @@ import (
 	"ventanilla/channels"
 	"ventanilla/channels/ussd"
 	"ventanilla/flows"
+	"ventanilla/i18n"
+	"ventanilla/internal/metrics"
 	"ventanilla/interop"
 	"ventanilla/interop/sample"
 	"ventanilla/sessions"
@@ -37,42 +44,108 @@ type app struct {
 	echo    *echo.Echo
 	gateway *channels.Gateway
 	store   sessions.Store
-	flows   *flows.Registry
+	metrics *metrics.Metrics
 	log     *slog.Logger
+
+	cfg    *config
+	getenv func(string) (string, bool)
+	msgs   *i18n.Catalog
+
+	// What a reload replaces, atomically, while hops keep running.
+	flows    atomic.Pointer[flows.Registry]
+	caller   swapCaller
+	reloadMu sync.Mutex
+}
+
+// loaded is what configuration files produce: the flows and the services
+// they call. A reload builds a new one and swaps it in only when valid.
+type loaded struct {
+	flows  *flows.Registry
+	caller *interop.Client
+	routes map[string]string
+}
+
+// load reads and checks the flows, the services and the routes.
+func (a *app) load() (*loaded, flows.Problems, error) {
+	c := a.cfg
+	services, err := c.services(a.getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	reg, problems, err := c.loadFlows(nil, a.msgs, services)
+	if err != nil {
+		return nil, nil, fmt.Errorf("loading flows: %w", err)
+	}
+	if problems.HasErrors() {
+		return nil, problems, fmt.Errorf("loading flows:\n%w", problems)
+	}
+	if reg.Latest(c.Root) == nil {
+		return nil, problems, fmt.Errorf("root flow %q is not loaded (flows: %s)", c.Root, strings.Join(reg.IDs(), ", "))
+	}
+	routes, err := c.routes()
+	if err != nil {
+		return nil, problems, err
+	}
+	for code, id := range routes {
+		if reg.Latest(id) == nil {
+			return nil, problems, fmt.Errorf("--routes: %s opens unknown flow %q", code, id)
+		}
+	}
+	return &loaded{flows: reg, caller: interop.NewClient(services, nil), routes: routes}, problems, nil
+}
+
+// reload validates the configuration files again and swaps them in; on any
+// error the running set stays. Conversations in flight finish on the flow
+// versions they started on, which the new registry carries over.
+func (a *app) reload() (flows.Problems, error) {
+	a.reloadMu.Lock()
+	defer a.reloadMu.Unlock()
+	l, problems, err := a.load()
+	if err != nil {
+		a.log.Error("reload refused; the running flows stay", "err", err)
+		return problems, err
+	}
+	a.flows.Store(l.flows.Carry(a.flows.Load()))
+	a.caller.Store(l.caller)
+	a.log.Info("flows reloaded", "flows", strings.Join(l.flows.IDs(), ","), "warnings", len(problems))
+	return problems, nil
+}
+
+// swapCaller lets a reload replace the back-end client under running hops.
+type swapCaller struct {
+	p atomic.Pointer[interop.Client]
+}
+
+func (s *swapCaller) Store(c *interop.Client) { s.p.Store(c) }
+
+func (s *swapCaller) Call(ctx context.Context, service string, params map[string]any) interop.Response {
+	return s.p.Load().Call(ctx, service, params)
 }
 
 // newApp builds the gateway from configuration. getenv resolves ${VAR} in
-// the services file.
+// the services file and the secrets the carriers file names.
 func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), list []channels.Carrier) (*app, error) {
+	if missing := c.missingSecrets(getenv); c.Production && len(missing) > 0 {
+		return nil, fmt.Errorf("production mode needs these secrets, which are not set: %s", strings.Join(missing, ", "))
+	}
 	msgs, err := c.catalog()
 	if err != nil {
 		return nil, fmt.Errorf("loading system messages: %w", err)
 	}
-	services, err := c.services(getenv)
+	a := &app{cfg: c, getenv: getenv, msgs: msgs, log: log, metrics: metrics.New()}
+	l, problems, err := a.load()
 	if err != nil {
 		return nil, err
-	}
-	reg, problems, err := c.loadFlows(nil, msgs, services)
-	if err != nil {
-		return nil, fmt.Errorf("loading flows: %w", err)
-	}
-	if problems.HasErrors() {
-		return nil, fmt.Errorf("loading flows:\n%w", problems)
 	}
 	for _, p := range problems {
 		log.Warn("flow lint", "problem", p.String())
 	}
-	if reg.Latest(c.Root) == nil {
-		return nil, fmt.Errorf("root flow %q is not loaded (flows: %s)", c.Root, strings.Join(reg.IDs(), ", "))
-	}
-	routes, err := c.routes()
+	a.flows.Store(l.flows)
+	a.caller.Store(l.caller)
+	routes := l.routes
+	carrierCfg, err := loadCarriers(c.Carriers, getenv)
 	if err != nil {
 		return nil, err
-	}
-	for code, id := range routes {
-		if reg.Latest(id) == nil {
-			return nil, fmt.Errorf("--routes: %s opens unknown flow %q", code, id)
-		}
 	}
 	nav, err := c.nav()
 	if err != nil {
@@ -82,32 +155,108 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 	if err != nil {
 		return nil, err
 	}
+	a.store = store
+	if m, ok := store.(*sessions.Memory); ok {
+		a.metrics.Gauge("sessions_stored", "Conversations and profiles held by the memory store (expired ones until swept).", func() float64 { return float64(m.Len()) })
+	}
 	engine := &flows.Engine{
-		Flows:        func() *flows.Registry { return reg },
+		Flows:        a.flows.Load,
 		Messages:     msgs,
-		Caller:       interop.NewClient(services, nil),
+		Caller:       &a.caller,
 		Nav:          nav,
 		Root:         c.Root,
 		MaxHistory:   20,
 		MaxAutoSteps: 64,
+		Observer:     a.metrics,
 	}
-	gw := &channels.Gateway{Engine: engine, Store: store, Log: log, Routes: routes, SessionTTL: c.SessionTTL, ResumeWindow: c.Resume, Budget: c.Budget}
+	a.gateway = &channels.Gateway{
+		Engine: engine, Store: store, Log: log, Routes: routes,
+		SessionTTL: c.SessionTTL, ResumeWindow: c.Resume, Budget: c.Budget,
+		Observer: a.metrics,
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = plainErrors
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
-	e.GET("/readyz", func(c echo.Context) error {
-		ctx, cancel := context.WithTimeout(c.Request().Context(), time.Second)
-		defer cancel()
-		if err := store.Ping(ctx); err != nil {
-			return c.String(http.StatusServiceUnavailable, "session store unreachable\n")
-		}
-		return c.String(http.StatusOK, "ok\n")
-	})
-	for _, car := range list {
-		car.Mount(e, gw)
+	e.GET("/readyz", a.ready)
+	e.GET("/metrics", echo.WrapHandler(a.metrics.Handler()))
+	if c.AdminToken != "" {
+		admin := e.Group("/admin", a.adminAuth)
+		admin.POST("/reload", a.adminReload)
 	}
-	return &app{echo: e, gateway: gw, store: store, flows: reg, log: log}, nil
+	for _, car := range list {
+		cc := carrierCfg[car.Name()]
+		if cc.Disabled {
+			continue
+		}
+		auth, err := cc.auth(getenv)
+		if err != nil {
+			return nil, fmt.Errorf("carrier %s: %w", car.Name(), err)
+		}
+		var hop channels.Hopper = a.gateway
+		if cc.Budget > 0 {
+			hop = budgeted{hop, cc.Budget}
+		}
+		channels.Mount(e, car, auth, hop)
+	}
+	a.echo = e
+	return a, nil
+}
+
+// budgeted gives a carrier's hops the budget its configuration sets.
+type budgeted struct {
+	h      channels.Hopper
+	budget time.Duration
+}
+
+func (b budgeted) Hop(ctx context.Context, in channels.Inbound) (channels.Reply, error) {
+	if in.Budget == 0 {
+		in.Budget = b.budget
+	}
+	return b.h.Hop(ctx, in)
+}
+
+// ready answers /readyz: flows are loaded and the session store answers.
+func (a *app) ready(c echo.Context) error {
+	if a.flows.Load() == nil {
+		return c.String(http.StatusServiceUnavailable, "flows not loaded\n")
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), time.Second)
+	defer cancel()
+	if err := a.store.Ping(ctx); err != nil {
+		return c.String(http.StatusServiceUnavailable, "session store unreachable\n")
+	}
+	return c.String(http.StatusOK, "ok\n")
+}
+
+// adminAuth checks the admin bearer token in constant time.
+func (a *app) adminAuth(next echo.HandlerFunc) echo.HandlerFunc {
+	want := []byte("Bearer " + a.cfg.AdminToken)
+	return func(c echo.Context) error {
+		got := []byte(c.Request().Header.Get(echo.HeaderAuthorization))
+		if subtle.ConstantTimeCompare(got, want) != 1 {
+			return c.String(http.StatusUnauthorized, "unauthorized\n")
+		}
+		return next(c)
+	}
+}
+
+// adminReload reloads flows and services: 200 with the warnings, or 422
+// with the problems while the running set stays.
+func (a *app) adminReload(c echo.Context) error {
+	problems, err := a.reload()
+	var b strings.Builder
+	for _, p := range problems {
+		b.WriteString(p.String())
+		b.WriteByte('\n')
+	}
+	if err != nil {
+		if len(problems) == 0 {
+			b.WriteString(err.Error() + "\n")
+		}
+		return c.String(http.StatusUnprocessableEntity, "reload refused; the running flows stay\n"+b.String())
+	}
+	return c.String(http.StatusOK, "reloaded: "+strings.Join(a.flows.Load().IDs(), ", ")+"\n"+b.String())
 }
 
 // plainErrors answers errors as short plain text, never an HTML page.
@@ -200,14 +349,23 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
 	}
-	log.Info("ventanilla listening", "addr", ln.Addr().String(), "flows", strings.Join(a.flows.IDs(), ","), "ussd", "POST /ussd/africastalking")
+	log.Info("ventanilla listening", "addr", ln.Addr().String(), "flows", strings.Join(a.flows.Load().IDs(), ","))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
-		return 1
-	case <-ctx.Done():
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+wait:
+	for {
+		select {
+		case err := <-errc:
+			fmt.Fprintf(stderr, "%s: %v\n", name, err)
+			return 1
+		case <-hup:
+			a.reload()
+		case <-ctx.Done():
+			break wait
+		}
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

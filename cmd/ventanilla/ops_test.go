@@ -1,0 +1,131 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"ventanilla/flows/catalogue"
+)
+
+// copyCatalogue writes the catalogue's flow files into a directory the
+// test can edit.
+func copyCatalogue(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, src := range catalogue.Sources() {
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(src.Name)), src.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func reload(t *testing.T, url, token string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url+"/admin/reload", nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// A reload validates first and swaps atomically: new conversations get the
+// new version, conversations in flight finish on theirs, and a broken file
+// leaves the running flows in place.
+func TestReloadThroughTheAdminEndpoint(t *testing.T) {
+	dir := copyCatalogue(t)
+	srv := gatewayFor(t, &config{FlowsDir: dir, AdminToken: "test-admin-token"})
+
+	inflight := &dialer{t: t, url: srv.URL, session: "inflight", phone: "+593991000101"}
+	inflight.send("")
+	expect(t, inflight.send("1"), "Ventanilla ciudadana")
+
+	if code, _ := reload(t, srv.URL, "wrong"); code != http.StatusUnauthorized {
+		t.Errorf("wrong token: %d", code)
+	}
+	inicio := filepath.Join(dir, "inicio.yaml")
+	data, _ := os.ReadFile(inicio)
+	v2 := strings.Replace(strings.Replace(string(data), "\nversion: 1", "\nversion: 2", 1), `es: "Ventanilla ciudadana"`, `es: "Ventanilla ciudadana (v2)"`, 1)
+	os.WriteFile(inicio, []byte(v2), 0o644)
+	if code, body := reload(t, srv.URL, "test-admin-token"); code != http.StatusOK {
+		t.Fatalf("reload: %d %s", code, body)
+	}
+	fresh := &dialer{t: t, url: srv.URL, session: "fresh", phone: "+593991000102"}
+	fresh.send("")
+	expect(t, fresh.send("1"), "Ventanilla ciudadana (v2)")
+	// The conversation that started on version 1 goes on on version 1.
+	expect(t, inflight.send("4"), "Bienvenido a Ventanilla")
+	expect(t, inflight.send("1"), "Ventanilla ciudadana\n")
+
+	os.WriteFile(inicio, []byte(strings.Replace(v2, "next: services", "next: servicse", 1)), 0o644)
+	code, body := reload(t, srv.URL, "test-admin-token")
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, `inicio.yaml:`) || !strings.Contains(body, `unknown step "servicse"`) {
+		t.Errorf("broken reload: %d %s", code, body)
+	}
+	again := &dialer{t: t, url: srv.URL, session: "again", phone: "+593991000103"}
+	again.send("")
+	expect(t, again.send("1"), "Ventanilla ciudadana (v2)")
+}
+
+func TestMetricsHealthAndReadiness(t *testing.T) {
+	srv := gatewayFor(t, &config{})
+	d := &dialer{t: t, url: srv.URL, session: "m", phone: "+593991000104"}
+	d.send("")
+	d.send("1")
+	if code, body := get(t, srv.URL+"/healthz"); code != 200 || body != "ok\n" {
+		t.Errorf("healthz: %d %q", code, body)
+	}
+	if code, _ := get(t, srv.URL+"/readyz"); code != 200 {
+		t.Errorf("readyz: %d", code)
+	}
+	_, body := get(t, srv.URL+"/metrics")
+	for _, want := range []string{
+		`ventanilla_hops_total{carrier="africastalking",flow="inicio",outcome="continue"} 2`,
+		`ventanilla_flow_steps_total{event="completed",flow="inicio",step="language"} 1`,
+		`ventanilla_hop_duration_seconds_count{carrier="africastalking"} 2`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if code, _ := reload(t, srv.URL, ""); code != http.StatusNotFound {
+		t.Errorf("admin without a configured token should not exist: %d", code)
+	}
+}
+
+// In production mode the process refuses to start without its secrets and
+// names each one missing.
+func TestProductionNeedsSecrets(t *testing.T) {
+	_, err := newApp(&config{Production: true, Root: "inicio"}, slog.New(slog.NewTextHandler(io.Discard, nil)),
+		func(string) (string, bool) { return "", false }, nil)
+	if err == nil {
+		t.Fatal("started without secrets")
+	}
+	for _, want := range []string{"VENTANILLA_ADMIN_TOKEN", "VENTANILLA_PSEUDONYM_KEY", "VENTANILLA_CARRIERS"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not name %s: %v", want, err)
+		}
+	}
+}
