@@ -273,18 +273,30 @@ func plainErrors(err error, c echo.Context) {
 	_ = c.String(code, msg+"\n")
 }
 
+// redisTimeout bounds each Redis operation well inside a hop's budget.
+const redisTimeout = 500 * time.Millisecond
+
 func (c *config) store() (sessions.Store, error) {
 	switch {
 	case c.RedisAddrs != "":
 		client := redis.NewUniversalClient(&redis.UniversalOptions{
-			Addrs:      strings.Split(c.RedisAddrs, ","),
-			MasterName: c.RedisMaster,
+			Addrs:        strings.Split(c.RedisAddrs, ","),
+			MasterName:   c.RedisMaster,
+			DialTimeout:  redisTimeout,
+			ReadTimeout:  redisTimeout,
+			WriteTimeout: redisTimeout,
+			PoolTimeout:  redisTimeout,
 		})
 		return sessions.NewRedis(client, sessions.RedisOptions{}), nil
 	case c.RedisURL != "":
 		opts, err := redis.ParseURL(c.RedisURL)
 		if err != nil {
 			return nil, fmt.Errorf("--redis-url: %w", err)
+		}
+		// Short timeouts unless the URL sets its own: a Redis that hangs
+		// must not eat the hop's budget.
+		if !strings.Contains(c.RedisURL, "timeout") {
+			opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout, opts.PoolTimeout = redisTimeout, redisTimeout, redisTimeout, redisTimeout
 		}
 		return sessions.NewRedis(redis.NewClient(opts), sessions.RedisOptions{}), nil
 	}
