@@ -49,10 +49,20 @@ const (
 	EventEnd
 )
 
-// Reply is what the carrier sends back: one rendered screen page.
+// Reply is what the carrier sends back: one rendered screen (a USSD page,
+// an SMS, a chat message).
 type Reply struct {
 	Text string
 	End  bool
+	// Buttons are rows of choices for chat platforms that show them; a
+	// button's Data is what the citizen would otherwise type ("1", "0").
+	Buttons [][]Button
+}
+
+// Button is one choice shown as a button.
+type Button struct {
+	Label string
+	Data  string
 }
 
 // Hopper runs one hop of a conversation. The gateway implements it; carrier

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
+	"ventanilla/channels/chat"
+	"ventanilla/channels/sms"
 	"ventanilla/channels/ussd"
 	"ventanilla/flows"
 	"ventanilla/i18n"
@@ -48,6 +51,21 @@ type Gateway struct {
 	// Observer, when set, hears every hop's outcome and every conversation
 	// abandoned mid-flow.
 	Observer Observer
+	// TextTTL is how long an idle SMS or chat conversation lives (default
+	// 30 minutes): people answer a text later than a USSD menu.
+	TextTTL time.Duration
+	// Keywords start flows on SMS and chat: the first word of a message,
+	// in any case and with or without accents ("turno", "TURNO"); the
+	// words after it are the flow's first answers ("ESTADO 123").
+	Keywords map[string]Keyword
+	// SMS shapes SMS replies (segments, transliteration).
+	SMS sms.Options
+}
+
+// Keyword is what a keyword does: open a flow, or stop the conversation.
+type Keyword struct {
+	Flow string // flow to open; "" with Stop
+	Stop bool   // end the conversation ("SALIR", "STOP")
 }
 
 // Observer hears what hops do, for metrics. Calls happen on the hop, so
@@ -195,6 +213,9 @@ func (g *Gateway) try(ctx context.Context, in Inbound, info *hopInfo) (Reply, er
 	if in.Event == EventEnd {
 		return Reply{}, g.closed(ctx, &st, in)
 	}
+	if kw, args, ok := g.keyword(in); ok {
+		return g.byKeyword(ctx, &st, in, kw, args)
+	}
 	if st.found && st.s.Conversation == in.SessionID {
 		if st.s.Vars[resumeVar] == true {
 			return g.resumeChoice(ctx, &st, in)
@@ -210,6 +231,72 @@ func (g *Gateway) try(ctx context.Context, in Inbound, info *hopInfo) (Reply, er
 		g.abandoned(&st.s)
 	}
 	return g.start(ctx, &st, in)
+}
+
+// keyword recognises a keyword at the start of an SMS or chat message.
+func (g *Gateway) keyword(in Inbound) (Keyword, []string, bool) {
+	if in.Channel == "ussd" || len(g.Keywords) == 0 {
+		return Keyword{}, nil, false
+	}
+	words := strings.Fields(in.Input)
+	if len(words) == 0 {
+		return Keyword{}, nil, false
+	}
+	kw, ok := g.Keywords[NormalizeKeyword(words[0])]
+	if !ok {
+		return Keyword{}, nil, false
+	}
+	args := words[1:]
+	if len(args) > ussd.MaxShortcut {
+		args = args[:ussd.MaxShortcut]
+	}
+	return kw, args, true
+}
+
+// NormalizeKeyword is the form keywords are matched in: upper case, no
+// accents, so "Ayúda", "ayuda" and "AYUDA" are one keyword.
+func NormalizeKeyword(w string) string {
+	w = strings.ToUpper(strings.TrimSpace(w))
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case 'Á', 'À', 'Ä':
+			return 'A'
+		case 'É', 'È', 'Ë':
+			return 'E'
+		case 'Í', 'Ì', 'Ï':
+			return 'I'
+		case 'Ó', 'Ò', 'Ö':
+			return 'O'
+		case 'Ú', 'Ù', 'Ü':
+			return 'U'
+		}
+		return r
+	}, w)
+}
+
+// byKeyword starts the keyword's flow with its arguments as answers, or
+// ends the conversation for a stop keyword.
+func (g *Gateway) byKeyword(ctx context.Context, st *state, in Inbound, kw Keyword, args []string) (Reply, error) {
+	if st.found {
+		g.abandoned(&st.s)
+	}
+	if kw.Stop {
+		locale := g.defaultLocale()
+		if st.found {
+			locale = st.s.Locale
+			if err := g.Store.Delete(ctx, st.key); err != nil {
+				g.logger().Warn("stopped conversation not deleted; it will expire", "err", err)
+			}
+		} else {
+			var s sessions.Session
+			s.Phone = in.Phone
+			g.loadLocale(ctx, &s)
+			locale = s.Locale
+		}
+		st.info.set(func(i *hopInfo) { i.outcome = "end" })
+		return Reply{Text: g.Engine.Messages.Text(locale, i18n.Goodbye), End: true}, nil
+	}
+	return g.startWith(ctx, st, in, kw.Flow, args)
 }
 
 // abandoned reports a conversation left mid-flow.
@@ -242,15 +329,21 @@ func (g *Gateway) resumable(s *sessions.Session) bool {
 // start begins a new conversation, applying the answers a dialled shortcut
 // carries (*384*1*2# answers 1 then 2) until one is not accepted.
 func (g *Gateway) start(ctx context.Context, st *state, in Inbound) (Reply, error) {
-	st.s = sessions.Session{Key: st.key, Phone: in.Phone, Channel: in.Channel, Carrier: in.Carrier, Conversation: in.SessionID, CarrierSeq: in.Seq}
-	chosen := g.loadLocale(ctx, &st.s)
-	st.info.set(func(i *hopInfo) { i.locale = st.s.Locale })
 	flow, answers := ussd.Dialled(in.ServiceCode, g.Routes)
 	if in.Cumulative && in.Input != "" {
 		// Some operators deliver *384*1*2# as *384# with the text "1*2".
 		_, more := ussd.Dialled("*0*"+in.Input+"#", nil)
 		answers = append(answers, more...)
 	}
+	return g.startWith(ctx, st, in, flow, answers)
+}
+
+// startWith begins a conversation on flow ("" is the root) and applies
+// answers in turn until one is not accepted.
+func (g *Gateway) startWith(ctx context.Context, st *state, in Inbound, flow string, answers []string) (Reply, error) {
+	st.s = sessions.Session{Key: st.key, Phone: in.Phone, Channel: in.Channel, Carrier: in.Carrier, Conversation: in.SessionID, CarrierSeq: in.Seq}
+	chosen := g.loadLocale(ctx, &st.s)
+	st.info.set(func(i *hopInfo) { i.locale = st.s.Locale })
 	if in.Cumulative {
 		st.s.Trail = in.Input
 	}
@@ -474,7 +567,15 @@ func (g *Gateway) limit(in Inbound) int {
 	return ussd.DefaultLimit
 }
 
+// pager tells the engine how many pages a screen takes on the hop's channel.
 func (g *Gateway) pager(in Inbound) func(*flows.Screen) int {
+	switch in.Channel {
+	case "sms":
+		opts := g.SMS
+		return func(s *flows.Screen) int { return sms.Pages(s, opts) }
+	case "chat":
+		return func(s *flows.Screen) int { return chat.Pages(s, chat.Options{}) }
+	}
 	limit := g.limit(in)
 	return func(s *flows.Screen) int { return ussd.Pages(s, limit) }
 }
@@ -482,7 +583,27 @@ func (g *Gateway) pager(in Inbound) func(*flows.Screen) int {
 // render lays the screen out for the channel and reports whether the page
 // shown is its last: a final screen ends the conversation only there.
 func (g *Gateway) render(in Inbound, s flows.Screen) (Reply, bool) {
-	text, pages := ussd.Render(&s, g.limit(in))
+	var text string
+	var pages int
+	switch in.Channel {
+	case "sms":
+		text, pages = sms.Render(&s, g.SMS), sms.Pages(&s, g.SMS)
+	case "chat":
+		m := chat.Render(&s, chat.Options{})
+		pages = chat.Pages(&s, chat.Options{})
+		last := s.Page >= pages-1
+		r := Reply{Text: m.Text, End: s.End && last}
+		for _, row := range m.Buttons {
+			out := make([]Button, len(row))
+			for i, b := range row {
+				out[i] = Button{Label: b.Label, Data: b.Data}
+			}
+			r.Buttons = append(r.Buttons, out)
+		}
+		return r, last
+	default:
+		text, pages = ussd.Render(&s, g.limit(in))
+	}
 	last := s.Page >= pages-1
 	return Reply{Text: text, End: s.End && last}, last
 }
@@ -527,8 +648,14 @@ func (g *Gateway) resumeWindow() time.Duration {
 }
 
 // sessionTTL keeps a USSD conversation at least as long as it can be
-// resumed.
+// resumed, and a text conversation for TextTTL.
 func (g *Gateway) sessionTTL(in Inbound) time.Duration {
+	if in.Channel != "ussd" {
+		if g.TextTTL > 0 {
+			return g.TextTTL
+		}
+		return 30 * time.Minute
+	}
 	ttl := g.SessionTTL
 	if ttl <= 0 {
 		ttl = 3 * time.Minute

@@ -102,7 +102,7 @@ func testRetriedHop(t *testing.T, store sessions.Store) {
 	hop(t, g, at("s", ""))
 	first := hop(t, g, at("s", "1"))
 	again := hop(t, g, at("s", "1"))
-	if first != again {
+	if first.Text != again.Text || first.End != again.End {
 		t.Errorf("retry changed the screen:\n%q\n%q", first.Text, again.Text)
 	}
 	next := hop(t, g, at("s", "1*1"))
@@ -265,7 +265,7 @@ func TestRepeatedSequenceIsARetry(t *testing.T) {
 	in.Event, in.Seq, in.Input = channels.EventContinue, 2, "1"
 	first := hop(t, g, in)
 	again := hop(t, g, in)
-	if first != again || !strings.HasPrefix(again.Text, "Ventanilla ciudadana") {
+	if first.Text != again.Text || first.End != again.End || !strings.HasPrefix(again.Text, "Ventanilla ciudadana") {
 		t.Errorf("retry: %q then %q", first.Text, again.Text)
 	}
 	in.Seq = 3
@@ -293,7 +293,7 @@ func TestConcurrentHopsOnRedis(t *testing.T) {
 	}
 	wg.Wait()
 	for i, r := range replies {
-		if r != replies[0] {
+		if r.Text != replies[0].Text || r.End != replies[0].End {
 			t.Errorf("reply %d differs:\n%q\n%q", i, r.Text, replies[0].Text)
 		}
 	}

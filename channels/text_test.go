@@ -1,0 +1,87 @@
+package channels_test
+
+import (
+	"strings"
+	"testing"
+
+	"ventanilla/channels"
+	"ventanilla/sessions"
+)
+
+func text(channel, body string) channels.Inbound {
+	return channels.Inbound{Channel: channel, Carrier: "kannel", Phone: "+593991234567", Input: body}
+}
+
+func withKeywords(g *channels.Gateway) *channels.Gateway {
+	g.Keywords = map[string]channels.Keyword{
+		"TURNO":  {Flow: "turnos"},
+		"ESTADO": {Flow: "estado-tramite"},
+		"AYUDA":  {Flow: "inicio"},
+		"HELP":   {Flow: "inicio"},
+		"SALIR":  {Stop: true},
+		"STOP":   {Stop: true},
+	}
+	return g
+}
+
+// A text conversation is kept by number across messages; numbered answers
+// and the navigation keys work as on USSD.
+func TestSMSConversation(t *testing.T) {
+	g := withKeywords(newGateway(t, sessions.NewMemory(sessions.MemoryOptions{})))
+	if r := hop(t, g, text("sms", "hola")); !strings.HasPrefix(r.Text, "Bienvenido a Ventanilla") {
+		t.Fatalf("first message: %q", r.Text)
+	}
+	if r := hop(t, g, text("sms", "1")); !strings.HasPrefix(r.Text, "Ventanilla ciudadana\n1. Turnos") {
+		t.Fatalf("choice: %q", r.Text)
+	}
+	r := hop(t, g, text("sms", "2"))
+	if !strings.HasPrefix(r.Text, "Escriba el número de su trámite") || !strings.Contains(r.Text, "0 Atrás") {
+		t.Fatalf("estado: %q", r.Text)
+	}
+	if r := hop(t, g, text("sms", "0")); !strings.HasPrefix(r.Text, "Ventanilla ciudadana") {
+		t.Errorf("back: %q", r.Text)
+	}
+}
+
+// Keywords start flows in any case and accent, with arguments handed to
+// the flow as its first answers; a stop keyword ends the conversation.
+func TestKeywords(t *testing.T) {
+	g := withKeywords(newGateway(t, sessions.NewMemory(sessions.MemoryOptions{})))
+	if r := hop(t, g, text("sms", "turno")); !strings.HasPrefix(r.Text, "Turnos\n1. Reservar") {
+		t.Errorf("TURNO: %q", r.Text)
+	}
+	// Mid-conversation, a keyword starts over on its flow; "12" is not a
+	// valid procedure number, so the flow asks again.
+	if r := hop(t, g, text("sms", "Estado 12")); !strings.HasPrefix(r.Text, "El número tiene de 3 a 10 dígitos.") {
+		t.Errorf("ESTADO 12: %q", r.Text)
+	}
+	if r := hop(t, g, text("sms", "SALIR")); !r.End || r.Text != "Gracias por usar Ventanilla." {
+		t.Errorf("SALIR: %+v", r)
+	}
+	if r := hop(t, g, text("sms", "Ayúda")); !strings.HasPrefix(r.Text, "Bienvenido a Ventanilla") {
+		t.Errorf("AYÚDA: %q", r.Text)
+	}
+}
+
+// Chat platforms get the options as buttons carrying what the citizen
+// would type.
+func TestChatButtons(t *testing.T) {
+	g := withKeywords(newGateway(t, sessions.NewMemory(sessions.MemoryOptions{})))
+	r := hop(t, g, channels.Inbound{Channel: "chat", Carrier: "telegram", SessionID: "42", Phone: "+593991234567", Input: "/start"})
+	if len(r.Buttons) != 3 || r.Buttons[1][0].Data != "2" || r.Buttons[1][0].Label != "English" {
+		t.Fatalf("buttons: %+v", r.Buttons)
+	}
+	r = hop(t, g, channels.Inbound{Channel: "chat", Carrier: "telegram", SessionID: "42", Phone: "+593991234567", Input: "2"})
+	last := r.Buttons[len(r.Buttons)-1]
+	if !strings.HasPrefix(r.Text, "Citizen services") || last[0].Data != "0" || last[0].Label != "Back" {
+		t.Errorf("after choosing: %q %+v", r.Text, r.Buttons)
+	}
+}
+
+func TestNormalizeKeyword(t *testing.T) {
+	for in, want := range map[string]string{"ayúda": "AYUDA", " Turno ": "TURNO", "ESTADO": "ESTADO", "stop": "STOP"} {
+		if got := channels.NormalizeKeyword(in); got != want {
+			t.Errorf("%q → %q, want %q", in, got, want)
+		}
+	}
+}
