@@ -344,6 +344,7 @@ func (g *Gateway) startWith(ctx context.Context, st *state, in Inbound, flow str
 	st.s = sessions.Session{Key: st.key, Phone: in.Phone, Channel: in.Channel, Carrier: in.Carrier, Conversation: in.SessionID, CarrierSeq: in.Seq}
 	chosen := g.loadLocale(ctx, &st.s)
 	st.info.set(func(i *hopInfo) { i.locale = st.s.Locale })
+	g.savePreference(ctx, in)
 	if in.Cumulative {
 		st.s.Trail = in.Input
 	}
@@ -535,6 +536,26 @@ func flowOf(s *sessions.Session) string {
 
 // ProfileKey is the store key of what is remembered about a phone number.
 func ProfileKey(phone string) string { return "profile:" + phone }
+
+// PreferenceKey is the store key of the text channel a citizen last used
+// ("sms", "whatsapp", "telegram"): where notifications reach them.
+func PreferenceKey(phone string) string { return "pref:" + phone }
+
+// savePreference remembers the text channel a citizen starts a
+// conversation on; once per conversation, not per hop.
+func (g *Gateway) savePreference(ctx context.Context, in Inbound) {
+	if in.Channel == "ussd" || in.Phone == "" {
+		return
+	}
+	pref := "sms"
+	switch in.Carrier {
+	case "whatsapp", "telegram":
+		pref = in.Carrier
+	}
+	if err := g.Store.Set(ctx, PreferenceKey(in.Phone), []byte(pref), g.profileTTL()); err != nil {
+		g.logger().Warn("preferred channel not remembered", "err", err)
+	}
+}
 
 // loadLocale sets the session's locale from the citizen's remembered
 // choice and reports whether there was one.

@@ -1,6 +1,7 @@
 package channels_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -83,5 +84,17 @@ func TestNormalizeKeyword(t *testing.T) {
 		if got := channels.NormalizeKeyword(in); got != want {
 			t.Errorf("%q → %q, want %q", in, got, want)
 		}
+	}
+}
+
+// The text channel a citizen starts a conversation on is remembered as
+// where notifications reach them.
+func TestPreferredChannelRemembered(t *testing.T) {
+	store := sessions.NewMemory(sessions.MemoryOptions{})
+	g := newGateway(t, store)
+	hop(t, g, channels.Inbound{Channel: "chat", Carrier: "telegram", SessionID: "9", Phone: "+593991234567", Input: "hola"})
+	rec, err := store.Get(context.Background(), channels.PreferenceKey("+593991234567"))
+	if err != nil || string(rec.Data) != "telegram" {
+		t.Errorf("preference: %q %v", rec.Data, err)
 	}
 }
