@@ -216,7 +216,7 @@ func (g *Gateway) try(ctx context.Context, in Inbound, info *hopInfo) (Reply, er
 	if kw, args, ok := g.keyword(in); ok {
 		return g.byKeyword(ctx, &st, in, kw, args)
 	}
-	if st.found && st.s.Conversation == in.SessionID {
+	if st.found && st.s.Conversation == in.SessionID && st.s.Carrier == in.Carrier {
 		if st.s.Vars[resumeVar] == true {
 			return g.resumeChoice(ctx, &st, in)
 		}
@@ -373,6 +373,8 @@ func (g *Gateway) answer(ctx context.Context, st *state, in Inbound) (Reply, err
 		input.Redisplay = input.Redisplay || in.Seq == s.CarrierSeq
 		s.CarrierSeq = in.Seq
 	}
+	// A first hop of the running conversation is the carrier retrying it.
+	input.Redisplay = input.Redisplay || in.Event == EventBegin
 	chosen := s.Vars["language_chosen"] == true
 	screen, err := g.Engine.Apply(ctx, s, input)
 	if err == nil && input.Redisplay {
@@ -388,7 +390,7 @@ func (g *Gateway) answer(ctx context.Context, st *state, in Inbound) (Reply, err
 // conversation that dropped or to start over.
 func (g *Gateway) offerResume(ctx context.Context, st *state, in Inbound) (Reply, error) {
 	s := &st.s
-	s.Conversation, s.CarrierSeq, s.Trail, s.Page = in.SessionID, in.Seq, "", 0
+	s.Conversation, s.Carrier, s.CarrierSeq, s.Trail, s.Page = in.SessionID, in.Carrier, in.Seq, "", 0
 	if in.Cumulative {
 		s.Trail = in.Input
 	}
@@ -452,7 +454,7 @@ func (g *Gateway) closed(ctx context.Context, st *state, in Inbound) error {
 	}
 	g.logger().Info("carrier closed the session", "carrier", in.Carrier, "status", in.EndStatus, "flow", flow)
 	st.info.set(func(i *hopInfo) { i.outcome, i.flow = "closed", flowID(&st.s) })
-	if !st.found || st.s.Conversation != in.SessionID {
+	if !st.found || st.s.Conversation != in.SessionID || st.s.Carrier != in.Carrier {
 		return nil
 	}
 	g.abandoned(&st.s)

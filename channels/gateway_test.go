@@ -347,3 +347,26 @@ func BenchmarkHopRedis(b *testing.B) {
 	client := redistest.Start(b)
 	benchHops(b, sessions.NewRedis(client, sessions.RedisOptions{}))
 }
+
+// A carrier resending the first hop of a session that is already running
+// (protocols without hop numbers) gets the same screen, not an error.
+func TestRetriedFirstHop(t *testing.T) {
+	g := newGateway(t, sessions.NewMemory(sessions.MemoryOptions{}))
+	in := channels.Inbound{Channel: "ussd", Carrier: "nalo", SessionID: "n1", Phone: "+593991234567", Event: channels.EventBegin}
+	first := hop(t, g, in)
+	again := hop(t, g, in)
+	if first.Text != again.Text || strings.Contains(again.Text, "no válida") {
+		t.Errorf("retried first hop: %q then %q", first.Text, again.Text)
+	}
+}
+
+// The same session id on another carrier is another conversation.
+func TestSessionIDsDoNotCollideAcrossCarriers(t *testing.T) {
+	g := newGateway(t, sessions.NewMemory(sessions.MemoryOptions{}))
+	hop(t, g, at("same", ""))
+	hop(t, g, at("same", "1")) // services menu on Africa's Talking
+	in := channels.Inbound{Channel: "ussd", Carrier: "nalo", SessionID: "same", Phone: "+593991234567", Event: channels.EventBegin}
+	if r := hop(t, g, in); !strings.HasPrefix(r.Text, "Ventanilla ciudadana") {
+		t.Errorf("a new dial on another carrier: %q", r.Text)
+	}
+}

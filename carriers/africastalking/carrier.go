@@ -1,20 +1,14 @@
 package africastalking
 
 import (
-	"errors"
-	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"net/url"
-	"runtime/debug"
-	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
-	"github.com/nyaruka/phonenumbers"
 
+	"ventanilla/carriers/internal/wire"
 	"ventanilla/channels"
 	"ventanilla/channels/ussd"
 )
@@ -22,19 +16,12 @@ import (
 const (
 	name = "africastalking"
 
-	maxBody      = 8 << 10 // a real callback is a few hundred bytes
-	maxSessionID = 128
-	maxService   = 64
-	maxText      = 512 // bytes of the whole cumulative history
-	maxPhone     = 20  // "+" and at most 15 digits (E.164), with slack
+	maxText = 512 // bytes of the whole cumulative history
 
 	// prefixLen is the room "CON " / "END " take; see the package comment.
 	prefixLen = 4
 	// minLimit keeps Limit-prefixLen at or above what ussd.Paginate honours.
-	minLimit = 40 + prefixLen
-
-	// fallback ends the session when the gateway fails to produce a reply.
-	fallback = "Servicio no disponible. Intente más tarde."
+	minLimit = wire.MinScreen + prefixLen
 )
 
 // Options configures the adapter. Zero values take the defaults.
@@ -46,6 +33,9 @@ type Options struct {
 	Limit int
 	// Path is the callback route (default "/ussd/africastalking").
 	Path string
+	// EventsPath is the end-of-session notification route (default
+	// Path+"/events").
+	EventsPath string
 	// DefaultRegion is the ISO 3166 region used to read phone numbers
 	// without a leading "+" (default "EC").
 	DefaultRegion string
@@ -68,6 +58,9 @@ func New(opts Options) *Handler {
 	if opts.Path == "" {
 		opts.Path = "/ussd/africastalking"
 	}
+	if opts.EventsPath == "" {
+		opts.EventsPath = opts.Path + "/events"
+	}
 	if opts.DefaultRegion == "" {
 		opts.DefaultRegion = "EC"
 	}
@@ -77,84 +70,46 @@ func New(opts Options) *Handler {
 // Name returns "africastalking".
 func (h *Handler) Name() string { return name }
 
-// Mount registers the callback route: POST Path.
+// Mount registers the callback route (POST Path) and the end-of-session
+// notification route (POST EventsPath).
 func (h *Handler) Mount(r channels.Router, hop channels.Hopper) {
 	r.Add(http.MethodPost, h.opts.Path, func(c echo.Context) error { return h.serve(c, hop) })
+	r.Add(http.MethodPost, h.opts.EventsPath, func(c echo.Context) error { return h.serveEvent(c, hop) })
 }
-
-// FieldError says which callback field was rejected and why. Its text is
-// what the 400 response says, so it never repeats the offending value.
-type FieldError struct {
-	Field  string
-	Reason string
-}
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
 
 func (h *Handler) serve(c echo.Context, hop channels.Hopper) error {
-	r := c.Request()
-	mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
-	if err != nil || mt != echo.MIMEApplicationForm {
-		return c.String(http.StatusUnsupportedMediaType,
-			"Content-Type: want "+echo.MIMEApplicationForm+"\n")
-	}
-	if r.ContentLength > maxBody {
-		return c.String(http.StatusRequestEntityTooLarge, "body: larger than 8 KiB\n")
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Response().Writer, r.Body, maxBody))
+	values, err := h.readForm(c)
 	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return c.String(http.StatusRequestEntityTooLarge, "body: larger than 8 KiB\n")
-		}
-		return c.String(http.StatusBadRequest, "body: unreadable\n")
-	}
-	values, err := url.ParseQuery(string(body))
-	if err != nil {
-		return c.String(http.StatusBadRequest, "body: malformed form encoding\n")
+		return wire.Refuse(c, err)
 	}
 	in, err := h.ParseForm(values)
 	if err != nil {
-		return c.String(http.StatusBadRequest, err.Error()+"\n")
+		return wire.Refuse(c, err)
 	}
-	return h.hop(c, hop, in)
+	return h.write(c, wire.Hop(c.Request().Context(), hop, in, h.log))
 }
 
-// hop runs the gateway and answers. Failures on our side still answer 200
-// with an END screen: Africa's Talking turns an HTTP error (or a body
-// without CON/END) into a generic carrier error on the handset, so a
-// citizen would see an untranslated failure instead of our message. With
-// an error the gateway still returns a localised reply, which is used
-// (always ending the session, whose state is then unknown); the Spanish
-// fallback covers a reply without text and a panic.
-func (h *Handler) hop(c echo.Context, hop channels.Hopper, in channels.Inbound) (err error) {
-	defer func() {
-		p := recover()
-		if p == nil {
-			return
-		}
-		if p == http.ErrAbortHandler { // net/http's own "abort quietly" panic
-			panic(p)
-		}
-		h.log.Error("ussd hop panicked", "panic", p, "stack", string(debug.Stack()))
-		err = h.write(c, channels.Reply{Text: fallback, End: true})
-	}()
-	rep, err := hop.Hop(c.Request().Context(), in)
+func (h *Handler) readForm(c echo.Context) (url.Values, error) {
+	body, err := wire.ReadBody(c, echo.MIMEApplicationForm, wire.MaxBody)
 	if err != nil {
-		h.log.Error("ussd hop failed", "err", err)
-		rep.End = true
-		if strings.TrimSpace(rep.Text) == "" {
-			rep.Text = fallback
-		}
+		return nil, err
 	}
-	return h.write(c, rep)
+	values, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, &wire.FieldError{Field: "body", Reason: "malformed form encoding"}
+	}
+	return values, nil
 }
 
+// write frames the reply. Our failures arrive here too, as an END screen
+// (see wire.Hop): Africa's Talking turns an HTTP error or a body without
+// CON/END into a generic carrier error on the handset.
 func (h *Handler) write(c echo.Context, rep channels.Reply) error {
 	prefix := "CON "
 	if rep.End {
 		prefix = "END "
 	}
-	text := fit(rep.Text, h.opts.Limit-prefixLen)
+	text := wire.Fit(rep.Text, h.opts.Limit-prefixLen)
 	if len(text) != len(rep.Text) {
 		h.log.Warn("ussd reply longer than the screen, cut",
 			"runes", utf8.RuneCountInString(rep.Text), "limit", h.opts.Limit-prefixLen)
@@ -162,53 +117,28 @@ func (h *Handler) write(c echo.Context, rep channels.Reply) error {
 	return c.Blob(http.StatusOK, "text/plain; charset=utf-8", []byte(prefix+text))
 }
 
-// fit makes text at most limit runes. The gateway renders within the limit
-// it was given, so this is a safety net: it drops whole trailing lines
-// first, and cuts the first line only if it alone is too long. A cut screen
-// beats a screen the operator rejects.
-func fit(text string, limit int) string {
-	limit = max(limit, 1)
-	for utf8.RuneCountInString(text) > limit {
-		i := strings.LastIndexByte(text, '\n')
-		if i < 0 {
-			n := 0
-			for j := range text {
-				if n == limit {
-					return text[:j]
-				}
-				n++
-			}
-			return text
-		}
-		text = text[:i]
-	}
-	return text
-}
-
 // ParseForm validates one callback's fields and builds the Inbound. It is
 // pure, so it can be fuzzed and reused by tools that replay captures.
 // Unknown fields (networkCode included, which the engine does not need)
 // are ignored; a field sent twice is rejected rather than guessed at.
+//
+// Africa's Talking does not say which hop opens a session (the first has
+// text ""), so the Event is EventContinue: the gateway knows a new session
+// by not having it.
 func (h *Handler) ParseForm(v url.Values) (channels.Inbound, error) {
 	sessionID, err := field(v, "sessionId")
 	if err != nil {
 		return channels.Inbound{}, err
 	}
-	switch {
-	case sessionID == "":
-		return channels.Inbound{}, &FieldError{"sessionId", "missing"}
-	case len(sessionID) > maxSessionID:
-		return channels.Inbound{}, &FieldError{"sessionId", "longer than 128 characters"}
-	case !visibleASCII(sessionID):
-		return channels.Inbound{}, &FieldError{"sessionId", "not printable ASCII"}
+	if sessionID, err = wire.SessionID("sessionId", sessionID); err != nil {
+		return channels.Inbound{}, err
 	}
 
-	rawPhone, err := field(v, "phoneNumber")
+	phone, err := field(v, "phoneNumber")
 	if err != nil {
 		return channels.Inbound{}, err
 	}
-	phone, err := e164(rawPhone, h.opts.DefaultRegion)
-	if err != nil {
+	if phone, err = wire.E164("phoneNumber", phone, h.opts.DefaultRegion); err != nil {
 		return channels.Inbound{}, err
 	}
 
@@ -216,21 +146,16 @@ func (h *Handler) ParseForm(v url.Values) (channels.Inbound, error) {
 	if err != nil {
 		return channels.Inbound{}, err
 	}
-	if len(service) > maxService || !visibleASCII(service) {
-		return channels.Inbound{}, &FieldError{"serviceCode", "not a USSD code"}
+	if service, err = wire.ServiceCode("serviceCode", service); err != nil {
+		return channels.Inbound{}, err
 	}
 
 	text, err := field(v, "text")
 	if err != nil {
 		return channels.Inbound{}, err
 	}
-	switch {
-	case len(text) > maxText:
-		return channels.Inbound{}, &FieldError{"text", "longer than 512 bytes"}
-	case !utf8.ValidString(text):
-		return channels.Inbound{}, &FieldError{"text", "not valid UTF-8"}
-	case strings.ContainsFunc(text, unicode.IsControl):
-		return channels.Inbound{}, &FieldError{"text", "contains control characters"}
+	if text, err = wire.CleanInput("text", text, maxText); err != nil {
+		return channels.Inbound{}, err
 	}
 
 	return channels.Inbound{
@@ -253,53 +178,6 @@ func field(v url.Values, key string) (string, error) {
 	case 1:
 		return vals[0], nil
 	default:
-		return "", &FieldError{key, "sent more than once"}
+		return "", &wire.FieldError{Field: key, Reason: "sent more than once"}
 	}
 }
-
-// visibleASCII reports whether s holds only printable ASCII other than
-// space ("" included): session ids and service codes end up in store keys
-// and logs, where spaces and control bytes only cause trouble.
-func visibleASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] > '~' {
-			return false
-		}
-	}
-	return true
-}
-
-// e164 normalises the caller's number. Africa's Talking sends E.164
-// ("+2547…"); numbers without "+" are read in region first (a national
-// "0991234567"), then as international digits whose "+" was dropped
-// ("254722000000"). Only digits are accepted because the parser would
-// otherwise turn letters into keypad digits ("+254711XXXYYY" is "valid").
-// Possible, not valid, is required: libphonenumber's ranges lag behind
-// operators, and refusing a new range would lock real citizens out.
-func e164(raw, region string) (string, error) {
-	s := raw
-	if strings.HasPrefix(s, " ") {
-		// A "+" that the sender did not percent-encode decodes as a space.
-		s = "+" + s[1:]
-	}
-	digits, plus := strings.CutPrefix(s, "+")
-	switch {
-	case s == "":
-		return "", &FieldError{"phoneNumber", "missing"}
-	case len(s) > maxPhone || digits == "" || strings.ContainsFunc(digits, notDigit):
-		return "", &FieldError{"phoneNumber", "not a phone number"}
-	}
-	try := []string{s}
-	if !plus {
-		try = append(try, "+"+digits)
-	}
-	for _, t := range try {
-		num, err := phonenumbers.Parse(t, region)
-		if err == nil && phonenumbers.IsPossibleNumber(num) {
-			return phonenumbers.Format(num, phonenumbers.E164), nil
-		}
-	}
-	return "", &FieldError{"phoneNumber", "not a phone number"}
-}
-
-func notDigit(r rune) bool { return r < '0' || r > '9' }

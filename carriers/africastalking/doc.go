@@ -1,6 +1,8 @@
 // Package africastalking adapts Africa's Talking's USSD callback: a form
 // POST per hop (sessionId, serviceCode, phoneNumber, networkCode and the
-// cumulative text history) answered with a plain-text "CON …" or "END …".
+// cumulative text history) answered with a plain-text "CON …" or "END …",
+// and its end-of-session notification (a form POST with the session's
+// status, answered with an empty 200).
 //
 // It only translates: it validates the form, hands a channels.Inbound to
 // the gateway's Hopper and frames the Reply. It must not interpret the

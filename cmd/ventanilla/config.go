@@ -7,9 +7,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
+	"ventanilla/channels"
 	"ventanilla/flows"
 	"ventanilla/flows/catalogue"
 	"ventanilla/i18n"
@@ -36,6 +38,10 @@ type config struct {
 	Carriers    string
 	AdminToken  string
 	Production  bool
+	Keywords    string
+	TextTTL     time.Duration
+	SMSSegments int
+	SMSTranslit bool
 }
 
 // flagSet declares the shared flags; each defaults to its VENTANILLA_*
@@ -57,6 +63,10 @@ func flagSet(name string, stderr io.Writer, c *config) *flag.FlagSet {
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "log format: text or json")
 	fs.DurationVar(&c.Resume, "resume-window", envDuration("RESUME_WINDOW", 5*time.Minute), "how long after a dropped USSD session a citizen is offered to continue")
 	fs.DurationVar(&c.Budget, "hop-budget", envDuration("HOP_BUDGET", 4*time.Second), "how long a hop may take before the citizen is asked to try again")
+	fs.StringVar(&c.Keywords, "keywords", env("KEYWORDS", defaultKeywords), "SMS and chat keywords: WORD=flow or WORD=stop, comma-separated")
+	fs.DurationVar(&c.TextTTL, "text-ttl", envDuration("TEXT_TTL", 30*time.Minute), "idle SMS and chat conversation lifetime")
+	fs.IntVar(&c.SMSSegments, "sms-segments", envInt("SMS_SEGMENTS", 3), "most concatenated segments one SMS reply may take")
+	fs.BoolVar(&c.SMSTranslit, "sms-transliterate", env("SMS_TRANSLITERATE", "true") == "true", "write á í ó ú as a i o u in SMS when that keeps a reply in GSM-7")
 	fs.StringVar(&c.Carriers, "carriers", env("CARRIERS", ""), "carriers file: per-carrier screen limit, budget and callback authentication")
 	fs.BoolVar(&c.Production, "production", env("PRODUCTION", "") == "1" || env("PRODUCTION", "") == "true", "refuse to start without the secrets production needs")
 	c.AdminToken = env("ADMIN_TOKEN", "")
@@ -69,6 +79,40 @@ func env(name, def string) string {
 		return v
 	}
 	return def
+}
+
+func envInt(name string, def int) int {
+	if v, ok := os.LookupEnv("VENTANILLA_" + name); ok {
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
+	}
+	return def
+}
+
+// defaultKeywords start the catalogue's flows by SMS and chat.
+const defaultKeywords = "TURNO=turnos,TURNOS=turnos,CITA=turnos,ESTADO=estado-tramite,STATUS=estado-tramite," +
+	"BUZON=buzon,QUEJA=buzon,MENU=inicio,INICIO=inicio,AYUDA=inicio,HELP=inicio,START=inicio,SALIR=stop,STOP=stop"
+
+// keywords parses --keywords.
+func (c *config) keywords() (map[string]channels.Keyword, error) {
+	out := map[string]channels.Keyword{}
+	for _, pair := range strings.Split(c.Keywords, ",") {
+		pair = strings.TrimSpace(pair)
+		if pair == "" {
+			continue
+		}
+		word, flow, ok := strings.Cut(pair, "=")
+		if !ok || strings.TrimSpace(word) == "" || strings.TrimSpace(flow) == "" {
+			return nil, fmt.Errorf("--keywords: %q is not WORD=flow", pair)
+		}
+		kw := channels.Keyword{Flow: strings.TrimSpace(flow)}
+		if kw.Flow == "stop" {
+			kw = channels.Keyword{Stop: true}
+		}
+		out[channels.NormalizeKeyword(word)] = kw
+	}
+	return out, nil
 }
 
 func envDuration(name string, def time.Duration) time.Duration {

@@ -32,7 +32,7 @@ func gatewayFor(t *testing.T, c *config) *httptest.Server {
 	if c.Root == "" {
 		c.Root = "inicio"
 	}
-	a, err := newApp(c, slog.New(slog.NewTextHandler(io.Discard, nil)), getenv, carriers())
+	a, err := newApp(c, slog.New(slog.NewTextHandler(io.Discard, nil)), getenv, carriers(nil))
 	if err != nil {
 		t.Fatal(err)
 	}

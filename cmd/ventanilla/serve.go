@@ -21,7 +21,11 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"ventanilla/carriers/africastalking"
+	"ventanilla/carriers/generic"
+	"ventanilla/carriers/hubtel"
+	"ventanilla/carriers/nalo"
 	"ventanilla/channels"
+	"ventanilla/channels/sms"
 	"ventanilla/channels/ussd"
 	"ventanilla/flows"
 	"ventanilla/i18n"
@@ -32,10 +36,16 @@ import (
 )
 
 // carriers is the one list of carrier adapters the gateway serves. Adding a
-// provider is its folder under carriers/ plus one line here.
-func carriers() []channels.Carrier {
+// provider is its folder under carriers/ plus one line here. cfg is the
+// carriers file (nil: defaults); a carrier it disables is still built and
+// then skipped when mounting.
+func carriers(cfg map[string]carrierConfig) []channels.Carrier {
+	limit := func(name string) int { return cfg[name].Limit }
 	return []channels.Carrier{
-		africastalking.New(africastalking.Options{}),
+		africastalking.New(africastalking.Options{Limit: limit("africastalking")}),
+		hubtel.New(hubtel.Options{Limit: limit("hubtel")}),
+		nalo.New(nalo.Options{Limit: limit("nalo")}),
+		generic.New(generic.Options{Limit: limit("generic")}),
 	}
 }
 
@@ -60,9 +70,10 @@ type app struct {
 // loaded is what configuration files produce: the flows and the services
 // they call. A reload builds a new one and swaps it in only when valid.
 type loaded struct {
-	flows  *flows.Registry
-	caller *interop.Client
-	routes map[string]string
+	flows    *flows.Registry
+	caller   *interop.Client
+	routes   map[string]string
+	keywords map[string]channels.Keyword
 }
 
 // load reads and checks the flows, the services and the routes.
@@ -91,7 +102,16 @@ func (a *app) load() (*loaded, flows.Problems, error) {
 			return nil, problems, fmt.Errorf("--routes: %s opens unknown flow %q", code, id)
 		}
 	}
-	return &loaded{flows: reg, caller: interop.NewClient(services, nil), routes: routes}, problems, nil
+	keywords, err := c.keywords()
+	if err != nil {
+		return nil, problems, err
+	}
+	for word, kw := range keywords {
+		if !kw.Stop && reg.Latest(kw.Flow) == nil {
+			return nil, problems, fmt.Errorf("--keywords: %s opens unknown flow %q", word, kw.Flow)
+		}
+	}
+	return &loaded{flows: reg, caller: interop.NewClient(services, nil), routes: routes, keywords: keywords}, problems, nil
 }
 
 // reload validates the configuration files again and swaps them in; on any
@@ -173,6 +193,8 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 		Engine: engine, Store: store, Log: log, Routes: routes,
 		SessionTTL: c.SessionTTL, ResumeWindow: c.Resume, Budget: c.Budget,
 		Observer: a.metrics,
+		TextTTL:  c.TextTTL, Keywords: l.keywords,
+		SMS: sms.Options{MaxSegments: c.SMSSegments, Transliterate: c.SMSTranslit},
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -342,7 +364,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 			return os.LookupEnv(name)
 		}
 	}
-	a, err := newApp(&c, log, getenv, carriers())
+	carrierCfg, err := loadCarriers(c.Carriers, getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 1
+	}
+	a, err := newApp(&c, log, getenv, carriers(carrierCfg))
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1

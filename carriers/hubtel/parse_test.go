@@ -1,0 +1,87 @@
+package hubtel_test
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"ventanilla/carriers/hubtel"
+	"ventanilla/carriers/internal/carriertest"
+	"ventanilla/channels"
+)
+
+// FuzzParse feeds arbitrary bodies to the parser and through the real
+// route: whatever is accepted must satisfy the documented validation, and
+// the hopper must run exactly when the request is accepted.
+func FuzzParse(f *testing.F) {
+	carriertest.Seeds(f, "*.json")
+	f.Add([]byte(`{"Mobile":"+1800FLOWERS","SessionId":"x","Type":"Response","Message":"\u202e"}`))
+	f.Add([]byte(`{"Mobile":"233244123456","SessionId":"x","Type":"RESPONSE","Sequence":"-1"}`))
+	f.Add([]byte(`{"Mobile":"233244123456","SessionId":"x","sessionid":"y","Type":"Response"}`))
+	h := hubtel.New(hubtel.Options{})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if in, err := h.ParseRequest(body); err == nil {
+			checkInbound(t, in)
+		}
+		hopper := &carriertest.Hopper{Reply: channels.Reply{Text: "ok"}}
+		rec := carriertest.Do(carriertest.Router(h, hopper), http.MethodPost, path, jsonCT, bytes.NewReader(body))
+		switch calls := hopper.Calls(); {
+		case rec.Code == http.StatusOK && len(calls) == 1:
+			checkInbound(t, calls[0])
+		case rec.Code == http.StatusBadRequest || rec.Code == http.StatusRequestEntityTooLarge:
+			if len(calls) != 0 {
+				t.Fatalf("status %d but hopper called", rec.Code)
+			}
+		default:
+			t.Fatalf("status %d with %d hopper calls", rec.Code, len(calls))
+		}
+	})
+}
+
+func checkInbound(t *testing.T, in channels.Inbound) {
+	t.Helper()
+	if in.SessionID == "" || len(in.SessionID) > 128 || !visible(in.SessionID) {
+		t.Fatalf("accepted session id %q", in.SessionID)
+	}
+	if len(in.Phone) < 3 || in.Phone[0] != '+' || strings.Trim(in.Phone[1:], "0123456789") != "" {
+		t.Fatalf("accepted phone %q is not E.164", in.Phone)
+	}
+	if len(in.ServiceCode) > 66 || !visible(in.ServiceCode) {
+		t.Fatalf("accepted service code %q", in.ServiceCode)
+	}
+	if len(in.Input) > 512 || !utf8.ValidString(in.Input) || strings.ContainsFunc(in.Input, unicode.IsControl) ||
+		strings.TrimSpace(in.Input) != in.Input {
+		t.Fatalf("accepted input %q", in.Input)
+	}
+	switch in.Event {
+	case channels.EventBegin:
+		if in.Input != "" || in.EndStatus != "" {
+			t.Fatalf("begin with input or status: %+v", in)
+		}
+	case channels.EventContinue:
+		if in.EndStatus != "" {
+			t.Fatalf("continue with status: %+v", in)
+		}
+	case channels.EventEnd:
+		if in.Input != "" || (in.EndStatus != "Release" && in.EndStatus != "Timeout") {
+			t.Fatalf("bad end: %+v", in)
+		}
+	default:
+		t.Fatalf("event %d", in.Event)
+	}
+	if in.Channel != "ussd" || in.Carrier != "hubtel" || in.Cumulative || in.Limit != 182 || in.Seq < 0 {
+		t.Fatalf("bad constant fields: %+v", in)
+	}
+}
+
+func visible(s string) bool {
+	for _, c := range []byte(s) {
+		if c <= ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,88 @@
+package carriertest
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	"ventanilla/channels"
+)
+
+// Hopper records every Inbound it is given and answers with Reply and
+// Err, or panics with Panic.
+type Hopper struct {
+	Reply channels.Reply
+	Err   error
+	Panic any
+
+	mu    sync.Mutex
+	calls []channels.Inbound
+}
+
+// Hop implements channels.Hopper.
+func (h *Hopper) Hop(_ context.Context, in channels.Inbound) (channels.Reply, error) {
+	h.mu.Lock()
+	h.calls = append(h.calls, in)
+	h.mu.Unlock()
+	if h.Panic != nil {
+		panic(h.Panic)
+	}
+	return h.Reply, h.Err
+}
+
+// Calls returns the Inbounds received so far.
+func (h *Hopper) Calls() []channels.Inbound {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]channels.Inbound(nil), h.calls...)
+}
+
+// Router mounts c on a fresh echo server, as the product does.
+func Router(c channels.Carrier, hop channels.Hopper) *echo.Echo {
+	e := echo.New()
+	c.Mount(e, hop)
+	return e
+}
+
+// Do sends one request to h; contentType "" sends none.
+func Do(h http.Handler, method, path, contentType string, body io.Reader) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, path, body)
+	if contentType != "" {
+		req.Header.Set(echo.HeaderContentType, contentType)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+// Testdata returns the content of testdata/name.
+func Testdata(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// Seeds adds every testdata file matching pattern to f's corpus.
+func Seeds(f *testing.F, pattern string) {
+	files, err := filepath.Glob(filepath.Join("testdata", pattern))
+	if err != nil || len(files) == 0 {
+		f.Fatalf("no seeds match testdata/%s", pattern)
+	}
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+}

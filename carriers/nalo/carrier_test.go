@@ -1,0 +1,246 @@
+package nalo_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"ventanilla/carriers/internal/carriertest"
+	"ventanilla/carriers/nalo"
+	"ventanilla/channels"
+)
+
+const (
+	path    = "/ussd/nalo"
+	jsonCT  = "application/json"
+	session = "16590115252429751"
+	ghana   = "+233244123456"
+)
+
+func TestMain(m *testing.M) {
+	// Failure paths log on purpose; keep test output readable.
+	slog.SetDefault(slog.New(slog.DiscardHandler))
+	os.Exit(m.Run())
+}
+
+func hop(ev channels.Event, service, input string) *channels.Inbound {
+	return &channels.Inbound{
+		Channel: "ussd", Carrier: "nalo", SessionID: session, Phone: ghana,
+		ServiceCode: service, Input: input, Event: ev, Limit: 182,
+	}
+}
+
+func TestCallbacks(t *testing.T) {
+	const screen = "Elija:\n1. Cédula\n2. Turnos"
+	continues := nalo.Reply{UserID: "NALOTest", MSISDN: "233244123456", Msg: screen, MsgType: true}
+	tests := []struct {
+		file       string
+		wantStatus int
+		wantReply  nalo.Reply
+		wantErr    string            // the 4xx body, exactly
+		wantIn     *channels.Inbound // nil: the hopper must not be called
+	}{
+		{file: "first_hop.json", wantStatus: 200, wantReply: continues,
+			wantIn: hop(channels.EventBegin, "*920#", "")},
+		{file: "first_hop_shortcut.json", wantStatus: 200, wantReply: continues,
+			wantIn: hop(channels.EventBegin, "*920*1*2#", "")},
+		{file: "first_hop_empty_userdata.json", wantStatus: 200, wantReply: continues,
+			wantIn: hop(channels.EventBegin, "", "")},
+		{file: "second_hop.json", wantStatus: 200, wantReply: continues,
+			wantIn: hop(channels.EventContinue, "", "1")},
+		{file: "free_text_extra_fields.json", wantStatus: 200, wantReply: continues,
+			wantIn: hop(channels.EventContinue, "", "José Ñukanchik *por favor*")},
+		{file: "ecuador_number.json", wantStatus: 200,
+			wantReply: nalo.Reply{UserID: "NALOTest", MSISDN: "593991234567", Msg: screen, MsgType: true},
+			wantIn: &channels.Inbound{Channel: "ussd", Carrier: "nalo", SessionID: "20261123140541001",
+				Phone: "+593991234567", Input: "2", Limit: 182}},
+
+		{file: "bad_msgtype_string.json", wantStatus: 400, wantErr: "MSGTYPE: want true or false\n"},
+		{file: "bad_missing_msgtype.json", wantStatus: 400, wantErr: "MSGTYPE: missing\n"},
+		{file: "bad_missing_session.json", wantStatus: 400, wantErr: "SESSIONID: missing\n"},
+		{file: "bad_msisdn_number_type.json", wantStatus: 400, wantErr: "MSISDN: want a string\n"},
+		{file: "bad_phone.json", wantStatus: 400, wantErr: "MSISDN: not a phone number\n"},
+		{file: "bad_control_char.json", wantStatus: 400, wantErr: "USERDATA: contains control characters\n"},
+		{file: "bad_duplicate_userdata.json", wantStatus: 400, wantErr: "USERDATA: sent more than once\n"},
+		{file: "bad_userid.json", wantStatus: 400, wantErr: "USERID: not an account id\n"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.TrimSuffix(tt.file, ".json"), func(t *testing.T) {
+			hopper := &carriertest.Hopper{Reply: channels.Reply{Text: screen}}
+			rec := carriertest.Do(carriertest.Router(nalo.New(nalo.Options{}), hopper), http.MethodPost, path, jsonCT,
+				bytes.NewReader(carriertest.Testdata(t, tt.file)))
+			if rec.Code != tt.wantStatus {
+				t.Fatalf("status %d, want %d; body %q", rec.Code, tt.wantStatus, rec.Body.String())
+			}
+			calls := hopper.Calls()
+			if tt.wantIn == nil {
+				if rec.Body.String() != tt.wantErr {
+					t.Errorf("body %q, want %q", rec.Body.String(), tt.wantErr)
+				}
+				if len(calls) != 0 {
+					t.Fatalf("hopper called with %+v for a rejected request", calls[0])
+				}
+				return
+			}
+			if ct := rec.Header().Get(echo.HeaderContentType); ct != jsonCT {
+				t.Errorf("Content-Type %q", ct)
+			}
+			if r := decode(t, rec.Body.Bytes()); r != tt.wantReply {
+				t.Errorf("reply:\n got %+v\nwant %+v", r, tt.wantReply)
+			}
+			if len(calls) != 1 {
+				t.Fatalf("hopper called %d times, want 1", len(calls))
+			}
+			if calls[0] != *tt.wantIn {
+				t.Errorf("Inbound:\n got %+v\nwant %+v", calls[0], *tt.wantIn)
+			}
+		})
+	}
+}
+
+// decode reads a reply strictly: exactly the four documented keys, with
+// their types.
+func decode(t *testing.T, body []byte) nalo.Reply {
+	t.Helper()
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(body, &keys); err != nil {
+		t.Fatalf("reply %q: %v", body, err)
+	}
+	if len(keys) != 4 || keys["USERID"] == nil || keys["MSISDN"] == nil || keys["MSG"] == nil || keys["MSGTYPE"] == nil {
+		t.Errorf("reply keys %q, want USERID MSISDN MSG MSGTYPE", body)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	var r nalo.Reply
+	if err := dec.Decode(&r); err != nil {
+		t.Fatalf("reply %q: %v", body, err)
+	}
+	return r
+}
+
+// Requests refused before their fields are read.
+func TestRefusedRequests(t *testing.T) {
+	body := string(carriertest.Testdata(t, "second_hop.json"))
+	tests := []struct {
+		name, contentType, body string
+		method                  string
+		want                    int
+	}{
+		{"form content type", "application/x-www-form-urlencoded", body, http.MethodPost, 415},
+		{"no content type", "", body, http.MethodPost, 415},
+		{"documented capitalisation of the media type", "Application/json", body, http.MethodPost, 200},
+		{"over 8 KiB", jsonCT, `{"pad":"` + strings.Repeat("x", 8<<10) + `"}`, http.MethodPost, 413},
+		{"not JSON", jsonCT, "USERID=NALOTest", http.MethodPost, 400},
+		{"array", jsonCT, "[" + body + "]", http.MethodPost, 400},
+		{"GET", jsonCT, body, http.MethodGet, 405},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hopper := &carriertest.Hopper{Reply: channels.Reply{Text: "ok"}}
+			rec := carriertest.Do(carriertest.Router(nalo.New(nalo.Options{}), hopper), tt.method, path,
+				tt.contentType, strings.NewReader(tt.body))
+			if rec.Code != tt.want {
+				t.Fatalf("status %d, want %d; body %q", rec.Code, tt.want, rec.Body.String())
+			}
+			if n := len(hopper.Calls()); (tt.want == 200) != (n == 1) {
+				t.Errorf("status %d with %d hopper calls", rec.Code, n)
+			}
+		})
+	}
+}
+
+func TestReplies(t *testing.T) {
+	const fallback = "Servicio no disponible. Intente más tarde."
+	tests := []struct {
+		name    string
+		hop     *carriertest.Hopper
+		opts    nalo.Options
+		want    string
+		wantEnd bool
+	}{
+		{name: "continue", hop: &carriertest.Hopper{Reply: channels.Reply{Text: "Elija:\n1. Cédula"}},
+			want: "Elija:\n1. Cédula"},
+		{name: "end", hop: &carriertest.Hopper{Reply: channels.Reply{Text: "Gracias & adiós.", End: true}},
+			want: "Gracias & adiós.", wantEnd: true},
+		{name: "hop error ends with the gateway's localised reply",
+			hop:  &carriertest.Hopper{Err: errors.New("store down"), Reply: channels.Reply{Text: "Service unavailable."}},
+			want: "Service unavailable.", wantEnd: true},
+		{name: "hop error without a reply ends with the fallback",
+			hop: &carriertest.Hopper{Err: errors.New("store down")}, want: fallback, wantEnd: true},
+		{name: "hop panic ends with the fallback", hop: &carriertest.Hopper{Panic: "boom"}, want: fallback, wantEnd: true},
+		{name: "over-long single line is cut at the limit",
+			hop: &carriertest.Hopper{Reply: channels.Reply{Text: strings.Repeat("ñ", 300)}}, want: strings.Repeat("ñ", 182)},
+		{name: "custom limit", opts: nalo.Options{Limit: 60},
+			hop:  &carriertest.Hopper{Reply: channels.Reply{Text: strings.Repeat("ñ", 300), End: true}},
+			want: strings.Repeat("ñ", 60), wantEnd: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := carriertest.Do(carriertest.Router(nalo.New(tt.opts), tt.hop), http.MethodPost, path, jsonCT,
+				bytes.NewReader(carriertest.Testdata(t, "second_hop.json")))
+			if rec.Code != http.StatusOK {
+				t.Fatalf("status %d, want 200", rec.Code)
+			}
+			r := decode(t, rec.Body.Bytes())
+			want := nalo.Reply{UserID: "NALOTest", MSISDN: "233244123456", Msg: tt.want, MsgType: !tt.wantEnd}
+			if r != want {
+				t.Errorf("reply:\n got %+v\nwant %+v", r, want)
+			}
+			if strings.Contains(rec.Body.String(), `\u0026`) {
+				t.Errorf("reply escapes HTML: %s", rec.Body.String())
+			}
+			if utf8.RuneCountInString(r.Msg) > 182 {
+				t.Errorf("MSG has %d runes", utf8.RuneCountInString(r.Msg))
+			}
+		})
+	}
+}
+
+func TestOptions(t *testing.T) {
+	h := nalo.New(nalo.Options{Path: "/n", Limit: 160, DefaultRegion: "GH"})
+	if h.Name() != "nalo" {
+		t.Errorf("Name() = %q", h.Name())
+	}
+	hopper := &carriertest.Hopper{Reply: channels.Reply{Text: "Hola"}}
+	rec := carriertest.Do(carriertest.Router(h, hopper), http.MethodPost, "/n", jsonCT,
+		strings.NewReader(`{"USERID":"u","MSISDN":"0244123456","USERDATA":"*920#","MSGTYPE":true,"SESSIONID":"s1"}`))
+	if rec.Code != 200 || len(hopper.Calls()) != 1 {
+		t.Fatalf("status %d, calls %d", rec.Code, len(hopper.Calls()))
+	}
+	if in := hopper.Calls()[0]; in.Phone != ghana || in.Limit != 160 {
+		t.Errorf("Phone %q Limit %d; want %s (national, region GH) and 160", in.Phone, in.Limit, ghana)
+	}
+	// The reply echoes the number as Nalo sent it, not normalised.
+	if r := decode(t, rec.Body.Bytes()); r.MSISDN != "0244123456" || r.UserID != "u" {
+		t.Errorf("reply %+v does not echo the request", r)
+	}
+}
+
+// Failures are logged, but never with the citizen's number, session or answer.
+func TestFailureLogHasNoPersonalData(t *testing.T) {
+	var buf bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
+	defer slog.SetDefault(prev)
+
+	hopper := &carriertest.Hopper{Err: errors.New("interop: timeout")}
+	carriertest.Do(carriertest.Router(nalo.New(nalo.Options{}), hopper), http.MethodPost, path, jsonCT,
+		bytes.NewReader(carriertest.Testdata(t, "free_text_extra_fields.json")))
+	log := buf.String()
+	if !strings.Contains(log, "ussd hop failed") || !strings.Contains(log, "carrier=nalo") {
+		t.Fatalf("failure not logged: %q", log)
+	}
+	for _, secret := range []string{"244123456", "Ñukanchik", session} {
+		if strings.Contains(log, secret) {
+			t.Errorf("log contains %q: %s", secret, log)
+		}
+	}
+}
