@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"ventanilla/interop"
 )
@@ -34,16 +35,61 @@ func slotsBackend(b *testing.B) string {
 }
 
 // BenchmarkCall is one call step's round trip through the client, against
-// a loopback server; compare with BenchmarkRawHTTP for the client's own cost.
+// a loopback server; compare with BenchmarkRawHTTP for the client's own
+// cost. The Call path is the production one: hop budget from a deadline,
+// circuit breaker, a rate limiter (set high enough never to refuse) and a
+// retry policy that a 200 never triggers.
 func BenchmarkCall(b *testing.B) {
 	c := interop.NewClient(interop.NewRegistry(interop.Service{
 		ID: "turnos.slots", BaseURL: slotsBackend(b), Path: "/offices/{office}/slots",
-	}), loopbackClient(b))
+		Retry: interop.Retry{Attempts: 3},
+		Rate:  interop.Rate{PerSecond: 1e9},
+	}), loopbackClient(b), interop.WithLogger(quiet))
 	params := map[string]any{"office": "quito-norte", "from": "2026-11-24"}
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
 	b.ReportAllocs()
 	for b.Loop() {
 		if r := c.Call(ctx, "turnos.slots", params); r.Outcome != interop.OK {
+			b.Fatalf("%q %v", r.Outcome, r.Err)
+		}
+	}
+}
+
+// BenchmarkCallXRoad adds what X-Road costs: the identifiers in the URL, a
+// UUID and the headers per call.
+func BenchmarkCallXRoad(b *testing.B) {
+	url := backend(b, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Road-Id", r.Header.Get("X-Road-Id"))
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, slotsJSON)
+	})
+	c := interop.NewClient(interop.NewRegistry(interop.Service{
+		ID: "turnos.slots", Kind: interop.KindXRoadREST, BaseURL: url, Path: "/offices/{office}/slots",
+		XRoad: interop.XRoad{Client: "EC/GOB/1760001550001/VENTANILLA", Service: "EC/GOB/1760013210001/TURNOS/slots"},
+		Rate:  interop.Rate{PerSecond: 1e9},
+	}), loopbackClient(b), interop.WithLogger(quiet))
+	params := map[string]any{"office": "quito-norte", "from": "2026-11-24"}
+	ctx := interop.WithUserID(context.Background(), "EC1714307103")
+	b.ReportAllocs()
+	for b.Loop() {
+		if r := c.Call(ctx, "turnos.slots", params); r.Outcome != interop.OK {
+			b.Fatalf("%q %v", r.Outcome, r.Err)
+		}
+	}
+}
+
+// BenchmarkCallCached is a cache hit: what a repeated lookup costs.
+func BenchmarkCallCached(b *testing.B) {
+	c := interop.NewClient(interop.NewRegistry(interop.Service{
+		ID: "turnos.slots", BaseURL: slotsBackend(b), Path: "/offices/{office}/slots", Cache: time.Hour,
+	}), loopbackClient(b), interop.WithLogger(quiet))
+	params := map[string]any{"office": "quito-norte", "from": "2026-11-24"}
+	ctx := context.Background()
+	c.Call(ctx, "turnos.slots", params)
+	b.ReportAllocs()
+	for b.Loop() {
+		if r := c.Call(ctx, "turnos.slots", params); !r.Cached {
 			b.Fatalf("%q %v", r.Outcome, r.Err)
 		}
 	}

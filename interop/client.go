@@ -5,147 +5,154 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
+	"math/rand/v2"
 	"net/http"
-	"strconv"
 	"time"
 
-	"github.com/tidwall/gjson"
+	"github.com/sony/gobreaker/v2"
+	"golang.org/x/time/rate"
 )
 
 // Errors carried in Response.Err, for logs and errors.Is; flows see only the
 // Outcome.
 var (
-	ErrUnknownService = errors.New("unknown service")           // Unavailable
-	ErrDisabled       = errors.New("service disabled")          // Unavailable
-	ErrStatus         = errors.New("unexpected status")         // Error: 5xx, or 1xx/3xx that net/http passed on
-	ErrTooLarge       = errors.New("response body too large")   // Error
-	ErrNotJSON        = errors.New("response body is not JSON") // Error
+	ErrUnknownService = errors.New("unknown service")               // Unavailable
+	ErrDisabled       = errors.New("service disabled")              // Unavailable
+	ErrCircuitOpen    = errors.New("circuit breaker open")          // Unavailable
+	ErrRateLimited    = errors.New("over the service's rate limit") // Unavailable
+	ErrNoBudget       = errors.New("no time left for the call")     // Timeout
+	ErrStatus         = errors.New("unexpected status")             // Error: 5xx, or 1xx/3xx that net/http passed on
+	ErrTooLarge       = errors.New("response body too large")       // Error
+	ErrNotJSON        = errors.New("response body is not JSON")     // Error
 )
 
-// Response is how one call ended.
-type Response struct {
-	Outcome Outcome
-	Status  int    // HTTP status; 0 when no response arrived
-	Body    []byte // nil or valid JSON, whatever the status
-	Elapsed time.Duration
+// DefaultSafetyMargin is the part of the caller's deadline a call leaves
+// unused, so that the hop can still save the answer and reply to the
+// citizen in time.
+const DefaultSafetyMargin = 250 * time.Millisecond
 
-	// Err says why the Outcome is Error, Timeout or Unavailable, for logs;
-	// nil otherwise. It never holds the request URL or params, which may
-	// carry a citizen's data.
-	Err error
-}
+// DefaultCacheSize bounds the memory the cache of all services may hold.
+const DefaultCacheSize = 16 << 20
 
-// Get reads the value at a gjson path (e.g. "slots.0.id", "#.name") from the
-// body, as the session stores values: string, bool, nil, int64 for integral
-// numbers, float64 for the rest, []any and map[string]any. "" or "@this" is
-// the whole body. A path that matches nothing gives nil.
-func (r Response) Get(path string) any {
-	if len(r.Body) == 0 {
-		return nil
-	}
-	var res gjson.Result
-	if path == "" {
-		res = gjson.ParseBytes(r.Body)
-	} else {
-		res = gjson.GetBytes(r.Body, path)
-	}
-	if !res.Exists() {
-		return nil
-	}
-	return value(res)
-}
-
-func value(r gjson.Result) any {
-	switch r.Type {
-	case gjson.String:
-		return r.Str
-	case gjson.Number:
-		return number(r.Raw, r.Num)
-	case gjson.True:
-		return true
-	case gjson.False:
-		return false
-	case gjson.JSON:
-		if r.IsArray() {
-			list := []any{}
-			r.ForEach(func(_, v gjson.Result) bool {
-				list = append(list, value(v))
-				return true
-			})
-			return list
-		}
-		obj := map[string]any{}
-		r.ForEach(func(k, v gjson.Result) bool {
-			obj[k.Str] = value(v)
-			return true
-		})
-		return obj
-	}
-	return nil
-}
-
-// number keeps integers exact: a cédula or an amount in cents must not come
-// back as 1.714307103e+09.
-func number(raw string, f float64) any {
-	if i, err := strconv.ParseInt(raw, 10, 64); err == nil {
-		return i
-	}
-	if f == math.Trunc(f) && math.Abs(f) <= 1<<53 {
-		return int64(f)
-	}
-	return f
-}
-
-// LogValue leaves the body out: it may hold a citizen's data.
-func (r Response) LogValue() slog.Value {
-	attrs := []slog.Attr{
-		slog.String("outcome", string(r.Outcome)),
-		slog.Int("status", r.Status),
-		slog.Duration("elapsed", r.Elapsed),
-	}
-	if r.Err != nil {
-		attrs = append(attrs, slog.String("err", r.Err.Error()))
-	}
-	return slog.GroupValue(attrs...)
-}
-
-var _ slog.LogValuer = Response{}
+// minAttempt is the least time worth giving a request: with less left, the
+// call ends in Timeout without being sent.
+const minAttempt = 10 * time.Millisecond
 
 // transport performs calls for one Kind of service. Call has already looked
-// the service up and bounded ctx by its timeout; the transport fills every
-// field of Response but Elapsed. Retries, circuit breakers and caching wrap
-// transports in Call, so every kind gets them.
+// the service up and bounded ctx by the attempt's timeout; the transport
+// fills Outcome, Status, Body, Err and CorrelationID. Retries, breaker,
+// rate limit and cache wrap transports in Call, so every kind gets them.
 type transport interface {
-	call(ctx context.Context, s *Service, params map[string]any) Response
+	call(ctx context.Context, hc *http.Client, s *Service, params map[string]any) Response
 }
 
 // Client calls the services of a Registry. It is safe for concurrent use.
 type Client struct {
 	reg        *Registry
 	transports map[string]transport // by Service.Kind
+	services   map[string]*serviceState
+	cache      *cache // nil when no service caches
+
+	margin    time.Duration
+	cacheSize int64
+	log       *slog.Logger
+	observe   func(service string, from, to CircuitState)
+	jitter    func() float64 // in [0, 1)
 }
+
+// serviceState is what a Client keeps per service between calls.
+type serviceState struct {
+	http    *http.Client
+	breaker *gobreaker.TwoStepCircuitBreaker[struct{}]
+	limiter *rate.Limiter // nil: no limit
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithSafetyMargin sets how much of the caller's deadline a call leaves for
+// the rest of the hop (default DefaultSafetyMargin). A call gets
+// min(service timeout, time left − margin).
+func WithSafetyMargin(d time.Duration) Option {
+	return func(c *Client) { c.margin = max(d, 0) }
+}
+
+// WithLogger sets where circuit breaker changes are logged (default
+// slog.Default()). Calls themselves are not logged: callers log the
+// Response, which redacts itself.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *Client) { c.log = l }
+}
+
+// WithCircuitObserver calls fn on every circuit breaker change, e.g. for
+// metrics. fn runs while that breaker is locked: it must be quick and must
+// not call the Client.
+func WithCircuitObserver(fn func(service string, from, to CircuitState)) Option {
+	return func(c *Client) { c.observe = fn }
+}
+
+// WithCacheSize bounds the bytes of answers the cache holds for all
+// services together (default DefaultCacheSize); the least recently used
+// go first.
+func WithCacheSize(bytes int64) Option {
+	return func(c *Client) { c.cacheSize = bytes }
+}
+
+// CircuitState is a service's circuit breaker state.
+type CircuitState string
+
+const (
+	CircuitClosed   CircuitState = "closed"    // calls go through
+	CircuitOpen     CircuitState = "open"      // calls are Unavailable without reaching the back-end
+	CircuitHalfOpen CircuitState = "half-open" // one trial call goes through
+)
 
 // NewClient returns a Client for reg. A nil httpClient gets one that keeps
 // connections to institutions alive and does not follow redirects: a
-// redirect could carry a citizen's data to a host no one configured. Per-call
-// deadlines come from the service's timeout, so httpClient needs no Timeout.
-func NewClient(reg *Registry, httpClient *http.Client) *Client {
+// redirect could carry a citizen's data to a host no one configured.
+// Per-call deadlines come from the service's timeout and the caller's
+// context, so httpClient needs no Timeout. Services with mtls get a copy of
+// httpClient that presents their certificate.
+func NewClient(reg *Registry, httpClient *http.Client, opts ...Option) *Client {
 	if httpClient == nil {
 		httpClient = defaultHTTPClient()
 	}
-	return &Client{
+	c := &Client{
 		reg: reg,
 		transports: map[string]transport{
-			KindREST: restTransport{http: httpClient},
+			KindREST:      restTransport{},
+			KindXRoadREST: xroadTransport{},
 		},
+		services:  map[string]*serviceState{},
+		margin:    DefaultSafetyMargin,
+		cacheSize: DefaultCacheSize,
+		log:       slog.Default(),
+		jitter:    rand.Float64,
 	}
+	for _, o := range opts {
+		o(c)
+	}
+	for _, id := range reg.IDs() {
+		s, _ := reg.Lookup(id)
+		st := &serviceState{http: httpClientFor(httpClient, s), breaker: c.newBreaker(s)}
+		if s.Rate.PerSecond > 0 {
+			st.limiter = rate.NewLimiter(rate.Limit(s.Rate.PerSecond), s.Rate.Burst)
+		}
+		if s.Cache > 0 && c.cache == nil {
+			c.cache = newCache(c.cacheSize)
+		}
+		c.services[id] = st
+	}
+	return c
 }
 
 func defaultHTTPClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	// The gateway sends all its calls to a handful of institution hosts.
 	t.MaxIdleConnsPerHost = 64
+	// Headers are small; a back-end sending megabytes of them is broken
+	// or hostile, and must not cost the process memory.
+	t.MaxResponseHeaderBytes = 64 << 10
 	return &http.Client{
 		Transport: t,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
@@ -154,31 +161,271 @@ func defaultHTTPClient() *http.Client {
 	}
 }
 
+// Verdicts reported to a breaker: a failure counts towards opening it; an
+// excluded call (the caller gave up, the params were unusable, the budget
+// cut it short) says nothing about the back-end's health.
+var (
+	errFailure  = errors.New("back-end failure")
+	errExcluded = errors.New("not the back-end's doing")
+)
+
+func (c *Client) newBreaker(s *Service) *gobreaker.TwoStepCircuitBreaker[struct{}] {
+	failures := uint32(s.Breaker.Failures)
+	return gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
+		Name:        s.ID,
+		MaxRequests: 1, // one trial call while half-open
+		Timeout:     s.Breaker.OpenFor,
+		ReadyToTrip: func(n gobreaker.Counts) bool { return n.ConsecutiveFailures >= failures },
+		IsExcluded:  func(err error) bool { return errors.Is(err, errExcluded) },
+		OnStateChange: func(name string, from, to gobreaker.State) {
+			level := slog.LevelInfo
+			if to == gobreaker.StateOpen {
+				level = slog.LevelWarn
+			}
+			c.log.LogAttrs(context.Background(), level, "interop circuit breaker",
+				slog.String("service", name), slog.String("from", from.String()), slog.String("to", to.String()))
+			if c.observe != nil {
+				c.observe(name, CircuitState(from.String()), CircuitState(to.String()))
+			}
+		},
+	})
+}
+
+// CircuitState returns the state of service's circuit breaker, or "" for a
+// service the Client does not know.
+func (c *Client) CircuitState(service string) CircuitState {
+	st, ok := c.services[service]
+	if !ok {
+		return ""
+	}
+	return CircuitState(st.breaker.State().String())
+}
+
 // Call calls service with params, the call step's evaluated params. It never
 // returns a Go error: every failure is an Outcome a flow can route on, with
-// the reason in Response.Err. The call ends by the service's timeout or ctx's
-// deadline, whichever comes first.
+// the reason in Response.Err.
+//
+// In order: a cached answer is returned if fresh; a call with less than
+// its minimum time left before ctx's deadline (less the safety margin) is
+// Timeout; an open circuit or a rate limit that would make the call wait
+// too long is Unavailable; then the request is sent, each attempt bounded
+// by min(service timeout, time left − margin), and repeated per the
+// service's retry policy while time is left.
 func (c *Client) Call(ctx context.Context, service string, params map[string]any) Response {
 	start := time.Now()
-	var r Response
-	s, ok := c.reg.Lookup(service)
-	switch {
-	case !ok:
-		r = Response{Outcome: Unavailable, Err: fmt.Errorf("%w %q", ErrUnknownService, service)}
-	case s.Disabled:
-		r = Response{Outcome: Unavailable, Err: fmt.Errorf("%w %q", ErrDisabled, service)}
-	default:
-		t, ok := c.transports[s.Kind]
-		if !ok {
-			// The registry accepts only known kinds; this is a Client built
-			// without the kind's transport.
-			r = Response{Outcome: Unavailable, Err: fmt.Errorf("no transport for kind %q", s.Kind)}
-			break
-		}
-		ctx, cancel := context.WithTimeout(ctx, s.Timeout)
-		r = t.call(ctx, s, params)
-		cancel()
-	}
+	r := c.call(ctx, service, params)
 	r.Elapsed = time.Since(start)
 	return r
+}
+
+func (c *Client) call(ctx context.Context, id string, params map[string]any) Response {
+	s, ok := c.reg.Lookup(id)
+	switch {
+	case !ok:
+		return Response{Outcome: Unavailable, Err: fmt.Errorf("%w %q", ErrUnknownService, id)}
+	case s.Disabled:
+		return Response{Outcome: Unavailable, Err: fmt.Errorf("%w %q", ErrDisabled, id)}
+	}
+	st, okState := c.services[id]
+	t, okKind := c.transports[s.Kind]
+	if !okState || !okKind {
+		// The registry accepts only known kinds; this is a Client built
+		// without the kind's transport.
+		return Response{Outcome: Unavailable, Err: fmt.Errorf("no transport for kind %q", s.Kind)}
+	}
+	if err := ctx.Err(); err != nil {
+		return failure(ctx, err) // the caller is gone already
+	}
+
+	var key string
+	if s.Cache > 0 {
+		k, err := cacheKey(ctx, s, params)
+		if err != nil {
+			return Response{Outcome: Error, Err: err}
+		}
+		if r, ok := c.cache.get(k); ok {
+			return r
+		}
+		key = k
+	}
+
+	deadline, cut, ok := c.budget(ctx, s, 0)
+	if !ok {
+		return Response{Outcome: Timeout, Err: ErrNoBudget}
+	}
+	done, err := st.breaker.Allow()
+	if err != nil {
+		return Response{Outcome: Unavailable, Err: fmt.Errorf("%w: %q", ErrCircuitOpen, id)}
+	}
+	r, cut := c.attempts(ctx, s, st, t, params, deadline, cut)
+	done(verdict(ctx, r, cut))
+
+	if key != "" && r.Outcome == OK {
+		c.cache.put(key, r, s.Cache)
+	}
+	return r
+}
+
+// budget returns the deadline of an attempt that starts after wait:
+// min(start + s.Timeout, caller's deadline − margin). cut reports that the
+// caller's deadline set it; ok is false when the attempt would have less
+// than minAttempt.
+func (c *Client) budget(ctx context.Context, s *Service, wait time.Duration) (deadline time.Time, cut, ok bool) {
+	start := time.Now().Add(wait)
+	deadline = start.Add(s.Timeout)
+	if caller, has := ctx.Deadline(); has {
+		limit := caller.Add(-c.margin)
+		if limit.Sub(start) < minAttempt {
+			return time.Time{}, false, false
+		}
+		if limit.Before(deadline) {
+			return limit, true, true
+		}
+	}
+	return deadline, false, true
+}
+
+// attempts sends the request, and again while the retry policy and the
+// budget allow. It returns the last attempt's response and whether the
+// caller's deadline cut that attempt short.
+func (c *Client) attempts(ctx context.Context, s *Service, st *serviceState, t transport,
+	params map[string]any, deadline time.Time, cut bool) (Response, bool) {
+	var r Response
+	for n := 1; ; n++ {
+		if err := admit(ctx, st.limiter, deadline); err != nil {
+			if n > 1 {
+				return r, cut // keep what the back-end last said
+			}
+			if errors.Is(err, ErrRateLimited) {
+				return Response{Outcome: Unavailable, Err: fmt.Errorf("%w: %q", ErrRateLimited, s.ID)}, cut
+			}
+			return failure(ctx, err), cut
+		}
+
+		actx, cancel := context.WithDeadline(ctx, deadline)
+		r = t.call(actx, st.http, s, params)
+		cancel()
+		r.Attempts = n
+
+		if n >= s.Retry.Attempts || !retryable(ctx, s, r) {
+			return r, cut
+		}
+		// Sleep only when an attempt would still fit afterwards, then give
+		// it what is left from when it really starts.
+		delay := backoff(s.Retry, n, c.jitter)
+		if _, _, ok := c.budget(ctx, s, delay); !ok || !sleep(ctx, delay) {
+			return r, cut
+		}
+		next, nextCut, ok := c.budget(ctx, s, 0)
+		if !ok {
+			return r, cut
+		}
+		deadline, cut = next, nextCut
+	}
+}
+
+// admit takes a token from the service's rate limiter. Over the limit, it
+// waits for a token only when the wait costs the attempt at most half the
+// time it has until deadline; otherwise the call is refused with
+// ErrRateLimited rather than queued towards a deadline it would miss.
+func admit(ctx context.Context, lim *rate.Limiter, deadline time.Time) error {
+	if lim == nil {
+		return nil
+	}
+	res := lim.Reserve()
+	if !res.OK() {
+		return ErrRateLimited
+	}
+	wait := res.Delay()
+	if wait == 0 {
+		return nil
+	}
+	if wait > time.Until(deadline)/2 {
+		res.Cancel()
+		return ErrRateLimited
+	}
+	if !sleep(ctx, wait) {
+		res.Cancel()
+		return ctx.Err()
+	}
+	return nil
+}
+
+// retryable reports whether r is worth another attempt: the service is
+// idempotent, the caller is still there, and the attempt timed out, got a
+// 5xx or lost its connection. Answers (2xx, 4xx), unusable params and
+// bodies that are too large or not JSON would only repeat.
+func retryable(ctx context.Context, s *Service, r Response) bool {
+	if !s.idempotent() || ctx.Err() != nil {
+		return false
+	}
+	switch r.Outcome {
+	case Timeout:
+		return true
+	case Error:
+		switch {
+		case errors.Is(r.Err, ErrMissingParam), errors.Is(r.Err, ErrBadParam),
+			errors.Is(r.Err, ErrTooLarge), errors.Is(r.Err, ErrNotJSON):
+			return false
+		case r.Status >= 500:
+			return true
+		case errors.Is(r.Err, ErrStatus):
+			return false // a redirect, or another status that will not change
+		}
+		return true // refused, reset, or a body that broke off
+	}
+	return false
+}
+
+// backoff is the wait before attempt n+1: Backoff doubled n−1 times, capped
+// at MaxBackoff, with "equal jitter" (between half and all of it) so that
+// many hops retrying at once spread out.
+func backoff(p Retry, n int, jitter func() float64) time.Duration {
+	d := p.MaxBackoff
+	if n-1 < 30 {
+		if b := p.Backoff << (n - 1); b > 0 && b < d {
+			d = b
+		}
+	}
+	half := d / 2
+	return half + time.Duration(jitter()*float64(d-half))
+}
+
+// verdict tells the breaker what a call says about the back-end: answers
+// (ok, not_found, rejected) are successes; errors, timeouts and X-Road
+// saying the service is out of reach are failures; and a call cut short by
+// the caller, or refused before sending, is excluded.
+func verdict(ctx context.Context, r Response, cut bool) error {
+	switch r.Outcome {
+	case OK, NotFound, Rejected:
+		return nil
+	case Timeout:
+		if cut || ctx.Err() != nil {
+			return errExcluded
+		}
+	case Error:
+		if errors.Is(r.Err, ErrMissingParam) || errors.Is(r.Err, ErrBadParam) || errors.Is(r.Err, context.Canceled) {
+			return errExcluded
+		}
+	case Unavailable:
+		if errors.Is(r.Err, ErrRateLimited) {
+			return errExcluded
+		}
+	}
+	return errFailure
+}
+
+// sleep waits for d or until ctx is done, and reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }

@@ -193,7 +193,7 @@ func TestCallTimeout(t *testing.T) {
 		}
 	})
 	t.Run("body stalls after the headers", func(t *testing.T) {
-		r := call(t, slowBody, interop.Service{Timeout: 50 * time.Millisecond}, nil)
+		r := call(t, slowBody, interop.Service{Timeout: 300 * time.Millisecond}, nil)
 		if r.Outcome != interop.Timeout || r.Status != 200 {
 			t.Errorf("Outcome = %q, Status = %d, Err = %v", r.Outcome, r.Status, r.Err)
 		}

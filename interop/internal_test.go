@@ -1,11 +1,16 @@
 package interop
 
 import (
+	"context"
 	"encoding/json"
+	"log/slog"
+	"net/http"
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // The services file accepts exactly the fields Service declares.
@@ -68,6 +73,9 @@ func FuzzParseRegistry(f *testing.F) {
 	f.Add([]byte("services:\n  a: &a {base_url: http://x}\n  b: *a\n"))
 	f.Add([]byte("services: [1, 2]\n"))
 	f.Add([]byte("- a\n"))
+	f.Add([]byte("services:\n  x:\n    kind: xroad-rest\n    base_url: https://ss\n    xroad: {client: EC/GOB/1/GW, service: EC/GOB/2/R/svc}\n" +
+		"    auth: {type: bearer, token: \"${T}\"}\n    retry: {attempts: 3, backoff: 10ms}\n    breaker: {failures: 2, open_for: 1s}\n" +
+		"    rate: {per_second: 1.5, burst: 2}\n    cache: 1m\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		reg, err := ParseRegistry("f.yaml", data, func(string) (string, bool) { return "http://127.0.0.1", true })
 		if err != nil {
@@ -132,4 +140,102 @@ func FuzzResponseGet(f *testing.F) {
 			t.Errorf("Get(%q) on %s = %#v: %v", path, body, v, err)
 		}
 	})
+}
+
+// FuzzXRoadOutcome: whatever type an X-Road error names, it maps to a
+// valid Outcome, never OK or NotFound.
+func FuzzXRoadOutcome(f *testing.F) {
+	for _, typ := range []string{"Client.BadRequest", "Server.ServerProxy.ServiceFailed", "Server.ClientProxy.Timeout", "Server.", ""} {
+		f.Add(typ)
+	}
+	f.Fuzz(func(t *testing.T, typ string) {
+		if o := xroadOutcome(typ); !o.Valid() || o == OK || o == NotFound {
+			t.Errorf("xroadOutcome(%q) = %q", typ, o)
+		}
+	})
+}
+
+// recorder is a transport that waits out each attempt's deadline and
+// records it.
+type recorder struct {
+	mu        sync.Mutex
+	deadlines []time.Time
+}
+
+func (rec *recorder) call(ctx context.Context, _ *http.Client, _ *Service, _ map[string]any) Response {
+	d, _ := ctx.Deadline()
+	rec.mu.Lock()
+	rec.deadlines = append(rec.deadlines, d)
+	rec.mu.Unlock()
+	<-ctx.Done()
+	return failure(ctx, ctx.Err())
+}
+
+// No attempt, first or retry, may run past the caller's deadline less the
+// margin, however the clock and the scheduler behave.
+func TestAttemptDeadlines(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		timeout time.Duration
+		caller  time.Duration
+	}{
+		{"the budget is shorter than the service's timeout", 5 * time.Second, 300 * time.Millisecond},
+		{"retries until the budget runs out", 60 * time.Millisecond, 400 * time.Millisecond},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			const margin = 50 * time.Millisecond
+			rec := &recorder{}
+			c := NewClient(NewRegistry(Service{
+				ID: "svc", BaseURL: "http://127.0.0.1:9", Timeout: tt.timeout,
+				Retry: Retry{Attempts: 10, Backoff: 5 * time.Millisecond, MaxBackoff: 5 * time.Millisecond},
+			}), nil, WithSafetyMargin(margin), WithLogger(slog.New(slog.DiscardHandler)))
+			c.transports[KindREST] = rec
+			ctx, cancel := context.WithTimeout(context.Background(), tt.caller)
+			defer cancel()
+			caller, _ := ctx.Deadline()
+			r := c.Call(ctx, "svc", nil)
+			if r.Outcome != Timeout || r.Attempts != len(rec.deadlines) || r.Attempts == 0 {
+				t.Errorf("Outcome %q, Attempts %d, recorded %d", r.Outcome, r.Attempts, len(rec.deadlines))
+			}
+			limit := caller.Add(-margin)
+			for i, d := range rec.deadlines {
+				if d.After(limit) {
+					t.Errorf("attempt %d had until %v, %v past the caller's deadline less the margin", i+1, d.Format(time.StampMicro), d.Sub(limit))
+				}
+				if i < len(rec.deadlines)-1 && d.Equal(limit) {
+					t.Errorf("attempt %d was cut by the budget, yet another followed", i+1)
+				}
+			}
+			if last := rec.deadlines[len(rec.deadlines)-1]; tt.timeout > tt.caller && !last.Equal(limit) {
+				t.Errorf("the only attempt had until %v, want exactly the caller's deadline less the margin", last.Sub(limit))
+			}
+		})
+	}
+}
+
+// okTransport answers at once, so a benchmark measures Call's own work.
+type okTransport struct{ body []byte }
+
+func (t okTransport) call(context.Context, *http.Client, *Service, map[string]any) Response {
+	return Response{Outcome: OK, Status: 200, Body: t.body}
+}
+
+// BenchmarkCallOverhead is what Call adds around a transport, network
+// aside: lookup, hop budget, circuit breaker, rate limiter, the attempt's
+// deadline and the retry decision.
+func BenchmarkCallOverhead(b *testing.B) {
+	c := NewClient(NewRegistry(Service{
+		ID: "svc", BaseURL: "http://127.0.0.1:9", Path: "/offices/{office}/slots",
+		Retry: Retry{Attempts: 3}, Rate: Rate{PerSecond: 1e9},
+	}), nil, WithLogger(slog.New(slog.DiscardHandler)))
+	c.transports[KindREST] = okTransport{body: []byte(`[]`)}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	params := map[string]any{"office": "quito-norte"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if r := c.Call(ctx, "svc", params); r.Outcome != OK {
+			b.Fatal(r.Outcome)
+		}
+	}
 }

@@ -7,10 +7,10 @@ type Outcome string
 const (
 	OK          Outcome = "ok"          // 2xx with a JSON body (or no body)
 	NotFound    Outcome = "not_found"   // 404
-	Rejected    Outcome = "rejected"    // any other 4xx: the back-end refused this request
-	Error       Outcome = "error"       // 5xx, a body that is not JSON or too large, a transport failure
-	Timeout     Outcome = "timeout"     // the service's timeout or the caller's deadline ran out
-	Unavailable Outcome = "unavailable" // unknown or disabled service; the call was not attempted
+	Rejected    Outcome = "rejected"    // any other 4xx, or X-Road's Client.*: this request was refused
+	Error       Outcome = "error"       // 5xx, a body that is not JSON or too large, a transport failure, X-Road's Server.* failures
+	Timeout     Outcome = "timeout"     // the service's timeout or the caller's deadline ran out, or no time was left to call
+	Unavailable Outcome = "unavailable" // unknown or disabled service, open circuit, rate limit, or X-Road denying access: not reachable now
 )
 
 // outcomes is in the order flow authors meet them in the docs: success first,

@@ -108,8 +108,10 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 //	    method: POST
 //	    path: /appointments
 //	    timeout: 2s
-//	    headers:
-//	      X-Api-Key: ${TURNOS_KEY}
+//	    auth: {type: api_key, header: X-Api-Key, value: "${TURNOS_KEY}"}
+//	    breaker: {failures: 5, open_for: 30s}
+//
+// docs/interop.md describes every field.
 func LoadRegistry(path string) (*Registry, error) {
 	return LoadRegistryWith(path, os.LookupEnv)
 }
@@ -267,14 +269,21 @@ func (d *serviceDecoder) fail(field, format string, args ...any) {
 // serviceFields is the one list of fields a services file may set; a test
 // checks it against Service's yaml tags.
 var serviceFields = map[string]func(d *serviceDecoder, v *yaml.Node){
-	"kind":     func(d *serviceDecoder, v *yaml.Node) { d.s.Kind = d.str(v, "kind", false) },
-	"base_url": func(d *serviceDecoder, v *yaml.Node) { d.s.BaseURL = d.str(v, "base_url", true) },
-	"method":   func(d *serviceDecoder, v *yaml.Node) { d.s.Method = d.str(v, "method", false) },
-	"path":     func(d *serviceDecoder, v *yaml.Node) { d.s.Path = d.str(v, "path", false) },
-	"timeout":  (*serviceDecoder).timeout,
-	"max_body": (*serviceDecoder).maxBody,
-	"headers":  (*serviceDecoder).headers,
-	"disabled": (*serviceDecoder).disabled,
+	"kind":       func(d *serviceDecoder, v *yaml.Node) { d.s.Kind = d.str(v, "kind", false) },
+	"base_url":   func(d *serviceDecoder, v *yaml.Node) { d.s.BaseURL = d.str(v, "base_url", true) },
+	"method":     func(d *serviceDecoder, v *yaml.Node) { d.s.Method = d.str(v, "method", false) },
+	"path":       func(d *serviceDecoder, v *yaml.Node) { d.s.Path = d.str(v, "path", false) },
+	"timeout":    func(d *serviceDecoder, v *yaml.Node) { d.duration(v, "timeout", &d.s.Timeout) },
+	"max_body":   (*serviceDecoder).maxBody,
+	"headers":    (*serviceDecoder).headers,
+	"disabled":   func(d *serviceDecoder, v *yaml.Node) { d.boolean(v, "disabled", &d.s.Disabled) },
+	"auth":       (*serviceDecoder).auth,
+	"xroad":      (*serviceDecoder).xroad,
+	"retry":      (*serviceDecoder).retry,
+	"idempotent": func(d *serviceDecoder, v *yaml.Node) { d.boolean(v, "idempotent", &d.s.Idempotent) },
+	"breaker":    (*serviceDecoder).breaker,
+	"rate":       (*serviceDecoder).rate,
+	"cache":      func(d *serviceDecoder, v *yaml.Node) { d.duration(v, "cache", &d.s.Cache) },
 }
 
 func (p *parser) service(key, val *yaml.Node) *Service {
@@ -311,7 +320,16 @@ func (p *parser) service(key, val *yaml.Node) *Service {
 			continue
 		}
 		if _, ok := d.keys[fe.field]; !ok {
-			d.keys[fe.field] = key // a required field that is missing
+			// A required field that is missing: point at the block that
+			// lacks it ("auth" for auth.token), or at the service.
+			d.keys[fe.field] = key
+			for f := fe.field; strings.Contains(f, "."); {
+				f = f[:strings.LastIndexByte(f, '.')]
+				if k, ok := d.keys[f]; ok {
+					d.keys[fe.field] = k
+					break
+				}
+			}
 		}
 		d.fail(fe.field, "%v", fe.err)
 	}
@@ -337,20 +355,124 @@ func (d *serviceDecoder) str(v *yaml.Node, field string, expand bool) string {
 	return s
 }
 
-func (d *serviceDecoder) timeout(v *yaml.Node) {
+// duration decodes a positive duration such as "3s" into *dst.
+func (d *serviceDecoder) duration(v *yaml.Node, field string, dst *time.Duration) {
 	switch {
-	case v.Kind == yaml.ScalarNode && v.ShortTag() == "!!int":
-		d.fail("timeout", "%s needs a unit, e.g. \"%ss\"", v.Value, v.Value)
+	case v.Kind == yaml.ScalarNode && (v.ShortTag() == "!!int" || v.ShortTag() == "!!float"):
+		d.fail(field, "%s needs a unit, e.g. \"%ss\"", v.Value, v.Value)
 	case v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str":
 		t, err := time.ParseDuration(v.Value)
 		if err != nil || t <= 0 {
-			d.fail("timeout", "want a positive duration such as \"3s\" or \"500ms\", got %q", v.Value)
+			d.fail(field, "want a positive duration such as \"3s\" or \"500ms\", got %q", v.Value)
 			return
 		}
-		d.s.Timeout = t
+		*dst = t
 	default:
-		d.fail("timeout", "want a duration such as \"3s\"")
+		d.fail(field, "want a duration such as \"3s\"")
 	}
+}
+
+// count decodes a positive whole number into *dst.
+func (d *serviceDecoder) count(v *yaml.Node, field string, dst *int) {
+	n, err := strconv.Atoi(v.Value)
+	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!int" || err != nil || n <= 0 {
+		d.fail(field, "want a positive whole number")
+		return
+	}
+	*dst = n
+}
+
+func (d *serviceDecoder) boolean(v *yaml.Node, field string, dst *bool) {
+	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!bool" || v.Decode(dst) != nil {
+		d.fail(field, "want true or false")
+	}
+}
+
+// block decodes a mapping field (auth, retry, …) whose own fields are
+// known; each finding points at its key, as "auth.token".
+func (d *serviceDecoder) block(v *yaml.Node, field string, fields map[string]func(v *yaml.Node)) {
+	if v.Kind != yaml.MappingNode {
+		d.fail(field, "want a mapping of %s", strings.Join(sortedKeys(fields), ", "))
+		return
+	}
+	path := join(d.path, field)
+	d.p.fields(v, path, func(k, val *yaml.Node) {
+		decode, ok := fields[k.Value]
+		if !ok {
+			d.p.unknownField(k, path, sortedKeys(fields))
+			d.bad[field+"."+k.Value] = true
+			return
+		}
+		d.keys[field+"."+k.Value] = k
+		if val = resolve(val); val.ShortTag() != "!!null" {
+			decode(val)
+		}
+	})
+}
+
+// secret decodes a credential, which must come from the environment: a
+// value written in the file would end up in repositories and backups.
+func (d *serviceDecoder) secret(v *yaml.Node, field string) string {
+	if v.Kind == yaml.ScalarNode && !strings.Contains(v.Value, "${") {
+		d.fail(field, "secrets come from the environment: write ${VARIABLE} and set it, not the secret itself")
+		return ""
+	}
+	return d.str(v, field, true)
+}
+
+func (d *serviceDecoder) auth(v *yaml.Node) {
+	a := &d.s.Auth
+	d.block(v, "auth", map[string]func(*yaml.Node){
+		"type":      func(v *yaml.Node) { a.Type = d.str(v, "auth.type", false) },
+		"token":     func(v *yaml.Node) { a.Token = d.secret(v, "auth.token") },
+		"user":      func(v *yaml.Node) { a.User = d.secret(v, "auth.user") },
+		"password":  func(v *yaml.Node) { a.Password = d.secret(v, "auth.password") },
+		"header":    func(v *yaml.Node) { a.Header = d.str(v, "auth.header", false) },
+		"value":     func(v *yaml.Node) { a.Value = d.secret(v, "auth.value") },
+		"cert_file": func(v *yaml.Node) { a.CertFile = d.str(v, "auth.cert_file", true) },
+		"key_file":  func(v *yaml.Node) { a.KeyFile = d.str(v, "auth.key_file", true) },
+		"ca_file":   func(v *yaml.Node) { a.CAFile = d.str(v, "auth.ca_file", true) },
+	})
+}
+
+func (d *serviceDecoder) xroad(v *yaml.Node) {
+	x := &d.s.XRoad
+	d.block(v, "xroad", map[string]func(*yaml.Node){
+		"client":  func(v *yaml.Node) { x.Client = d.str(v, "xroad.client", true) },
+		"service": func(v *yaml.Node) { x.Service = d.str(v, "xroad.service", true) },
+	})
+}
+
+func (d *serviceDecoder) retry(v *yaml.Node) {
+	r := &d.s.Retry
+	d.block(v, "retry", map[string]func(*yaml.Node){
+		"attempts":    func(v *yaml.Node) { d.count(v, "retry.attempts", &r.Attempts) },
+		"backoff":     func(v *yaml.Node) { d.duration(v, "retry.backoff", &r.Backoff) },
+		"max_backoff": func(v *yaml.Node) { d.duration(v, "retry.max_backoff", &r.MaxBackoff) },
+	})
+}
+
+func (d *serviceDecoder) breaker(v *yaml.Node) {
+	b := &d.s.Breaker
+	d.block(v, "breaker", map[string]func(*yaml.Node){
+		"failures": func(v *yaml.Node) { d.count(v, "breaker.failures", &b.Failures) },
+		"open_for": func(v *yaml.Node) { d.duration(v, "breaker.open_for", &b.OpenFor) },
+	})
+}
+
+func (d *serviceDecoder) rate(v *yaml.Node) {
+	r := &d.s.Rate
+	d.block(v, "rate", map[string]func(*yaml.Node){
+		"per_second": func(v *yaml.Node) {
+			f, err := strconv.ParseFloat(v.Value, 64)
+			if v.Kind != yaml.ScalarNode || (v.ShortTag() != "!!int" && v.ShortTag() != "!!float") || err != nil || !(f > 0) {
+				d.fail("rate.per_second", "want a positive number of calls per second, e.g. 20 or 0.5")
+				return
+			}
+			r.PerSecond = f
+		},
+		"burst": func(v *yaml.Node) { d.count(v, "rate.burst", &r.Burst) },
+	})
 }
 
 func (d *serviceDecoder) maxBody(v *yaml.Node) {
@@ -360,12 +482,6 @@ func (d *serviceDecoder) maxBody(v *yaml.Node) {
 		return
 	}
 	d.s.MaxBody = n
-}
-
-func (d *serviceDecoder) disabled(v *yaml.Node) {
-	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!bool" || v.Decode(&d.s.Disabled) != nil {
-		d.fail("disabled", "want true or false")
-	}
 }
 
 func (d *serviceDecoder) headers(v *yaml.Node) {
@@ -386,6 +502,10 @@ func (d *serviceDecoder) headers(v *yaml.Node) {
 		val = resolve(val)
 		if val.Kind != yaml.ScalarNode || val.ShortTag() == "!!null" {
 			d.fail(field, "want a value (a string, a number or ${VAR})")
+			return
+		}
+		if credentialHeader(k.Value) && !strings.Contains(val.Value, "${") {
+			d.fail(field, "carries a credential, which comes from the environment: write ${VARIABLE} and set it (or use auth)")
 			return
 		}
 		s, err := expandEnv(val.Value, d.p.getenv)

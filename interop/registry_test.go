@@ -2,6 +2,7 @@ package interop_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -111,7 +112,7 @@ func TestParseRegistryErrors(t *testing.T) {
 		{"duplicate field", "services:\n  a:\n    base_url: http://x\n    base_url: http://y\n",
 			`services.yaml:4:5: services.a.base_url: duplicate key "base_url" (first at line 3)`},
 		{"unknown kind", "services:\n  a:\n    kind: xroad\n    base_url: http://x\n",
-			`services.yaml:3:5: services.a.kind: unknown kind "xroad" (known: rest)`},
+			`services.yaml:3:5: services.a.kind: unknown kind "xroad" (known: rest, xroad-rest)`},
 		{"unknown field far from any", "services:\n  a:\n    base_url: http://x\n    retries: 3\n",
 			`services.yaml:4:5: services.a.retries: unknown field "retries"`},
 		{"base_url not a string", "services:\n  a:\n    base_url: [http://x]\n",
@@ -148,8 +149,8 @@ func TestParseRegistryErrors(t *testing.T) {
 			`services.yaml:5:7: services.a.headers.X-A: want a value (a string, a number or ${VAR})`},
 		{"header name invalid", "services:\n  a:\n    base_url: ${URL}\n    headers:\n      X Api: k\n",
 			`services.yaml:5:7: services.a.headers.X Api: invalid header name "X Api"`},
-		{"header twice", "services:\n  a:\n    base_url: ${URL}\n    headers:\n      X-Key: a\n      x-key: b\n",
-			`services.yaml:6:7: services.a.headers.x-key: already set as "X-Key" at line 5 (header names ignore case)`},
+		{"header twice", "services:\n  a:\n    base_url: ${URL}\n    headers:\n      X-Canal: a\n      x-canal: b\n",
+			`services.yaml:6:7: services.a.headers.x-canal: already set as "X-Canal" at line 5 (header names ignore case)`},
 		{"two unset variables", "services:\n  a:\n    base_url: ${URL}\n    headers:\n      Authorization: Basic ${USER}:${PASS}\n",
 			`services.yaml:5:7: services.a.headers.Authorization: environment variables USER, PASS are not set`},
 		{"unclosed variable", "services:\n  a:\n    base_url: ${URL\n",
@@ -203,9 +204,9 @@ func TestParseRegistryAccepts(t *testing.T) {
 					t.Errorf("%+v", *s)
 				}
 			}},
-		{"alias for shared headers", "services:\n  a:\n    base_url: http://x\n    headers: &h {X-Key: k}\n  b:\n    base_url: http://y\n    headers: *h\n",
+		{"alias for shared headers", "services:\n  a:\n    base_url: http://x\n    headers: &h {X-Canal: ussd}\n  b:\n    base_url: http://y\n    headers: *h\n",
 			func(t *testing.T, r *interop.Registry) {
-				if s, _ := r.Lookup("b"); s.Headers["X-Key"] != "k" {
+				if s, _ := r.Lookup("b"); s.Headers["X-Canal"] != "ussd" {
 					t.Errorf("%+v", *s)
 				}
 			}},
@@ -303,5 +304,149 @@ func TestOutcomes(t *testing.T) {
 	}
 	if interop.Outcome("success").Valid() {
 		t.Error(`"success" is Valid`)
+	}
+}
+
+func TestParseRegistryPolicies(t *testing.T) {
+	reg, err := interop.ParseRegistry("services.yaml", []byte(`
+services:
+  registro.citizen:
+    kind: xroad-rest
+    base_url: https://ss.example.gob.ec
+    path: /v1/citizens/{cedula}
+    xroad:
+      client: EC/GOB/1760001550001/VENTANILLA
+      service: EC/GOB/1760013210001/REGISTRO/consultaCiudadano
+    auth: {type: bearer, token: "${TOKEN}"}
+    retry: {attempts: 3, backoff: 50ms, max_backoff: 400ms}
+    breaker: {failures: 3, open_for: 10s}
+    rate: {per_second: 2.5}
+    cache: 60s
+  turnos.book:
+    base_url: http://127.0.0.1/turnos
+    method: POST
+    path: /appointments
+    idempotent: true
+    auth: {type: basic, user: "${USER}", password: "${PASS}"}
+    rate: {per_second: 20, burst: 5}
+  turnos.offices:
+    base_url: http://127.0.0.1/turnos
+    auth: {type: api_key, header: X-Api-Key, value: "${KEY}"}
+`), env(map[string]string{"TOKEN": "t0k", "USER": "gw", "PASS": "pw", "KEY": "k-1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _ := reg.Lookup("registro.citizen")
+	if x.Kind != interop.KindXRoadREST || x.XRoad.Client != "EC/GOB/1760001550001/VENTANILLA" ||
+		x.Auth.Token != "t0k" || x.Retry != (interop.Retry{Attempts: 3, Backoff: 50 * time.Millisecond, MaxBackoff: 400 * time.Millisecond}) ||
+		x.Breaker != (interop.Breaker{Failures: 3, OpenFor: 10 * time.Second}) ||
+		x.Rate != (interop.Rate{PerSecond: 2.5, Burst: 3}) || x.Cache != time.Minute {
+		t.Errorf("registro.citizen = %+v", *x)
+	}
+	book, _ := reg.Lookup("turnos.book")
+	if !book.Idempotent || book.Auth.User != "gw" || book.Auth.Password != "pw" || book.Rate.Burst != 5 {
+		t.Errorf("turnos.book = %+v", *book)
+	}
+	offices, _ := reg.Lookup("turnos.offices")
+	if offices.Retry.Attempts != 1 || offices.Retry.Backoff != interop.DefaultBackoff ||
+		offices.Breaker.Failures != interop.DefaultBreakerFailures || offices.Breaker.OpenFor != interop.DefaultBreakerOpenFor ||
+		offices.Rate.PerSecond != 0 || offices.Cache != 0 || offices.Auth.Value != "k-1" {
+		t.Errorf("defaults: %+v", *offices)
+	}
+	if s := fmt.Sprintf("%v %+v", x.Auth, x.Auth); strings.Contains(s, "t0k") {
+		t.Errorf("printing Auth shows the token: %s", s)
+	}
+}
+
+func TestParseRegistryPolicyErrors(t *testing.T) {
+	vars := env(map[string]string{"URL": "http://127.0.0.1", "SECRET": "s", "TLS_URL": "https://127.0.0.1"})
+	const svc = "services:\n  a:\n    base_url: ${URL}\n"
+	const xr = "services:\n  a:\n    kind: xroad-rest\n    base_url: ${URL}\n"
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"soap is planned", "services:\n  a:\n    kind: soap\n    base_url: ${URL}\n",
+			`services.yaml:3:5: services.a.kind: kind "soap" is not supported yet (supported: rest, xroad-rest)`},
+		{"xroad-soap is planned", "services:\n  a:\n    kind: xroad-soap\n    base_url: ${URL}\n",
+			`services.yaml:3:5: services.a.kind: kind "xroad-soap" is not supported yet (supported: rest, xroad-rest)`},
+
+		{"literal bearer token", svc + "    auth:\n      type: bearer\n      token: abc123\n",
+			`services.yaml:6:7: services.a.auth.token: secrets come from the environment: write ${VARIABLE} and set it, not the secret itself`},
+		{"literal password", svc + "    auth: {type: basic, user: \"${SECRET}\", password: hunter2}\n",
+			`services.yaml:4:44: services.a.auth.password: secrets come from the environment: write ${VARIABLE} and set it, not the secret itself`},
+		{"literal api key", svc + "    auth: {type: api_key, header: X-Api-Key, value: k-123}\n",
+			`services.yaml:4:46: services.a.auth.value: secrets come from the environment: write ${VARIABLE} and set it, not the secret itself`},
+		{"literal credential header", svc + "    headers:\n      Authorization: Bearer abc\n",
+			`services.yaml:5:7: services.a.headers.Authorization: carries a credential, which comes from the environment: write ${VARIABLE} and set it (or use auth)`},
+		{"literal api key header", svc + "    headers:\n      X-Api-Key: k-123\n",
+			`services.yaml:5:7: services.a.headers.X-Api-Key: carries a credential, which comes from the environment: write ${VARIABLE} and set it (or use auth)`},
+		{"unset secret", svc + "    auth: {type: bearer, token: \"${NOPE}\"}\n",
+			`services.yaml:4:26: services.a.auth.token: environment variable NOPE is not set`},
+		{"bearer without token", svc + "    auth:\n      type: bearer\n",
+			`services.yaml:4:5: services.a.auth.token: required for auth type bearer`},
+		{"unknown auth type", svc + "    auth: {type: oauth2}\n",
+			`services.yaml:4:12: services.a.auth.type: unknown auth type "oauth2" (known: none, bearer, basic, api_key, mtls)`},
+		{"field of another auth type", svc + "    auth: {type: bearer, token: \"${SECRET}\", user: \"${SECRET}\"}\n",
+			`services.yaml:4:46: services.a.auth.user: not used by auth type bearer`},
+		{"unknown auth field", svc + "    auth: {type: bearer, tokn: x}\n",
+			"services.yaml:4:5: services.a.auth.token: required for auth type bearer\n" +
+				`services.yaml:4:26: services.a.auth.tokn: unknown field "tokn" (did you mean "token"?)`},
+		{"auth header set twice", svc + "    auth: {type: bearer, token: \"${SECRET}\"}\n    headers:\n      Authorization: \"${SECRET}\"\n",
+			`services.yaml:6:7: services.a.headers.Authorization: conflicts with auth (type bearer sets Authorization)`},
+		{"mtls over http", svc + "    auth: {type: mtls, cert_file: a.pem, key_file: b.pem}\n",
+			"services.yaml:4:12: services.a.auth.type: mtls needs an https base_url\n" +
+				`services.yaml:4:24: services.a.auth.cert_file: cannot read a.pem: no such file or directory`},
+		{"mtls missing key file", "services:\n  a:\n    base_url: ${TLS_URL}\n    auth: {type: mtls, cert_file: testdata/nope.pem}\n",
+			`services.yaml:4:5: services.a.auth.key_file: required for auth type mtls`},
+		{"auth is a string", svc + "    auth: bearer\n",
+			`services.yaml:4:5: services.a.auth: want a mapping of ca_file, cert_file, header, key_file, password, token, type, user, value`},
+
+		{"xroad without identities", xr,
+			"services.yaml:2:3: services.a.xroad.client: required, as INSTANCE/CLASS/MEMBER/SUBSYSTEM\n" +
+				"services.yaml:2:3: services.a.xroad.service: required, as INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICECODE"},
+		{"xroad client too short", xr + "    xroad:\n      client: EC/GOB\n      service: EC/GOB/1/REG/svc\n",
+			`services.yaml:6:7: services.a.xroad.client: want INSTANCE/CLASS/MEMBER/SUBSYSTEM (the subsystem may be left out), got "EC/GOB"`},
+		{"xroad service empty part", xr + "    xroad:\n      client: EC/GOB/1/GW\n      service: EC/GOB//REG/svc\n",
+			`services.yaml:7:7: services.a.xroad.service: part 3 of "EC/GOB//REG/svc" is empty or padded with spaces`},
+		{"xroad on a rest service", svc + "    xroad: {client: EC/GOB/1/GW}\n",
+			`services.yaml:4:5: services.a.xroad: only for kind xroad-rest`},
+		{"gateway's own x-road header", xr + "    xroad: {client: EC/GOB/1/GW, service: EC/GOB/2/REG/svc}\n    headers:\n      X-Road-Id: fixed\n",
+			`services.yaml:7:7: services.a.headers.X-Road-Id: set by the gateway on every X-Road call`},
+
+		{"retry attempts zero", svc + "    retry: {attempts: 0}\n",
+			`services.yaml:4:13: services.a.retry.attempts: want a positive whole number`},
+		{"retry attempts too many", svc + "    retry: {attempts: 11}\n",
+			`services.yaml:4:13: services.a.retry.attempts: want 1 to 10 tries in all, got 11`},
+		{"retry backoff without unit", svc + "    retry: {attempts: 2, backoff: 100}\n",
+			`services.yaml:4:26: services.a.retry.backoff: 100 needs a unit, e.g. "100s"`},
+		{"retry max below backoff", svc + "    retry: {attempts: 2, backoff: 1s, max_backoff: 500ms}\n",
+			`services.yaml:4:39: services.a.retry.max_backoff: 500ms is shorter than backoff 1s`},
+		{"unknown retry field", svc + "    retry: {tries: 3}\n",
+			`services.yaml:4:13: services.a.retry.tries: unknown field "tries"`},
+		{"idempotent yes", svc + "    idempotent: yes\n",
+			`services.yaml:4:5: services.a.idempotent: want true or false`},
+		{"breaker failures negative", svc + "    breaker: {failures: -1}\n",
+			`services.yaml:4:15: services.a.breaker.failures: want a positive whole number`},
+		{"breaker open_for bad", svc + "    breaker: {open_for: soon}\n",
+			`services.yaml:4:15: services.a.breaker.open_for: want a positive duration such as "3s" or "500ms", got "soon"`},
+		{"rate zero", svc + "    rate: {per_second: 0}\n",
+			`services.yaml:4:12: services.a.rate.per_second: want a positive number of calls per second, e.g. 20 or 0.5`},
+		{"burst without rate", svc + "    rate: {burst: 5}\n",
+			`services.yaml:4:12: services.a.rate.burst: needs rate.per_second`},
+		{"cache without unit", svc + "    cache: 60\n",
+			`services.yaml:4:5: services.a.cache: 60 needs a unit, e.g. "60s"`},
+		{"cache on POST", svc + "    method: POST\n    cache: 60s\n",
+			`services.yaml:5:5: services.a.cache: only GET services are cached (this one is POST): an answer to a change must not be replayed`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reg, err := interop.ParseRegistry("services.yaml", []byte(tt.yaml), vars)
+			if err == nil {
+				t.Fatalf("no error; registry has %q", reg.IDs())
+			}
+			if err.Error() != tt.want {
+				t.Errorf("error:\n  %v\nwant:\n  %s", err, tt.want)
+			}
+		})
 	}
 }

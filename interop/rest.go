@@ -19,9 +19,7 @@ import (
 )
 
 // restTransport calls KindREST services: HTTP with JSON both ways.
-type restTransport struct {
-	http *http.Client
-}
+type restTransport struct{}
 
 var _ transport = restTransport{}
 
@@ -29,12 +27,19 @@ var _ transport = restTransport{}
 // can be reused; past it, closing the connection is cheaper.
 const drainLimit = 4 << 10
 
-func (t restTransport) call(ctx context.Context, s *Service, params map[string]any) Response {
+func (restTransport) call(ctx context.Context, hc *http.Client, s *Service, params map[string]any) Response {
 	req, err := s.request(ctx, params)
 	if err != nil {
 		return Response{Outcome: Error, Err: err}
 	}
-	resp, err := t.http.Do(req)
+	return exchange(ctx, hc, req, func(resp *http.Response) Response { return s.response(ctx, resp) })
+}
+
+// exchange sends req and classifies the response with classify, which may
+// read the body. The body is then drained a little and closed, whatever
+// happened, so no connection or goroutine outlives the call.
+func exchange(ctx context.Context, hc *http.Client, req *http.Request, classify func(*http.Response) Response) Response {
+	resp, err := hc.Do(req)
 	if err != nil {
 		return failure(ctx, err)
 	}
@@ -42,16 +47,14 @@ func (t restTransport) call(ctx context.Context, s *Service, params map[string]a
 		_, _ = io.CopyN(io.Discard, resp.Body, drainLimit)
 		_ = resp.Body.Close()
 	}()
-	return s.response(ctx, resp)
+	return classify(resp)
 }
 
 // request builds the HTTP request: path params fill the template, the other
 // params go in the query (GET, DELETE) or a JSON object body (POST, PUT).
 func (s *Service) request(ctx context.Context, params map[string]any) (*http.Request, error) {
-	var u strings.Builder
-	u.Grow(len(s.prefix) + s.tmpl.size + 64)
-	u.WriteString(s.prefix)
-	if err := s.tmpl.render(&u, params); err != nil {
+	target, err := s.url(params)
+	if err != nil {
 		return nil, err
 	}
 	var body io.Reader
@@ -61,13 +64,8 @@ func (s *Service) request(ctx context.Context, params map[string]any) (*http.Req
 			return nil, err
 		}
 		body = bytes.NewReader(data)
-		if s.query != "" {
-			u.WriteString("?" + s.query)
-		}
-	} else if err := s.writeQuery(&u, params); err != nil {
-		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, s.Method, u.String(), body)
+	req, err := http.NewRequestWithContext(ctx, s.Method, target, body)
 	if err != nil {
 		return nil, fmt.Errorf("building request: %w", unwrapURL(err))
 	}
@@ -76,6 +74,25 @@ func (s *Service) request(ctx context.Context, params map[string]any) (*http.Req
 		req.Host = s.host
 	}
 	return req, nil
+}
+
+// url renders the request URL. For GET and DELETE it carries every param,
+// keys in order, so it also names the call for the cache.
+func (s *Service) url(params map[string]any) (string, error) {
+	var u strings.Builder
+	u.Grow(len(s.prefix) + s.tmpl.size + 64)
+	u.WriteString(s.prefix)
+	if err := s.tmpl.render(&u, params); err != nil {
+		return "", err
+	}
+	if s.Method == http.MethodPost || s.Method == http.MethodPut {
+		if s.query != "" {
+			u.WriteString("?" + s.query)
+		}
+	} else if err := s.writeQuery(&u, params); err != nil {
+		return "", err
+	}
+	return u.String(), nil
 }
 
 // jsonBody encodes the params the path did not use as one JSON object.
@@ -100,7 +117,7 @@ func (s *Service) jsonBody(params map[string]any) ([]byte, error) {
 }
 
 // writeQuery appends the params the path did not use as a query string,
-// keys sorted so the same call is always the same URL (a later cache keys on
+// keys sorted so the same call is always the same URL (the cache keys on
 // it). Nil values are left out; a list repeats its key.
 func (s *Service) writeQuery(u *strings.Builder, params map[string]any) error {
 	keys := make([]string, 0, len(params))

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	mathrand "math/rand/v2"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -18,8 +20,25 @@ import (
 type Options struct {
 	Now   func() time.Time // clock for the slot window; default time.Now
 	Codes func() string    // appointment codes; default "T-" and 5 random characters
-	Store Store            // default NewMemoryStore()
+	Store Store            // default NewMemoryStore(); OpenStore for one that survives restarts
+
+	// Fault injection, for tests and demos of the gateway's resilience.
+	// Latency delays every answer (a client that gives up ends the wait).
+	// FailureRate, from 0 to 1, is the share of requests answered 503
+	// {"error":"injected_failure"} instead, drawn with Rand (default
+	// math/rand/v2's Float64). Per request, the headers X-Sample-Latency
+	// (a duration such as "2s") and X-Sample-Fail (a status from 400 to
+	// 599) do the same for that request alone.
+	Latency     time.Duration
+	FailureRate float64
+	Rand        func() float64
 }
+
+// Headers that inject faults into one request.
+const (
+	HeaderLatency = "X-Sample-Latency"
+	HeaderFail    = "X-Sample-Fail"
+)
 
 // New returns the sample back-end as a handler. Serve it with http.Server
 // (as `ventanilla demo` does) or httptest.NewServer:
@@ -27,7 +46,11 @@ type Options struct {
 //	srv := httptest.NewServer(sample.New(sample.Options{}))
 //	defer srv.Close()
 func New(opts Options) http.Handler {
-	s := &server{now: opts.Now, codes: opts.Codes, store: opts.Store, mux: http.NewServeMux()}
+	s := &server{now: opts.Now, codes: opts.Codes, store: opts.Store, mux: http.NewServeMux(),
+		latency: opts.Latency, failureRate: opts.FailureRate, rand: opts.Rand}
+	if s.rand == nil {
+		s.rand = mathrand.Float64
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -54,6 +77,10 @@ type server struct {
 	codes func() string
 	store Store
 	mux   *http.ServeMux
+
+	latency     time.Duration
+	failureRate float64
+	rand        func() float64
 }
 
 // routes is the sample's API; openapi.yaml documents exactly these (a test
@@ -72,12 +99,52 @@ func (s *server) routes() map[string]http.HandlerFunc {
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.inject(w, r) {
+		return
+	}
 	if _, pattern := s.mux.Handler(r); pattern == "" {
 		// No route: net/http's own 404 or 405, answered in JSON like every
 		// other error of this API.
 		w = &muxErrorWriter{ResponseWriter: w}
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// inject applies the configured and requested faults. It reports whether
+// the request goes on to its handler.
+func (s *server) inject(w http.ResponseWriter, r *http.Request) bool {
+	delay := s.latency
+	if v := r.Header.Get(HeaderLatency); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > time.Minute {
+			writeError(w, http.StatusBadRequest, "invalid_sample_latency")
+			return false
+		}
+		delay = d
+	}
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			return false // the client gave up; nobody reads an answer
+		}
+	}
+	if v := r.Header.Get(HeaderFail); v != "" {
+		status, err := strconv.Atoi(v)
+		if err != nil || status < 400 || status > 599 {
+			writeError(w, http.StatusBadRequest, "invalid_sample_fail")
+			return false
+		}
+		writeError(w, status, "injected_failure")
+		return false
+	}
+	if s.failureRate > 0 && s.rand() < s.failureRate {
+		writeError(w, http.StatusServiceUnavailable, "injected_failure")
+		return false
+	}
+	return true
 }
 
 func (s *server) listOffices(w http.ResponseWriter, r *http.Request) {
