@@ -350,6 +350,9 @@ func (g *Gateway) startWith(ctx context.Context, st *state, in Inbound, flow str
 	}
 	input := flows.Input{Start: flow, Vars: map[string]any{"language_chosen": chosen}, Pages: g.pager(in)}
 	screen, err := g.Engine.Apply(ctx, &st.s, input)
+	if err == nil {
+		g.showPending(ctx, &st.s, &screen)
+	}
 	for _, a := range answers {
 		if err != nil || screen.End || screen.Retry {
 			break
@@ -357,6 +360,22 @@ func (g *Gateway) startWith(ctx context.Context, st *state, in Inbound, flow str
 		screen, err = g.Engine.Apply(ctx, &st.s, flows.Input{Text: a, Pages: g.pager(in)})
 	}
 	return g.finish(ctx, st, in, screen, err, chosen)
+}
+
+// showPending puts a result kept for the citizen (see Pending) above the
+// first screen of a new conversation, once.
+func (g *Gateway) showPending(ctx context.Context, s *sessions.Session, screen *flows.Screen) {
+	if s.Phone == "" {
+		return
+	}
+	rec, err := g.Store.Get(ctx, PendingKey(s.Phone))
+	if err != nil || len(rec.Data) == 0 {
+		return
+	}
+	if err := g.Store.Delete(ctx, PendingKey(s.Phone)); err != nil {
+		return // shown only once it can be forgotten: never twice
+	}
+	screen.Text = g.Engine.Messages.Text(s.Locale, i18n.AsyncResult) + "\n" + string(rec.Data) + "\n" + screen.Text
 }
 
 // answer applies the citizen's answer in a running conversation.

@@ -370,3 +370,53 @@ func TestSessionIDsDoNotCollideAcrossCarriers(t *testing.T) {
 		t.Errorf("a new dial on another carrier: %q", r.Text)
 	}
 }
+
+// slowStatus answers the procedure status after a delay.
+type slowStatus struct{ delay time.Duration }
+
+func (c slowStatus) Call(ctx context.Context, service string, _ map[string]any) interop.Response {
+	select {
+	case <-time.After(c.delay):
+	case <-ctx.Done():
+		return interop.Response{Outcome: interop.Timeout}
+	}
+	return interop.Response{Outcome: interop.OK, Body: []byte(`{"number":"1002","status":"ready"}`)}
+}
+
+// A call marked async that outlasts the hop: the citizen is told the
+// result will follow; the flow finishes in the background, and with no
+// SMS carrier the result waits for the citizen's next contact.
+func TestAsyncResultKeptForNextContact(t *testing.T) {
+	store := sessions.NewMemory(sessions.MemoryOptions{})
+	g := newGateway(t, store)
+	g.Engine.Caller = slowStatus{delay: 300 * time.Millisecond}
+	g.Engine.Notifier = channels.Pending{Store: store}
+	g.Engine.AsyncMargin = 50 * time.Millisecond
+	g.Budget = 200 * time.Millisecond
+	g.Routes = map[string]string{"*384*2#": "estado-tramite"}
+	in := at("a", "")
+	in.ServiceCode = "*384*2#"
+	hop(t, g, in)
+	in.Input = "1002"
+	r := hop(t, g, in)
+	if !r.End || r.Text != "Su consulta tarda más de lo normal. Le enviaremos el resultado por SMS." {
+		t.Fatalf("slow call: %+v", r)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		if _, err := store.Get(context.Background(), channels.PendingKey("+593991234567")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the result never arrived")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	next := hop(t, g, at("b", ""))
+	if !strings.HasPrefix(next.Text, "Resultado de su consulta anterior:\nTrámite 1002: listo.") {
+		t.Errorf("next contact: %q", next.Text)
+	}
+	if again := hop(t, g, at("c", "")); strings.Contains(again.Text, "Resultado") {
+		t.Errorf("shown twice: %q", again.Text)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -37,6 +38,14 @@ var DefaultNav = NavKeys{Back: "0", Home: "00", More: "98"}
 type Observer interface {
 	StepReached(flow, step string)
 	StepCompleted(flow, step string)
+	// Call reports one back-end call: its service, outcome and duration.
+	Call(service, outcome string, d time.Duration)
+}
+
+// Notifier delivers a text to a citizen outside the conversation: the
+// result of a call marked `async: sms` that outlasted its hop.
+type Notifier interface {
+	Notify(ctx context.Context, phone, locale, text string) error
 }
 
 // Engine runs hops. It holds no conversation state: everything a hop needs
@@ -55,6 +64,17 @@ type Engine struct {
 	MaxHistory int
 	// Observer, when set, hears the step funnel.
 	Observer Observer
+	// Notifier delivers results of async calls; without one, async calls
+	// are waited for like any other.
+	Notifier Notifier
+	// AsyncMargin is how long before the hop's deadline an async call stops
+	// being waited for (default 500 ms): time to say so and save.
+	AsyncMargin time.Duration
+	// AsyncTimeout bounds an async call and the rest of its flow once the
+	// hop has moved on (default 2 minutes).
+	AsyncTimeout time.Duration
+	// Log receives one record per back-end call, without personal data.
+	Log *slog.Logger
 }
 
 // Input is what a hop brings to the engine.
@@ -335,6 +355,10 @@ func (h *hop) goTo(cf *Compiled, id string) (Screen, error) {
 		case "call":
 			var outcome string
 			outcome, event = h.call(cf, st)
+			if outcome == asyncOutcome {
+				h.say(h.e.Messages.Text(s.Locale, i18n.AsyncSMS))
+				return h.finish(), nil
+			}
 			if event == "" {
 				h.say(h.e.Messages.Text(s.Locale, "call."+outcome))
 				return h.finish(), nil
@@ -401,6 +425,10 @@ func (h *hop) assign(name string, v any) {
 
 // call invokes the step's service and returns the outcome and the event to
 // follow, or "" when the flow has no route for it.
+// asyncOutcome is what call returns when an async call outlasted the hop
+// and goes on in the background.
+const asyncOutcome = "async"
+
 func (h *hop) call(cf *Compiled, st *Step) (string, string) {
 	params := make(map[string]any, len(st.Params))
 	for _, p := range st.Params {
@@ -410,14 +438,127 @@ func (h *hop) call(cf *Compiled, st *Step) (string, string) {
 		}
 		params[p.Name] = v
 	}
-	resp := h.e.Caller.Call(h.ctx, st.Service, params)
+	ctx := h.ctx
+	if id := citizenID(h.s.Vars); id != "" {
+		ctx = interop.WithUserID(ctx, id)
+	}
+	var resp interop.Response
+	if st.Async == "sms" && h.e.Notifier != nil {
+		var later bool
+		if resp, later = h.callAsync(ctx, cf, st, params); later {
+			return asyncOutcome, ""
+		}
+	} else {
+		resp = h.e.Caller.Call(ctx, st.Service, params)
+	}
+	return h.called(st, resp)
+}
+
+// called records a call's response and returns its outcome and route.
+func (h *hop) called(st *Step, resp interop.Response) (string, string) {
 	outcome := string(resp.Outcome)
+	if o := h.e.Observer; o != nil {
+		o.Call(st.Service, outcome, resp.Elapsed)
+	}
+	if l := h.e.Log; l != nil {
+		l.Info("back-end call", "service", st.Service, "call", resp)
+	}
 	if resp.Outcome == interop.OK {
 		for _, m := range st.Map {
 			h.s.Vars[m.Name] = resp.Get(m.Expr.Src)
 		}
 	}
 	return outcome, h.route(st, outcome)
+}
+
+// citizenID is the citizen's identity for X-Road-UserId: the variable
+// citizen_id when a flow sets it, else a validated cedula, with Ecuador's
+// country prefix.
+func citizenID(vars map[string]any) string {
+	if id, ok := vars["citizen_id"].(string); ok && id != "" {
+		return id
+	}
+	if c, ok := vars["cedula"].(string); ok && len(c) == 10 {
+		return "EC" + c
+	}
+	return ""
+}
+
+// callAsync waits for the call until shortly before the hop's deadline. If
+// it is not done by then, the rest of the flow runs in the background on a
+// copy of the session once the call answers, and its text goes to the
+// citizen through the Notifier; later is true and the hop ends.
+func (h *hop) callAsync(ctx context.Context, cf *Compiled, st *Step, params map[string]any) (resp interop.Response, later bool) {
+	deadline, ok := h.ctx.Deadline()
+	if !ok {
+		return h.e.Caller.Call(ctx, st.Service, params), false
+	}
+	margin := h.e.AsyncMargin
+	if margin <= 0 {
+		margin = 500 * time.Millisecond
+	}
+	timeout := h.e.AsyncTimeout
+	if timeout <= 0 {
+		timeout = 2 * time.Minute
+	}
+	// The call must outlive the hop: its context keeps the values (the
+	// citizen id) but not the hop's deadline.
+	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	done := make(chan interop.Response, 1)
+	go func() { done <- h.e.Caller.Call(bg, st.Service, params) }()
+	wait := time.NewTimer(time.Until(deadline) - margin)
+	defer wait.Stop()
+	select {
+	case resp := <-done:
+		cancel()
+		return resp, false
+	case <-wait.C:
+	}
+	snapshot, err := h.s.MarshalBinary()
+	if err != nil {
+		cancel()
+		return interop.Response{Outcome: interop.Error, Err: err}, false
+	}
+	go h.e.finishLater(bg, cancel, snapshot, cf, st, done)
+	return interop.Response{}, true
+}
+
+// finishLater runs the rest of a flow after an async call answered, on a
+// copy of the session that is never saved, and sends what it says.
+func (e *Engine) finishLater(ctx context.Context, cancel context.CancelFunc, snapshot []byte, cf *Compiled, st *Step, done <-chan interop.Response) {
+	defer cancel()
+	var resp interop.Response
+	select {
+	case resp = <-done:
+	case <-ctx.Done():
+		resp = interop.Response{Outcome: interop.Timeout, Err: ctx.Err()}
+	}
+	var s sessions.Session
+	if err := s.UnmarshalBinary(snapshot); err != nil {
+		return
+	}
+	h := hop{e: e, s: &s, ctx: ctx, reg: e.Flows(), in: &Input{}}
+	var sc Screen
+	_, event := h.called(st, resp)
+	if event == "" {
+		h.say(e.Messages.Text(s.Locale, "call."+string(resp.Outcome)))
+		sc = h.finish()
+	} else if to, ok := cf.transition(st.ID, event); ok {
+		var err error
+		if sc, err = h.goTo(cf, to); err != nil {
+			sc = e.Failure(s.Locale, i18n.TryAgain)
+		}
+	}
+	text := sc.Text
+	for _, o := range sc.Options {
+		text += "\n" + o.Key + ". " + o.Label
+	}
+	if text == "" || s.Phone == "" {
+		return
+	}
+	if err := e.Notifier.Notify(ctx, s.Phone, s.Locale, text); err != nil && e.Log != nil {
+		e.Log.Warn("async result not delivered", "service", st.Service, "err", err)
+	}
 }
 
 func (h *hop) route(st *Step, outcome string) string {

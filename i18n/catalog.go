@@ -32,6 +32,7 @@ var ReviewPending = map[string][]string{
 		CallNotFound, CallRejected, CallError, CallTimeout, CallUnavailable,
 		LanguageName,
 		ResumePrompt, ResumeContinue, ResumeRestart,
+		AsyncSMS, AsyncResult,
 	},
 }
 

@@ -38,6 +38,11 @@ const (
 	ResumePrompt   = "resume.prompt"   // "Tiene un trámite sin terminar: {{.Flow}}."
 	ResumeContinue = "resume.continue" // "Continuar"
 	ResumeRestart  = "resume.restart"  // "Empezar de nuevo"
+
+	// Said when a back-end call marked async outlasts the hop.
+	AsyncSMS = "async.sms" // "Su consulta tarda más de lo normal. Le enviaremos el resultado por SMS."
+	// Heads a result kept for the citizen's next contact.
+	AsyncResult = "async.result" // "Resultado de su consulta anterior:"
 )
 
 // AllIDs lists every id above, in the order above. Tests use it to check that
@@ -50,4 +55,5 @@ var AllIDs = []string{
 	CallNotFound, CallRejected, CallError, CallTimeout, CallUnavailable,
 	LanguageName,
 	ResumePrompt, ResumeContinue, ResumeRestart,
+	AsyncSMS, AsyncResult,
 }

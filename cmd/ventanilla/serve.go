@@ -111,7 +111,23 @@ func (a *app) load() (*loaded, flows.Problems, error) {
 			return nil, problems, fmt.Errorf("--keywords: %s opens unknown flow %q", word, kw.Flow)
 		}
 	}
-	return &loaded{flows: reg, caller: interop.NewClient(services, nil), routes: routes, keywords: keywords}, problems, nil
+	client := interop.NewClient(services, nil,
+		interop.WithLogger(a.log),
+		interop.WithCircuitObserver(func(service string, _, to interop.CircuitState) {
+			a.metrics.Breaker(service, breakerLevel(to))
+		}))
+	return &loaded{flows: reg, caller: client, routes: routes, keywords: keywords}, problems, nil
+}
+
+// breakerLevel is the gauge value of a circuit state: 0 closed, 1 half-open, 2 open.
+func breakerLevel(s interop.CircuitState) int {
+	switch s {
+	case interop.CircuitOpen:
+		return 2
+	case interop.CircuitHalfOpen:
+		return 1
+	}
+	return 0
 }
 
 // reload validates the configuration files again and swaps them in; on any
@@ -188,6 +204,10 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 		MaxHistory:   20,
 		MaxAutoSteps: 64,
 		Observer:     a.metrics,
+		Log:          log,
+		// Without an SMS carrier, results of slow async calls wait for the
+		// citizen's next contact.
+		Notifier: channels.Pending{Store: store},
 	}
 	a.gateway = &channels.Gateway{
 		Engine: engine, Store: store, Log: log, Routes: routes,
