@@ -23,6 +23,10 @@ type Inbound struct {
 	// EventContinue. With EventEnd the carrier closed the session and shows
 	// nothing more: the gateway records it and the Reply is ignored.
 	Event Event
+	// BeginIsNew says an EventBegin always opens a new session: the
+	// carrier's session ids repeat across sessions (SMPP USSD without
+	// its_session_info), so a begin with a known id is not a retry.
+	BeginIsNew bool
 	// EndStatus is the carrier's word for how a closed session ended
 	// ("Success", "Incomplete", "Timeout", "Release"…), for the record.
 	EndStatus string

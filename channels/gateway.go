@@ -216,7 +216,8 @@ func (g *Gateway) try(ctx context.Context, in Inbound, info *hopInfo) (Reply, er
 	if kw, args, ok := g.keyword(in); ok {
 		return g.byKeyword(ctx, &st, in, kw, args)
 	}
-	if st.found && st.s.Conversation == in.SessionID && st.s.Carrier == in.Carrier {
+	sameConversation := st.found && st.s.Conversation == in.SessionID && st.s.Carrier == in.Carrier
+	if sameConversation && !(in.Event == EventBegin && in.BeginIsNew) {
 		if st.s.Vars[resumeVar] == true {
 			return g.resumeChoice(ctx, &st, in)
 		}

@@ -421,3 +421,16 @@ func TestAsyncResultKeptForNextContact(t *testing.T) {
 		t.Errorf("shown twice: %q", again.Text)
 	}
 }
+
+// Carriers whose session ids repeat (SMPP USSD) mark their begins as new:
+// a citizen who dials again is not shown the old screen as a retry.
+func TestBeginIsNewWhenIDsRepeat(t *testing.T) {
+	g := newGateway(t, sessions.NewMemory(sessions.MemoryOptions{}))
+	in := channels.Inbound{Channel: "ussd", Carrier: "kannel", SessionID: "+593991234567", Phone: "+593991234567", Event: channels.EventBegin, BeginIsNew: true}
+	hop(t, g, in)
+	hop(t, g, channels.Inbound{Channel: "ussd", Carrier: "kannel", SessionID: "+593991234567", Phone: "+593991234567", Input: "1"})
+	in.ServiceCode = "*384*3#" // dials again with a shortcut to the mailbox
+	if r := hop(t, g, in); !strings.HasPrefix(r.Text, "Buzón ciudadano") {
+		t.Errorf("a new dial with a repeated id: %q", r.Text)
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"ventanilla/carriers/africastalking"
 	"ventanilla/carriers/generic"
 	"ventanilla/carriers/hubtel"
+	"ventanilla/carriers/kannel"
 	"ventanilla/carriers/nalo"
 	"ventanilla/channels"
 	"ventanilla/channels/sms"
@@ -46,6 +47,8 @@ func carriers(cfg map[string]carrierConfig) []channels.Carrier {
 		hubtel.New(hubtel.Options{Limit: limit("hubtel")}),
 		nalo.New(nalo.Options{Limit: limit("nalo")}),
 		generic.New(generic.Options{Limit: limit("generic")}),
+		kannel.NewUSSD(kannel.USSDOptions{Limit: limit("kannel-ussd")}),
+		kannel.NewSMS(kannel.SMSOptions{Limit: limit("kannel-sms")}),
 	}
 }
 

@@ -1,0 +1,14 @@
+// Package kannel adapts Kannel's smsbox HTTP interface: USSD that operators'
+// SMPP gateways deliver through Kannel (route /ussd/kannel), SMS (route
+// /sms/kannel), and a Sender for Kannel's sendsms interface.
+//
+// smsbox calls the gateway's get-url with the placeholders in Query; a
+// reply's text/plain body is what Kannel sends back, its X-Kannel-Coding
+// and X-Kannel-Meta-Data headers say how (UCS-2, and for USSD the
+// ussd_service_op TLV). The adapters only translate: they validate the
+// call, hand a channels.Inbound to the Hopper and frame the Reply. They
+// must not keep state, render screens or read the text beyond decoding it.
+//
+// README.md has the Kannel configuration these adapters expect and the
+// facts about Kannel they rely on.
+package kannel

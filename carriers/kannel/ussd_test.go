@@ -1,0 +1,212 @@
+package kannel_test
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"ventanilla/carriers/kannel"
+	"ventanilla/channels"
+)
+
+const ussdPath = "/ussd/kannel"
+
+func ussdIn(session, input string, ev channels.Event, status string) *channels.Inbound {
+	return &channels.Inbound{
+		Channel: "ussd", Carrier: "kannel",
+		SessionID: session, Phone: "+593991234567", ServiceCode: "*384#",
+		Input: input, Limit: 182, Event: ev, EndStatus: status,
+		BeginIsNew: ev == channels.EventBegin,
+	}
+}
+
+const withSession = "+593991234567/s17"
+
+func TestUSSDCalls(t *testing.T) {
+	tests := []struct {
+		name       string
+		file       string
+		wantStatus int
+		wantBody   string
+		wantIn     *channels.Inbound
+	}{
+		{name: "pssr indication begins with the dialled string", file: "ussd_begin.query", wantStatus: 200,
+			wantIn: ussdIn(withSession, "*384*2#", channels.EventBegin, "")},
+		{name: "ussr confirm continues with the answer", file: "ussd_answer.query", wantStatus: 200,
+			wantIn: ussdIn(withSession, "2", channels.EventContinue, "")},
+		{name: "ucs-2 answer decoded", file: "ussd_answer_ucs2.query", wantStatus: 200,
+			wantIn: ussdIn(withSession, "José", channels.EventContinue, "")},
+		{name: "release ends", file: "ussd_release.query", wantStatus: 202,
+			wantIn: ussdIn(withSession, "", channels.EventEnd, "Release")},
+		{name: "end-of-session flag ends", file: "ussd_end_flag.query", wantStatus: 202,
+			wantIn: ussdIn(withSession, "", channels.EventEnd, "Release")},
+		{name: "pssd indication ends", file: "ussd_pssd.query", wantStatus: 202,
+			wantIn: ussdIn("+593991234567", "", channels.EventEnd, "PSSD")},
+		{name: "no meta-data: a continuing hop keyed by phone", file: "ussd_no_meta.query", wantStatus: 200,
+			wantIn: ussdIn("+593991234567", "1", channels.EventContinue, "")},
+		{name: "no session info: keyed by phone", file: "ussd_no_session_info.query", wantStatus: 200,
+			wantIn: ussdIn("+593991234567", "*384#", channels.EventBegin, "")},
+		{name: "decimal meta-data", file: "ussd_decimal_meta.query", wantStatus: 200,
+			wantIn: ussdIn(withSession, "3", channels.EventContinue, "")},
+
+		{name: "network operation from a handset", file: "ussd_network_op.query", wantStatus: 400, wantBody: "meta: ussd_service_op 0x02 is not"},
+		{name: "meta without group", file: "ussd_meta_without_group.query", wantStatus: 400, wantBody: "meta: does not start"},
+		{name: "session info of one octet", file: "ussd_session_info_one_octet.query", wantStatus: 400, wantBody: "meta: its_session_info"},
+		{name: "text over 182 characters", file: "ussd_text_too_long.query", wantStatus: 400, wantBody: "text: longer"},
+		{name: "line break", file: "ussd_line_break.query", wantStatus: 400, wantBody: "text: contains control"},
+		{name: "bad phone", file: "ussd_bad_phone.query", wantStatus: 400, wantBody: "from: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hop := &fakeHopper{reply: channels.Reply{Text: "Elija:\n1. Turno"}}
+			rec := get(kannel.NewUSSD(kannel.USSDOptions{}), hop, ussdPath, readQuery(t, tt.file))
+			if rec.Code != tt.wantStatus {
+				t.Fatalf("status %d, want %d; body %q", rec.Code, tt.wantStatus, rec.Body.String())
+			}
+			if !strings.HasPrefix(rec.Body.String(), tt.wantBody) {
+				t.Errorf("body %q, want prefix %q", rec.Body.String(), tt.wantBody)
+			}
+			calls := hop.got()
+			if tt.wantIn == nil {
+				if len(calls) != 0 {
+					t.Fatalf("hopper called with %+v for a rejected request", calls[0])
+				}
+				return
+			}
+			if len(calls) != 1 || calls[0] != *tt.wantIn {
+				t.Fatalf("Inbound:\n got %+v\nwant %+v", calls, *tt.wantIn)
+			}
+			if tt.wantStatus == http.StatusAccepted && (rec.Body.Len() != 0 || rec.Header().Get("X-Kannel-Meta-Data") != "") {
+				t.Errorf("an ended session must get nothing back: %q %v", rec.Body.String(), rec.Header())
+			}
+		})
+	}
+}
+
+// replyMeta decodes X-Kannel-Meta-Data into the smpp group's values.
+func replyMeta(t *testing.T, h string) url.Values {
+	t.Helper()
+	rest, ok := strings.CutPrefix(h, "?smpp?")
+	if !ok {
+		t.Fatalf("X-Kannel-Meta-Data %q lacks ?smpp?", h)
+	}
+	v, err := url.ParseQuery(rest)
+	if err != nil {
+		t.Fatalf("X-Kannel-Meta-Data %q: %v", h, err)
+	}
+	return v
+}
+
+func TestUSSDReplies(t *testing.T) {
+	menu := "Elija:\n1. Cédula\n2. Turnos"
+	// 30 lines: 209 characters, too many for one screen.
+	long := strings.TrimSuffix(strings.Repeat("Linea.\n", 30), "\n")
+	tests := []struct {
+		name       string
+		file       string
+		opts       kannel.USSDOptions
+		hop        *fakeHopper
+		wantBody   string
+		wantCoding string
+		wantOp     string // raw octet
+		wantSI     string // raw octets; "" when absent
+	}{
+		{name: "continue asks for an answer", file: "ussd_answer.query", hop: &fakeHopper{reply: channels.Reply{Text: menu}},
+			wantBody: menu, wantCoding: "0", wantOp: "\x02", wantSI: "\x11\x04"},
+		{name: "end sends a pssr response with the end flag", file: "ussd_begin.query",
+			hop:      &fakeHopper{reply: channels.Reply{Text: "Gracias.", End: true}},
+			wantBody: "Gracias.", wantCoding: "0", wantOp: "\x11", wantSI: "\x11\x03"},
+		{name: "no session info: only the operation", file: "ussd_no_meta.query", hop: &fakeHopper{reply: channels.Reply{Text: "Hola"}},
+			wantBody: "Hola", wantCoding: "0", wantOp: "\x02"},
+		{name: "accented screen that fits ucs-2 keeps its accents", file: "ussd_answer.query",
+			hop:      &fakeHopper{reply: channels.Reply{Text: "Opción válida, señor"}},
+			wantBody: "Opción válida, señor", wantCoding: "2", wantOp: "\x02", wantSI: "\x11\x04"},
+		{name: "accented screen too long for ucs-2 is transliterated whole", file: "ussd_answer.query",
+			hop:      &fakeHopper{reply: channels.Reply{Text: strings.Repeat("Trámite número uno. ", 6)}},
+			wantBody: strings.Repeat("Tramite numero uno. ", 6), wantCoding: "0", wantOp: "\x02", wantSI: "\x11\x04"},
+		{name: "non-spanish screen too long for ucs-2 is cut to 80", file: "ussd_answer.query",
+			hop:      &fakeHopper{reply: channels.Reply{Text: strings.Repeat("ç", 100)}},
+			wantBody: strings.Repeat("ç", 80), wantCoding: "2", wantOp: "\x02", wantSI: "\x11\x04"},
+		{name: "over-long screen loses whole trailing lines", file: "ussd_answer.query",
+			hop: &fakeHopper{reply: channels.Reply{Text: long}},
+			// n lines of 6 characters and n-1 breaks: 26 make 181, 27 make 188.
+			wantBody: strings.TrimSuffix(strings.Repeat("Linea.\n", 26), "\n"), wantCoding: "0", wantOp: "\x02", wantSI: "\x11\x04"},
+		{name: "extension characters count two septets", file: "ussd_answer.query", opts: kannel.USSDOptions{Limit: 50},
+			hop:      &fakeHopper{reply: channels.Reply{Text: strings.Repeat("€", 40)}},
+			wantBody: strings.Repeat("€", 25), wantCoding: "0", wantOp: "\x02", wantSI: "\x11\x04"},
+		{name: "decimal meta-data answered in decimal", file: "ussd_decimal_meta.query", hop: &fakeHopper{reply: channels.Reply{Text: "Fin", End: true}},
+			wantBody: "Fin", wantCoding: "0", wantOp: "17", wantSI: "4357"},
+		{name: "hop error ends with the fallback", file: "ussd_answer.query", hop: &fakeHopper{err: errors.New("store down")},
+			wantBody: "Servicio no disponible. Intente más tarde.", wantCoding: "2", wantOp: "\x11", wantSI: "\x11\x05"},
+		{name: "empty screen ends with the fallback", file: "ussd_answer.query", hop: &fakeHopper{reply: channels.Reply{Text: " "}},
+			wantBody: "Servicio no disponible. Intente más tarde.", wantCoding: "2", wantOp: "\x11", wantSI: "\x11\x05"},
+		{name: "hop panic ends with the fallback", file: "ussd_answer.query", hop: &fakeHopper{panic: "boom"},
+			wantBody: "Servicio no disponible. Intente más tarde.", wantCoding: "2", wantOp: "\x11", wantSI: "\x11\x05"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := get(kannel.NewUSSD(tt.opts), tt.hop, ussdPath, readQuery(t, tt.file))
+			if rec.Code != http.StatusOK {
+				t.Fatalf("status %d, want 200; body %q", rec.Code, rec.Body.String())
+			}
+			if rec.Body.String() != tt.wantBody {
+				t.Errorf("body:\n got %q\nwant %q", rec.Body.String(), tt.wantBody)
+			}
+			if got := rec.Header().Get("X-Kannel-Coding"); got != tt.wantCoding {
+				t.Errorf("X-Kannel-Coding %q, want %q", got, tt.wantCoding)
+			}
+			meta := replyMeta(t, rec.Header().Get("X-Kannel-Meta-Data"))
+			if got := meta.Get("ussd_service_op"); got != tt.wantOp {
+				t.Errorf("ussd_service_op %q, want %q", got, tt.wantOp)
+			}
+			if got := meta.Get("its_session_info"); got != tt.wantSI {
+				t.Errorf("its_session_info %q, want %q", got, tt.wantSI)
+			}
+			limit := cmp(tt.opts.Limit, 182)
+			if n := utf8.RuneCountInString(rec.Body.String()); n > limit {
+				t.Errorf("reply has %d characters, limit %d", n, limit)
+			}
+		})
+	}
+}
+
+func TestUSSDOptions(t *testing.T) {
+	h := kannel.NewUSSD(kannel.USSDOptions{Path: "/k/ussd", Limit: 10, DefaultRegion: "KE"})
+	if h.Name() != "kannel-ussd" {
+		t.Errorf("Name() = %q", h.Name())
+	}
+	hop := &fakeHopper{reply: channels.Reply{Text: strings.Repeat("x", 100)}}
+	rec := get(h, hop, "/k/ussd", "from=0711082123&to=%2A384%23&text=1")
+	if rec.Code != 200 || len(hop.got()) != 1 {
+		t.Fatalf("status %d, calls %d", rec.Code, len(hop.got()))
+	}
+	if in := hop.got()[0]; in.Phone != "+254711082123" || in.Limit != 40 {
+		t.Errorf("Phone %q Limit %d; want +254711082123 (region KE) and 40 (raised)", in.Phone, in.Limit)
+	}
+	if rec.Body.String() != strings.Repeat("x", 40) {
+		t.Errorf("reply %q not cut to 40", rec.Body.String())
+	}
+}
+
+// Parse is usable without HTTP, e.g. to replay captured calls.
+func TestParseUSSDDirect(t *testing.T) {
+	v, err := url.ParseQuery(readQuery(t, "ussd_begin.query"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := kannel.NewUSSD(kannel.USSDOptions{}).Parse(kannel.Request{Fields: v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Op != kannel.PSSRIndication || p.Session == nil || *p.Session != (kannel.SessionInfo{Number: 0x11, Seq: 1}) {
+		t.Errorf("Op %#x Session %+v", p.Op, p.Session)
+	}
+	var fe *kannel.FieldError
+	_, err = kannel.NewUSSD(kannel.USSDOptions{}).Parse(kannel.Request{Fields: url.Values{"to": {"*1#"}}})
+	if !errors.As(err, &fe) || fe.Field != "from" {
+		t.Errorf("missing from: %v", err)
+	}
+}
