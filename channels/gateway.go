@@ -14,6 +14,7 @@ import (
 	"ventanilla/channels/ussd"
 	"ventanilla/flows"
 	"ventanilla/i18n"
+	"ventanilla/internal/privacy"
 	"ventanilla/sessions"
 )
 
@@ -60,6 +61,8 @@ type Gateway struct {
 	Keywords map[string]Keyword
 	// SMS shapes SMS replies (segments, transliteration).
 	SMS sms.Options
+	// Recorder, when set, gets how each conversation ended.
+	Recorder Recorder
 }
 
 // Keyword is what a keyword does: open a flow, or stop the conversation.
@@ -82,11 +85,30 @@ type Observer interface {
 	Abandoned(flow, step string)
 }
 
+// Recorder receives one record per conversation outcome (completed,
+// failed, out of budget, closed by the carrier, abandoned), for the access
+// audit trail. It must not block the hop.
+type Recorder interface {
+	RecordOutcome(o Outcome)
+}
+
+// Outcome is how a conversation ended, with no personal data but the
+// number the recorder pseudonymises.
+type Outcome struct {
+	Phone, Channel, Carrier string
+	Flow                    string
+	Version                 int
+	Step                    string
+	Outcome                 string
+	Duration                time.Duration // since the conversation started
+}
+
 // hopInfo is what a hop learns on its way, shared with Hop, which may
 // answer before the hop's goroutine is done.
 type hopInfo struct {
 	mu                    sync.Mutex
 	locale, flow, outcome string
+	record                Outcome // where the conversation stands, for the recorder
 }
 
 func (i *hopInfo) set(f func(*hopInfo)) {
@@ -155,6 +177,12 @@ func (g *Gateway) Hop(ctx context.Context, in Inbound) (Reply, error) {
 			outcome = "continue"
 		}
 		g.Observer.Hop(in.Carrier, flow, outcome, time.Since(start))
+	}
+	g.record(in, info, res.r, res.err)
+	if l := g.logger(); l.Enabled(ctx, slog.LevelDebug) {
+		_, flow, outcome := info.get()
+		l.Debug("hop", "carrier", in.Carrier, "channel", in.Channel, "citizen", privacy.Phone(in.Phone),
+			"flow", flow, "outcome", outcome, "input", privacy.Text(in.Input), "duration", time.Since(start))
 	}
 	return res.r, res.err
 }
@@ -300,9 +328,61 @@ func (g *Gateway) byKeyword(ctx context.Context, st *state, in Inbound, kw Keywo
 	return g.startWith(ctx, st, in, kw.Flow, args)
 }
 
+// record writes the audit record of a hop that ended a conversation.
+func (g *Gateway) record(in Inbound, info *hopInfo, r Reply, err error) {
+	if g.Recorder == nil {
+		return
+	}
+	info.mu.Lock()
+	o, outcome := info.record, info.outcome
+	info.mu.Unlock()
+	switch {
+	case outcome == "closed":
+		return // recorded as abandoned when it was mid-flow
+	case outcome == "failure" || outcome == "budget":
+		o.Outcome = outcome
+	case err != nil:
+		o.Outcome = "unavailable"
+	case r.End:
+		o.Outcome = "completed"
+	default:
+		return
+	}
+	o.Phone, o.Channel, o.Carrier = in.Phone, in.Channel, in.Carrier
+	g.Recorder.RecordOutcome(o)
+}
+
+// note keeps where a conversation stands, for the audit record.
+func (g *Gateway) note(info *hopInfo, s *sessions.Session) {
+	if g.Recorder == nil {
+		return
+	}
+	info.set(func(i *hopInfo) {
+		if f := s.Current(); f != nil {
+			i.record.Flow, i.record.Version, i.record.Step = f.Flow, f.Version, f.Step
+		}
+		if s.Started > 0 {
+			i.record.Duration = g.now().Sub(time.UnixMilli(s.Started))
+		}
+	})
+}
+
 // abandoned reports a conversation left mid-flow.
 func (g *Gateway) abandoned(s *sessions.Session) {
-	if g.Observer == nil || s.Ended {
+	if s.Ended {
+		return
+	}
+	if g.Recorder != nil {
+		o := Outcome{Phone: s.Phone, Channel: s.Channel, Carrier: s.Carrier, Outcome: "abandoned"}
+		if f := s.Current(); f != nil {
+			o.Flow, o.Version, o.Step = f.Flow, f.Version, f.Step
+		}
+		if s.Started > 0 {
+			o.Duration = g.now().Sub(time.UnixMilli(s.Started))
+		}
+		g.Recorder.RecordOutcome(o)
+	}
+	if g.Observer == nil {
 		return
 	}
 	if f := s.Current(); f != nil {
@@ -474,6 +554,7 @@ func (g *Gateway) closed(ctx context.Context, st *state, in Inbound) error {
 	}
 	g.logger().Info("carrier closed the session", "carrier", in.Carrier, "status", in.EndStatus, "flow", flow)
 	st.info.set(func(i *hopInfo) { i.outcome, i.flow = "closed", flowID(&st.s) })
+	g.note(st.info, &st.s)
 	if !st.found || st.s.Conversation != in.SessionID || st.s.Carrier != in.Carrier {
 		return nil
 	}
@@ -492,6 +573,7 @@ func (g *Gateway) closed(ctx context.Context, st *state, in Inbound) error {
 // the conversation is over, kept otherwise.
 func (g *Gateway) finish(ctx context.Context, st *state, in Inbound, screen flows.Screen, err error, chosenBefore bool) (Reply, error) {
 	s := &st.s
+	g.note(st.info, s)
 	st.info.set(func(i *hopInfo) {
 		i.flow = flowID(s)
 		switch {

@@ -42,6 +42,13 @@ type Observer interface {
 	Call(service, outcome string, d time.Duration)
 }
 
+// Recorder receives one record per back-end call, for the access audit
+// trail: who (the session), which flow, version and step, what service,
+// how it ended. It must not block the hop.
+type Recorder interface {
+	RecordCall(s *sessions.Session, flow string, version int, step, service string, resp interop.Response)
+}
+
 // Notifier delivers a text to a citizen outside the conversation: the
 // result of a call marked `async: sms` that outlasted its hop.
 type Notifier interface {
@@ -75,6 +82,8 @@ type Engine struct {
 	AsyncTimeout time.Duration
 	// Log receives one record per back-end call, without personal data.
 	Log *slog.Logger
+	// Recorder, when set, gets every back-end call for the audit trail.
+	Recorder Recorder
 }
 
 // Input is what a hop brings to the engine.
@@ -462,6 +471,11 @@ func (h *hop) called(st *Step, resp interop.Response) (string, string) {
 	}
 	if l := h.e.Log; l != nil {
 		l.Info("back-end call", "service", st.Service, "call", resp)
+	}
+	if r := h.e.Recorder; r != nil {
+		if f := h.s.Current(); f != nil {
+			r.RecordCall(h.s, f.Flow, f.Version, st.ID, st.Service, resp)
+		}
 	}
 	if resp.Outcome == interop.OK {
 		for _, m := range st.Map {

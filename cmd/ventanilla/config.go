@@ -15,33 +15,38 @@ import (
 	"ventanilla/flows"
 	"ventanilla/flows/catalogue"
 	"ventanilla/i18n"
+	"ventanilla/internal/privacy"
 	"ventanilla/interop"
 )
 
 // config is what serve, demo, lint, test and simulate share.
 type config struct {
-	Addr        string
-	FlowsDir    string
-	Services    string
-	Messages    string
-	Root        string
-	RedisURL    string
-	RedisAddrs  string
-	RedisMaster string
-	SessionTTL  time.Duration
-	Routes      string
-	SampleAddr  string
-	LogFormat   string
-	Nav         string
-	Resume      time.Duration
-	Budget      time.Duration
-	Carriers    string
-	AdminToken  string
-	Production  bool
-	Keywords    string
-	TextTTL     time.Duration
-	SMSSegments int
-	SMSTranslit bool
+	Addr           string
+	FlowsDir       string
+	Services       string
+	Messages       string
+	Root           string
+	RedisURL       string
+	RedisAddrs     string
+	RedisMaster    string
+	SessionTTL     time.Duration
+	Routes         string
+	SampleAddr     string
+	LogFormat      string
+	Nav            string
+	Resume         time.Duration
+	Budget         time.Duration
+	Carriers       string
+	AdminToken     string
+	Production     bool
+	Keywords       string
+	TextTTL        time.Duration
+	SMSSegments    int
+	SMSTranslit    bool
+	AuditDir       string
+	AuditRetention time.Duration
+
+	pseudo *privacy.Pseudonymizer // shared by the logger and the audit trail
 }
 
 // flagSet declares the shared flags; each defaults to its VENTANILLA_*
@@ -67,6 +72,8 @@ func flagSet(name string, stderr io.Writer, c *config) *flag.FlagSet {
 	fs.DurationVar(&c.TextTTL, "text-ttl", envDuration("TEXT_TTL", 30*time.Minute), "idle SMS and chat conversation lifetime")
 	fs.IntVar(&c.SMSSegments, "sms-segments", envInt("SMS_SEGMENTS", 3), "most concatenated segments one SMS reply may take")
 	fs.BoolVar(&c.SMSTranslit, "sms-transliterate", env("SMS_TRANSLITERATE", "true") == "true", "write á í ó ú as a i o u in SMS when that keeps a reply in GSM-7")
+	fs.StringVar(&c.AuditDir, "audit-dir", env("AUDIT_DIR", ""), "directory of the access audit trail (JSON lines, one file a day); empty: no trail")
+	fs.DurationVar(&c.AuditRetention, "audit-retention", envDuration("AUDIT_RETENTION", 90*24*time.Hour), "how long audit files are kept")
 	fs.StringVar(&c.Carriers, "carriers", env("CARRIERS", ""), "carriers file: per-carrier screen limit, budget and callback authentication")
 	fs.BoolVar(&c.Production, "production", env("PRODUCTION", "") == "1" || env("PRODUCTION", "") == "true", "refuse to start without the secrets production needs")
 	c.AdminToken = env("ADMIN_TOKEN", "")
@@ -152,6 +159,9 @@ func (c *config) missingSecrets(getenv func(string) (string, bool)) []string {
 	}
 	if c.Carriers == "" {
 		missing = append(missing, "VENTANILLA_CARRIERS (a carriers file with callback authentication)")
+	}
+	if c.AuditDir == "" {
+		missing = append(missing, "VENTANILLA_AUDIT_DIR (where the access audit trail is kept)")
 	}
 	return missing
 }

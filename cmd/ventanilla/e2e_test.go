@@ -19,6 +19,14 @@ import (
 // flows and the carriers of the product, as `ventanilla demo` does.
 func gatewayFor(t *testing.T, c *config) *httptest.Server {
 	t.Helper()
+	srv, _ := gatewayLogging(t, c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return srv
+}
+
+// gatewayLogging is gatewayFor with the product's logger; it also returns
+// the app, for tests that look inside.
+func gatewayLogging(t *testing.T, c *config, log *slog.Logger) (*httptest.Server, *app) {
+	t.Helper()
 	backend := httptest.NewServer(sample.New(sample.Options{
 		Now: func() time.Time { return time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC) },
 	}))
@@ -32,14 +40,14 @@ func gatewayFor(t *testing.T, c *config) *httptest.Server {
 	if c.Root == "" {
 		c.Root = "inicio"
 	}
-	a, err := newApp(c, slog.New(slog.NewTextHandler(io.Discard, nil)), getenv, carriers(nil))
+	a, err := newApp(c, log, getenv, carriers(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.store.Close() })
 	srv := httptest.NewServer(a.echo)
 	t.Cleanup(srv.Close)
-	return srv
+	return srv, a
 }
 
 // dialer plays one Africa's Talking USSD session: every hop posts the

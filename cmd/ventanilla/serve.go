@@ -30,6 +30,7 @@ import (
 	"ventanilla/channels/ussd"
 	"ventanilla/flows"
 	"ventanilla/i18n"
+	"ventanilla/internal/audit"
 	"ventanilla/internal/metrics"
 	"ventanilla/interop"
 	"ventanilla/interop/sample"
@@ -57,6 +58,7 @@ type app struct {
 	echo    *echo.Echo
 	gateway *channels.Gateway
 	store   sessions.Store
+	audit   *audit.Async // nil without --audit-dir
 	metrics *metrics.Metrics
 	log     *slog.Logger
 
@@ -195,6 +197,22 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 		return nil, err
 	}
 	a.store = store
+	if c.pseudo == nil {
+		if c.pseudo, err = pseudonymizer(getenv, log); err != nil {
+			return nil, err
+		}
+	}
+	var rec *recorder
+	if c.AuditDir != "" {
+		sink, err := audit.NewFileSink(c.AuditDir, audit.FileOptions{Retention: c.AuditRetention, Log: log})
+		if err != nil {
+			return nil, fmt.Errorf("audit trail: %w", err)
+		}
+		trail := audit.NewAsync(sink, 0)
+		a.audit = trail
+		rec = &recorder{sink: trail, p: c.pseudo, now: time.Now, log: log}
+		a.metrics.Gauge("audit_dropped_total", "Audit records dropped because the writer fell behind.", func() float64 { return float64(trail.Dropped()) })
+	}
 	if m, ok := store.(*sessions.Memory); ok {
 		a.metrics.Gauge("sessions_stored", "Conversations and profiles held by the memory store (expired ones until swept).", func() float64 { return float64(m.Len()) })
 	}
@@ -212,12 +230,18 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 		// citizen's next contact.
 		Notifier: channels.Pending{Store: store},
 	}
+	if rec != nil {
+		engine.Recorder = rec
+	}
 	a.gateway = &channels.Gateway{
 		Engine: engine, Store: store, Log: log, Routes: routes,
 		SessionTTL: c.SessionTTL, ResumeWindow: c.Resume, Budget: c.Budget,
 		Observer: a.metrics,
 		TextTTL:  c.TextTTL, Keywords: l.keywords,
 		SMS: sms.Options{MaxSegments: c.SMSSegments, Transliterate: c.SMSTranslit},
+	}
+	if rec != nil {
+		a.gateway.Recorder = rec
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -348,13 +372,6 @@ func (c *config) store() (sessions.Store, error) {
 	return sessions.NewMemory(sessions.MemoryOptions{}), nil
 }
 
-func newLogger(format string, w io.Writer) *slog.Logger {
-	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, nil))
-	}
-	return slog.New(slog.NewTextHandler(w, nil))
-}
-
 // cmdServe runs the gateway; with demo it also runs the sample institution
 // back-end on loopback and points the catalogue's services at it.
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo bool) int {
@@ -367,7 +384,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	log := newLogger(c.LogFormat, stderr)
+	pseudo, err := pseudonymizer(os.LookupEnv, nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 1
+	}
+	c.pseudo = pseudo
+	log := newLogger(c.LogFormat, stderr, pseudo)
 	getenv := os.LookupEnv
 	if demo {
 		ln, err := net.Listen("tcp", c.SampleAddr)

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"ventanilla/channels"
+	"ventanilla/flows"
+	"ventanilla/internal/audit"
+	"ventanilla/internal/privacy"
+	"ventanilla/interop"
+	"ventanilla/sessions"
+)
+
+// pseudonymizer returns the keyed hash for citizens' identifiers in logs
+// and the audit trail: from VENTANILLA_PSEUDONYM_KEY, or, outside
+// production, a key of this run only (pseudonyms then change on restart).
+func pseudonymizer(getenv func(string) (string, bool), log *slog.Logger) (*privacy.Pseudonymizer, error) {
+	if key, ok := getenv("VENTANILLA_PSEUDONYM_KEY"); ok && key != "" {
+		p, err := privacy.NewPseudonymizer([]byte(key))
+		if err != nil {
+			return nil, fmt.Errorf("VENTANILLA_PSEUDONYM_KEY: %w", err)
+		}
+		return p, nil
+	}
+	if log != nil {
+		log.Warn("VENTANILLA_PSEUDONYM_KEY is not set: pseudonyms in logs and the audit trail hold for this run only")
+	}
+	return privacy.NewEphemeralPseudonymizer(), nil
+}
+
+// newLogger builds the structured logger; every record passes through the
+// privacy handler, which pseudonymises or removes citizens' identifiers.
+func newLogger(format string, w io.Writer, p *privacy.Pseudonymizer) *slog.Logger {
+	var h slog.Handler = slog.NewTextHandler(w, nil)
+	if format == "json" {
+		h = slog.NewJSONHandler(w, nil)
+	}
+	return slog.New(privacy.NewHandler(h, p))
+}
+
+// recorder writes the access audit trail: one record per back-end call and
+// per conversation outcome, with the citizen pseudonymised.
+type recorder struct {
+	sink  audit.Sink
+	p     *privacy.Pseudonymizer
+	now   func() time.Time
+	log   *slog.Logger
+	kinds map[string]bool
+}
+
+var (
+	_ flows.Recorder    = (*recorder)(nil)
+	_ channels.Recorder = (*recorder)(nil)
+)
+
+func (r *recorder) write(rec audit.Record) {
+	rec.Time = r.now()
+	if err := r.sink.Write(context.Background(), rec); err != nil && r.log != nil {
+		r.log.Warn("audit record not written", "err", err)
+	}
+}
+
+func (r *recorder) RecordCall(s *sessions.Session, flow string, version int, step, service string, resp interop.Response) {
+	r.write(audit.Record{
+		Kind: audit.KindCall, Citizen: r.p.ID(privacy.KindPhone, s.Phone),
+		Channel: s.Channel, Carrier: s.Carrier, Flow: flow, FlowVersion: version, Step: step,
+		Service: service, Outcome: string(resp.Outcome), CorrelationID: resp.CorrelationID, Duration: resp.Elapsed,
+	})
+}
+
+func (r *recorder) RecordOutcome(o channels.Outcome) {
+	r.write(audit.Record{
+		Kind: audit.KindOutcome, Citizen: r.p.ID(privacy.KindPhone, o.Phone),
+		Channel: o.Channel, Carrier: o.Carrier, Flow: o.Flow, FlowVersion: o.Version, Step: o.Step,
+		Outcome: o.Outcome, Duration: o.Duration,
+	})
+}
