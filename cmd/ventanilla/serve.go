@@ -27,6 +27,7 @@ import (
 	"ventanilla/carriers/nalo"
 	"ventanilla/channels"
 	"ventanilla/channels/sms"
+	"ventanilla/channels/telegram"
 	"ventanilla/channels/ussd"
 	"ventanilla/flows"
 	"ventanilla/i18n"
@@ -58,7 +59,8 @@ type app struct {
 	echo    *echo.Echo
 	gateway *channels.Gateway
 	store   sessions.Store
-	audit   *audit.Async // nil without --audit-dir
+	audit   *audit.Async  // nil without --audit-dir
+	poller  *telegram.Bot // Telegram by long polling; nil with a webhook or no bot
 	metrics *metrics.Metrics
 	log     *slog.Logger
 
@@ -268,8 +270,39 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 		}
 		channels.Mount(e, car, auth, hop)
 	}
+	if err := a.telegram(e, getenv, carrierCfg["telegram"]); err != nil {
+		return nil, err
+	}
 	a.echo = e
 	return a, nil
+}
+
+// telegram connects the Telegram bot when TELEGRAM_BOT_TOKEN is set: by
+// webhook when TELEGRAM_WEBHOOK_SECRET is set too, else by long polling
+// (started by serve). A bot that cannot reach Telegram is logged and left
+// off, so an outage there never keeps the USSD and SMS channels down.
+func (a *app) telegram(e *echo.Echo, getenv func(string) (string, bool), cc carrierConfig) error {
+	token, _ := getenv("TELEGRAM_BOT_TOKEN")
+	if token == "" || cc.Disabled {
+		return nil
+	}
+	secret, _ := getenv("TELEGRAM_WEBHOOK_SECRET")
+	endpoint, _ := getenv("TELEGRAM_API_ENDPOINT")
+	bot, err := telegram.New(telegram.Options{Token: token, WebhookSecret: secret, APIEndpoint: endpoint, Links: a.store, Log: a.log})
+	if err != nil {
+		a.log.Error("telegram is off: the bot could not start", "err", err)
+		return nil
+	}
+	if secret == "" {
+		a.poller = bot
+		return nil
+	}
+	auth, err := cc.auth(getenv)
+	if err != nil {
+		return fmt.Errorf("carrier telegram: %w", err)
+	}
+	channels.Mount(e, bot, auth, a.gateway)
+	return nil
 }
 
 // budgeted gives a carrier's hops the budget its configuration sets.
@@ -437,6 +470,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	log.Info("ventanilla listening", "addr", ln.Addr().String(), "flows", strings.Join(a.flows.Load().IDs(), ","))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	if a.poller != nil {
+		go func() {
+			if err := a.poller.Poll(ctx, a.gateway); err != nil {
+				log.Error("telegram polling stopped", "err", err)
+			}
+		}()
+	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -457,6 +497,12 @@ wait:
 	if err := srv.Shutdown(shutdown); err != nil {
 		log.Error("shutdown", "err", err)
 		return 1
+	}
+	// After the last hop: what the audit trail has queued is written.
+	if a.audit != nil {
+		if err := a.audit.Close(); err != nil {
+			log.Error("audit trail", "err", err)
+		}
 	}
 	log.Info("stopped")
 	return 0

@@ -1,0 +1,199 @@
+package telegram_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"ventanilla/channels"
+	"ventanilla/channels/telegram"
+	"ventanilla/channels/ussd"
+	"ventanilla/flows"
+	"ventanilla/flows/catalogue"
+	"ventanilla/i18n"
+	"ventanilla/interop"
+	"ventanilla/sessions"
+)
+
+// turnosBackend answers the catalogue's appointment services with canned
+// JSON, as the institution's back-end would.
+type turnosBackend struct{}
+
+func (turnosBackend) Call(_ context.Context, service string, params map[string]any) interop.Response {
+	switch service {
+	case "turnos.offices":
+		return interop.Response{Outcome: interop.OK, Body: []byte(`[{"id":"quito-norte","name":"Quito Norte"},{"id":"cuenca","name":"Cuenca"}]`)}
+	case "turnos.slots":
+		return interop.Response{Outcome: interop.OK, Body: []byte(`[{"id":"2026-11-24T09:00","date":"2026-11-24","time":"09:00"},{"id":"2026-11-24T09:30","date":"2026-11-24","time":"09:30"}]`)}
+	case "turnos.book":
+		if params["office"] != "quito-norte" || params["slot"] != "2026-11-24T09:00" || params["cedula"] != "1714307103" {
+			return interop.Response{Outcome: interop.Rejected}
+		}
+		return interop.Response{Outcome: interop.OK, Body: []byte(`{"code":"T-TEST1"}`)}
+	}
+	return interop.Response{Outcome: interop.Unavailable}
+}
+
+// newGateway is the gateway as channels/gateway_test.go builds it, with
+// the catalogue's flows and a fixed clock.
+func newGateway(t testing.TB, store sessions.Store) *channels.Gateway {
+	t.Helper()
+	now := func() time.Time { return time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC) }
+	msgs, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	measure := func(s *flows.Screen) int { return len([]rune(ussd.Paginate(s, 1<<20)[0])) }
+	reg, ps := flows.Load(catalogue.Sources(), flows.Env{Messages: msgs, Measure: measure})
+	if ps.HasErrors() {
+		t.Fatal(ps)
+	}
+	engine := &flows.Engine{
+		Flows:    func() *flows.Registry { return reg },
+		Messages: msgs,
+		Caller:   turnosBackend{},
+		Now:      now,
+		Nav:      flows.DefaultNav,
+		Root:     "inicio",
+	}
+	return &channels.Gateway{Engine: engine, Store: store, Now: now}
+}
+
+// chat drives one citizen's Telegram chat through the webhook and reads
+// what the bot sent back.
+type chat struct {
+	t      *testing.T
+	e      *echo.Echo
+	api    *fakeAPI
+	update int
+	screen call // the last message sent with a keyboard
+}
+
+// send delivers an update and returns the messages sent in answer.
+func (c *chat) send(body []byte) []call {
+	c.t.Helper()
+	c.api.reset()
+	if rec := post(c.e, body, testSecret); rec.Code != 200 {
+		c.t.Fatalf("webhook answered %d", rec.Code)
+	}
+	sent := c.api.Calls("sendMessage")
+	if len(sent) == 0 {
+		c.t.Fatal("no reply sent")
+	}
+	for _, m := range sent {
+		if f := m.Form.Get("reply_markup"); strings.Contains(f, "inline_keyboard") {
+			c.screen = m
+		}
+	}
+	return sent
+}
+
+func (c *chat) next() int { c.update++; return c.update }
+
+func (c *chat) typed(text string) string {
+	c.t.Helper()
+	return c.send(textUpdate(c.next(), chatID, text))[0].Form.Get("text")
+}
+
+// press presses the button labelled label on the last screen and checks
+// that it carries data.
+func (c *chat) press(label, data string) string {
+	c.t.Helper()
+	m := markupOf(c.t, c.screen)
+	i := slices.Index(m.inlineLabels(), label)
+	if i < 0 || m.callbackData()[i] != data {
+		c.t.Fatalf("no button %q → %q on %q: %q %q", label, data, c.screen.Form.Get("text"), m.inlineLabels(), m.callbackData())
+	}
+	sent := c.send(callbackUpdate(c.next(), chatID, c.screen.MsgID, data))
+	if n := len(c.api.Calls("answerCallbackQuery")); n != 1 {
+		c.t.Errorf("press on %q answered %d times", label, n)
+	}
+	return sent[0].Form.Get("text")
+}
+
+// A citizen books an appointment over Telegram, from /start to the
+// booking code, pressing buttons and typing the cédula, against the real
+// gateway and the catalogue's flows.
+func TestConversationBookAppointment(t *testing.T) {
+	store := sessions.NewMemory(sessions.MemoryOptions{})
+	t.Cleanup(func() { store.Close() })
+	api := newFakeAPI(t)
+	b, _ := newBot(t, api, telegram.Options{Links: store})
+	c := &chat{t: t, e: server(b, newGateway(t, store)), api: api, update: 900}
+
+	sent := c.send(textUpdate(c.next(), chatID, "/start"))
+	if got := sent[0].Form.Get("text"); !strings.HasPrefix(got, "Bienvenido a Ventanilla. Elija su idioma:") {
+		t.Fatalf("/start: %q", got)
+	}
+	if got := markupOf(t, sent[0]).inlineLabels(); !slices.Equal(got, []string{"Español", "English", "Runa shimi"}) {
+		t.Errorf("language buttons %q", got)
+	}
+	if len(sent) != 2 || !markupOf(t, sent[1]).Keyboard[0][0].RequestContact {
+		t.Errorf("no phone-sharing offer after the first screen")
+	}
+
+	steps := []struct {
+		label, data, want string
+	}{
+		{"Español", "1", "Ventanilla ciudadana"},
+		{"Turnos", "1", "Turnos"},
+		{"Reservar un turno", "1", "Elija la oficina:"},
+		{"Quito Norte", "1", "Elija fecha y hora:"},
+		{"2026-11-24 09:00", "1", "Escriba su número de cédula (10 dígitos):"},
+	}
+	for _, s := range steps {
+		if got := c.press(s.label, s.data); !strings.HasPrefix(got, s.want) {
+			t.Fatalf("after %q: %q, want %q…", s.label, got, s.want)
+		}
+	}
+	if got := c.typed("1714307103"); !strings.HasPrefix(got, "Confirme su turno:\nQuito Norte\n2026-11-24 09:00\nCédula 1714307103") {
+		t.Fatalf("after the cédula: %q", got)
+	}
+	got := c.press("Confirmar", "1")
+	if !strings.Contains(got, "Turno reservado") || !strings.Contains(got, "T-TEST1") {
+		t.Fatalf("after confirming: %q", got)
+	}
+	if c.api.Calls("sendMessage")[0].Form.Get("reply_markup") != "" {
+		t.Error("the final screen has buttons")
+	}
+}
+
+// Telegram retrying an update (same update_id) shows the same screen
+// again rather than applying the answer twice.
+func TestConversationRetriedUpdate(t *testing.T) {
+	store := sessions.NewMemory(sessions.MemoryOptions{})
+	t.Cleanup(func() { store.Close() })
+	api := newFakeAPI(t)
+	b, _ := newBot(t, api, telegram.Options{})
+	c := &chat{t: t, e: server(b, newGateway(t, store)), api: api, update: 100}
+	c.send(textUpdate(c.next(), chatID, "/start"))
+	c.send(callbackUpdate(c.next(), chatID, 7001, "1")) // Español → services
+	again := textUpdate(c.next(), chatID, "1")          // Turnos
+	first := c.send(again)[0].Form.Get("text")
+	second := c.send(again)[0].Form.Get("text")
+	if !strings.HasPrefix(first, "Turnos") || first != second {
+		t.Errorf("retry moved the flow: %q then %q", first, second)
+	}
+}
+
+// Sharing the number moves the conversation to the number's key: the
+// language chosen for that number on any channel is used at once.
+func TestConversationAfterLinking(t *testing.T) {
+	store := sessions.NewMemory(sessions.MemoryOptions{})
+	t.Cleanup(func() { store.Close() })
+	if err := store.Set(context.Background(), channels.ProfileKey("+593991234567"), []byte("en"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	api := newFakeAPI(t)
+	b, _ := newBot(t, api, telegram.Options{Links: store})
+	c := &chat{t: t, e: server(b, newGateway(t, store)), api: api, update: 200}
+	c.send(textUpdate(c.next(), chatID, "/start"))
+	sent := c.send(contactUpdate(c.next(), chatID, chatID, "+593991234567"))
+	if len(sent) != 2 || !strings.HasPrefix(sent[1].Form.Get("text"), "Citizen services") {
+		t.Errorf("after linking: %q", sent[len(sent)-1].Form.Get("text"))
+	}
+}
