@@ -63,6 +63,10 @@ type Gateway struct {
 	SMS sms.Options
 	// Recorder, when set, gets how each conversation ended.
 	Recorder Recorder
+	// PhoneLimit and CarrierLimit, when set, bound the hops per phone
+	// number and per carrier; a citizen over the limit is told, in their
+	// language, to try again later.
+	PhoneLimit, CarrierLimit Limiter
 }
 
 // Keyword is what a keyword does: open a flow, or stop the conversation.
@@ -188,6 +192,9 @@ func (g *Gateway) Hop(ctx context.Context, in Inbound) (Reply, error) {
 }
 
 func (g *Gateway) hop(ctx context.Context, in Inbound, info *hopInfo) (Reply, error) {
+	if r, limited := g.limited(ctx, in, info); limited {
+		return r, nil
+	}
 	var err error
 	for range maxAttempts {
 		var r Reply
@@ -199,6 +206,32 @@ func (g *Gateway) hop(ctx context.Context, in Inbound, info *hopInfo) (Reply, er
 	g.logger().Warn("hop lost the race for its session too often", "carrier", in.Carrier, "attempts", maxAttempts)
 	locale, _, _ := info.get()
 	return g.failure(locale, i18n.TryAgain), err
+}
+
+// limited applies the hop limits. A limited hop touches no session.
+func (g *Gateway) limited(ctx context.Context, in Inbound, info *hopInfo) (Reply, bool) {
+	over := func(l Limiter, key string) bool {
+		if l == nil || key == "" {
+			return false
+		}
+		ok, err := l.Allow(ctx, key)
+		if err != nil {
+			g.logger().Warn("rate limit unavailable; hop allowed", "err", err)
+		}
+		return !ok
+	}
+	if !over(g.PhoneLimit, in.Phone) && !over(g.CarrierLimit, in.Carrier) {
+		return Reply{}, false
+	}
+	info.set(func(i *hopInfo) { i.outcome = "limited" })
+	locale := g.defaultLocale()
+	if in.Phone != "" {
+		var s sessions.Session
+		s.Phone = in.Phone
+		g.loadLocale(ctx, &s)
+		locale = s.Locale
+	}
+	return g.failure(locale, i18n.TooManyAttempts), true
 }
 
 // Key returns the store key of the conversation an inbound hop belongs to.

@@ -155,6 +155,10 @@ func (r *Redis) Ping(ctx context.Context) error {
 
 // Close does nothing: the client belongs to the caller, who may share it
 // with other users and closes it after them.
+// Client returns the Redis client the store uses, for what shares its
+// server (hop limits, the outbound queue).
+func (r *Redis) Client() redis.UniversalClient { return r.client }
+
 func (r *Redis) Close() error {
 	return nil
 }

@@ -43,6 +43,10 @@ type config struct {
 	TextTTL        time.Duration
 	SMSSegments    int
 	SMSTranslit    bool
+	LimitPhone     int
+	LimitCarrier   int
+	LimitWindow    time.Duration
+	SharedLimits   bool
 	AuditDir       string
 	AuditRetention time.Duration
 
@@ -72,6 +76,10 @@ func flagSet(name string, stderr io.Writer, c *config) *flag.FlagSet {
 	fs.DurationVar(&c.TextTTL, "text-ttl", envDuration("TEXT_TTL", 30*time.Minute), "idle SMS and chat conversation lifetime")
 	fs.IntVar(&c.SMSSegments, "sms-segments", envInt("SMS_SEGMENTS", 3), "most concatenated segments one SMS reply may take")
 	fs.BoolVar(&c.SMSTranslit, "sms-transliterate", env("SMS_TRANSLITERATE", "true") == "true", "write á í ó ú as a i o u in SMS when that keeps a reply in GSM-7")
+	fs.IntVar(&c.LimitPhone, "limit-phone", envInt("LIMIT_PHONE", 30), "most hops per phone number per --limit-window (0: no limit)")
+	fs.IntVar(&c.LimitCarrier, "limit-carrier", envInt("LIMIT_CARRIER", 0), "most hops per carrier per --limit-window (0: no limit)")
+	fs.DurationVar(&c.LimitWindow, "limit-window", envDuration("LIMIT_WINDOW", time.Minute), "window of the hop limits")
+	fs.BoolVar(&c.SharedLimits, "shared-limits", env("SHARED_LIMITS", "") == "true", "count hop limits in Redis, shared by every instance (one more Redis round trip per hop)")
 	fs.StringVar(&c.AuditDir, "audit-dir", env("AUDIT_DIR", ""), "directory of the access audit trail (JSON lines, one file a day); empty: no trail")
 	fs.DurationVar(&c.AuditRetention, "audit-retention", envDuration("AUDIT_RETENTION", 90*24*time.Hour), "how long audit files are kept")
 	fs.StringVar(&c.Carriers, "carriers", env("CARRIERS", ""), "carriers file: per-carrier screen limit, budget and callback authentication")

@@ -245,6 +245,7 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 	if rec != nil {
 		a.gateway.Recorder = rec
 	}
+	a.gateway.PhoneLimit, a.gateway.CarrierLimit = c.limiters(store)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = plainErrors
@@ -373,6 +374,25 @@ func plainErrors(err error, c echo.Context) {
 		msg = fmt.Sprint(he.Message)
 	}
 	_ = c.String(code, msg+"\n")
+}
+
+// limiters builds the hop limits: in this process, or in Redis, shared by
+// every instance, with --shared-limits.
+func (c *config) limiters(store sessions.Store) (phone, carrier channels.Limiter) {
+	window := c.LimitWindow
+	if window <= 0 {
+		window = time.Minute
+	}
+	build := func(max int, prefix string) channels.Limiter {
+		if max <= 0 {
+			return nil
+		}
+		if r, ok := store.(*sessions.Redis); ok && c.SharedLimits {
+			return &channels.RedisLimiter{Client: r.Client(), Max: max, Window: window, Prefix: "ventanilla:rate:" + prefix}
+		}
+		return channels.NewMemoryLimiter(max, window)
+	}
+	return build(c.LimitPhone, "phone:"), build(c.LimitCarrier, "carrier:")
 }
 
 // redisTimeout bounds each Redis operation well inside a hop's budget.

@@ -1,0 +1,101 @@
+package channels
+
+import (
+	"context"
+	"hash/maphash"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Limiter says whether one more hop may go through for key (a phone
+// number, a carrier) within its window.
+type Limiter interface {
+	Allow(ctx context.Context, key string) (bool, error)
+}
+
+// Limits are the gateway's hop limits: per phone number and per carrier,
+// each a count per window. Zero counts switch a limit off.
+type Limits struct {
+	PerPhone   int
+	PerCarrier int
+	Window     time.Duration // default one minute
+}
+
+// MemoryLimiter counts hops per key in fixed windows, in this process.
+// Memory stays bounded: counters of past windows are dropped as soon as a
+// shard sees the next window.
+type MemoryLimiter struct {
+	Max    int
+	Window time.Duration
+	Now    func() time.Time
+
+	seed   maphash.Seed
+	shards [32]limitShard
+}
+
+type limitShard struct {
+	mu     sync.Mutex
+	window int64
+	counts map[string]int
+}
+
+// NewMemoryLimiter allows max hops per key per window.
+func NewMemoryLimiter(max int, window time.Duration) *MemoryLimiter {
+	return &MemoryLimiter{Max: max, Window: window, seed: maphash.MakeSeed()}
+}
+
+// Allow implements Limiter.
+func (m *MemoryLimiter) Allow(_ context.Context, key string) (bool, error) {
+	now := time.Now
+	if m.Now != nil {
+		now = m.Now
+	}
+	w := now().UnixNano() / int64(m.Window)
+	sh := &m.shards[maphash.String(m.seed, key)%uint64(len(m.shards))]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.window != w || sh.counts == nil {
+		sh.window, sh.counts = w, make(map[string]int)
+	}
+	sh.counts[key]++
+	return sh.counts[key] <= m.Max, nil
+}
+
+// RedisLimiter counts hops per key in fixed windows shared by every
+// instance on one Redis: one round trip (a single-key script) per check.
+type RedisLimiter struct {
+	Client redis.UniversalClient
+	Max    int
+	Window time.Duration
+	Prefix string // default "ventanilla:rate:"
+	Now    func() time.Time
+}
+
+// countScript increments a window's counter and sets its expiry on first
+// use, atomically.
+var countScript = redis.NewScript(`
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n`)
+
+// Allow implements Limiter.
+func (r *RedisLimiter) Allow(ctx context.Context, key string) (bool, error) {
+	prefix := r.Prefix
+	if prefix == "" {
+		prefix = "ventanilla:rate:"
+	}
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
+	}
+	w := now().UnixNano() / int64(r.Window)
+	k := prefix + key + ":" + strconv.FormatInt(w, 10)
+	n, err := countScript.Run(ctx, r.Client, []string{k}, r.Window.Milliseconds()).Int()
+	if err != nil {
+		return true, err // fail open: a Redis hiccup must not lock citizens out
+	}
+	return n <= r.Max, nil
+}

@@ -1,0 +1,56 @@
+package channels_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"ventanilla/channels"
+	"ventanilla/sessions"
+	"ventanilla/sessions/redistest"
+)
+
+func testLimiter(t *testing.T, l channels.Limiter, advance func()) {
+	ctx := context.Background()
+	for i := range 3 {
+		if ok, err := l.Allow(ctx, "+593991234567"); !ok || err != nil {
+			t.Fatalf("hop %d refused: %v", i+1, err)
+		}
+	}
+	if ok, _ := l.Allow(ctx, "+593991234567"); ok {
+		t.Error("fourth hop in the window allowed")
+	}
+	if ok, _ := l.Allow(ctx, "+593990000000"); !ok {
+		t.Error("another number limited")
+	}
+	advance()
+	if ok, _ := l.Allow(ctx, "+593991234567"); !ok {
+		t.Error("next window still limited")
+	}
+}
+
+func TestMemoryLimiter(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	l := channels.NewMemoryLimiter(3, time.Minute)
+	l.Now = func() time.Time { return now }
+	testLimiter(t, l, func() { now = now.Add(time.Minute) })
+}
+
+func TestRedisLimiter(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	l := &channels.RedisLimiter{Client: redistest.Start(t), Max: 3, Window: time.Minute, Now: func() time.Time { return now }}
+	testLimiter(t, l, func() { now = now.Add(time.Minute) })
+}
+
+// A citizen over the limit is told so in their language, and the
+// conversation is not touched.
+func TestHopLimitPerPhone(t *testing.T) {
+	g := newGateway(t, sessions.NewMemory(sessions.MemoryOptions{}))
+	g.PhoneLimit = channels.NewMemoryLimiter(2, time.Minute)
+	hop(t, g, at("a", ""))
+	hop(t, g, at("a", "1"))
+	r := hop(t, g, at("a", "1*1"))
+	if !r.End || r.Text != "Demasiados intentos. Vuelva a marcar más tarde." {
+		t.Errorf("over the limit: %+v", r)
+	}
+}
