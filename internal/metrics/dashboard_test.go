@@ -1,0 +1,59 @@
+package metrics
+
+import (
+	"encoding/json"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+var metricName = regexp.MustCompile(`ventanilla_[a-z_]+`)
+
+// The Grafana dashboard shipped in docs/ is valid JSON and queries only
+// metrics the gateway exports (the outbound queue's own gauge included).
+func TestDashboardQueriesExportedMetrics(t *testing.T) {
+	data, err := os.ReadFile("../../docs/grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(data, &dash); err != nil {
+		t.Fatal(err)
+	}
+	m := New()
+	m.Hop("c", "f", "continue", time.Millisecond)
+	m.StepReached("f", "s")
+	m.Call("svc", "ok", time.Millisecond)
+	m.Breaker("svc", 0)
+	m.Gauge("sessions_stored", "x", func() float64 { return 0 })
+	m.Gauge("outbound_queue_depth", "x", func() float64 { return 0 })
+	m.Gauge("audit_dropped_total", "x", func() float64 { return 0 })
+	families, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{}
+	for _, f := range families {
+		known[f.GetName()] = true
+	}
+	if len(dash.Panels) == 0 {
+		t.Fatal("no panels")
+	}
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			for _, name := range metricName.FindAllString(tg.Expr, -1) {
+				name = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(name, "_bucket"), "_count"), "_sum")
+				if !known[name] {
+					t.Errorf("panel %q queries %s, which the gateway does not export", p.Title, name)
+				}
+			}
+		}
+	}
+}
