@@ -43,6 +43,8 @@ type config struct {
 	TextTTL        time.Duration
 	SMSSegments    int
 	SMSTranslit    bool
+	SampleLatency  time.Duration
+	SampleData     string
 	LimitPhone     int
 	LimitCarrier   int
 	LimitWindow    time.Duration
@@ -69,6 +71,8 @@ func flagSet(name string, stderr io.Writer, c *config) *flag.FlagSet {
 	fs.DurationVar(&c.SessionTTL, "session-ttl", envDuration("SESSION_TTL", 3*time.Minute), "idle USSD session lifetime")
 	fs.StringVar(&c.Routes, "routes", env("ROUTES", ""), "service codes to flows: '*384#=inicio,*384*2#=estado-tramite'")
 	fs.StringVar(&c.SampleAddr, "sample-addr", env("SAMPLE_ADDR", "127.0.0.1:0"), "demo: listen address of the sample back-end")
+	fs.DurationVar(&c.SampleLatency, "sample-latency", envDuration("SAMPLE_LATENCY", 0), "demo: delay every answer of the sample back-end (to show slow institutions)")
+	fs.StringVar(&c.SampleData, "sample-data", env("SAMPLE_DATA", ""), "demo: file where the sample back-end keeps its bookings (bbolt); empty keeps them in memory")
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "log format: text or json")
 	fs.DurationVar(&c.Resume, "resume-window", envDuration("RESUME_WINDOW", 5*time.Minute), "how long after a dropped USSD session a citizen is offered to continue")
 	fs.DurationVar(&c.Budget, "hop-budget", envDuration("HOP_BUDGET", 4*time.Second), "how long a hop may take before the citizen is asked to try again")

@@ -451,7 +451,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 			fmt.Fprintf(stderr, "demo: sample back-end: %v\n", err)
 			return 1
 		}
-		backend := &http.Server{Handler: sample.New(sample.Options{}), ReadHeaderTimeout: 5 * time.Second}
+		opts := sample.Options{Latency: c.SampleLatency}
+		if c.SampleData != "" {
+			store, err := sample.OpenStore(c.SampleData)
+			if err != nil {
+				fmt.Fprintf(stderr, "demo: sample back-end: %v\n", err)
+				return 1
+			}
+			defer store.Close()
+			opts.Store = store
+		}
+		backend := &http.Server{Handler: sample.New(opts), ReadHeaderTimeout: 5 * time.Second}
 		go backend.Serve(ln)
 		defer backend.Close()
 		url := "http://" + ln.Addr().String()
