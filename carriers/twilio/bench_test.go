@@ -1,0 +1,33 @@
+package twilio_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"ventanilla/carriers/internal/carriertest"
+	"ventanilla/channels"
+)
+
+// BenchmarkWebhook is one SMS hop through the router: body, signature,
+// fields, and the TwiML reply.
+func BenchmarkWebhook(b *testing.B) {
+	hop := &benchHopper{reply: channels.Reply{Text: "Turnos\n1. Reservar un turno\n2. Mis turnos / anular\n0 Atrás - 00 Inicio"}}
+	e := router(newHandler(b, nil), hop)
+	body := string(carriertest.Testdata(b, "sms.form"))
+	sig := sign(token, publicURL, body)
+	b.ReportAllocs()
+	for b.Loop() {
+		if rec := post(e, "/sms/twilio", body, sig); rec.Code != http.StatusOK {
+			b.Fatal(rec.Code)
+		}
+	}
+}
+
+// benchHopper answers without recording, so the benchmark measures the
+// adapter alone.
+type benchHopper struct{ reply channels.Reply }
+
+func (h *benchHopper) Hop(_ context.Context, _ channels.Inbound) (channels.Reply, error) {
+	return h.reply, nil
+}
