@@ -234,9 +234,14 @@ func (g *Gateway) limited(ctx context.Context, in Inbound, info *hopInfo) (Reply
 	return g.failure(locale, i18n.TooManyAttempts), true
 }
 
-// Key returns the store key of the conversation an inbound hop belongs to.
+// Key returns the store key of the conversation an inbound hop belongs to:
+// by number on USSD and SMS; chat platforms keep a conversation each
+// (a citizen on WhatsApp and on Telegram holds two).
 func Key(in Inbound) string {
 	if in.Phone != "" {
+		if in.Channel == "chat" {
+			return "chat:" + in.Carrier + ":" + in.Phone
+		}
 		return in.Channel + ":" + in.Phone
 	}
 	return in.Channel + ":" + in.Carrier + ":" + in.SessionID
