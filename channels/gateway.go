@@ -578,7 +578,9 @@ func (g *Gateway) resumeChoice(ctx context.Context, st *state, in Inbound) (Repl
 		return g.finish(ctx, st, in, screen, err, s.Vars["language_chosen"] == true)
 	case "2":
 		g.abandoned(s)
-		return g.start(ctx, st, Inbound{Channel: in.Channel, Carrier: in.Carrier, SessionID: in.SessionID, Phone: in.Phone, Limit: in.Limit, Seq: in.Seq})
+		// A fresh start that has consumed the history so far ("2"), so
+		// the next cumulative hop ("2*1") reads as one new answer.
+		return g.startWith(ctx, st, in, "", nil)
 	}
 	return g.save(ctx, st, in, g.resumeScreen(s, g.Engine.Messages.Text(s.Locale, i18n.InvalidOption)))
 }

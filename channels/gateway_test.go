@@ -189,6 +189,9 @@ func TestResumeAfterADrop(t *testing.T) {
 	if r := hop(t, g, at("c", "2")); !strings.HasPrefix(r.Text, "Ventanilla ciudadana") {
 		t.Errorf("start over: %q", r.Text)
 	}
+	if r := hop(t, g, at("c", "2*1")); !strings.HasPrefix(r.Text, "Turnos") {
+		t.Errorf("the hop after starting over: %q", r.Text)
+	}
 	advance(g, 6*time.Minute)
 	if r := hop(t, g, at("d", "")); !strings.HasPrefix(r.Text, "Ventanilla ciudadana") {
 		t.Errorf("after the window: %q", r.Text)

@@ -23,6 +23,7 @@ Usage:
   ventanilla flows graph FLOW
   ventanilla flows reference        print the flow language reference (Markdown)
   ventanilla simulate [FLOW]        talk to a flow as a feature phone would
+  ventanilla bench [flags]          load a running gateway with simulated citizens, against a net/http baseline
 
 Run "ventanilla COMMAND -h" for the flags of a command. Every flag can also
 be set as an environment variable VENTANILLA_<FLAG> (dashes as underscores).
@@ -63,6 +64,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 	case "simulate":
 		return cmdSimulate(ctx, args[1:], stdin, stdout, stderr)
+	case "bench":
+		return cmdBench(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
