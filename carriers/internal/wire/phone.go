@@ -2,6 +2,7 @@ package wire
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/nyaruka/phonenumbers"
 )
@@ -37,6 +38,10 @@ func E164(field, raw, region string) (string, error) {
 	case len(s) > maxPhone || digits == "" || strings.ContainsFunc(digits, notDigit):
 		return "", &FieldError{field, "not a phone number"}
 	}
+	cacheKey := region + "|" + s
+	if e, ok := numbers.get(cacheKey); ok {
+		return e, nil
+	}
 	try := []string{s}
 	if !plus {
 		try = append(try, "+"+digits)
@@ -49,6 +54,7 @@ func E164(field, raw, region string) (string, error) {
 		// libphonenumber formats some long service numbers (Japan's) with
 		// more digits than E.164's fifteen; no citizen's phone has them.
 		if e := phonenumbers.Format(num, phonenumbers.E164); len(e) <= maxE164 {
+			numbers.put(cacheKey, e)
 			return e, nil
 		}
 	}
@@ -56,3 +62,33 @@ func E164(field, raw, region string) (string, error) {
 }
 
 func notDigit(r rune) bool { return r < '0' || r > '9' }
+
+// numbers remembers numbers already normalised. Parsing with
+// libphonenumber costs tens of microseconds — the largest part of a hop —
+// and a citizen's number arrives on every hop of a conversation. Only
+// valid numbers are kept, so a flood of garbage cannot fill it; when full
+// it starts over, which bounds its memory without bookkeeping.
+var numbers = &numberCache{m: make(map[string]string)}
+
+const maxCachedNumbers = 100_000
+
+type numberCache struct {
+	mu sync.RWMutex
+	m  map[string]string
+}
+
+func (c *numberCache) get(k string) (string, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	e, ok := c.m[k]
+	return e, ok
+}
+
+func (c *numberCache) put(k, e string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= maxCachedNumbers {
+		c.m = make(map[string]string)
+	}
+	c.m[k] = e
+}
