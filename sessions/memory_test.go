@@ -1,7 +1,9 @@
 package sessions
 
 import (
+	"context"
 	"errors"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -210,5 +212,33 @@ func benchmarkGetPut(b *testing.B, s Store, data []byte) {
 		if _, err := s.Put(ctx, "ussd:bench", rec.Data, rec.Rev, 0); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkMemory100kSessions stores 100,000 typical sessions in the
+// memory store and reports the heap they take (MB per 100k, bytes each).
+func BenchmarkMemory100kSessions(b *testing.B) {
+	data, err := typicalSession().MarshalBinary()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for range b.N {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		m := NewMemory(MemoryOptions{})
+		for i := range 100_000 {
+			if _, err := m.Put(ctx, "ussd:+5939"+strconv.Itoa(10_000_000+i), data, 0, time.Hour); err != nil {
+				b.Fatal(err)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		heap := float64(after.HeapAlloc - before.HeapAlloc)
+		b.ReportMetric(heap/1e6, "MB/100k")
+		b.ReportMetric(heap/100_000, "B/session")
+		runtime.KeepAlive(m)
+		m.Close()
 	}
 }
