@@ -1,0 +1,560 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+	"github.com/nyaruka/phonenumbers"
+
+	"ventanilla/channels"
+	"ventanilla/channels/outbound"
+	"ventanilla/channels/sms"
+	"ventanilla/sessions"
+)
+
+// Limits.
+const (
+	MaxBody           = 16 << 10 // bytes of a request body
+	MaxParam          = 300      // characters of one param value
+	MaxIdempotencyKey = 255
+	DefaultRetain     = 7 * 24 * time.Hour
+	// DefaultMaxSegments is the longest SMS a notification may be; a
+	// notice longer than that belongs in another medium.
+	DefaultMaxSegments = 6
+	// DefaultMaxChars is the longest chat notification (WhatsApp and
+	// Telegram both stop at 4096).
+	DefaultMaxChars = 4096
+)
+
+// Channels an institution may ask for; "auto" picks for the citizen.
+var Channels = []string{"sms", "whatsapp", "telegram"}
+
+// Options configures New.
+type Options struct {
+	Queue     outbound.Queue
+	Store     sessions.Store
+	Templates *Templates
+	// Tokens are the bearer tokens by institution; each at least 16
+	// characters.
+	Tokens map[string]string
+	// Carriers maps a channel ("sms", "whatsapp", "telegram") to the
+	// carrier whose Sender carries it. A channel without one is refused.
+	Carriers map[string]string
+	// Retain is how long a notification can be looked up and its
+	// idempotency key is remembered (default 7 days; match the queue's).
+	Retain time.Duration
+	// Transliterate folds SMS texts to GSM-7 with sms.Transliterate (á í ó
+	// ú lose their accent; é ñ ü stay): 160 characters a segment instead
+	// of 70. Use the gateway's setting for SMS replies.
+	Transliterate bool
+	MaxSegments   int // longest SMS, in segments (default 6)
+	MaxChars      int // longest chat message, in characters (default 4096)
+	Now           func() time.Time
+	// IDs makes the id of a notification sent without an idempotency key.
+	IDs func() string
+	Log *slog.Logger
+}
+
+// Handler serves the notifications API.
+type Handler struct {
+	o      Options
+	tokens []tokenEntry
+}
+
+type tokenEntry struct {
+	institution string
+	sum         [sha256.Size]byte
+}
+
+// New checks opts and returns the handler.
+func New(opts Options) (*Handler, error) {
+	switch {
+	case opts.Queue == nil:
+		return nil, errors.New("notify: no queue")
+	case opts.Store == nil:
+		return nil, errors.New("notify: no store")
+	case opts.Templates == nil:
+		return nil, errors.New("notify: no templates")
+	case len(opts.Tokens) == 0:
+		return nil, errors.New("notify: no institution tokens: nobody could call the API")
+	case len(opts.Carriers) == 0:
+		return nil, errors.New("notify: no carriers for any channel")
+	}
+	h := &Handler{o: opts}
+	for inst, tok := range opts.Tokens {
+		if inst == "" || len(tok) < 16 {
+			return nil, fmt.Errorf("notify: the token of institution %q must have at least 16 characters", inst)
+		}
+		h.tokens = append(h.tokens, tokenEntry{inst, sha256.Sum256([]byte(tok))})
+	}
+	for ch, carrier := range opts.Carriers {
+		if !slices.Contains(Channels, ch) {
+			return nil, fmt.Errorf("notify: carriers: unknown channel %q (want sms, whatsapp or telegram)", ch)
+		}
+		if carrier == "" {
+			return nil, fmt.Errorf("notify: carriers: no carrier for channel %q", ch)
+		}
+	}
+	if h.o.Retain <= 0 {
+		h.o.Retain = DefaultRetain
+	}
+	if h.o.MaxSegments <= 0 {
+		h.o.MaxSegments = DefaultMaxSegments
+	}
+	if h.o.MaxChars <= 0 {
+		h.o.MaxChars = DefaultMaxChars
+	}
+	if h.o.Now == nil {
+		h.o.Now = time.Now
+	}
+	if h.o.IDs == nil {
+		h.o.IDs = func() string { return "ntf_" + strings.ToLower(rand.Text()) }
+	}
+	if h.o.Log == nil {
+		h.o.Log = slog.Default()
+	}
+	return h, nil
+}
+
+// Mount adds POST /v1/notifications and GET /v1/notifications/:id.
+func (h *Handler) Mount(r channels.Router) {
+	r.Add(http.MethodPost, "/v1/notifications", h.create)
+	r.Add(http.MethodGet, "/v1/notifications/:id", h.get)
+}
+
+// RecordKey is the store key of what the handler keeps about notification
+// id: who asked for it, the channel and locale chosen, and a fingerprint of
+// the request for its idempotency key.
+func RecordKey(id string) string { return "notify:" + id }
+
+type record struct {
+	Institution string `json:"i"`
+	Channel     string `json:"c"`
+	Locale      string `json:"l"`
+	Fingerprint string `json:"f"`
+	Created     int64  `json:"t"`
+}
+
+type request struct {
+	To             string                     `json:"to"`
+	Template       string                     `json:"template"`
+	Params         map[string]json.RawMessage `json:"params"`
+	Channel        string                     `json:"channel"`
+	Locale         string                     `json:"locale"`
+	IdempotencyKey string                     `json:"idempotency_key"`
+}
+
+// apiError is a 4xx answer naming the field at fault.
+type apiError struct {
+	status int
+	Error  string `json:"error"`
+	Field  string `json:"field,omitempty"`
+}
+
+func bad(field, format string, args ...any) *apiError {
+	return &apiError{status: http.StatusBadRequest, Error: fmt.Sprintf(format, args...), Field: field}
+}
+
+func (h *Handler) fail(c echo.Context, e *apiError) error {
+	return c.JSON(e.status, e)
+}
+
+func (h *Handler) unavailable(c echo.Context, what string, err error) error {
+	h.o.Log.Error("notify: "+what, "err", err)
+	c.Response().Header().Set("Retry-After", "5")
+	return c.JSON(http.StatusServiceUnavailable, apiError{Error: "temporarily unavailable; retry with the same idempotency key"})
+}
+
+// institution returns who the bearer token belongs to, comparing with
+// every token in constant time.
+func (h *Handler) institution(r *http.Request) (string, bool) {
+	scheme, tok, ok := strings.Cut(r.Header.Get(echo.HeaderAuthorization), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
+		return "", false
+	}
+	sum := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+	found := ""
+	for _, t := range h.tokens {
+		if subtle.ConstantTimeCompare(sum[:], t.sum[:]) == 1 {
+			found = t.institution
+		}
+	}
+	return found, found != ""
+}
+
+func (h *Handler) unauthorized(c echo.Context) error {
+	c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="ventanilla"`)
+	return h.fail(c, &apiError{status: http.StatusUnauthorized, Error: "missing or invalid bearer token", Field: "Authorization"})
+}
+
+type accepted struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+}
+
+func (h *Handler) create(c echo.Context) error {
+	inst, ok := h.institution(c.Request())
+	if !ok {
+		return h.unauthorized(c)
+	}
+	req, apiErr := h.decode(c)
+	if apiErr != nil {
+		return h.fail(c, apiErr)
+	}
+	if key := strings.TrimSpace(c.Request().Header.Get("Idempotency-Key")); key != "" {
+		if req.IdempotencyKey != "" && req.IdempotencyKey != key {
+			return h.fail(c, bad("idempotency_key", "idempotency_key differs from the Idempotency-Key header"))
+		}
+		req.IdempotencyKey = key
+	}
+	ctx := c.Request().Context()
+	n, apiErr := h.prepare(ctx, inst, req)
+	if apiErr != nil {
+		return h.fail(c, apiErr)
+	}
+
+	rec := record{Institution: inst, Channel: n.channel, Locale: n.locale, Fingerprint: n.fingerprint, Created: h.o.Now().UnixMilli()}
+	data, _ := json.Marshal(rec)
+	_, err := h.o.Store.Put(ctx, RecordKey(n.id), data, 0, h.o.Retain)
+	switch {
+	case errors.Is(err, sessions.ErrConflict):
+		// A repeat: the same notification unless the key was reused for
+		// another. It is enqueued again, which the queue ignores unless a
+		// crash came between the record and the queue the first time.
+		prev, err := h.previous(ctx, n.id, inst)
+		if err != nil {
+			return h.unavailable(c, "reading a notification record", err)
+		}
+		if prev.Fingerprint != n.fingerprint {
+			return h.fail(c, &apiError{status: http.StatusUnprocessableEntity, Error: "this idempotency key was used for a different notification", Field: "idempotency_key"})
+		}
+		if prev.Channel != n.channel || prev.Locale != n.locale {
+			// The citizen's preferences changed since: keep the first choice.
+			if n, apiErr = h.prepareAs(inst, req, prev.Channel, prev.Locale, n.id); apiErr != nil {
+				return h.fail(c, apiErr)
+			}
+		}
+	case err != nil:
+		return h.unavailable(c, "storing a notification record", err)
+	}
+
+	if _, err := h.o.Queue.Enqueue(ctx, n.msg); err != nil {
+		return h.unavailable(c, "queueing a notification", err)
+	}
+	state := outbound.StateQueued
+	if st, err := h.o.Queue.Status(ctx, n.id); err == nil {
+		state = st.State
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/notifications/"+n.id)
+	return c.JSON(http.StatusAccepted, accepted{ID: n.id, Status: state})
+}
+
+// previous reads the record a repeated request collided with.
+func (h *Handler) previous(ctx context.Context, id, inst string) (record, error) {
+	got, err := h.o.Store.Get(ctx, RecordKey(id))
+	if err != nil {
+		return record{}, err
+	}
+	var prev record
+	if err := json.Unmarshal(got.Data, &prev); err != nil {
+		return record{}, fmt.Errorf("notification record unreadable: %w", err)
+	}
+	if prev.Institution != inst {
+		// Ids of keyed requests are per institution; this is a random id
+		// colliding, which is not worth more than a retry.
+		return record{}, errors.New("notification id collision")
+	}
+	return prev, nil
+}
+
+// decode reads the body strictly: at most MaxBody bytes, one JSON object,
+// no unknown fields.
+func (h *Handler) decode(c echo.Context) (request, *apiError) {
+	var req request
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, MaxBody))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return req, &apiError{status: http.StatusRequestEntityTooLarge, Error: fmt.Sprintf("body over %d KiB", MaxBody>>10), Field: "body"}
+	}
+	if err != nil {
+		return req, bad("body", "body could not be read")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &typeErr) && typeErr.Field != "":
+			return req, bad(typeErr.Field, "%s must be a %s", typeErr.Field, jsonKind(typeErr.Type.Kind().String()))
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			if field == "" {
+				return req, bad("body", "unknown field %q", field)
+			}
+			return req, bad(field, "unknown field %q", field)
+		}
+		return req, bad("body", "body is not a JSON object: %v", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return req, bad("body", "body has more than one JSON value")
+	}
+	return req, nil
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "map", "struct":
+		return "JSON object"
+	}
+	return goKind
+}
+
+// notification is a validated request, ready to store and queue.
+type notification struct {
+	id, channel, locale, fingerprint string
+	msg                              channels.Message
+}
+
+// prepare validates a request and resolves what it leaves open: the
+// locale, the channel and the id.
+func (h *Handler) prepare(ctx context.Context, inst string, req request) (notification, *apiError) {
+	if apiErr := h.check(req); apiErr != nil {
+		return notification{}, apiErr
+	}
+	locale := req.Locale
+	if locale == "" {
+		locale = h.rememberedLocale(ctx, req.To)
+	}
+	channel := req.Channel
+	if channel == "" || channel == "auto" {
+		channel = h.preferredChannel(ctx, req.To)
+	}
+	id := h.o.IDs()
+	if req.IdempotencyKey != "" {
+		id = keyedID(inst, req.IdempotencyKey)
+	}
+	return h.prepareAs(inst, req, channel, locale, id)
+}
+
+// prepareAs renders the request for channel and locale, and checks the
+// result's size.
+func (h *Handler) prepareAs(inst string, req request, channel, locale, id string) (notification, *apiError) {
+	tp, _ := h.o.Templates.Get(req.Template)
+	params := map[string]string{}
+	for _, name := range tp.Params {
+		var v string
+		_ = json.Unmarshal(req.Params[name], &v) // checked in check
+		params[name] = v
+	}
+	text, used, err := tp.Render(locale, params)
+	if err != nil {
+		return notification{}, bad("params", "%v", err)
+	}
+	switch channel {
+	case "sms":
+		if h.o.Transliterate {
+			text = sms.Transliterate(text)
+		}
+		if n, _ := sms.Segments(text); n > h.o.MaxSegments {
+			return notification{}, bad("params", "the text is %d SMS segments long; at most %d", n, h.o.MaxSegments)
+		}
+	default:
+		if n := utf8.RuneCountInString(text); n > h.o.MaxChars {
+			return notification{}, bad("params", "the text is %d characters long; at most %d", n, h.o.MaxChars)
+		}
+	}
+	kind := "chat"
+	if channel == "sms" {
+		kind = "sms"
+	}
+	return notification{
+		id:          id,
+		channel:     channel,
+		locale:      used,
+		fingerprint: fingerprint(req),
+		msg:         channels.Message{ID: id, Channel: kind, Carrier: h.o.Carriers[channel], To: req.To, Text: text},
+	}, nil
+}
+
+// check validates the fields, in the order a reader fills them in.
+func (h *Handler) check(req request) *apiError {
+	if req.To == "" {
+		return bad("to", "to is required: the citizen's number in E.164, like +593991234567")
+	}
+	if !isE164(req.To) {
+		return bad("to", "to must be a valid number in E.164, like +593991234567")
+	}
+	if req.Template == "" {
+		return bad("template", "template is required")
+	}
+	tp, ok := h.o.Templates.Get(req.Template)
+	if !ok {
+		return bad("template", "unknown template %q", req.Template)
+	}
+	switch {
+	case req.Channel == "" || req.Channel == "auto":
+	case !slices.Contains(Channels, req.Channel):
+		return bad("channel", "unsupported channel %q (want sms, whatsapp, telegram or auto)", req.Channel)
+	case h.o.Carriers[req.Channel] == "":
+		return bad("channel", "channel %q is not available here", req.Channel)
+	}
+	if req.Locale != "" && !slices.Contains(Locales, req.Locale) {
+		return bad("locale", "unsupported locale %q (want es, en or qu)", req.Locale)
+	}
+	for _, name := range tp.Params {
+		raw, ok := req.Params[name]
+		if !ok {
+			return bad("params."+name, "template %s needs params.%s", tp.ID, name)
+		}
+		var v string
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return bad("params."+name, "params.%s must be a string", name)
+		}
+		if utf8.RuneCountInString(v) > MaxParam {
+			return bad("params."+name, "params.%s is over %d characters", name, MaxParam)
+		}
+		if strings.IndexFunc(v, unicode.IsControl) >= 0 {
+			return bad("params."+name, "params.%s has control characters", name)
+		}
+	}
+	if k := req.IdempotencyKey; len(k) > MaxIdempotencyKey || strings.IndexFunc(k, func(r rune) bool { return r < 0x21 || r > 0x7e }) >= 0 {
+		return bad("idempotency_key", "idempotency_key must be at most %d visible ASCII characters", MaxIdempotencyKey)
+	}
+	return nil
+}
+
+// isE164 accepts only a valid number written exactly in E.164.
+func isE164(s string) bool {
+	if !strings.HasPrefix(s, "+") {
+		return false
+	}
+	num, err := phonenumbers.Parse(s, "")
+	if err != nil || !phonenumbers.IsValidNumber(num) {
+		return false
+	}
+	return phonenumbers.Format(num, phonenumbers.E164) == s
+}
+
+// rememberedLocale is the locale the citizen chose in a conversation, or
+// DefaultLocale. A store that fails does not stop a notification.
+func (h *Handler) rememberedLocale(ctx context.Context, phone string) string {
+	rec, err := h.o.Store.Get(ctx, channels.ProfileKey(phone))
+	switch {
+	case err == nil && slices.Contains(Locales, string(rec.Data)):
+		return string(rec.Data)
+	case err != nil && !errors.Is(err, sessions.ErrNotFound):
+		h.o.Log.Warn("notify: citizen's locale unreadable; using the default", "err", err)
+	}
+	return DefaultLocale
+}
+
+// preferredChannel is the text channel the citizen last used, when it is
+// available here; else sms, else the first channel available.
+func (h *Handler) preferredChannel(ctx context.Context, phone string) string {
+	rec, err := h.o.Store.Get(ctx, channels.PreferenceKey(phone))
+	switch {
+	case err == nil && h.o.Carriers[string(rec.Data)] != "":
+		return string(rec.Data)
+	case err != nil && !errors.Is(err, sessions.ErrNotFound):
+		h.o.Log.Warn("notify: citizen's channel unreadable; using the default", "err", err)
+	}
+	for _, ch := range Channels {
+		if h.o.Carriers[ch] != "" {
+			return ch
+		}
+	}
+	return "sms" // New refuses an empty Carriers
+}
+
+// keyedID derives a notification's id from the institution and its
+// idempotency key, so that two institutions' keys never meet.
+func keyedID(inst, key string) string {
+	sum := sha256.Sum256([]byte(inst + "\x00" + key))
+	return "ntf_" + hex.EncodeToString(sum[:16])
+}
+
+// fingerprint identifies what a request asks for, to tell a repeat from a
+// reused key.
+func fingerprint(req request) string {
+	h := sha256.New()
+	names := make([]string, 0, len(req.Params))
+	for n := range req.Params {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	channel := req.Channel
+	if channel == "" {
+		channel = "auto"
+	}
+	fmt.Fprintf(h, "%q %q %q %q", req.To, req.Template, channel, req.Locale)
+	for _, n := range names {
+		fmt.Fprintf(h, " %q=%s", n, compact(req.Params[n]))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+func compact(raw json.RawMessage) string {
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return string(raw)
+	}
+	return b.String()
+}
+
+type statusBody struct {
+	ID       string    `json:"id"`
+	Status   string    `json:"status"`
+	Attempts int       `json:"attempts"`
+	Updated  time.Time `json:"updated"`
+	Channel  string    `json:"channel"`
+}
+
+func (h *Handler) get(c echo.Context) error {
+	inst, ok := h.institution(c.Request())
+	if !ok {
+		return h.unauthorized(c)
+	}
+	id := c.Param("id")
+	notFound := &apiError{status: http.StatusNotFound, Error: "no such notification", Field: "id"}
+	if id == "" || len(id) > 100 {
+		return h.fail(c, notFound)
+	}
+	ctx := c.Request().Context()
+	got, err := h.o.Store.Get(ctx, RecordKey(id))
+	if errors.Is(err, sessions.ErrNotFound) {
+		return h.fail(c, notFound)
+	}
+	if err != nil {
+		return h.unavailable(c, "reading a notification record", err)
+	}
+	var rec record
+	if err := json.Unmarshal(got.Data, &rec); err != nil || rec.Institution != inst {
+		// Another institution's notification does not exist for this one.
+		return h.fail(c, notFound)
+	}
+	st, err := h.o.Queue.Status(ctx, id)
+	if errors.Is(err, outbound.ErrNotFound) {
+		return h.fail(c, notFound)
+	}
+	if err != nil {
+		return h.unavailable(c, "reading a notification's status", err)
+	}
+	return c.JSON(http.StatusOK, statusBody{ID: id, Status: st.State, Attempts: st.Attempts, Updated: st.Updated.UTC(), Channel: rec.Channel})
+}

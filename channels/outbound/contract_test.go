@@ -1,0 +1,399 @@
+package outbound_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"ventanilla/channels"
+	"ventanilla/channels/outbound"
+	"ventanilla/channels/sms"
+)
+
+// newQueueFunc returns an empty queue with opts; the suite fills in the
+// senders, the clock and the log.
+type newQueueFunc func(t *testing.T, opts outbound.Options) outbound.Queue
+
+// testQueue is the contract the memory and the Redis queue both pass.
+func testQueue(t *testing.T, newQueue newQueueFunc) {
+	setup := func(t *testing.T, s *fakeSender, opts outbound.Options) (outbound.Queue, *fakeClock) {
+		clock := newClock()
+		opts.Senders = map[string]channels.Sender{"twilio": s}
+		opts.Now, opts.Sleep, opts.Log = clock.Now, clock.Sleep, testLog(t)
+		return newQueue(t, opts), clock
+	}
+
+	t.Run("a message is sent once and its status says so", func(t *testing.T) {
+		s := newSender(nil)
+		q, clock := setup(t, s, outbound.Options{})
+		id, err := q.Enqueue(t.Context(), msg("m1"))
+		if err != nil || id != "m1" {
+			t.Fatalf("Enqueue: %q, %v", id, err)
+		}
+		run(t, q)
+		waitFor(t, "sent", stateIs(t, q, "m1", outbound.StateSent))
+		st := status(t, q, "m1")
+		want := outbound.Status{ID: "m1", State: "sent", Attempts: 1, Updated: clock.Now(), ProviderID: "pid-m1", Carrier: "twilio", Channel: "sms"}
+		if !st.Updated.Equal(want.Updated) {
+			t.Errorf("Updated %v, want %v", st.Updated, want.Updated)
+		}
+		st.Updated = want.Updated
+		if st != want {
+			t.Errorf("status\n got %+v\nwant %+v", st, want)
+		}
+		if n := s.Calls("m1"); n != 1 {
+			t.Errorf("sent %d times, want 1", n)
+		}
+		if n := depth(t, q); n != 0 {
+			t.Errorf("Depth %d after the send, want 0", n)
+		}
+	})
+
+	t.Run("enqueueing a known ID neither queues nor sends it again", func(t *testing.T) {
+		s := newSender(nil)
+		q, _ := setup(t, s, outbound.Options{})
+		for i := range 3 {
+			m := msg("dup")
+			m.Text = fmt.Sprint("version ", i)
+			if id, err := q.Enqueue(t.Context(), m); err != nil || id != "dup" {
+				t.Fatalf("Enqueue #%d: %q, %v", i+1, id, err)
+			}
+		}
+		if n := depth(t, q); n != 1 {
+			t.Fatalf("Depth %d after three enqueues of one ID, want 1", n)
+		}
+		run(t, q)
+		waitFor(t, "sent", stateIs(t, q, "dup", outbound.StateSent))
+		if id, err := q.Enqueue(t.Context(), msg("dup")); err != nil || id != "dup" {
+			t.Fatalf("Enqueue after the send: %q, %v", id, err)
+		}
+		if n := depth(t, q); n != 0 {
+			t.Fatalf("Depth %d after enqueueing a sent ID, want 0", n)
+		}
+		if n := s.Calls("dup"); n != 1 {
+			t.Errorf("sent %d times, want 1", n)
+		}
+	})
+
+	t.Run("retryable failures are retried after the backoff", func(t *testing.T) {
+		s := newSender(func(ctx context.Context, m channels.Message, n int) error {
+			if n <= 3 {
+				return &channels.RetryableError{Err: errors.New("twilio: 503 service unavailable")}
+			}
+			return nil
+		})
+		var mu sync.Mutex
+		var asked []int
+		q, clock := setup(t, s, outbound.Options{Workers: 1, Backoff: func(attempt int) time.Duration {
+			mu.Lock()
+			asked = append(asked, attempt)
+			mu.Unlock()
+			return time.Duration(attempt) * 10 * time.Second
+		}})
+		mustEnqueue(t, q, msg("r1"))
+		run(t, q)
+		for k := 1; k <= 3; k++ {
+			waitFor(t, fmt.Sprintf("attempt %d to fail", k), func() bool {
+				st := status(t, q, "r1")
+				return st.State == outbound.StateQueued && st.Attempts == k
+			})
+			st := status(t, q, "r1")
+			if got, want := st.Next.Sub(st.Updated), time.Duration(k)*10*time.Second; got != want {
+				t.Errorf("after attempt %d the retry is due in %v, want %v", k, got, want)
+			}
+			if !strings.Contains(st.LastError, "503") {
+				t.Errorf("LastError %q, want the carrier's 503", st.LastError)
+			}
+			clock.Advance(time.Duration(k)*10*time.Second - time.Second)
+			time.Sleep(20 * time.Millisecond)
+			if n := s.Calls("r1"); n != k {
+				t.Fatalf("sent %d times a second before the retry was due, want %d", n, k)
+			}
+			drive(t, clock, fmt.Sprintf("attempt %d", k+1), func() bool { return s.Calls("r1") > k })
+		}
+		waitFor(t, "sent", stateIs(t, q, "r1", outbound.StateSent))
+		if st := status(t, q, "r1"); st.Attempts != 4 || !st.Next.IsZero() {
+			t.Errorf("status %+v, want 4 attempts and no retry due", st)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if !slices.Equal(asked, []int{1, 2, 3}) {
+			t.Errorf("Backoff asked for attempts %v, want [1 2 3]", asked)
+		}
+	})
+
+	for _, tc := range []struct {
+		name         string
+		backoff, ra  time.Duration
+		wantDelay    time.Duration
+		pauseCarrier bool
+	}{
+		{"a Retry-After longer than the backoff is honoured", time.Second, 30 * time.Second, 30 * time.Second, true},
+		{"a backoff longer than the Retry-After wins", time.Minute, 5 * time.Second, time.Minute, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSender(func(ctx context.Context, m channels.Message, n int) error {
+				if m.ID == "throttled" && n == 1 {
+					return &channels.RetryableError{Err: errors.New("twilio: 429 too many requests"), After: tc.ra}
+				}
+				return nil
+			})
+			q, clock := setup(t, s, outbound.Options{Backoff: func(int) time.Duration { return tc.backoff }})
+			mustEnqueue(t, q, msg("throttled"))
+			run(t, q)
+			waitFor(t, "the 429", func() bool {
+				st := status(t, q, "throttled")
+				return st.Attempts == 1 && st.State == outbound.StateQueued
+			})
+			st := status(t, q, "throttled")
+			if got := st.Next.Sub(st.Updated); got != tc.wantDelay {
+				t.Fatalf("retry due in %v, want %v", got, tc.wantDelay)
+			}
+			// The carrier asked the whole account to wait: another message
+			// waits too.
+			mustEnqueue(t, q, msg("next"))
+			clock.Advance(tc.ra - time.Second)
+			time.Sleep(20 * time.Millisecond)
+			if s.Calls("throttled") != 1 || s.Calls("next") != 0 {
+				t.Fatalf("sent during the Retry-After: throttled %d, next %d", s.Calls("throttled"), s.Calls("next"))
+			}
+			drive(t, clock, "both sent", func() bool {
+				return status(t, q, "throttled").State == outbound.StateSent && status(t, q, "next").State == outbound.StateSent
+			})
+			if got := status(t, q, "throttled").Attempts; got != 2 {
+				t.Errorf("attempts %d, want 2", got)
+			}
+		})
+	}
+
+	t.Run("a failure that is not retryable fails at once, without personal data", func(t *testing.T) {
+		s := newSender(func(ctx context.Context, m channels.Message, n int) error {
+			return fmt.Errorf("twilio: 400: 'To' number %s is not a valid phone number (text %q, ref 593991234567)", m.To, m.Text)
+		})
+		q, _ := setup(t, s, outbound.Options{})
+		mustEnqueue(t, q, msg("bad"))
+		run(t, q)
+		waitFor(t, "failed", stateIs(t, q, "bad", outbound.StateFailed))
+		st := status(t, q, "bad")
+		if st.Attempts != 1 || s.Calls("bad") != 1 {
+			t.Errorf("attempts %d, calls %d, want 1 and 1", st.Attempts, s.Calls("bad"))
+		}
+		for _, secret := range []string{"593991234567", "trámite"} {
+			if strings.Contains(st.LastError, secret) {
+				t.Errorf("LastError %q contains %q", st.LastError, secret)
+			}
+		}
+		if !strings.Contains(st.LastError, "not a valid phone number") {
+			t.Errorf("LastError %q lost the carrier's reason", st.LastError)
+		}
+	})
+
+	t.Run("a sender that panics fails the message, not the process", func(t *testing.T) {
+		s := newSender(func(ctx context.Context, m channels.Message, n int) error {
+			panic("index out of range in the carrier adapter")
+		})
+		q, _ := setup(t, s, outbound.Options{})
+		mustEnqueue(t, q, msg("boom"))
+		run(t, q)
+		waitFor(t, "failed", stateIs(t, q, "boom", outbound.StateFailed))
+		if st := status(t, q, "boom"); st.LastError != "sender panicked" || st.Attempts != 1 {
+			t.Errorf("status %+v, want one attempt failed by the panic", st)
+		}
+	})
+
+	t.Run("retries stop after MaxAttempts", func(t *testing.T) {
+		s := newSender(func(ctx context.Context, m channels.Message, n int) error {
+			return &channels.RetryableError{Err: errors.New("twilio: 500")}
+		})
+		q, clock := setup(t, s, outbound.Options{MaxAttempts: 3, Backoff: func(int) time.Duration { return time.Second }})
+		mustEnqueue(t, q, msg("doomed"))
+		run(t, q)
+		drive(t, clock, "failed", stateIs(t, q, "doomed", outbound.StateFailed))
+		st := status(t, q, "doomed")
+		if st.Attempts != 3 || s.Calls("doomed") != 3 || !strings.Contains(st.LastError, "gave up after 3 attempts") {
+			t.Errorf("status %+v after %d calls, want 3 attempts and a gave-up error", st, s.Calls("doomed"))
+		}
+	})
+
+	t.Run("a send that outlasts SendTimeout is retried", func(t *testing.T) {
+		s := newSender(func(ctx context.Context, m channels.Message, n int) error {
+			if n == 1 {
+				<-ctx.Done()
+				return ctx.Err() // a sender that does not classify its timeout
+			}
+			return nil
+		})
+		q, clock := setup(t, s, outbound.Options{SendTimeout: 20 * time.Millisecond, Backoff: func(int) time.Duration { return time.Second }})
+		mustEnqueue(t, q, msg("slow"))
+		run(t, q)
+		drive(t, clock, "sent", stateIs(t, q, "slow", outbound.StateSent))
+		if st := status(t, q, "slow"); st.Attempts != 2 {
+			t.Errorf("attempts %d, want 2", st.Attempts)
+		}
+	})
+
+	t.Run("the rate is counted in segments", func(t *testing.T) {
+		long := strings.Repeat("Su cita es mañana ✓ ", 8) // ✓ is not GSM: UCS-2
+		longSegs, enc := sms.Segments(long)
+		if enc != sms.UCS2 || longSegs < 3 {
+			t.Fatalf("fixture: %d segments %v, want UCS-2 and at least 3", longSegs, enc)
+		}
+		for _, tc := range []struct {
+			name  string
+			burst int
+			want  []int
+		}{
+			{"one wait per message", 100, []int{1, longSegs}},
+			{"a message larger than the burst waits in bites", 2, append([]int{1}, bites(longSegs, 2)...)},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				lim := &countingLimiter{burst: tc.burst}
+				s := newSender(nil)
+				q, _ := setup(t, s, outbound.Options{Workers: 1, Limiters: map[string]outbound.Limiter{"twilio": lim}})
+				mustEnqueue(t, q, msg("short"))
+				m := msg("long")
+				m.Text = long
+				mustEnqueue(t, q, m)
+				run(t, q)
+				waitFor(t, "both sent", func() bool {
+					return status(t, q, "short").State == outbound.StateSent && status(t, q, "long").State == outbound.StateSent
+				})
+				if got := lim.Bites(); !slices.Equal(got, tc.want) {
+					t.Errorf("tokens taken %v, want %v", got, tc.want)
+				}
+			})
+		}
+	})
+
+	t.Run("Rates pace a carrier without dropping", func(t *testing.T) {
+		s := newSender(nil)
+		// 4 messages × 3 segments at 100 segments/s with a burst of 3:
+		// 3 at once, then 9 more take at least 90ms.
+		q, _ := setup(t, s, outbound.Options{Rates: map[string]float64{"twilio": 100}, Burst: 3})
+		text := strings.Repeat("Turno confirmado ✓ ", 8)
+		if n, _ := sms.Segments(text); n != 3 {
+			t.Fatalf("fixture: %d segments, want 3", n)
+		}
+		for i := range 4 {
+			m := msg(fmt.Sprint("p", i))
+			m.Text = text
+			mustEnqueue(t, q, m)
+		}
+		start := time.Now()
+		run(t, q)
+		waitFor(t, "all sent", func() bool { return s.Total() == 4 })
+		if d := time.Since(start); d < 80*time.Millisecond {
+			t.Errorf("12 segments at 100/s with a burst of 3 went out in %v, want at least 90ms", d)
+		}
+	})
+
+	t.Run("statuses follow the message, and delivery reports update them", func(t *testing.T) {
+		release := make(chan struct{})
+		s := newSender(func(ctx context.Context, m channels.Message, n int) error {
+			if m.ID == "life" {
+				select {
+				case <-release:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			return nil
+		})
+		q, clock := setup(t, s, outbound.Options{})
+		if _, err := q.Status(t.Context(), "life"); !errors.Is(err, outbound.ErrNotFound) {
+			t.Fatalf("Status of an unknown ID: %v, want ErrNotFound", err)
+		}
+		mustEnqueue(t, q, msg("life"))
+		if st := status(t, q, "life"); st.State != outbound.StateQueued || st.Attempts != 0 {
+			t.Fatalf("after Enqueue: %+v, want queued with no attempts", st)
+		}
+		run(t, q)
+		waitFor(t, "sending", stateIs(t, q, "life", outbound.StateSending))
+		if st := status(t, q, "life"); st.Attempts != 1 {
+			t.Errorf("sending with %d attempts, want 1", st.Attempts)
+		}
+		clock.Advance(time.Second)
+		close(release)
+		waitFor(t, "sent", stateIs(t, q, "life", outbound.StateSent))
+		ctx := t.Context()
+		for _, report := range []struct{ state, want string }{
+			{"queued", "sent"}, // not final: changes nothing
+			{"sent", "sent"},
+			{"delivered", "delivered"},
+			{"undelivered", "delivered"}, // late and contradictory: the first final report stands
+		} {
+			if err := q.MarkDelivered(ctx, "pid-life", report.state); err != nil {
+				t.Fatalf("MarkDelivered(%s): %v", report.state, err)
+			}
+			if got := status(t, q, "life").State; got != report.want {
+				t.Errorf("after a %q report: %s, want %s", report.state, got, report.want)
+			}
+		}
+		if err := q.MarkDelivered(ctx, "pid-nobody", "delivered"); !errors.Is(err, outbound.ErrNotFound) {
+			t.Errorf("MarkDelivered of an unknown provider id: %v, want ErrNotFound", err)
+		}
+
+		mustEnqueue(t, q, msg("lost"))
+		waitFor(t, "sent", stateIs(t, q, "lost", outbound.StateSent))
+		if err := q.MarkDelivered(ctx, "pid-lost", "undelivered"); err != nil {
+			t.Fatal(err)
+		}
+		if st := status(t, q, "lost"); st.State != outbound.StateFailed || !strings.Contains(st.LastError, "undelivered") {
+			t.Errorf("after an undelivered report: %+v, want failed, saying so", st)
+		}
+	})
+
+	t.Run("invalid messages are refused at Enqueue", func(t *testing.T) {
+		q, _ := setup(t, newSender(nil), outbound.Options{})
+		for _, tc := range []struct {
+			name string
+			edit func(*channels.Message)
+			want error
+		}{
+			{"no ID", func(m *channels.Message) { m.ID = "" }, outbound.ErrInvalid},
+			{"no recipient", func(m *channels.Message) { m.To = "" }, outbound.ErrInvalid},
+			{"no text", func(m *channels.Message) { m.Text = "" }, outbound.ErrInvalid},
+			{"unknown carrier", func(m *channels.Message) { m.Carrier = "pigeon" }, outbound.ErrUnknownCarrier},
+		} {
+			m := msg("x")
+			tc.edit(&m)
+			if _, err := q.Enqueue(t.Context(), m); !errors.Is(err, tc.want) {
+				t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+			}
+		}
+	})
+
+	t.Run("a closed queue takes no more messages", func(t *testing.T) {
+		q, _ := setup(t, newSender(nil), outbound.Options{})
+		run(t, q)
+		if err := q.Close(t.Context()); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		if _, err := q.Enqueue(t.Context(), msg("late")); !errors.Is(err, outbound.ErrClosed) {
+			t.Errorf("Enqueue after Close: %v, want ErrClosed", err)
+		}
+	})
+}
+
+func mustEnqueue(t *testing.T, q outbound.Queue, m channels.Message) {
+	t.Helper()
+	if _, err := q.Enqueue(context.Background(), m); err != nil {
+		t.Fatalf("Enqueue(%s): %v", m.ID, err)
+	}
+}
+
+// bites splits n tokens into burst-sized waits.
+func bites(n, burst int) []int {
+	var out []int
+	for n > 0 {
+		b := min(n, burst)
+		out = append(out, b)
+		n -= b
+	}
+	return out
+}

@@ -1,0 +1,199 @@
+package outbound_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"ventanilla/channels"
+	"ventanilla/channels/outbound"
+	"ventanilla/sessions/redistest"
+)
+
+func newRedis(t *testing.T, client redis.UniversalClient, opts outbound.Options, ro outbound.RedisOptions) *outbound.Redis {
+	t.Helper()
+	if ro.Consumer == "" {
+		ro.Consumer = "test"
+	}
+	if ro.Block == 0 {
+		ro.Block = 50 * time.Millisecond
+	}
+	q, err := outbound.NewRedis(client, opts, ro)
+	if err != nil {
+		t.Fatalf("NewRedis: %v", err)
+	}
+	return q
+}
+
+func TestRedisContract(t *testing.T) {
+	testQueue(t, func(t *testing.T, opts outbound.Options) outbound.Queue {
+		return newRedis(t, redistest.Start(t), opts, outbound.RedisOptions{})
+	})
+}
+
+func TestRedisKeepsNoMessageContentOnceFinal(t *testing.T) {
+	client := redistest.Start(t)
+	q := newRedis(t, client, outbound.Options{
+		Senders: map[string]channels.Sender{"twilio": newSender(nil)},
+		Retain:  time.Hour,
+		Log:     testLog(t),
+	}, outbound.RedisOptions{})
+	mustEnqueue(t, q, msg("private"))
+	key := "{ventanilla:outbound}:msg:private"
+	if body := client.HGet(t.Context(), key, "msg").Val(); !strings.Contains(body, "+593991234567") {
+		t.Fatalf("queued message body %q: want the message kept until it is sent", body)
+	}
+	run(t, q)
+	waitFor(t, "sent", stateIs(t, q, "private", outbound.StateSent))
+	h := client.HGetAll(t.Context(), key).Val()
+	for f, v := range h {
+		if strings.Contains(v, "593991234567") || strings.Contains(v, "trámite") {
+			t.Errorf("field %s keeps personal data after the send: %q", f, v)
+		}
+	}
+	if ttl := client.PTTL(t.Context(), key).Val(); ttl <= 0 || ttl > time.Hour {
+		t.Errorf("status TTL %v, want within Retain (1h)", ttl)
+	}
+	if n := client.XLen(t.Context(), "{ventanilla:outbound}:stream:twilio").Val(); n != 0 {
+		t.Errorf("stream holds %d entries after the send, want 0", n)
+	}
+}
+
+func TestRedisCloseLeavesTheRestForTheNextRun(t *testing.T) {
+	client := redistest.Start(t)
+	release := make(chan struct{})
+	s := newSender(func(ctx context.Context, m channels.Message, n int) error {
+		if m.ID == "m0" {
+			<-release
+		}
+		return nil
+	})
+	opts := outbound.Options{Senders: map[string]channels.Sender{"twilio": s}, Workers: 1, Log: testLog(t)}
+	q := newRedis(t, client, opts, outbound.RedisOptions{Consumer: "first"})
+	for i := range 3 {
+		mustEnqueue(t, q, msg(fmt.Sprint("m", i)))
+	}
+	done := make(chan error, 1)
+	go func() { done <- q.Run(context.Background()) }()
+	waitFor(t, "m0 sending", stateIs(t, q, "m0", outbound.StateSending))
+	closed := make(chan error, 1)
+	go func() { closed <- q.Close(context.Background()) }()
+	time.Sleep(20 * time.Millisecond)
+	close(release)
+	if err := <-closed; err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if st := status(t, q, "m0"); st.State != outbound.StateSent {
+		t.Fatalf("m0 %s after Close, want sent: Close finishes the send in flight", st.State)
+	}
+	if d := depth(t, q); d != 2 {
+		t.Fatalf("Depth %d after Close, want 2 left in Redis", d)
+	}
+
+	next := newRedis(t, client, opts, outbound.RedisOptions{Consumer: "second"})
+	run(t, next)
+	for i := range 3 {
+		waitFor(t, "sent", stateIs(t, next, fmt.Sprint("m", i), outbound.StateSent))
+		if n := s.Calls(fmt.Sprint("m", i)); n != 1 {
+			t.Errorf("m%d sent %d times, want 1", i, n)
+		}
+	}
+}
+
+// blockingLimiter lets through the first allow waits and holds the rest
+// until ctx is done.
+type blockingLimiter struct {
+	mu    sync.Mutex
+	allow int
+}
+
+func (l *blockingLimiter) WaitN(ctx context.Context, n int) error {
+	l.mu.Lock()
+	if l.allow > 0 {
+		l.allow--
+		l.mu.Unlock()
+		return nil
+	}
+	l.mu.Unlock()
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func (l *blockingLimiter) Burst() int { return 100 }
+
+func TestRedisCloseGivesBackWhatWaitsForTheRate(t *testing.T) {
+	client := redistest.Start(t)
+	s := newSender(nil)
+	q := newRedis(t, client, outbound.Options{
+		Senders:  map[string]channels.Sender{"twilio": s},
+		Limiters: map[string]outbound.Limiter{"twilio": &blockingLimiter{}},
+		Workers:  1,
+		Log:      testLog(t),
+	}, outbound.RedisOptions{Consumer: "first"})
+	mustEnqueue(t, q, msg("waiting"))
+	done := make(chan error, 1)
+	go func() { done <- q.Run(context.Background()) }()
+	waitFor(t, "the message to be taken", func() bool {
+		p := client.XPending(t.Context(), "{ventanilla:outbound}:stream:twilio", "senders").Val()
+		return p != nil && p.Count == 1
+	})
+	if err := q.Close(context.Background()); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	<-done
+	// Given back, the next process sends it at once, not after the
+	// two-minute visibility.
+	next := newRedis(t, client, outbound.Options{Senders: map[string]channels.Sender{"twilio": s}, Log: testLog(t)}, outbound.RedisOptions{Consumer: "second"})
+	run(t, next)
+	waitFor(t, "sent", stateIs(t, next, "waiting", outbound.StateSent))
+	if n := s.Calls("waiting"); n != 1 {
+		t.Errorf("sent %d times, want 1", n)
+	}
+}
+
+func TestRedisInstancesShareTheWorkAndSendEachOnce(t *testing.T) {
+	client := redistest.Start(t)
+	s := newSender(func(ctx context.Context, m channels.Message, n int) error {
+		time.Sleep(time.Millisecond)
+		return nil
+	})
+	opts := outbound.Options{Senders: map[string]channels.Sender{"twilio": s}, Workers: 3, Log: testLog(t)}
+	a := newRedis(t, client, opts, outbound.RedisOptions{Consumer: "a"})
+	b := newRedis(t, client, opts, outbound.RedisOptions{Consumer: "b"})
+	run(t, a)
+	run(t, b)
+	const n = 40
+	for i := range n {
+		q := outbound.Queue(a)
+		if i%2 == 1 {
+			q = b
+		}
+		mustEnqueue(t, q, msg(fmt.Sprint("m", i)))
+	}
+	waitFor(t, "all sent", func() bool { return s.Total() >= n && depth(t, a) == 0 })
+	for i := range n {
+		if c := s.Calls(fmt.Sprint("m", i)); c != 1 {
+			t.Errorf("m%d sent %d times, want 1", i, c)
+		}
+	}
+}
+
+func TestRedisOptionsAreChecked(t *testing.T) {
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	defer client.Close()
+	opts := outbound.Options{Senders: map[string]channels.Sender{"twilio": newSender(nil)}, SendTimeout: time.Minute}
+	if _, err := outbound.NewRedis(client, opts, outbound.RedisOptions{Visibility: 30 * time.Second}); err == nil || !strings.Contains(err.Error(), "must exceed the send timeout") {
+		t.Errorf("visibility under the send timeout: %v", err)
+	}
+	if _, err := outbound.NewRedis(client, opts, outbound.RedisOptions{Stream: "{x}"}); err == nil {
+		t.Errorf("stream name with braces accepted")
+	}
+}
