@@ -21,36 +21,39 @@ import (
 
 // config is what serve, demo, lint, test and simulate share.
 type config struct {
-	Addr           string
-	FlowsDir       string
-	Services       string
-	Messages       string
-	Root           string
-	RedisURL       string
-	RedisAddrs     string
-	RedisMaster    string
-	SessionTTL     time.Duration
-	Routes         string
-	SampleAddr     string
-	LogFormat      string
-	Nav            string
-	Resume         time.Duration
-	Budget         time.Duration
-	Carriers       string
-	AdminToken     string
-	Production     bool
-	Keywords       string
-	TextTTL        time.Duration
-	SMSSegments    int
-	SMSTranslit    bool
-	SampleLatency  time.Duration
-	SampleData     string
-	LimitPhone     int
-	LimitCarrier   int
-	LimitWindow    time.Duration
-	SharedLimits   bool
-	AuditDir       string
-	AuditRetention time.Duration
+	Addr            string
+	FlowsDir        string
+	Services        string
+	Messages        string
+	Root            string
+	RedisURL        string
+	RedisAddrs      string
+	RedisMaster     string
+	SessionTTL      time.Duration
+	Routes          string
+	SampleAddr      string
+	LogFormat       string
+	Nav             string
+	Resume          time.Duration
+	Budget          time.Duration
+	Carriers        string
+	AdminToken      string
+	Production      bool
+	Keywords        string
+	TextTTL         time.Duration
+	SMSSegments     int
+	SMSTranslit     bool
+	NotifyTemplates string
+	NotifyCarriers  string
+	OutboundRates   string
+	SampleLatency   time.Duration
+	SampleData      string
+	LimitPhone      int
+	LimitCarrier    int
+	LimitWindow     time.Duration
+	SharedLimits    bool
+	AuditDir        string
+	AuditRetention  time.Duration
 
 	pseudo *privacy.Pseudonymizer // shared by the logger and the audit trail
 }
@@ -73,6 +76,9 @@ func flagSet(name string, stderr io.Writer, c *config) *flag.FlagSet {
 	fs.StringVar(&c.SampleAddr, "sample-addr", env("SAMPLE_ADDR", "127.0.0.1:0"), "demo: listen address of the sample back-end")
 	fs.DurationVar(&c.SampleLatency, "sample-latency", envDuration("SAMPLE_LATENCY", 0), "demo: delay every answer of the sample back-end (to show slow institutions)")
 	fs.StringVar(&c.SampleData, "sample-data", env("SAMPLE_DATA", ""), "demo: file where the sample back-end keeps its bookings (bbolt); empty keeps them in memory")
+	fs.StringVar(&c.NotifyTemplates, "notify-templates", env("NOTIFY_TEMPLATES", ""), "templates of institutions' notifications; empty: no notifications API")
+	fs.StringVar(&c.NotifyCarriers, "notify-carriers", env("NOTIFY_CARRIERS", ""), "channels of notifications to carriers: sms=twilio,whatsapp=whatsapp (default: the configured senders)")
+	fs.StringVar(&c.OutboundRates, "outbound-rates", env("OUTBOUND_RATES", ""), "SMS segments per second per carrier: twilio=1,africastalking-sms=10")
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "log format: text or json")
 	fs.DurationVar(&c.Resume, "resume-window", envDuration("RESUME_WINDOW", 5*time.Minute), "how long after a dropped USSD session a citizen is offered to continue")
 	fs.DurationVar(&c.Budget, "hop-budget", envDuration("HOP_BUDGET", 4*time.Second), "how long a hop may take before the citizen is asked to try again")

@@ -56,13 +56,14 @@ func carriers(cfg map[string]carrierConfig) []channels.Carrier {
 
 // app is a configured gateway, ready to serve.
 type app struct {
-	echo    *echo.Echo
-	gateway *channels.Gateway
-	store   sessions.Store
-	audit   *audit.Async  // nil without --audit-dir
-	poller  *telegram.Bot // Telegram by long polling; nil with a webhook or no bot
-	metrics *metrics.Metrics
-	log     *slog.Logger
+	echo     *echo.Echo
+	gateway  *channels.Gateway
+	store    sessions.Store
+	audit    *audit.Async  // nil without --audit-dir
+	poller   *telegram.Bot // Telegram by long polling; nil with a webhook or no bot
+	outbound *outboundPath
+	metrics  *metrics.Metrics
+	log      *slog.Logger
 
 	cfg    *config
 	getenv func(string) (string, bool)
@@ -272,6 +273,9 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 		channels.Mount(e, car, auth, hop)
 	}
 	if err := a.telegram(e, getenv, carrierCfg["telegram"]); err != nil {
+		return nil, err
+	}
+	if err := a.textChannels(e, getenv, carrierCfg, store); err != nil {
 		return nil, err
 	}
 	a.echo = e
@@ -528,7 +532,13 @@ wait:
 		log.Error("shutdown", "err", err)
 		return 1
 	}
-	// After the last hop: what the audit trail has queued is written.
+	// After the last hop: the outbound queue drains (in memory) or hands
+	// its work back to Redis, then the audit trail writes what it holds.
+	drain, cancelDrain := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancelDrain()
+	if err := a.outbound.close(drain); err != nil {
+		log.Error("outbound queue", "err", err)
+	}
 	if a.audit != nil {
 		if err := a.audit.Close(); err != nil {
 			log.Error("audit trail", "err", err)
