@@ -67,7 +67,8 @@ func TestTwilioAndNotificationsWiring(t *testing.T) {
 	api := &twilioAPI{}
 	tw := httptest.NewServer(api)
 	defer tw.Close()
-	backend := httptest.NewServer(sample.New(sample.Options{}))
+	// A slow institution: its answers take longer than the hop may.
+	backend := httptest.NewServer(sample.New(sample.Options{Latency: 600 * time.Millisecond}))
 	defer backend.Close()
 	dir := t.TempDir()
 	templates := filepath.Join(dir, "templates.yaml")
@@ -94,7 +95,8 @@ func TestTwilioAndNotificationsWiring(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	public = srv.URL
-	a, err := newApp(&config{Root: "inicio", Keywords: defaultKeywords, NotifyTemplates: templates, SMSTranslit: true}, slog.New(slog.NewTextHandler(io.Discard, nil)), getenv, carriers(nil))
+	a, err := newApp(&config{Root: "inicio", Keywords: defaultKeywords, NotifyTemplates: templates, SMSTranslit: true,
+		Routes: "*384*2#=estado-tramite", Budget: 300 * time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)), getenv, carriers(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,6 +169,42 @@ func TestTwilioAndNotificationsWiring(t *testing.T) {
 	sresp.Body.Close()
 	if st.Status != "sent" && st.Status != "sending" {
 		t.Errorf("status %q", st.Status)
+	}
+
+	// A procedure lookup by USSD outlasts its hop: the citizen is told the
+	// result will follow, and it does, by SMS through Twilio.
+	ussd := func(text string) string {
+		f := url.Values{"sessionId": {"async"}, "serviceCode": {"*384*2#"}, "phoneNumber": {"+593991000502"}, "text": {text}}
+		resp, err := http.PostForm(srv.URL+"/ussd/africastalking", f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	ussd("")
+	if r := ussd("1002"); r != "END Su consulta tarda más de lo normal. Le enviaremos el resultado por SMS." {
+		t.Fatalf("slow lookup: %q", r)
+	}
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		api.mu.Lock()
+		var last url.Values
+		if len(api.sent) > 1 {
+			last = api.sent[len(api.sent)-1]
+		}
+		api.mu.Unlock()
+		if last != nil {
+			if last.Get("To") != "+593991000502" || !strings.Contains(last.Get("Body"), "1002") {
+				t.Errorf("async result sent as %v", last)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the async result never went out by SMS")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
