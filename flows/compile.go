@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -114,6 +115,71 @@ func (c *compiler) run() {
 	}
 	c.reachability()
 	c.loops()
+	c.authLevel()
+}
+
+// personalVars are the variables that identify a citizen: the number the
+// carrier gives, and what inputs validated as national ids or phones save.
+func (c *compiler) personalVars() map[string]bool {
+	vars := map[string]bool{"phone": true, "cedula": true, "citizen_id": true}
+	for _, id := range c.f.Order {
+		s := c.f.Steps[id]
+		for _, v := range s.Validate {
+			switch v.Spec.Kind {
+			case "cedula", "ruc", "phone":
+				vars[s.Save.ID] = true
+			}
+		}
+	}
+	return vars
+}
+
+var identifier = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)
+
+// authLevel enforces that a flow which shows or sends a citizen's personal
+// data declares authentication level 1 or more (the number verified by the
+// carrier). Level 2 (a one-time code or PIN) is not available yet.
+func (c *compiler) authLevel() {
+	f := c.f
+	if f.Level >= 2 {
+		c.r.errorf(f.fieldPos["level"], "level", "auth-level", "level 2 (a one-time code or PIN) is not available in this version; use level 1")
+		return
+	}
+	if f.Level >= 1 {
+		return
+	}
+	personal := c.personalVars()
+	uses := func(t *Text) bool {
+		for _, tp := range t.tmpl {
+			for _, h := range tp.holes() {
+				if personal[h[0]] {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for _, id := range f.Order {
+		s := f.Steps[id]
+		texts := []*Text{&s.Text, &s.Label, &s.Error}
+		for _, o := range s.Options {
+			texts = append(texts, &o.Label)
+		}
+		for _, t := range texts {
+			if uses(t) {
+				c.r.errorf(t.Pos, t.Path, "auth-level", "this text shows personal data; declare level: 1 (the number verified by the carrier) or more")
+				return
+			}
+		}
+		for _, p := range s.Params {
+			for _, name := range identifier.FindAllString(p.Expr.Src, -1) {
+				if personal[name] {
+					c.r.errorf(p.Pos, p.Path, "auth-level", "this call sends personal data (%s); declare level: 1 (the number verified by the carrier) or more", name)
+					return
+				}
+			}
+		}
+	}
 }
 
 func (c *compiler) ref(r Ref, required bool) bool {

@@ -139,6 +139,9 @@ func (e *Engine) Apply(ctx context.Context, s *sessions.Session, in Input) (Scre
 		s.Vars["channel"] = s.Channel
 		s.Vars["locale"] = s.Locale
 		s.Frames = append(s.Frames, sessions.Frame{Flow: cf.ID, Version: cf.Version, Step: cf.Start.ID})
+		if !h.authorised(cf) {
+			return h.finish(), nil
+		}
 		return h.goTo(cf, cf.Start.ID)
 	}
 	cur := s.Current()
@@ -380,6 +383,9 @@ func (h *hop) goTo(cf *Compiled, id string) (Screen, error) {
 			if len(s.Frames) >= 8 {
 				return Screen{}, fmt.Errorf("%s step %q: gotos nested deeper than 8", cf, id)
 			}
+			if !h.authorised(child) {
+				return h.finish(), nil
+			}
 			s.Frames = append(s.Frames, sessions.Frame{Flow: child.ID, Version: child.Version, Step: child.Start.ID, Return: st.ID})
 			cf, id = child, child.Start.ID
 			continue
@@ -418,6 +424,18 @@ func (h *hop) goTo(cf *Compiled, id string) (Screen, error) {
 		id = to
 	}
 	return Screen{}, fmt.Errorf("%s: more than %d steps without waiting for the citizen", cf, limit)
+}
+
+// authorised checks a flow's authentication level against the session:
+// level 1 needs a number the carrier verified, which USSD and SMS always
+// give and chat platforms give once the citizen shares it. Otherwise the
+// citizen is told so.
+func (h *hop) authorised(cf *Compiled) bool {
+	if cf.Level >= 1 && h.s.Phone == "" {
+		h.say(h.e.Messages.Text(h.s.Locale, i18n.AuthNeedsNumber))
+		return false
+	}
+	return true
 }
 
 func (h *hop) assign(name string, v any) {

@@ -80,6 +80,8 @@ func TestLintReportsProblemsWithPositions(t *testing.T) {
 		{"bad template", "  a:\n    kind: end\n    text: {es: 'hola {{ nombre'}\n", `steps.a.text.es: error: unclosed {{`},
 		{"yaml syntax", "  a: [\n", `t.yaml:9:1:`},
 		{"anchors refused", "  a: &x\n    kind: end\n    text: {es: x}\n", `anchors and aliases`},
+		{"personal data needs level 1", "  a:\n    kind: input\n    text: {es: x}\n    validate: {kind: cedula}\n    save: ced\n    next: b\n  b:\n    kind: end\n    text: {es: 'Cédula {{ced}}'}\n", `t.yaml:17:11: steps.b.text: error: this text shows personal data; declare level: 1`},
+		{"personal data sent needs level 1", "  a:\n    kind: call\n    service: svc\n    params: {who: phone}\n    on: {ok: b}\n  b:\n    kind: end\n    text: {es: x}\n", `steps.a.params.who: error: this call sends personal data (phone)`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -418,5 +420,39 @@ func BenchmarkApply(b *testing.B) {
 			b.Fatal(err)
 		}
 		data = out
+	}
+}
+
+const personal = `spec_version: 1
+id: personal
+version: 1
+institution: X
+title: {es: P}
+locales: [es]
+level: 1
+start: bye
+steps:
+  bye:
+    kind: end
+    text: {es: "Su número {{phone}}"}
+`
+
+// A level 1 flow runs only with a number the carrier verified: a chat
+// without a shared number is told so.
+func TestAuthLevelOne(t *testing.T) {
+	reg := load(t, flows.Source{Name: "personal.yaml", Data: []byte(personal)})
+	e := newEngine(t, &reg)
+	e.Root = "personal"
+	sc, err := e.Apply(context.Background(), &sessions.Session{Locale: "es", Channel: "chat"}, flows.Input{})
+	if err != nil || !sc.End || !strings.HasPrefix(sc.Text, "Este trámite necesita su número verificado") {
+		t.Errorf("without a number: %q %v", sc.Text, err)
+	}
+	sc, err = e.Apply(context.Background(), &sessions.Session{Locale: "es", Channel: "ussd", Phone: "+593991234567"}, flows.Input{})
+	if err != nil || sc.Text != "Su número +593991234567" {
+		t.Errorf("with a number: %q %v", sc.Text, err)
+	}
+	two := strings.Replace(personal, "level: 1", "level: 2", 1)
+	if _, ps := flows.Load([]flows.Source{{Name: "two.yaml", Data: []byte(two)}}, env(t)); !strings.Contains(ps.Error(), "level 2") {
+		t.Errorf("level 2: %v", ps)
 	}
 }

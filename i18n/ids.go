@@ -43,6 +43,9 @@ const (
 	AsyncSMS = "async.sms" // "Su consulta tarda más de lo normal. Le enviaremos el resultado por SMS."
 	// Heads a result kept for the citizen's next contact.
 	AsyncResult = "async.result" // "Resultado de su consulta anterior:"
+
+	// A flow of authentication level 1 reached without a verified number.
+	AuthNeedsNumber = "auth.needs_number" // "Este trámite necesita su número verificado. Compártalo e intente de nuevo."
 )
 
 // AllIDs lists every id above, in the order above. Tests use it to check that
@@ -56,4 +59,5 @@ var AllIDs = []string{
 	LanguageName,
 	ResumePrompt, ResumeContinue, ResumeRestart,
 	AsyncSMS, AsyncResult,
+	AuthNeedsNumber,
 }

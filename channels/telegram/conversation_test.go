@@ -135,6 +135,12 @@ func TestConversationBookAppointment(t *testing.T) {
 	if len(sent) != 2 || !markupOf(t, sent[1]).Keyboard[0][0].RequestContact {
 		t.Errorf("no phone-sharing offer after the first screen")
 	}
+	// Turnos handles personal data (level 1): the citizen shares the
+	// number first, and the conversation starts again on it.
+	linked := c.send(contactUpdate(c.next(), chatID, chatID, "+593991234567"))
+	if got := linked[len(linked)-1].Form.Get("text"); !strings.HasPrefix(got, "Bienvenido a Ventanilla") {
+		t.Fatalf("after sharing the number: %q", got)
+	}
 
 	steps := []struct {
 		label, data, want string
@@ -172,10 +178,10 @@ func TestConversationRetriedUpdate(t *testing.T) {
 	c := &chat{t: t, e: server(b, newGateway(t, store)), api: api, update: 100}
 	c.send(textUpdate(c.next(), chatID, "/start"))
 	c.send(callbackUpdate(c.next(), chatID, 7001, "1")) // Español → services
-	again := textUpdate(c.next(), chatID, "1")          // Turnos
+	again := textUpdate(c.next(), chatID, "2")          // Estado de trámite (level 0)
 	first := c.send(again)[0].Form.Get("text")
 	second := c.send(again)[0].Form.Get("text")
-	if !strings.HasPrefix(first, "Turnos") || first != second {
+	if !strings.HasPrefix(first, "Escriba el número de su trámite") || first != second {
 		t.Errorf("retry moved the flow: %q then %q", first, second)
 	}
 }
