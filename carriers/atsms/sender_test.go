@@ -83,10 +83,10 @@ func newSender(t *testing.T, api *messagingAPI, host string, opts atsms.SenderOp
 		srv := httptest.NewServer(api)
 		t.Cleanup(srv.Close)
 		opts.BaseURL = srv.URL
-		opts.HTTPClient = guardedClient(t, nil, nil)
+		opts.HTTPClient = carriertest.GuardedClient(t, nil, nil)
 	} else {
-		_, roots, routes := providerServer(t, api, host)
-		opts.HTTPClient = guardedClient(t, routes, roots)
+		_, roots, routes := carriertest.ProviderServer(t, api, host)
+		opts.HTTPClient = carriertest.GuardedClient(t, routes, roots)
 	}
 	s, err := atsms.NewSender(opts)
 	if err != nil {
@@ -203,8 +203,8 @@ func TestSenderTimeouts(t *testing.T) {
 	})
 	t.Run("client timeout", func(t *testing.T) {
 		api := &messagingAPI{t: t, block: true}
-		_, roots, routes := providerServer(t, api, "api.africastalking.com")
-		c := guardedClient(t, routes, roots)
+		_, roots, routes := carriertest.ProviderServer(t, api, "api.africastalking.com")
+		c := carriertest.GuardedClient(t, routes, roots)
 		c.Timeout = 100 * time.Millisecond
 		s, err := atsms.NewSender(atsms.SenderOptions{Username: "ventanilla", APIKey: apiKey, HTTPClient: c})
 		if err != nil {
@@ -226,7 +226,7 @@ func TestSenderTimeouts(t *testing.T) {
 	t.Run("nobody listening", func(t *testing.T) {
 		srv := httptest.NewServer(http.NotFoundHandler())
 		srv.Close()
-		s, err := atsms.NewSender(atsms.SenderOptions{Username: "ventanilla", APIKey: apiKey, BaseURL: srv.URL, HTTPClient: guardedClient(t, nil, nil)})
+		s, err := atsms.NewSender(atsms.SenderOptions{Username: "ventanilla", APIKey: apiKey, BaseURL: srv.URL, HTTPClient: carriertest.GuardedClient(t, nil, nil)})
 		if err != nil {
 			t.Fatal(err)
 		}

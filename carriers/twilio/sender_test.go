@@ -92,10 +92,10 @@ func newSender(t *testing.T, api *messagesAPI, viaBaseURL bool, opts twilio.Send
 		srv := httptest.NewServer(api)
 		t.Cleanup(srv.Close)
 		opts.BaseURL = srv.URL
-		opts.HTTPClient = guardedClient(t, nil, nil)
+		opts.HTTPClient = carriertest.GuardedClient(t, nil, nil)
 	} else {
-		_, roots, routes := providerServer(t, api, "api.twilio.com")
-		opts.HTTPClient = guardedClient(t, routes, roots)
+		_, roots, routes := carriertest.ProviderServer(t, api, "api.twilio.com")
+		opts.HTTPClient = carriertest.GuardedClient(t, routes, roots)
 	}
 	s, err := twilio.NewSender(opts)
 	if err != nil {
@@ -212,8 +212,8 @@ func TestSenderTimeouts(t *testing.T) {
 	})
 	t.Run("client timeout", func(t *testing.T) {
 		api := &messagesAPI{t: t, block: true}
-		_, roots, routes := providerServer(t, api, "api.twilio.com")
-		c := guardedClient(t, routes, roots)
+		_, roots, routes := carriertest.ProviderServer(t, api, "api.twilio.com")
+		c := carriertest.GuardedClient(t, routes, roots)
 		c.Timeout = 100 * time.Millisecond
 		s, err := twilio.NewSender(twilio.SenderOptions{AccountSID: accountSID, AuthToken: token, From: "+14155552345", HTTPClient: c})
 		if err != nil {
@@ -238,7 +238,7 @@ func TestSenderTimeouts(t *testing.T) {
 		srv := httptest.NewServer(http.NotFoundHandler())
 		srv.Close()
 		s, err := twilio.NewSender(twilio.SenderOptions{AccountSID: accountSID, AuthToken: token, From: "+14155552345",
-			BaseURL: srv.URL, HTTPClient: guardedClient(t, nil, nil)})
+			BaseURL: srv.URL, HTTPClient: carriertest.GuardedClient(t, nil, nil)})
 		if err != nil {
 			t.Fatal(err)
 		}
