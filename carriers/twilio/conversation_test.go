@@ -1,65 +1,17 @@
 package twilio_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"ventanilla/carriers/twilio"
 	"ventanilla/channels"
-	"ventanilla/channels/ussd"
-	"ventanilla/flows"
-	"ventanilla/flows/catalogue"
-	"ventanilla/i18n"
-	"ventanilla/interop"
-	"ventanilla/sessions"
+	"ventanilla/channels/channelstest"
 )
-
-// backend answers the turnos services with what the sample back-end
-// (interop/sample) returns.
-type backend struct{}
-
-func (backend) Call(_ context.Context, service string, _ map[string]any) interop.Response {
-	body := map[string]string{
-		"turnos.offices": `[{"id":"quito-norte","name":"Quito Norte","city":"Quito"},{"id":"cuenca","name":"Cuenca","city":"Cuenca"}]`,
-		"turnos.slots":   `[{"id":"2026-11-24T09:00","date":"2026-11-24","time":"09:00"},{"id":"2026-11-24T09:30","date":"2026-11-24","time":"09:30"}]`,
-		"turnos.book":    `{"code":"T-4F7K2","office":"quito-norte","office_name":"Quito Norte","date":"2026-11-24","time":"09:00","status":"active"}`,
-	}[service]
-	if body == "" {
-		return interop.Response{Outcome: interop.Unavailable}
-	}
-	return interop.Response{Outcome: interop.OK, Status: http.StatusOK, Body: []byte(body)}
-}
-
-// newGateway is the real gateway with the real catalogue, as
-// channels/gateway_test.go builds it, on a memory store.
-func newGateway(t testing.TB) *channels.Gateway {
-	t.Helper()
-	now := func() time.Time { return time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC) }
-	msgs, err := i18n.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	measure := func(s *flows.Screen) int { return len([]rune(ussd.Paginate(s, 1<<20)[0])) }
-	reg, ps := flows.Load(catalogue.Sources(), flows.Env{Messages: msgs, Measure: measure})
-	if ps.HasErrors() {
-		t.Fatal(ps)
-	}
-	engine := &flows.Engine{
-		Flows:    func() *flows.Registry { return reg },
-		Messages: msgs,
-		Caller:   backend{},
-		Now:      now,
-		Nav:      flows.DefaultNav,
-		Root:     "inicio",
-	}
-	return &channels.Gateway{Engine: engine, Store: sessions.NewMemory(sessions.MemoryOptions{}), Now: now}
-}
 
 // citizen texts the gateway through Twilio as one number on one channel.
 type citizen struct {
@@ -122,7 +74,7 @@ func TestConversationBooksATurno(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := echo.New()
-			newHandler(t, nil).Mount(e, newGateway(t))
+			newHandler(t, nil).Mount(e, channelstest.Gateway(t, nil, nil))
 			c := &citizen{t: t, e: e, from: tt.from, to: tt.to}
 			for _, step := range bookingScript {
 				got := c.says(step.says)
@@ -138,7 +90,7 @@ func TestConversationBooksATurno(t *testing.T) {
 // goes on where it was, whatever the other did in between.
 func TestSMSAndWhatsAppStayApart(t *testing.T) {
 	e := echo.New()
-	newHandler(t, nil).Mount(e, newGateway(t))
+	newHandler(t, nil).Mount(e, channelstest.Gateway(t, nil, nil))
 	sms := &citizen{t: t, e: e, from: "+593991234567", to: "+14155552345"}
 	wa := &citizen{t: t, e: e, from: "whatsapp:+593991234567", to: "whatsapp:+14155238886"}
 
@@ -164,7 +116,7 @@ func TestSMSAndWhatsAppStayApart(t *testing.T) {
 // the answer is not applied twice.
 func TestRetriedWebhookIsNotAppliedTwice(t *testing.T) {
 	e := echo.New()
-	newHandler(t, nil).Mount(e, newGateway(t))
+	newHandler(t, nil).Mount(e, channelstest.Gateway(t, nil, nil))
 	c := &citizen{t: t, e: e, from: "+593991234567", to: "+14155552345"}
 	c.says("hola")
 	first := c.says("1")

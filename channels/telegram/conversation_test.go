@@ -10,11 +10,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"ventanilla/channels"
+	"ventanilla/channels/channelstest"
 	"ventanilla/channels/telegram"
-	"ventanilla/channels/ussd"
-	"ventanilla/flows"
-	"ventanilla/flows/catalogue"
-	"ventanilla/i18n"
 	"ventanilla/interop"
 	"ventanilla/sessions"
 )
@@ -36,31 +33,6 @@ func (turnosBackend) Call(_ context.Context, service string, params map[string]a
 		return interop.Response{Outcome: interop.OK, Body: []byte(`{"code":"T-TEST1"}`)}
 	}
 	return interop.Response{Outcome: interop.Unavailable}
-}
-
-// newGateway is the gateway as channels/gateway_test.go builds it, with
-// the catalogue's flows and a fixed clock.
-func newGateway(t testing.TB, store sessions.Store) *channels.Gateway {
-	t.Helper()
-	now := func() time.Time { return time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC) }
-	msgs, err := i18n.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	measure := func(s *flows.Screen) int { return len([]rune(ussd.Paginate(s, 1<<20)[0])) }
-	reg, ps := flows.Load(catalogue.Sources(), flows.Env{Messages: msgs, Measure: measure})
-	if ps.HasErrors() {
-		t.Fatal(ps)
-	}
-	engine := &flows.Engine{
-		Flows:    func() *flows.Registry { return reg },
-		Messages: msgs,
-		Caller:   turnosBackend{},
-		Now:      now,
-		Nav:      flows.DefaultNav,
-		Root:     "inicio",
-	}
-	return &channels.Gateway{Engine: engine, Store: store, Now: now}
 }
 
 // chat drives one citizen's Telegram chat through the webhook and reads
@@ -123,7 +95,7 @@ func TestConversationBookAppointment(t *testing.T) {
 	t.Cleanup(func() { store.Close() })
 	api := newFakeAPI(t)
 	b, _ := newBot(t, api, telegram.Options{Links: store})
-	c := &chat{t: t, e: server(b, newGateway(t, store)), api: api, update: 900}
+	c := &chat{t: t, e: server(b, channelstest.Gateway(t, store, turnosBackend{})), api: api, update: 900}
 
 	sent := c.send(textUpdate(c.next(), chatID, "/start"))
 	if got := sent[0].Form.Get("text"); !strings.HasPrefix(got, "Bienvenido a Ventanilla. Elija su idioma:") {
@@ -175,7 +147,7 @@ func TestConversationRetriedUpdate(t *testing.T) {
 	t.Cleanup(func() { store.Close() })
 	api := newFakeAPI(t)
 	b, _ := newBot(t, api, telegram.Options{})
-	c := &chat{t: t, e: server(b, newGateway(t, store)), api: api, update: 100}
+	c := &chat{t: t, e: server(b, channelstest.Gateway(t, store, turnosBackend{})), api: api, update: 100}
 	c.send(textUpdate(c.next(), chatID, "/start"))
 	c.send(callbackUpdate(c.next(), chatID, 7001, "1")) // Español → services
 	again := textUpdate(c.next(), chatID, "2")          // Estado de trámite (level 0)
@@ -196,7 +168,7 @@ func TestConversationAfterLinking(t *testing.T) {
 	}
 	api := newFakeAPI(t)
 	b, _ := newBot(t, api, telegram.Options{Links: store})
-	c := &chat{t: t, e: server(b, newGateway(t, store)), api: api, update: 200}
+	c := &chat{t: t, e: server(b, channelstest.Gateway(t, store, turnosBackend{})), api: api, update: 200}
 	c.send(textUpdate(c.next(), chatID, "/start"))
 	sent := c.send(contactUpdate(c.next(), chatID, chatID, "+593991234567"))
 	if len(sent) != 2 || !strings.HasPrefix(sent[1].Form.Get("text"), "Citizen services") {
