@@ -149,21 +149,19 @@ func (g *Gateway) Hop(ctx context.Context, in Inbound) (Reply, error) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
-	// The locale is learnt inside the hop; the budget's apology needs it.
+	// The hop runs in this goroutine: everything it waits on (the store,
+	// back-end calls) honours ctx, so the budget bounds it. A hop that
+	// still comes back late answers a localised "try again" — the carrier
+	// may have given up on it — and keeps whatever it saved, so dialling
+	// again offers to resume.
 	info := &hopInfo{locale: g.defaultLocale()}
 	type result struct {
 		r   Reply
 		err error
 	}
-	done := make(chan result, 1)
-	go func() {
-		r, err := g.hop(ctx, in, info)
-		done <- result{r, err}
-	}()
 	var res result
-	select {
-	case res = <-done:
-	case <-ctx.Done():
+	res.r, res.err = g.hop(ctx, in, info)
+	if time.Since(start) > budget || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		g.logger().Warn("hop exceeded its budget", "carrier", in.Carrier, "budget", budget)
 		info.set(func(i *hopInfo) { i.outcome = "budget" })
 		locale, _, _ := info.get()

@@ -317,14 +317,20 @@ func benchHops(b *testing.B, store sessions.Store) {
 	// Each iteration is one hop: a citizen walks services → turnos → back →
 	// turnos → back…, so every hop reads, advances and writes the session.
 	// Every 100 hops a new session starts, keeping the history realistic.
-	var id, trail string
+	// Every conversation is a new citizen (conversations are kept by
+	// number), who chooses a language, then walks the menus.
+	var in channels.Inbound
+	var trail string
 	for i := range b.N {
 		if i%100 == 0 {
-			id, trail = "bench-"+strconv.Itoa(i), "1"
-			if _, err := g.Hop(ctx, at(id, "")); err != nil {
+			in = at("bench-"+strconv.Itoa(i), "")
+			in.Phone = "+5939" + strconv.Itoa(10_000_000+i)
+			trail = "1"
+			if _, err := g.Hop(ctx, in); err != nil {
 				b.Fatal(err)
 			}
-			if _, err := g.Hop(ctx, at(id, trail)); err != nil {
+			in.Input = trail
+			if _, err := g.Hop(ctx, in); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -333,7 +339,8 @@ func benchHops(b *testing.B, store sessions.Store) {
 		} else {
 			trail += "*0"
 		}
-		if _, err := g.Hop(ctx, at(id, trail)); err != nil {
+		in.Input = trail
+		if _, err := g.Hop(ctx, in); err != nil {
 			b.Fatal(err)
 		}
 	}
