@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"ventanilla/carriers/atsms"
+	"ventanilla/carriers/kannel"
 	"ventanilla/carriers/twilio"
 	"ventanilla/channels"
 	"ventanilla/channels/notify"
@@ -64,6 +65,10 @@ func (a *app) textChannels(e *echo.Echo, getenv func(string) (string, bool), car
 		senders[s.Name()] = s
 	}
 
+	if base := get("KANNEL_SENDSMS_URL"); base != "" {
+		s := kannel.Outbound{Sender: &kannel.Sender{BaseURL: base, Username: get("KANNEL_USERNAME"), Password: get("KANNEL_PASSWORD"), From: get("KANNEL_FROM"), SMSC: get("KANNEL_SMSC")}}
+		senders[s.Name()] = s
+	}
 	if len(senders) == 0 {
 		if a.cfg.NotifyTemplates != "" {
 			return errors.New("--notify-templates: notifications need a sender; set the credentials of an SMS carrier (Twilio or Africa's Talking)")
@@ -100,7 +105,7 @@ func (a *app) textChannels(e *echo.Echo, getenv func(string) (string, bool), car
 		n, _ := p.queue.Depth(ctx)
 		return float64(n)
 	})
-	for _, name := range []string{"twilio", "africastalking-sms"} {
+	for _, name := range []string{"kannel-sms", "twilio", "africastalking-sms"} {
 		if _, ok := senders[name]; ok && p.sms == "" {
 			p.sms = name
 		}
