@@ -138,13 +138,9 @@ var identifier = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)
 
 // authLevel enforces that a flow which shows or sends a citizen's personal
 // data declares authentication level 1 or more (the number verified by the
-// carrier). Level 2 (a one-time code or PIN) is not available yet.
+// carrier).
 func (c *compiler) authLevel() {
 	f := c.f
-	if f.Level >= 2 {
-		c.r.errorf(f.fieldPos["level"], "level", "auth-level", "level 2 (a one-time code or PIN) is not available in this version; use level 1")
-		return
-	}
 	if f.Level >= 1 {
 		return
 	}

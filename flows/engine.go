@@ -2,6 +2,11 @@ package flows
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -84,6 +89,11 @@ type Engine struct {
 	Log *slog.Logger
 	// Recorder, when set, gets every back-end call for the audit trail.
 	Recorder Recorder
+	// OTP sends the one-time codes of level 2 flows by SMS; without it a
+	// level 2 flow tells the citizen verification is not available.
+	OTP Notifier
+	// Codes draws one-time codes (default: 6 random digits).
+	Codes func() string
 }
 
 // Input is what a hop brings to the engine.
@@ -139,8 +149,8 @@ func (e *Engine) Apply(ctx context.Context, s *sessions.Session, in Input) (Scre
 		s.Vars["channel"] = s.Channel
 		s.Vars["locale"] = s.Locale
 		s.Frames = append(s.Frames, sessions.Frame{Flow: cf.ID, Version: cf.Version, Step: cf.Start.ID})
-		if !h.authorised(cf) {
-			return h.finish(), nil
+		if sc, stop := h.gate(cf, ""); stop {
+			return sc, nil
 		}
 		return h.goTo(cf, cf.Start.ID)
 	}
@@ -155,6 +165,9 @@ func (e *Engine) Apply(ctx context.Context, s *sessions.Session, in Input) (Scre
 	}
 	if closing, ok := s.Vars[closingVar].(string); ok {
 		return h.closing(closing, strings.TrimSpace(in.Text)), nil
+	}
+	if _, ok := s.Vars[otpVar]; ok && !in.Redisplay {
+		return h.verifyOTP(strings.TrimSpace(in.Text))
 	}
 	if in.Redisplay {
 		return h.show(cf, step, "")
@@ -383,8 +396,8 @@ func (h *hop) goTo(cf *Compiled, id string) (Screen, error) {
 			if len(s.Frames) >= 8 {
 				return Screen{}, fmt.Errorf("%s step %q: gotos nested deeper than 8", cf, id)
 			}
-			if !h.authorised(child) {
-				return h.finish(), nil
+			if sc, stop := h.gate(child, st.ID); stop {
+				return sc, nil
 			}
 			s.Frames = append(s.Frames, sessions.Frame{Flow: child.ID, Version: child.Version, Step: child.Start.ID, Return: st.ID})
 			cf, id = child, child.Start.ID
@@ -426,16 +439,117 @@ func (h *hop) goTo(cf *Compiled, id string) (Screen, error) {
 	return Screen{}, fmt.Errorf("%s: more than %d steps without waiting for the citizen", cf, limit)
 }
 
-// authorised checks a flow's authentication level against the session:
-// level 1 needs a number the carrier verified, which USSD and SMS always
-// give and chat platforms give once the citizen shares it. Otherwise the
-// citizen is told so.
-func (h *hop) authorised(cf *Compiled) bool {
-	if cf.Level >= 1 && h.s.Phone == "" {
-		h.say(h.e.Messages.Text(h.s.Locale, i18n.AuthNeedsNumber))
-		return false
+// Variables of a pending one-time code; "$" keeps flows from them.
+const (
+	otpVar      = "$otp"       // hash of the code sent
+	otpAtVar    = "$otp_at"    // when it was sent, unix ms
+	otpFlowVar  = "$otp_flow"  // the level 2 flow waiting for it
+	otpGotoVar  = "$otp_goto"  // the goto step that leads there ("" at the start)
+	otpTriesVar = "$otp_tries" // wrong codes so far
+	levelVar    = "$level"     // the level the citizen has proved
+)
+
+const (
+	otpTTL   = 5 * time.Minute
+	otpTries = 3
+)
+
+// gate checks a flow's authentication level before it starts. Level 1
+// needs a number the carrier verified, which USSD and SMS always give and
+// chat platforms give once the citizen shares it. Level 2 also needs a
+// one-time code sent to that number by SMS: gate sends it and asks for it,
+// and the flow starts once it is typed (verifyOTP). stop is true when the
+// flow must not start now; sc is then what the citizen sees.
+func (h *hop) gate(cf *Compiled, gotoStep string) (sc Screen, stop bool) {
+	s := h.s
+	if cf.Level >= 1 && s.Phone == "" {
+		h.say(h.e.Messages.Text(s.Locale, i18n.AuthNeedsNumber))
+		return h.finish(), true
 	}
-	return true
+	if cf.Level < 2 || s.Vars[levelVar] == int64(2) {
+		return Screen{}, false
+	}
+	code := h.e.code()
+	if h.e.OTP == nil || h.e.OTP.Notify(h.ctx, s.Phone, s.Locale, h.e.Messages.Format(s.Locale, i18n.AuthCodeSMS, map[string]any{"Code": code})) != nil {
+		h.say(h.e.Messages.Text(s.Locale, i18n.AuthUnavailable))
+		return h.finish(), true
+	}
+	s.Vars[otpVar] = otpHash(s.Phone, code)
+	s.Vars[otpAtVar] = h.e.now().UnixMilli()
+	s.Vars[otpFlowVar] = cf.ID + "@" + strconv.Itoa(cf.Version)
+	s.Vars[otpGotoVar] = gotoStep
+	s.Vars[otpTriesVar] = int64(0)
+	return h.otpScreen(""), true
+}
+
+func (h *hop) otpScreen(prefix string) Screen {
+	h.say(prefix)
+	h.say(h.e.Messages.Text(h.s.Locale, i18n.AuthCodePrompt))
+	return Screen{Text: h.pending.String(), Locale: h.s.Locale, Retry: prefix != "",
+		Nav: Nav{More: Option{Key: h.e.Nav.More, Label: h.e.Messages.Text(h.s.Locale, i18n.NavMore)},
+			Prev: Option{Key: h.e.Nav.Back, Label: h.e.Messages.Text(h.s.Locale, i18n.NavBack)}}}
+}
+
+// verifyOTP checks the code the citizen typed and, when it is the one
+// sent, starts the level 2 flow that waited for it.
+func (h *hop) verifyOTP(text string) (Screen, error) {
+	s := h.s
+	sent, _ := s.Vars[otpVar].(string)
+	at, _ := s.Vars[otpAtVar].(int64)
+	flowRef, _ := s.Vars[otpFlowVar].(string)
+	gotoStep, _ := s.Vars[otpGotoVar].(string)
+	tries, _ := s.Vars[otpTriesVar].(int64)
+	if h.e.now().Sub(time.UnixMilli(at)) > otpTTL {
+		h.clearOTP()
+		h.say(h.e.Messages.Text(s.Locale, i18n.AuthCodeExpired))
+		return h.finish(), nil
+	}
+	if subtle.ConstantTimeCompare([]byte(otpHash(s.Phone, text)), []byte(sent)) != 1 {
+		tries++
+		if tries >= otpTries {
+			h.clearOTP()
+			h.say(h.e.Messages.Text(s.Locale, i18n.TooManyAttempts))
+			return h.finish(), nil
+		}
+		s.Vars[otpTriesVar] = tries
+		return h.otpScreen(h.e.Messages.Text(s.Locale, i18n.AuthCodeWrong)), nil
+	}
+	h.clearOTP()
+	s.Vars[levelVar] = int64(2)
+	id, version, _ := strings.Cut(flowRef, "@")
+	v, _ := strconv.Atoi(version)
+	cf := h.reg.Version(id, v)
+	if cf == nil {
+		return Screen{}, fmt.Errorf("level 2 flow %s: %w", flowRef, ErrNoFlow)
+	}
+	if gotoStep != "" {
+		s.Frames = append(s.Frames, sessions.Frame{Flow: cf.ID, Version: cf.Version, Step: cf.Start.ID, Return: gotoStep})
+	}
+	return h.goTo(cf, cf.Start.ID)
+}
+
+func (h *hop) clearOTP() {
+	for _, k := range []string{otpVar, otpAtVar, otpFlowVar, otpGotoVar, otpTriesVar} {
+		delete(h.s.Vars, k)
+	}
+}
+
+// otpHash keeps a code out of the session as it was sent: a session read
+// from the store does not reveal it.
+func otpHash(phone, code string) string {
+	sum := sha256.Sum256([]byte(phone + "\x00" + code))
+	return hex.EncodeToString(sum[:])
+}
+
+func (e *Engine) code() string {
+	if e.Codes != nil {
+		return e.Codes()
+	}
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand does not fail on supported systems
+	}
+	return fmt.Sprintf("%06d", binary.BigEndian.Uint32(b[:])%1_000_000)
 }
 
 func (h *hop) assign(name string, v any) {

@@ -451,8 +451,78 @@ func TestAuthLevelOne(t *testing.T) {
 	if err != nil || sc.Text != "Su número +593991234567" {
 		t.Errorf("with a number: %q %v", sc.Text, err)
 	}
+}
+
+// smsBox keeps the texts a Notifier was asked to send.
+type smsBox struct{ sent []string }
+
+func (b *smsBox) Notify(_ context.Context, phone, _ string, text string) error {
+	b.sent = append(b.sent, phone+": "+text)
+	return nil
+}
+
+// A level 2 flow starts only after the one-time code sent by SMS is typed
+// back; wrong codes are counted, and the third ends the conversation.
+func TestAuthLevelTwo(t *testing.T) {
 	two := strings.Replace(personal, "level: 1", "level: 2", 1)
-	if _, ps := flows.Load([]flows.Source{{Name: "two.yaml", Data: []byte(two)}}, env(t)); !strings.Contains(ps.Error(), "level 2") {
-		t.Errorf("level 2: %v", ps)
+	reg := load(t, flows.Source{Name: "two.yaml", Data: []byte(two)})
+	e := newEngine(t, &reg)
+	e.Root = "personal"
+	box := &smsBox{}
+	e.OTP = box
+	e.Codes = func() string { return "424242" }
+	ctx := context.Background()
+	s := &sessions.Session{Locale: "es", Channel: "ussd", Phone: "+593991234567"}
+	sc, _ := e.Apply(ctx, s, flows.Input{})
+	if sc.End || sc.Text != "Le enviamos un código por SMS. Escríbalo para continuar:" {
+		t.Fatalf("prompt: %q", sc.Text)
+	}
+	if len(box.sent) != 1 || box.sent[0] != "+593991234567: Ventanilla: su código es 424242. No lo comparta con nadie." {
+		t.Fatalf("sms: %q", box.sent)
+	}
+	if sc, _ = e.Apply(ctx, s, flows.Input{Text: "111111"}); !strings.HasPrefix(sc.Text, "Código incorrecto.") || sc.End {
+		t.Errorf("wrong code: %q", sc.Text)
+	}
+	if sc, _ = e.Apply(ctx, s, flows.Input{Text: "424242"}); sc.Text != "Su número +593991234567" || !sc.End {
+		t.Errorf("right code: %q", sc.Text)
+	}
+	// Three wrong codes end it.
+	s = &sessions.Session{Locale: "es", Channel: "ussd", Phone: "+593991234567"}
+	e.Apply(ctx, s, flows.Input{})
+	for range 3 {
+		sc, _ = e.Apply(ctx, s, flows.Input{Text: "000000"})
+	}
+	if !sc.End || !strings.Contains(sc.Text, "Demasiados intentos") {
+		t.Errorf("after three wrong codes: %q", sc.Text)
+	}
+	// Without a way to send SMS, level 2 is refused politely.
+	e.OTP = nil
+	sc, _ = e.Apply(ctx, &sessions.Session{Locale: "es", Channel: "ussd", Phone: "+593991234567"}, flows.Input{})
+	if !sc.End || !strings.HasPrefix(sc.Text, "Este trámite necesita verificación por SMS") {
+		t.Errorf("without SMS: %q", sc.Text)
+	}
+}
+
+// A goto into a level 2 flow asks for the code, then runs the flow and
+// returns to the caller as usual.
+func TestAuthLevelTwoThroughGoto(t *testing.T) {
+	guarded := strings.Replace(child, "locales: [es]", "locales: [es]\nlevel: 2", 1)
+	reg := load(t, flows.Source{Name: "parent.yaml", Data: []byte(nested)}, flows.Source{Name: "child.yaml", Data: []byte(guarded)})
+	e := newEngine(t, &reg)
+	e.Root = "parent"
+	e.OTP = &smsBox{}
+	e.Codes = func() string { return "135790" }
+	ctx := context.Background()
+	s := &sessions.Session{Locale: "es", Channel: "ussd", Phone: "+593991234567"}
+	for _, st := range []struct{ in, want string }{
+		{"", "Padre"},
+		{"1", "Le enviamos un código por SMS"},
+		{"135790", "Escriba un número del 1 al 5"},
+		{"2", "Hijo terminado\nDe vuelta con 2"},
+	} {
+		sc, err := e.Apply(ctx, s, flows.Input{Text: st.in})
+		if err != nil || !strings.HasPrefix(sc.Text, st.want) {
+			t.Fatalf("%q: %q (%v), want %q", st.in, sc.Text, err, st.want)
+		}
 	}
 }

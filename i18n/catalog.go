@@ -33,7 +33,7 @@ var ReviewPending = map[string][]string{
 		LanguageName,
 		ResumePrompt, ResumeContinue, ResumeRestart,
 		AsyncSMS, AsyncResult,
-		AuthNeedsNumber,
+		AuthNeedsNumber, AuthCodePrompt, AuthCodeSMS, AuthCodeWrong, AuthCodeExpired, AuthUnavailable,
 	},
 }
 

@@ -29,7 +29,7 @@ const (
 
 // worstCase is template data as long as the validators will plausibly pass.
 // worstCase fills every template field with its longest plausible value.
-var worstCase = map[string]any{"Min": 1000000000, "Max": 9999999999, "Flow": "Consulta de trámites pendientes"}
+var worstCase = map[string]any{"Min": 1000000000, "Max": 9999999999, "Flow": "Consulta de trámites pendientes", "Code": "999999"}
 
 func load(t testing.TB, extra ...string) *i18n.Catalog {
 	t.Helper()

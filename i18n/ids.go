@@ -46,6 +46,12 @@ const (
 
 	// A flow of authentication level 1 reached without a verified number.
 	AuthNeedsNumber = "auth.needs_number" // "Este trámite necesita su número verificado. Compártalo e intente de nuevo."
+	// Level 2: a one-time code by SMS.
+	AuthCodePrompt  = "auth.code_prompt"  // "Le enviamos un código por SMS. Escríbalo para continuar:"
+	AuthCodeSMS     = "auth.code_sms"     // "Ventanilla: su código es {{.Code}}. No lo comparta con nadie."
+	AuthCodeWrong   = "auth.code_wrong"   // "Código incorrecto."
+	AuthCodeExpired = "auth.code_expired" // "El código caducó. Marque de nuevo para recibir otro."
+	AuthUnavailable = "auth.unavailable"  // "Este trámite necesita verificación por SMS, que no está disponible ahora."
 )
 
 // AllIDs lists every id above, in the order above. Tests use it to check that
@@ -59,5 +65,5 @@ var AllIDs = []string{
 	LanguageName,
 	ResumePrompt, ResumeContinue, ResumeRestart,
 	AsyncSMS, AsyncResult,
-	AuthNeedsNumber,
+	AuthNeedsNumber, AuthCodePrompt, AuthCodeSMS, AuthCodeWrong, AuthCodeExpired, AuthUnavailable,
 }

@@ -111,8 +111,10 @@ func (a *app) textChannels(e *echo.Echo, getenv func(string) (string, bool), car
 		}
 	}
 	if p.sms != "" {
-		// Results of slow async calls go out by SMS.
+		// Results of slow async calls, and one-time codes of level 2
+		// flows, go out by SMS.
 		a.gateway.Engine.Notifier = smsNotifier{queue: p.queue, carrier: p.sms}
+		a.gateway.Engine.OTP = smsNotifier{queue: p.queue, carrier: p.sms}
 	}
 
 	// Inbound SMS and WhatsApp.
