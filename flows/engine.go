@@ -94,7 +94,21 @@ type Engine struct {
 	OTP Notifier
 	// Codes draws one-time codes (default: 6 random digits).
 	Codes func() string
+	// PINs, when set, lets citizens prove level 2 with a PIN they set
+	// after a one-time code.
+	PINs PINs
 }
+
+// PINs keeps citizens' PINs for level 2 flows; Check returns ErrPINLocked
+// after repeated failures.
+type PINs interface {
+	Has(ctx context.Context, phone string) (bool, error)
+	Check(ctx context.Context, phone, pin string) (bool, error)
+	Set(ctx context.Context, phone, pin string) error
+}
+
+// ErrPINLocked: too many wrong PINs; the PIN is locked for a while.
+var ErrPINLocked = errors.New("flows: PIN locked after repeated failures")
 
 // Input is what a hop brings to the engine.
 type Input struct {
@@ -168,6 +182,12 @@ func (e *Engine) Apply(ctx context.Context, s *sessions.Session, in Input) (Scre
 	}
 	if _, ok := s.Vars[otpVar]; ok && !in.Redisplay {
 		return h.verifyOTP(strings.TrimSpace(in.Text))
+	}
+	if _, ok := s.Vars[pinVar]; ok && !in.Redisplay {
+		return h.verifyPIN(strings.TrimSpace(in.Text))
+	}
+	if _, ok := s.Vars[newPINVar]; ok && !in.Redisplay {
+		return h.createPIN(strings.TrimSpace(in.Text))
 	}
 	if in.Redisplay {
 		return h.show(cf, step, "")
@@ -447,6 +467,8 @@ const (
 	otpGotoVar  = "$otp_goto"  // the goto step that leads there ("" at the start)
 	otpTriesVar = "$otp_tries" // wrong codes so far
 	levelVar    = "$level"     // the level the citizen has proved
+	pinVar      = "$pin"       // waiting for the citizen's PIN
+	newPINVar   = "$pin_new"   // offering to create a PIN
 )
 
 const (
@@ -469,6 +491,14 @@ func (h *hop) gate(cf *Compiled, gotoStep string) (sc Screen, stop bool) {
 	if cf.Level < 2 || s.Vars[levelVar] == int64(2) {
 		return Screen{}, false
 	}
+	s.Vars[otpFlowVar] = cf.ID + "@" + strconv.Itoa(cf.Version)
+	s.Vars[otpGotoVar] = gotoStep
+	if p := h.e.PINs; p != nil {
+		if has, err := p.Has(h.ctx, s.Phone); err == nil && has {
+			s.Vars[pinVar] = true
+			return h.prompt(i18n.AuthPINPrompt, ""), true
+		}
+	}
 	code := h.e.code()
 	if h.e.OTP == nil || h.e.OTP.Notify(h.ctx, s.Phone, s.Locale, h.e.Messages.Format(s.Locale, i18n.AuthCodeSMS, map[string]any{"Code": code})) != nil {
 		h.say(h.e.Messages.Text(s.Locale, i18n.AuthUnavailable))
@@ -476,15 +506,16 @@ func (h *hop) gate(cf *Compiled, gotoStep string) (sc Screen, stop bool) {
 	}
 	s.Vars[otpVar] = otpHash(s.Phone, code)
 	s.Vars[otpAtVar] = h.e.now().UnixMilli()
-	s.Vars[otpFlowVar] = cf.ID + "@" + strconv.Itoa(cf.Version)
-	s.Vars[otpGotoVar] = gotoStep
 	s.Vars[otpTriesVar] = int64(0)
 	return h.otpScreen(""), true
 }
 
-func (h *hop) otpScreen(prefix string) Screen {
+func (h *hop) otpScreen(prefix string) Screen { return h.prompt(i18n.AuthCodePrompt, prefix) }
+
+// prompt is a screen asking for a typed answer outside any flow step.
+func (h *hop) prompt(id, prefix string) Screen {
 	h.say(prefix)
-	h.say(h.e.Messages.Text(h.s.Locale, i18n.AuthCodePrompt))
+	h.say(h.e.Messages.Text(h.s.Locale, id))
 	return Screen{Text: h.pending.String(), Locale: h.s.Locale, Retry: prefix != "",
 		Nav: Nav{More: Option{Key: h.e.Nav.More, Label: h.e.Messages.Text(h.s.Locale, i18n.NavMore)},
 			Prev: Option{Key: h.e.Nav.Back, Label: h.e.Messages.Text(h.s.Locale, i18n.NavBack)}}}
@@ -516,6 +547,60 @@ func (h *hop) verifyOTP(text string) (Screen, error) {
 	}
 	h.clearOTP()
 	s.Vars[levelVar] = int64(2)
+	if p := h.e.PINs; p != nil {
+		if has, err := p.Has(h.ctx, s.Phone); err == nil && !has {
+			s.Vars[newPINVar] = true
+			s.Vars[otpFlowVar], s.Vars[otpGotoVar] = flowRef, gotoStep
+			return h.prompt(i18n.AuthPINCreate, ""), nil
+		}
+	}
+	return h.enterGuarded(flowRef, gotoStep)
+}
+
+// verifyPIN checks the PIN the citizen typed.
+func (h *hop) verifyPIN(text string) (Screen, error) {
+	s := h.s
+	flowRef, _ := s.Vars[otpFlowVar].(string)
+	gotoStep, _ := s.Vars[otpGotoVar].(string)
+	ok, err := h.e.PINs.Check(h.ctx, s.Phone, text)
+	switch {
+	case errors.Is(err, ErrPINLocked):
+		h.clearOTP()
+		h.say(h.e.Messages.Text(s.Locale, i18n.AuthPINLocked))
+		return h.finish(), nil
+	case err != nil:
+		return Screen{}, fmt.Errorf("checking a PIN: %w", err)
+	case !ok:
+		return h.prompt(i18n.AuthPINPrompt, h.e.Messages.Text(s.Locale, i18n.AuthPINWrong)), nil
+	}
+	h.clearOTP()
+	s.Vars[levelVar] = int64(2)
+	return h.enterGuarded(flowRef, gotoStep)
+}
+
+// createPIN takes the PIN a citizen chose after a one-time code, or "0"
+// to go on without one.
+func (h *hop) createPIN(text string) (Screen, error) {
+	s := h.s
+	flowRef, _ := s.Vars[otpFlowVar].(string)
+	gotoStep, _ := s.Vars[otpGotoVar].(string)
+	if text != "0" {
+		if len(text) != 4 || strings.Trim(text, "0123456789") != "" {
+			return h.prompt(i18n.AuthPINCreate, h.e.Messages.Text(s.Locale, i18n.InvalidInput)), nil
+		}
+		if err := h.e.PINs.Set(h.ctx, s.Phone, text); err != nil {
+			return Screen{}, fmt.Errorf("setting a PIN: %w", err)
+		}
+		h.say(h.e.Messages.Text(s.Locale, i18n.AuthPINSet))
+	}
+	h.clearOTP()
+	return h.enterGuarded(flowRef, gotoStep)
+}
+
+// enterGuarded starts the level 2 flow the citizen has just proved
+// themselves for: at the start of the conversation, or through a goto.
+func (h *hop) enterGuarded(flowRef, gotoStep string) (Screen, error) {
+	s := h.s
 	id, version, _ := strings.Cut(flowRef, "@")
 	v, _ := strconv.Atoi(version)
 	cf := h.reg.Version(id, v)
@@ -529,7 +614,7 @@ func (h *hop) verifyOTP(text string) (Screen, error) {
 }
 
 func (h *hop) clearOTP() {
-	for _, k := range []string{otpVar, otpAtVar, otpFlowVar, otpGotoVar, otpTriesVar} {
+	for _, k := range []string{otpVar, otpAtVar, otpFlowVar, otpGotoVar, otpTriesVar, pinVar, newPINVar} {
 		delete(h.s.Vars, k)
 	}
 }

@@ -526,3 +526,78 @@ func TestAuthLevelTwoThroughGoto(t *testing.T) {
 		}
 	}
 }
+
+// memPINs is a PINs for engine tests.
+type memPINs struct {
+	pins  map[string]string
+	fails int
+}
+
+func (m *memPINs) Has(_ context.Context, phone string) (bool, error) {
+	_, ok := m.pins[phone]
+	return ok, nil
+}
+func (m *memPINs) Set(_ context.Context, phone, pin string) error { m.pins[phone] = pin; return nil }
+func (m *memPINs) Check(_ context.Context, phone, pin string) (bool, error) {
+	if m.fails >= 2 {
+		return false, flows.ErrPINLocked
+	}
+	if m.pins[phone] == pin {
+		return true, nil
+	}
+	m.fails++
+	return false, nil
+}
+
+// After a one-time code a citizen may set a PIN; the next conversation
+// asks for the PIN instead of sending a code, and repeated wrong PINs lock.
+func TestAuthLevelTwoWithPIN(t *testing.T) {
+	two := strings.Replace(personal, "level: 1", "level: 2", 1)
+	reg := load(t, flows.Source{Name: "two.yaml", Data: []byte(two)})
+	e := newEngine(t, &reg)
+	e.Root = "personal"
+	box := &smsBox{}
+	e.OTP = box
+	e.Codes = func() string { return "424242" }
+	pins := &memPINs{pins: map[string]string{}}
+	e.PINs = pins
+	ctx := context.Background()
+	phone := "+593991234567"
+	s := &sessions.Session{Locale: "es", Channel: "ussd", Phone: phone}
+	steps := []struct{ in, want string }{
+		{"", "Le enviamos un código por SMS"},
+		{"424242", "Cree un PIN de 4 dígitos"},
+		{"12", "Dato no válido.\nCree un PIN"},
+		{"4821", "PIN guardado.\nSu número +593991234567"},
+	}
+	for _, st := range steps {
+		sc, err := e.Apply(ctx, s, flows.Input{Text: st.in})
+		if err != nil || !strings.HasPrefix(sc.Text, st.want) {
+			t.Fatalf("%q: %q (%v), want %q", st.in, sc.Text, err, st.want)
+		}
+	}
+	if pins.pins[phone] != "4821" {
+		t.Fatalf("PIN not kept: %v", pins.pins)
+	}
+	s = &sessions.Session{Locale: "es", Channel: "ussd", Phone: phone}
+	for _, st := range []struct{ in, want string }{
+		{"", "Escriba su PIN de 4 dígitos"},
+		{"0000", "PIN incorrecto.\nEscriba su PIN"},
+		{"4821", "Su número +593991234567"},
+	} {
+		sc, err := e.Apply(ctx, s, flows.Input{Text: st.in})
+		if err != nil || !strings.HasPrefix(sc.Text, st.want) {
+			t.Fatalf("%q: %q (%v), want %q", st.in, sc.Text, err, st.want)
+		}
+	}
+	if len(box.sent) != 1 {
+		t.Errorf("a code was sent although the citizen has a PIN: %q", box.sent)
+	}
+	s = &sessions.Session{Locale: "es", Channel: "ussd", Phone: phone}
+	e.Apply(ctx, s, flows.Input{})
+	e.Apply(ctx, s, flows.Input{Text: "9999"})
+	sc, _ := e.Apply(ctx, s, flows.Input{Text: "9999"})
+	if !sc.End || !strings.HasPrefix(sc.Text, "Demasiados intentos con el PIN") {
+		t.Errorf("locked: %q", sc.Text)
+	}
+}

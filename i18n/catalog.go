@@ -34,6 +34,7 @@ var ReviewPending = map[string][]string{
 		ResumePrompt, ResumeContinue, ResumeRestart,
 		AsyncSMS, AsyncResult,
 		AuthNeedsNumber, AuthCodePrompt, AuthCodeSMS, AuthCodeWrong, AuthCodeExpired, AuthUnavailable,
+		AuthPINPrompt, AuthPINWrong, AuthPINLocked, AuthPINCreate, AuthPINSet,
 	},
 }
 

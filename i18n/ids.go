@@ -52,6 +52,12 @@ const (
 	AuthCodeWrong   = "auth.code_wrong"   // "Código incorrecto."
 	AuthCodeExpired = "auth.code_expired" // "El código caducó. Marque de nuevo para recibir otro."
 	AuthUnavailable = "auth.unavailable"  // "Este trámite necesita verificación por SMS, que no está disponible ahora."
+	// Level 2: a PIN the citizen set.
+	AuthPINPrompt = "auth.pin_prompt" // "Escriba su PIN de 4 dígitos:"
+	AuthPINWrong  = "auth.pin_wrong"  // "PIN incorrecto."
+	AuthPINLocked = "auth.pin_locked" // "Demasiados intentos con el PIN. Intente de nuevo en 15 minutos."
+	AuthPINCreate = "auth.pin_create" // "Cree un PIN de 4 dígitos para entrar más rápido la próxima vez, o 0 para seguir sin PIN:"
+	AuthPINSet    = "auth.pin_set"    // "PIN guardado."
 )
 
 // AllIDs lists every id above, in the order above. Tests use it to check that
@@ -66,4 +72,5 @@ var AllIDs = []string{
 	ResumePrompt, ResumeContinue, ResumeRestart,
 	AsyncSMS, AsyncResult,
 	AuthNeedsNumber, AuthCodePrompt, AuthCodeSMS, AuthCodeWrong, AuthCodeExpired, AuthUnavailable,
+	AuthPINPrompt, AuthPINWrong, AuthPINLocked, AuthPINCreate, AuthPINSet,
 }

@@ -115,6 +115,7 @@ func (a *app) textChannels(e *echo.Echo, getenv func(string) (string, bool), car
 		// flows, go out by SMS.
 		a.gateway.Engine.Notifier = smsNotifier{queue: p.queue, carrier: p.sms}
 		a.gateway.Engine.OTP = smsNotifier{queue: p.queue, carrier: p.sms}
+		a.gateway.Engine.PINs = channels.PINs{Store: store}
 	}
 
 	// Inbound SMS and WhatsApp.
