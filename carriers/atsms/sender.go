@@ -129,6 +129,11 @@ func (s *Sender) SendID(ctx context.Context, m channels.Message) (string, error)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	if err == nil && ctx.Err() != nil {
+		// The caller gave up while the body was arriving: what was read
+		// may be cut short, and the caller's reason is the one to report.
+		err = ctx.Err()
+	}
 	if err != nil {
 		return "", transportError(ctx, err)
 	}
