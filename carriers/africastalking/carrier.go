@@ -78,7 +78,7 @@ func (h *Handler) Mount(r channels.Router, hop channels.Hopper) {
 }
 
 func (h *Handler) serve(c echo.Context, hop channels.Hopper) error {
-	values, err := h.readForm(c)
+	values, err := wire.ReadForm(c, wire.MaxBody)
 	if err != nil {
 		return wire.Refuse(c, err)
 	}
@@ -87,18 +87,6 @@ func (h *Handler) serve(c echo.Context, hop channels.Hopper) error {
 		return wire.Refuse(c, err)
 	}
 	return h.write(c, wire.Hop(c.Request().Context(), hop, in, h.log))
-}
-
-func (h *Handler) readForm(c echo.Context) (url.Values, error) {
-	body, err := wire.ReadBody(c, echo.MIMEApplicationForm, wire.MaxBody)
-	if err != nil {
-		return nil, err
-	}
-	values, err := url.ParseQuery(string(body))
-	if err != nil {
-		return nil, &wire.FieldError{Field: "body", Reason: "malformed form encoding"}
-	}
-	return values, nil
 }
 
 // write frames the reply. Our failures arrive here too, as an END screen

@@ -26,7 +26,7 @@ const (
 // session to expire, and an error status would only invite retries of a
 // report we already logged.
 func (h *Handler) serveEvent(c echo.Context, hop channels.Hopper) error {
-	values, err := h.readForm(c)
+	values, err := wire.ReadForm(c, wire.MaxBody)
 	if err != nil {
 		return wire.Refuse(c, err)
 	}

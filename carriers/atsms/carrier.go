@@ -77,7 +77,7 @@ func ReplyID(messageID string) string { return Name + ":" + messageID + ":reply"
 // that a callback AT sends again is not lost; 200 with an empty body
 // otherwise. Our own failures still give the citizen a reply (wire.Hop).
 func (h *Handler) serve(c echo.Context, hop channels.Hopper) error {
-	values, err := readForm(c)
+	values, err := wire.ReadForm(c, maxBody)
 	if err != nil {
 		return wire.Refuse(c, err)
 	}
@@ -87,7 +87,7 @@ func (h *Handler) serve(c echo.Context, hop channels.Hopper) error {
 	}
 	ctx := c.Request().Context()
 	rep := wire.Hop(ctx, hop, msg.Inbound, h.log)
-	if body := outgoing(rep.Text); strings.TrimSpace(body) != "" {
+	if body := wire.Outgoing(rep.Text, MaxText); strings.TrimSpace(body) != "" {
 		m := channels.Message{ID: ReplyID(msg.ID), Channel: "sms", Carrier: Name, To: msg.Inbound.Phone, Text: body}
 		if _, err := h.opts.Outbox.Enqueue(ctx, m); err != nil {
 			h.log.Error("reply not queued", "err", err)
@@ -171,7 +171,7 @@ func (h *Handler) Parse(v url.Values) (Message, error) {
 		Phone:       phone,
 		ServiceCode: to,
 		Input:       body,
-		Seq:         seq(m.ID),
+		Seq:         wire.Seq(m.ID),
 	}
 	return m, nil
 }

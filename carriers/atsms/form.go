@@ -1,14 +1,11 @@
 package atsms
 
 import (
-	"hash/fnv"
 	"net/url"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/labstack/echo/v4"
 
 	"ventanilla/carriers/internal/wire"
 )
@@ -24,18 +21,6 @@ const (
 	// keys and logs.
 	maxID = 128
 )
-
-func readForm(c echo.Context) (url.Values, error) {
-	body, err := wire.ReadBody(c, echo.MIMEApplicationForm, maxBody)
-	if err != nil {
-		return nil, err
-	}
-	values, err := url.ParseQuery(string(body))
-	if err != nil {
-		return nil, &wire.FieldError{Field: "body", Reason: "malformed form encoding"}
-	}
-	return values, nil
-}
 
 // field returns the single value of key and whether it was sent; a field
 // sent twice is refused rather than guessed at.
@@ -82,33 +67,4 @@ func id(name, s string, required bool) (string, error) {
 		return "", &wire.FieldError{Field: name, Reason: "not an id"}
 	}
 	return s, nil
-}
-
-// seq turns AT's message id into channels.Inbound.Seq. The gateway only
-// compares a hop's Seq with the previous hop's, so a callback AT sends
-// again is shown the same screen (and queues the same reply, which the
-// Outbox drops by its key) instead of being applied twice. 31 bits of a
-// hash keep it positive on every platform; a clash between a number's two
-// consecutive messages is a one in two billion chance.
-func seq(id string) int {
-	h := fnv.New32a()
-	h.Write([]byte(id))
-	return int(h.Sum32()>>1) + 1
-}
-
-// outgoing makes reply text safe to queue: valid UTF-8, no control
-// characters but newlines, at most MaxText characters (whole trailing
-// lines dropped first).
-func outgoing(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.Map(func(r rune) rune {
-		if r == '\r' {
-			return -1
-		}
-		if unicode.IsControl(r) && r != '\n' {
-			return ' '
-		}
-		return r
-	}, s)
-	return wire.Fit(s, MaxText)
 }

@@ -120,7 +120,7 @@ func (h *Handler) Mount(r channels.Router, hop channels.Hopper) {
 // for a malformed message, and otherwise 200 with TwiML, even when the
 // gateway failed (wire.Hop's localised reply).
 func (h *Handler) serve(c echo.Context, hop channels.Hopper) error {
-	values, err := readForm(c)
+	values, err := wire.ReadForm(c, maxBody)
 	if err != nil {
 		return wire.Refuse(c, err)
 	}
@@ -230,7 +230,7 @@ func (h *Handler) ParseInbound(v url.Values) (channels.Inbound, error) {
 		Phone:       phone,
 		ServiceCode: toAddr,
 		Input:       body,
-		Seq:         seq(msgSID),
+		Seq:         wire.Seq(msgSID),
 	}
 	if fromChannel == WhatsApp {
 		in.Channel, in.Carrier = "chat", WhatsApp
@@ -245,7 +245,7 @@ func writeTwiML(c echo.Context, in channels.Inbound, rep channels.Reply) error {
 	if in.Channel == "chat" {
 		body = chatText(rep)
 	}
-	body = outgoing(body)
+	body = wire.Outgoing(body, MaxText)
 	var verbs []twiml.Element
 	if strings.TrimSpace(body) != "" {
 		verbs = append(verbs, twiml.MessagingMessage{Body: body})

@@ -1,14 +1,11 @@
 package twilio
 
 import (
-	"hash/fnv"
 	"net/url"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/labstack/echo/v4"
 
 	"ventanilla/carriers/internal/wire"
 	"ventanilla/channels"
@@ -24,19 +21,6 @@ const (
 	// sidLen is a Twilio SID: two letters and 32 hex digits.
 	sidLen = 34
 )
-
-// readForm reads the bounded form body. Errors are ready for wire.Refuse.
-func readForm(c echo.Context) (url.Values, error) {
-	body, err := wire.ReadBody(c, echo.MIMEApplicationForm, maxBody)
-	if err != nil {
-		return nil, err
-	}
-	values, err := url.ParseQuery(string(body))
-	if err != nil {
-		return nil, &wire.FieldError{Field: "body", Reason: "malformed form encoding"}
-	}
-	return values, nil
-}
 
 // field returns the single value of key ("" when absent); a field sent
 // twice is refused rather than guessed at.
@@ -116,34 +100,6 @@ func address(name, s string) (channel, addr string, err error) {
 		return "", "", &wire.FieldError{Field: name, Reason: "missing"}
 	}
 	return channel, s, nil
-}
-
-// seq turns a provider's message id into channels.Inbound.Seq. The gateway
-// only compares a hop's Seq with the previous hop's, so a webhook Twilio
-// retries is shown the same screen again instead of being applied twice.
-// 31 bits of a hash keep it positive on every platform; a clash between a
-// number's two consecutive messages is a one in two billion chance.
-func seq(id string) int {
-	h := fnv.New32a()
-	h.Write([]byte(id))
-	return int(h.Sum32()>>1) + 1
-}
-
-// outgoing makes reply text safe to send: valid UTF-8, no control
-// characters but newlines (XML 1.0 cannot carry most of them), at most
-// MaxText characters (whole trailing lines dropped first).
-func outgoing(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.Map(func(r rune) rune {
-		if r == '\r' {
-			return -1
-		}
-		if unicode.IsControl(r) && r != '\n' {
-			return ' '
-		}
-		return r
-	}, s)
-	return wire.Fit(s, MaxText)
 }
 
 // chatText is a chat reply as one message: WhatsApp through TwiML has no

@@ -77,7 +77,7 @@ func isDigits(s string) bool {
 // when the sink failed (the status is lost unless Twilio retries), and 204
 // otherwise.
 func (h *Handler) serveStatus(c echo.Context) error {
-	values, err := readForm(c)
+	values, err := wire.ReadForm(c, maxBody)
 	if err != nil {
 		return wire.Refuse(c, err)
 	}
