@@ -29,8 +29,15 @@ import (
 // offered to continue where they left off.
 type Gateway struct {
 	Engine *flows.Engine
-	Store  sessions.Store
-	Log    *slog.Logger
+	// Store keeps conversations, profiles (the language a citizen chose),
+	// channel preferences and results kept for a citizen.
+	Store sessions.Store
+	// Conversations, when set, keeps the conversations instead of Store:
+	// a sessions.Near in front of Redis, so that a hop of a conversation
+	// this instance served makes one Redis round trip. The rest stays in
+	// Store.
+	Conversations sessions.Store
+	Log           *slog.Logger
 	// Routes maps service codes ("*384*2#") to the flow they open; a code
 	// without a route opens the engine's root flow.
 	Routes map[string]string
@@ -252,11 +259,27 @@ type state struct {
 	s     sessions.Session
 	found bool // a session was stored under key
 	info  *hopInfo
+	// confirm, when the session came from this instance's own copy, makes
+	// sure with the shared store that it is still current before the hop
+	// does what a re-run could not undo.
+	confirm func(context.Context) error
+}
+
+// conversations is where conversations are kept.
+func (g *Gateway) conversations() sessions.Store {
+	if g.Conversations != nil {
+		return g.Conversations
+	}
+	return g.Store
 }
 
 func (g *Gateway) try(ctx context.Context, in Inbound, info *hopInfo) (Reply, error) {
 	st := state{key: Key(in), info: info}
-	rec, err := g.Store.Get(ctx, st.key)
+	rec, err := g.conversations().Get(ctx, st.key)
+	if v, ok := g.conversations().(sessions.Verifier); ok && rec.Local {
+		rev := rec.Rev
+		st.confirm = func(ctx context.Context) error { return v.Verify(ctx, st.key, rev) }
+	}
 	switch {
 	case errors.Is(err, sessions.ErrNotFound):
 	case err != nil:
@@ -349,7 +372,7 @@ func (g *Gateway) byKeyword(ctx context.Context, st *state, in Inbound, kw Keywo
 		locale := g.defaultLocale()
 		if st.found {
 			locale = st.s.Locale
-			if err := g.Store.Delete(ctx, st.key); err != nil {
+			if err := g.conversations().Delete(ctx, st.key); err != nil {
 				g.logger().Warn("stopped conversation not deleted; it will expire", "err", err)
 			}
 		} else {
@@ -459,46 +482,52 @@ func (g *Gateway) start(ctx context.Context, st *state, in Inbound) (Reply, erro
 // answers in turn until one is not accepted.
 func (g *Gateway) startWith(ctx context.Context, st *state, in Inbound, flow string, answers []string) (Reply, error) {
 	st.s = sessions.Session{Key: st.key, Phone: in.Phone, Channel: in.Channel, Carrier: in.Carrier, Conversation: in.SessionID, CarrierSeq: in.Seq}
-	chosen := g.loadLocale(ctx, &st.s)
+	var chosen bool
+	var pending []byte
+	st.s.Locale, chosen, pending = g.citizen(ctx, in.Phone)
 	st.info.set(func(i *hopInfo) { i.locale = st.s.Locale })
 	g.savePreference(ctx, in)
 	if in.Cumulative {
 		st.s.Trail = in.Input
 	}
-	input := flows.Input{Start: flow, Vars: map[string]any{"language_chosen": chosen}, Pages: g.pager(in)}
+	input := flows.Input{Start: flow, Vars: map[string]any{"language_chosen": chosen}, Pages: g.pager(in), Confirm: st.confirm}
 	screen, err := g.Engine.Apply(ctx, &st.s, input)
 	if err == nil {
-		g.showPending(ctx, &st.s, &screen)
+		err = g.showPending(ctx, st, pending, &screen)
 	}
 	for _, a := range answers {
 		if err != nil || screen.End || screen.Retry {
 			break
 		}
-		screen, err = g.Engine.Apply(ctx, &st.s, flows.Input{Text: a, Pages: g.pager(in)})
+		screen, err = g.Engine.Apply(ctx, &st.s, flows.Input{Text: a, Pages: g.pager(in), Confirm: st.confirm})
 	}
 	return g.finish(ctx, st, in, screen, err, chosen)
 }
 
 // showPending puts a result kept for the citizen (see Pending) above the
-// first screen of a new conversation, once.
-func (g *Gateway) showPending(ctx context.Context, s *sessions.Session, screen *flows.Screen) {
-	if s.Phone == "" {
-		return
+// first screen of a new conversation, once. Its only error is a stale
+// session copy (sessions.ErrConflict): the hop must run again.
+func (g *Gateway) showPending(ctx context.Context, st *state, pending []byte, screen *flows.Screen) error {
+	s := &st.s
+	if len(pending) == 0 {
+		return nil
 	}
-	rec, err := g.Store.Get(ctx, PendingKey(s.Phone))
-	if err != nil || len(rec.Data) == 0 {
-		return
+	if st.confirm != nil {
+		if err := st.confirm(ctx); errors.Is(err, sessions.ErrConflict) {
+			return err
+		}
 	}
 	if err := g.Store.Delete(ctx, PendingKey(s.Phone)); err != nil {
-		return // shown only once it can be forgotten: never twice
+		return nil // shown only once it can be forgotten: never twice
 	}
-	screen.Text = g.Engine.Messages.Text(s.Locale, i18n.AsyncResult) + "\n" + string(rec.Data) + "\n" + screen.Text
+	screen.Text = g.Engine.Messages.Text(s.Locale, i18n.AsyncResult) + "\n" + string(pending) + "\n" + screen.Text
+	return nil
 }
 
 // answer applies the citizen's answer in a running conversation.
 func (g *Gateway) answer(ctx context.Context, st *state, in Inbound) (Reply, error) {
 	s := &st.s
-	input := flows.Input{Text: in.Input, Pages: g.pager(in)}
+	input := flows.Input{Text: in.Input, Pages: g.pager(in), Confirm: st.confirm}
 	if in.Cumulative {
 		text, trail, dup := ussd.LatestInput(s.Trail, in.Input)
 		s.Trail = trail
@@ -572,7 +601,7 @@ func (g *Gateway) resumeChoice(ctx context.Context, st *state, in Inbound) (Repl
 	switch text {
 	case "1":
 		delete(s.Vars, resumeVar)
-		screen, err := g.Engine.Apply(ctx, s, flows.Input{Redisplay: true, Pages: g.pager(in)})
+		screen, err := g.Engine.Apply(ctx, s, flows.Input{Redisplay: true, Pages: g.pager(in), Confirm: st.confirm})
 		return g.finish(ctx, st, in, screen, err, s.Vars["language_chosen"] == true)
 	case "2":
 		g.abandoned(s)
@@ -603,13 +632,16 @@ func (g *Gateway) closed(ctx context.Context, st *state, in Inbound) error {
 	if err != nil {
 		return err
 	}
-	_, err = g.Store.Put(ctx, st.key, data, st.rev, g.sessionTTL(in))
+	_, err = g.conversations().Put(ctx, st.key, data, st.rev, g.sessionTTL(in))
 	return err
 }
 
 // finish renders the engine's screen and writes the session: deleted when
 // the conversation is over, kept otherwise.
 func (g *Gateway) finish(ctx context.Context, st *state, in Inbound, screen flows.Screen, err error, chosenBefore bool) (Reply, error) {
+	if errors.Is(err, sessions.ErrConflict) {
+		return Reply{}, err // the session copy was stale: run the hop again
+	}
 	s := &st.s
 	g.note(st.info, s)
 	st.info.set(func(i *hopInfo) {
@@ -625,7 +657,7 @@ func (g *Gateway) finish(ctx context.Context, st *state, in Inbound, screen flow
 		g.logger().Error("hop failed", "carrier", in.Carrier, "flow", flowOf(s), "err", err)
 		// The conversation cannot go on; the citizen starts over cleanly.
 		if st.found {
-			_ = g.Store.Delete(ctx, st.key)
+			_ = g.conversations().Delete(ctx, st.key)
 		}
 		reply, _ := g.render(in, g.Engine.Failure(s.Locale, i18n.TryAgain))
 		return reply, nil
@@ -641,7 +673,7 @@ func (g *Gateway) save(ctx context.Context, st *state, in Inbound, screen flows.
 	reply, lastPage := g.render(in, screen)
 	if screen.End && lastPage {
 		if st.found {
-			if err := g.Store.Delete(ctx, st.key); err != nil {
+			if err := g.conversations().Delete(ctx, st.key); err != nil {
 				g.logger().Warn("ended session not deleted; it will expire", "err", err)
 			}
 		}
@@ -651,7 +683,7 @@ func (g *Gateway) save(ctx context.Context, st *state, in Inbound, screen flows.
 	if err != nil {
 		return g.failure(s.Locale, i18n.TryAgain), fmt.Errorf("encoding session: %w", err)
 	}
-	if _, err := g.Store.Put(ctx, st.key, data, st.rev, g.sessionTTL(in)); err != nil {
+	if _, err := g.conversations().Put(ctx, st.key, data, st.rev, g.sessionTTL(in)); err != nil {
 		if errors.Is(err, sessions.ErrConflict) {
 			return Reply{}, err
 		}
@@ -697,6 +729,32 @@ func (g *Gateway) savePreference(ctx context.Context, in Inbound) {
 	if err := g.Store.Set(ctx, PreferenceKey(in.Phone), []byte(pref), g.profileTTL()); err != nil {
 		g.logger().Warn("preferred channel not remembered", "err", err)
 	}
+}
+
+// citizen reads what is kept about a number that starts a conversation —
+// the language they chose and a result kept for them (see Pending) — in
+// one round trip when the store can (sessions.MultiGetter). A store that
+// fails leaves the defaults: the conversation can start without them.
+func (g *Gateway) citizen(ctx context.Context, phone string) (locale string, chosen bool, pending []byte) {
+	locale = g.defaultLocale()
+	if phone == "" {
+		return locale, false, nil
+	}
+	var profile, kept sessions.Record
+	if mg, ok := g.Store.(sessions.MultiGetter); ok {
+		recs, err := mg.GetMulti(ctx, ProfileKey(phone), PendingKey(phone))
+		if err != nil {
+			return locale, false, nil
+		}
+		profile, kept = recs[0], recs[1]
+	} else {
+		profile, _ = g.Store.Get(ctx, ProfileKey(phone))
+		kept, _ = g.Store.Get(ctx, PendingKey(phone))
+	}
+	if l := string(profile.Data); l != "" && g.Engine.Messages.Has(l, i18n.LanguageName) {
+		locale, chosen = l, true
+	}
+	return locale, chosen, kept.Data
 }
 
 // loadLocale sets the session's locale from the citizen's remembered

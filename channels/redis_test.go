@@ -3,8 +3,14 @@ package channels_test
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
+	"ventanilla/channels"
+	"ventanilla/channels/channelstest"
+	"ventanilla/interop"
 	"ventanilla/sessions"
 	"ventanilla/sessions/redistest"
 )
@@ -36,12 +42,32 @@ func TestRedisOutageAndRecovery(t *testing.T) {
 	}
 }
 
+// nearGateway is an instance as serve builds it on Redis: conversations
+// in a Near in front of the Redis store, the rest in the store.
+func nearGateway(t testing.TB, client redis.UniversalClient) *channels.Gateway {
+	store := sessions.NewRedis(client, sessions.RedisOptions{})
+	g := newGateway(t, store)
+	g.Conversations = sessions.NewNear(store, sessions.NearOptions{})
+	return g
+}
+
 // Two gateway instances sharing one Redis: a conversation started on one
-// continues on the other, hop by hop.
+// continues on the other, hop by hop — with each instance's own copy of
+// the conversations it served (Near) as in production, and without.
 func TestTwoInstancesShareOneRedis(t *testing.T) {
-	client := redistest.Start(t)
-	a := newGateway(t, sessions.NewRedis(client, sessions.RedisOptions{}))
-	b := newGateway(t, sessions.NewRedis(client, sessions.RedisOptions{}))
+	t.Run("redis", func(t *testing.T) {
+		client := redistest.Start(t)
+		a := newGateway(t, sessions.NewRedis(client, sessions.RedisOptions{}))
+		b := newGateway(t, sessions.NewRedis(client, sessions.RedisOptions{}))
+		alternate(t, a, b)
+	})
+	t.Run("near", func(t *testing.T) {
+		client := redistest.Start(t)
+		alternate(t, nearGateway(t, client), nearGateway(t, client))
+	})
+}
+
+func alternate(t *testing.T, a, b *channels.Gateway) {
 	hop(t, a, at("x", ""))
 	if r := hop(t, b, at("x", "2")); !strings.HasPrefix(r.Text, "Citizen services") {
 		t.Fatalf("second instance: %q", r.Text)
@@ -51,5 +77,107 @@ func TestTwoInstancesShareOneRedis(t *testing.T) {
 	}
 	if r := hop(t, b, at("x", "2*1*0")); !strings.HasPrefix(r.Text, "Citizen services") {
 		t.Fatalf("back key on the second: %q", r.Text)
+	}
+}
+
+// roundTrips counts the commands a go-redis client sends (a pipeline
+// counts once): the Redis round trips of a hop.
+type roundTrips struct{ n atomic.Int64 }
+
+func (c *roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (c *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		c.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+func (c *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		c.n.Add(1)
+		return next(ctx, cmds)
+	}
+}
+
+// Every hop of a conversation this instance served makes exactly one
+// Redis round trip: its compare-and-set write, or the delete that ends it.
+func TestOneRedisRoundTripPerHop(t *testing.T) {
+	addr := redistest.Start(t).Options().Addr
+	client := redis.NewClient(&redis.Options{Addr: addr})
+	t.Cleanup(func() { client.Close() })
+	g := nearGateway(t, client)
+	count := new(roundTrips)
+	client.AddHook(count)
+	// The first contact of the run also loads the write script.
+	hop(t, g, at("warm", ""))
+	hop(t, g, at("warm", "1"))
+
+	// A new conversation reads the citizen's language and any result
+	// kept for them (one MGET), then writes.
+	before := count.n.Load()
+	hop(t, g, at("y", ""))
+	if got := count.n.Load() - before; got != 2 {
+		t.Errorf("the first hop of a conversation made %d Redis round trips, want 2", got)
+	}
+	for _, text := range []string{"1", "1*0", "1*0*2", "1*0*2*0", "1*0*2*0*1", "1*0*2*0*1*00"} {
+		before := count.n.Load()
+		r := hop(t, g, at("y", text))
+		if got := count.n.Load() - before; got != 1 {
+			t.Errorf("hop %q (%q) made %d Redis round trips, want 1", text, firstLine(r.Text), got)
+		}
+	}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// countedCalls is the test back-end, counting the calls that reach it.
+type countedCalls struct{ n atomic.Int64 }
+
+func (c *countedCalls) Call(ctx context.Context, service string, params map[string]any) interop.Response {
+	c.n.Add(1)
+	return channelstest.Backend{}.Call(ctx, service, params)
+}
+
+// An instance whose copy of a conversation is stale (another instance
+// served the hop in between) must not act on it: on the stale copy the
+// citizen's "1" would ask the back-end for offices; on the real
+// conversation it opens the Turnos menu, which calls nothing.
+func TestStaleCopyMakesNoBackendCall(t *testing.T) {
+	client := redistest.Start(t)
+	var calls [2]countedCalls
+	instance := func(c *countedCalls) *channels.Gateway {
+		store := sessions.NewRedis(client, sessions.RedisOptions{})
+		g := channelstest.Gateway(t, store, c)
+		g.Conversations = sessions.NewNear(store, sessions.NearOptions{})
+		return g
+	}
+	a, b := instance(&calls[0]), instance(&calls[1])
+	// Without the cumulative text, which would give the stale copy away.
+	typed := func(text string) channels.Inbound {
+		in := at("z", text)
+		in.Cumulative = false
+		return in
+	}
+	hop(t, a, typed(""))
+	hop(t, a, typed("1")) // Español → the services menu
+	if r := hop(t, a, typed("1")); !strings.HasPrefix(r.Text, "Turnos") {
+		t.Fatalf("on a: %q", r.Text)
+	}
+	// The citizen goes back; the hop reaches b. a's copy still shows Turnos.
+	if r := hop(t, b, typed("0")); !strings.HasPrefix(r.Text, "Ventanilla ciudadana") {
+		t.Fatalf("on b: %q", r.Text)
+	}
+	r := hop(t, a, typed("1"))
+	if !strings.HasPrefix(r.Text, "Turnos") {
+		t.Errorf("back on a: %q, want the Turnos menu", r.Text)
+	}
+	if n := calls[0].n.Load() + calls[1].n.Load(); n != 0 {
+		t.Errorf("%d back-end calls made on a stale copy of the conversation", n)
+	}
+	// And the stale copy is gone: the next "1" books from Turnos.
+	if r := hop(t, a, typed("1")); !strings.HasPrefix(r.Text, "Elija la oficina") || calls[0].n.Load() != 1 {
+		t.Errorf("booking on a: %q after %d calls", r.Text, calls[0].n.Load())
 	}
 }

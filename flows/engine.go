@@ -123,6 +123,12 @@ type Input struct {
 	// Pages tells how many pages the channel needs for a screen, so that
 	// "more" and "back" can move between them; nil means one page.
 	Pages func(*Screen) int
+	// Confirm, when set, is called once, before the hop's first effect
+	// that a re-run could not take back: a back-end call, a one-time code
+	// sent, a PIN checked or set. The gateway sets it when the session
+	// came from an instance's own copy, to make sure no other instance
+	// has moved the conversation on; its error ends Apply.
+	Confirm func(context.Context) error
 }
 
 // ErrNoFlow: the session's flow (or version) is not loaded.
@@ -163,8 +169,8 @@ func (e *Engine) Apply(ctx context.Context, s *sessions.Session, in Input) (Scre
 		s.Vars["channel"] = s.Channel
 		s.Vars["locale"] = s.Locale
 		s.Frames = append(s.Frames, sessions.Frame{Flow: cf.ID, Version: cf.Version, Step: cf.Start.ID})
-		if sc, stop := h.gate(cf, ""); stop {
-			return sc, nil
+		if sc, stop, err := h.gate(cf, ""); err != nil || stop {
+			return sc, err
 		}
 		return h.goTo(cf, cf.Start.ID)
 	}
@@ -279,6 +285,20 @@ type hop struct {
 	reg     *Registry
 	in      *Input
 	pending strings.Builder // texts of message steps and errors, shown above the next screen
+	// confirmed: Input.Confirm has been called and passed.
+	confirmed bool
+}
+
+// confirm calls Input.Confirm before the hop's first irreversible effect.
+func (h *hop) confirm() error {
+	if h.confirmed || h.in.Confirm == nil {
+		return nil
+	}
+	if err := h.in.Confirm(h.ctx); err != nil {
+		return err
+	}
+	h.confirmed = true
+	return nil
 }
 
 // canGoHome: Home is offered once the citizen has left the first screen.
@@ -398,6 +418,9 @@ func (h *hop) goTo(cf *Compiled, id string) (Screen, error) {
 				}
 			}
 		case "call":
+			if err := h.confirm(); err != nil {
+				return Screen{}, err
+			}
 			var outcome string
 			outcome, event = h.call(cf, st)
 			if outcome == asyncOutcome {
@@ -416,8 +439,8 @@ func (h *hop) goTo(cf *Compiled, id string) (Screen, error) {
 			if len(s.Frames) >= 8 {
 				return Screen{}, fmt.Errorf("%s step %q: gotos nested deeper than 8", cf, id)
 			}
-			if sc, stop := h.gate(child, st.ID); stop {
-				return sc, nil
+			if sc, stop, err := h.gate(child, st.ID); err != nil || stop {
+				return sc, err
 			}
 			s.Frames = append(s.Frames, sessions.Frame{Flow: child.ID, Version: child.Version, Step: child.Start.ID, Return: st.ID})
 			cf, id = child, child.Start.ID
@@ -482,32 +505,35 @@ const (
 // one-time code sent to that number by SMS: gate sends it and asks for it,
 // and the flow starts once it is typed (verifyOTP). stop is true when the
 // flow must not start now; sc is then what the citizen sees.
-func (h *hop) gate(cf *Compiled, gotoStep string) (sc Screen, stop bool) {
+func (h *hop) gate(cf *Compiled, gotoStep string) (sc Screen, stop bool, err error) {
 	s := h.s
 	if cf.Level >= 1 && s.Phone == "" {
 		h.say(h.e.Messages.Text(s.Locale, i18n.AuthNeedsNumber))
-		return h.finish(), true
+		return h.finish(), true, nil
 	}
 	if cf.Level < 2 || s.Vars[levelVar] == int64(2) {
-		return Screen{}, false
+		return Screen{}, false, nil
 	}
 	s.Vars[otpFlowVar] = cf.ID + "@" + strconv.Itoa(cf.Version)
 	s.Vars[otpGotoVar] = gotoStep
 	if p := h.e.PINs; p != nil {
 		if has, err := p.Has(h.ctx, s.Phone); err == nil && has {
 			s.Vars[pinVar] = true
-			return h.prompt(i18n.AuthPINPrompt, ""), true
+			return h.prompt(i18n.AuthPINPrompt, ""), true, nil
 		}
+	}
+	if err := h.confirm(); err != nil {
+		return Screen{}, true, err
 	}
 	code := h.e.code()
 	if h.e.OTP == nil || h.e.OTP.Notify(h.ctx, s.Phone, s.Locale, h.e.Messages.Format(s.Locale, i18n.AuthCodeSMS, map[string]any{"Code": code})) != nil {
 		h.say(h.e.Messages.Text(s.Locale, i18n.AuthUnavailable))
-		return h.finish(), true
+		return h.finish(), true, nil
 	}
 	s.Vars[otpVar] = otpHash(s.Phone, code)
 	s.Vars[otpAtVar] = h.e.now().UnixMilli()
 	s.Vars[otpTriesVar] = int64(0)
-	return h.otpScreen(""), true
+	return h.otpScreen(""), true, nil
 }
 
 func (h *hop) otpScreen(prefix string) Screen { return h.prompt(i18n.AuthCodePrompt, prefix) }
@@ -562,6 +588,9 @@ func (h *hop) verifyPIN(text string) (Screen, error) {
 	s := h.s
 	flowRef, _ := s.Vars[otpFlowVar].(string)
 	gotoStep, _ := s.Vars[otpGotoVar].(string)
+	if err := h.confirm(); err != nil {
+		return Screen{}, err
+	}
 	ok, err := h.e.PINs.Check(h.ctx, s.Phone, text)
 	switch {
 	case errors.Is(err, ErrPINLocked):
@@ -587,6 +616,9 @@ func (h *hop) createPIN(text string) (Screen, error) {
 	if text != "0" {
 		if len(text) != 4 || strings.Trim(text, "0123456789") != "" {
 			return h.prompt(i18n.AuthPINCreate, h.e.Messages.Text(s.Locale, i18n.InvalidInput)), nil
+		}
+		if err := h.confirm(); err != nil {
+			return Screen{}, err
 		}
 		if err := h.e.PINs.Set(h.ctx, s.Phone, text); err != nil {
 			return Screen{}, fmt.Errorf("setting a PIN: %w", err)

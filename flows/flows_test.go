@@ -2,6 +2,7 @@ package flows_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -599,5 +600,73 @@ func TestAuthLevelTwoWithPIN(t *testing.T) {
 	sc, _ := e.Apply(ctx, s, flows.Input{Text: "9999"})
 	if !sc.End || !strings.HasPrefix(sc.Text, "Demasiados intentos con el PIN") {
 		t.Errorf("locked: %q", sc.Text)
+	}
+}
+
+const twoCalls = `spec_version: 1
+id: v
+version: 1
+institution: X
+title: {es: V}
+locales: [es]
+start: ask
+steps:
+  ask:
+    kind: menu
+    text: {es: Consultar}
+    options:
+      - label: {es: Sí}
+        next: first
+  first:
+    kind: call
+    service: svc
+    on: {ok: second}
+  second:
+    kind: call
+    service: svc
+    on: {ok: bye}
+  bye:
+    kind: end
+    text: {es: Listo}
+`
+
+// countingCaller counts the calls that reach the back-end.
+type countingCaller struct{ n *int }
+
+func (c countingCaller) Call(context.Context, string, map[string]any) interop.Response {
+	*c.n++
+	return interop.Response{Outcome: interop.OK}
+}
+
+// Input.Confirm runs once before the hop's first back-end call, and when
+// it fails no call is made and Apply returns its error.
+func TestConfirmBeforeEffects(t *testing.T) {
+	reg := load(t, flows.Source{Name: "v.yaml", Data: []byte(twoCalls)})
+	stale := errors.New("stale copy")
+	tests := []struct {
+		name      string
+		confirm   error
+		wantCalls int
+		wantErr   error
+	}{
+		{"confirmed", nil, 2, nil},
+		{"stale", stale, 0, stale},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			calls, confirms := 0, 0
+			e := newEngine(t, &reg)
+			e.Caller = countingCaller{&calls}
+			s := &sessions.Session{Locale: "es"}
+			confirm := func(context.Context) error { confirms++; return tt.confirm }
+			// The first screen has no effect: Confirm is not needed.
+			if _, err := e.Apply(t.Context(), s, flows.Input{Confirm: confirm}); err != nil || confirms != 0 {
+				t.Fatalf("first screen: err %v, %d confirmations; want none", err, confirms)
+			}
+			sc, err := e.Apply(t.Context(), s, flows.Input{Text: "1", Confirm: confirm})
+			if !errors.Is(err, tt.wantErr) || calls != tt.wantCalls || confirms != 1 {
+				t.Fatalf("got %q, err %v, %d calls, %d confirmations; want err %v, %d calls, 1 confirmation", sc.Text, err, calls, confirms, tt.wantErr, tt.wantCalls)
+			}
+		})
 	}
 }

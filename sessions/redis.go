@@ -33,7 +33,10 @@ type Redis struct {
 	ttl    time.Duration
 }
 
-var _ Store = (*Redis)(nil)
+var (
+	_ Store       = (*Redis)(nil)
+	_ MultiGetter = (*Redis)(nil)
+)
 
 // NewRedis returns a store that uses client. The caller keeps ownership of
 // client and closes it; Close on the store does not.
@@ -63,6 +66,25 @@ var putScript = redis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
 local rev = cur and string.sub(cur, 1, 8) or '\0\0\0\0\0\0\0\0'
 if rev ~= ARGV[1] then
+	return 0
+end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+`)
+
+// swapScript is putScript that, on a conflict, answers with what is stored,
+// so that the caller can run again on it without another round trip.
+//
+//	KEYS[1] key    ARGV[1] expected revision    ARGV[2] new value    ARGV[3] ttl ms
+//
+// Returns 1 when written; on conflict the stored value, or 0 when there is none.
+var swapScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+local rev = cur and string.sub(cur, 1, 8) or '\0\0\0\0\0\0\0\0'
+if rev ~= ARGV[1] then
+	if cur then
+		return cur
+	end
 	return 0
 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
@@ -123,6 +145,75 @@ func (r *Redis) Put(ctx context.Context, key string, data []byte, rev uint64, tt
 		return 0, ErrConflict
 	}
 	return rev + 1, nil
+}
+
+// GetMulti reads keys with one MGET.
+func (r *Redis) GetMulti(ctx context.Context, keys ...string) ([]Record, error) {
+	full := make([]string, len(keys))
+	for i, k := range keys {
+		full[i] = r.prefix + k
+	}
+	vals, err := r.client.MGet(ctx, full...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("sessions: redis mget: %w", err)
+	}
+	recs := make([]Record, len(keys))
+	for i, v := range vals {
+		b, ok := v.(string)
+		if !ok {
+			continue // nil: no such key
+		}
+		if len(b) < 8 {
+			return nil, fmt.Errorf("%w: redis value of %d bytes has no 8-byte revision", ErrMalformed, len(b))
+		}
+		recs[i] = Record{Data: []byte(b[8:]), Rev: binary.BigEndian.Uint64([]byte(b[:8]))}
+	}
+	return recs, nil
+}
+
+// CompareAndSwap is Put that, on ErrConflict, also returns the record
+// stored now (Rev 0: none), read in the same round trip.
+func (r *Redis) CompareAndSwap(ctx context.Context, key string, data []byte, rev uint64, ttl time.Duration) (uint64, Record, error) {
+	ttl, err := ttlOrDefault(ttl, r.ttl)
+	if err != nil {
+		return 0, Record{}, err
+	}
+	expected := binary.BigEndian.AppendUint64(make([]byte, 0, 8), rev)
+	value := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(data)), rev+1)
+	value = append(value, data...)
+	res, err := swapScript.Run(ctx, r.client, []string{r.prefix + key}, expected, value, milliseconds(ttl)).Result()
+	if err != nil {
+		return 0, Record{}, fmt.Errorf("sessions: redis put: %w", err)
+	}
+	switch v := res.(type) {
+	case int64:
+		if v == 1 {
+			return rev + 1, Record{}, nil
+		}
+		return 0, Record{}, ErrConflict
+	case string:
+		if len(v) < 8 {
+			return 0, Record{}, fmt.Errorf("%w: redis value of %d bytes has no 8-byte revision", ErrMalformed, len(v))
+		}
+		return 0, Record{Data: []byte(v[8:]), Rev: binary.BigEndian.Uint64([]byte(v[:8]))}, ErrConflict
+	}
+	return 0, Record{}, fmt.Errorf("sessions: redis put: unexpected answer %T", res)
+}
+
+// Revision reads only the revision stored under key (0: none), with one
+// GETRANGE of its first 8 bytes.
+func (r *Redis) Revision(ctx context.Context, key string) (uint64, error) {
+	b, err := r.client.GetRange(ctx, r.prefix+key, 0, 7).Bytes()
+	if err != nil {
+		return 0, fmt.Errorf("sessions: redis getrange: %w", err)
+	}
+	switch len(b) {
+	case 0:
+		return 0, nil
+	case 8:
+		return binary.BigEndian.Uint64(b), nil
+	}
+	return 0, fmt.Errorf("%w: redis value of %d bytes has no 8-byte revision", ErrMalformed, len(b))
 }
 
 // Set writes in one round trip whatever the stored revision.

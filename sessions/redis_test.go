@@ -159,3 +159,19 @@ func BenchmarkRedisGetPut(b *testing.B) {
 	}
 	benchmarkGetPut(b, NewRedis(redistest.Start(b), RedisOptions{}), data)
 }
+
+func TestRedisGetMulti(t *testing.T) {
+	s := NewRedis(redistest.Start(t), RedisOptions{Prefix: t.Name() + ":"})
+	mustPut(t, s, "a", "first", 0)
+	mustSet(t, s, "c", "third")
+	recs, err := s.GetMulti(t.Context(), "a", "b", "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Record{{Data: []byte("first"), Rev: 1}, {}, {Data: []byte("third"), Rev: 1}}
+	for i := range want {
+		if !bytes.Equal(recs[i].Data, want[i].Data) || recs[i].Rev != want[i].Rev {
+			t.Errorf("record %d: %+v, want %+v", i, recs[i], want[i])
+		}
+	}
+}

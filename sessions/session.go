@@ -78,6 +78,12 @@ var (
 type Record struct {
 	Data []byte
 	Rev  uint64
+	// Local: the record came from this instance's own copy (see Near),
+	// not from the shared store, which may hold a newer revision written
+	// by another instance. A Put on top of it is still safe (it conflicts);
+	// anything else with effects outside the record should Verify first.
+	// Near also answers ErrNotFound with Local set.
+	Local bool
 }
 
 // Store keeps encoded sessions (and small per-citizen profiles) with a TTL.
@@ -97,4 +103,19 @@ type Store interface {
 	// Ping reports whether the store can serve requests.
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// Verifier is what a store that may answer from a local copy (Record.Local)
+// adds: Verify confirms with one round trip to the shared store that key
+// still holds revision rev (0: nothing), and returns ErrConflict, having
+// dropped the stale copy, when it does not.
+type Verifier interface {
+	Verify(ctx context.Context, key string, rev uint64) error
+}
+
+// MultiGetter is what a store that can read several keys in one round trip
+// adds. GetMulti returns a record per key, in order; a missing key gives
+// the zero Record (Rev 0).
+type MultiGetter interface {
+	GetMulti(ctx context.Context, keys ...string) ([]Record, error)
 }

@@ -54,6 +54,8 @@ type config struct {
 	SharedLimits    bool
 	AuditDir        string
 	AuditRetention  time.Duration
+	DebugAddr       string
+	NearSessions    int
 
 	pseudo *privacy.Pseudonymizer // shared by the logger and the audit trail
 }
@@ -71,6 +73,7 @@ func flagSet(name string, stderr io.Writer, c *config) *flag.FlagSet {
 	fs.StringVar(&c.RedisURL, "redis-url", env("REDIS_URL", ""), "Redis URL for sessions (redis://host:6379/0); empty keeps sessions in memory")
 	fs.StringVar(&c.RedisAddrs, "redis-addrs", env("REDIS_ADDRS", ""), "Redis Cluster or Sentinel addresses, comma-separated")
 	fs.StringVar(&c.RedisMaster, "redis-master", env("REDIS_MASTER", ""), "Sentinel master name (with --redis-addrs)")
+	fs.IntVar(&c.NearSessions, "near-sessions", envInt("NEAR_SESSIONS", 50_000), "with Redis: conversations this instance keeps a copy of, so their hops make one Redis round trip (0: none)")
 	fs.DurationVar(&c.SessionTTL, "session-ttl", envDuration("SESSION_TTL", 3*time.Minute), "idle USSD session lifetime")
 	fs.StringVar(&c.Routes, "routes", env("ROUTES", ""), "service codes to flows: '*384#=inicio,*384*2#=estado-tramite'")
 	fs.StringVar(&c.SampleAddr, "sample-addr", env("SAMPLE_ADDR", "127.0.0.1:0"), "demo: listen address of the sample back-end")
@@ -91,6 +94,7 @@ func flagSet(name string, stderr io.Writer, c *config) *flag.FlagSet {
 	fs.DurationVar(&c.LimitWindow, "limit-window", envDuration("LIMIT_WINDOW", time.Minute), "window of the hop limits")
 	fs.BoolVar(&c.SharedLimits, "shared-limits", env("SHARED_LIMITS", "") == "true", "count hop limits in Redis, shared by every instance (one more Redis round trip per hop)")
 	fs.StringVar(&c.AuditDir, "audit-dir", env("AUDIT_DIR", ""), "directory of the access audit trail (JSON lines, one file a day); empty: no trail")
+	fs.StringVar(&c.DebugAddr, "debug-addr", env("DEBUG_ADDR", ""), "loopback address for Go's profiler (net/http/pprof), e.g. 127.0.0.1:6060; empty: off")
 	fs.DurationVar(&c.AuditRetention, "audit-retention", envDuration("AUDIT_RETENTION", 90*24*time.Hour), "how long audit files are kept")
 	fs.StringVar(&c.Carriers, "carriers", env("CARRIERS", ""), "carriers file: per-carrier screen limit, budget and callback authentication")
 	fs.BoolVar(&c.Production, "production", env("PRODUCTION", "") == "1" || env("PRODUCTION", "") == "true", "refuse to start without the secrets production needs")

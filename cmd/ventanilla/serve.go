@@ -246,6 +246,11 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 	if rec != nil {
 		a.gateway.Recorder = rec
 	}
+	if r, ok := store.(*sessions.Redis); ok && c.NearSessions > 0 {
+		near := sessions.NewNear(r, sessions.NearOptions{Records: c.NearSessions})
+		a.gateway.Conversations = near
+		a.metrics.Gauge("sessions_near", "Conversations this instance keeps a copy of, in front of Redis.", func() float64 { return float64(near.Len()) })
+	}
 	a.gateway.PhoneLimit, a.gateway.CarrierLimit = c.limiters(store)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -500,6 +505,15 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
+	}
+	if c.DebugAddr != "" {
+		stopDebug, err := serveDebug(c.DebugAddr)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: --debug-addr: %v\n", name, err)
+			return 1
+		}
+		defer stopDebug()
+		log.Info("profiler listening", "addr", c.DebugAddr)
 	}
 	log.Info("ventanilla listening", "addr", ln.Addr().String(), "flows", strings.Join(a.flows.Load().IDs(), ","))
 	errc := make(chan error, 1)
