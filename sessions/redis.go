@@ -73,15 +73,20 @@ return 1
 `)
 
 // swapScript is putScript that, on a conflict, answers with what is stored,
-// so that the caller can run again on it without another round trip.
+// so that the caller can run again on it without another round trip. It
+// reads only the 8 revision bytes to compare (GETRANGE), not the whole
+// record into Lua.
 //
 //	KEYS[1] key    ARGV[1] expected revision    ARGV[2] new value    ARGV[3] ttl ms
 //
 // Returns 1 when written; on conflict the stored value, or 0 when there is none.
 var swapScript = redis.NewScript(`
-local cur = redis.call('GET', KEYS[1])
-local rev = cur and string.sub(cur, 1, 8) or '\0\0\0\0\0\0\0\0'
+local rev = redis.call('GETRANGE', KEYS[1], 0, 7)
+if rev == '' then
+	rev = '\0\0\0\0\0\0\0\0'
+end
 if rev ~= ARGV[1] then
+	local cur = redis.call('GET', KEYS[1])
 	if cur then
 		return cur
 	end
