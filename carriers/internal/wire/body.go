@@ -20,27 +20,107 @@ import (
 const MaxBody = 8 << 10
 
 // ReadBody checks the request's media type (parameters such as charset
-// are allowed) and reads at most limit bytes of its body. The limit holds
-// while reading, so a chunked body without Content-Length cannot exceed
-// it either. Errors are *StatusError, ready for Refuse.
+// are allowed, and any letter case; mediaType itself is lower case, as
+// mime.ParseMediaType returns it) and reads at most limit bytes of its
+// body. The limit holds while reading, so a chunked body without
+// Content-Length cannot exceed it either. Errors are *StatusError, ready
+// for Refuse.
 func ReadBody(c echo.Context, mediaType string, limit int64) ([]byte, error) {
 	r := c.Request()
-	mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
-	if err != nil || mt != mediaType {
+	if !hasMediaType(r.Header.Get(echo.HeaderContentType), mediaType) {
 		return nil, &StatusError{http.StatusUnsupportedMediaType, "Content-Type", "want " + mediaType}
 	}
-	tooLarge := &StatusError{http.StatusRequestEntityTooLarge, "body", "larger than " + size(limit)}
 	if r.ContentLength > limit {
-		return nil, tooLarge
+		return nil, tooLarge(limit)
+	}
+	if r.ContentLength >= 0 {
+		body, over, err := readDeclared(r.Body, r.ContentLength, limit)
+		switch {
+		case over:
+			return nil, tooLarge(limit)
+		case err != nil:
+			return nil, unreadable()
+		}
+		return body, nil
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(c.Response().Writer, r.Body, limit))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return nil, tooLarge
+			return nil, tooLarge(limit)
 		}
-		return nil, &StatusError{http.StatusBadRequest, "body", "unreadable"}
+		return nil, unreadable()
 	}
 	return body, nil
+}
+
+// hasMediaType reports whether the Content-Type header ct names
+// mediaType. The forms carriers send (the media type alone, or with
+// "; charset=utf-8", in any case) are matched without parsing, which
+// would cost more than the rest of reading a callback; anything else
+// goes to mime.ParseMediaType.
+func hasMediaType(ct, mediaType string) bool {
+	if len(ct) >= len(mediaType) && foldsTo(ct[:len(mediaType)], mediaType) {
+		if rest := ct[len(mediaType):]; rest == "" || foldsTo(rest, "; charset=utf-8") {
+			return true
+		}
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == mediaType
+}
+
+// foldsTo reports whether s is lower once its ASCII letters are lowered.
+// mime.ParseMediaType accepts ASCII only in a media type, so
+// strings.EqualFold, which also folds "K" (Kelvin sign) to "k", would
+// accept what it refuses.
+func foldsTo(s, lower string) bool {
+	if len(s) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// readDeclared reads a body of declared length n (at most limit) into a
+// buffer allocated once, one byte longer so that the final io.EOF needs
+// no growth. net/http ends a body at its declared length; a request built
+// by hand may carry more, which is read on as io.ReadAll would, up to
+// limit. over reports a body longer than limit.
+func readDeclared(body io.Reader, n, limit int64) (b []byte, over bool, err error) {
+	b = make([]byte, 0, n+1)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		m, err := body.Read(b[len(b):cap(b)])
+		b = b[:len(b)+m]
+		if int64(len(b)) > limit {
+			return nil, true, nil
+		}
+		if err == io.EOF {
+			return b, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+	}
+}
+
+// tooLarge and unreadable are built only when returned: most requests
+// need neither.
+func tooLarge(limit int64) *StatusError {
+	return &StatusError{http.StatusRequestEntityTooLarge, "body", "larger than " + size(limit)}
+}
+
+func unreadable() *StatusError {
+	return &StatusError{http.StatusBadRequest, "body", "unreadable"}
 }
 
 func size(n int64) string {

@@ -181,6 +181,12 @@ func TestReadBodyAndRefuse(t *testing.T) {
 		{"no type", "", `{}`, 2, 415, "Content-Type: want application/json\n"},
 		{"declared too large", "application/json", `{}`, 100, 413, "body: larger than 16 bytes\n"},
 		{"chunked too large", "application/json", strings.Repeat("x", 17), -1, 413, "body: larger than 16 bytes\n"},
+		{"any case", "Application/JSON; Charset=UTF-8", `{}`, 2, 200, "{}"},
+		{"exactly the limit", "application/json", strings.Repeat("x", 16), 16, 200, strings.Repeat("x", 16)},
+		{"chunked at the limit", "application/json", strings.Repeat("x", 16), -1, 200, strings.Repeat("x", 16)},
+		{"declared longer than sent", "application/json", `{}`, 10, 200, "{}"},
+		{"declared shorter than sent", "application/json", `{"a":1}`, 2, 200, `{"a":1}`},
+		{"runs past what it declared", "application/json", strings.Repeat("x", 17), 2, 413, "body: larger than 16 bytes\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
