@@ -628,10 +628,26 @@ func (g *Gateway) closed(ctx context.Context, st *state, in Inbound) error {
 	g.abandoned(&st.s)
 	// Late retries of the closed session now count as a new dial.
 	st.s.Conversation = ""
-	data, err := st.s.MarshalBinary()
+	return g.put(ctx, st, in)
+}
+
+// errEncoding: the session could not be encoded (a variable of a type the
+// codec does not keep); a flow bug, not a store failure.
+var errEncoding = errors.New("encoding session")
+
+// encodeBuffers hold encoded sessions between encoding and the store's
+// write; stores do not keep what Put is given.
+var encodeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+// put encodes the session and writes it with compare-and-set.
+func (g *Gateway) put(ctx context.Context, st *state, in Inbound) error {
+	buf := encodeBuffers.Get().(*[]byte)
+	defer encodeBuffers.Put(buf)
+	data, err := st.s.AppendBinary((*buf)[:0])
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %w", errEncoding, err)
 	}
+	*buf = data[:0]
 	_, err = g.conversations().Put(ctx, st.key, data, st.rev, g.sessionTTL(in))
 	return err
 }
@@ -679,13 +695,12 @@ func (g *Gateway) save(ctx context.Context, st *state, in Inbound, screen flows.
 		}
 		return reply, nil
 	}
-	data, err := s.MarshalBinary()
-	if err != nil {
-		return g.failure(s.Locale, i18n.TryAgain), fmt.Errorf("encoding session: %w", err)
-	}
-	if _, err := g.conversations().Put(ctx, st.key, data, st.rev, g.sessionTTL(in)); err != nil {
+	if err := g.put(ctx, st, in); err != nil {
 		if errors.Is(err, sessions.ErrConflict) {
 			return Reply{}, err
+		}
+		if errors.Is(err, errEncoding) {
+			return g.failure(s.Locale, i18n.TryAgain), err
 		}
 		g.logger().Error("session write failed", "carrier", in.Carrier, "err", err)
 		return g.failure(s.Locale, i18n.ServiceUnavail), fmt.Errorf("writing session: %w", err)

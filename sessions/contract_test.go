@@ -148,20 +148,22 @@ func testStore(t *testing.T, newStore func(t *testing.T) Store) {
 		}
 	})
 
-	t.Run("returned and given data are copies", func(t *testing.T) {
+	// Put does not keep what it is given (the gateway encodes into a
+	// reused buffer); what Get returns may be the store's own and is only
+	// read.
+	t.Run("given data is copied", func(t *testing.T) {
 		s := newStore(t)
 		in := []byte("original")
 		if _, err := s.Put(t.Context(), "k", in, 0, 0); err != nil {
 			t.Fatal(err)
 		}
 		copy(in, "XXXXXXXX")
-		rec, err := s.Get(t.Context(), "k")
-		if err != nil {
+		wantRecord(t, s, "k", "original", 1)
+		if _, err := s.Put(t.Context(), "k", in, 1, 0); err != nil {
 			t.Fatal(err)
 		}
-		copy(rec.Data, "YYYYYYYY")
-		_ = append(rec.Data[:2], "ZZ"...)
-		wantRecord(t, s, "k", "original", 1)
+		copy(in, "YYYYYYYY")
+		wantRecord(t, s, "k", "XXXXXXXX", 2)
 	})
 
 	t.Run("empty and binary data", func(t *testing.T) {

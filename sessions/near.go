@@ -149,7 +149,7 @@ func (n *Near) Get(ctx context.Context, key string) (Record, error) {
 		if e.rev == 0 {
 			return Record{Local: true}, ErrNotFound
 		}
-		return Record{Data: bytes.Clone(e.data), Rev: e.rev, Local: true}, nil
+		return Record{Data: e.data, Rev: e.rev, Local: true}, nil
 	}
 	// What a read finds is not kept: Redis does not say in the same answer
 	// how long the record has left. The hop's write keeps it.

@@ -91,10 +91,12 @@ type Record struct {
 // arriving at once for one session correct: the loser gets ErrConflict and
 // re-runs its hop on top of the winner's result.
 type Store interface {
-	// Get returns the record under key, or ErrNotFound.
+	// Get returns the record under key, or ErrNotFound. Record.Data may be
+	// shared with the store: read it, never modify it.
 	Get(ctx context.Context, key string) (Record, error)
 	// Put stores data under key if the stored revision is still rev (0: the
 	// key must not exist) and returns the new revision. ErrConflict otherwise.
+	// Put does not keep data: the caller may reuse it once Put returns.
 	Put(ctx context.Context, key string, data []byte, rev uint64, ttl time.Duration) (uint64, error)
 	// Set stores data unconditionally (last writer wins), for profiles.
 	Set(ctx context.Context, key string, data []byte, ttl time.Duration) error
