@@ -154,7 +154,10 @@ func (g *Gateway) Hop(ctx context.Context, in Inbound) (Reply, error) {
 		budget = g.budget()
 	}
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(ctx, budget)
+	// The budget bounds the hop, not the carrier's connection: a hop whose
+	// carrier hangs up still finishes and saves what it did (a turno
+	// booked must not be booked again when the citizen dials back).
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
 	defer cancel()
 	// The hop runs in this goroutine: everything it waits on (the store,
 	// back-end calls) honours ctx, so the budget bounds it. A hop that

@@ -444,3 +444,24 @@ func TestBeginIsNewWhenIDsRepeat(t *testing.T) {
 		t.Errorf("a new dial with a repeated id: %q", r.Text)
 	}
 }
+
+// A carrier that hangs up mid-hop cancels the request's context; the hop
+// still finishes within its budget and saves what it did, so the
+// citizen's conversation is where the hop left it.
+func TestHopOutlivesTheCarriersConnection(t *testing.T) {
+	g := newGateway(t, sessions.NewMemory(sessions.MemoryOptions{}))
+	hop(t, g, at("c", ""))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r, err := g.Hop(ctx, at("c", "1"))
+	if err != nil || r.End {
+		t.Fatalf("hop with its connection gone: %+v, %v", r, err)
+	}
+	// The carrier retries the hop: the same screen, the flow did not move.
+	if again := hop(t, g, at("c", "1")); again.Text != r.Text {
+		t.Errorf("retried hop: %q, want %q", again.Text, r.Text)
+	}
+	if next := hop(t, g, at("c", "1*0")); next.Text == r.Text || next.End {
+		t.Errorf("the conversation did not go on from the saved hop: %q", next.Text)
+	}
+}
