@@ -168,15 +168,120 @@ func appendMap(b []byte, m map[string]any, depth int) ([]byte, error) {
 	if depth >= maxDepth {
 		return b, &varError{msg: "nested deeper than " + strconv.Itoa(maxDepth) + " lists and maps"}
 	}
-	// Sorted keys make the encoding deterministic. The array keeps the
-	// common small map from allocating.
-	var arr [16]string
-	keys := arr[:0]
+	if len(m) > smallMap {
+		return appendBigMap(b, m, depth)
+	}
+	// Sorted keys make the encoding deterministic. The entries stay where
+	// the iteration put them and only order, an array of small integers, is
+	// sorted: each element packs the first 7 bytes of a key above the index
+	// of its entry, so most comparisons are of two integers. Taking the
+	// values along with the keys saves looking each one up again, and the
+	// arrays keep the common small map from allocating.
+	var (
+		es    [smallMap]mapEntry
+		order [smallMap]uint64
+	)
+	n := 0
+	for k, v := range m {
+		es[n] = mapEntry{key: k, val: v}
+		order[n] = keyPrefix(k)<<8 | uint64(n)
+		n++
+	}
+	sortOrder(order[:n], &es)
+
+	b = binary.AppendUvarint(append(b, tagMap), uint64(n))
+	for _, o := range order[:n] {
+		e := &es[o&0xff]
+		b = appendString(b, e.key)
+		var err error
+		if b, err = appendValue(b, e.val, depth+1); err != nil {
+			return b, prependPath(err, e.key)
+		}
+	}
+	return b, nil
+}
+
+// smallMap is the most entries appendMap sorts on the stack; it must fit
+// in the low byte of an order element.
+const smallMap = 16
+
+type mapEntry struct {
+	key string
+	val any
+}
+
+// keyPrefix packs the first 7 bytes of k, zero-padded, into the top of an
+// integer: when two prefixes differ, they order as their keys do.
+func keyPrefix(k string) uint64 {
+	var p uint64
+	switch len(k) {
+	default:
+		p = uint64(k[6])
+		fallthrough
+	case 6:
+		p |= uint64(k[5]) << 8
+		fallthrough
+	case 5:
+		p |= uint64(k[4]) << 16
+		fallthrough
+	case 4:
+		p |= uint64(k[3]) << 24
+		fallthrough
+	case 3:
+		p |= uint64(k[2]) << 32
+		fallthrough
+	case 2:
+		p |= uint64(k[1]) << 40
+		fallthrough
+	case 1:
+		p |= uint64(k[0]) << 48
+	case 0:
+	}
+	return p
+}
+
+// keyLess compares two order elements, looking at whole keys only when
+// their prefixes are equal.
+func keyLess(a, b uint64, es *[smallMap]mapEntry) bool {
+	if a>>8 != b>>8 {
+		return a < b
+	}
+	return es[a&0xff].key < es[b&0xff].key
+}
+
+// sortOrder sorts order by key with an insertion sort, the quickest on so
+// few elements. A small map that was decoded, and so filled in key order,
+// iterates as a rotation of that order; undoing the rotation first leaves
+// the sort one pass of comparisons.
+func sortOrder(order []uint64, es *[smallMap]mapEntry) {
+	r := 1
+	for r < len(order) && !keyLess(order[r], order[r-1], es) {
+		r++
+	}
+	if r >= len(order) {
+		return
+	}
+	var rotated [smallMap]uint64
+	n := copy(rotated[:], order[r:])
+	copy(rotated[n:], order[:r])
+	copy(order, rotated[:len(order)])
+
+	for i := 1; i < len(order); i++ {
+		o := order[i]
+		j := i
+		for ; j > 0 && keyLess(o, order[j-1], es); j-- {
+			order[j] = order[j-1]
+		}
+		order[j] = o
+	}
+}
+
+func appendBigMap(b []byte, m map[string]any, depth int) ([]byte, error) {
+	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-
 	b = binary.AppendUvarint(append(b, tagMap), uint64(len(keys)))
 	for _, k := range keys {
 		b = appendString(b, k)
@@ -232,7 +337,9 @@ func (s *Session) UnmarshalBinary(data []byte) error {
 	}
 	// One copy of the whole input; every decoded string is then a substring
 	// of it, which saves an allocation per string at the cost of keeping the
-	// (small) encoding alive as long as any of its strings.
+	// (small) encoding alive as long as any of its strings. String vars also
+	// need boxing in an interface; stringBoxes shares the boxes of the short
+	// ones that repeat.
 	d := decoder{s: string(data), off: 1}
 
 	var out Session
@@ -296,10 +403,11 @@ func (s *Session) UnmarshalBinary(data []byte) error {
 	return nil
 }
 
-// decoder reads the encoding with a sticky error: after the first failure
-// every read returns a zero value, so the decoding code reads straight
-// through and checks once at the end. Zero values keep every loop short:
-// counts read as 0 and lengths as empty.
+// decoder reads the encoding with a sticky error: the first failure also
+// moves off to the end of the input, so every later read finds nothing left
+// and returns a zero value. The decoding code reads straight through and
+// checks once at the end, and zero values keep every loop short: counts
+// read as 0 and lengths as empty.
 type decoder struct {
 	s   string
 	off int
@@ -310,33 +418,41 @@ func (d *decoder) fail(what string) {
 	if d.err == nil {
 		d.err = fmt.Errorf("%w: %s at byte %d", ErrMalformed, what, d.off)
 	}
+	d.off = len(d.s)
 }
 
 func (d *decoder) byte() byte {
-	if d.err != nil {
-		return 0
+	if d.off < len(d.s) {
+		d.off++
+		return d.s[d.off-1]
 	}
-	if d.off >= len(d.s) {
-		d.fail("truncated")
-		return 0
-	}
-	c := d.s[d.off]
-	d.off++
-	return c
+	d.fail("truncated")
+	return 0
 }
 
+// uvarint reads the one-byte varints that make up most of a session inline
+// and leaves the rest to uvarintLong.
 func (d *decoder) uvarint() uint64 {
+	if d.off < len(d.s) && d.s[d.off] < 0x80 {
+		d.off++
+		return uint64(d.s[d.off-1])
+	}
+	return d.uvarintLong()
+}
+
+func (d *decoder) uvarintLong() uint64 {
 	var x uint64
-	for i := 0; ; i++ {
-		c := d.byte()
-		if d.err != nil {
+	for i := range binary.MaxVarintLen64 {
+		if d.off >= len(d.s) {
+			d.fail("truncated")
 			return 0
 		}
-		if i == binary.MaxVarintLen64-1 && c > 1 {
-			d.fail("varint overflows 64 bits")
-			return 0
-		}
+		c := d.s[d.off]
+		d.off++
 		if c < 0x80 {
+			if i == binary.MaxVarintLen64-1 && c > 1 {
+				break
+			}
 			if c == 0 && i > 0 {
 				d.fail("varint not minimally encoded")
 				return 0
@@ -345,6 +461,8 @@ func (d *decoder) uvarint() uint64 {
 		}
 		x |= uint64(c&0x7f) << (7 * i)
 	}
+	d.fail("varint overflows 64 bits")
+	return 0
 }
 
 func (d *decoder) varint() int64 {
@@ -367,9 +485,6 @@ func (d *decoder) int() int {
 
 func (d *decoder) string() string {
 	n := d.uvarint()
-	if d.err != nil {
-		return ""
-	}
 	if n > uint64(len(d.s)-d.off) {
 		d.fail("string longer than the input")
 		return ""
@@ -384,9 +499,6 @@ func (d *decoder) string() string {
 // stops a forged count from allocating gigabytes.
 func (d *decoder) count(minSize int) int {
 	n := d.uvarint()
-	if d.err != nil {
-		return 0
-	}
 	if n > uint64((len(d.s)-d.off)/minSize) {
 		d.fail("count larger than the input can hold")
 		return 0
@@ -395,17 +507,13 @@ func (d *decoder) count(minSize int) int {
 }
 
 func (d *decoder) float() float64 {
-	if d.err != nil {
-		return 0
-	}
 	if len(d.s)-d.off < 8 {
 		d.fail("truncated float")
 		return 0
 	}
-	var u uint64
-	for i := 7; i >= 0; i-- {
-		u = u<<8 | uint64(d.s[d.off+i])
-	}
+	b := d.s[d.off : d.off+8]
+	u := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 	d.off += 8
 	return math.Float64frombits(u)
 }
@@ -424,7 +532,7 @@ func (d *decoder) value(depth int) any {
 	case tagFloat:
 		return d.float()
 	case tagString:
-		return d.string()
+		return stringBoxes.box(d.string())
 	case tagList:
 		if depth >= maxDepth {
 			d.fail("lists and maps nested too deep")

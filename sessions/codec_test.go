@@ -3,11 +3,17 @@ package sessions
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"hash/maphash"
 	"math"
+	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"unsafe"
 )
 
 // typicalSession is a citizen three flows deep, choosing among five offices:
@@ -217,6 +223,170 @@ func TestMarshalRefusesCycles(t *testing.T) {
 	}
 }
 
+func TestMarshalSortsKeys(t *testing.T) {
+	// Keys that share their first 7 bytes, prefixes of each other, empty
+	// and non-ASCII, in maps on both sides of smallMap. A missorted map
+	// would not decode: the decoder demands strictly increasing keys.
+	pool := []string{"", "a", "a\x00", "ab", "abcdefg", "abcdefg\x00", "abcdefga", "abcdefgb",
+		"abcdefgh1", "abcdefgh2", "b", "ñandú", "\xff", "\xff\xff", "zz", "office", "offices", "z"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := range 40 {
+		m := make(map[string]any, n)
+		for len(m) < n {
+			k := pool[rng.IntN(len(pool))]
+			if len(m) >= len(pool)/2 || rng.IntN(2) == 0 {
+				k += strconv.Itoa(rng.IntN(1000))
+			}
+			m[k] = int64(len(m))
+		}
+		t.Run(strconv.Itoa(n)+" keys", func(t *testing.T) {
+			s := &Session{Vars: m}
+			b, err := s.MarshalBinary()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got Session
+			if err := got.UnmarshalBinary(b); err != nil {
+				t.Fatalf("UnmarshalBinary: %v", err)
+			}
+			if !reflect.DeepEqual(got.Vars, m) {
+				t.Fatalf("round trip:\n got %v\nwant %v", got.Vars, m)
+			}
+			// A decoded map was filled in key order, which the encoder
+			// takes a shortcut for; it must give the same bytes.
+			for range 10 {
+				again, err := got.MarshalBinary()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(again, b) {
+					t.Fatal("re-encoding a decoded session gave other bytes")
+				}
+			}
+		})
+	}
+}
+
+func TestCodecInternSharesRepeatedStrings(t *testing.T) {
+	tab := &internTable{seed: maphash.MakeSeed()}
+	input := strings.Repeat("x", 100) + "Oficina Norte" + strings.Repeat("y", 100)
+	s := input[100:113]
+
+	first := tab.box(s)
+	second := tab.box(s)
+	third := tab.box(s)
+	for i, v := range []any{first, second, third} {
+		if v != any("Oficina Norte") {
+			t.Fatalf("box %d gave %#v", i+1, v)
+		}
+	}
+	p2, p3 := unsafe.StringData(second.(string)), unsafe.StringData(third.(string))
+	if p2 != p3 {
+		t.Error("the third sighting of a string did not get the box shared by the second")
+	}
+	if in := unsafe.StringData(input); uintptr(unsafe.Pointer(p3)) >= uintptr(unsafe.Pointer(in)) &&
+		uintptr(unsafe.Pointer(p3)) < uintptr(unsafe.Pointer(in))+uintptr(len(input)) {
+		t.Error("the table keeps a substring of the decoder's input, and so the whole input, alive")
+	}
+
+	// A cédula seen on every hop of a conversation is never kept.
+	cedula := input[:0] + "1710034065"
+	tab.box(cedula)
+	if a, b := tab.box(cedula), tab.box(cedula); unsafe.StringData(a.(string)) != unsafe.StringData(cedula) ||
+		unsafe.StringData(b.(string)) != unsafe.StringData(cedula) {
+		t.Error("an identification number was copied into the table")
+	}
+
+	long := strings.Repeat("z", internMaxLen+1)
+	tab.box(long)
+	if a, b := tab.box(long), tab.box(long); unsafe.StringData(a.(string)) != unsafe.StringData(long) ||
+		unsafe.StringData(b.(string)) != unsafe.StringData(long) {
+		t.Error("a string longer than internMaxLen was copied into the table")
+	}
+}
+
+func TestCodecInternBounded(t *testing.T) {
+	tab := &internTable{seed: maphash.MakeSeed()}
+	const distinct = 50_000
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range distinct {
+		n := strconv.Itoa(i)
+		s := strings.Repeat("x", internMaxLen-len(n)) + n
+		// Twice, so that every string is admitted.
+		if v := tab.box(s); v != any(s) {
+			t.Fatalf("box(%q) = %#v", s, v)
+		}
+		if v := tab.box(s); v != any(s) {
+			t.Fatalf("box(%q) = %#v", s, v)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+
+	held := 0
+	for i := range tab.slots {
+		if v := tab.slots[i].Load(); v != nil {
+			held++
+			if n := len(v.(string)); n > internMaxLen {
+				t.Fatalf("the table holds a %d-byte string", n)
+			}
+		}
+	}
+	if held == 0 || held > internSlots {
+		t.Errorf("the table holds %d strings, want 1 to %d", held, internSlots)
+	}
+	// Unbounded, the table would hold about distinct*(internMaxLen+16)
+	// bytes, 4 MB; bounded, at most internSlots of them plus their boxes.
+	grown := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	if limit := int64(2 * internSlots * (internMaxLen + 16)); grown > limit {
+		t.Errorf("after %d distinct strings the heap grew by %d bytes, want at most %d", distinct, grown, limit)
+	}
+	runtime.KeepAlive(tab)
+}
+
+func TestUnmarshalConcurrent(t *testing.T) {
+	// Many hops decode at once through the shared string table, with
+	// strings that repeat across sessions and strings that collide.
+	const workers, sessions = 8, 50
+	data := make([][]byte, sessions)
+	want := make([]*Session, sessions)
+	for i := range data {
+		s := typicalSession()
+		s.Vars["nombre"] = "Ciudadano " + strconv.Itoa(i%7)
+		s.Vars["cedula"] = strconv.Itoa(1712345000 + i)
+		want[i] = s
+		var err error
+		if data[i], err = s.MarshalBinary(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Go(func() {
+			for r := range 20 {
+				i := (w*31 + r*7) % sessions
+				var s Session
+				if err := s.UnmarshalBinary(data[i]); err != nil {
+					errs <- err
+					return
+				}
+				if !reflect.DeepEqual(s.Vars, want[i].Vars) {
+					errs <- fmt.Errorf("session %d decoded to other vars", i)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
 func TestUnmarshalErrors(t *testing.T) {
 	good, err := (&Session{Vars: map[string]any{"a": true, "b": "x"}}).MarshalBinary()
 	if err != nil {
@@ -389,4 +559,66 @@ func BenchmarkUnmarshal(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkAppendBinaryAfterDecode encodes what a hop encodes: a session
+// that was decoded at the start of the hop.
+func BenchmarkAppendBinaryAfterDecode(b *testing.B) {
+	data, err := typicalSession().MarshalBinary()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var s Session
+	if err := s.UnmarshalBinary(data); err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 0, 2048)
+	b.ReportAllocs()
+	for b.Loop() {
+		if buf, err = s.AppendBinary(buf[:0]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkUnmarshalManyCitizens decodes the sessions of many citizens in
+// turn, whose names and cédulas do not repeat between them.
+func BenchmarkUnmarshalManyCitizens(b *testing.B) {
+	data := make([][]byte, 10_000)
+	for i := range data {
+		s := typicalSession()
+		s.Phone = "+59399" + strconv.Itoa(1000000+i)
+		s.Vars["cedula"] = strconv.Itoa(1712000000 + i)
+		s.Vars["nombre"] = "Ciudadana " + strconv.Itoa(i)
+		var err error
+		if data[i], err = s.MarshalBinary(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		var s Session
+		if err := s.UnmarshalBinary(data[i%len(data)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+func BenchmarkUnmarshalParallel(b *testing.B) {
+	data, err := typicalSession().MarshalBinary()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			var s Session
+			if err := s.UnmarshalBinary(data); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }
