@@ -118,13 +118,13 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 	var baseline *loadgen.Result
 	if !*noBaseline && ctx.Err() == nil {
-		b, err := loadgen.StartBaseline(carrier)
+		url, stop, err := baselineProcess(carrier.Name())
 		if err != nil {
 			fmt.Fprintf(stderr, "bench: baseline: %v\n", err)
 			return 1
 		}
 		bcfg := cfg
-		bcfg.URL, bcfg.Blind, bcfg.Sessions = b.URL, true, 0
+		bcfg.URL, bcfg.Blind, bcfg.Sessions = url, true, 0
 		bcfg.Duration = *baselineFor
 		if bcfg.Duration <= 0 {
 			// As long as the gateway ran: --sessions makes that unknown beforehand.
@@ -132,7 +132,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		bcfg.Progress = benchProgress(stderr, "baseline")
 		baseline, err = loadgen.Run(ctx, bcfg)
-		b.Close()
+		stop()
 		if err != nil {
 			fmt.Fprintf(stderr, "bench: baseline: %v\n", err)
 			return 1

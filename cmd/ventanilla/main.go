@@ -24,6 +24,7 @@ Usage:
   ventanilla flows reference        print the flow language reference (Markdown)
   ventanilla simulate [FLOW]        talk to a flow as a feature phone would
   ventanilla bench [flags]          load a running gateway with simulated citizens, against a net/http baseline
+  ventanilla baseline [--carrier C] the bare net/http baseline bench starts in a process of its own
 
 Run "ventanilla COMMAND -h" for the flags of a command. Every flag can also
 be set as an environment variable VENTANILLA_<FLAG> (dashes as underscores).
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdSimulate(ctx, args[1:], stdin, stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, args[1:], stdout, stderr)
+	case "baseline":
+		return cmdBaseline(ctx, args[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -108,7 +108,7 @@ func (r *Report) WriteText(w io.Writer) error {
 
 	fmt.Fprintf(&b, "\ngateway  %s\n", r.Gateway.URL)
 	if r.Baseline != nil {
-		fmt.Fprintf(&b, "baseline %s (bare net/http handler, fixed reply; the same answers sent without reading the screens)\n", r.Baseline.URL)
+		fmt.Fprintf(&b, "baseline %s (bare net/http handler in a process of its own, as the gateway's; fixed reply; the same answers sent without reading the screens)\n", r.Baseline.URL)
 		fmt.Fprintf(&b, "gateway/baseline: %.3f (hops/s)", r.Ratio)
 		if r.Rate > 0 {
 			fmt.Fprint(&b, "; both paced at the same rate, so compare their latencies")
