@@ -18,8 +18,19 @@ import (
 // When Redis goes away mid-conversation, hops answer a localised END and
 // nothing panics; when it comes back, service resumes without a restart.
 func TestRedisOutageAndRecovery(t *testing.T) {
+	t.Run("redis", func(t *testing.T) {
+		outage(t, func(c redis.UniversalClient) *channels.Gateway {
+			return newGateway(t, sessions.NewRedis(c, sessions.RedisOptions{}))
+		})
+	})
+	t.Run("near", func(t *testing.T) {
+		outage(t, func(c redis.UniversalClient) *channels.Gateway { return nearGateway(t, c) })
+	})
+}
+
+func outage(t *testing.T, newGateway func(redis.UniversalClient) *channels.Gateway) {
 	addr, stop := redistest.StartServer(t)
-	g := newGateway(t, sessions.NewRedis(redistest.Client(t, addr), sessions.RedisOptions{}))
+	g := newGateway(redistest.Client(t, addr))
 	hop(t, g, at("r", ""))
 	hop(t, g, at("r", "1"))
 
