@@ -281,7 +281,13 @@ func (g *Gateway) try(ctx context.Context, in Inbound, info *hopInfo) (Reply, er
 	rec, err := g.conversations().Get(ctx, st.key)
 	if v, ok := g.conversations().(sessions.Verifier); ok && rec.Local {
 		rev := rec.Rev
-		st.confirm = func(ctx context.Context) error { return v.Verify(ctx, st.key, rev) }
+		st.confirm = func(ctx context.Context) error {
+			err := v.Verify(ctx, st.key, rev)
+			if err != nil && !errors.Is(err, sessions.ErrConflict) {
+				return fmt.Errorf("%w: %w", errStore, err)
+			}
+			return err
+		}
 	}
 	switch {
 	case errors.Is(err, sessions.ErrNotFound):
@@ -634,6 +640,9 @@ func (g *Gateway) closed(ctx context.Context, st *state, in Inbound) error {
 	return g.put(ctx, st, in)
 }
 
+// errStore: the session store failed on the way (not a conflict).
+var errStore = errors.New("session store")
+
 // errEncoding: the session could not be encoded (a variable of a type the
 // codec does not keep); a flow bug, not a store failure.
 var errEncoding = errors.New("encoding session")
@@ -662,6 +671,13 @@ func (g *Gateway) finish(ctx context.Context, st *state, in Inbound, screen flow
 		return Reply{}, err // the session copy was stale: run the hop again
 	}
 	s := &st.s
+	if errors.Is(err, errStore) {
+		// The store could not confirm the session: it is not the flow's
+		// fault, and the conversation stays for when the store is back.
+		st.info.set(func(i *hopInfo) { i.flow = flowID(s) })
+		g.logger().Error("session check failed", "carrier", in.Carrier, "err", err)
+		return g.failure(s.Locale, i18n.ServiceUnavail), err
+	}
 	g.note(st.info, s)
 	st.info.set(func(i *hopInfo) {
 		i.flow = flowID(s)

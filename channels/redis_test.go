@@ -192,3 +192,27 @@ func TestStaleCopyMakesNoBackendCall(t *testing.T) {
 		t.Errorf("booking on a: %q after %d calls", r.Text, calls[0].n.Load())
 	}
 }
+
+// When Redis fails just as a hop on a local copy confirms it before a
+// back-end call, the citizen is told the service is unavailable — a
+// store failure, not the flow's — and no call is made.
+func TestConfirmFailsWithRedis(t *testing.T) {
+	addr, stop := redistest.StartServer(t)
+	store := sessions.NewRedis(redistest.Client(t, addr), sessions.RedisOptions{})
+	var calls countedCalls
+	g := channelstest.Gateway(t, store, &calls)
+	g.Conversations = sessions.NewNear(store, sessions.NearOptions{})
+	hop(t, g, at("f", ""))
+	hop(t, g, at("f", "1"))   // Español → the services menu
+	hop(t, g, at("f", "1*1")) // Turnos
+	stop()
+	// "Reservar" calls the back-end for the offices: the copy must be
+	// confirmed first, and Redis is gone.
+	r, err := g.Hop(context.Background(), at("f", "1*1*1"))
+	if err == nil || !r.End || r.Text != "Servicio no disponible. Intente más tarde." {
+		t.Fatalf("hop with Redis gone before its call: %+v, %v", r, err)
+	}
+	if n := calls.n.Load(); n != 0 {
+		t.Errorf("%d back-end calls made without confirming the conversation", n)
+	}
+}
