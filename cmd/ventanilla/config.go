@@ -56,6 +56,7 @@ type config struct {
 	AuditRetention  time.Duration
 	DebugAddr       string
 	NearSessions    int
+	RedisBatch      bool
 
 	pseudo *privacy.Pseudonymizer // shared by the logger and the audit trail
 }
@@ -74,6 +75,7 @@ func flagSet(name string, stderr io.Writer, c *config) *flag.FlagSet {
 	fs.StringVar(&c.RedisAddrs, "redis-addrs", env("REDIS_ADDRS", ""), "Redis Cluster or Sentinel addresses, comma-separated")
 	fs.StringVar(&c.RedisMaster, "redis-master", env("REDIS_MASTER", ""), "Sentinel master name (with --redis-addrs)")
 	fs.IntVar(&c.NearSessions, "near-sessions", envInt("NEAR_SESSIONS", 50_000), "with Redis: conversations this instance keeps a copy of, so their hops make one Redis round trip (0: none)")
+	fs.BoolVar(&c.RedisBatch, "redis-batch", env("REDIS_BATCH", "true") == "true", "send the Redis commands of concurrent hops together, one pipeline at a time")
 	fs.DurationVar(&c.SessionTTL, "session-ttl", envDuration("SESSION_TTL", 3*time.Minute), "idle USSD session lifetime")
 	fs.StringVar(&c.Routes, "routes", env("ROUTES", ""), "service codes to flows: '*384#=inicio,*384*2#=estado-tramite'")
 	fs.StringVar(&c.SampleAddr, "sample-addr", env("SAMPLE_ADDR", "127.0.0.1:0"), "demo: listen address of the sample back-end")

@@ -418,6 +418,9 @@ func (c *config) store() (sessions.Store, error) {
 			WriteTimeout: redisTimeout,
 			PoolTimeout:  redisTimeout,
 		})
+		if c.RedisBatch {
+			sessions.Batch(client)
+		}
 		return sessions.NewRedis(client, sessions.RedisOptions{}), nil
 	case c.RedisURL != "":
 		opts, err := redis.ParseURL(c.RedisURL)
@@ -429,7 +432,11 @@ func (c *config) store() (sessions.Store, error) {
 		if !strings.Contains(c.RedisURL, "timeout") {
 			opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout, opts.PoolTimeout = redisTimeout, redisTimeout, redisTimeout, redisTimeout
 		}
-		return sessions.NewRedis(redis.NewClient(opts), sessions.RedisOptions{}), nil
+		client := redis.NewClient(opts)
+		if c.RedisBatch {
+			sessions.Batch(client)
+		}
+		return sessions.NewRedis(client, sessions.RedisOptions{}), nil
 	}
 	return sessions.NewMemory(sessions.MemoryOptions{}), nil
 }

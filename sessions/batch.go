@@ -1,0 +1,105 @@
+package sessions
+
+import (
+	"context"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Batch makes client send the hop commands of concurrent hops to Redis
+// together: while one batch is on the wire, the commands that arrive wait
+// and leave in the next, as one pipeline — one write and one read for
+// all of them instead of one each, on both ends. Under load that spares
+// most of the system calls and wake-ups of a round trip; a hop alone
+// waits for nothing. Each hop still makes its one round trip; it shares
+// it.
+//
+// Only the commands of sessions and profiles are batched (GET, MGET,
+// GETRANGE, SET, DEL, EVAL, EVALSHA); anything else — a blocking stream
+// read of the outbound queue above all — goes out on its own.
+//
+// The batching goroutine lives as long as the process.
+func Batch(client redis.UniversalClient) { batch(client) }
+
+func batch(client redis.UniversalClient) *batcher {
+	b := &batcher{client: client, calls: make(chan *batchCall, 1024)}
+	go b.loop()
+	client.AddHook(b)
+	return b
+}
+
+type batcher struct {
+	client redis.UniversalClient
+	calls  chan *batchCall
+}
+
+type batchCall struct {
+	ctx  context.Context
+	cmd  redis.Cmder
+	done chan struct{}
+}
+
+var batchCalls = sync.Pool{New: func() any { return &batchCall{done: make(chan struct{}, 1)} }}
+
+// maxBatch bounds one pipeline; a longer queue leaves in several.
+const maxBatch = 64
+
+func (b *batcher) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (b *batcher) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+func (b *batcher) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if !batchable(cmd.Name()) || ctx.Err() != nil {
+			return next(ctx, cmd)
+		}
+		c := batchCalls.Get().(*batchCall)
+		c.ctx, c.cmd = ctx, cmd
+		b.calls <- c
+		// The client's read and write timeouts bound the batch, as they
+		// bound a command sent alone.
+		<-c.done
+		c.ctx, c.cmd = nil, nil
+		batchCalls.Put(c)
+		return cmd.Err()
+	}
+}
+
+func batchable(name string) bool {
+	switch name {
+	case "get", "mget", "getrange", "set", "del", "eval", "evalsha":
+		return true
+	}
+	return false
+}
+
+// loop sends what has queued up, one pipeline at a time.
+func (b *batcher) loop() {
+	batch := make([]*batchCall, 0, maxBatch)
+	for first := range b.calls {
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case c := <-b.calls:
+				batch = append(batch, c)
+			default:
+				break fill
+			}
+		}
+		// A pipeline's commands come back with their own answers and
+		// errors; what Exec returns is the first error, already in them.
+		ctx := context.WithoutCancel(first.ctx)
+		pipe := b.client.Pipeline()
+		for _, c := range batch {
+			_ = pipe.Process(ctx, c.cmd)
+		}
+		_, _ = pipe.Exec(ctx)
+		for _, c := range batch {
+			c.done <- struct{}{}
+		}
+	}
+}

@@ -1,0 +1,151 @@
+package sessions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"ventanilla/sessions/redistest"
+)
+
+// batchedClient is a fresh client of the test server with Batch on.
+func batchedClient(t *testing.T) (*redis.Client, *batcher) {
+	t.Helper()
+	client := redis.NewClient(&redis.Options{Addr: redistest.Start(t).Options().Addr})
+	t.Cleanup(func() { client.Close() })
+	return client, batch(client)
+}
+
+func TestBatchedRedisContract(t *testing.T) {
+	client, _ := batchedClient(t)
+	var n atomic.Int64
+	testStore(t, func(t *testing.T) Store {
+		return NewRedis(client, RedisOptions{Prefix: "batched" + strconv.FormatInt(n.Add(1), 10) + ":"})
+	})
+}
+
+func TestBatchedNearContract(t *testing.T) {
+	client, _ := batchedClient(t)
+	var n atomic.Int64
+	testStore(t, func(t *testing.T) Store {
+		return NewNear(NewRedis(client, RedisOptions{Prefix: "batchednear" + strconv.FormatInt(n.Add(1), 10) + ":"}), NearOptions{})
+	})
+}
+
+// gate holds the first pipeline of GETs until released, records the size
+// of every such pipeline, and counts the commands sent on their own.
+type gate struct {
+	held      chan struct{} // closed once the first pipeline waits
+	release   chan struct{}
+	first     sync.Once
+	mu        sync.Mutex
+	pipelines []int
+	alone     atomic.Int64
+}
+
+func (g *gate) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (g *gate) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		g.alone.Add(1)
+		return next(ctx, cmd)
+	}
+}
+func (g *gate) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if cmds[0].Name() == "get" { // not a new connection's handshake
+			g.first.Do(func() { close(g.held); <-g.release })
+			g.mu.Lock()
+			g.pipelines = append(g.pipelines, len(cmds))
+			g.mu.Unlock()
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// Commands that arrive while a batch is on the wire leave together, in
+// one pipeline, and each gets its own answer.
+func TestBatchSendsConcurrentCommandsTogether(t *testing.T) {
+	client, b := batchedClient(t)
+	s := NewRedis(client, RedisOptions{Prefix: t.Name() + ":"})
+	const n = 20
+	for i := range n {
+		mustSet(t, s, fmt.Sprint("k", i), fmt.Sprint("v", i))
+	}
+	g := &gate{held: make(chan struct{}), release: make(chan struct{})}
+	client.AddHook(g)
+
+	var wg sync.WaitGroup
+	errs := make(chan error, n+1)
+	get := func(i int) {
+		rec, err := s.Get(t.Context(), fmt.Sprint("k", i))
+		if err == nil && string(rec.Data) != fmt.Sprint("v", i) {
+			err = fmt.Errorf("k%d = %q", i, rec.Data)
+		}
+		errs <- err
+	}
+	wg.Go(func() { get(0) }) // the first batch, held at the gate
+	<-g.held
+	for i := 1; i < n; i++ {
+		wg.Go(func() { get(i) })
+	}
+	waitFor(t, func() bool { return len(b.calls) == n-1 })
+	close(g.release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if want := []int{1, n - 1}; fmt.Sprint(g.pipelines) != fmt.Sprint(want) {
+		t.Errorf("pipelines of %v commands, want %v", g.pipelines, want)
+	}
+
+	// Anything but the hop's commands goes out on its own.
+	before := g.alone.Load()
+	if err := s.Ping(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if g.alone.Load() == before {
+		t.Error("PING was batched")
+	}
+}
+
+// A batch that fails (Redis gone) fails each of its commands, and none
+// waits for ever.
+func TestBatchFailsEveryCommandOfAFailedBatch(t *testing.T) {
+	addr, stop := redistest.StartServer(t)
+	client := redis.NewClient(&redis.Options{Addr: addr, ReadTimeout: 200 * time.Millisecond, WriteTimeout: 200 * time.Millisecond, DialTimeout: 200 * time.Millisecond})
+	t.Cleanup(func() { client.Close() })
+	batch(client)
+	s := NewRedis(client, RedisOptions{})
+	mustSet(t, s, "k", "v")
+	stop()
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() {
+			if _, err := s.Get(t.Context(), "k"); err == nil || errors.Is(err, ErrNotFound) {
+				t.Errorf("Get with Redis gone: %v, want a connection error", err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
