@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"ventanilla/interop/sample"
+	"ventanilla/sessions/redistest"
 )
 
 // gatewayFor starts the sample back-end and the gateway with the catalogue
@@ -103,8 +104,19 @@ var codeRE = regexp.MustCompile(`T-[A-Z0-9]+`)
 // On the product's own router and the sample back-end, a citizen books a
 // turno, looks it up and cancels it, in each language, through Africa's
 // Talking's USSD protocol.
+//
+// With Redis the sessions go as serve sets them up by default: each
+// instance's copies (Near) in front of Redis, the commands batched.
 func TestBookLookUpAndCancelInEveryLanguage(t *testing.T) {
-	srv := gatewayFor(t, &config{})
+	t.Run("memory", func(t *testing.T) { bookLookUpAndCancel(t, &config{}) })
+	t.Run("redis", func(t *testing.T) {
+		addr := redistest.Start(t).Options().Addr
+		bookLookUpAndCancel(t, &config{RedisURL: "redis://" + addr + "/0", NearSessions: 1000, RedisBatch: true})
+	})
+}
+
+func bookLookUpAndCancel(t *testing.T, c *config) {
+	srv := gatewayFor(t, c)
 	langs := []struct {
 		choice, phone                     string
 		services, booked, mine, cancelled string
