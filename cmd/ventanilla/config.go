@@ -57,6 +57,7 @@ type config struct {
 	DebugAddr       string
 	NearSessions    int
 	RedisBatch      bool
+	GCFloorMB       int
 
 	pseudo *privacy.Pseudonymizer // shared by the logger and the audit trail
 }
@@ -96,6 +97,7 @@ func flagSet(name string, stderr io.Writer, c *config) *flag.FlagSet {
 	fs.DurationVar(&c.LimitWindow, "limit-window", envDuration("LIMIT_WINDOW", time.Minute), "window of the hop limits")
 	fs.BoolVar(&c.SharedLimits, "shared-limits", env("SHARED_LIMITS", "") == "true", "count hop limits in Redis, shared by every instance (one more Redis round trip per hop)")
 	fs.StringVar(&c.AuditDir, "audit-dir", env("AUDIT_DIR", ""), "directory of the access audit trail (JSON lines, one file a day); empty: no trail")
+	fs.IntVar(&c.GCFloorMB, "gc-floor-mb", envInt("GC_FLOOR_MB", 64), "let the heap grow to this many MiB before Go collects, while little of it is live (0: Go's default; ignored when GOGC is set)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", env("DEBUG_ADDR", ""), "loopback address for Go's profiler (net/http/pprof), e.g. 127.0.0.1:6060; empty: off")
 	fs.DurationVar(&c.AuditRetention, "audit-retention", envDuration("AUDIT_RETENTION", 90*24*time.Hour), "how long audit files are kept")
 	fs.StringVar(&c.Carriers, "carriers", env("CARRIERS", ""), "carriers file: per-carrier screen limit, budget and callback authentication")

@@ -32,6 +32,7 @@ import (
 	"ventanilla/flows"
 	"ventanilla/i18n"
 	"ventanilla/internal/audit"
+	"ventanilla/internal/gctune"
 	"ventanilla/internal/metrics"
 	"ventanilla/interop"
 	"ventanilla/interop/sample"
@@ -460,6 +461,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	}
 	c.pseudo = pseudo
 	log := newLogger(c.LogFormat, stderr, pseudo)
+	if c.GCFloorMB > 0 {
+		defer gctune.Start(uint64(c.GCFloorMB)<<20, 0, os.LookupEnv).Stop()
+	}
 	getenv := os.LookupEnv
 	if demo {
 		ln, err := net.Listen("tcp", c.SampleAddr)
