@@ -310,8 +310,9 @@ func TestConcurrentHopsOnRedis(t *testing.T) {
 	}
 }
 
-func benchHops(b *testing.B, store sessions.Store) {
+func benchHops(b *testing.B, store, conversations sessions.Store) {
 	g := newGateway(b, store)
+	g.Conversations = conversations
 	ctx := context.Background()
 	b.ReportAllocs()
 	// Each iteration is one hop: a citizen walks services → turnos → back →
@@ -349,13 +350,21 @@ func benchHops(b *testing.B, store sessions.Store) {
 // BenchmarkHopMemory: one whole hop (session read, decode, engine, render,
 // encode, write) with the memory store.
 func BenchmarkHopMemory(b *testing.B) {
-	benchHops(b, sessions.NewMemory(sessions.MemoryOptions{}))
+	benchHops(b, sessions.NewMemory(sessions.MemoryOptions{}), nil)
 }
 
 // BenchmarkHopRedis: the same hop with sessions in a real redis-server.
 func BenchmarkHopRedis(b *testing.B) {
 	client := redistest.Start(b)
-	benchHops(b, sessions.NewRedis(client, sessions.RedisOptions{}))
+	benchHops(b, sessions.NewRedis(client, sessions.RedisOptions{}), nil)
+}
+
+// BenchmarkHopNear is the Redis hop as serve runs it: this instance's
+// copies (Near) in front of Redis, so the hop's write is its one round
+// trip.
+func BenchmarkHopNear(b *testing.B) {
+	store := sessions.NewRedis(redistest.Start(b), sessions.RedisOptions{})
+	benchHops(b, store, sessions.NewNear(store, sessions.NearOptions{}))
 }
 
 // A carrier resending the first hop of a session that is already running
