@@ -91,24 +91,6 @@ func alternate(t *testing.T, a, b *channels.Gateway) {
 	}
 }
 
-// roundTrips counts the commands a go-redis client sends (a pipeline
-// counts once): the Redis round trips of a hop.
-type roundTrips struct{ n atomic.Int64 }
-
-func (c *roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (c *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		c.n.Add(1)
-		return next(ctx, cmd)
-	}
-}
-func (c *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		c.n.Add(1)
-		return next(ctx, cmds)
-	}
-}
-
 // Every hop of a conversation this instance served makes exactly one
 // Redis round trip: its compare-and-set write, or the delete that ends it.
 func TestOneRedisRoundTripPerHop(t *testing.T) {
@@ -116,7 +98,7 @@ func TestOneRedisRoundTripPerHop(t *testing.T) {
 	client := redis.NewClient(&redis.Options{Addr: addr})
 	t.Cleanup(func() { client.Close() })
 	g := nearGateway(t, client)
-	count := new(roundTrips)
+	count := new(redistest.Commands)
 	client.AddHook(count)
 	// The first contact of the run also loads the write script.
 	hop(t, g, at("warm", ""))
@@ -124,15 +106,15 @@ func TestOneRedisRoundTripPerHop(t *testing.T) {
 
 	// A new conversation reads the citizen's language and any result
 	// kept for them (one MGET), then writes.
-	before := count.n.Load()
+	before := count.N()
 	hop(t, g, at("y", ""))
-	if got := count.n.Load() - before; got != 2 {
+	if got := count.N() - before; got != 2 {
 		t.Errorf("the first hop of a conversation made %d Redis round trips, want 2", got)
 	}
 	for _, text := range []string{"1", "1*0", "1*0*2", "1*0*2*0", "1*0*2*0*1", "1*0*2*0*1*00"} {
-		before := count.n.Load()
+		before := count.N()
 		r := hop(t, g, at("y", text))
-		if got := count.n.Load() - before; got != 1 {
+		if got := count.N() - before; got != 1 {
 			t.Errorf("hop %q (%q) made %d Redis round trips, want 1", text, firstLine(r.Text), got)
 		}
 	}

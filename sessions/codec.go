@@ -214,28 +214,8 @@ type mapEntry struct {
 // integer: when two prefixes differ, they order as their keys do.
 func keyPrefix(k string) uint64 {
 	var p uint64
-	switch len(k) {
-	default:
-		p = uint64(k[6])
-		fallthrough
-	case 6:
-		p |= uint64(k[5]) << 8
-		fallthrough
-	case 5:
-		p |= uint64(k[4]) << 16
-		fallthrough
-	case 4:
-		p |= uint64(k[3]) << 24
-		fallthrough
-	case 3:
-		p |= uint64(k[2]) << 32
-		fallthrough
-	case 2:
-		p |= uint64(k[1]) << 40
-		fallthrough
-	case 1:
-		p |= uint64(k[0]) << 48
-	case 0:
+	for i := range min(len(k), 7) {
+		p |= uint64(k[i]) << (48 - 8*i)
 	}
 	return p
 }

@@ -1,7 +1,6 @@
 package sessions
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -22,28 +21,10 @@ func TestNearContract(t *testing.T) {
 	})
 }
 
-// commands counts the commands a go-redis client sends, pipelines
-// included: the round trips a store makes.
-type commands struct{ n atomic.Int64 }
-
-func (c *commands) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (c *commands) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		c.n.Add(1)
-		return next(ctx, cmd)
-	}
-}
-func (c *commands) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		c.n.Add(1)
-		return next(ctx, cmds)
-	}
-}
-
 // countingClient is a client of the test server that counts its commands.
 // Scripts are loaded first, so that EVALSHA never falls back to EVAL and a
 // count is the steady state's.
-func countingClient(t *testing.T) (*redis.Client, *commands) {
+func countingClient(t *testing.T) (*redis.Client, *redistest.Commands) {
 	t.Helper()
 	addr := redistest.Start(t).Options().Addr
 	client := redis.NewClient(&redis.Options{Addr: addr})
@@ -53,7 +34,7 @@ func countingClient(t *testing.T) (*redis.Client, *commands) {
 			t.Fatal(err)
 		}
 	}
-	c := new(commands)
+	c := new(redistest.Commands)
 	client.AddHook(c)
 	return client, c
 }
@@ -71,7 +52,7 @@ func TestNearOneRoundTripPerHop(t *testing.T) {
 	}
 	rev := uint64(0)
 	for hop := range 5 {
-		before := count.n.Load()
+		before := count.N()
 		if hop > 0 {
 			rec, err := n.Get(ctx, "ussd:+593991234567")
 			if err != nil || !rec.Local || rec.Rev != rev || string(rec.Data) != fmt.Sprint("hop ", hop-1) {
@@ -81,7 +62,7 @@ func TestNearOneRoundTripPerHop(t *testing.T) {
 		if rev, err = n.Put(ctx, "ussd:+593991234567", []byte(fmt.Sprint("hop ", hop)), rev, 0); err != nil {
 			t.Fatal(err)
 		}
-		if got := count.n.Load() - before; got != 1 {
+		if got := count.N() - before; got != 1 {
 			t.Fatalf("hop %d took %d Redis round trips, want 1", hop, got)
 		}
 	}
@@ -90,11 +71,11 @@ func TestNearOneRoundTripPerHop(t *testing.T) {
 	if err := n.Delete(ctx, "ussd:+593991234567"); err != nil {
 		t.Fatal(err)
 	}
-	before := count.n.Load()
+	before := count.N()
 	if rec, err := n.Get(ctx, "ussd:+593991234567"); !errors.Is(err, ErrNotFound) || !rec.Local {
 		t.Fatalf("Get after Delete: %+v, %v; want a local ErrNotFound", rec, err)
 	}
-	if got := count.n.Load() - before; got != 0 {
+	if got := count.N() - before; got != 0 {
 		t.Fatalf("a Get after Delete took %d round trips, want 0", got)
 	}
 }

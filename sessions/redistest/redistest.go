@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -236,4 +237,28 @@ func serverInfo(addr string) (string, error) {
 		return "", err
 	}
 	return c.Info(ctx, "server").Result()
+}
+
+// Commands is a go-redis hook that counts what a client sends: each
+// command sent alone counts one, each pipeline one — the round trips.
+// Add it with client.AddHook.
+type Commands struct{ n atomic.Int64 }
+
+// N is the count so far.
+func (c *Commands) N() int64 { return c.n.Load() }
+
+func (c *Commands) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (c *Commands) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		c.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+
+func (c *Commands) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		c.n.Add(1)
+		return next(ctx, cmds)
+	}
 }
