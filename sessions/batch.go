@@ -68,6 +68,10 @@ func (b *batcher) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	}
 }
 
+// batchable names the commands that wait for a batch. A new connection's
+// handshake (HELLO, AUTH, SELECT, CLIENT) must never be among them: the
+// batching goroutine itself may be the one dialling, and would wait for
+// its own batch.
 func batchable(name string) bool {
 	switch name {
 	case "get", "mget", "getrange", "set", "del", "eval", "evalsha":
