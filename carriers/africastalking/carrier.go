@@ -114,7 +114,7 @@ func (h *Handler) write(c echo.Context, rep channels.Reply) error {
 // text ""), so the Event is EventContinue: the gateway knows a new session
 // by not having it.
 func (h *Handler) ParseForm(v url.Values) (channels.Inbound, error) {
-	sessionID, err := field(v, "sessionId")
+	sessionID, err := wire.Field(v, "sessionId")
 	if err != nil {
 		return channels.Inbound{}, err
 	}
@@ -122,7 +122,7 @@ func (h *Handler) ParseForm(v url.Values) (channels.Inbound, error) {
 		return channels.Inbound{}, err
 	}
 
-	phone, err := field(v, "phoneNumber")
+	phone, err := wire.Field(v, "phoneNumber")
 	if err != nil {
 		return channels.Inbound{}, err
 	}
@@ -130,7 +130,7 @@ func (h *Handler) ParseForm(v url.Values) (channels.Inbound, error) {
 		return channels.Inbound{}, err
 	}
 
-	service, err := field(v, "serviceCode")
+	service, err := wire.Field(v, "serviceCode")
 	if err != nil {
 		return channels.Inbound{}, err
 	}
@@ -138,7 +138,7 @@ func (h *Handler) ParseForm(v url.Values) (channels.Inbound, error) {
 		return channels.Inbound{}, err
 	}
 
-	text, err := field(v, "text")
+	text, err := wire.Field(v, "text")
 	if err != nil {
 		return channels.Inbound{}, err
 	}
@@ -156,16 +156,4 @@ func (h *Handler) ParseForm(v url.Values) (channels.Inbound, error) {
 		Cumulative:  true,
 		Limit:       h.opts.Limit - prefixLen,
 	}, nil
-}
-
-// field returns the single value of key ("" when absent).
-func field(v url.Values, key string) (string, error) {
-	switch vals := v[key]; len(vals) {
-	case 0:
-		return "", nil
-	case 1:
-		return vals[0], nil
-	default:
-		return "", &wire.FieldError{Field: key, Reason: "sent more than once"}
-	}
 }

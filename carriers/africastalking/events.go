@@ -35,7 +35,7 @@ func (h *Handler) serveEvent(c echo.Context, hop channels.Hopper) error {
 		return wire.Refuse(c, err)
 	}
 	if in.EndStatus == "Failed" {
-		msg, _ := field(values, "errorMessage")
+		msg, _ := wire.Field(values, "errorMessage")
 		msg, _ = wire.CleanInput("errorMessage", msg, maxErrorMessage)
 		h.log.Warn("ussd session failed at the carrier", "error", wire.Fit(msg, logErrorMessage))
 	}
@@ -63,7 +63,7 @@ func (h *Handler) ParseEvent(v url.Values) (channels.Inbound, error) {
 	if err != nil {
 		return channels.Inbound{}, err
 	}
-	status, err := field(v, "status")
+	status, err := wire.Field(v, "status")
 	if err != nil {
 		return channels.Inbound{}, err
 	}

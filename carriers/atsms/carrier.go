@@ -113,7 +113,7 @@ type Message struct {
 // ServiceCode is our short code or number (to); Seq is derived from id.
 func (h *Handler) Parse(v url.Values) (Message, error) {
 	var m Message
-	from, _, err := field(v, "from")
+	from, err := wire.Field(v, "from")
 	if err != nil {
 		return m, err
 	}
@@ -121,7 +121,7 @@ func (h *Handler) Parse(v url.Values) (Message, error) {
 	if err != nil {
 		return m, err
 	}
-	to, _, err := field(v, "to")
+	to, err := wire.Field(v, "to")
 	if err != nil {
 		return m, err
 	}
@@ -132,24 +132,25 @@ func (h *Handler) Parse(v url.Values) (Message, error) {
 	case len(to) > wire.MaxServiceCode || !wire.VisibleASCII(to):
 		return m, &wire.FieldError{Field: "to", Reason: "not a short code or number"}
 	}
-	body, sent, err := field(v, "text")
+	_, sent := v["text"]
+	body, err := wire.Field(v, "text")
 	if err != nil {
 		return m, err
 	}
 	if !sent {
 		return m, &wire.FieldError{Field: "text", Reason: "missing"}
 	}
-	if body, err = text("text", body); err != nil {
+	if body, err = wire.MessageText("text", body, MaxText); err != nil {
 		return m, err
 	}
-	raw, _, err := field(v, "id")
+	raw, err := wire.Field(v, "id")
 	if err != nil {
 		return m, err
 	}
 	if m.ID, err = id("id", raw, true); err != nil {
 		return m, err
 	}
-	raw, _, err = field(v, "linkId")
+	raw, err = wire.Field(v, "linkId")
 	if err != nil {
 		return m, err
 	}
@@ -157,7 +158,7 @@ func (h *Handler) Parse(v url.Values) (Message, error) {
 		return m, err
 	}
 	for _, name := range []string{"date", "networkCode"} {
-		s, _, err := field(v, name)
+		s, err := wire.Field(v, name)
 		if err != nil {
 			return m, err
 		}

@@ -139,8 +139,8 @@ func (s *Sender) SendID(ctx context.Context, m channels.Message) (string, error)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		se := &SendError{Status: resp.StatusCode}
-		if retryableStatus(resp.StatusCode) {
-			return "", &channels.RetryableError{Err: se, After: retryAfter(resp.Header.Get("Retry-After"), time.Now())}
+		if wire.RetryableStatus(resp.StatusCode) {
+			return "", &channels.RetryableError{Err: se, After: wire.RetryAfter(resp.Header.Get("Retry-After"), time.Now())}
 		}
 		return "", se
 	}
@@ -196,7 +196,7 @@ func answer(status int, body []byte) (string, error) {
 	}
 	rs := a.SMSMessageData.Recipients
 	if len(rs) == 0 {
-		return "", &SendError{Status: status, Reason: "no recipient accepted: " + clean(a.SMSMessageData.Message)}
+		return "", &SendError{Status: status, Reason: "no recipient accepted: " + printable(a.SMSMessageData.Message)}
 	}
 	r := rs[0]
 	code := int(r.StatusCode)
@@ -204,9 +204,9 @@ func answer(status int, body []byte) (string, error) {
 	case code >= 100 && code <= 102:
 		return r.MessageID, nil
 	case code >= 500:
-		return "", &channels.RetryableError{Err: &SendError{Status: status, Code: code, Reason: clean(r.Status)}}
+		return "", &channels.RetryableError{Err: &SendError{Status: status, Code: code, Reason: printable(r.Status)}}
 	}
-	return "", &SendError{Status: status, Code: code, Reason: clean(r.Status)}
+	return "", &SendError{Status: status, Code: code, Reason: printable(r.Status)}
 }
 
 // flexInt reads a JSON number, or a number in a string.
@@ -225,57 +225,16 @@ func (f *flexInt) UnmarshalJSON(b []byte) error {
 // transportError wraps a failed round trip. A caller that cancelled gets
 // a non-retryable error wrapping context.Canceled; timeouts and network
 // faults are retryable.
+// printable keeps AT's words short and printable for logs and errors.
+func printable(s string) string { return wire.Printable(s, 80) }
+
 func transportError(ctx context.Context, err error) error {
-	if ue, ok := errors.AsType[*url.Error](err); ok {
-		err = ue.Err
-	}
-	if ctx.Err() != nil {
-		err = ctx.Err()
-	}
-	se := &SendError{Reason: "no answer: " + err.Error(), Err: err}
-	if errors.Is(err, context.Canceled) {
+	cause, retryable := wire.NoAnswer(ctx, err)
+	se := &SendError{Reason: "no answer: " + cause.Error(), Err: cause}
+	if !retryable {
 		return se
 	}
 	return &channels.RetryableError{Err: se}
-}
-
-// retryableStatus: 429 and 5xx may pass later; 408 comes from proxies.
-// Any other 4xx (401 for a wrong API key or username) fails the same way
-// again.
-func retryableStatus(code int) bool {
-	return code >= 500 || code == http.StatusTooManyRequests || code == http.StatusRequestTimeout
-}
-
-// retryAfter reads a Retry-After header: seconds or an HTTP date; 0 when
-// absent, unreadable or past.
-func retryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-		return time.Duration(max(secs, 0)) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0)
-	}
-	return 0
-}
-
-// clean keeps AT's words short and printable for logs and errors.
-func clean(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, strings.TrimSpace(strings.ToValidUTF8(s, "")))
-	if len(s) > 80 {
-		s = s[:80]
-		for !utf8.ValidString(s) {
-			s = s[:len(s)-1]
-		}
-	}
-	return s
 }
 
 // SendError is a failed Send. It never carries the message text, the

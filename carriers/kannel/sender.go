@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"ventanilla/carriers/internal/wire"
 )
 
 // Send errors are classified the way a retrying outbox needs them:
@@ -108,8 +110,11 @@ func (s *Sender) Send(ctx context.Context, to, text string) error {
 	}
 	return &SendError{
 		StatusCode: resp.StatusCode,
-		Message:    clean(string(body)),
-		Retryable:  retryableStatus(resp.StatusCode),
+		Message:    wire.Printable(string(body), 200),
+		// Kannel answers 503 for a temporary failure and 500 when it could
+		// not queue the message; 403 (credentials, "Not routable"), 400 and
+		// 404 fail again the same way.
+		Retryable: wire.RetryableStatus(resp.StatusCode),
 	}
 }
 
@@ -137,40 +142,6 @@ func checkSend(to, text string) error {
 // the password). A caller that cancelled gets a non-retryable error
 // wrapping context.Canceled; timeouts and network faults are retryable.
 func transportError(ctx context.Context, err error) error {
-	if ue, ok := errors.AsType[*url.Error](err); ok {
-		err = ue.Err
-	}
-	if ctx.Err() != nil {
-		err = ctx.Err()
-	}
-	return &SendError{
-		Message:   fmt.Sprintf("no answer: %v", err),
-		Retryable: !errors.Is(err, context.Canceled),
-		Err:       err,
-	}
-}
-
-// retryableStatus: Kannel answers 503 for a temporary failure and 500
-// when it could not queue the message; 408 and 429 come from proxies.
-// Every other 4xx (403 credentials or "Not routable", 400 fields, 404
-// sendsms-url) will fail again the same way.
-func retryableStatus(code int) bool {
-	return code >= 500 || code == http.StatusRequestTimeout || code == http.StatusTooManyRequests
-}
-
-// clean keeps Kannel's answer short and printable for logs and errors.
-func clean(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, strings.TrimSpace(s))
-	if len(s) > 200 {
-		s = s[:200]
-		for !utf8.ValidString(s) {
-			s = s[:len(s)-1]
-		}
-	}
-	return s
+	cause, retryable := wire.NoAnswer(ctx, err)
+	return &SendError{Message: fmt.Sprintf("no answer: %v", cause), Retryable: retryable, Err: cause}
 }

@@ -167,21 +167,21 @@ func forbidden(c echo.Context) error {
 // Seq is derived from MessageSid (see seq).
 func (h *Handler) ParseInbound(v url.Values) (channels.Inbound, error) {
 	var in channels.Inbound
-	msgSID, err := field(v, "MessageSid")
+	msgSID, err := wire.Field(v, "MessageSid")
 	if err != nil {
 		return in, err
 	}
 	if msgSID, err = sid("MessageSid", msgSID, "SM", "MM"); err != nil {
 		return in, err
 	}
-	acct, err := field(v, "AccountSid")
+	acct, err := wire.Field(v, "AccountSid")
 	if err != nil {
 		return in, err
 	}
 	if _, err = sid("AccountSid", acct, "AC"); err != nil {
 		return in, err
 	}
-	if svc, err := field(v, "MessagingServiceSid"); err != nil {
+	if svc, err := wire.Field(v, "MessagingServiceSid"); err != nil {
 		return in, err
 	} else if svc != "" {
 		if _, err := sid("MessagingServiceSid", svc, "MG"); err != nil {
@@ -189,7 +189,7 @@ func (h *Handler) ParseInbound(v url.Values) (channels.Inbound, error) {
 		}
 	}
 
-	from, err := field(v, "From")
+	from, err := wire.Field(v, "From")
 	if err != nil {
 		return in, err
 	}
@@ -201,7 +201,7 @@ func (h *Handler) ParseInbound(v url.Values) (channels.Inbound, error) {
 	if err != nil {
 		return in, err
 	}
-	to, err := field(v, "To")
+	to, err := wire.Field(v, "To")
 	if err != nil {
 		return in, err
 	}
@@ -216,11 +216,11 @@ func (h *Handler) ParseInbound(v url.Values) (channels.Inbound, error) {
 		return in, &wire.FieldError{Field: "To", Reason: "not a number or short code"}
 	}
 
-	body, err := field(v, "Body")
+	body, err := wire.Field(v, "Body")
 	if err != nil {
 		return in, err
 	}
-	if body, err = text("Body", body); err != nil {
+	if body, err = wire.MessageText("Body", body, MaxText); err != nil {
 		return in, err
 	}
 

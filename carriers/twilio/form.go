@@ -1,11 +1,7 @@
 package twilio
 
 import (
-	"net/url"
-	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"ventanilla/carriers/internal/wire"
 	"ventanilla/channels"
@@ -21,19 +17,6 @@ const (
 	// sidLen is a Twilio SID: two letters and 32 hex digits.
 	sidLen = 34
 )
-
-// field returns the single value of key ("" when absent); a field sent
-// twice is refused rather than guessed at.
-func field(v url.Values, key string) (string, error) {
-	switch vals := v[key]; len(vals) {
-	case 0:
-		return "", nil
-	case 1:
-		return vals[0], nil
-	default:
-		return "", &wire.FieldError{Field: key, Reason: "sent more than once"}
-	}
-}
 
 // sid checks a Twilio SID with the given two-letter prefixes (any when
 // none): the ids end up in store keys and logs.
@@ -63,28 +46,6 @@ func isHex(s string) bool {
 		}
 	}
 	return true
-}
-
-// text checks a message body: valid UTF-8, at most MaxText characters, no
-// control characters but line breaks. Line breaks become spaces: answers
-// are read as one line, and a newline kept in an answer could forge lines
-// on a later screen that quotes it. Surrounding spaces are trimmed.
-func text(name, s string) (string, error) {
-	switch {
-	case !utf8.ValidString(s):
-		return "", &wire.FieldError{Field: name, Reason: "not valid UTF-8"}
-	case utf8.RuneCountInString(s) > MaxText:
-		return "", &wire.FieldError{Field: name, Reason: "longer than " + strconv.Itoa(MaxText) + " characters"}
-	case strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' }):
-		return "", &wire.FieldError{Field: name, Reason: "contains control characters"}
-	}
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	return strings.TrimSpace(strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\r' {
-			return ' '
-		}
-		return r
-	}, s)), nil
 }
 
 // address splits a Twilio address into its channel ("" for SMS,

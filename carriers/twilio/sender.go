@@ -221,47 +221,21 @@ func (s *Sender) classify(ctx context.Context, rt *roundTrip, err error) error {
 		se.Status, se.Reason = 0, "refused by twilio-go before sending"
 		return se
 	case rt.status == 0:
-		if ue, ok := errors.AsType[*url.Error](err); ok {
-			err = ue.Err
-		}
-		if ctx.Err() != nil {
-			err = ctx.Err()
-		}
-		se.Err, se.Reason = err, "no answer: "+err.Error()
-		if errors.Is(err, context.Canceled) {
+		cause, retryable := wire.NoAnswer(ctx, err)
+		se.Err, se.Reason = cause, "no answer: "+cause.Error()
+		if !retryable {
 			return se
 		}
 		return &channels.RetryableError{Err: se}
 	case rt.status >= 200 && rt.status < 300:
 		se.Reason = "unreadable answer"
 		return &channels.RetryableError{Err: se}
-	case retryableStatus(rt.status):
-		return &channels.RetryableError{Err: se, After: retryAfter(rt.retryAfter, time.Now())}
+	// 429 is never processed by Twilio (error 20429); 21211 invalid To,
+	// 21610 unsubscribed or 20003 credentials fail again the same way.
+	case wire.RetryableStatus(rt.status):
+		return &channels.RetryableError{Err: se, After: wire.RetryAfter(rt.retryAfter, time.Now())}
 	}
 	return se
-}
-
-// retryableStatus: 429 is never processed by Twilio and always safe to
-// retry (error 20429); 5xx may pass later; 408 comes from proxies. Any
-// other 4xx (21211 invalid To, 21610 unsubscribed, 20003 credentials…)
-// fails again the same way.
-func retryableStatus(code int) bool {
-	return code >= 500 || code == http.StatusTooManyRequests || code == http.StatusRequestTimeout
-}
-
-// retryAfter reads a Retry-After header: seconds or an HTTP date; 0 when
-// absent, unreadable or past.
-func retryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-		return time.Duration(max(secs, 0)) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0)
-	}
-	return 0
 }
 
 // SendError is a failed Send. It never carries the message text, the

@@ -29,14 +29,14 @@ const maxState = 32
 // not check the signature; unknown fields are ignored.
 func ParseStatus(v url.Values) (Status, error) {
 	var st Status
-	s, err := field(v, "MessageSid")
+	s, err := wire.Field(v, "MessageSid")
 	if err != nil {
 		return st, err
 	}
 	if st.MessageSID, err = sid("MessageSid", s, "SM", "MM"); err != nil {
 		return st, err
 	}
-	if st.State, err = field(v, "MessageStatus"); err != nil {
+	if st.State, err = wire.Field(v, "MessageStatus"); err != nil {
 		return st, err
 	}
 	switch {
@@ -45,7 +45,7 @@ func ParseStatus(v url.Values) (Status, error) {
 	case len(st.State) > maxState || !isWord(st.State):
 		return st, &wire.FieldError{Field: "MessageStatus", Reason: "not a message status"}
 	}
-	if st.ErrorCode, err = field(v, "ErrorCode"); err != nil {
+	if st.ErrorCode, err = wire.Field(v, "ErrorCode"); err != nil {
 		return st, err
 	}
 	if len(st.ErrorCode) > 10 || !isDigits(st.ErrorCode) {

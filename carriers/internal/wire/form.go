@@ -10,6 +10,19 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
+// Field returns the single value of key ("" when absent); a field sent
+// twice is refused rather than guessed at.
+func Field(v url.Values, key string) (string, error) {
+	switch vals := v[key]; len(vals) {
+	case 0:
+		return "", nil
+	case 1:
+		return vals[0], nil
+	default:
+		return "", &FieldError{Field: key, Reason: "sent more than once"}
+	}
+}
+
 // ReadForm reads a bounded application/x-www-form-urlencoded body.
 // Errors are ready for Refuse: 415, 413, or a 400 naming "body".
 func ReadForm(c echo.Context, limit int64) (url.Values, error) {

@@ -117,3 +117,26 @@ func Fit(text string, limit int) string {
 	}
 	return text
 }
+
+// MessageText checks a text message: valid UTF-8, at most max characters,
+// no control characters but line breaks. Line breaks become spaces:
+// answers are read as one line, and a newline kept in an answer could
+// forge lines on a later screen that quotes it. Surrounding spaces are
+// trimmed.
+func MessageText(name, s string, max int) (string, error) {
+	switch {
+	case !utf8.ValidString(s):
+		return "", &FieldError{Field: name, Reason: "not valid UTF-8"}
+	case utf8.RuneCountInString(s) > max:
+		return "", &FieldError{Field: name, Reason: "longer than " + strconv.Itoa(max) + " characters"}
+	case strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' }):
+		return "", &FieldError{Field: name, Reason: "contains control characters"}
+	}
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return strings.TrimSpace(strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' {
+			return ' '
+		}
+		return r
+	}, s)), nil
+}
