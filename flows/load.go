@@ -426,22 +426,41 @@ func (p *parser) vars(n *yaml.Node, path string) map[string]VarDecl {
 	return out
 }
 
-func (p *parser) options(n *yaml.Node, path string) []*MenuOption {
+// entries reads a list of mappings — a menu's options, a branch's cases —
+// of at most MaxOptions. entry is called with each mapping and its path
+// and returns what reads the mapping's fields; every entry needs the
+// required fields.
+func (p *parser) entries(n *yaml.Node, path, plural, shape, singular string, required []string, entry func(c *yaml.Node, ep string) func(key string, k, v *yaml.Node)) {
 	if n.Kind != yaml.SequenceNode {
-		p.r.errorf(pos(n), path, "wrong-type", "options are a list of {label, next}, found %s", describe(n))
-		return nil
+		p.r.errorf(pos(n), path, "wrong-type", "%s are a list of %s, found %s", plural, shape, describe(n))
+		return
 	}
 	if len(n.Content) > MaxOptions {
-		p.r.errorf(pos(n), path, "too-large", "%d options; the limit is %d", len(n.Content), MaxOptions)
-		return nil
+		p.r.errorf(pos(n), path, "too-large", "%d %s; the limit is %d", len(n.Content), plural, MaxOptions)
+		return
 	}
-	var out []*MenuOption
 	for i, c := range n.Content {
-		op := fmt.Sprintf("%s[%d]", path, i)
-		o := &MenuOption{Pos: pos(c), Path: op}
+		ep := fmt.Sprintf("%s[%d]", path, i)
+		field := entry(c, ep)
 		got := map[string]bool{}
-		p.pairs(c, op, func(key string, k, v *yaml.Node) {
+		p.pairs(c, ep, func(key string, k, v *yaml.Node) {
 			got[key] = true
+			field(key, k, v)
+		})
+		for _, req := range required {
+			if c.Kind == yaml.MappingNode && !got[req] {
+				p.r.errorf(pos(c), ep, "missing-field", "the %s needs %q", singular, req)
+			}
+		}
+	}
+}
+
+func (p *parser) options(n *yaml.Node, path string) []*MenuOption {
+	var out []*MenuOption
+	p.entries(n, path, "options", "{label, next}", "option", []string{"label", "next"}, func(c *yaml.Node, op string) func(string, *yaml.Node, *yaml.Node) {
+		o := &MenuOption{Pos: pos(c), Path: op}
+		out = append(out, o)
+		return func(key string, k, v *yaml.Node) {
 			switch key {
 			case "label":
 				p.text(v, join(op, key), &o.Label)
@@ -452,33 +471,17 @@ func (p *parser) options(n *yaml.Node, path string) []*MenuOption {
 			default:
 				p.r.errorf(pos(k), join(op, key), "unknown-field", "an option has label, next and when, not %q%s", key, suggest(key, []string{"label", "next", "when"}))
 			}
-		})
-		for _, req := range []string{"label", "next"} {
-			if c.Kind == yaml.MappingNode && !got[req] {
-				p.r.errorf(pos(c), op, "missing-field", "the option needs %q", req)
-			}
 		}
-		out = append(out, o)
-	}
+	})
 	return out
 }
 
 func (p *parser) cases(n *yaml.Node, path string) []*Case {
-	if n.Kind != yaml.SequenceNode {
-		p.r.errorf(pos(n), path, "wrong-type", "cases are a list of {when, next}, found %s", describe(n))
-		return nil
-	}
-	if len(n.Content) > MaxOptions {
-		p.r.errorf(pos(n), path, "too-large", "%d cases; the limit is %d", len(n.Content), MaxOptions)
-		return nil
-	}
 	var out []*Case
-	for i, c := range n.Content {
-		cp := fmt.Sprintf("%s[%d]", path, i)
+	p.entries(n, path, "cases", "{when, next}", "case", []string{"when", "next"}, func(c *yaml.Node, cp string) func(string, *yaml.Node, *yaml.Node) {
 		cs := &Case{Pos: pos(c), Path: cp}
-		got := map[string]bool{}
-		p.pairs(c, cp, func(key string, k, v *yaml.Node) {
-			got[key] = true
+		out = append(out, cs)
+		return func(key string, k, v *yaml.Node) {
 			switch key {
 			case "when":
 				cs.When = p.expr(v, join(cp, key))
@@ -487,14 +490,8 @@ func (p *parser) cases(n *yaml.Node, path string) []*Case {
 			default:
 				p.r.errorf(pos(k), join(cp, key), "unknown-field", "a case has when and next, not %q", key)
 			}
-		})
-		for _, req := range []string{"when", "next"} {
-			if c.Kind == yaml.MappingNode && !got[req] {
-				p.r.errorf(pos(c), cp, "missing-field", "the case needs %q", req)
-			}
 		}
-		out = append(out, cs)
-	}
+	})
 	return out
 }
 
