@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -46,25 +45,29 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		url          = fs.String("url", env("URL", "http://127.0.0.1:8080"), "the running gateway's base URL")
-		carrierName  = fs.String("carrier", env("CARRIER", "africastalking"), "carrier protocol to speak: "+strings.Join(benchCarrierNames(), ", "))
-		scenarioName = fs.String("scenario", env("SCENARIO", "browse"), "browse, book or mixed")
-		citizens     = fs.Int("citizens", benchEnvInt("CITIZENS", 100), "distinct simulated citizens (phone numbers)")
-		concurrency  = fs.Int("concurrency", benchEnvInt("CONCURRENCY", 8), "conversations in flight at once (at most --citizens)")
-		duration     = fs.Duration("duration", envDuration("DURATION", 10*time.Second), "how long to run")
-		sessions     = fs.Int("sessions", benchEnvInt("SESSIONS", 0), "stop after this many conversations instead (bounded by --duration if given, else 5m)")
-		rate         = fs.Float64("rate", benchEnvFloat("RATE", 0), "hops per second over all workers, paced (open loop); 0 = as fast as answered (closed loop)")
-		baselineFor  = fs.Duration("baseline-duration", envDuration("BASELINE_DURATION", 0), "how long to drive the baseline (default: as long as the gateway run)")
+		url          = fs.String("url", "http://127.0.0.1:8080", "the running gateway's base URL")
+		carrierName  = fs.String("carrier", "africastalking", "carrier protocol to speak: "+strings.Join(benchCarrierNames(), ", "))
+		scenarioName = fs.String("scenario", "browse", "browse, book or mixed")
+		citizens     = fs.Int("citizens", 100, "distinct simulated citizens (phone numbers)")
+		concurrency  = fs.Int("concurrency", 8, "conversations in flight at once (at most --citizens)")
+		duration     = fs.Duration("duration", 10*time.Second, "how long to run")
+		sessions     = fs.Int("sessions", 0, "stop after this many conversations instead (bounded by --duration if given, else 5m)")
+		rate         = fs.Float64("rate", 0, "hops per second over all workers, paced (open loop); 0 = as fast as answered (closed loop)")
+		baselineFor  = fs.Duration("baseline-duration", 0, "how long to drive the baseline (default: as long as the gateway run)")
 		noBaseline   = fs.Bool("no-baseline", false, "skip the baseline")
 		asJSON       = fs.Bool("json", false, "print the report as JSON")
-		timeout      = fs.Duration("timeout", envDuration("TIMEOUT", 10*time.Second), "how long a hop may take before it counts as a timeout")
-		serviceCode  = fs.String("service-code", env("SERVICE_CODE", "*384#"), "the USSD code citizens dial")
+		timeout      = fs.Duration("timeout", 10*time.Second, "how long a hop may take before it counts as a timeout")
+		serviceCode  = fs.String("service-code", "*384#", "the USSD code citizens dial")
 		remote       = fs.Bool("allow-remote", false, "allow a --url that is not a loopback address")
 		seed         = fs.Uint64("seed", 1, "seed for the errand mix")
 	)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, benchUsage, benchScenarioList())
 		fs.PrintDefaults()
+	}
+	if err := applyEnv(fs, os.LookupEnv, nil); err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return 2
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -214,22 +217,4 @@ func flagGiven(fs *flag.FlagSet, name string) bool {
 	found := false
 	fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
 	return found
-}
-
-func benchEnvInt(name string, def int) int {
-	if v, ok := os.LookupEnv("VENTANILLA_" + name); ok {
-		if n, err := strconv.Atoi(v); err == nil {
-			return n
-		}
-	}
-	return def
-}
-
-func benchEnvFloat(name string, def float64) float64 {
-	if v, ok := os.LookupEnv("VENTANILLA_" + name); ok {
-		if f, err := strconv.ParseFloat(v, 64); err == nil {
-			return f
-		}
-	}
-	return def
 }

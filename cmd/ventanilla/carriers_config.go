@@ -1,15 +1,19 @@
 package main
 
 import (
-	"bytes"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"ventanilla/channels"
+	"ventanilla/internal/suggest"
 )
 
 // carrierConfig is one carrier's entry in the carriers file:
@@ -28,41 +32,180 @@ import (
 // Secrets are read from the environment variables the file names, never
 // from the file.
 type carrierConfig struct {
-	Disabled         bool          `yaml:"disabled"`
-	Limit            int           `yaml:"limit"`
-	Budget           time.Duration `yaml:"budget"`
-	AllowIPs         []string      `yaml:"allow_ips"`
-	BasicUser        string        `yaml:"basic_user"`
-	BasicPasswordEnv string        `yaml:"basic_password_env"`
-	PathTokenEnv     string        `yaml:"path_token_env"`
+	Disabled         bool
+	Limit            int
+	Budget           time.Duration
+	AllowIPs         []string
+	BasicUser        string
+	BasicPasswordEnv string
+	PathTokenEnv     string
 }
 
-type carriersFile struct {
-	Carriers map[string]carrierConfig `yaml:"carriers"`
-}
+// carrierKeys are the keys of a carrier's entry, in the order the docs
+// list them.
+var carrierKeys = []string{"disabled", "limit", "budget", "allow_ips", "basic_user", "basic_password_env", "path_token_env"}
 
 // loadCarriers reads the carriers file ("" means every carrier with its
-// defaults and no callback authentication).
+// defaults and no callback authentication). A
+// carrier, key or value the gateway does not know stops the start, each
+// with its file:line:col and, for names, the one probably meant: a
+// misspelt carrier would otherwise run with no callback authentication.
 func loadCarriers(path string, getenv func(string) (string, bool)) (map[string]carrierConfig, error) {
 	if path == "" {
 		return map[string]carrierConfig{}, nil
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("carriers: %w", err)
+		return nil, fmt.Errorf("carriers file: %w", err)
 	}
-	var f carriersFile
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("carriers: %s: %w", path, err)
-	}
-	for name, c := range f.Carriers {
+	p := &carriersParser{file: path}
+	known, limited := carrierNames()
+	out := p.parse(data, known, limited)
+	for name, c := range out {
 		if _, err := c.auth(getenv); err != nil {
-			return nil, fmt.Errorf("carriers: %s: %s: %w", path, name, err)
+			p.errs = append(p.errs, fmt.Errorf("%s: carriers.%s: %w", path, name, err))
 		}
 	}
-	return f.Carriers, nil
+	if len(p.errs) > 0 {
+		return nil, fmt.Errorf("carriers file:\n%w", errors.Join(p.errs...))
+	}
+	return out, nil
+}
+
+type carriersParser struct {
+	file string
+	errs []error
+}
+
+func (p *carriersParser) errorf(n *yaml.Node, path, format string, args ...any) {
+	p.errs = append(p.errs, fmt.Errorf("%s:%d:%d: %s: %s", p.file, n.Line, n.Column, path, fmt.Sprintf(format, args...)))
+}
+
+// unknown reports a name that is not one of known, with the one meant.
+func (p *carriersParser) unknown(n *yaml.Node, path, what string, known []string) {
+	msg := fmt.Sprintf("unknown %s %q", what, n.Value)
+	if s := suggest.Closest(n.Value, known); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	p.errorf(n, path, "%s; known: %s", msg, strings.Join(known, ", "))
+}
+
+// mapping calls fn for each key of m, refusing keys that are not plain
+// names and keys given twice.
+func (p *carriersParser) mapping(m *yaml.Node, path string, fn func(key, val *yaml.Node)) {
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		key, val := m.Content[i], m.Content[i+1]
+		if key.Kind != yaml.ScalarNode || key.ShortTag() == "!!merge" {
+			p.errorf(key, path, "keys must be plain names")
+			continue
+		}
+		if seen[key.Value] {
+			p.errorf(key, path+"."+key.Value, "given twice")
+			continue
+		}
+		seen[key.Value] = true
+		fn(key, val)
+	}
+}
+
+func (p *carriersParser) parse(data []byte, known, limited []string) map[string]carrierConfig {
+	out := map[string]carrierConfig{}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		p.errs = append(p.errs, fmt.Errorf("%s: %w", p.file, err))
+		return nil
+	}
+	if len(doc.Content) == 0 || doc.Content[0].ShortTag() == "!!null" {
+		return out
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		p.errorf(root, "(top)", "want a mapping with a \"carriers\" key")
+		return nil
+	}
+	p.mapping(root, "(top)", func(key, val *yaml.Node) {
+		if key.Value != "carriers" {
+			p.unknown(key, key.Value, "key", []string{"carriers"})
+			return
+		}
+		if val.ShortTag() == "!!null" {
+			return
+		}
+		if val.Kind != yaml.MappingNode {
+			p.errorf(val, "carriers", "want a mapping of carrier name to its settings")
+			return
+		}
+		p.mapping(val, "carriers", func(name, entry *yaml.Node) {
+			path := "carriers." + name.Value
+			if !slices.Contains(known, name.Value) {
+				p.unknown(name, path, "carrier", known)
+				return
+			}
+			out[name.Value] = p.carrier(entry, path, slices.Contains(limited, name.Value))
+		})
+	})
+	return out
+}
+
+// carrier reads one carrier's entry, checking each value's type.
+func (p *carriersParser) carrier(n *yaml.Node, path string, limited bool) carrierConfig {
+	var c carrierConfig
+	if n.ShortTag() == "!!null" {
+		return c
+	}
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, path, "want a mapping of settings (%s)", strings.Join(carrierKeys, ", "))
+		return c
+	}
+	str := func(v *yaml.Node, at string) string {
+		if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!str" {
+			p.errorf(v, at, "want a text value")
+		}
+		return v.Value
+	}
+	p.mapping(n, path, func(key, v *yaml.Node) {
+		at := path + "." + key.Value
+		switch key.Value {
+		case "disabled":
+			if v.ShortTag() != "!!bool" {
+				p.errorf(v, at, "%q is not true or false", v.Value)
+			}
+			c.Disabled = v.Value == "true"
+		case "limit":
+			n, err := strconv.Atoi(v.Value)
+			switch {
+			case !limited:
+				p.errorf(key, at, "this carrier has no screen limit: its replies are SMS or chat messages (see --sms-segments)")
+			case v.ShortTag() != "!!int" || err != nil || n <= 0:
+				p.errorf(v, at, "%q is not a positive number of characters", v.Value)
+			}
+			c.Limit = n
+		case "budget":
+			d, err := time.ParseDuration(v.Value)
+			if v.ShortTag() != "!!str" || err != nil || d <= 0 {
+				p.errorf(v, at, "%q is not a positive duration with its unit (10s, 1500ms)", v.Value)
+			}
+			c.Budget = d
+		case "allow_ips":
+			if v.Kind != yaml.SequenceNode {
+				p.errorf(v, at, "want a list of addresses or networks ([196.201.214.0/24])")
+				return
+			}
+			for _, ip := range v.Content {
+				c.AllowIPs = append(c.AllowIPs, str(ip, at))
+			}
+		case "basic_user":
+			c.BasicUser = str(v, at)
+		case "basic_password_env":
+			c.BasicPasswordEnv = str(v, at)
+		case "path_token_env":
+			c.PathTokenEnv = str(v, at)
+		default:
+			p.unknown(key, at, "key", carrierKeys)
+		}
+	})
+	return c
 }
 
 // auth builds the callback authentication, reading secrets from getenv.
@@ -96,6 +239,9 @@ func (c carrierConfig) auth(getenv func(string) (string, bool)) (channels.Auth, 
 	}
 	if a.BasicUser != "" && a.BasicPassword == "" {
 		return a, fmt.Errorf("basic_user is set but basic_password_env is not")
+	}
+	if a.BasicUser == "" && a.BasicPassword != "" {
+		return a, fmt.Errorf("basic_password_env is set but basic_user is not")
 	}
 	if a.PathToken, err = secret("path_token_env", c.PathTokenEnv); err != nil {
 		return a, err

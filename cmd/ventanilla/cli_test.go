@@ -91,3 +91,101 @@ func TestBadUsage(t *testing.T) {
 		t.Errorf("duplicate nav keys: exit %d %s", code, errs)
 	}
 }
+
+// runServe runs `ventanilla serve` with a context already cancelled: a
+// configuration the gateway accepts starts, listens and stops at once
+// (exit 0); one it refuses never gets that far.
+func runServe(t *testing.T, env map[string]string, args ...string) (int, string) {
+	t.Helper()
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errb bytes.Buffer
+	code := run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), strings.NewReader(""), &out, &errb)
+	return code, errb.String()
+}
+
+// A misspelt carrier, key or value in the carriers file, the environment
+// or a flag stops the start, naming it, saying what is wrong and, for
+// names, which one was probably meant. A misspelt carrier used to be
+// accepted while the real one ran with no callback authentication.
+func TestMisconfigurationStopsTheStart(t *testing.T) {
+	carriersFile := func(body string) string {
+		path := filepath.Join(t.TempDir(), "carriers.yaml")
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want []string
+	}{
+		{name: "misspelt carrier",
+			args: []string{"--carriers", carriersFile("carriers:\n  africastalkin:\n    allow_ips: [196.201.214.0/24]\n")},
+			want: []string{"carriers.yaml:2:3: carriers.africastalkin: unknown carrier \"africastalkin\" (did you mean \"africastalking\"?)"}},
+		{name: "misspelt key",
+			args: []string{"--carriers", carriersFile("carriers:\n  hubtel:\n    budegt: 10s\n")},
+			want: []string{"carriers.yaml:3:5: carriers.hubtel.budegt: unknown key \"budegt\" (did you mean \"budget\"?)"}},
+		{name: "misspelt top-level key",
+			args: []string{"--carriers", carriersFile("carrier:\n  hubtel: {}\n")},
+			want: []string{"carriers.yaml:1:1: carrier: unknown key \"carrier\" (did you mean \"carriers\"?)"}},
+		{name: "budget without a unit",
+			args: []string{"--carriers", carriersFile("carriers:\n  nalo:\n    budget: 10\n")},
+			want: []string{"carriers.yaml:3:13: carriers.nalo.budget: \"10\" is not a positive duration"}},
+		{name: "disabled: yes",
+			args: []string{"--carriers", carriersFile("carriers:\n  nalo:\n    disabled: yes\n")},
+			want: []string{"carriers.nalo.disabled: \"yes\" is not true or false"}},
+		{name: "screen limit of an SMS carrier",
+			args: []string{"--carriers", carriersFile("carriers:\n  twilio:\n    limit: 160\n")},
+			want: []string{"carriers.twilio.limit: this carrier has no screen limit"}},
+		{name: "every problem at once",
+			args: []string{"--carriers", carriersFile("carriers:\n  hubtl: {}\n  nalo:\n    limt: 100\n")},
+			want: []string{"unknown carrier \"hubtl\" (did you mean \"hubtel\"?)", "unknown key \"limt\" (did you mean \"limit\"?)"}},
+		{name: "duration without a unit",
+			env:  map[string]string{"VENTANILLA_HOP_BUDGET": "10"},
+			want: []string{`VENTANILLA_HOP_BUDGET="10": want a duration with its unit`}},
+		{name: "boolean that is not one",
+			env:  map[string]string{"VENTANILLA_SHARED_LIMITS": "yes"},
+			want: []string{`VENTANILLA_SHARED_LIMITS="yes": want true or false`}},
+		{name: "whole number that is not one",
+			env:  map[string]string{"VENTANILLA_LIMIT_PHONE": "30/min"},
+			want: []string{`VENTANILLA_LIMIT_PHONE="30/min": want a whole number`}},
+		{name: "misspelt variable",
+			env:  map[string]string{"VENTANILLA_HOP_BUGDET": "5s"},
+			want: []string{"VENTANILLA_HOP_BUGDET: not a variable of ventanilla (did you mean VENTANILLA_HOP_BUDGET?)"}},
+		{name: "misspelt log format",
+			args: []string{"--log-format", "jsno"},
+			want: []string{`--log-format "jsno": want text or json (did you mean "json"?)`}},
+		{name: "zero budget",
+			args: []string{"--hop-budget", "0s"},
+			want: []string{"--hop-budget 0s: want a positive duration"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, errs := runServe(t, tt.env, tt.args...)
+			if code == 0 {
+				t.Fatalf("started; stderr:\n%s", errs)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(errs, w) {
+					t.Errorf("stderr lacks\n  %s\ngot\n%s", w, errs)
+				}
+			}
+		})
+	}
+}
+
+// The same settings, well written, start.
+func TestWellFormedConfigurationStarts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "carriers.yaml")
+	os.WriteFile(path, []byte("carriers:\n  africastalking:\n    limit: 160\n    budget: 10s\n    allow_ips: [196.201.214.0/24, 127.0.0.1]\n  hubtel:\n    disabled: true\n  twilio:\n    budget: 12s\n"), 0o644)
+	code, errs := runServe(t, map[string]string{"VENTANILLA_HOP_BUDGET": "10s", "VENTANILLA_SHARED_LIMITS": "false", "VENTANILLA_PRODUCTION": "0"}, "--carriers", path, "--log-format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, errs)
+	}
+}

@@ -7,7 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,6 +16,7 @@ import (
 	"ventanilla/flows/catalogue"
 	"ventanilla/i18n"
 	"ventanilla/internal/privacy"
+	"ventanilla/internal/suggest"
 	"ventanilla/interop"
 )
 
@@ -62,65 +63,171 @@ type config struct {
 	pseudo *privacy.Pseudonymizer // shared by the logger and the audit trail
 }
 
-// flagSet declares the shared flags; each defaults to its VENTANILLA_*
-// environment variable, so containers can be configured either way.
+// flagSet declares the shared flags. Each can also be set by its
+// VENTANILLA_* environment variable (see parseFlags), so containers can be
+// configured either way.
 func flagSet(name string, stderr io.Writer, c *config) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.Addr, "addr", env("ADDR", "127.0.0.1:8080"), "listen address")
-	fs.StringVar(&c.FlowsDir, "flows", env("FLOWS", ""), "directory of flow files (default: the embedded catalogue)")
-	fs.StringVar(&c.Services, "services", env("SERVICES", ""), "services configuration file (default: the catalogue's)")
-	fs.StringVar(&c.Messages, "messages", env("MESSAGES", ""), "extra system message files, comma-separated")
-	fs.StringVar(&c.Root, "root", env("ROOT", "inicio"), "flow that starts when a service code has no route")
-	fs.StringVar(&c.RedisURL, "redis-url", env("REDIS_URL", ""), "Redis URL for sessions (redis://host:6379/0); empty keeps sessions in memory")
-	fs.StringVar(&c.RedisAddrs, "redis-addrs", env("REDIS_ADDRS", ""), "Redis Cluster or Sentinel addresses, comma-separated")
-	fs.StringVar(&c.RedisMaster, "redis-master", env("REDIS_MASTER", ""), "Sentinel master name (with --redis-addrs)")
-	fs.IntVar(&c.NearSessions, "near-sessions", envInt("NEAR_SESSIONS", 50_000), "with Redis: conversations this instance keeps a copy of, so their hops make one Redis round trip (0: none)")
-	fs.BoolVar(&c.RedisBatch, "redis-batch", env("REDIS_BATCH", "true") == "true", "send the Redis commands of concurrent hops together, one pipeline at a time")
-	fs.DurationVar(&c.SessionTTL, "session-ttl", envDuration("SESSION_TTL", 3*time.Minute), "idle USSD session lifetime")
-	fs.StringVar(&c.Routes, "routes", env("ROUTES", ""), "service codes to flows: '*384#=inicio,*384*2#=estado-tramite'")
-	fs.StringVar(&c.SampleAddr, "sample-addr", env("SAMPLE_ADDR", "127.0.0.1:0"), "demo: listen address of the sample back-end")
-	fs.DurationVar(&c.SampleLatency, "sample-latency", envDuration("SAMPLE_LATENCY", 0), "demo: delay every answer of the sample back-end (to show slow institutions)")
-	fs.StringVar(&c.SampleData, "sample-data", env("SAMPLE_DATA", ""), "demo: file where the sample back-end keeps its bookings (bbolt); empty keeps them in memory")
-	fs.StringVar(&c.NotifyTemplates, "notify-templates", env("NOTIFY_TEMPLATES", ""), "templates of institutions' notifications; empty: no notifications API")
-	fs.StringVar(&c.NotifyCarriers, "notify-carriers", env("NOTIFY_CARRIERS", ""), "channels of notifications to carriers: sms=twilio,whatsapp=whatsapp (default: the configured senders)")
-	fs.StringVar(&c.OutboundRates, "outbound-rates", env("OUTBOUND_RATES", ""), "SMS segments per second per carrier: twilio=1,africastalking-sms=10")
-	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "log format: text or json")
-	fs.DurationVar(&c.Resume, "resume-window", envDuration("RESUME_WINDOW", 5*time.Minute), "how long after a dropped USSD session a citizen is offered to continue")
-	fs.DurationVar(&c.Budget, "hop-budget", envDuration("HOP_BUDGET", 4*time.Second), "how long a hop may take before the citizen is asked to try again")
-	fs.StringVar(&c.Keywords, "keywords", env("KEYWORDS", defaultKeywords), "SMS and chat keywords: WORD=flow or WORD=stop, comma-separated")
-	fs.DurationVar(&c.TextTTL, "text-ttl", envDuration("TEXT_TTL", 30*time.Minute), "idle SMS and chat conversation lifetime")
-	fs.IntVar(&c.SMSSegments, "sms-segments", envInt("SMS_SEGMENTS", 3), "most concatenated segments one SMS reply may take")
-	fs.BoolVar(&c.SMSTranslit, "sms-transliterate", env("SMS_TRANSLITERATE", "true") == "true", "write á í ó ú as a i o u in SMS when that keeps a reply in GSM-7")
-	fs.IntVar(&c.LimitPhone, "limit-phone", envInt("LIMIT_PHONE", 30), "most hops per phone number per --limit-window (0: no limit)")
-	fs.IntVar(&c.LimitCarrier, "limit-carrier", envInt("LIMIT_CARRIER", 0), "most hops per carrier per --limit-window (0: no limit)")
-	fs.DurationVar(&c.LimitWindow, "limit-window", envDuration("LIMIT_WINDOW", time.Minute), "window of the hop limits")
-	fs.BoolVar(&c.SharedLimits, "shared-limits", env("SHARED_LIMITS", "") == "true", "count hop limits in Redis, shared by every instance (one more Redis round trip per hop)")
-	fs.StringVar(&c.AuditDir, "audit-dir", env("AUDIT_DIR", ""), "directory of the access audit trail (JSON lines, one file a day); empty: no trail")
-	fs.IntVar(&c.GCFloorMB, "gc-floor-mb", envInt("GC_FLOOR_MB", 64), "let the heap grow to this many MiB before Go collects, while little of it is live (0: Go's default; ignored when GOGC is set)")
-	fs.StringVar(&c.DebugAddr, "debug-addr", env("DEBUG_ADDR", ""), "loopback address for Go's profiler (net/http/pprof), e.g. 127.0.0.1:6060; empty: off")
-	fs.DurationVar(&c.AuditRetention, "audit-retention", envDuration("AUDIT_RETENTION", 90*24*time.Hour), "how long audit files are kept")
-	fs.StringVar(&c.Carriers, "carriers", env("CARRIERS", ""), "carriers file: per-carrier screen limit, budget and callback authentication")
-	fs.BoolVar(&c.Production, "production", env("PRODUCTION", "") == "1" || env("PRODUCTION", "") == "true", "refuse to start without the secrets production needs")
-	c.AdminToken = env("ADMIN_TOKEN", "")
-	fs.StringVar(&c.Nav, "nav", env("NAV", "0,00,98"), "navigation keys: back,home,more")
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address")
+	fs.StringVar(&c.FlowsDir, "flows", "", "directory of flow files (default: the embedded catalogue)")
+	fs.StringVar(&c.Services, "services", "", "services configuration file (default: the catalogue's)")
+	fs.StringVar(&c.Messages, "messages", "", "extra system message files, comma-separated")
+	fs.StringVar(&c.Root, "root", "inicio", "flow that starts when a service code has no route")
+	fs.StringVar(&c.RedisURL, "redis-url", "", "Redis URL for sessions (redis://host:6379/0); empty keeps sessions in memory")
+	fs.StringVar(&c.RedisAddrs, "redis-addrs", "", "Redis Cluster or Sentinel addresses, comma-separated")
+	fs.StringVar(&c.RedisMaster, "redis-master", "", "Sentinel master name (with --redis-addrs)")
+	fs.IntVar(&c.NearSessions, "near-sessions", 50_000, "with Redis: conversations this instance keeps a copy of, so their hops make one Redis round trip (0: none)")
+	fs.BoolVar(&c.RedisBatch, "redis-batch", true, "send the Redis commands of concurrent hops together, one pipeline at a time")
+	fs.DurationVar(&c.SessionTTL, "session-ttl", 3*time.Minute, "idle USSD session lifetime")
+	fs.StringVar(&c.Routes, "routes", "", "service codes to flows: '*384#=inicio,*384*2#=estado-tramite'")
+	fs.StringVar(&c.SampleAddr, "sample-addr", "127.0.0.1:0", "demo: listen address of the sample back-end")
+	fs.DurationVar(&c.SampleLatency, "sample-latency", 0, "demo: delay every answer of the sample back-end (to show slow institutions)")
+	fs.StringVar(&c.SampleData, "sample-data", "", "demo: file where the sample back-end keeps its bookings (bbolt); empty keeps them in memory")
+	fs.StringVar(&c.NotifyTemplates, "notify-templates", "", "templates of institutions' notifications; empty: no notifications API")
+	fs.StringVar(&c.NotifyCarriers, "notify-carriers", "", "channels of notifications to carriers: sms=twilio,whatsapp=whatsapp (default: the configured senders)")
+	fs.StringVar(&c.OutboundRates, "outbound-rates", "", "SMS segments per second per carrier: twilio=1,africastalking-sms=10")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
+	fs.DurationVar(&c.Resume, "resume-window", 5*time.Minute, "how long after a dropped USSD session a citizen is offered to continue")
+	fs.DurationVar(&c.Budget, "hop-budget", 4*time.Second, "how long a hop may take before the citizen is asked to try again")
+	fs.StringVar(&c.Keywords, "keywords", defaultKeywords, "SMS and chat keywords: WORD=flow or WORD=stop, comma-separated")
+	fs.DurationVar(&c.TextTTL, "text-ttl", 30*time.Minute, "idle SMS and chat conversation lifetime")
+	fs.IntVar(&c.SMSSegments, "sms-segments", 3, "most concatenated segments one SMS reply may take")
+	fs.BoolVar(&c.SMSTranslit, "sms-transliterate", true, "write á í ó ú as a i o u in SMS when that keeps a reply in GSM-7")
+	fs.IntVar(&c.LimitPhone, "limit-phone", 30, "most hops per phone number per --limit-window (0: no limit)")
+	fs.IntVar(&c.LimitCarrier, "limit-carrier", 0, "most hops per carrier per --limit-window (0: no limit)")
+	fs.DurationVar(&c.LimitWindow, "limit-window", time.Minute, "window of the hop limits")
+	fs.BoolVar(&c.SharedLimits, "shared-limits", false, "count hop limits in Redis, shared by every instance (one more Redis round trip per hop)")
+	fs.StringVar(&c.AuditDir, "audit-dir", "", "directory of the access audit trail (JSON lines, one file a day); empty: no trail")
+	fs.IntVar(&c.GCFloorMB, "gc-floor-mb", 64, "let the heap grow to this many MiB before Go collects, while little of it is live (0: Go's default; ignored when GOGC is set)")
+	fs.StringVar(&c.DebugAddr, "debug-addr", "", "loopback address for Go's profiler (net/http/pprof), e.g. 127.0.0.1:6060; empty: off")
+	fs.DurationVar(&c.AuditRetention, "audit-retention", 90*24*time.Hour, "how long audit files are kept")
+	fs.StringVar(&c.Carriers, "carriers", "", "carriers file: per-carrier screen limit, budget and callback authentication")
+	fs.BoolVar(&c.Production, "production", false, "refuse to start without the secrets and callback authentication production needs")
+	fs.StringVar(&c.Nav, "nav", "0,00,98", "navigation keys: back,home,more")
 	return fs
 }
 
-func env(name, def string) string {
-	if v, ok := os.LookupEnv("VENTANILLA_" + name); ok {
-		return v
-	}
-	return def
+// envPrefix prefixes every environment variable of the binary.
+const envPrefix = "VENTANILLA_"
+
+// envOnly are the binary's VENTANILLA_* variables that are not flags:
+// secrets, which a flag would show in the process list, and what the
+// catalogue's services file reads.
+var envOnly = []string{"ADMIN_TOKEN", "PSEUDONYM_KEY", "PUBLIC_URL", "NOTIFY_TOKENS", "SAMPLE_URL"}
+
+// benchEnv are the variables of bench's flags, which share the prefix.
+var benchEnv = []string{"URL", "CARRIER", "SCENARIO", "CITIZENS", "CONCURRENCY", "DURATION", "SESSIONS", "RATE",
+	"BASELINE_DURATION", "NO_BASELINE", "JSON", "TIMEOUT", "SERVICE_CODE", "ALLOW_REMOTE", "SEED"}
+
+// testHarnessEnv are read by the test helpers (sessions/redistest,
+// carriers/kannel/kanneltest), never by the binary; they are not typos.
+var testHarnessEnv = []string{"REDIS_ADDR", "REDIS_DB", "REDIS_SERVER", "REQUIRE_REDIS", "REQUIRE_KANNEL"}
+
+// envName is the environment variable of a flag: --hop-budget is
+// VENTANILLA_HOP_BUDGET.
+func envName(flagName string) string {
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-func envInt(name string, def int) int {
-	if v, ok := os.LookupEnv("VENTANILLA_" + name); ok {
-		if n, err := strconv.Atoi(v); err == nil {
-			return n
+// parseFlags reads the flags from the environment, then from args, and
+// checks the values. A value that does not parse, a VENTANILLA_* variable
+// one typo away from one the binary reads, and a value out of range stop
+// the start with the name and what is wrong: nothing falls back to a
+// default silently. Problems are printed on the flag set's output.
+func parseFlags(fs *flag.FlagSet, args []string, c *config) error {
+	err := applyEnv(fs, os.LookupEnv, os.Environ())
+	if err == nil {
+		err = fs.Parse(args)
+		if err != nil {
+			return err // the flag package printed it, with the usage
+		}
+		err = c.check()
+	}
+	if err != nil {
+		fmt.Fprintf(fs.Output(), "%s: %v\n", fs.Name(), err)
+	}
+	c.AdminToken, _ = os.LookupEnv(envPrefix + "ADMIN_TOKEN")
+	return err
+}
+
+// applyEnv sets each flag from its VENTANILLA_* variable, if set, with the
+// flag's own parser, and refuses variables that look like a misspelt one.
+func applyEnv(fs *flag.FlagSet, lookup func(string) (string, bool), environ []string) error {
+	var errs []error
+	known := slices.Concat(envOnly, benchEnv)
+	fs.VisitAll(func(f *flag.Flag) {
+		name := envName(f.Name)
+		known = append(known, strings.TrimPrefix(name, envPrefix))
+		v, ok := lookup(name)
+		if !ok {
+			return
+		}
+		if err := fs.Set(f.Name, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %s", name, v, valueError(f)))
+		}
+	})
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		short, ok := strings.CutPrefix(name, envPrefix)
+		if !ok || slices.Contains(known, short) || slices.Contains(testHarnessEnv, short) {
+			continue
+		}
+		if s := suggest.Closest(short, known); s != "" {
+			errs = append(errs, fmt.Errorf("%s: not a variable of ventanilla (did you mean %s?)", name, envPrefix+s))
 		}
 	}
-	return def
+	return errors.Join(errs...)
+}
+
+// valueError says what a flag's value must look like.
+func valueError(f *flag.Flag) string {
+	switch f.Value.(type) {
+	case interface{ IsBoolFlag() bool }:
+		return "want true or false"
+	}
+	switch fmt.Sprintf("%T", f.Value) {
+	case "*flag.durationValue":
+		return "want a duration with its unit, such as 4s, 1500ms or 3m"
+	case "*flag.intValue":
+		return "want a whole number"
+	}
+	return "not a valid value"
+}
+
+// check refuses values that parse but mean nothing.
+func (c *config) check() error {
+	var errs []error
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		msg := fmt.Sprintf("--log-format %q: want text or json", c.LogFormat)
+		if s := suggest.Closest(c.LogFormat, []string{"text", "json"}); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		errs = append(errs, errors.New(msg))
+	}
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"hop-budget", c.Budget}, {"session-ttl", c.SessionTTL}, {"text-ttl", c.TextTTL}, {"limit-window", c.LimitWindow}, {"audit-retention", c.AuditRetention}} {
+		if d.v <= 0 {
+			errs = append(errs, fmt.Errorf("--%s %s: want a positive duration", d.flag, d.v))
+		}
+	}
+	for _, n := range []struct {
+		flag string
+		v    int
+	}{{"near-sessions", c.NearSessions}, {"limit-phone", c.LimitPhone}, {"limit-carrier", c.LimitCarrier}, {"gc-floor-mb", c.GCFloorMB}} {
+		if n.v < 0 {
+			errs = append(errs, fmt.Errorf("--%s %d: want 0 or more", n.flag, n.v))
+		}
+	}
+	if c.Resume < 0 || c.SampleLatency < 0 {
+		errs = append(errs, errors.New("--resume-window and --sample-latency: want 0 or more"))
+	}
+	if c.SMSSegments < 1 {
+		errs = append(errs, fmt.Errorf("--sms-segments %d: want 1 or more", c.SMSSegments))
+	}
+	return errors.Join(errs...)
 }
 
 // defaultKeywords start the catalogue's flows by SMS and chat.
@@ -146,15 +253,6 @@ func (c *config) keywords() (map[string]channels.Keyword, error) {
 		out[channels.NormalizeKeyword(word)] = kw
 	}
 	return out, nil
-}
-
-func envDuration(name string, def time.Duration) time.Duration {
-	if v, ok := os.LookupEnv("VENTANILLA_" + name); ok {
-		if d, err := time.ParseDuration(v); err == nil {
-			return d
-		}
-	}
-	return def
 }
 
 func (c *config) routes() (map[string]string, error) {

@@ -19,7 +19,7 @@ func cmdLint(args []string, stdout, stderr io.Writer) int {
 	var c config
 	fs := flagSet("flows lint", stderr, &c)
 	strict := fs.Bool("strict", false, "treat warnings as errors")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, &c); err != nil {
 		return 2
 	}
 	msgs, err := c.catalog()
@@ -52,7 +52,7 @@ func cmdLint(args []string, stdout, stderr io.Writer) int {
 func cmdGraph(args []string, stdout, stderr io.Writer) int {
 	var c config
 	fs := flagSet("flows graph", stderr, &c)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, &c); err != nil {
 		return 2
 	}
 	if fs.NArg() != 1 {
@@ -107,7 +107,7 @@ func cmdFlowTest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	var c config
 	fs := flagSet("flows test", stderr, &c)
 	update := fs.Bool("update", false, "rewrite the expected screens with what the flows show now")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, &c); err != nil {
 		return 2
 	}
 	paths := fs.Args()

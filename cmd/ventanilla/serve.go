@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,10 +22,12 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"ventanilla/carriers/africastalking"
+	"ventanilla/carriers/atsms"
 	"ventanilla/carriers/generic"
 	"ventanilla/carriers/hubtel"
 	"ventanilla/carriers/kannel"
 	"ventanilla/carriers/nalo"
+	"ventanilla/carriers/twilio"
 	"ventanilla/channels"
 	"ventanilla/channels/sms"
 	"ventanilla/channels/telegram"
@@ -53,6 +56,19 @@ func carriers(cfg map[string]carrierConfig) []channels.Carrier {
 		kannel.NewUSSD(kannel.USSDOptions{Limit: limit("kannel-ussd")}),
 		kannel.NewSMS(kannel.SMSOptions{Limit: limit("kannel-sms")}),
 	}
+}
+
+// textCarriers are mounted from their credentials in the environment
+// (outbound.go, telegram); the carriers file knows them by these names.
+var textCarriers = []string{twilio.Name, atsms.Name, "telegram"}
+
+// carrierNames lists every carrier the carriers file may name, and those
+// of them whose screens have a length limit (limit:).
+func carrierNames() (known, limited []string) {
+	for _, c := range carriers(nil) {
+		limited = append(limited, c.Name())
+	}
+	return append(slices.Clone(limited), textCarriers...), limited
 }
 
 // app is a configured gateway, ready to serve.
@@ -451,7 +467,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		name = "demo"
 	}
 	fs := flagSet(name, stderr, &c)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, &c); err != nil {
 		return 2
 	}
 	pseudo, err := pseudonymizer(os.LookupEnv, nil)

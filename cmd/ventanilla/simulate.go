@@ -24,7 +24,7 @@ func cmdSimulate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	fs := flagSet("simulate", stderr, &c)
 	phone := fs.String("phone", "+593991234567", "the simulated citizen's number")
 	limit := fs.Int("limit", 182, "characters per USSD screen")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, &c); err != nil {
 		return 2
 	}
 	getenv := os.LookupEnv
