@@ -85,7 +85,7 @@ func (c *core) attempt(wait, ctx context.Context, m channels.Message, mark func(
 	case errors.Is(err, errFinal):
 		return outcome{kind: outcomeFinal}
 	case err != nil:
-		c.opts.Log.Warn("outbound: recording an attempt failed; the message waits", "id", m.ID, "carrier", m.Carrier, "err", err)
+		c.opts.Log.Warn("outbound: recording an attempt failed; the message waits", "message_id", m.ID, "carrier", m.Carrier, "err", err)
 		return outcome{kind: outcomeAborted}
 	}
 	sctx, cancel := context.WithTimeout(ctx, c.opts.SendTimeout)
@@ -116,7 +116,7 @@ func (c *core) attempt(wait, ctx context.Context, m channels.Message, mark func(
 		// Retry-After speaks for the account, not one message.
 		c.pause(m.Carrier, c.opts.Now().Add(after))
 	}
-	c.opts.Log.Info("outbound: send failed; retrying", "id", m.ID, "carrier", m.Carrier, "attempt", n, "in", delay, "err", msg)
+	c.opts.Log.Info("outbound: send failed; retrying", "message_id", m.ID, "carrier", m.Carrier, "attempt", n, "in", delay, "err", msg)
 	return outcome{kind: outcomeRetry, attempts: n, delay: delay, err: msg}
 }
 
@@ -125,7 +125,7 @@ func (c *core) attempt(wait, ctx context.Context, m channels.Message, mark func(
 func (c *core) send(ctx context.Context, sender channels.Sender, m channels.Message) (pid string, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			c.opts.Log.Error("outbound: sender panicked", "id", m.ID, "carrier", m.Carrier, "panic", Scrub(fmt.Sprint(r), m), "stack", string(debug.Stack()))
+			c.opts.Log.Error("outbound: sender panicked", "message_id", m.ID, "carrier", m.Carrier, "panic", Scrub(fmt.Sprint(r), m), "stack", string(debug.Stack()))
 			pid, err = "", errors.New("sender panicked")
 		}
 	}()

@@ -281,7 +281,7 @@ func (q *Memory) process(ctx context.Context, l *lane, it *item) {
 	case outcomeFailed:
 		it.st.State, it.st.Updated, it.st.LastError = StateFailed, now, out.err
 		it.msg = channels.Message{}
-		q.c.opts.Log.Warn("outbound: message failed", "id", it.st.ID, "carrier", it.st.Carrier, "attempts", it.st.Attempts, "err", out.err)
+		q.c.opts.Log.Warn("outbound: message failed", "message_id", it.st.ID, "carrier", it.st.Carrier, "attempts", it.st.Attempts, "err", out.err)
 	case outcomeRetry:
 		it.due = now.Add(out.delay)
 		it.st.State, it.st.Updated, it.st.LastError, it.st.Next = StateQueued, now, out.err, it.due

@@ -541,7 +541,7 @@ func (q *Redis) claim(ctx context.Context, l *redisLane, cursor string) (*entry,
 	e.sid, _ = res[1].(string)
 	e.id, _ = res[2].(string)
 	e.count, _ = res[3].(int64)
-	q.c.opts.Log.Warn("outbound: took over a message another consumer left", "id", e.id, "carrier", l.carrier, "deliveries", e.count)
+	q.c.opts.Log.Warn("outbound: took over a message another consumer left", "message_id", e.id, "carrier", l.carrier, "deliveries", e.count)
 	return e, next, nil
 }
 
@@ -586,7 +586,7 @@ func (q *Redis) handle(taking, ctx context.Context, l *redisLane, e entry) {
 	vals, err := q.client.HMGet(ctx, q.msgKey(e.id), "state", "attempts", "msg").Result()
 	if err != nil {
 		// Left pending: a claimer takes it again after Visibility.
-		log.Warn("outbound: reading a message failed; it will be retried", "id", e.id, "err", err)
+		log.Warn("outbound: reading a message failed; it will be retried", "message_id", e.id, "err", err)
 		return
 	}
 	state, _ := vals[0].(string)
@@ -600,7 +600,7 @@ func (q *Redis) handle(taking, ctx context.Context, l *redisLane, e entry) {
 	switch state {
 	case StateQueued, StateSending:
 	case "":
-		log.Warn("outbound: message expired before it was sent", "id", e.id, "carrier", l.carrier)
+		log.Warn("outbound: message expired before it was sent", "message_id", e.id, "carrier", l.carrier)
 		drop("dropping an expired message")
 		return
 	default:
@@ -620,14 +620,14 @@ func (q *Redis) handle(taking, ctx context.Context, l *redisLane, e entry) {
 		// The consumer that marked it died or lost Redis during the send:
 		// whether the carrier took it is unknown. Sent again, under the
 		// same ID for carriers that deduplicate (at least once).
-		log.Warn("outbound: resending a message whose last send has no known outcome", "id", e.id, "carrier", l.carrier, "attempts", attempts)
+		log.Warn("outbound: resending a message whose last send has no known outcome", "message_id", e.id, "carrier", l.carrier, "attempts", attempts)
 	}
 	out := q.c.attempt(taking, ctx, m, func(ctx context.Context) (int, error) { return q.mark(ctx, l, e) })
 	switch out.kind {
 	case outcomeSent:
 		q.finish(ctx, l, e, StateSent, out.providerID, "")
 	case outcomeFailed:
-		log.Warn("outbound: message failed", "id", e.id, "carrier", l.carrier, "attempts", out.attempts, "err", out.err)
+		log.Warn("outbound: message failed", "message_id", e.id, "carrier", l.carrier, "attempts", out.attempts, "err", out.err)
 		q.finish(ctx, l, e, StateFailed, "", out.err)
 	case outcomeRetry:
 		due := q.c.opts.Now().Add(out.delay)

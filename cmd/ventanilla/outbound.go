@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"strings"
@@ -209,7 +210,8 @@ type smsNotifier struct {
 
 func (n smsNotifier) Notify(ctx context.Context, phone, _ string, text string) error {
 	_, err := n.queue.Enqueue(ctx, channels.Message{
-		ID:      fmt.Sprintf("async:%s:%d", phone, time.Now().UnixNano()),
+		// Random: ids are logged and name Redis keys, so no number in them.
+		ID:      "async_" + strings.ToLower(rand.Text()),
 		Channel: "sms", Carrier: n.carrier, To: phone, Text: text,
 	})
 	return err

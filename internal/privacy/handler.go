@@ -20,6 +20,9 @@ import (
 //     "authorization"…, see keyClass) are replaced wholesale: identifiers
 //     by their pseudonym under p, secrets and free text by a placeholder;
 //     so is everything inside a group with such a name;
+//   - message ids ("message_id", "notification_id") keep their random
+//     runs, which Scrub would take for tokens: operators match them with
+//     what the notifications API answered (ScrubID);
 //   - every other string, error, Stringer and composite value, and the
 //     message, goes through Scrub;
 //   - Phone, NationalID, Email, Token and Text values are redacted under p;
@@ -89,6 +92,7 @@ type sensitivity uint8
 const (
 	classPlain      sensitivity = iota // scrubbed
 	classSafe                          // kept: an id that Scrub could mistake for a token
+	classID                            // an id of ours: ScrubID, which keeps random runs
 	classPhone                         // replaced by its pseudonym
 	classNationalID                    // replaced by its pseudonym
 	classEmail                         // replaced by its pseudonym
@@ -122,6 +126,10 @@ func classify(k string) sensitivity {
 	switch k {
 	case "correlationid", "requestid", "traceid", "spanid", "xroadid":
 		return classSafe
+	case "messageid", "notificationid":
+		// The ids the notifications API answers with, which operators
+		// look for; Scrub would take them for tokens.
+		return classID
 	case "ruc", "ci", "dni", "nui", "nationalid", "documento", "identificacion":
 		return classNationalID
 	case "text", "input", "body", "answer", "reply", "screen", "payload", "params",
@@ -208,6 +216,11 @@ func (h *handler) value(v slog.Value, c sensitivity) slog.Value {
 	}
 	switch c {
 	case classSafe:
+		return v
+	case classID:
+		if s := valueString(v); ScrubID(s) != s {
+			return slog.StringValue(ScrubID(s))
+		}
 		return v
 	case classPhone:
 		return pseudonymValue(h.pseudonymizer(), KindPhone, valueString(v))
