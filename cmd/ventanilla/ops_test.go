@@ -1,11 +1,17 @@
 package main
 
 import (
+	"flag"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -126,6 +132,99 @@ func TestProductionNeedsSecrets(t *testing.T) {
 	for _, want := range []string{"VENTANILLA_ADMIN_TOKEN", "VENTANILLA_PSEUDONYM_KEY", "VENTANILLA_CARRIERS"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not name %s: %v", want, err)
+		}
+	}
+}
+
+// Every environment variable the binary reads is in docs/operations.md's
+// tables, with its flag where it has one, and the tables name no variable
+// the binary does not read. The code's list is taken from the source: each
+// literal name passed to getenv, get, os.Getenv or os.LookupEnv, the
+// variables without a flag (envOnly) and every flag's VENTANILLA_*.
+func TestEveryVariableIsDocumented(t *testing.T) {
+	read := map[string]bool{}
+	fset := token.NewFileSet()
+	files, _ := filepath.Glob("*.go")
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || len(call.Args) != 1 {
+				return true
+			}
+			name := ""
+			switch fn := call.Fun.(type) {
+			case *ast.Ident:
+				name = fn.Name
+			case *ast.SelectorExpr:
+				if x, ok := fn.X.(*ast.Ident); ok {
+					name = x.Name + "." + fn.Sel.Name
+				}
+			}
+			lit, ok := call.Args[0].(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return true
+			}
+			switch name {
+			case "getenv", "get", "os.Getenv", "os.LookupEnv":
+				v, _ := strconv.Unquote(lit.Value)
+				read[v] = true
+			}
+			return true
+		})
+	}
+	if len(read) < 10 {
+		t.Fatalf("found only %v in the source: the scan is broken", read)
+	}
+	read["GOGC"] = true // read by internal/gctune through serve's getenv
+	for _, v := range envOnly {
+		read[envPrefix+v] = true
+	}
+	flagOf := map[string]string{}
+	flagSet("serve", io.Discard, &config{}).VisitAll(func(f *flag.Flag) {
+		read[envName(f.Name)] = true
+		flagOf[envName(f.Name)] = "--" + f.Name
+	})
+
+	data, err := os.ReadFile("../../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(data)
+	config := doc[strings.Index(doc, "## Configuration"):strings.Index(doc, "## Carriers file")]
+	documented := map[string]string{} // variable → its table row
+	name := regexp.MustCompile("`((?:VENTANILLA|TWILIO|AT|KANNEL|TELEGRAM|GO)[A-Z_]*)`")
+	for _, line := range strings.Split(config, "\n") {
+		if !strings.HasPrefix(line, "| ") {
+			continue
+		}
+		cells := strings.Split(line, "|")
+		cols := cells[1]
+		if len(cells) > 3 && strings.HasPrefix(strings.TrimSpace(cells[1]), "`--") {
+			cols = cells[2] // flags' table: the variable column
+		}
+		for _, m := range name.FindAllStringSubmatch(cols, -1) {
+			documented[m[1]] = line
+		}
+	}
+	for v := range read {
+		row, ok := documented[v]
+		switch {
+		case !ok:
+			t.Errorf("%s is read by the binary but not in docs/operations.md's configuration tables", v)
+		case flagOf[v] != "" && !strings.Contains(row, "`"+flagOf[v]+"`"):
+			t.Errorf("%s's row does not name its flag %s: %s", v, flagOf[v], row)
+		}
+	}
+	for v := range documented {
+		if !read[v] {
+			t.Errorf("docs/operations.md documents %s, which the binary does not read", v)
 		}
 	}
 }
