@@ -82,8 +82,11 @@ func (a *app) textChannels(e *echo.Echo, getenv func(string) (string, bool), car
 	}
 	opts := outbound.Options{Senders: senders, Rates: rates, Log: a.log}
 	p := &outboundPath{}
-	if r, ok := store.(*sessions.Redis); ok {
+	if r, ok := sessions.Unwrap(store).(*sessions.Redis); ok {
 		p.queue, err = outbound.NewRedis(r.Client(), opts, outbound.RedisOptions{})
+		if err == nil && a.breaker != nil {
+			p.queue = outbound.WithBreaker(p.queue, a.breaker)
+		}
 	} else {
 		p.queue, err = outbound.NewMemory(opts)
 	}

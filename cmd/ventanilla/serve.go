@@ -81,6 +81,8 @@ type app struct {
 	outbound *outboundPath
 	metrics  *metrics.Metrics
 	log      *slog.Logger
+	// breaker guards Redis; nil with the memory store.
+	breaker *sessions.Breaker
 
 	cfg    *config
 	getenv func(string) (string, bool)
@@ -216,6 +218,11 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 	if err != nil {
 		return nil, err
 	}
+	raw := store
+	if r, ok := raw.(*sessions.Redis); ok {
+		a.breaker = a.storeBreaker(r)
+		store = a.breaker.Wrap(r)
+	}
 	a.store = store
 	if c.pseudo == nil {
 		if c.pseudo, err = pseudonymizer(getenv, log); err != nil {
@@ -233,7 +240,7 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 		rec = &recorder{sink: trail, p: c.pseudo, now: time.Now, log: log}
 		a.metrics.Gauge("audit_dropped_total", "Audit records dropped because the writer fell behind.", func() float64 { return float64(trail.Dropped()) })
 	}
-	if m, ok := store.(*sessions.Memory); ok {
+	if m, ok := raw.(*sessions.Memory); ok {
 		a.metrics.Gauge("sessions_stored", "Conversations and profiles held by the memory store (expired ones until swept).", func() float64 { return float64(m.Len()) })
 	}
 	engine := &flows.Engine{
@@ -263,12 +270,12 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 	if rec != nil {
 		a.gateway.Recorder = rec
 	}
-	if r, ok := store.(*sessions.Redis); ok && c.NearSessions > 0 {
+	if r, ok := raw.(*sessions.Redis); ok && c.NearSessions > 0 {
 		near := sessions.NewNear(r, sessions.NearOptions{Records: c.NearSessions})
-		a.gateway.Conversations = near
+		a.gateway.Conversations = a.breaker.Wrap(near)
 		a.metrics.Gauge("sessions_near", "Conversations this instance keeps a copy of, in front of Redis.", func() float64 { return float64(near.Len()) })
 	}
-	a.gateway.PhoneLimit, a.gateway.CarrierLimit = c.limiters(store)
+	a.gateway.PhoneLimit, a.gateway.CarrierLimit = c.limiters(raw)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = plainErrors
@@ -330,6 +337,17 @@ func (a *app) telegram(e *echo.Echo, getenv func(string) (string, bool), cc carr
 	}
 	channels.Mount(e, bot, auth, a.gateway)
 	return nil
+}
+
+// storeBreaker guards Redis, for the sessions and the outbound queue on
+// it: once it fails a few times in a row, hops answer "service
+// unavailable" at once and /readyz says so, until a probe finds it back.
+func (a *app) storeBreaker(r *sessions.Redis) *sessions.Breaker {
+	a.metrics.StoreBreaker("sessions", 0)
+	return sessions.NewBreaker(sessions.BreakerOptions{
+		Name: "sessions", Probe: r.Ping, Log: a.log,
+		OnStateChange: func(_, to string) { a.metrics.StoreBreaker("sessions", breakerLevel(interop.CircuitState(to))) },
+	})
 }
 
 // budgeted gives a carrier's hops the budget its configuration sets.
@@ -520,6 +538,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		return 1
 	}
 	defer a.store.Close()
+	if a.breaker != nil {
+		defer a.breaker.Close()
+	}
 	srv := &http.Server{
 		Addr:              c.Addr,
 		Handler:           a.echo,

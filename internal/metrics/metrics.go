@@ -26,6 +26,7 @@ type Metrics struct {
 	calls       *prometheus.CounterVec
 	callSeconds *prometheus.HistogramVec
 	breaker     *prometheus.GaugeVec
+	stores      *prometheus.GaugeVec
 }
 
 var (
@@ -68,7 +69,11 @@ func New() *Metrics {
 		Name: "ventanilla_backend_breaker_state",
 		Help: "Circuit breaker state per service: 0 closed, 1 half-open, 2 open.",
 	}, []string{"service"})
-	m.Registry.MustRegister(m.hops, m.hopSeconds, m.funnel, m.calls, m.callSeconds, m.breaker,
+	m.stores = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "ventanilla_store_breaker_state",
+		Help: "Circuit breaker state per store (sessions, outbound queue): 0 closed, 1 half-open, 2 open. Open: hops answer \"service unavailable\" at once.",
+	}, []string{"store"})
+	m.Registry.MustRegister(m.hops, m.hopSeconds, m.funnel, m.calls, m.callSeconds, m.breaker, m.stores,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -114,4 +119,10 @@ func (m *Metrics) Call(service, outcome string, d time.Duration) {
 // half-open, 2 open).
 func (m *Metrics) Breaker(service string, state int) {
 	m.breaker.WithLabelValues(service).Set(float64(state))
+}
+
+// StoreBreaker records a store's circuit breaker state (0 closed, 1
+// half-open, 2 open).
+func (m *Metrics) StoreBreaker(store string, state int) {
+	m.stores.WithLabelValues(store).Set(float64(state))
 }

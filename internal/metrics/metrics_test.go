@@ -16,6 +16,7 @@ func TestExposition(t *testing.T) {
 	m.Abandoned("turnos", "book_cedula")
 	m.Call("turnos.offices", "ok", 30*time.Millisecond)
 	m.Breaker("turnos.offices", 2)
+	m.StoreBreaker("sessions", 2)
 	m.Gauge("sessions_active", "Conversations in the store.", func() float64 { return 7 })
 
 	rec := httptest.NewRecorder()
@@ -29,6 +30,7 @@ func TestExposition(t *testing.T) {
 		`ventanilla_flow_steps_total{event="abandoned",flow="turnos",step="book_cedula"} 1`,
 		`ventanilla_backend_calls_total{outcome="ok",service="turnos.offices"} 1`,
 		`ventanilla_backend_breaker_state{service="turnos.offices"} 2`,
+		`ventanilla_store_breaker_state{store="sessions"} 2`,
 		`ventanilla_sessions_active 7`,
 	} {
 		if !strings.Contains(out, want) {
