@@ -90,7 +90,9 @@ type Observer interface {
 	// "end", "retry" (an answer not accepted), "resume" (the resume
 	// offer), "closed" (the carrier closed the session), "failure" (the
 	// flow could not go on), "budget" (the hop outlasted its budget),
-	// "unavailable" (the session store failed).
+	// "unavailable" (the session store failed), "repeat" (the carrier
+	// repeated the request that ended a conversation: answered again,
+	// nothing run).
 	Hop(carrier, flow, outcome string, d time.Duration)
 	// Abandoned reports a conversation left mid-flow at a step.
 	Abandoned(flow, step string)
@@ -141,7 +143,39 @@ var _ Hopper = (*Gateway)(nil)
 const maxAttempts = 4
 
 // Variables the gateway keeps in a session; "$" keeps flows from them.
-const resumeVar = "$resume"
+const (
+	resumeVar = "$resume"
+	// replyVar holds the last reply of a conversation that has ended: what
+	// a request the carrier repeats is answered with (see over).
+	replyVar = "$reply"
+)
+
+// over reports whether s is the record an ended conversation leaves
+// behind (see ended), not a conversation that goes on.
+func over(s *sessions.Session) bool {
+	_, ok := s.Vars[replyVar]
+	return s.Ended && ok
+}
+
+// repeated reports whether in is the carrier repeating the request that
+// ended the conversation s records: the same carrier session and, where
+// the protocol numbers requests (Hubtel's Sequence, a message's id, a
+// Telegram update), the same number. An ended USSD session cannot be
+// answered any more, so any other request of it is a repeat too. A text
+// without a message id cannot be told from a new one, and a begin of a
+// carrier whose session ids repeat is a new dial.
+func repeated(s *sessions.Session, in Inbound) bool {
+	if in.Carrier != s.Carrier || in.SessionID != s.Conversation {
+		return false
+	}
+	if in.Seq != 0 {
+		return in.Seq == s.CarrierSeq
+	}
+	if in.Channel != "ussd" || in.SessionID == "" {
+		return false
+	}
+	return !(in.Event == EventBegin && in.BeginIsNew)
+}
 
 // Hop runs one hop within the carrier's budget. It never returns a Go
 // error for the citizen's or a back-end's faults: those end in a localised
@@ -306,6 +340,21 @@ func (g *Gateway) try(ctx context.Context, in Inbound, info *hopInfo) (Reply, er
 		}
 	}
 
+	if st.found && over(&st.s) {
+		// The conversation under key has ended. A request the carrier
+		// repeats gets the reply it had, and nothing runs again; anything
+		// else is a new conversation in its place.
+		if in.Event == EventEnd {
+			info.set(func(i *hopInfo) { i.outcome = "closed" })
+			return Reply{}, nil
+		}
+		if repeated(&st.s, in) {
+			info.set(func(i *hopInfo) { i.outcome = "repeat" })
+			text, _ := st.s.Vars[replyVar].(string)
+			return Reply{Text: text, End: true}, nil
+		}
+		st.found = false
+	}
 	if in.Event == EventEnd {
 		return Reply{}, g.closed(ctx, &st, in)
 	}
@@ -405,8 +454,8 @@ func (g *Gateway) record(in Inbound, info *hopInfo, r Reply, err error) {
 	o, outcome := info.record, info.outcome
 	info.mu.Unlock()
 	switch {
-	case outcome == "closed":
-		return // recorded as abandoned when it was mid-flow
+	case outcome == "closed" || outcome == "repeat":
+		return // recorded as abandoned when it was mid-flow, or ended before
 	case outcome == "failure" || outcome == "budget":
 		o.Outcome = outcome
 	case err != nil:
@@ -691,11 +740,8 @@ func (g *Gateway) finish(ctx context.Context, st *state, in Inbound, screen flow
 	if err != nil {
 		g.logger().Error("hop failed", "carrier", in.Carrier, "flow", flowOf(s), "err", err)
 		// The conversation cannot go on; the citizen starts over cleanly.
-		if st.found {
-			_ = g.conversations().Delete(ctx, st.key)
-		}
 		reply, _ := g.render(in, g.Engine.Failure(s.Locale, i18n.TryAgain))
-		return reply, nil
+		return g.end(ctx, st, in, reply)
 	}
 	if !chosenBefore && s.Vars["language_chosen"] == true {
 		g.saveLocale(ctx, s)
@@ -707,12 +753,7 @@ func (g *Gateway) save(ctx context.Context, st *state, in Inbound, screen flows.
 	s := &st.s
 	reply, lastPage := g.render(in, screen)
 	if screen.End && lastPage {
-		if st.found {
-			if err := g.conversations().Delete(ctx, st.key); err != nil {
-				g.logger().Warn("ended session not deleted; it will expire", "err", err)
-			}
-		}
-		return reply, nil
+		return g.end(ctx, st, in, reply)
 	}
 	if err := g.put(ctx, st, in); err != nil {
 		if errors.Is(err, sessions.ErrConflict) {
@@ -723,6 +764,29 @@ func (g *Gateway) save(ctx context.Context, st *state, in Inbound, screen flows.
 		}
 		g.logger().Error("session write failed", "carrier", in.Carrier, "err", err)
 		return g.failure(s.Locale, i18n.ServiceUnavail), fmt.Errorf("writing session: %w", err)
+	}
+	return reply, nil
+}
+
+// end replaces an ended conversation with the record of its last reply,
+// kept for the conversation's TTL: a carrier that repeats the last
+// request (it timed out, it retries) gets the same reply and nothing runs
+// twice, on whichever instance it lands. The record keeps no answers, no
+// variables and no place in a flow, so an ended conversation can never be
+// resumed. A write that fails leaves the conversation to expire; the
+// citizen still gets the reply.
+func (g *Gateway) end(ctx context.Context, st *state, in Inbound, reply Reply) (Reply, error) {
+	was := st.s
+	st.s = sessions.Session{
+		Key: st.key, Phone: was.Phone, Channel: in.Channel, Carrier: in.Carrier, Locale: was.Locale,
+		Conversation: in.SessionID, CarrierSeq: in.Seq, Started: was.Started, Updated: g.now().UnixMilli(),
+		Ended: true, Vars: map[string]any{replyVar: reply.Text},
+	}
+	if err := g.put(ctx, st, in); err != nil {
+		if errors.Is(err, sessions.ErrConflict) {
+			return Reply{}, err
+		}
+		g.logger().Warn("ended conversation not recorded; it will expire", "carrier", in.Carrier, "err", err)
 	}
 	return reply, nil
 }

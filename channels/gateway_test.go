@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"ventanilla/channels"
+	"ventanilla/channels/channelstest"
 	"ventanilla/channels/ussd"
 	"ventanilla/flows"
 	"ventanilla/flows/catalogue"
@@ -143,8 +144,9 @@ func TestStoreDownEndsPolitely(t *testing.T) {
 	}
 }
 
-// An ended session is freed at once.
-func TestEndedSessionIsDeleted(t *testing.T) {
+// An ended conversation leaves only the record of its last reply (for a
+// carrier that repeats the request): no answers, no place in a flow.
+func TestEndedSessionKeepsOnlyItsReply(t *testing.T) {
 	store := sessions.NewMemory(sessions.MemoryOptions{})
 	g := newGateway(t, store)
 	in := at("s", "")
@@ -154,12 +156,20 @@ func TestEndedSessionIsDeleted(t *testing.T) {
 	if store.Len() != 1 {
 		t.Fatalf("records: %d", store.Len())
 	}
-	in.Input = "12345"
+	in.Input = "98765"
 	if r := hop(t, g, in); !r.End {
 		t.Fatalf("not ended: %q", r.Text)
 	}
-	if _, err := store.Get(context.Background(), channels.Key(in)); !errors.Is(err, sessions.ErrNotFound) {
-		t.Errorf("ended session still stored: %v", err)
+	rec, err := store.Get(context.Background(), channels.Key(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s sessions.Session
+	if err := s.UnmarshalBinary(rec.Data); err != nil {
+		t.Fatal(err)
+	}
+	if !s.Ended || len(s.Frames) != 0 || len(s.History) != 0 || len(s.Vars) != 1 || strings.Contains(string(rec.Data), "98765") {
+		t.Errorf("ended conversation kept %+v", s)
 	}
 }
 
@@ -472,5 +482,152 @@ func TestHopOutlivesTheCarriersConnection(t *testing.T) {
 	}
 	if next := hop(t, g, at("c", "1*0")); next.Text == r.Text || next.End {
 		t.Errorf("the conversation did not go on from the saved hop: %q", next.Text)
+	}
+}
+
+// protocol builds the inbound hops of one carrier's protocol: hop n (0 is
+// the dial) of a conversation whose answers so far are answers.
+type protocol struct {
+	name string
+	in   func(session string, answers []string) channels.Inbound
+}
+
+// protocols are the ways carriers deliver hops: cumulative text (Africa's
+// Talking), numbered hops (Hubtel), bare answers (Nalo, generic), session
+// ids that repeat (Kannel), and texts numbered by message id (SMS,
+// WhatsApp, Telegram updates).
+var protocols = []protocol{
+	{"africastalking", func(session string, answers []string) channels.Inbound {
+		return at(session, strings.Join(answers, "*"))
+	}},
+	{"hubtel", func(session string, answers []string) channels.Inbound {
+		in := ussdHop("hubtel", session, answers)
+		in.Seq = len(answers) + 1
+		return in
+	}},
+	{"nalo", func(session string, answers []string) channels.Inbound { return ussdHop("nalo", session, answers) }},
+	{"kannel", func(session string, answers []string) channels.Inbound {
+		in := ussdHop("kannel", "+593991234567", answers)
+		in.BeginIsNew = true
+		return in
+	}},
+	{"sms", func(session string, answers []string) channels.Inbound {
+		return textHop("sms", "twilio", "", session, answers)
+	}},
+	{"whatsapp", func(session string, answers []string) channels.Inbound {
+		return textHop("chat", "whatsapp", "", session, answers)
+	}},
+	{"telegram", func(session string, answers []string) channels.Inbound {
+		return textHop("chat", "telegram", "4242", session, answers)
+	}},
+}
+
+func ussdHop(carrier, session string, answers []string) channels.Inbound {
+	in := channels.Inbound{Channel: "ussd", Carrier: carrier, SessionID: session, Phone: "+593991234567", ServiceCode: "*384#"}
+	if len(answers) == 0 {
+		in.Event = channels.EventBegin
+	} else {
+		in.Input = answers[len(answers)-1]
+	}
+	return in
+}
+
+// textHop is a message of a text conversation; its id (Seq) is the
+// session's name and the message's place in it, so each is new.
+func textHop(channel, carrier, chat, session string, answers []string) channels.Inbound {
+	in := channels.Inbound{Channel: channel, Carrier: carrier, SessionID: chat, Phone: "+593991234567", Input: "hola"}
+	if len(answers) > 0 {
+		in.Input = answers[len(answers)-1]
+	}
+	in.Seq = 1000*int(session[len(session)-1]) + len(answers) + 1
+	return in
+}
+
+// converse runs a conversation of answers on the protocol, alternating
+// between the gateways given, and returns the last hop and its reply.
+func converse(t *testing.T, p protocol, session string, answers []string, gs ...*channels.Gateway) (channels.Inbound, channels.Reply) {
+	t.Helper()
+	var in channels.Inbound
+	var r channels.Reply
+	for i := 0; i <= len(answers); i++ {
+		in = p.in(session, answers[:i])
+		r = hop(t, gs[i%len(gs)], in)
+		if r.End && i < len(answers) {
+			t.Fatalf("%s: ended at answer %d: %q", p.name, i, r.Text)
+		}
+	}
+	return in, r
+}
+
+// A request the carrier repeats after the conversation ended — the final
+// request of a booking, sent again as carriers do when a reply is late —
+// gets the same reply and books nothing twice: on every protocol, with
+// the memory store, with Redis, and on another instance sharing it. The
+// citizen who chose their language in that very conversation (whose
+// history, replayed as a new dial, would be shifted by one answer: "Cédula
+// no válida") and the one whose language is remembered alike.
+func TestRepeatedLastRequestActsOnce(t *testing.T) {
+	booking := []string{"1", "1", "1", "1", "1714307103", "1"}
+	type setup struct {
+		name string
+		new  func(t *testing.T, calls *countedCalls) (*channels.Gateway, *channels.Gateway)
+	}
+	setups := []setup{
+		{"memory", func(t *testing.T, calls *countedCalls) (*channels.Gateway, *channels.Gateway) {
+			g := channelstest.Gateway(t, sessions.NewMemory(sessions.MemoryOptions{}), calls)
+			return g, g
+		}},
+		{"redis", func(t *testing.T, calls *countedCalls) (*channels.Gateway, *channels.Gateway) {
+			g := channelstest.Gateway(t, sessions.NewRedis(redistest.Start(t), sessions.RedisOptions{}), calls)
+			return g, g
+		}},
+		{"two-instances", func(t *testing.T, calls *countedCalls) (*channels.Gateway, *channels.Gateway) {
+			client := redistest.Start(t)
+			instance := func() *channels.Gateway {
+				store := sessions.NewRedis(client, sessions.RedisOptions{})
+				g := channelstest.Gateway(t, store, calls)
+				g.Conversations = sessions.NewNear(store, sessions.NearOptions{})
+				return g
+			}
+			return instance(), instance()
+		}},
+	}
+	for _, st := range setups {
+		for _, p := range protocols {
+			for _, first := range []bool{true, false} {
+				name := st.name + "/" + p.name + "/remembered"
+				if first {
+					name = st.name + "/" + p.name + "/first-contact"
+				}
+				t.Run(name, func(t *testing.T) {
+					var calls countedCalls
+					a, b := st.new(t, &calls)
+					script := booking
+					if first {
+						script = append([]string{"1"}, booking...) // Español
+					} else {
+						converse(t, p, "s0", []string{"1"}, a) // chose Español before
+					}
+					last, r := converse(t, p, "s1", script, a, b)
+					if !r.End || !strings.HasPrefix(r.Text, "Turno reservado. Código T-4F7K2") {
+						t.Fatalf("booking ended with %+v", r)
+					}
+					made := calls.n.Load()
+					for _, g := range []*channels.Gateway{a, b} {
+						again := hop(t, g, last)
+						if again.Text != r.Text || again.End != r.End {
+							t.Errorf("repeated last request: %+v, want %+v", again, r)
+						}
+					}
+					if n := calls.n.Load(); n != made {
+						t.Errorf("the repeated request made %d more back-end calls", n-made)
+					}
+					// The next conversation starts afresh.
+					if next := hop(t, b, p.in("s2", nil)); next.End || strings.Contains(next.Text, "reservado") {
+						t.Errorf("the next conversation: %+v", next)
+					}
+				})
+			}
+		}
 	}
 }

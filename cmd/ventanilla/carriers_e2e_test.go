@@ -25,6 +25,9 @@ import (
 type handset interface {
 	dial(code string) (text string, end bool)
 	answer(input string) (text string, end bool)
+	// repeat sends the last request again, byte for byte, as a carrier
+	// does when the reply was late.
+	repeat() (text string, end bool)
 }
 
 // handsets speaks every USSD carrier's protocol, by carrier name. This is
@@ -98,6 +101,18 @@ func TestOneBookingThroughEveryCarrier(t *testing.T) {
 			expect(t, last.text, "Turno reservado")
 			if !last.end || codeRE.FindString(last.text) == "" {
 				t.Errorf("last screen %q (end %v): want the confirmation with a code, ending the session", last.text, last.end)
+			}
+			// The carrier repeats the final request: the same reply, and
+			// the back-end holds one turno for the citizen.
+			if text, end := h.repeat(); text != last.text || end != last.end {
+				t.Errorf("repeated final request: %q (end %v), want %q (end %v)", text, end, last.text, last.end)
+			}
+			again := newHandset(t, srv.URL, "e2e-"+name+"-mine")
+			again.dial("*384#")
+			again.answer("1") // Turnos: the language is remembered
+			again.answer("2") // Mis turnos
+			if mine, _ := again.answer("1714307103"); !strings.Contains(mine, "1.") || strings.Contains(mine, "2.") {
+				t.Errorf("the citizen's turnos after the repeat: %q, want one", mine)
 			}
 		})
 	}
@@ -190,6 +205,13 @@ func (h *atHandset) dial(code string) (string, bool) {
 
 func (h *atHandset) answer(input string) (string, bool) { return h.split(h.d.send(input)) }
 
+func (h *atHandset) repeat() (string, bool) {
+	n := len(h.d.inputs)
+	last := h.d.inputs[n-1]
+	h.d.inputs = h.d.inputs[:n-1]
+	return h.answer(last)
+}
+
 func (h *atHandset) split(reply string) (string, bool) {
 	checkScreen(h.d.t, "africastalking", reply[4:])
 	return reply[4:], strings.HasPrefix(reply, "END ")
@@ -202,6 +224,7 @@ type hubtelHandset struct {
 	url     string
 	session string
 	seq     int
+	last    [2]string // Type and Message of the last request
 }
 
 func newHubtelHandset(t *testing.T, base, session string) handset {
@@ -212,8 +235,14 @@ func (h *hubtelHandset) dial(code string) (string, bool) { return h.send("Initia
 
 func (h *hubtelHandset) answer(input string) (string, bool) { return h.send("Response", input) }
 
+func (h *hubtelHandset) repeat() (string, bool) {
+	h.seq--
+	return h.send(h.last[0], h.last[1])
+}
+
 func (h *hubtelHandset) send(typ, message string) (string, bool) {
 	h.seq++
+	h.last = [2]string{typ, message}
 	var r struct{ Type, Message, ClientState string }
 	postJSON(h.t, h.url, map[string]any{
 		"Mobile": citizenDigits, "SessionId": h.session, "ServiceCode": "*384#", "Type": typ,
@@ -232,6 +261,7 @@ type naloHandset struct {
 	t       *testing.T
 	url     string
 	session string
+	last    func() (string, bool)
 }
 
 func newNaloHandset(t *testing.T, base, session string) handset {
@@ -242,7 +272,10 @@ func (h *naloHandset) dial(code string) (string, bool) { return h.send(code, tru
 
 func (h *naloHandset) answer(input string) (string, bool) { return h.send(input, false) }
 
+func (h *naloHandset) repeat() (string, bool) { return h.last() }
+
 func (h *naloHandset) send(data string, first bool) (string, bool) {
+	h.last = func() (string, bool) { return h.send(data, first) }
 	var r struct {
 		USERID, MSISDN, MSG string
 		MSGTYPE             bool
@@ -263,6 +296,7 @@ type genericHandset struct {
 	t       *testing.T
 	url     string
 	session string
+	last    map[string]any
 }
 
 func newGenericHandset(t *testing.T, base, session string) handset {
@@ -277,7 +311,10 @@ func (h *genericHandset) answer(input string) (string, bool) {
 	return h.send(map[string]any{"event": "continue", "input": input})
 }
 
+func (h *genericHandset) repeat() (string, bool) { return h.send(h.last) }
+
 func (h *genericHandset) send(req map[string]any) (string, bool) {
+	h.last = req
 	req["session_id"], req["msisdn"], req["network"] = h.session, citizenNational, "74001"
 	var r struct {
 		SessionID string `json:"session_id"`
@@ -297,8 +334,9 @@ func (h *genericHandset) send(req map[string]any) (string, bool) {
 // form): 1 PSSR indication opens, 18 USSR confirm answers; the reply's
 // X-Kannel-Meta-Data says 2 (expect an answer) or 17 (final).
 type kannelHandset struct {
-	t   *testing.T
-	url string
+	t    *testing.T
+	url  string
+	last func() (string, bool)
 }
 
 func newKannelHandset(t *testing.T, base, _ string) handset {
@@ -309,7 +347,10 @@ func (h *kannelHandset) dial(code string) (string, bool) { return h.send(code, 1
 
 func (h *kannelHandset) answer(input string) (string, bool) { return h.send(input, 18) }
 
+func (h *kannelHandset) repeat() (string, bool) { return h.last() }
+
 func (h *kannelHandset) send(text string, op int) (string, bool) {
+	h.last = func() (string, bool) { return h.send(text, op) }
 	q := "from=" + urlEscape(citizenE164) + "&to=" + urlEscape("*384#") + "&text=" + urlEscape(text) +
 		"&coding=0&charset=UTF-8&smsc=movistar&meta=" + urlEscape("?smpp?ussd_service_op="+itoa(op))
 	resp, err := http.Get(h.url + "?" + q)
