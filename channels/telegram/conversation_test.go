@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,13 +43,15 @@ type chat struct {
 	e      *echo.Echo
 	api    *fakeAPI
 	update int
-	screen call // the last message sent with a keyboard
+	screen call   // the last message sent with a keyboard
+	last   []byte // the last update sent, for a retry
 }
 
 // send delivers an update and returns the messages sent in answer.
 func (c *chat) send(body []byte) []call {
 	c.t.Helper()
 	c.api.reset()
+	c.last = body
 	if rec := post(c.e, body, testSecret); rec.Code != 200 {
 		c.t.Fatalf("webhook answered %d", rec.Code)
 	}
@@ -173,5 +176,54 @@ func TestConversationAfterLinking(t *testing.T) {
 	sent := c.send(contactUpdate(c.next(), chatID, chatID, "+593991234567"))
 	if len(sent) != 2 || !strings.HasPrefix(sent[1].Form.Get("text"), "Citizen services") {
 		t.Errorf("after linking: %q", sent[len(sent)-1].Form.Get("text"))
+	}
+}
+
+// bookings counts the bookings that reach the back-end.
+type bookings struct {
+	turnosBackend
+	n atomic.Int64
+}
+
+func (b *bookings) Call(ctx context.Context, service string, params map[string]any) interop.Response {
+	if service == "turnos.book" {
+		b.n.Add(1)
+	}
+	return b.turnosBackend.Call(ctx, service, params)
+}
+
+// Telegram retrying an update it already delivered (same update_id) —
+// a button press whose answer carried new buttons, or the press that
+// ended the conversation — gets the same screen again: not the notice
+// for an old button, not the language menu of a new conversation, and
+// no second booking.
+func TestRetriedPressGetsTheSameScreen(t *testing.T) {
+	store := sessions.NewMemory(sessions.MemoryOptions{})
+	t.Cleanup(func() { store.Close() })
+	api := newFakeAPI(t)
+	b, _ := newBot(t, api, telegram.Options{Links: store})
+	backend := &bookings{}
+	c := &chat{t: t, e: server(b, channelstest.Gateway(t, store, backend)), api: api, update: 300}
+	c.send(textUpdate(c.next(), chatID, "/start"))
+	c.send(contactUpdate(c.next(), chatID, chatID, "+593991234567"))
+	c.press("Español", "1")
+	first := c.press("Turnos", "1")
+	again := c.send(c.last)[0].Form.Get("text")
+	if again != first {
+		t.Errorf("retried press: %q, want %q", again, first)
+	}
+	for _, s := range [][2]string{{"Reservar un turno", "1"}, {"Quito Norte", "1"}, {"2026-11-24 09:00", "1"}} {
+		c.press(s[0], s[1])
+	}
+	c.typed("1714307103")
+	booked := c.press("Confirmar", "1")
+	if !strings.Contains(booked, "T-TEST1") {
+		t.Fatalf("after confirming: %q", booked)
+	}
+	if again := c.send(c.last)[0].Form.Get("text"); again != booked {
+		t.Errorf("retried final press: %q, want %q", again, booked)
+	}
+	if n := backend.n.Load(); n != 1 {
+		t.Errorf("%d bookings", n)
 	}
 }

@@ -30,6 +30,9 @@ type record struct {
 	// Msg is the id of the last message sent with buttons. Buttons of
 	// older messages are stale: their choices belonged to another screen.
 	Msg int `json:"msg,omitempty"`
+	// Update is the update_id whose answer sent Msg: Telegram delivering
+	// that update again is a retry, whose press is not on an old button.
+	Update int `json:"upd,omitempty"`
 	// Keys are the label → data pairs of the last reply keyboard.
 	Keys [][2]string `json:"keys,omitempty"`
 
@@ -38,8 +41,12 @@ type record struct {
 
 // stale reports whether a press on message id is on an older message
 // than the last one sent with buttons. A newer one than recorded is
-// accepted: the record's last write may have failed.
-func (r *record) stale(id int) bool { return r.Msg != 0 && id < r.Msg }
+// accepted: the record's last write may have failed. So is the update
+// that sent the last buttons, delivered again: the press it carries was
+// on the screen before them.
+func (r *record) stale(id, update int) bool {
+	return r.Msg != 0 && id < r.Msg && update != r.Update
+}
 
 // data maps a reply keyboard's label back to what it stands for; other
 // text is returned as typed.
@@ -105,14 +112,15 @@ func (b *Bot) save(ctx context.Context, chat int64, r *record, change func(*reco
 	return err
 }
 
-// remember records the message that carries the latest buttons.
-func (b *Bot) remember(ctx context.Context, chat int64, r *record, msg int, keys [][2]string) {
+// remember records the message that carries the latest buttons, sent in
+// answer to update.
+func (b *Bot) remember(ctx context.Context, chat int64, r *record, msg, update int, keys [][2]string) {
 	if b.opts.Links == nil {
 		return
 	}
 	err := b.save(ctx, chat, r, func(r *record) {
 		if msg >= r.Msg {
-			r.Msg, r.Keys = msg, keys
+			r.Msg, r.Update, r.Keys = msg, update, keys
 		}
 	})
 	if err != nil {

@@ -114,7 +114,7 @@ func (b *Bot) handle(ctx context.Context, h channels.Hopper, u *tgbotapi.Update)
 	}
 	loc := locale(ev.lang)
 	l := b.loadLink(ctx, ev.chat)
-	if ev.callback != "" && l.stale(ev.pressed) {
+	if ev.callback != "" && l.stale(ev.pressed, ev.update) {
 		b.answer(ctx, ev, msgStale.in(loc))
 		return
 	}
@@ -154,6 +154,6 @@ func (b *Bot) handle(ctx context.Context, h channels.Hopper, u *tgbotapi.Update)
 		b.answer(ctx, ev, "")
 	}
 	if sent != 0 {
-		b.remember(ctx, ev.chat, &l, sent, keys)
+		b.remember(ctx, ev.chat, &l, sent, ev.update, keys)
 	}
 }
