@@ -709,9 +709,16 @@ func (g *Gateway) put(ctx context.Context, st *state, in Inbound) error {
 		return fmt.Errorf("%w: %w", errEncoding, err)
 	}
 	*buf = data[:0]
+	if len(data) > flows.MaxSessionSize {
+		return fmt.Errorf("%w: %d bytes, over the %d a conversation may keep", errTooLarge, len(data), flows.MaxSessionSize)
+	}
 	_, err = g.conversations().Put(ctx, st.key, data, st.rev, g.sessionTTL(in))
 	return err
 }
+
+// errTooLarge: the flow made a session larger than flows.MaxSessionSize;
+// it is not written, so no flow can fill the shared store.
+var errTooLarge = errors.New("session too large")
 
 // finish renders the engine's screen and writes the session: deleted when
 // the conversation is over, kept otherwise.
@@ -761,6 +768,15 @@ func (g *Gateway) save(ctx context.Context, st *state, in Inbound, screen flows.
 		}
 		if errors.Is(err, errEncoding) {
 			return g.failure(s.Locale, i18n.TryAgain), err
+		}
+		if errors.Is(err, errTooLarge) {
+			g.logger().Error("flow outgrew its session; conversation ended", "carrier", in.Carrier, "flow", flowOf(s), "err", err)
+			st.info.set(func(i *hopInfo) { i.outcome = "failure" })
+			if st.found {
+				_ = g.conversations().Delete(ctx, st.key)
+			}
+			reply, _ := g.render(in, g.Engine.Failure(s.Locale, i18n.FlowTooLarge))
+			return reply, nil
 		}
 		g.logger().Error("session write failed", "carrier", in.Carrier, "err", err)
 		return g.failure(s.Locale, i18n.ServiceUnavail), fmt.Errorf("writing session: %w", err)

@@ -64,6 +64,9 @@ var exprOptions = []expr.Option{
 	expr.DisableBuiltin("now"),
 }
 
+// guardedOptions compile what runs: exprOptions with the budget guards.
+var guardedOptions = append(slices.Clip(exprOptions), budgetOptions()...)
+
 // Compile checks a parsed flow and builds its runnable form. Problems hold
 // every error and warning; the flow is nil when any is an error.
 func Compile(f *Flow, env Env) (*Compiled, Problems) {
@@ -115,6 +118,7 @@ func (c *compiler) run() {
 	}
 	c.reachability()
 	c.loops()
+	c.growth()
 	c.authLevel()
 }
 
@@ -335,13 +339,26 @@ func (c *compiler) expression(e *Expr, cond bool) {
 	if e.Src == "" {
 		return
 	}
-	opts := exprOptions
+	// The guards turn "+" into a call, which hides type errors such as
+	// "a" + 1: the expression is checked as written first.
+	check, run := exprOptions, guardedOptions
 	if cond {
-		opts = append(slices.Clip(opts), expr.AsBool())
+		check = append(slices.Clip(check), expr.AsBool())
+		run = append(slices.Clip(run), expr.AsBool())
 	}
-	prog, err := expr.Compile(e.Src, opts...)
+	if _, err := expr.Compile(e.Src, append(slices.Clip(check), expr.Optimize(false))...); err != nil {
+		c.r.errorf(e.Pos, e.Path, "bad-expression", "%s", firstLine(err.Error()))
+		return
+	}
+	prog, err := expr.Compile(e.Src, run...)
 	if err != nil {
 		c.r.errorf(e.Pos, e.Path, "bad-expression", "%s", firstLine(err.Error()))
+		return
+	}
+	// What an expression builds from its own constants is known now: run
+	// it once with no variables, and refuse it if that is over budget.
+	if _, err := runBounded(prog, map[string]any{budgetVar: newBuildBudget()}); overBudget(err) {
+		c.r.errorf(e.Pos, e.Path, "over-budget", "%s", firstLine(err.Error()))
 		return
 	}
 	e.prog = prog
@@ -500,6 +517,43 @@ func (c *compiler) loops() {
 			visit(id)
 		}
 	}
+}
+
+// growth warns about a variable set from its own value on a step that
+// can run again (x: x + …, concat(x, …)): each pass makes the session
+// larger, and a conversation that outgrows MaxSessionSize is ended.
+func (c *compiler) growth() {
+	for _, id := range c.f.Order {
+		s := c.f.Steps[id]
+		if s.Kind != "set" || !c.onCycle(id) {
+			continue
+		}
+		for _, a := range s.Assign {
+			if a.Expr.prog != nil && slices.Contains(readVars(a.Expr.Src), a.Name) {
+				c.r.warnf(a.Pos, a.Path, "session-growth", "%s grows from its own value each time step %q runs again; a conversation whose session outgrows %d KiB is ended with an apology", a.Name, id, MaxSessionSize>>10)
+			}
+		}
+	}
+}
+
+// onCycle reports whether a step can be reached again from itself.
+func (c *compiler) onCycle(id string) bool {
+	seen := map[string]bool{}
+	queue := []string{id}
+	for len(queue) > 0 {
+		s := c.f.Steps[queue[0]]
+		queue = queue[1:]
+		for _, r := range successors(s) {
+			if r.ID == id {
+				return true
+			}
+			if _, ok := c.f.Steps[r.ID]; ok && !seen[r.ID] {
+				seen[r.ID] = true
+				queue = append(queue, r.ID)
+			}
+		}
+	}
+	return false
 }
 
 // screenLength warns when a waiting step's screen may not fit one USSD page

@@ -14,8 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/expr-lang/expr/vm"
-
 	"ventanilla/i18n"
 	"ventanilla/interop"
 	"ventanilla/sessions"
@@ -287,6 +285,8 @@ type hop struct {
 	pending strings.Builder // texts of message steps and errors, shown above the next screen
 	// confirmed: Input.Confirm has been called and passed.
 	confirmed bool
+	budget    *buildBudget // what the hop's expressions may still build
+	evals     int          // expressions evaluated so far
 }
 
 // confirm calls Input.Confirm before the hop's first irreversible effect.
@@ -339,12 +339,24 @@ func (h *hop) render(cf *Compiled, t *Text, item any) string {
 	return b.String()
 }
 
+// eval runs an expression within the hop's budget: the strings its
+// expressions build together, and how many evaluations it makes.
 func (h *hop) eval(e *Expr) (any, error) {
 	if e.prog == nil {
 		return nil, nil
 	}
-	var m vm.VM
-	return m.Run(e.prog, h.s.Vars)
+	if h.budget == nil {
+		h.budget = newBuildBudget()
+	}
+	if h.evals++; h.evals > maxHopEvals {
+		return nil, fmt.Errorf("%w: more than %d evaluations in one hop", ErrBudget, maxHopEvals)
+	}
+	if h.s.Vars == nil {
+		h.s.Vars = map[string]any{}
+	}
+	h.s.Vars[budgetVar] = h.budget
+	defer delete(h.s.Vars, budgetVar)
+	return runBounded(e.prog, h.s.Vars)
 }
 
 func (h *hop) holds(e *Expr) bool {

@@ -27,7 +27,7 @@ var locales = []string{DefaultLocale, "en", "qu"}
 var ReviewPending = map[string][]string{
 	"qu": {
 		NavBack, NavHome, NavMore,
-		InvalidOption, InvalidInput, TooManyAttempts, SessionExpired, ServiceUnavail, TryAgain, Goodbye,
+		InvalidOption, InvalidInput, TooManyAttempts, SessionExpired, ServiceUnavail, TryAgain, Goodbye, FlowTooLarge,
 		ValidateCedula, ValidateRUC, ValidatePhone, ValidateDate, ValidateRange, ValidateLength, ValidateRegex, ValidateRequired,
 		CallNotFound, CallRejected, CallError, CallTimeout, CallUnavailable,
 		LanguageName,

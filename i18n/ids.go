@@ -13,6 +13,8 @@ const (
 	ServiceUnavail  = "error.service_unavailable" // "Servicio no disponible. Intente más tarde."
 	TryAgain        = "error.try_again"           // "No pudimos atenderle. Intente de nuevo en unos minutos."
 	Goodbye         = "end.goodbye"               // "Gracias por usar Ventanilla."
+	// The flow outgrew the gateway's bounds (a session too large).
+	FlowTooLarge = "error.flow_too_large" // "Este trámite no puede continuar por un error de la institución. …"
 
 	// Default messages of the built-in validators; {{.Min}}, {{.Max}} where shown.
 	ValidateCedula   = "validate.cedula" // "Cédula no válida. Escriba los 10 dígitos."
@@ -65,7 +67,7 @@ const (
 // parses this file and fails when a constant is missing here.
 var AllIDs = []string{
 	NavBack, NavHome, NavMore,
-	InvalidOption, InvalidInput, TooManyAttempts, SessionExpired, ServiceUnavail, TryAgain, Goodbye,
+	InvalidOption, InvalidInput, TooManyAttempts, SessionExpired, ServiceUnavail, TryAgain, Goodbye, FlowTooLarge,
 	ValidateCedula, ValidateRUC, ValidatePhone, ValidateDate, ValidateRange, ValidateLength, ValidateRegex, ValidateRequired,
 	CallNotFound, CallRejected, CallError, CallTimeout, CallUnavailable,
 	LanguageName,
