@@ -1,11 +1,15 @@
 package flows
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -23,9 +27,69 @@ const (
 	maxValidators = 8
 )
 
+// ReadTimeout bounds reading the flow files of one load (ReadFiles).
+const ReadTimeout = 10 * time.Second
+
+// ReadFile reads one flow file. Only a regular file is read, and no more
+// than MaxFileSize+1 bytes of it (Parse reports a larger one): a FIFO, a
+// device or a directory named like a flow is refused, never waited on.
+func ReadFile(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (%s); flow files are plain files", path, st.Mode().Type())
+	}
+	// Non-blocking: a file swapped for a FIFO after the check still does
+	// not make the open wait for a writer.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file; flow files are plain files", path)
+	}
+	return io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+}
+
+// ReadFiles reads flow files (see ReadFile) within ctx: a file system
+// that stops answering fails the load instead of holding it, and with it
+// a reload or a shutdown.
+func ReadFiles(ctx context.Context, paths []string) ([]Source, error) {
+	type result struct {
+		srcs []Source
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var out []Source
+		for _, p := range paths {
+			if err := ctx.Err(); err != nil {
+				done <- result{err: err}
+				return
+			}
+			data, err := ReadFile(p)
+			if err != nil {
+				done <- result{err: err}
+				return
+			}
+			out = append(out, Source{Name: p, Data: data})
+		}
+		done <- result{srcs: out}
+	}()
+	select {
+	case r := <-done:
+		return r.srcs, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("reading flow files: %w", ctx.Err())
+	}
+}
+
 // ParseFile reads and parses one flow file.
 func ParseFile(path string) (*Flow, Problems) {
-	data, err := os.ReadFile(path)
+	data, err := ReadFile(path)
 	if err != nil {
 		return nil, Problems{{File: path, Pos: Pos{1, 1}, Code: "read", Severity: Error, Message: err.Error()}}
 	}

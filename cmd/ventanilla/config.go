@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -368,25 +369,9 @@ func (c *config) sources(paths []string) ([]flows.Source, error) {
 	if len(files) == 0 {
 		return nil, errors.New("no flow files (*.yaml) found")
 	}
-	var out []flows.Source
-	for _, f := range files {
-		data, err := readBounded(f)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, flows.Source{Name: f, Data: data})
-	}
-	return out, nil
-}
-
-// readBounded reads a flow file, refusing one far larger than any flow.
-func readBounded(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, flows.MaxFileSize+1))
+	ctx, cancel := context.WithTimeout(context.Background(), flows.ReadTimeout)
+	defer cancel()
+	return flows.ReadFiles(ctx, files)
 }
 
 // loadFlows parses, lints and compiles the flows against the services and
