@@ -39,6 +39,9 @@ type Options struct {
 	// DefaultRegion is the ISO 3166 region used to read phone numbers
 	// without a leading "+" (default "EC").
 	DefaultRegion string
+	// Log receives the adapter's lines; nil: slog.Default(). The gateway
+	// passes its own, which pseudonymises citizens' identifiers.
+	Log *slog.Logger
 }
 
 // Handler is the Africa's Talking USSD carrier adapter.
@@ -64,7 +67,7 @@ func New(opts Options) *Handler {
 	if opts.DefaultRegion == "" {
 		opts.DefaultRegion = "EC"
 	}
-	return &Handler{opts: opts, log: slog.Default().With("carrier", name)}
+	return &Handler{opts: opts, log: wire.Logger(opts.Log).With("carrier", name)}
 }
 
 // Name returns "africastalking".

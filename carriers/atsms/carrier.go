@@ -35,6 +35,9 @@ type Options struct {
 	// DefaultRegion is the ISO 3166 region used to read numbers without a
 	// leading "+" (default "EC").
 	DefaultRegion string
+	// Log receives the adapter's lines; nil: slog.Default(). The gateway
+	// passes its own, which pseudonymises citizens' identifiers.
+	Log *slog.Logger
 }
 
 // Handler is the Africa's Talking two-way SMS adapter.
@@ -56,7 +59,7 @@ func New(opts Options) (*Handler, error) {
 	if opts.DefaultRegion == "" {
 		opts.DefaultRegion = "EC"
 	}
-	return &Handler{opts: opts, log: slog.Default().With("carrier", Name)}, nil
+	return &Handler{opts: opts, log: wire.Logger(opts.Log).With("carrier", Name)}, nil
 }
 
 // Name returns "africastalking-sms".

@@ -41,6 +41,9 @@ type Options struct {
 	// without a leading "+" that are not international digits either
 	// (default "EC").
 	DefaultRegion string
+	// Log receives the adapter's lines; nil: slog.Default(). The gateway
+	// passes its own, which pseudonymises citizens' identifiers.
+	Log *slog.Logger
 }
 
 // Handler is the adapter for Ventanilla's own USSD protocol.
@@ -63,7 +66,7 @@ func New(opts Options) *Handler {
 	if opts.DefaultRegion == "" {
 		opts.DefaultRegion = "EC"
 	}
-	return &Handler{opts: opts, log: slog.Default().With("carrier", name)}
+	return &Handler{opts: opts, log: wire.Logger(opts.Log).With("carrier", name)}
 }
 
 // Name returns "generic".

@@ -31,6 +31,9 @@ type SMSOptions struct {
 	// reply; 0 leaves the gateway's default. Kannel splits a long reply
 	// into concatenated SMS itself (up to the sms-service max-messages).
 	Limit int
+	// Log receives the adapter's lines; nil: slog.Default(). The gateway
+	// passes its own, which pseudonymises citizens' identifiers.
+	Log *slog.Logger
 }
 
 // SMS is the Kannel SMS adapter: one smsbox call per message a citizen
@@ -51,7 +54,7 @@ func NewSMS(opts SMSOptions) *SMS {
 		opts.DefaultRegion = "EC"
 	}
 	opts.Limit = max(opts.Limit, 0)
-	return &SMS{opts: opts, log: slog.Default().With("carrier", Carrier, "channel", "sms")}
+	return &SMS{opts: opts, log: wire.Logger(opts.Log).With("carrier", Carrier, "channel", "sms")}
 }
 
 // Name returns "kannel-sms": unique among carriers, while the Inbound it

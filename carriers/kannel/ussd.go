@@ -78,6 +78,9 @@ type USSDOptions struct {
 	// DefaultRegion is the ISO 3166 region used to read numbers without
 	// a leading "+" (default "EC").
 	DefaultRegion string
+	// Log receives the adapter's lines; nil: slog.Default(). The gateway
+	// passes its own, which pseudonymises citizens' identifiers.
+	Log *slog.Logger
 }
 
 // USSD is the Kannel USSD adapter for operators' SMPP gateways: one smsbox
@@ -101,7 +104,7 @@ func NewUSSD(opts USSDOptions) *USSD {
 	if opts.DefaultRegion == "" {
 		opts.DefaultRegion = "EC"
 	}
-	return &USSD{opts: opts, log: slog.Default().With("carrier", Carrier, "channel", "ussd")}
+	return &USSD{opts: opts, log: wire.Logger(opts.Log).With("carrier", Carrier, "channel", "ussd")}
 }
 
 // Name returns "kannel-ussd": unique among carriers, while the Inbound it

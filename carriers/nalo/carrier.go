@@ -33,6 +33,9 @@ type Options struct {
 	// Nalo sends international digits without "+" ("233244123456"),
 	// which are read correctly whatever the region.
 	DefaultRegion string
+	// Log receives the adapter's lines; nil: slog.Default(). The gateway
+	// passes its own, which pseudonymises citizens' identifiers.
+	Log *slog.Logger
 }
 
 // Handler is the Nalo USSD carrier adapter.
@@ -55,7 +58,7 @@ func New(opts Options) *Handler {
 	if opts.DefaultRegion == "" {
 		opts.DefaultRegion = "EC"
 	}
-	return &Handler{opts: opts, log: slog.Default().With("carrier", name)}
+	return &Handler{opts: opts, log: wire.Logger(opts.Log).With("carrier", name)}
 }
 
 // Name returns "nalo".

@@ -60,6 +60,9 @@ type Options struct {
 	// Status receives delivery status callbacks. Nil: callbacks are
 	// verified and acknowledged, and not recorded.
 	Status StatusSink
+	// Log receives the adapter's lines; nil: slog.Default(). The gateway
+	// passes its own, which pseudonymises citizens' identifiers.
+	Log *slog.Logger
 }
 
 // Handler is the Twilio SMS and WhatsApp adapter.
@@ -97,7 +100,7 @@ func New(opts Options) (*Handler, error) {
 	return &Handler{
 		opts:      opts,
 		validator: client.NewRequestValidator(opts.AuthToken),
-		log:       slog.Default().With("carrier", Name),
+		log:       wire.Logger(opts.Log).With("carrier", Name),
 	}, nil
 }
 

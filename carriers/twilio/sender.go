@@ -48,6 +48,9 @@ type SenderOptions struct {
 	// each Send (DefaultTimeout when zero); redirects are never followed.
 	// Nil uses http.DefaultTransport.
 	HTTPClient *http.Client
+	// Log receives the adapter's lines; nil: slog.Default(). The gateway
+	// passes its own, which pseudonymises citizens' identifiers.
+	Log *slog.Logger
 }
 
 // Sender sends SMS or WhatsApp messages through Twilio's Messages API
@@ -99,7 +102,7 @@ func NewSender(opts SenderOptions) (*Sender, error) {
 			s.timeout = c.Timeout
 		}
 	}
-	s.log = slog.Default().With("carrier", s.Name())
+	s.log = wire.Logger(opts.Log).With("carrier", s.Name())
 	return s, nil
 }
 

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -41,7 +45,7 @@ func gatewayLogging(t *testing.T, c *config, log *slog.Logger) (*httptest.Server
 	if c.Root == "" {
 		c.Root = "inicio"
 	}
-	a, err := newApp(c, log, getenv, carriers(nil))
+	a, err := newApp(c, log, getenv, carrierList(nil, log))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,5 +198,182 @@ func TestGarbledRequestsAreRefused(t *testing.T) {
 				t.Errorf("status %d", resp.StatusCode)
 			}
 		})
+	}
+}
+
+// postForm posts a form and returns the status and the body.
+func postForm(t *testing.T, url string, form url.Values, header map[string]string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TWILIO_AUTH_TOKEN and VENTANILLA_PUBLIC_URL are all inbound SMS needs:
+// replies travel as TwiML in the webhook's answer, no sender involved.
+// The webhook used to be mounted only with a sender, answering 404 with
+// nothing logged. The start logs the carrier on, and says what is off.
+func TestTwilioInboundNeedsOnlyTheTokenAndTheURL(t *testing.T) {
+	const token = "twilioauthtoken0123456789abcdef0"
+	var logs lockedBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	mux := &switchHandler{}
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	env := map[string]string{"TWILIO_AUTH_TOKEN": token, "VENTANILLA_PUBLIC_URL": srv.URL, "KANNEL_USERNAME": "ventanilla"}
+	getenv := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	a, err := newApp(&config{Root: "inicio", Keywords: defaultKeywords}, log, getenv, carrierList(nil, log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux.set(a.echo)
+
+	form := url.Values{"MessageSid": {"SM" + strings.Repeat("2", 32)}, "AccountSid": {"AC" + strings.Repeat("a", 32)},
+		"From": {"+593991000510"}, "To": {"+15005550006"}, "Body": {"TURNO"}, "NumMedia": {"0"}}
+	code, body := postForm(t, srv.URL+"/sms/twilio", form, map[string]string{"X-Twilio-Signature": twilioSignature(token, srv.URL+"/sms/twilio", form)})
+	if code != http.StatusOK || !strings.Contains(body, "<Message>Turnos") {
+		t.Fatalf("signed SMS: %d %s", code, body)
+	}
+	out := logs.String()
+	for _, want := range []string{
+		`msg="carrier on" carrier=twilio callback_auth="twilio signature"`,
+		`msg="carrier on" carrier=africastalking callback_auth=none`,
+		`level=WARN msg="sender off: KANNEL_SENDSMS_URL is not set" carrier=kannel-sms set=KANNEL_USERNAME`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("start log lacks %s:\n%s", want, out)
+		}
+	}
+}
+
+// Every carrier, USSD, SMS and chat, takes one mount path: the budget its
+// carriers-file entry sets bounds its hops (it used to be ignored for
+// Twilio, Africa's Talking SMS and Telegram), and it is logged on with its
+// callback checks. Each budget is too short for a back-end call, which
+// the client then does not attempt ("no time left for the call"); under
+// --hop-budget (30s) the call would be attempted and time out instead.
+func TestEveryCarrierGetsItsBudgetAndAuthentication(t *testing.T) {
+	stuck := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	defer stuck.Close()
+	api := &botAPI{}
+	tg := httptest.NewServer(api)
+	defer tg.Close()
+	atAPI := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusCreated)
+		io.WriteString(w, `{"SMSMessageData":{"Message":"Sent to 1/1","Recipients":[{"statusCode":101,"number":"+593991000522","status":"Success","cost":"KES 0.8","messageId":"ATXid_1"}]}}`)
+	}))
+	defer atAPI.Close()
+	file := filepath.Join(t.TempDir(), "carriers.yaml")
+	os.WriteFile(file, []byte(`carriers:
+  africastalking: {budget: 110ms}
+  twilio: {budget: 120ms}
+  africastalking-sms: {budget: 130ms, basic_user: at, basic_password_env: AT_CALLBACK_PASSWORD}
+  telegram: {budget: 140ms}
+`), 0o644)
+	const token = "twilioauthtoken0123456789abcdef0"
+	var logs lockedBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	mux := &switchHandler{}
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	env := map[string]string{
+		"VENTANILLA_SAMPLE_URL": stuck.URL,
+		"TWILIO_AUTH_TOKEN":     token, "VENTANILLA_PUBLIC_URL": srv.URL,
+		"AT_USERNAME": "ventanilla", "AT_API_KEY": "atkey", "AT_SMS_BASE_URL": atAPI.URL, "AT_CALLBACK_PASSWORD": "at-callback-password",
+		"TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_WEBHOOK_SECRET": "s3cret_token", "TELEGRAM_API_ENDPOINT": tg.URL + "/bot%s/%s",
+	}
+	getenv := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	cfg, err := loadCarriers(file, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := newApp(&config{Root: "inicio", Keywords: defaultKeywords, Carriers: file, Budget: 30 * time.Second,
+		Routes: "*384*9#=turnos"}, log, getenv, carrierList(cfg, log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.outbound.close(t.Context())
+	mux.set(a.echo)
+	unattempted := 0
+	budgetHeld := func(carrier string) {
+		t.Helper()
+		unattempted++
+		if n := strings.Count(logs.String(), `call.err="no time left for the call"`); n != unattempted {
+			t.Errorf("%s: the back-end call ran under --hop-budget, not the carrier's budget", carrier)
+		}
+	}
+
+	// Africa's Talking USSD: the turnos menu, then "1" calls the back-end.
+	ussd := url.Values{"sessionId": {"b1"}, "serviceCode": {"*384*9#"}, "phoneNumber": {"+593991000520"}, "text": {""}}
+	postForm(t, srv.URL+"/ussd/africastalking", ussd, nil)
+	ussd.Set("text", "1")
+	postForm(t, srv.URL+"/ussd/africastalking", ussd, nil)
+	budgetHeld("africastalking")
+	// Twilio.
+	for i, text := range []string{"TURNO", "1"} {
+		form := url.Values{"MessageSid": {"SM" + strings.Repeat(strconv.Itoa(i), 32)}, "AccountSid": {"AC" + strings.Repeat("a", 32)},
+			"From": {"+593991000521"}, "To": {"+15005550006"}, "Body": {text}, "NumMedia": {"0"}}
+		postForm(t, srv.URL+"/sms/twilio", form, map[string]string{"X-Twilio-Signature": twilioSignature(token, srv.URL+"/sms/twilio", form)})
+	}
+	budgetHeld("twilio")
+	// Africa's Talking SMS, behind basic auth.
+	for i, text := range []string{"TURNO", "1"} {
+		form := url.Values{"from": {"+593991000522"}, "to": {"20880"}, "text": {text}, "id": {"at-" + strconv.Itoa(i)}, "date": {"2026-11-23 09:00:05"}, "linkId": {""}}
+		if code, body := postForm(t, srv.URL+"/sms/africastalking", form, nil); code != http.StatusUnauthorized {
+			t.Errorf("AT SMS without its basic auth: %d %s", code, body)
+		}
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/sms/africastalking", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth("at", "at-callback-password")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	budgetHeld("africastalking-sms")
+	// Telegram: the citizen shares their number (turnos needs it), then books.
+	for i, msg := range []map[string]any{
+		{"contact": map[string]any{"phone_number": "+593991000523", "first_name": "Ana", "user_id": 43}},
+		{"text": "TURNO"}, {"text": "1"},
+	} {
+		msg["message_id"], msg["date"] = 10+i, 1700000000
+		msg["from"] = map[string]any{"id": 43, "is_bot": false, "first_name": "Ana", "language_code": "es"}
+		msg["chat"] = map[string]any{"id": 43, "type": "private"}
+		body, _ := json.Marshal(map[string]any{"update_id": 100 + i, "message": msg})
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/chat/telegram", strings.NewReader(string(body)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", "s3cret_token")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	budgetHeld("telegram")
+
+	out := logs.String()
+	for _, want := range []string{
+		`msg="carrier on" carrier=africastalking callback_auth=none budget=110ms`,
+		`msg="carrier on" carrier=twilio callback_auth="twilio signature" budget=120ms`,
+		`msg="carrier on" carrier=africastalking-sms callback_auth=basic budget=130ms`,
+		`msg="carrier on" carrier=telegram callback_auth="webhook secret" budget=140ms`,
+		`msg="sender on" carrier=africastalking-sms`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %s", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(out)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -33,30 +35,49 @@ type outboundPath struct {
 // for the carriers whose credentials are set, the queue (durable in Redis
 // when sessions are), the Twilio and Africa's Talking SMS callbacks, the
 // notifications API when templates are configured, and the engine's
-// notifier for late results.
-func (a *app) textChannels(e *echo.Echo, getenv func(string) (string, bool), carrierCfg map[string]carrierConfig, store sessions.Store) error {
+// notifier for late results. A carrier configured only in part is logged
+// with what it lacks.
+func (a *app) textChannels(e *echo.Echo, getenv func(string) (string, bool), store sessions.Store) error {
 	get := func(k string) string { v, _ := getenv(k); return v }
+	set := func(keys ...string) (out []string) {
+		for _, k := range keys {
+			if get(k) != "" {
+				out = append(out, k)
+			}
+		}
+		return out
+	}
 	public := strings.TrimRight(get("VENTANILLA_PUBLIC_URL"), "/")
 	senders := map[string]channels.Sender{}
 	statusURL := ""
 	if public != "" {
 		statusURL = public + "/sms/twilio/status"
 	}
-	if sid, token := get("TWILIO_ACCOUNT_SID"), get("TWILIO_AUTH_TOKEN"); sid != "" && token != "" {
+	sid, token := get("TWILIO_ACCOUNT_SID"), get("TWILIO_AUTH_TOKEN")
+	if sid != "" && token != "" {
 		if from, svc := get("TWILIO_FROM"), get("TWILIO_MESSAGING_SERVICE_SID"); from != "" || svc != "" {
-			s, err := twilio.NewSender(twilio.SenderOptions{AccountSID: sid, AuthToken: token, From: from, MessagingServiceSID: svc, StatusCallback: statusURL, BaseURL: get("TWILIO_API_URL")})
+			s, err := twilio.NewSender(twilio.SenderOptions{AccountSID: sid, AuthToken: token, From: from, MessagingServiceSID: svc, StatusCallback: statusURL, BaseURL: get("TWILIO_API_URL"), Log: a.log})
 			if err != nil {
 				return fmt.Errorf("twilio sender: %w", err)
 			}
 			senders[s.Name()] = s
 		}
 		if from := get("TWILIO_WHATSAPP_FROM"); from != "" {
-			s, err := twilio.NewSender(twilio.SenderOptions{AccountSID: sid, AuthToken: token, From: from, WhatsApp: true, StatusCallback: statusURL, BaseURL: get("TWILIO_API_URL")})
+			s, err := twilio.NewSender(twilio.SenderOptions{AccountSID: sid, AuthToken: token, From: from, WhatsApp: true, StatusCallback: statusURL, BaseURL: get("TWILIO_API_URL"), Log: a.log})
 			if err != nil {
 				return fmt.Errorf("whatsapp sender: %w", err)
 			}
 			senders[s.Name()] = s
 		}
+		if len(set("TWILIO_FROM", "TWILIO_MESSAGING_SERVICE_SID", "TWILIO_WHATSAPP_FROM")) == 0 {
+			a.log.Warn("sender off: set TWILIO_FROM, TWILIO_MESSAGING_SERVICE_SID or TWILIO_WHATSAPP_FROM", "carrier", "twilio")
+		}
+	} else if given := set("TWILIO_ACCOUNT_SID", "TWILIO_FROM", "TWILIO_MESSAGING_SERVICE_SID", "TWILIO_WHATSAPP_FROM", "TWILIO_API_URL"); len(given) > 0 {
+		missing := "TWILIO_ACCOUNT_SID"
+		if token == "" {
+			missing = "TWILIO_AUTH_TOKEN"
+		}
+		a.log.Warn("sender off: "+missing+" is not set", "carrier", "twilio", "set", strings.Join(given, ","))
 	}
 	if user, key := get("AT_USERNAME"), get("AT_API_KEY"); user != "" && key != "" {
 		s, err := atsms.NewSender(atsms.SenderOptions{Username: user, APIKey: key, From: get("AT_SMS_FROM"), BaseURL: get("AT_SMS_BASE_URL")})
@@ -64,21 +85,71 @@ func (a *app) textChannels(e *echo.Echo, getenv func(string) (string, bool), car
 			return fmt.Errorf("africa's talking sms sender: %w", err)
 		}
 		senders[s.Name()] = s
+	} else if given := set("AT_USERNAME", "AT_API_KEY", "AT_SMS_FROM", "AT_SMS_BASE_URL"); len(given) > 0 {
+		a.log.Warn("carrier off: AT_USERNAME and AT_API_KEY are both needed", "carrier", atsms.Name, "set", strings.Join(given, ","))
 	}
-
 	if base := get("KANNEL_SENDSMS_URL"); base != "" {
 		s := kannel.Outbound{Sender: &kannel.Sender{BaseURL: base, Username: get("KANNEL_USERNAME"), Password: get("KANNEL_PASSWORD"), From: get("KANNEL_FROM"), SMSC: get("KANNEL_SMSC")}}
 		senders[s.Name()] = s
+	} else if given := set("KANNEL_USERNAME", "KANNEL_PASSWORD", "KANNEL_FROM", "KANNEL_SMSC"); len(given) > 0 {
+		a.log.Warn("sender off: KANNEL_SENDSMS_URL is not set", "carrier", "kannel-sms", "set", strings.Join(given, ","))
 	}
-	if len(senders) == 0 {
-		if a.cfg.NotifyTemplates != "" {
-			return errors.New("--notify-templates: notifications need a sender; set the credentials of an SMS carrier (Twilio or Africa's Talking)")
+	for _, name := range slices.Sorted(maps.Keys(senders)) {
+		a.log.Info("sender on", "carrier", name)
+	}
+
+	// Inbound SMS and WhatsApp by Twilio need only the auth token and the
+	// public URL: replies travel in the webhook's TwiML answer.
+	var queue outbound.Queue
+	if len(senders) > 0 {
+		p, err := a.startQueue(senders, store)
+		if err != nil {
+			return err
 		}
-		return nil // replies travel in the carriers' responses; nothing to send on our own
+		queue = p.queue
 	}
+	switch {
+	case token != "" && public != "":
+		opts := twilio.Options{PublicURL: public + "/sms/twilio", StatusURL: statusURL, AuthToken: token, Log: a.log}
+		if queue != nil {
+			opts.Status = statusSink{queue}
+		}
+		h, err := twilio.New(opts)
+		if err != nil {
+			return fmt.Errorf("twilio: %w", err)
+		}
+		if err := a.mount(e, h, "twilio signature"); err != nil {
+			return err
+		}
+	case token != "":
+		a.log.Warn("carrier off: VENTANILLA_PUBLIC_URL is not set, so no Twilio signature can be checked", "carrier", twilio.Name)
+	case public != "":
+		a.log.Warn("carrier off: TWILIO_AUTH_TOKEN is not set", "carrier", twilio.Name)
+	}
+	if _, ok := senders[atsms.Name]; ok {
+		h, err := atsms.New(atsms.Options{Outbox: queue, Log: a.log})
+		if err != nil {
+			return fmt.Errorf("africa's talking sms: %w", err)
+		}
+		if err := a.mount(e, h, ""); err != nil {
+			return err
+		}
+	}
+	if a.cfg.NotifyTemplates == "" {
+		return nil
+	}
+	if queue == nil {
+		return errors.New("--notify-templates: notifications need a sender; set the credentials of an SMS carrier (Twilio, Africa's Talking or Kannel)")
+	}
+	return a.notifications(e, get, senders, store)
+}
+
+// startQueue starts the outbound queue over the senders and makes it the
+// engine's way to send late results and one-time codes.
+func (a *app) startQueue(senders map[string]channels.Sender, store sessions.Store) (*outboundPath, error) {
 	rates, err := parseRates(a.cfg.OutboundRates)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	opts := outbound.Options{Senders: senders, Rates: rates, Log: a.log}
 	p := &outboundPath{}
@@ -91,7 +162,7 @@ func (a *app) textChannels(e *echo.Echo, getenv func(string) (string, bool), car
 		p.queue, err = outbound.NewMemory(opts)
 	}
 	if err != nil {
-		return fmt.Errorf("outbound queue: %w", err)
+		return nil, fmt.Errorf("outbound queue: %w", err)
 	}
 	runCtx, stop := context.WithCancel(context.Background())
 	p.stopRun = stop
@@ -121,31 +192,12 @@ func (a *app) textChannels(e *echo.Echo, getenv func(string) (string, bool), car
 		a.gateway.Engine.OTP = smsNotifier{queue: p.queue, carrier: p.sms}
 		a.gateway.Engine.PINs = channels.PINs{Store: store}
 	}
+	return p, nil
+}
 
-	// Inbound SMS and WhatsApp.
-	if token := get("TWILIO_AUTH_TOKEN"); token != "" && public != "" && !carrierCfg["twilio"].Disabled {
-		h, err := twilio.New(twilio.Options{PublicURL: public + "/sms/twilio", StatusURL: statusURL, AuthToken: token, Status: statusSink{p.queue}})
-		if err != nil {
-			return fmt.Errorf("twilio: %w", err)
-		}
-		if err := a.mount(e, h, carrierCfg["twilio"], getenv); err != nil {
-			return err
-		}
-	}
-	if _, ok := senders["africastalking-sms"]; ok && !carrierCfg["africastalking-sms"].Disabled {
-		h, err := atsms.New(atsms.Options{Outbox: p.queue})
-		if err != nil {
-			return fmt.Errorf("africa's talking sms: %w", err)
-		}
-		if err := a.mount(e, h, carrierCfg["africastalking-sms"], getenv); err != nil {
-			return err
-		}
-	}
-
-	// The notifications API, when templates are configured.
-	if a.cfg.NotifyTemplates == "" {
-		return nil
-	}
+// notifications mounts the institutions' notifications API.
+func (a *app) notifications(e *echo.Echo, get func(string) string, senders map[string]channels.Sender, store sessions.Store) error {
+	p := a.outbound
 	tpl, err := notify.LoadTemplates(a.cfg.NotifyTemplates)
 	if err != nil {
 		return err
@@ -169,16 +221,6 @@ func (a *app) textChannels(e *echo.Echo, getenv func(string) (string, bool), car
 		return fmt.Errorf("notifications: %w", err)
 	}
 	h.Mount(e)
-	return nil
-}
-
-// mount mounts a carrier behind the authentication its configuration sets.
-func (a *app) mount(e *echo.Echo, c channels.Carrier, cc carrierConfig, getenv func(string) (string, bool)) error {
-	auth, err := cc.auth(getenv)
-	if err != nil {
-		return fmt.Errorf("carrier %s: %w", c.Name(), err)
-	}
-	channels.Mount(e, c, auth, a.gateway)
 	return nil
 }
 

@@ -45,18 +45,23 @@ import (
 // carriers is the one list of carrier adapters the gateway serves. Adding a
 // provider is its folder under carriers/ plus one line here. cfg is the
 // carriers file (nil: defaults); a carrier it disables is still built and
-// then skipped when mounting.
-func carriers(cfg map[string]carrierConfig) []channels.Carrier {
+// then skipped when mounting. log is the adapters' logger (the gateway's,
+// so that their lines are pseudonymised too).
+func carrierList(cfg map[string]carrierConfig, log *slog.Logger) []channels.Carrier {
 	limit := func(name string) int { return cfg[name].Limit }
 	return []channels.Carrier{
-		africastalking.New(africastalking.Options{Limit: limit("africastalking")}),
-		hubtel.New(hubtel.Options{Limit: limit("hubtel")}),
-		nalo.New(nalo.Options{Limit: limit("nalo")}),
-		generic.New(generic.Options{Limit: limit("generic")}),
-		kannel.NewUSSD(kannel.USSDOptions{Limit: limit("kannel-ussd")}),
-		kannel.NewSMS(kannel.SMSOptions{Limit: limit("kannel-sms")}),
+		africastalking.New(africastalking.Options{Limit: limit("africastalking"), Log: log}),
+		hubtel.New(hubtel.Options{Limit: limit("hubtel"), Log: log}),
+		nalo.New(nalo.Options{Limit: limit("nalo"), Log: log}),
+		generic.New(generic.Options{Limit: limit("generic"), Log: log}),
+		kannel.NewUSSD(kannel.USSDOptions{Limit: limit("kannel-ussd"), Log: log}),
+		kannel.NewSMS(kannel.SMSOptions{Limit: limit("kannel-sms"), Log: log}),
 	}
 }
+
+// carriers is carrierList with slog's default logger, for tests that do
+// not look at the adapters' lines.
+func carriers(cfg map[string]carrierConfig) []channels.Carrier { return carrierList(cfg, nil) }
 
 // textCarriers are mounted from their credentials in the environment
 // (outbound.go, telegram); the carriers file knows them by these names.
@@ -65,7 +70,7 @@ var textCarriers = []string{twilio.Name, atsms.Name, "telegram"}
 // carrierNames lists every carrier the carriers file may name, and those
 // of them whose screens have a length limit (limit:).
 func carrierNames() (known, limited []string) {
-	for _, c := range carriers(nil) {
+	for _, c := range carrierList(nil, nil) {
 		limited = append(limited, c.Name())
 	}
 	return append(slices.Clone(limited), textCarriers...), limited
@@ -79,14 +84,17 @@ type app struct {
 	audit    *audit.Async  // nil without --audit-dir
 	poller   *telegram.Bot // Telegram by long polling; nil with a webhook or no bot
 	outbound *outboundPath
+	mounted  []mounted // the carriers whose callbacks are served
 	metrics  *metrics.Metrics
 	log      *slog.Logger
 	// breaker guards Redis; nil with the memory store.
 	breaker *sessions.Breaker
 
-	cfg    *config
-	getenv func(string) (string, bool)
-	msgs   *i18n.Catalog
+	cfg        *config
+	getenv     func(string) (string, bool)
+	msgs       *i18n.Catalog
+	carrierCfg map[string]carrierConfig // the carriers file
+	pollHop    channels.Hopper          // what the Telegram poller hops through
 
 	// What a reload replaces, atomically, while hops keep running.
 	flows    atomic.Pointer[flows.Registry]
@@ -286,25 +294,16 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 		admin := e.Group("/admin", a.adminAuth)
 		admin.POST("/reload", a.adminReload)
 	}
+	a.carrierCfg = carrierCfg
 	for _, car := range list {
-		cc := carrierCfg[car.Name()]
-		if cc.Disabled {
-			continue
+		if err := a.mount(e, car, ""); err != nil {
+			return nil, err
 		}
-		auth, err := cc.auth(getenv)
-		if err != nil {
-			return nil, fmt.Errorf("carrier %s: %w", car.Name(), err)
-		}
-		var hop channels.Hopper = a.gateway
-		if cc.Budget > 0 {
-			hop = budgeted{hop, cc.Budget}
-		}
-		channels.Mount(e, car, auth, hop)
 	}
-	if err := a.telegram(e, getenv, carrierCfg["telegram"]); err != nil {
+	if err := a.telegram(e, getenv); err != nil {
 		return nil, err
 	}
-	if err := a.textChannels(e, getenv, carrierCfg, store); err != nil {
+	if err := a.textChannels(e, getenv, store); err != nil {
 		return nil, err
 	}
 	a.echo = e
@@ -315,27 +314,63 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 // webhook when TELEGRAM_WEBHOOK_SECRET is set too, else by long polling
 // (started by serve). A bot that cannot reach Telegram is logged and left
 // off, so an outage there never keeps the USSD and SMS channels down.
-func (a *app) telegram(e *echo.Echo, getenv func(string) (string, bool), cc carrierConfig) error {
-	token, _ := getenv("TELEGRAM_BOT_TOKEN")
-	if token == "" || cc.Disabled {
+func (a *app) telegram(e *echo.Echo, getenv func(string) (string, bool)) error {
+	get := func(k string) string { v, _ := getenv(k); return v }
+	token, secret, endpoint := get("TELEGRAM_BOT_TOKEN"), get("TELEGRAM_WEBHOOK_SECRET"), get("TELEGRAM_API_ENDPOINT")
+	cc := a.carrierCfg["telegram"]
+	switch {
+	case token == "":
+		if secret != "" || endpoint != "" {
+			a.log.Warn("carrier off: TELEGRAM_BOT_TOKEN is not set", "carrier", "telegram")
+		}
+		return nil
+	case cc.Disabled:
+		a.log.Info("carrier off: disabled in the carriers file", "carrier", "telegram")
 		return nil
 	}
-	secret, _ := getenv("TELEGRAM_WEBHOOK_SECRET")
-	endpoint, _ := getenv("TELEGRAM_API_ENDPOINT")
 	bot, err := telegram.New(telegram.Options{Token: token, WebhookSecret: secret, APIEndpoint: endpoint, Links: a.store, Log: a.log})
 	if err != nil {
-		a.log.Error("telegram is off: the bot could not start", "err", err)
+		a.log.Error("carrier off: the Telegram bot could not start", "carrier", "telegram", "err", err)
 		return nil
 	}
 	if secret == "" {
-		a.poller = bot
+		a.poller, a.pollHop = bot, a.hopper(cc)
+		a.log.Info("carrier on", "carrier", "telegram", "by", "long polling")
 		return nil
 	}
-	auth, err := cc.auth(getenv)
-	if err != nil {
-		return fmt.Errorf("carrier telegram: %w", err)
+	return a.mount(e, bot, "webhook secret")
+}
+
+// mount is the one path every carrier takes, USSD, SMS and chat alike:
+// its entry in the carriers file decides whether it is on, the callback
+// authentication in front of it and its hop budget; the gateway behind it
+// counts its limits and metrics. verifies names the check the adapter
+// makes itself ("twilio signature"), "" when it makes none. Each carrier
+// mounted is logged with its checks.
+func (a *app) mount(e *echo.Echo, c channels.Carrier, verifies string) error {
+	cc := a.carrierCfg[c.Name()]
+	if cc.Disabled {
+		a.log.Info("carrier off: disabled in the carriers file", "carrier", c.Name())
+		return nil
 	}
-	channels.Mount(e, bot, auth, a.gateway)
+	auth, err := cc.auth(a.getenv)
+	if err != nil {
+		return fmt.Errorf("carrier %s: %w", c.Name(), err)
+	}
+	channels.Mount(e, c, auth, a.hopper(cc))
+	checks := authChecks(auth)
+	if verifies != "" {
+		checks = append(checks, verifies)
+	}
+	a.mounted = append(a.mounted, mounted{name: c.Name(), checks: checks})
+	attrs := []any{"carrier", c.Name(), "callback_auth", strings.Join(checks, ",")}
+	if len(checks) == 0 {
+		attrs[3] = "none"
+	}
+	if cc.Budget > 0 {
+		attrs = append(attrs, "budget", cc.Budget)
+	}
+	a.log.Info("carrier on", attrs...)
 	return nil
 }
 
@@ -348,6 +383,37 @@ func (a *app) storeBreaker(r *sessions.Redis) *sessions.Breaker {
 		Name: "sessions", Probe: r.Ping, Log: a.log,
 		OnStateChange: func(_, to string) { a.metrics.StoreBreaker("sessions", breakerLevel(interop.CircuitState(to))) },
 	})
+}
+
+// mounted is a carrier whose callbacks are served, with the checks in
+// front of them.
+type mounted struct {
+	name   string
+	checks []string
+}
+
+// authChecks names the checks of a carrier's callback authentication.
+func authChecks(a channels.Auth) []string {
+	var out []string
+	if len(a.AllowIPs) > 0 {
+		out = append(out, "allow_ips")
+	}
+	if a.BasicUser != "" {
+		out = append(out, "basic")
+	}
+	if a.PathToken != "" {
+		out = append(out, "path_token")
+	}
+	return out
+}
+
+// hopper is what a carrier's hops go through: the gateway, with the
+// carrier's budget when its configuration sets one.
+func (a *app) hopper(cc carrierConfig) channels.Hopper {
+	if cc.Budget > 0 {
+		return budgeted{a.gateway, cc.Budget}
+	}
+	return a.gateway
 }
 
 // budgeted gives a carrier's hops the budget its configuration sets.
@@ -495,6 +561,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	}
 	c.pseudo = pseudo
 	log := newLogger(c.LogFormat, stderr, pseudo)
+	// Every component gets log from here; the default is the same logger,
+	// so that a line written through slog's default (a library's) is
+	// pseudonymised and in the chosen format too.
+	slog.SetDefault(log)
 	if c.GCFloorMB > 0 {
 		defer gctune.Start(uint64(c.GCFloorMB)<<20, 0, os.LookupEnv).Stop()
 	}
@@ -532,7 +602,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
 	}
-	a, err := newApp(&c, log, getenv, carriers(carrierCfg))
+	a, err := newApp(&c, log, getenv, carrierList(carrierCfg, log))
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
@@ -568,7 +638,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	go func() { errc <- srv.Serve(ln) }()
 	if a.poller != nil {
 		go func() {
-			if err := a.poller.Poll(ctx, a.gateway); err != nil {
+			if err := a.poller.Poll(ctx, a.pollHop); err != nil {
 				log.Error("telegram polling stopped", "err", err)
 			}
 		}()
