@@ -49,7 +49,10 @@ func fuzzRoute(t *testing.T, c channels.Carrier, path, query string, body []byte
 	calls := hop.got()
 	switch {
 	case (rec.Code == http.StatusOK || rec.Code == http.StatusAccepted) && len(calls) == 1:
-	case rec.Code >= 400 && rec.Code < 500 && len(calls) == 0:
+	case rec.Code >= 400 && rec.Code < 500 && len(calls) == 0 && !strings.HasPrefix(path, "/ussd"):
+	case len(calls) == 0 && strings.HasPrefix(path, "/ussd") && endsDialogue(rec):
+		// A refused USSD call still closes the dialogue (see
+		// TestUSSDRefusedCallsEndTheDialogue).
 	default:
 		t.Fatalf("status %d with %d hopper calls; body %q", rec.Code, len(calls), rec.Body.String())
 	}
@@ -98,6 +101,17 @@ func FuzzParseUSSD(f *testing.F) {
 			checkInbound(t, in, "ussd")
 		}
 	})
+}
+
+// endsDialogue says rec is a final USSD screen (PSSR response, raw or
+// decimal as the call's meta-data was) or, for a dialogue the handset
+// already left, nothing at all.
+func endsDialogue(rec *httptest.ResponseRecorder) bool {
+	if rec.Code == http.StatusAccepted {
+		return rec.Body.Len() == 0
+	}
+	meta, err := url.ParseQuery(strings.TrimPrefix(rec.Header().Get("X-Kannel-Meta-Data"), "?smpp?"))
+	return rec.Code == http.StatusOK && err == nil && (meta.Get("ussd_service_op") == "\x11" || meta.Get("ussd_service_op") == "17") && rec.Body.Len() > 0
 }
 
 // checkInbound holds what every accepted call must satisfy.

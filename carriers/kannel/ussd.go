@@ -121,11 +121,11 @@ func (h *USSD) Mount(r channels.Router, hop channels.Hopper) {
 func (h *USSD) serve(c echo.Context, hop channels.Hopper) error {
 	req, err := readRequest(c)
 	if err != nil {
-		return refuse(c, h.log, err)
+		return h.refuse(c, nil, err)
 	}
 	p, err := h.Parse(req)
 	if err != nil {
-		return refuse(c, h.log, err)
+		return h.refuse(c, req.Fields, err)
 	}
 	rep := wire.Hop(c.Request().Context(), hop, p.Inbound, h.log)
 	if p.Inbound.Event == channels.EventEnd {
@@ -140,6 +140,36 @@ func (h *USSD) serve(c echo.Context, hop channels.Hopper) error {
 	}
 	text, coding := h.screen(rep.Text)
 	return writeText(c, text, coding, p.replyMeta(rep.End))
+}
+
+// refuse answers a call the adapter cannot accept. smsbox would turn a
+// 4xx into its reply-requestfailed text in a plain message, without the
+// USSD TLVs, leaving the operator's dialogue open until it times out; so
+// the citizen gets a final USSD screen instead, echoing whatever session
+// information the call carried in a readable form. The hop is not run: a
+// call we cannot read must not touch a session. The log says why.
+// fields are the call's fields when they could be read at all.
+func (h *USSD) refuse(c echo.Context, fields url.Values, err error) error {
+	// The reason names a field, never a value: safe to log.
+	h.log.Warn("call refused; ending the dialogue", "reason", err.Error())
+	p := Hop{Op: NoOp}
+	if fields != nil {
+		_ = p.readMeta(fields) // what it could read is kept
+	}
+	if p.ends() {
+		return writeNothing(c)
+	}
+	text, coding := h.screen(wire.Fallback)
+	return writeText(c, text, coding, p.replyMeta(true))
+}
+
+// ends says the call reports a dialogue the handset has already left.
+func (p *Hop) ends() bool {
+	switch p.Op {
+	case PSSDIndication, USSNConfirm, USSRelease:
+		return true
+	}
+	return p.Session != nil && p.Session.End
 }
 
 // ucs2Limit is the characters a UCS-2 screen can carry: the octets a
@@ -206,7 +236,9 @@ func (p *Hop) replyMeta(end bool) string {
 // can be fuzzed and reused by tools that replay captures.
 //
 // The ussd_service_op in the meta-data says what the call is: PSSR
-// indication (1) begins a session (the text may be the dialled string),
+// indication (1) begins a session, its text, when a dial string, being
+// what the citizen dialled (the ServiceCode, shortcut answers included;
+// else the receiver is),
 // USSR confirm (0x12) continues it with the citizen's answer, and PSSD
 // indication (0), USSN confirm (0x13) or a release (0x81), like an
 // its_session_info with the end flag, end it. A call without the TLV is
@@ -264,6 +296,14 @@ func (h *USSD) Parse(req Request) (Hop, error) {
 	case PSSRIndication:
 		// Session numbers are reused, so a begin is always a new dial.
 		in.Event, in.BeginIsNew = channels.EventBegin, true
+		// The indication's text is what the citizen dialled, shortcut
+		// answers included ("*384*1*1#"), while the receiver is often
+		// the bare service code. Anything else is not an answer to a
+		// screen nobody has seen yet.
+		if wire.IsDialString(text) {
+			in.ServiceCode = text
+		}
+		in.Input = ""
 	case USSRConfirm, NoOp:
 	case PSSDIndication:
 		in.Event, in.EndStatus = channels.EventEnd, "PSSD"
@@ -312,21 +352,27 @@ func (p *Hop) readMeta(v url.Values) error {
 	case hasSI:
 		p.decimal = len(si) != 2 && allDigits(si)
 	}
+	// Each TLV is kept when it reads, even if the other does not: a
+	// refused call still answers with what could be read.
+	var opErr, siErr error
 	if hasOp {
-		n, err := tlvNumber(op, 1, p.decimal)
-		if err != nil {
-			return &FieldError{Field: "meta", Reason: "ussd_service_op " + err.Error()}
+		if n, err := tlvNumber(op, 1, p.decimal); err != nil {
+			opErr = &FieldError{Field: "meta", Reason: "ussd_service_op " + err.Error()}
+		} else {
+			p.Op = ServiceOp(n)
 		}
-		p.Op = ServiceOp(n)
 	}
 	if hasSI {
-		n, err := tlvNumber(si, 2, p.decimal)
-		if err != nil {
-			return &FieldError{Field: "meta", Reason: "its_session_info " + err.Error()}
+		if n, err := tlvNumber(si, 2, p.decimal); err != nil {
+			siErr = &FieldError{Field: "meta", Reason: "its_session_info " + err.Error()}
+		} else {
+			p.Session = &SessionInfo{Number: uint8(n >> 8), Seq: uint8(n&0xFF) >> 1, End: n&1 == 1}
 		}
-		p.Session = &SessionInfo{Number: uint8(n >> 8), Seq: uint8(n&0xFF) >> 1, End: n&1 == 1}
 	}
-	return nil
+	if opErr != nil {
+		return opErr
+	}
+	return siErr
 }
 
 // tlvNumber reads a TLV value of size octets, raw (big-endian, as SMPP

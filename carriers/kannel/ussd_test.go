@@ -1,7 +1,9 @@
 package kannel_test
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -25,6 +27,12 @@ func ussdIn(session, input string, ev channels.Event, status string) *channels.I
 
 const withSession = "+593991234567/s17"
 
+// dialled sets the service code a PSSR indication's text dialled.
+func dialled(in *channels.Inbound, code string) *channels.Inbound {
+	in.ServiceCode = code
+	return in
+}
+
 func TestUSSDCalls(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -33,8 +41,12 @@ func TestUSSDCalls(t *testing.T) {
 		wantBody   string
 		wantIn     *channels.Inbound
 	}{
-		{name: "pssr indication begins with the dialled string", file: "ussd_begin.query", wantStatus: 200,
-			wantIn: ussdIn(withSession, "*384*2#", channels.EventBegin, "")},
+		{name: "pssr indication begins with the dialled string as the service code", file: "ussd_begin.query", wantStatus: 200,
+			wantIn: dialled(ussdIn(withSession, "", channels.EventBegin, ""), "*384*2#")},
+		{name: "pssr indication without text dials the receiver", file: "ussd_begin_empty.query", wantStatus: 200,
+			wantIn: ussdIn(withSession, "", channels.EventBegin, "")},
+		{name: "pssr indication with text that is not a dial string dials the receiver", file: "ussd_begin_not_dialled.query", wantStatus: 200,
+			wantIn: ussdIn(withSession, "", channels.EventBegin, "")},
 		{name: "ussr confirm continues with the answer", file: "ussd_answer.query", wantStatus: 200,
 			wantIn: ussdIn(withSession, "2", channels.EventContinue, "")},
 		{name: "ucs-2 answer decoded", file: "ussd_answer_ucs2.query", wantStatus: 200,
@@ -48,16 +60,9 @@ func TestUSSDCalls(t *testing.T) {
 		{name: "no meta-data: a continuing hop keyed by phone", file: "ussd_no_meta.query", wantStatus: 200,
 			wantIn: ussdIn("+593991234567", "1", channels.EventContinue, "")},
 		{name: "no session info: keyed by phone", file: "ussd_no_session_info.query", wantStatus: 200,
-			wantIn: ussdIn("+593991234567", "*384#", channels.EventBegin, "")},
+			wantIn: ussdIn("+593991234567", "", channels.EventBegin, "")},
 		{name: "decimal meta-data", file: "ussd_decimal_meta.query", wantStatus: 200,
 			wantIn: ussdIn(withSession, "3", channels.EventContinue, "")},
-
-		{name: "network operation from a handset", file: "ussd_network_op.query", wantStatus: 400, wantBody: "meta: ussd_service_op 0x02 is not"},
-		{name: "meta without group", file: "ussd_meta_without_group.query", wantStatus: 400, wantBody: "meta: does not start"},
-		{name: "session info of one octet", file: "ussd_session_info_one_octet.query", wantStatus: 400, wantBody: "meta: its_session_info"},
-		{name: "text over 182 characters", file: "ussd_text_too_long.query", wantStatus: 400, wantBody: "text: longer"},
-		{name: "line break", file: "ussd_line_break.query", wantStatus: 400, wantBody: "text: contains control"},
-		{name: "bad phone", file: "ussd_bad_phone.query", wantStatus: 400, wantBody: "from: "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -84,6 +89,65 @@ func TestUSSDCalls(t *testing.T) {
 			}
 		})
 	}
+}
+
+// smsbox relays any answer but a 2xx as its reply-requestfailed text in a
+// plain message, without the USSD TLVs, so the operator never closes the
+// dialogue. A call the adapter cannot accept therefore still gets a final
+// USSD screen (PSSR response, its_session_info echoed with the end flag
+// when it could be read), and touches no session; the log says why.
+func TestUSSDRefusedCallsEndTheDialogue(t *testing.T) {
+	tests := []struct {
+		name, file string
+		wantSI     string // raw octets; "" when it could not be read
+		wantLog    string
+	}{
+		{"network operation from a handset", "ussd_network_op.query", "\x11\x03", "meta: ussd_service_op 0x02 is not"},
+		{"meta without group", "ussd_meta_without_group.query", "", "meta: does not start"},
+		{"session info of one octet", "ussd_session_info_one_octet.query", "", "meta: its_session_info"},
+		{"text over 182 characters", "ussd_text_too_long.query", "\x11\x05", "text: longer"},
+		{"line break", "ussd_line_break.query", "\x11\x05", "text: contains control"},
+		{"bad phone", "ussd_bad_phone.query", "\x11\x05", "from: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var log bytes.Buffer
+			prev := slog.Default()
+			slog.SetDefault(slog.New(slog.NewTextHandler(&log, nil)))
+			defer slog.SetDefault(prev)
+			hop := &fakeHopper{reply: channels.Reply{Text: "Elija:\n1. Turno"}}
+			rec := get(kannel.NewUSSD(kannel.USSDOptions{}), hop, ussdPath, readQuery(t, tt.file))
+			if rec.Code != http.StatusOK {
+				t.Fatalf("status %d, want 200; body %q", rec.Code, rec.Body.String())
+			}
+			if len(hop.got()) != 0 {
+				t.Fatalf("hopper called with %+v for a refused call", hop.got()[0])
+			}
+			if got := rec.Body.String(); got != "Servicio no disponible. Intente más tarde." {
+				t.Errorf("body %q", got)
+			}
+			if got := rec.Header().Get("X-Kannel-Coding"); got != "2" {
+				t.Errorf("X-Kannel-Coding %q, want 2", got)
+			}
+			meta := replyMeta(t, rec.Header().Get("X-Kannel-Meta-Data"))
+			if got := meta.Get("ussd_service_op"); got != "\x11" {
+				t.Errorf("ussd_service_op %q, want PSSR response", got)
+			}
+			if got := meta.Get("its_session_info"); got != tt.wantSI {
+				t.Errorf("its_session_info %q, want %q", got, tt.wantSI)
+			}
+			if !strings.Contains(log.String(), "call refused") || !strings.Contains(log.String(), tt.wantLog) {
+				t.Errorf("log does not say why: %s", log.String())
+			}
+		})
+	}
+	t.Run("a refused release sends nothing", func(t *testing.T) {
+		hop := &fakeHopper{}
+		rec := get(kannel.NewUSSD(kannel.USSDOptions{}), hop, ussdPath, readQuery(t, "ussd_release_bad_phone.query"))
+		if rec.Code != http.StatusAccepted || rec.Body.Len() != 0 || len(hop.got()) != 0 {
+			t.Errorf("status %d body %q calls %d; want 202, empty, none", rec.Code, rec.Body.String(), len(hop.got()))
+		}
+	})
 }
 
 // replyMeta decodes X-Kannel-Meta-Data into the smpp group's values.
