@@ -2,12 +2,11 @@ package kannel_test
 
 import (
 	"bufio"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"ventanilla/carriers/kannel"
+	"ventanilla/carriers/kannel/conf"
 )
 
 // group is one "group = x" block of a kannel.conf.
@@ -17,7 +16,7 @@ type group map[string]string
 // separated by blank lines, # comments, values optionally quoted.
 func readConf(t *testing.T, name string) []group {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name))
+	f, err := conf.Files.Open(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,10 +57,10 @@ func find(groups []group, kind, key, value string) group {
 	return nil
 }
 
-// The snippets in testdata are what README.md tells operators to use:
-// they must call the adapters with kannel.Query and set what the adapters
-// rely on.
-func TestConfigSnippets(t *testing.T) {
+// The shipped files are what kanneltest runs Kannel from; this holds the
+// settings the adapters rely on, named, so that a change to one of them
+// says what it breaks.
+func TestShippedConfiguration(t *testing.T) {
 	expect := func(t *testing.T, g group, kv ...string) {
 		t.Helper()
 		if g == nil {
@@ -73,22 +72,25 @@ func TestConfigSnippets(t *testing.T) {
 			}
 		}
 	}
+	main := readConf(t, "kannel.conf")
 	t.Run("ussd", func(t *testing.T) {
-		c := readConf(t, "kannel-ussd.conf")
+		c := readConf(t, "ussd-smsbox.conf")
 		svc := find(c, "sms-service", "", "")
 		if !strings.HasSuffix(svc["get-url"], "/ussd/kannel?"+kannel.Query) {
 			t.Errorf("get-url %q does not end in /ussd/kannel?%s", svc["get-url"], kannel.Query)
 		}
+		// omit-empty: the 202 that answers a release sends nothing.
+		// One message a screen, never split or cut.
 		expect(t, svc, "accept-x-kannel-headers", "true", "omit-empty", "true", "max-messages", "1", "concatenation", "false")
-		expect(t, find(c, "smpp-tlv", "name", "ussd_service_op"), "tag", "0x0501", "type", "octetstring", "length", "1", "smsc-id", "ussd")
-		expect(t, find(c, "smpp-tlv", "name", "its_session_info"), "tag", "0x1383", "type", "octetstring", "length", "2", "smsc-id", "ussd")
-		expect(t, find(c, "smsc", "smsc-id", "ussd"), "smsc", "smpp", "max-sms-octets", "160")
 		expect(t, find(c, "smsbox", "", ""), "smsbox-id", "ussdbox", "sms-length", "160")
-		expect(t, find(c, "smsbox-route", "", ""), "smsbox-id", "ussdbox", "smsc-id", "ussd")
+		expect(t, find(c, "core", "", ""), "smsbox-port", find(main, "core", "", "")["smsbox-port"])
+		expect(t, find(main, "smpp-tlv", "name", "ussd_service_op"), "tag", "0x0501", "type", "octetstring", "length", "1", "smsc-id", "ussd")
+		expect(t, find(main, "smpp-tlv", "name", "its_session_info"), "tag", "0x1383", "type", "octetstring", "length", "2", "smsc-id", "ussd")
+		expect(t, find(main, "smsc", "smsc-id", "ussd"), "smsc", "smpp", "max-sms-octets", "160", "allowed-smsc-id", "ussd")
+		expect(t, find(main, "smsbox-route", "", ""), "smsbox-id", "ussdbox", "smsc-id", "ussd")
 	})
 	t.Run("sms", func(t *testing.T) {
-		c := readConf(t, "kannel-sms.conf")
-		svc := find(c, "sms-service", "", "")
+		svc := find(main, "sms-service", "", "")
 		if !strings.HasSuffix(svc["get-url"], "/sms/kannel?"+kannel.Query) {
 			t.Errorf("get-url %q does not end in /sms/kannel?%s", svc["get-url"], kannel.Query)
 		}
@@ -96,8 +98,13 @@ func TestConfigSnippets(t *testing.T) {
 		if svc["max-messages"] == "" || svc["max-messages"] == "1" {
 			t.Errorf("sms-service max-messages %q: Kannel's default of 1 cuts long replies", svc["max-messages"])
 		}
-		if find(c, "sendsms-user", "username", "ventanilla") == nil {
+		expect(t, find(main, "smsc", "smsc-id", "sms"), "denied-smsc-id", "ussd")
+		if find(main, "sendsms-user", "username", "ventanilla") == nil {
 			t.Error("no sendsms-user for kannel.Sender")
+		}
+		// bearerbox reads the smsbox group of its own file too.
+		if find(main, "smsbox", "", "") == nil {
+			t.Error("kannel.conf has no smsbox group")
 		}
 	})
 }

@@ -7,8 +7,12 @@
 // and X-Kannel-Meta-Data headers say how (UCS-2, and for USSD the
 // ussd_service_op TLV). The adapters only translate: they validate the
 // call, hand a channels.Inbound to the Hopper and frame the Reply. They
-// must not keep state, render screens or read the text beyond decoding it.
+// must not keep state, render screens or read the text beyond decoding it
+// (and telling a dialled string from other text on a USSD begin).
 //
-// README.md has the Kannel configuration these adapters expect and the
-// facts about Kannel they rely on.
+// A USSD call the adapter cannot accept still gets a final USSD screen,
+// never an HTTP error, which smsbox would relay as a plain message that
+// leaves the operator's dialogue open. The Kannel configuration these
+// adapters expect is shipped in conf/ (and tested as shipped); README.md
+// has the facts about Kannel they rely on.
 package kannel

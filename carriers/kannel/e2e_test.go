@@ -135,11 +135,10 @@ func TestEndToEndSender(t *testing.T) {
 	}
 }
 
-// fakesmsc cannot send SMPP TLVs, so the calls arrive without
-// ussd_service_op and are continuing hops. What this shows, with Kannel
-// configured as testdata/kannel-ussd.conf says, is that real smsbox takes
-// the reply's X-Kannel-Meta-Data (bearerbox logs the meta-data it hands to
-// the SMPP module) and coding, and that a full screen goes as one message.
+// The USSD adapter behind real Kannel run from the shipped configuration,
+// the operator's SMPP gateway played by kanneltest's SMSC: the TLVs reach
+// the adapter, and every reply leaves as one message carrying the USSD
+// operation and the session, whatever its length and coding.
 func TestEndToEndUSSD(t *testing.T) {
 	full := strings.Repeat("1234567890", 18) + "ok"      // 182 GSM-7 characters
 	fullUCS2 := strings.Repeat("Opción ", 11) + "válida" // 83 characters: transliterated
@@ -151,37 +150,60 @@ func TestEndToEndUSSD(t *testing.T) {
 		"trans": {Text: fullUCS2},
 		"fin":   {Text: "Gracias por usar el servicio.", End: true},
 	}
-	hop := &fakeHopper{answer: func(in channels.Inbound) channels.Reply { return replies[in.Input] }}
+	hop := &fakeHopper{answer: func(in channels.Inbound) channels.Reply {
+		if in.Event == channels.EventBegin {
+			return channels.Reply{Text: "Bienvenido"}
+		}
+		return replies[in.Input]
+	}}
 	e := echo.New()
 	kannel.NewUSSD(kannel.USSDOptions{}).Mount(e, hop)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	k := kanneltest.Start(t, kanneltest.Options{GetURL: srv.URL + "/ussd/kannel?" + kannel.Query, USSD: true})
+	k := kanneltest.Start(t, kanneltest.Options{
+		GetURL:     srv.URL + "/sms/kannel?" + kannel.Query,
+		USSDGetURL: srv.URL + "/ussd/kannel?" + kannel.Query,
+	})
 
-	for _, tt := range []struct{ input, want, coding string }{
-		{"menu", "Elija:\n1. Cédula\n2. Turnos", "text"},
-		{"full", full, "text"},
-		{"ucs2", shortUCS2, "ucs-2"},
-		{"trans", strings.Repeat("Opcion ", 11) + "valida", "text"},
-		{"fin", "Gracias por usar el servicio.", "text"},
+	for i, tt := range []struct {
+		input  string
+		op     byte
+		want   string
+		coding byte // SMPP data_coding: 0 GSM-7, 8 UCS-2
+		end    bool
+	}{
+		{"*384#", 0x01, "Bienvenido", 0, false},
+		{"menu", 0x12, "Elija:\n1. Cédula\n2. Turnos", 0, false},
+		{"full", 0x12, full, 0, false},
+		{"ucs2", 0x12, shortUCS2, 8, false},
+		{"trans", 0x12, strings.Repeat("Opcion ", 11) + "valida", 0, false},
+		{"fin", 0x12, "Gracias por usar el servicio.", 0, true},
 	} {
-		k.Inject("+593991234567", "*384#", tt.input)
-		mt, err := k.ReceivedMT(wait)
+		k.SendUSSD("+593991234567", "*384#", tt.input, tt.op, []byte{0x11, byte(i+1) << 1})
+		m, err := k.ReceivedUSSD(wait)
 		if err != nil {
 			t.Fatalf("%s: %v", tt.input, err)
 		}
-		if mt.Text != tt.want || mt.Coding != tt.coding || mt.To != "+593991234567" {
-			t.Errorf("%s: got %q as %s to %s, want %q as %s", tt.input, mt.Text, mt.Coding, mt.To, tt.want, tt.coding)
+		if m.Text != tt.want || m.DataCoding != tt.coding || strings.TrimPrefix(m.To, "+") != "593991234567" {
+			t.Errorf("%s: got %q (data_coding %d) to %s, want %q (%d)", tt.input, m.Text, m.DataCoding, m.To, tt.want, tt.coding)
+		}
+		wantOp, wantSI := 0x02, []byte{0x11, byte(i+1) << 1}
+		if tt.end {
+			wantOp, wantSI[1] = 0x11, wantSI[1]|1
+		}
+		if m.Op() != wantOp || string(m.TLVs[kanneltest.TagITSSessionInfo]) != string(wantSI) {
+			t.Errorf("%s: ussd_service_op %#x its_session_info %x, want %#x %x", tt.input, m.Op(), m.TLVs[kanneltest.TagITSSessionInfo], wantOp, wantSI)
 		}
 	}
-	log := k.AccessLog()
-	if n := strings.Count(log, "[META:?smpp?ussd_service_op=%02]"); n != 4 {
-		t.Errorf("%d replies asked for an answer (USSR request), want 4:\n%s", n, log)
+	if in := hop.got()[0]; in.Channel != "ussd" || in.SessionID != "+593991234567/s17" || in.ServiceCode != "*384#" ||
+		in.Event != channels.EventBegin || in.Input != "" {
+		t.Errorf("first Inbound %+v", in)
 	}
-	if n := strings.Count(log, "[META:?smpp?ussd_service_op=%11]"); n != 1 {
-		t.Errorf("%d replies ended the session (PSSR response), want 1:\n%s", n, log)
-	}
-	if in := hop.got()[0]; in.Channel != "ussd" || in.SessionID != "+593991234567" || in.ServiceCode != "*384#" {
-		t.Errorf("Inbound %+v", in)
+
+	// The handset hung up: Kannel passes the release on, nothing goes back.
+	k.SendUSSD("+593991234567", "*384#", "", 0x81, []byte{0x11, 0x0F})
+	k.SendUSSD("+593991234567", "*384#", "*384#", 0x01, []byte{0x12, 0x02})
+	if m, err := k.ReceivedUSSD(wait); err != nil || m.Text != "Bienvenido" {
+		t.Errorf("after a release, the next reply is %q, %v: want the new dialogue's first screen", m.Text, err)
 	}
 }

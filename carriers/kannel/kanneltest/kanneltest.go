@@ -23,6 +23,8 @@ import (
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"ventanilla/carriers/kannel/conf"
 )
 
 // Timeouts: every wait is bounded.
@@ -42,18 +44,12 @@ const (
 
 // Options configures Start.
 type Options struct {
-	// GetURL is the sms-service get-url: the handler's URL with Kannel's
-	// placeholders, e.g. srv.URL + "/sms/kannel?" + kannel.Query.
+	// GetURL is the SMS sms-service get-url: the handler's URL with
+	// Kannel's placeholders, e.g. srv.URL + "/sms/kannel?" + kannel.Query.
 	GetURL string
-	// MaxMessages is the parts one reply or sendsms may take (sms-service
-	// and sendsms-user max-messages; default 10, Kannel's own is 1).
-	MaxMessages int
-	// USSD configures Kannel the way carriers/kannel/testdata/kannel-ussd.conf
-	// does for an SMPP USSD link: one message per reply (max-messages 1,
-	// no concatenation), 160 octets a message (smsbox sms-length, smsc
-	// max-sms-octets) so that a 182-character screen goes whole, and the
-	// ussd_service_op and its_session_info smpp-tlv groups.
-	USSD bool
+	// USSDGetURL, when set, starts the USSD smsbox of ussd-smsbox.conf
+	// with this get-url, e.g. srv.URL + "/ussd/kannel?" + kannel.Query.
+	USSDGetURL string
 }
 
 // MT is a message Kannel sent towards the handset, as fakesmsc printed it.
@@ -65,15 +61,16 @@ type MT struct {
 	Text     string
 }
 
-// Kannel is a running bearerbox + smsbox + fakesmsc.
+// Kannel is a running bearerbox, SMS smsbox and fakesmsc, plus a test SMPP
+// SMSC on the USSD link and, with Options.USSDGetURL, the USSD smsbox.
 type Kannel struct {
 	// SendSMSURL is smsbox's sendsms base URL ("http://127.0.0.1:port");
 	// Username and Password are its sendsms-user.
 	SendSMSURL         string
 	Username, Password string
-	// SMSC is the fake SMSC's smsc-id.
+	// SMSC is the SMS link's smsc-id (fakesmsc's).
 	SMSC string
-	// Dir holds kannel.conf and the logs.
+	// Dir holds the configuration files and the logs.
 	Dir string
 
 	t      testing.TB
@@ -81,6 +78,7 @@ type Kannel struct {
 	stdin  *os.File
 	mt     chan MT
 	access string
+	ussd   *smsc
 }
 
 // Binaries are looked up on PATH, then where Debian's packages put them.
@@ -129,11 +127,8 @@ func Start(t testing.TB, opts Options) *Kannel {
 		fmt.Fprintf(loud, "\n*** SKIPPING %s: %s ***\n\n", t.Name(), msg)
 		t.Skip(msg)
 	}
-	if opts.GetURL == "" || strings.ContainsAny(opts.GetURL, "\"\n\r") {
-		t.Fatalf("kanneltest: Options.GetURL %q is empty or cannot be quoted in kannel.conf", opts.GetURL)
-	}
-	if opts.MaxMessages <= 0 {
-		opts.MaxMessages = 10
+	if opts.GetURL == "" || strings.ContainsAny(opts.GetURL+opts.USSDGetURL, "\"\n\r") {
+		t.Fatalf("kanneltest: Options.GetURL %q is empty, or a get-url cannot be quoted in kannel.conf", opts.GetURL)
 	}
 
 	var err error
@@ -177,64 +172,84 @@ func freePorts(n int) ([]int, error) {
 	return ports, nil
 }
 
-const confTemplate = `# Written by kanneltest: Kannel on loopback for one test.
-group = core
-admin-port = {{admin}}
-admin-interface = 127.0.0.1
-admin-password = {{adminpw}}
-status-password = {{statuspw}}
-admin-allow-ip = 127.0.0.1
-smsbox-port = {{smsbox}}
-smsbox-interface = 127.0.0.1
-box-allow-ip = 127.0.0.1
-box-deny-ip = "*.*.*.*"
-access-log = "{{dir}}/access.log"
-dlr-storage = internal
+// configure writes the shipped kannel.conf and ussd-smsbox.conf into dir
+// with what only a test machine needs changed: loopback ports, fresh
+// passwords, logs in dir, fakesmsc on the SMS link, the test SMSC on the
+// USSD link and the get-urls. It returns the two files' paths.
+func configure(dir string, k *Kannel, opts Options, port map[string]int, statusPW string) ([2]string, error) {
+	var paths [2]string
+	read := func(name string) (*confFile, error) {
+		b, err := conf.Files.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		return parseConf(name, string(b))
+	}
+	main, err := read("kannel.conf")
+	if err != nil {
+		return paths, err
+	}
+	ussd, err := read("ussd-smsbox.conf")
+	if err != nil {
+		return paths, err
+	}
+	var errs []error
+	group := func(f *confFile, kind string, match ...string) *confGroup {
+		g, err := f.group(kind, match...)
+		if err != nil {
+			errs = append(errs, err)
+			return &confGroup{vals: map[string]string{}}
+		}
+		return g
+	}
+	itoa := strconv.Itoa
 
-group = smsc
-smsc = fake
-smsc-id = fake
-port = {{fake}}
-our-host = 127.0.0.1
-connect-allow-ip = 127.0.0.1
-{{smscextra}}
-group = smsbox
-bearerbox-host = 127.0.0.1
-sendsms-port = {{sendsms}}
-sendsms-interface = 127.0.0.1
-{{smsboxextra}}
-group = sms-service
-keyword = default
-catch-all = true
-get-url = "{{geturl}}"
-accept-x-kannel-headers = true
-omit-empty = true
-max-messages = {{max}}
-concatenation = {{concat}}
+	core := group(main, "core")
+	core.set("admin-port", itoa(port["admin"]))
+	core.set("admin-password", secret())
+	core.set("status-password", statusPW)
+	core.set("smsbox-port", itoa(port["smsbox"]))
+	core.set("log-file", filepath.Join(dir, "bearerbox-file.log"))
+	core.set("access-log", k.access)
 
-group = sendsms-user
-username = ventanilla
-password = {{sendpw}}
-max-messages = {{max}}
-concatenation = {{concat}}
-{{groups}}`
+	// The SMS link: fakesmsc stands in for the operator's SMSC.
+	sms := group(main, "smsc", "smsc-id", "sms")
+	k.SMSC = sms.get("smsc-id")
+	sms.set("smsc", "fake")
+	sms.set("port", itoa(port["fake"]))
+	sms.set("our-host", "127.0.0.1")
+	sms.set("connect-allow-ip", "127.0.0.1")
 
-// ussdGroups are the smpp-tlv groups of kannel-ussd.conf.
-const ussdGroups = `
-group = smpp-tlv
-name = ussd_service_op
-tag = 0x0501
-type = octetstring
-length = 1
-smsc-id = fake
+	// The USSD link: SMPP, to the test SMSC.
+	link := group(main, "smsc", "smsc-id", "ussd")
+	link.set("host", "127.0.0.1")
+	link.set("port", itoa(port["ussd"]))
+	link.set("smsc-username", k.ussd.user)
+	link.set("smsc-password", k.ussd.pass)
 
-group = smpp-tlv
-name = its_session_info
-tag = 0x1383
-type = octetstring
-length = 2
-smsc-id = fake
-`
+	box := group(main, "smsbox", "smsbox-id", "")
+	box.set("sendsms-port", itoa(port["sendsms"]))
+	box.set("log-file", filepath.Join(dir, "smsbox-file.log"))
+	group(main, "sms-service").set("get-url", opts.GetURL)
+	user := group(main, "sendsms-user")
+	k.Username = user.get("username")
+	user.set("password", k.Password)
+
+	group(ussd, "core").set("smsbox-port", itoa(port["smsbox"]))
+	group(ussd, "smsbox").set("log-file", filepath.Join(dir, "ussd-smsbox-file.log"))
+	group(ussd, "sms-service").set("get-url", opts.USSDGetURL)
+	if err := errors.Join(errs...); err != nil {
+		return paths, fmt.Errorf("the shipped configuration changed shape: %w", err)
+	}
+
+	for i, f := range []*confFile{main, ussd} {
+		paths[i] = filepath.Join(dir, f.name)
+		if err := os.WriteFile(paths[i], []byte(f.String()), 0o600); err != nil {
+			return paths, err
+		}
+	}
+	return paths, nil
+}
 
 func start(t testing.TB, dir string, paths map[string]string, opts Options) (_ *Kannel, err error) {
 	// A failed attempt stops what it started at once, not at the end of
@@ -258,43 +273,33 @@ func start(t testing.TB, dir string, paths map[string]string, opts Options) (_ *
 	statusPW := secret()
 	k := &Kannel{
 		SendSMSURL: "http://127.0.0.1:" + strconv.Itoa(sendsms),
-		Username:   "ventanilla",
 		Password:   secret(),
-		SMSC:       "fake",
 		Dir:        dir,
 		t:          t,
 		mt:         make(chan MT, 256),
 		access:     filepath.Join(dir, "access.log"),
 	}
-	smscExtra, smsboxExtra, concat, groups, maxMsgs := "", "", "true", "", opts.MaxMessages
-	if opts.USSD {
-		smscExtra, smsboxExtra = "max-sms-octets = 160\n", "sms-length = 160\n"
-		concat, groups, maxMsgs = "false", ussdGroups, 1
-	}
-	conf := strings.NewReplacer(
-		"{{admin}}", strconv.Itoa(admin),
-		"{{adminpw}}", secret(),
-		"{{statuspw}}", statusPW,
-		"{{smsbox}}", strconv.Itoa(smsboxPort),
-		"{{dir}}", dir,
-		"{{fake}}", strconv.Itoa(fake),
-		"{{sendsms}}", strconv.Itoa(sendsms),
-		"{{geturl}}", opts.GetURL,
-		"{{max}}", strconv.Itoa(maxMsgs),
-		"{{concat}}", concat,
-		"{{smscextra}}", smscExtra,
-		"{{smsboxextra}}", smsboxExtra,
-		"{{groups}}", groups,
-		"{{sendpw}}", k.Password,
-	).Replace(confTemplate)
-	confPath := filepath.Join(dir, "kannel.conf")
-	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
+	k.ussd, err = newSMSC("ussd"+secret()[:6], secret()[:8])
+	if err != nil {
 		return nil, err
 	}
+	t.Cleanup(k.ussd.close)
+	defer func() {
+		if err != nil {
+			k.ussd.close() // now: the next attempt binds anew
+		}
+	}()
+	files, err := configure(dir, k, opts, map[string]int{
+		"admin": admin, "smsbox": smsboxPort, "fake": fake, "sendsms": sendsms, "ussd": k.ussd.port(),
+	}, statusPW)
+	if err != nil {
+		return nil, err
+	}
+	confPath, ussdPath := files[0], files[1]
 	// Registered first, run last: the logs are complete by then.
 	t.Cleanup(func() {
 		if t.Failed() {
-			for _, name := range []string{"bearerbox.log", "smsbox.log", "fakesmsc.log", "access.log"} {
+			for _, name := range []string{"bearerbox.log", "smsbox.log", "ussd-smsbox.log", "fakesmsc.log", "access.log"} {
 				t.Logf("kanneltest: last lines of %s:\n%s", name, tail(filepath.Join(dir, name), 30))
 			}
 		}
@@ -344,14 +349,29 @@ func start(t testing.TB, dir string, paths map[string]string, opts Options) (_ *
 		return nil, err
 	}
 	started = append(started, sb)
-	err = waitFor(ctx, nil, "SMSC and smsbox connected", func() bool {
-		for _, p := range []*proc{bb, fk, sb} {
+	procs, boxes := []*proc{bb, fk, sb}, 1
+	if opts.USSDGetURL != "" {
+		ub, err := run(t, dir, "ussd-smsbox", paths["smsbox"], nil, nil, "-v", "0", ussdPath)
+		if err != nil {
+			return nil, err
+		}
+		started = append(started, ub)
+		procs, boxes = append(procs, ub), 2
+	}
+	err = waitFor(ctx, nil, "SMSCs and smsboxes connected", func() bool {
+		for _, p := range procs {
 			if p.exited() {
 				return false
 			}
 		}
+		select {
+		case <-k.ussd.bound:
+		default:
+			return false
+		}
 		s, err := status(statusURL)
-		if err != nil || !strings.Contains(s, "FAKE:"+strconv.Itoa(fake)+" (online") || !smsboxOnline.MatchString(s) {
+		if err != nil || !strings.Contains(s, "FAKE:"+strconv.Itoa(fake)+" (online") ||
+			strings.Count(s, "(online") != 2 || len(smsboxOnline.FindAllString(s, -1)) != boxes {
 			return false
 		}
 		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(sendsms), 200*time.Millisecond)
@@ -362,7 +382,7 @@ func start(t testing.TB, dir string, paths map[string]string, opts Options) (_ *
 		return true
 	})
 	if err != nil {
-		for _, p := range []*proc{bb, fk, sb} {
+		for _, p := range procs {
 			if p.exited() {
 				return nil, fmt.Errorf("%s exited early (see %s.log)", p.name, p.name)
 			}
@@ -747,4 +767,28 @@ func (k *Kannel) ReceivedMT(timeout time.Duration) (MT, error) {
 func (k *Kannel) AccessLog() string {
 	b, _ := os.ReadFile(k.access)
 	return string(b)
+}
+
+// SendUSSD delivers a USSD message from the handset over the USSD link's
+// SMPP bind, as the operator's gateway would: from the citizen's number to
+// the service (to), with text, the ussd_service_op op and, unless nil,
+// its_session_info's two octets. Kannel hands it to the USSD smsbox.
+func (k *Kannel) SendUSSD(from, to, text string, op byte, session []byte) {
+	k.t.Helper()
+	if err := k.ussd.deliver(from, to, text, op, session); err != nil {
+		k.t.Fatalf("kanneltest: SendUSSD: %v", err)
+	}
+}
+
+// ReceivedUSSD returns the next message Kannel sent on the USSD link
+// (a submit_sm), waiting at most timeout.
+func (k *Kannel) ReceivedUSSD(timeout time.Duration) (USSD, error) {
+	select {
+	case m := <-k.ussd.submits:
+		return m, nil
+	case err := <-k.ussd.errs:
+		return USSD{}, err
+	case <-time.After(timeout):
+		return USSD{}, fmt.Errorf("kanneltest: no USSD message from Kannel within %v", timeout)
+	}
 }

@@ -142,7 +142,56 @@ func TestSendSMS(t *testing.T) {
 	if err != nil || mt.To != "+593991234567" || mt.Text != "Opción válida" || mt.Coding != "ucs-2" {
 		t.Fatalf("got %+v, %v", mt, err)
 	}
-	if !strings.Contains(k.AccessLog(), "Sent SMS [SMSC:fake]") {
+	if !strings.Contains(k.AccessLog(), "Sent SMS [SMSC:"+k.SMSC+"]") {
 		t.Errorf("access log:\n%s", k.AccessLog())
+	}
+}
+
+// A USSD message crosses the SMPP link with its TLVs both ways: Kannel
+// hands the deliver_sm's ussd_service_op and its_session_info to the USSD
+// smsbox in %D, and puts those of the reply's X-Kannel-Meta-Data into the
+// submit_sm, as one message of up to 160 octets.
+func TestUSSDOverSMPP(t *testing.T) {
+	full := strings.Repeat("1234567890", 18) + "ok" // 182 GSM-7 characters: 160 octets
+	es := &echoServer{reply: func(text string) (string, http.Header) {
+		h := http.Header{}
+		h.Set("X-Kannel-Meta-Data", "?smpp?ussd_service_op=%02&its_session_info=%11%04")
+		if text == "full" {
+			return full, h
+		}
+		if text == "acento" {
+			h.Set("X-Kannel-Coding", "2")
+			return "Opción válida", h
+		}
+		return "eco: " + text, h
+	}}
+	srv := httptest.NewServer(es)
+	t.Cleanup(srv.Close)
+	k := kanneltest.Start(t, kanneltest.Options{
+		GetURL:     srv.URL + "/sms?from=%p&to=%P&text=%b",
+		USSDGetURL: srv.URL + "/ussd?from=%p&to=%P&text=%b&coding=%c&charset=%C&smsc=%i&meta=%D",
+	})
+
+	for _, tt := range []struct{ send, want string }{
+		{"*384*1#", "eco: *384*1#"},
+		{"full", full},
+		{"acento", "Opción válida"},
+	} {
+		k.SendUSSD("+593991234567", "*384#", tt.send, 0x01, []byte{0x11, 0x02})
+		m, err := k.ReceivedUSSD(wait)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.send, err)
+		}
+		if m.Text != tt.want || m.To != "593991234567" && m.To != "+593991234567" {
+			t.Errorf("%s: got %q to %s, want %q", tt.send, m.Text, m.To, tt.want)
+		}
+		if m.Op() != 0x02 || string(m.TLVs[kanneltest.TagITSSessionInfo]) != "\x11\x04" {
+			t.Errorf("%s: TLVs %v", tt.send, m.TLVs)
+		}
+		q := es.last()
+		// Kannel 1.4.5 ends the group with "&".
+		if strings.TrimSuffix(q.Get("meta"), "&") != "?smpp?ussd_service_op=%01&its_session_info=%11%02" || q.Get("smsc") != "ussd" {
+			t.Errorf("%s: the USSD smsbox was called with %v", tt.send, q)
+		}
 	}
 }
