@@ -19,6 +19,11 @@ type Message struct {
 	To      string // E.164 for SMS and WhatsApp; the chat id for chat platforms
 	Text    string
 	Buttons [][]Button
+	// Deadline is when the message stops being worth sending: no attempt
+	// starts after it, and retries stop before it. Zero: the queue's
+	// default validity from when it is accepted. A one-time code's is
+	// minutes away; a "your application is ready" notice's, hours.
+	Deadline time.Time
 }
 
 // Sender delivers messages through one carrier's API. Send classifies its

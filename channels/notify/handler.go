@@ -159,6 +159,9 @@ type request struct {
 	Channel        string                     `json:"channel"`
 	Locale         string                     `json:"locale"`
 	IdempotencyKey string                     `json:"idempotency_key"`
+	// ValidFor is how long the message is worth sending ("2h"); it
+	// overrides the template's.
+	ValidFor string `json:"valid_for"`
 }
 
 // apiError is a 4xx answer naming the field at fault.
@@ -384,12 +387,20 @@ func (h *Handler) prepareAs(inst string, req request, channel, locale, id string
 	if channel == "sms" {
 		kind = "sms"
 	}
+	validFor := tp.ValidFor
+	if req.ValidFor != "" {
+		validFor, _ = ParseValidFor(req.ValidFor) // checked in check
+	}
+	var deadline time.Time // zero: the queue's default
+	if validFor > 0 {
+		deadline = h.o.Now().Add(validFor)
+	}
 	return notification{
 		id:          id,
 		channel:     channel,
 		locale:      used,
 		fingerprint: fingerprint(req),
-		msg:         channels.Message{ID: id, Channel: kind, Carrier: h.o.Carriers[channel], To: req.To, Text: text},
+		msg:         channels.Message{ID: id, Channel: kind, Carrier: h.o.Carriers[channel], To: req.To, Text: text, Deadline: deadline},
 	}, nil
 }
 
@@ -432,6 +443,11 @@ func (h *Handler) check(req request) *apiError {
 		}
 		if strings.IndexFunc(v, unicode.IsControl) >= 0 {
 			return bad("params."+name, "params.%s has control characters", name)
+		}
+	}
+	if req.ValidFor != "" {
+		if _, err := ParseValidFor(req.ValidFor); err != nil {
+			return bad("valid_for", "%v", err)
 		}
 	}
 	if k := req.IdempotencyKey; len(k) > MaxIdempotencyKey || strings.IndexFunc(k, func(r rune) bool { return r < 0x21 || r > 0x7e }) >= 0 {
@@ -507,6 +523,11 @@ func fingerprint(req request) string {
 	for _, n := range names {
 		fmt.Fprintf(h, " %q=%s", n, compact(req.Params[n]))
 	}
+	if req.ValidFor != "" {
+		// Only when given, so that the fingerprints of requests without
+		// one stay what they were.
+		fmt.Fprintf(h, " valid_for=%q", req.ValidFor)
+	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
@@ -524,6 +545,8 @@ type statusBody struct {
 	Attempts int       `json:"attempts"`
 	Updated  time.Time `json:"updated"`
 	Channel  string    `json:"channel"`
+	// ValidUntil is when the queue stops trying.
+	ValidUntil time.Time `json:"valid_until,omitzero"`
 }
 
 func (h *Handler) get(c echo.Context) error {
@@ -556,5 +579,9 @@ func (h *Handler) get(c echo.Context) error {
 	if err != nil {
 		return h.unavailable(c, "reading a notification's status", err)
 	}
-	return c.JSON(http.StatusOK, statusBody{ID: id, Status: st.State, Attempts: st.Attempts, Updated: st.Updated.UTC(), Channel: rec.Channel})
+	body := statusBody{ID: id, Status: st.State, Attempts: st.Attempts, Updated: st.Updated.UTC(), Channel: rec.Channel}
+	if !st.Deadline.IsZero() {
+		body.ValidUntil = st.Deadline.UTC()
+	}
+	return c.JSON(http.StatusOK, body)
 }

@@ -93,6 +93,7 @@ func newFixture(t testing.TB, edit ...func(*notify.Options)) *fixture {
 		Tokens:    map[string]string{"registro_civil": civilToken, "iess": iessToken},
 		Carriers:  map[string]string{"sms": "twilio-sms", "whatsapp": "twilio-wa"},
 		IDs:       func() string { n++; return fmt.Sprintf("ntf_test%d", n) },
+		Now:       func() time.Time { return f.clock },
 	}
 	for _, e := range edit {
 		e(&opts)
@@ -194,6 +195,8 @@ func TestCreateRefusesWithTheFieldAtFault(t *testing.T) {
 		{"text over the SMS limit", civilToken, `{"to": "+593991234567", "template": "aviso", "params": {"texto": "` + strings.Repeat("Atención ✓ ", 27) + `"}}`, nil, 400, "params"},
 		{"idempotency key with a space", civilToken, `{"to": "+593991234567", "template": "tramite_listo", "params": {"numero": "1"}, "idempotency_key": "a b"}`, nil, 400, "idempotency_key"},
 		{"idempotency keys that disagree", civilToken, `{"to": "+593991234567", "template": "tramite_listo", "params": {"numero": "1"}, "idempotency_key": "a"}`, []string{"Idempotency-Key", "b"}, 400, "idempotency_key"},
+		{"valid_for not a duration", civilToken, `{"to": "+593991234567", "template": "tramite_listo", "params": {"numero": "1"}, "valid_for": "mañana"}`, nil, 400, "valid_for"},
+		{"valid_for too long", civilToken, `{"to": "+593991234567", "template": "tramite_listo", "params": {"numero": "1"}, "valid_for": "720h"}`, nil, 400, "valid_for"},
 		{"body over 16 KiB", civilToken, `{"to": "+593991234567", "template": "tramite_listo", "params": {"numero": "1", "x": "` + strings.Repeat("x", 16<<10) + `"}}`, nil, 413, "body"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -253,7 +256,7 @@ func TestNotificationLifecycle(t *testing.T) {
 	want("delivered", 1)
 
 	sent := f.sms.Sent()
-	wantMsg := channels.Message{ID: "ntf_test1", Channel: "sms", Carrier: "twilio-sms", To: citizen, Text: "Su trámite 123 está listo para retirar."}
+	wantMsg := channels.Message{ID: "ntf_test1", Channel: "sms", Carrier: "twilio-sms", To: citizen, Text: "Su trámite 123 está listo para retirar.", Deadline: f.clock.Add(outbound.DefaultValidFor)}
 	if len(sent) != 1 || fmt.Sprint(sent[0]) != fmt.Sprint(wantMsg) {
 		t.Errorf("carrier got %+v, want %+v", sent, wantMsg)
 	}
@@ -470,5 +473,38 @@ func waitSent(t *testing.T, c *carrier, n int) {
 			t.Fatalf("%s got %d messages, want %d", c.name, len(c.Sent()), n)
 		}
 		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// How long a notification is worth sending: the request's valid_for, else
+// the template's, else the queue's default; the status says until when.
+func TestValidFor(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct {
+		name, body string
+		want       time.Duration
+	}{
+		{"the queue's default", listo, outbound.DefaultValidFor},
+		{"the template's", `{"to": "+593991234567", "template": "cita", "params": {"fecha": "3 de marzo", "hora": "09:30"}}`, 12 * time.Hour},
+		{"the request's over the template's", `{"to": "+593991234567", "template": "cita", "params": {"fecha": "3 de marzo", "hora": "09:30"}, "valid_for": "90m"}`, 90 * time.Minute},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := f.post(t, civilToken, tc.body)
+			if r.Code != http.StatusAccepted {
+				t.Fatalf("POST: %d %v", r.Code, r.Body)
+			}
+			id, _ := r.Body["id"].(string)
+			st, err := f.queue.Status(t.Context(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := f.clock.Add(tc.want); !st.Deadline.Equal(want) {
+				t.Errorf("queued with deadline %v, want %v", st.Deadline, want)
+			}
+			got := f.get(t, civilToken, id)
+			if want := f.clock.Add(tc.want).Format(time.RFC3339); got.Body["valid_until"] != want {
+				t.Errorf("status valid_until %v, want %s", got.Body["valid_until"], want)
+			}
+		})
 	}
 }

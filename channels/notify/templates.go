@@ -8,9 +8,12 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"ventanilla/internal/suggest"
 )
 
 // Locales a template may be written in; DefaultLocale is required, and is
@@ -30,7 +33,31 @@ type Templates struct {
 type Template struct {
 	ID     string
 	Params []string // the holes' names, sorted; the same in every locale
-	texts  map[string][]piece
+	// ValidFor is how long after the request the message is still worth
+	// sending (valid_for: in the file); 0 leaves it to the queue's
+	// default. A request may ask for its own.
+	ValidFor time.Duration
+	texts    map[string][]piece
+}
+
+// Bounds of a validity, in a template or a request: long enough for one
+// retry, short enough that the status and the idempotency key are still
+// kept when the last attempt is made.
+const (
+	MinValidFor = time.Minute
+	MaxValidFor = 72 * time.Hour
+)
+
+// ParseValidFor reads a validity ("90m", "2h") and checks its bounds.
+func ParseValidFor(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("valid_for %q is not a duration like 30m or 2h", s)
+	case d < MinValidFor || d > MaxValidFor:
+		return 0, fmt.Errorf("valid_for %s is outside 1m to 72h", s)
+	}
+	return d, nil
 }
 
 // piece is literal text, or a hole when hole is set.
@@ -85,6 +112,7 @@ var (
 //	  tramite_listo:
 //	    es: "Su trámite {{numero}} está listo para retirar."
 //	    en: "Your application {{numero}} is ready for pickup."
+//	    valid_for: 48h   # optional: how long it is worth sending
 func ParseTemplates(name string, data []byte) (*Templates, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -169,9 +197,25 @@ func (p *parser) template(id string, n *yaml.Node, path string) *Template {
 	for i := 0; i < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		lpath := path + "." + k.Value
+		if k.Value == "valid_for" {
+			d, err := ParseValidFor(v.Value)
+			if err == nil && v.Kind != yaml.ScalarNode {
+				err = errors.New("valid_for: want a duration like 30m or 48h")
+			}
+			if err != nil {
+				p.add(v, lpath, err.Error())
+				ok = false
+			}
+			t.ValidFor = d
+			continue
+		}
 		switch {
 		case !slices.Contains(Locales, k.Value):
-			p.add(k, lpath, "unknown locale (want es, en or qu)")
+			msg := "unknown key (want es, en, qu or valid_for)"
+			if near := suggest.Closest(k.Value, append(slices.Clone(Locales), "valid_for")); near != "" {
+				msg = fmt.Sprintf("unknown key (did you mean %s?)", near)
+			}
+			p.add(k, lpath, msg)
 			ok = false
 			continue
 		case t.texts[k.Value] != nil:

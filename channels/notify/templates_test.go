@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"ventanilla/channels/notify"
 )
@@ -22,6 +23,12 @@ func TestTemplatesRender(t *testing.T) {
 	cita, _ := tpl.Get("cita")
 	if got := strings.Join(cita.Params, ","); got != "fecha,hora" {
 		t.Errorf("cita params %s, want fecha,hora", got)
+	}
+	if cita.ValidFor != 12*time.Hour {
+		t.Errorf("cita valid for %v, want the file's 12h", cita.ValidFor)
+	}
+	if listo, _ := tpl.Get("tramite_listo"); listo.ValidFor != 0 {
+		t.Errorf("tramite_listo valid for %v, want 0: the queue's default", listo.ValidFor)
 	}
 	for _, tc := range []struct{ locale, want, used string }{
 		{"es", "Su cita es el 3 de marzo a las 09:30.", "es"},
@@ -59,7 +66,13 @@ func TestTemplatesProblemsSayWhere(t *testing.T) {
 		{"no es", "templates:\n  a:\n    en: Hello\n",
 			[]string{`t.yaml:3:5: templates.a: no es text: es is what every citizen gets when their locale is missing`}},
 		{"unknown locale and key", "templates:\n  a:\n    es: Hola\n    fr: Bonjour\nversion: 2\n",
-			[]string{`t.yaml:4:5: templates.a.fr: unknown locale (want es, en or qu)`, `t.yaml:5:1: version: unknown key (want templates)`}},
+			[]string{`t.yaml:4:5: templates.a.fr: unknown key (want es, en, qu or valid_for)`, `t.yaml:5:1: version: unknown key (want templates)`}},
+		{"misspelt valid_for", "templates:\n  a:\n    es: Hola\n    vaild_for: 2h\n",
+			[]string{`t.yaml:4:5: templates.a.vaild_for: unknown key (did you mean valid_for?)`}},
+		{"valid_for not a duration", "templates:\n  a:\n    es: Hola\n    valid_for: dos horas\n",
+			[]string{`t.yaml:4:16: templates.a.valid_for: valid_for "dos horas" is not a duration like 30m or 2h`}},
+		{"valid_for too short", "templates:\n  a:\n    es: Hola\n    valid_for: 10s\n",
+			[]string{`t.yaml:4:16: templates.a.valid_for: valid_for 10s is outside 1m to 72h`}},
 		{"holes that differ", "templates:\n  a:\n    es: \"{{numero}}\"\n    en: \"{{number}}\"\n",
 			[]string{`t.yaml:3:5: templates.a.en: uses {{number}}, which es does not`, `t.yaml:3:5: templates.a.en: lacks {{numero}}, which es uses`}},
 		{"duplicate template", "templates:\n  a:\n    es: Hola\n  a:\n    es: Chao\n",

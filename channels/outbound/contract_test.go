@@ -38,11 +38,14 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 		run(t, q)
 		waitFor(t, "sent", stateIs(t, q, "m1", outbound.StateSent))
 		st := status(t, q, "m1")
-		want := outbound.Status{ID: "m1", State: "sent", Attempts: 1, Updated: clock.Now(), ProviderID: "pid-m1", Carrier: "twilio", Channel: "sms"}
+		want := outbound.Status{ID: "m1", State: "sent", Attempts: 1, Updated: clock.Now(), Deadline: clock.Now().Add(outbound.DefaultValidFor), ProviderID: "pid-m1", Carrier: "twilio", Channel: "sms"}
 		if !st.Updated.Equal(want.Updated) {
 			t.Errorf("Updated %v, want %v", st.Updated, want.Updated)
 		}
-		st.Updated = want.Updated
+		if !st.Deadline.Equal(want.Deadline) {
+			t.Errorf("Deadline %v, want the default validity after Enqueue, %v", st.Deadline, want.Deadline)
+		}
+		st.Updated, st.Deadline = want.Updated, want.Deadline
 		if st != want {
 			t.Errorf("status\n got %+v\nwant %+v", st, want)
 		}
@@ -217,6 +220,95 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 		st := status(t, q, "doomed")
 		if st.Attempts != 3 || s.Calls("doomed") != 3 || !strings.Contains(st.LastError, "gave up after 3 attempts") {
 			t.Errorf("status %+v after %d calls, want 3 attempts and a gave-up error", st, s.Calls("doomed"))
+		}
+	})
+
+	t.Run("retries go on until the message's deadline, and stop there", func(t *testing.T) {
+		var mu sync.Mutex
+		var at []time.Duration
+		var clock *fakeClock
+		start := time.Time{}
+		s := newSender(func(ctx context.Context, m channels.Message, n int) error {
+			mu.Lock()
+			at = append(at, clock.Now().Sub(start))
+			mu.Unlock()
+			return &channels.RetryableError{Err: errors.New("twilio: 500")}
+		})
+		var q outbound.Queue
+		q, clock = setup(t, s, outbound.Options{Backoff: func(int) time.Duration { return time.Minute }})
+		start = clock.Now()
+		m := msg("otp")
+		m.Deadline = start.Add(5 * time.Minute)
+		mustEnqueue(t, q, m)
+		run(t, q)
+		for k := 1; k <= 10; k++ {
+			waitFor(t, fmt.Sprintf("attempt %d", k), func() bool {
+				st := status(t, q, "otp")
+				return st.Attempts == k && (st.State == outbound.StateQueued || st.State == outbound.StateFailed)
+			})
+			if status(t, q, "otp").State == outbound.StateFailed {
+				break
+			}
+			clock.Advance(time.Minute)
+		}
+		st := status(t, q, "otp")
+		if !strings.Contains(st.LastError, "deadline") || !strings.Contains(st.LastError, "500") {
+			t.Errorf("LastError %q, want the deadline and the carrier's last answer", st.LastError)
+		}
+		if !st.Deadline.Equal(m.Deadline) {
+			t.Errorf("Deadline %v, want the message's own %v", st.Deadline, m.Deadline)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		want := []time.Duration{0, time.Minute, 2 * time.Minute, 3 * time.Minute, 4 * time.Minute, 5 * time.Minute}
+		if !slices.Equal(at, want) || st.Attempts != len(want) {
+			t.Errorf("sent at %v (%d attempts), want %v: every minute until the deadline, none after", at, st.Attempts, want)
+		}
+	})
+
+	t.Run("a message whose deadline passed while it waited is not sent", func(t *testing.T) {
+		s := newSender(nil)
+		q, clock := setup(t, s, outbound.Options{ValidFor: 5 * time.Minute})
+		mustEnqueue(t, q, msg("late"))
+		clock.Advance(10 * time.Minute) // the queue was not running
+		run(t, q)
+		waitFor(t, "failed", stateIs(t, q, "late", outbound.StateFailed))
+		if st := status(t, q, "late"); s.Calls("late") != 0 || !strings.Contains(st.LastError, "deadline") {
+			t.Errorf("status %+v after %d sends, want failed for its deadline without a send", st, s.Calls("late"))
+		}
+	})
+
+	t.Run("a carrier that keeps failing hands the message to its failover, and back", func(t *testing.T) {
+		down := func(ctx context.Context, m channels.Message, n int) error {
+			return &channels.RetryableError{Err: errors.New("500 internal server error")}
+		}
+		primary := newSender(func(ctx context.Context, m channels.Message, n int) error {
+			if n <= 3 {
+				return down(ctx, m, n)
+			}
+			return nil
+		})
+		other := newNamedSender("africastalking-sms", down)
+		clock := newClock()
+		q := newQueue(t, outbound.Options{
+			Senders:  map[string]channels.Sender{"twilio": primary, "africastalking-sms": other},
+			Failover: map[string]string{"twilio": "africastalking-sms", "africastalking-sms": "twilio"},
+			Backoff:  func(int) time.Duration { return time.Second },
+			Now:      clock.Now, Sleep: clock.Sleep, Log: testLog(t),
+		})
+		mustEnqueue(t, q, msg("fo"))
+		run(t, q)
+		drive(t, clock, "at the failover", func() bool { return other.Calls("fo") > 0 })
+		if st := status(t, q, "fo"); primary.Calls("fo") != 3 || st.Carrier != "africastalking-sms" {
+			t.Fatalf("moved after %d failures on twilio, status %+v; want 3 and the other carrier", primary.Calls("fo"), st)
+		}
+		drive(t, clock, "sent", stateIs(t, q, "fo", outbound.StateSent))
+		st := status(t, q, "fo")
+		if primary.Calls("fo") != 4 || other.Calls("fo") != 3 || st.Attempts != 7 || st.Carrier != "twilio" || st.ProviderID != "pid-fo" {
+			t.Errorf("twilio %d, other %d calls, status %+v; want 3 + 3 failures, then sent through twilio again in 7 attempts", primary.Calls("fo"), other.Calls("fo"), st)
+		}
+		if n := depth(t, q); n != 0 {
+			t.Errorf("Depth %d after the send, want 0", n)
 		}
 	})
 

@@ -61,6 +61,7 @@ type outcome struct {
 	attempts   int
 	providerID string
 	delay      time.Duration
+	carrier    string // the carrier of the retry: m's own, or its failover
 	err        string
 }
 
@@ -77,6 +78,11 @@ func (c *core) attempt(wait, ctx context.Context, m channels.Message, mark func(
 	sender := c.opts.Senders[m.Carrier]
 	if err := c.pace(wait, m); err != nil || ctx.Err() != nil {
 		return outcome{kind: outcomeNotStarted}
+	}
+	if !m.Deadline.IsZero() && c.opts.Now().After(m.Deadline) {
+		// Late is useless for a one-time code, and unwelcome for most
+		// notices: the sender said how long it was worth sending.
+		return outcome{kind: outcomeFailed, err: "not sent by its deadline " + m.Deadline.UTC().Format(time.RFC3339)}
 	}
 	n, err := mark(ctx)
 	switch {
@@ -108,16 +114,28 @@ func (c *core) attempt(wait, ctx context.Context, m channels.Message, mark func(
 	if !retry {
 		return outcome{kind: outcomeFailed, attempts: n, err: msg}
 	}
-	if n >= c.opts.MaxAttempts {
+	if c.opts.MaxAttempts > 0 && n >= c.opts.MaxAttempts || m.Deadline.IsZero() && n >= legacyMaxAttempts {
 		return outcome{kind: outcomeFailed, attempts: n, err: fmt.Sprintf("gave up after %d attempts: %s", n, msg)}
 	}
-	delay := max(c.opts.Backoff(n), after)
 	if after > 0 {
 		// Retry-After speaks for the account, not one message.
 		c.pause(m.Carrier, c.opts.Now().Add(after))
 	}
-	c.opts.Log.Info("outbound: send failed; retrying", "message_id", m.ID, "carrier", m.Carrier, "attempt", n, "in", delay, "err", msg)
-	return outcome{kind: outcomeRetry, attempts: n, delay: delay, err: msg}
+	next, delay := m.Carrier, max(c.opts.Backoff(n), after)
+	if f := c.opts.Failover[m.Carrier]; f != "" && n%c.opts.FailoverAfter == 0 {
+		// This carrier failed the message FailoverAfter times in a row;
+		// the other has not failed it yet, so it gets it at once.
+		next, delay = f, 0
+	}
+	if !m.Deadline.IsZero() && c.opts.Now().Add(delay).After(m.Deadline) {
+		return outcome{kind: outcomeFailed, attempts: n, err: fmt.Sprintf("gave up after %d attempts, the next would come after its deadline: %s", n, msg)}
+	}
+	if next != m.Carrier {
+		c.opts.Log.Warn("outbound: carrier keeps failing; the message goes through another", "message_id", m.ID, "carrier", m.Carrier, "to", next, "attempt", n, "err", msg)
+	} else {
+		c.opts.Log.Info("outbound: send failed; retrying", "message_id", m.ID, "carrier", m.Carrier, "attempt", n, "in", delay, "err", msg)
+	}
+	return outcome{kind: outcomeRetry, attempts: n, delay: delay, carrier: next, err: msg}
 }
 
 // send calls the sender; a sender that panics fails the message instead

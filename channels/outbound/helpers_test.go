@@ -71,6 +71,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 // n-th send (1-based); by default the carrier accepts and names the
 // message "pid-<id>".
 type fakeSender struct {
+	name   string
 	mu     sync.Mutex
 	calls  map[string]int
 	script func(ctx context.Context, m channels.Message, n int) error
@@ -82,10 +83,17 @@ var (
 )
 
 func newSender(script func(ctx context.Context, m channels.Message, n int) error) *fakeSender {
-	return &fakeSender{calls: map[string]int{}, script: script}
+	return &fakeSender{name: "twilio", calls: map[string]int{}, script: script}
 }
 
-func (s *fakeSender) Name() string { return "twilio" }
+// newNamedSender is newSender for another carrier than "twilio".
+func newNamedSender(name string, script func(ctx context.Context, m channels.Message, n int) error) *fakeSender {
+	s := newSender(script)
+	s.name = name
+	return s
+}
+
+func (s *fakeSender) Name() string { return s.name }
 
 func (s *fakeSender) Send(ctx context.Context, m channels.Message) error {
 	_, err := s.SendID(ctx, m)

@@ -76,10 +76,13 @@ func (q *Memory) Enqueue(ctx context.Context, m channels.Message) (string, error
 		return "", ErrClosed
 	}
 	now := q.c.opts.Now()
+	if m.Deadline.IsZero() {
+		m.Deadline = now.Add(q.c.opts.ValidFor)
+	}
 	q.seq++
 	it := &item{
 		msg: m,
-		st:  Status{ID: m.ID, State: StateQueued, Updated: now, Carrier: m.Carrier, Channel: m.Channel},
+		st:  Status{ID: m.ID, State: StateQueued, Updated: now, Deadline: m.Deadline, Carrier: m.Carrier, Channel: m.Channel},
 		due: now,
 		seq: q.seq,
 	}
@@ -285,6 +288,10 @@ func (q *Memory) process(ctx context.Context, l *lane, it *item) {
 	case outcomeRetry:
 		it.due = now.Add(out.delay)
 		it.st.State, it.st.Updated, it.st.LastError, it.st.Next = StateQueued, now, out.err, it.due
+		if out.carrier != it.msg.Carrier {
+			it.msg.Carrier, it.st.Carrier = out.carrier, out.carrier
+			l = q.lanes[out.carrier]
+		}
 		heap.Push(&l.waiting, it)
 	default:
 		// Stopped before an outcome: back in line, for a Run that may

@@ -157,17 +157,24 @@ func TestBackoff(t *testing.T) {
 	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 32 * time.Second, 64 * time.Second, 128 * time.Second, 256 * time.Second, 5 * time.Minute, 5 * time.Minute}
 	for i, w := range want {
 		attempt := i + 1
-		if got := outbound.ExponentialCeiling(attempt); got != w {
-			t.Errorf("ceiling after attempt %d: %v, want %v", attempt, got, w)
+		if got := outbound.BackoffInterval(attempt); got != w {
+			t.Errorf("interval after attempt %d: %v, want %v", attempt, got, w)
 		}
+		lo, hi := w/2, w+w/2+1
+		seen := map[time.Duration]bool{}
 		for range 100 {
-			if d := outbound.Backoff(attempt); d <= 0 || d > w {
-				t.Fatalf("Backoff(%d) = %v, want in (0, %v]", attempt, d, w)
+			d := outbound.Backoff(attempt)
+			if d < lo || d > hi {
+				t.Fatalf("Backoff(%d) = %v, want in [%v, %v]", attempt, d, lo, hi)
 			}
+			seen[d] = true
+		}
+		if len(seen) < 50 {
+			t.Errorf("Backoff(%d) took %d values in 100 draws: the jitter is missing", attempt, len(seen))
 		}
 	}
-	if got := outbound.ExponentialCeiling(1000); got != 5*time.Minute {
-		t.Errorf("ceiling after attempt 1000: %v", got)
+	if got := outbound.BackoffInterval(1000); got != 5*time.Minute {
+		t.Errorf("interval after attempt 1000: %v", got)
 	}
 }
 

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"strings"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"golang.org/x/time/rate"
 
 	"ventanilla/channels"
@@ -45,8 +45,8 @@ type Queue interface {
 
 // States a message goes through: queued → sending → sent → delivered, back
 // to queued while a retry waits, and failed when the sender refuses it or
-// the attempts run out. Sent means the carrier accepted it; delivered means
-// the carrier said the handset got it.
+// its deadline comes (or MaxAttempts run out). Sent means the carrier
+// accepted it; delivered means the carrier said the handset got it.
 const (
 	StateQueued    = "queued"
 	StateSending   = "sending"
@@ -66,8 +66,9 @@ type Status struct {
 	LastError  string
 	Updated    time.Time
 	Next       time.Time // when the next attempt is due, while a retry waits
+	Deadline   time.Time // no attempt starts after it
 	ProviderID string    // the carrier's id, when its Sender is an IDSender
-	Carrier    string
+	Carrier    string    // the carrier it goes (or went) through, after any failover
 	Channel    string
 }
 
@@ -123,12 +124,28 @@ type Options struct {
 	// carrier has its own, so a slow or throttled carrier never holds up
 	// another.
 	Workers int
-	// MaxAttempts bounds the sends tried per message (default 6).
+	// ValidFor is how long after Enqueue a message without a Deadline of
+	// its own may still be sent (default DefaultValidFor). Retryable
+	// failures are retried until then: a provider's bad afternoon must not
+	// cost a citizen their notice. A one-time code gives itself a Deadline
+	// of minutes: late, it is useless.
+	ValidFor time.Duration
+	// MaxAttempts, when set, also bounds the sends tried per message;
+	// by default only the deadline does.
 	MaxAttempts int
 	// Backoff is the wait before the retry that follows failed attempt
-	// number attempt (1, 2, …). Default: exponential from 1s to 5min with
-	// full jitter. A carrier's Retry-After wins when it is longer.
+	// number attempt (1, 2, …). Default: Backoff. A carrier's Retry-After
+	// wins when it is longer.
 	Backoff func(attempt int) time.Duration
+	// Failover names, per carrier, the carrier that takes over a message
+	// the first one keeps failing: after FailoverAfter retryable failures
+	// in a row on one carrier, the next attempt goes through its Failover
+	// at once ("twilio": "africastalking-sms", and back the other way for
+	// a cycle). Both must carry the same kind of message (SMS to SMS).
+	Failover map[string]string
+	// FailoverAfter is how many retryable failures in a row on one
+	// carrier move a message to its Failover (default 3).
+	FailoverAfter int
 	// SendTimeout bounds one call to a Sender (default 30s). A send that
 	// times out is retried.
 	SendTimeout time.Duration
@@ -145,30 +162,50 @@ type Options struct {
 
 // Defaults.
 const (
-	DefaultMaxAttempts = 6
-	DefaultWorkers     = 4
-	DefaultBurst       = 3
-	DefaultSendTimeout = 30 * time.Second
-	DefaultRetain      = 7 * 24 * time.Hour
+	DefaultValidFor      = 24 * time.Hour
+	DefaultFailoverAfter = 3
+	DefaultWorkers       = 4
+	DefaultBurst         = 3
+	DefaultSendTimeout   = 30 * time.Second
+	DefaultRetain        = 7 * 24 * time.Hour
+	// legacyMaxAttempts bounds the retries of a message queued without a
+	// deadline, by a version that had none.
+	legacyMaxAttempts = 6
 )
 
-// Backoff is the default Backoff: a random wait in (0, min(5min, 1s·2^(n-1))].
-// Full jitter spreads the retries of a burst that failed together.
+// The default Backoff's curve: 1s, 2s, 4s … up to 5 minutes, each wait
+// drawn within ±50% of it.
+const (
+	backoffInitial = time.Second
+	backoffMax     = 5 * time.Minute
+	backoffJitter  = 0.5
+)
+
+// Backoff is the default Backoff: exponential from 1s, doubling up to 5
+// minutes, with a random ±50% around each interval so that the retries of
+// a burst that failed together spread out. It is cenkalti/backoff's
+// ExponentialBackOff, advanced to the attempt.
 func Backoff(attempt int) time.Duration {
-	ceiling := ExponentialCeiling(attempt)
-	return time.Duration(rand.Int64N(int64(ceiling))) + 1
+	b := exponential(attempt)
+	b.RandomizationFactor = backoffJitter
+	return b.NextBackOff()
 }
 
-// ExponentialCeiling is the largest wait Backoff returns after attempt.
-func ExponentialCeiling(attempt int) time.Duration {
-	const base, top = time.Second, 5 * time.Minute
-	if attempt < 1 {
-		attempt = 1
+// BackoffInterval is the interval Backoff draws around after attempt:
+// Backoff(attempt) is within ±50% of it.
+func BackoffInterval(attempt int) time.Duration {
+	return exponential(attempt).NextBackOff()
+}
+
+// exponential is the default curve, without jitter, positioned so that
+// its next backoff is the one after attempt.
+func exponential(attempt int) *backoff.ExponentialBackOff {
+	b := &backoff.ExponentialBackOff{InitialInterval: backoffInitial, Multiplier: 2, MaxInterval: backoffMax}
+	// Past 20 doublings the interval is long capped.
+	for range min(max(attempt, 1), 20) - 1 {
+		b.NextBackOff()
 	}
-	if attempt > 20 {
-		return top
-	}
-	return min(top, base<<(attempt-1))
+	return b
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -206,8 +243,24 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Workers <= 0 {
 		o.Workers = DefaultWorkers
 	}
-	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = DefaultMaxAttempts
+	for from, to := range o.Failover {
+		switch {
+		case o.Senders[from] == nil:
+			return o, fmt.Errorf("outbound: failover from carrier %q, which has no sender", from)
+		case o.Senders[to] == nil:
+			return o, fmt.Errorf("outbound: failover of %q to carrier %q, which has no sender", from, to)
+		case from == to:
+			return o, fmt.Errorf("outbound: carrier %q fails over to itself", from)
+		}
+	}
+	if o.FailoverAfter <= 0 {
+		o.FailoverAfter = DefaultFailoverAfter
+	}
+	if o.ValidFor <= 0 {
+		o.ValidFor = DefaultValidFor
+	}
+	if o.MaxAttempts < 0 {
+		o.MaxAttempts = 0
 	}
 	if o.Backoff == nil {
 		o.Backoff = Backoff

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/redis/go-redis/v9"
 
 	"ventanilla/channels"
@@ -126,13 +127,13 @@ func (q *Redis) providerKey(pid string) string    { return q.base + ":provider:"
 // exists.
 //
 //	KEYS[1] msg hash   KEYS[2] stream
-//	ARGV[1] id  ARGV[2] message JSON  ARGV[3] now ms  ARGV[4] retain ms  ARGV[5] carrier  ARGV[6] channel
+//	ARGV[1] id  ARGV[2] message JSON  ARGV[3] now ms  ARGV[4] retain ms  ARGV[5] carrier  ARGV[6] channel  ARGV[7] deadline ms
 var enqueueScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then
 	return 0
 end
 redis.call('HSET', KEYS[1], 'state', 'queued', 'attempts', '0', 'updated', ARGV[3],
-	'msg', ARGV[2], 'carrier', ARGV[5], 'channel', ARGV[6])
+	'msg', ARGV[2], 'carrier', ARGV[5], 'channel', ARGV[6], 'deadline', ARGV[7])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('XADD', KEYS[2], '*', 'id', ARGV[1])
 return 1
@@ -210,16 +211,27 @@ return 1
 `)
 
 // retryScript puts the message back to wait in the delayed set and
-// removes the entry, in one step.
+// removes the entry, in one step; a retry due at once goes straight back
+// into the stream. A message that fails over to another carrier waits in
+// that carrier's set or stream, its content and status naming the new
+// carrier.
 //
-//	KEYS[1] stream  KEYS[2] msg hash  KEYS[3] delayed set
+//	KEYS[1] stream  KEYS[2] msg hash  KEYS[3] delayed set of the retry's carrier  KEYS[4] its stream
 //	ARGV[1] group  ARGV[2] stream id  ARGV[3] now ms  ARGV[4] retain ms  ARGV[5] error  ARGV[6] due ms  ARGV[7] id
+//	[ARGV[8] new carrier  ARGV[9] message JSON for it]
 var retryScript = redis.NewScript(`
 local cur = redis.call('HGET', KEYS[2], 'state')
 if cur == 'queued' or cur == 'sending' then
 	redis.call('HSET', KEYS[2], 'state', 'queued', 'updated', ARGV[3], 'err', ARGV[5], 'next', ARGV[6])
+	if ARGV[8] then
+		redis.call('HSET', KEYS[2], 'carrier', ARGV[8], 'msg', ARGV[9])
+	end
 	redis.call('PEXPIRE', KEYS[2], ARGV[4])
-	redis.call('ZADD', KEYS[3], ARGV[6], ARGV[7])
+	if tonumber(ARGV[6]) <= tonumber(ARGV[3]) then
+		redis.call('XADD', KEYS[4], '*', 'id', ARGV[7])
+	else
+		redis.call('ZADD', KEYS[3], ARGV[6], ARGV[7])
+	end
 end
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[1], ARGV[2])
@@ -286,12 +298,15 @@ func (q *Redis) Enqueue(ctx context.Context, m channels.Message) (string, error)
 	if closing {
 		return "", ErrClosed
 	}
+	if m.Deadline.IsZero() {
+		m.Deadline = q.c.opts.Now().Add(q.c.opts.ValidFor)
+	}
 	body, err := json.Marshal(m)
 	if err != nil {
 		return "", fmt.Errorf("outbound: encoding message: %w", err)
 	}
 	keys := []string{q.msgKey(m.ID), q.streamKey(m.Carrier)}
-	if err := enqueueScript.Run(ctx, q.client, keys, m.ID, body, q.nowMs(), ms(q.c.opts.Retain), m.Carrier, m.Channel).Err(); err != nil {
+	if err := enqueueScript.Run(ctx, q.client, keys, m.ID, body, q.nowMs(), ms(q.c.opts.Retain), m.Carrier, m.Channel, m.Deadline.UnixMilli()).Err(); err != nil {
 		return "", fmt.Errorf("outbound: redis enqueue: %w", err)
 	}
 	return m.ID, nil
@@ -314,6 +329,7 @@ func (q *Redis) Status(ctx context.Context, id string) (Status, error) {
 		LastError:  h["err"],
 		Updated:    fromMs(h["updated"]),
 		Next:       fromMs(h["next"]),
+		Deadline:   fromMs(h["deadline"]),
 		ProviderID: h["pid"],
 		Carrier:    h["carrier"],
 		Channel:    h["channel"],
@@ -443,7 +459,7 @@ type entry struct {
 // reader reads new entries of one carrier's stream and sends them. taking
 // ends when the queue stops taking messages; hard when sends must stop.
 func (q *Redis) reader(taking, hard context.Context, l *redisLane) {
-	var wait backoff
+	var wait retrying
 	grouped := false
 	for taking.Err() == nil {
 		if !grouped {
@@ -496,7 +512,7 @@ func (q *Redis) ensureGroup(ctx context.Context, l *redisLane) error {
 // consumer took and made no progress on for Visibility (it died, or lost
 // Redis), and sends them.
 func (q *Redis) claimer(taking, hard context.Context, l *redisLane) {
-	var wait backoff
+	var wait retrying
 	cursor := "0-0"
 	for taking.Err() == nil {
 		e, next, err := q.claim(taking, l, cursor)
@@ -549,7 +565,7 @@ func (q *Redis) claim(ctx context.Context, l *redisLane, cursor string) (*entry,
 // queue's clock until the earliest one or Poll.
 func (q *Redis) mover(taking context.Context, l *redisLane) {
 	const batch = 100
-	var wait backoff
+	var wait retrying
 	for taking.Err() == nil {
 		n, err := moveScript.Run(taking, q.client, []string{l.delayed, l.stream}, q.nowMs(), batch).Int()
 		if err != nil {
@@ -612,7 +628,7 @@ func (q *Redis) handle(taking, ctx context.Context, l *redisLane, e entry) {
 		q.finish(ctx, l, e, StateFailed, "", "stored message unreadable")
 		return
 	}
-	if n, _ := strconv.Atoi(attempts); n >= q.c.opts.MaxAttempts {
+	if n, _ := strconv.Atoi(attempts); q.c.opts.MaxAttempts > 0 && n >= q.c.opts.MaxAttempts {
 		q.finish(ctx, l, e, StateFailed, "", fmt.Sprintf("gave up after %d attempts", n))
 		return
 	}
@@ -630,10 +646,22 @@ func (q *Redis) handle(taking, ctx context.Context, l *redisLane, e entry) {
 		log.Warn("outbound: message failed", "message_id", e.id, "carrier", l.carrier, "attempts", out.attempts, "err", out.err)
 		q.finish(ctx, l, e, StateFailed, "", out.err)
 	case outcomeRetry:
-		due := q.c.opts.Now().Add(out.delay)
+		now := q.c.opts.Now()
+		due := now.Add(out.delay)
+		keys := []string{l.stream, q.msgKey(e.id), l.delayed, l.stream}
+		args := []any{q.o.Group, e.sid, now.UnixMilli(), ms(q.c.opts.Retain), out.err, due.UnixMilli(), e.id}
+		if out.carrier != m.Carrier {
+			m.Carrier = out.carrier
+			moved, err := json.Marshal(m)
+			if err != nil {
+				q.finish(ctx, l, e, StateFailed, "", "stored message unreadable")
+				return
+			}
+			keys[2], keys[3] = q.delayedKey(out.carrier), q.streamKey(out.carrier)
+			args = append(args, out.carrier, moved)
+		}
 		q.record(ctx, "scheduling a retry", func(ctx context.Context) error {
-			keys := []string{l.stream, q.msgKey(e.id), l.delayed}
-			return retryScript.Run(ctx, q.client, keys, q.o.Group, e.sid, q.nowMs(), ms(q.c.opts.Retain), out.err, due.UnixMilli(), e.id).Err()
+			return retryScript.Run(ctx, q.client, keys, args...).Err()
 		})
 	case outcomeFinal:
 		drop("dropping a finished message")
@@ -707,16 +735,24 @@ func fromMs(s string) time.Time {
 	return time.UnixMilli(n)
 }
 
-// backoff paces a loop that keeps failing against Redis, on the real clock,
-// and logs the first failure of a streak.
-type backoff struct{ d time.Duration }
-
-func (b *backoff) fail(ctx context.Context, log *slog.Logger, what string, err error) {
-	if b.d == 0 && log != nil {
-		log.Warn("outbound: redis failing; retrying", "doing", what, "err", err)
-	}
-	b.d = min(max(2*b.d, 100*time.Millisecond), 5*time.Second)
-	_ = sleep(ctx, b.d)
+// retrying paces a loop that keeps failing against Redis, on the real
+// clock: from 100ms, doubling up to 5s, with jitter so that the instances
+// that lost Redis together do not come back together. It logs the first
+// failure of a streak.
+type retrying struct {
+	b       backoff.ExponentialBackOff
+	failing bool
 }
 
-func (b *backoff) ok() { b.d = 0 }
+func (r *retrying) fail(ctx context.Context, log *slog.Logger, what string, err error) {
+	if !r.failing {
+		if log != nil {
+			log.Warn("outbound: redis failing; retrying", "doing", what, "err", err)
+		}
+		r.failing = true
+		r.b = backoff.ExponentialBackOff{InitialInterval: 100 * time.Millisecond, Multiplier: 2, MaxInterval: 5 * time.Second, RandomizationFactor: backoffJitter}
+	}
+	_ = sleep(ctx, r.b.NextBackOff())
+}
+
+func (r *retrying) ok() { r.failing = false }

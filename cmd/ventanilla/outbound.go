@@ -151,7 +151,7 @@ func (a *app) startQueue(senders map[string]channels.Sender, store sessions.Stor
 	if err != nil {
 		return nil, err
 	}
-	opts := outbound.Options{Senders: senders, Rates: rates, Log: a.log}
+	opts := outbound.Options{Senders: senders, Rates: rates, Failover: smsFailover(senders), Log: a.log}
 	p := &outboundPath{}
 	if r, ok := sessions.Unwrap(store).(*sessions.Redis); ok {
 		p.queue, err = outbound.NewRedis(r.Client(), opts, outbound.RedisOptions{})
@@ -180,16 +180,17 @@ func (a *app) startQueue(senders map[string]channels.Sender, store sessions.Stor
 		n, _ := p.queue.Depth(ctx)
 		return float64(n)
 	})
-	for _, name := range []string{"kannel-sms", "twilio", "africastalking-sms"} {
+	for _, name := range smsSenders {
 		if _, ok := senders[name]; ok && p.sms == "" {
 			p.sms = name
 		}
 	}
 	if p.sms != "" {
 		// Results of slow async calls, and one-time codes of level 2
-		// flows, go out by SMS.
+		// flows, go out by SMS; a code is worth sending only while it
+		// can be typed.
 		a.gateway.Engine.Notifier = smsNotifier{queue: p.queue, carrier: p.sms}
-		a.gateway.Engine.OTP = smsNotifier{queue: p.queue, carrier: p.sms}
+		a.gateway.Engine.OTP = smsNotifier{queue: p.queue, carrier: p.sms, validFor: otpValidFor}
 		a.gateway.Engine.PINs = channels.PINs{Store: store}
 	}
 	return p, nil
@@ -247,17 +248,52 @@ func (s statusSink) MarkDelivered(ctx context.Context, providerID, state string)
 	return nil
 }
 
-// smsNotifier sends results of slow async calls by SMS.
+// smsSenders are the SMS carriers, in the order of preference for the
+// gateway's own messages.
+var smsSenders = []string{"kannel-sms", "twilio", "africastalking-sms"}
+
+// otpValidFor is how long a one-time code is accepted after it is sent
+// (the engine's code lifetime): the queue gives up on it after that.
+const otpValidFor = 5 * time.Minute
+
+// smsFailover chains the configured SMS carriers in a cycle, each failing
+// over to the next, so that a message one keeps failing goes out through
+// another.
+func smsFailover(senders map[string]channels.Sender) map[string]string {
+	var have []string
+	for _, name := range smsSenders {
+		if senders[name] != nil {
+			have = append(have, name)
+		}
+	}
+	if len(have) < 2 {
+		return nil
+	}
+	out := map[string]string{}
+	for i, name := range have {
+		out[name] = have[(i+1)%len(have)]
+	}
+	return out
+}
+
+// smsNotifier sends results of slow async calls, and one-time codes, by
+// SMS; validFor bounds how long the queue tries (0: its default).
 type smsNotifier struct {
-	queue   outbound.Queue
-	carrier string
+	queue    outbound.Queue
+	carrier  string
+	validFor time.Duration
 }
 
 func (n smsNotifier) Notify(ctx context.Context, phone, _ string, text string) error {
+	var deadline time.Time
+	if n.validFor > 0 {
+		deadline = time.Now().Add(n.validFor)
+	}
 	_, err := n.queue.Enqueue(ctx, channels.Message{
 		// Random: ids are logged and name Redis keys, so no number in them.
-		ID:      "async_" + strings.ToLower(rand.Text()),
+		ID:      "sms_" + strings.ToLower(rand.Text()),
 		Channel: "sms", Carrier: n.carrier, To: phone, Text: text,
+		Deadline: deadline,
 	})
 	return err
 }
