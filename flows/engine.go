@@ -132,6 +132,10 @@ type Input struct {
 // ErrNoFlow: the session's flow (or version) is not loaded.
 var ErrNoFlow = errors.New("flows: flow not loaded")
 
+// MaxNesting is how many flows a conversation may have open at once, the
+// first and those gotos opened; the lint refuses gotos that could go deeper.
+const MaxNesting = 8
+
 const (
 	defaultRetries = 3
 	defaultListMax = 9
@@ -448,8 +452,8 @@ func (h *hop) goTo(cf *Compiled, id string) (Screen, error) {
 			if child == nil {
 				return Screen{}, fmt.Errorf("%s step %q: goto %q: %w", cf, id, st.Flow.ID, ErrNoFlow)
 			}
-			if len(s.Frames) >= 8 {
-				return Screen{}, fmt.Errorf("%s step %q: gotos nested deeper than 8", cf, id)
+			if len(s.Frames) >= MaxNesting {
+				return Screen{}, fmt.Errorf("%s step %q: gotos nested deeper than %d", cf, id, MaxNesting)
 			}
 			if sc, stop, err := h.gate(child, st.ID); err != nil || stop {
 				return sc, err

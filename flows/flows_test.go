@@ -670,3 +670,78 @@ func TestConfirmBeforeEffects(t *testing.T) {
 		})
 	}
 }
+
+// A file over one of the bounds gets the bound's error alone, not the
+// consequences of the part left unread ("needs at least one option" next
+// to "12000 options").
+func TestOversizedPartsGetOneMessage(t *testing.T) {
+	head := "spec_version: 1\nid: t\nversion: 1\ninstitution: X\ntitle: {es: T}\nlocales: [es]\nstart: a\nsteps:\n"
+	var opts strings.Builder
+	for range 12000 {
+		opts.WriteString("      - {label: {es: x}, next: a}\n")
+	}
+	var steps strings.Builder
+	for i := 0; i <= flows.MaxSteps; i++ {
+		steps.WriteString("  s" + itoa(i) + ": {kind: end, text: {es: x}}\n")
+	}
+	cases := []struct{ name, file, want string }{
+		{"12000 options", head + "  a:\n    kind: menu\n    text: {es: Elija}\n    options:\n" + opts.String(), "12000 options; the limit is 20"},
+		{"too many steps", strings.Replace(head, "start: a", "start: s0", 1) + steps.String(), "steps; the limit is 500"},
+		{"text too long", head + "  a:\n    kind: end\n    text: {es: '" + strings.Repeat("x", flows.MaxTextLen+1) + "'}\n", "the limit is 2000"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, ps := flows.Load([]flows.Source{{Name: "t.yaml", Data: []byte(c.file)}}, env(t))
+			if len(ps) != 1 || ps[0].Code != "too-large" || !strings.Contains(ps[0].Message, c.want) {
+				t.Errorf("want the one too-large error %q, got:\n%v", c.want, ps)
+			}
+		})
+	}
+}
+
+// A goto cycle between flows nests one flow deeper on every pass and
+// fails at run time; the lint refuses it, naming the cycle. So does a
+// chain of gotos deeper than the engine allows.
+func TestLintRefusesGotoCycles(t *testing.T) {
+	flow := func(id, target string) flows.Source {
+		src := "spec_version: 1\nid: " + id + "\nversion: 1\ninstitution: X\ntitle: {es: T}\nlocales: [es]\nstart: a\nsteps:\n" +
+			"  a:\n    kind: menu\n    text: {es: Elija}\n    options:\n      - {label: {es: Ir}, next: go}\n      - {label: {es: Fin}, next: bye}\n" +
+			"  go:\n    kind: goto\n    flow: " + target + "\n" +
+			"  bye:\n    kind: end\n    text: {es: Fin}\n"
+		return flows.Source{Name: id + ".yaml", Data: []byte(src)}
+	}
+	leaf := flows.Source{Name: "leaf.yaml", Data: []byte("spec_version: 1\nid: leaf\nversion: 1\ninstitution: X\ntitle: {es: T}\nlocales: [es]\nstart: bye\nsteps:\n  bye:\n    kind: end\n    text: {es: Fin}\n")}
+
+	reg, ps := flows.Load([]flows.Source{flow("uno", "dos"), flow("dos", "uno"), flow("root", "uno")}, env(t))
+	var msgs []string
+	for _, p := range ps {
+		if p.Code == "goto-cycle" {
+			msgs = append(msgs, p.String())
+		}
+	}
+	if len(msgs) != 2 || !strings.Contains(msgs[0], "dos.yaml:17:11: steps.go.flow: error:") || !strings.Contains(msgs[0], "dos → uno → dos") {
+		t.Errorf("want a goto-cycle error on each flow of the cycle, got:\n%s\nall: %v", strings.Join(msgs, "\n"), ps)
+	}
+	if reg.Latest("uno") != nil || reg.Latest("dos") != nil {
+		t.Error("flows of a goto cycle were loaded")
+	}
+
+	chain := []flows.Source{leaf}
+	ids := []string{"c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "leaf"}
+	for i := 0; i < len(ids)-1; i++ {
+		chain = append(chain, flow(ids[i], ids[i+1]))
+	}
+	_, ps = flows.Load(chain, env(t))
+	found := false
+	for _, p := range ps {
+		if p.Code == "goto-depth" && p.File == "c1.yaml" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("a chain of 9 flows passes the lint: %v", ps)
+	}
+	if _, ps := flows.Load(append([]flows.Source{leaf}, chain[2:]...), env(t)); ps.HasErrors() {
+		t.Errorf("a chain of 7 flows is refused: %v", ps)
+	}
+}

@@ -2,7 +2,9 @@ package flows
 
 import (
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 )
 
 // Registry holds the compiled flows by id and version. The newest version
@@ -124,14 +126,150 @@ func Load(srcs []Source, env Env) (*Registry, Problems) {
 	if env.Flow == nil {
 		env.Flow = func(id string) bool { return ids[id] }
 	}
+	flowsOf := make([]*Flow, len(list))
+	for i, p := range list {
+		flowsOf[i] = p.f
+	}
+	bad := gotoProblems(flowsOf, &all)
 	reg := NewRegistry()
 	for _, p := range list {
+		if tooLarge(p.f.File, all) {
+			// What was left unread would only bring consequences of
+			// the bound ("needs at least one option" after "12000
+			// options"): the bound's error is the one to fix first.
+			continue
+		}
 		cf, ps := Compile(p.f, env)
 		all = append(all, ps...)
-		if cf != nil && !p.errs {
+		if cf != nil && !p.errs && !bad[p.f] {
 			reg.add(cf)
 		}
 	}
 	all.Sort()
 	return reg, all
+}
+
+func tooLarge(file string, ps Problems) bool {
+	for _, p := range ps {
+		if p.File == file && p.Code == "too-large" {
+			return true
+		}
+	}
+	return false
+}
+
+// gotoProblems finds the gotos between flows that the engine could not
+// follow: a cycle (each pass nests one flow deeper until MaxNesting) and
+// a chain deeper than MaxNesting. It adds an error on each goto step
+// involved and returns the flows that have one.
+func gotoProblems(list []*Flow, all *Problems) map[*Flow]bool {
+	type edge struct {
+		from *Flow
+		step *Step
+		to   string
+	}
+	out := map[string][]edge{}
+	for _, f := range list {
+		for _, id := range f.Order {
+			if s := f.Steps[id]; s.Kind == "goto" && s.Flow.ID != "" && s.Flow.ID != f.ID {
+				out[f.ID] = append(out[f.ID], edge{f, s, s.Flow.ID})
+			}
+		}
+	}
+	bad := map[*Flow]bool{}
+	report := func(e edge, code, msg string) {
+		if bad[e.from] && code == "goto-depth" {
+			return
+		}
+		bad[e.from] = true
+		*all = append(*all, Problem{File: e.from.File, Pos: e.step.Flow.Pos, Path: e.step.Flow.Path, Code: code, Severity: Error, Message: msg})
+	}
+	ids := make([]string, 0, len(out))
+	for id := range out {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	// Cycles: a depth-first walk; an edge back to a flow on the path
+	// closes one, and every edge of it gets the error.
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := map[string]int{}
+	var path []edge
+	var visit func(id string)
+	visit = func(id string) {
+		color[id] = grey
+		for _, e := range out[id] {
+			switch color[e.to] {
+			case grey:
+				start := len(path)
+				for start > 0 && path[start-1].from.ID != e.to {
+					start--
+				}
+				if start > 0 {
+					start--
+				}
+				cycle := append(slices.Clone(path[start:]), e)
+				names := make([]string, 0, len(cycle)+1)
+				for _, c := range cycle {
+					names = append(names, c.from.ID)
+				}
+				names = append(names, e.to)
+				for _, c := range cycle {
+					report(c, "goto-cycle", fmt.Sprintf("flows go to each other in a cycle (%s): each pass nests one flow deeper, and a conversation fails past %d; to come back, end the called flow (kind: end) instead of going to its caller", strings.Join(rotate(names, c.from.ID), " → "), MaxNesting))
+				}
+			case white:
+				path = append(path, e)
+				visit(e.to)
+				path = path[:len(path)-1]
+			}
+		}
+		color[id] = black
+	}
+	for _, id := range ids {
+		if color[id] == white {
+			visit(id)
+		}
+	}
+	// Depth: the longest chain of gotos from each flow, cycles aside.
+	depth := map[string]int{}
+	var longest func(id string, seen map[string]bool) int
+	longest = func(id string, seen map[string]bool) int {
+		if d, ok := depth[id]; ok {
+			return d
+		}
+		seen[id] = true
+		d := 1
+		for _, e := range out[id] {
+			if !seen[e.to] {
+				d = max(d, 1+longest(e.to, seen))
+			}
+		}
+		delete(seen, id)
+		depth[id] = d
+		return d
+	}
+	for _, id := range ids {
+		if d := longest(id, map[string]bool{}); d > MaxNesting {
+			for _, e := range out[id] {
+				if 1+longest(e.to, map[string]bool{id: true}) > MaxNesting {
+					report(e, "goto-depth", fmt.Sprintf("from %q, gotos can nest %d flows deep; the limit is %d", id, d, MaxNesting))
+				}
+			}
+		}
+	}
+	return bad
+}
+
+// rotate returns the cycle of flow ids (first == last) starting at id.
+func rotate(cycle []string, id string) []string {
+	ring := cycle[:len(cycle)-1]
+	i := slices.Index(ring, id)
+	if i < 0 {
+		return cycle
+	}
+	out := append(slices.Clone(ring[i:]), ring[:i]...)
+	return append(out, id)
 }

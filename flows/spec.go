@@ -308,7 +308,7 @@ steps:
 	},
 	{
 		Name:   "goto",
-		Doc:    "Runs another flow from its start, in the same conversation and variables. When that flow ends, this flow goes on at `next`; without `next` the conversation ends there.",
+		Doc:    "Runs another flow from its start, in the same conversation and variables. When that flow ends, this flow goes on at `next`; without `next` the conversation ends there. A conversation holds at most 8 flows open at once: the lint refuses gotos that lead back to a flow already open (a cycle) or nest deeper; to come back to the caller, end the called flow.",
 		Events: []string{"return"},
 		Fields: []FieldSpec{
 			{Name: "flow", Type: TypeFlow, Required: true, Doc: "The id of the flow to run.", bind: func(s *Step) any { return &s.Flow }},
