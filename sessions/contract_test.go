@@ -196,6 +196,38 @@ func testStore(t *testing.T, newStore func(t *testing.T) Store) {
 		}
 	})
 
+	// A returning citizen's profile and the result kept for them are read
+	// together; on a Redis Cluster keys of different slots must still be
+	// readable together, and keys sharing a hash tag in one command.
+	t.Run("get multi reads each key in order", func(t *testing.T) {
+		s := newStore(t)
+		mg, ok := s.(MultiGetter)
+		if !ok {
+			t.Skip("the store reads one key at a time")
+		}
+		mustPut(t, s, "profile:{+593991234567}", "es", 0)
+		mustSet(t, s, "pending:{+593991234567}", "Su turno T-0001")
+		mustSet(t, s, "elsewhere", "other slot")
+		for _, keys := range [][]string{
+			{"profile:{+593991234567}", "pending:{+593991234567}", "missing:{+593991234567}"},
+			{"profile:{+593991234567}", "elsewhere", "missing"},
+		} {
+			recs, err := mg.GetMulti(t.Context(), keys...)
+			if err != nil {
+				t.Fatalf("GetMulti %q: %v", keys, err)
+			}
+			for i, k := range keys {
+				want, err := s.Get(t.Context(), k)
+				if errors.Is(err, ErrNotFound) {
+					want = Record{}
+				}
+				if !bytes.Equal(recs[i].Data, want.Data) || recs[i].Rev != want.Rev {
+					t.Errorf("GetMulti %q: record %d %+v, want %+v", keys, i, recs[i], want)
+				}
+			}
+		}
+	})
+
 	t.Run("concurrent read-modify-write loses no update", func(t *testing.T) {
 		s := newStore(t)
 		const workers, rounds = 16, 50

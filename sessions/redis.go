@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -19,6 +20,12 @@ type RedisOptions struct {
 	Prefix string
 	// DefaultTTL applies to writes whose ttl is zero. Default 5 minutes.
 	DefaultTTL time.Duration
+	// Tag, when set, rewrites the hash tag of every key — the part
+	// between "{" and "}", which names the citizen a record belongs to
+	// (channels.ProfileKey) — into what it returns: a keyed digest of
+	// the number, so that Redis's key space names no one. Keys without a
+	// tag are stored as they are.
+	Tag func(string) string
 }
 
 // Redis is a Store on Redis, shared by every instance of the gateway. It
@@ -31,6 +38,7 @@ type Redis struct {
 	client redis.UniversalClient
 	prefix string
 	ttl    time.Duration
+	tag    func(string) string
 }
 
 var (
@@ -41,7 +49,7 @@ var (
 // NewRedis returns a store that uses client. The caller keeps ownership of
 // client and closes it; Close on the store does not.
 func NewRedis(client redis.UniversalClient, opts RedisOptions) *Redis {
-	r := &Redis{client: client, prefix: opts.Prefix, ttl: opts.DefaultTTL}
+	r := &Redis{client: client, prefix: opts.Prefix, ttl: opts.DefaultTTL, tag: opts.Tag}
 	if r.prefix == "" {
 		r.prefix = defaultPrefix
 	}
@@ -49,6 +57,19 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) *Redis {
 		r.ttl = defaultTTL
 	}
 	return r
+}
+
+// key is the Redis key of a store key: the prefix, then the key with its
+// hash tag rewritten by Tag.
+func (r *Redis) key(k string) string {
+	if r.tag != nil {
+		if i := strings.IndexByte(k, '{'); i >= 0 {
+			if j := strings.IndexByte(k[i+1:], '}'); j > 0 {
+				return r.prefix + k[:i+1] + r.tag(k[i+1:i+1+j]) + k[i+1+j:]
+			}
+		}
+	}
+	return r.prefix + k
 }
 
 // The scripts treat revisions as opaque 8-byte strings and never as Lua
@@ -119,7 +140,7 @@ return 1
 
 // Get reads the record under key with one GET.
 func (r *Redis) Get(ctx context.Context, key string) (Record, error) {
-	b, err := r.client.Get(ctx, r.prefix+key).Bytes()
+	b, err := r.client.Get(ctx, r.key(key)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return Record{}, ErrNotFound
 	}
@@ -142,7 +163,7 @@ func (r *Redis) Put(ctx context.Context, key string, data []byte, rev uint64, tt
 	expected := binary.BigEndian.AppendUint64(make([]byte, 0, 8), rev)
 	value := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(data)), rev+1)
 	value = append(value, data...)
-	written, err := putScript.Run(ctx, r.client, []string{r.prefix + key}, expected, value, milliseconds(ttl)).Int64()
+	written, err := putScript.Run(ctx, r.client, []string{r.key(key)}, expected, value, milliseconds(ttl)).Int64()
 	if err != nil {
 		return 0, fmt.Errorf("sessions: redis put: %w", err)
 	}
@@ -152,13 +173,16 @@ func (r *Redis) Put(ctx context.Context, key string, data []byte, rev uint64, tt
 	return rev + 1, nil
 }
 
-// GetMulti reads keys with one MGET.
+// GetMulti reads keys with one MGET. On a Redis Cluster, where one
+// command may only touch one slot, it sends an MGET per slot, pipelined:
+// still one round trip per node, and one in all for keys sharing a hash
+// tag — the keys of one citizen (see channels.ProfileKey).
 func (r *Redis) GetMulti(ctx context.Context, keys ...string) ([]Record, error) {
 	full := make([]string, len(keys))
 	for i, k := range keys {
-		full[i] = r.prefix + k
+		full[i] = r.key(k)
 	}
-	vals, err := r.client.MGet(ctx, full...).Result()
+	vals, err := r.mget(ctx, full)
 	if err != nil {
 		return nil, fmt.Errorf("sessions: redis mget: %w", err)
 	}
@@ -176,6 +200,37 @@ func (r *Redis) GetMulti(ctx context.Context, keys ...string) ([]Record, error) 
 	return recs, nil
 }
 
+func (r *Redis) mget(ctx context.Context, keys []string) ([]any, error) {
+	if _, cluster := r.client.(*redis.ClusterClient); !cluster || oneSlot(keys) {
+		return r.client.MGet(ctx, keys...).Result()
+	}
+	bySlot := make(map[uint16][]int)
+	for i, k := range keys {
+		bySlot[slot(k)] = append(bySlot[slot(k)], i)
+	}
+	pipe := r.client.Pipeline()
+	cmds := make([]*redis.SliceCmd, 0, len(bySlot))
+	order := make([][]int, 0, len(bySlot))
+	for _, idx := range bySlot {
+		group := make([]string, len(idx))
+		for j, i := range idx {
+			group[j] = keys[i]
+		}
+		cmds = append(cmds, pipe.MGet(ctx, group...))
+		order = append(order, idx)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, err
+	}
+	vals := make([]any, len(keys))
+	for g, cmd := range cmds {
+		for j, v := range cmd.Val() {
+			vals[order[g][j]] = v
+		}
+	}
+	return vals, nil
+}
+
 // CompareAndSwap is Put that, on ErrConflict, also returns the record
 // stored now (Rev 0: none), read in the same round trip.
 func (r *Redis) CompareAndSwap(ctx context.Context, key string, data []byte, rev uint64, ttl time.Duration) (uint64, Record, error) {
@@ -186,7 +241,7 @@ func (r *Redis) CompareAndSwap(ctx context.Context, key string, data []byte, rev
 	expected := binary.BigEndian.AppendUint64(make([]byte, 0, 8), rev)
 	value := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(data)), rev+1)
 	value = append(value, data...)
-	res, err := swapScript.Run(ctx, r.client, []string{r.prefix + key}, expected, value, milliseconds(ttl)).Result()
+	res, err := swapScript.Run(ctx, r.client, []string{r.key(key)}, expected, value, milliseconds(ttl)).Result()
 	if err != nil {
 		return 0, Record{}, fmt.Errorf("sessions: redis put: %w", err)
 	}
@@ -208,7 +263,7 @@ func (r *Redis) CompareAndSwap(ctx context.Context, key string, data []byte, rev
 // Revision reads only the revision stored under key (0: none), with one
 // GETRANGE of its first 8 bytes.
 func (r *Redis) Revision(ctx context.Context, key string) (uint64, error) {
-	b, err := r.client.GetRange(ctx, r.prefix+key, 0, 7).Bytes()
+	b, err := r.client.GetRange(ctx, r.key(key), 0, 7).Bytes()
 	if err != nil {
 		return 0, fmt.Errorf("sessions: redis getrange: %w", err)
 	}
@@ -227,7 +282,7 @@ func (r *Redis) Set(ctx context.Context, key string, data []byte, ttl time.Durat
 	if err != nil {
 		return err
 	}
-	if err := setScript.Run(ctx, r.client, []string{r.prefix + key}, data, milliseconds(ttl)).Err(); err != nil {
+	if err := setScript.Run(ctx, r.client, []string{r.key(key)}, data, milliseconds(ttl)).Err(); err != nil {
 		return fmt.Errorf("sessions: redis set: %w", err)
 	}
 	return nil
@@ -235,7 +290,7 @@ func (r *Redis) Set(ctx context.Context, key string, data []byte, ttl time.Durat
 
 // Delete removes key with one DEL.
 func (r *Redis) Delete(ctx context.Context, key string) error {
-	if err := r.client.Del(ctx, r.prefix+key).Err(); err != nil {
+	if err := r.client.Del(ctx, r.key(key)).Err(); err != nil {
 		return fmt.Errorf("sessions: redis delete: %w", err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package sessions
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -174,4 +175,22 @@ func TestRedisGetMulti(t *testing.T) {
 			t.Errorf("record %d: %+v, want %+v", i, recs[i], want[i])
 		}
 	}
+}
+
+// With Tag, the hash tag that names a citizen reaches Redis rewritten;
+// keys without one are stored as they are.
+func TestRedisTagRewritesTheHashTag(t *testing.T) {
+	client := redistest.Start(t)
+	s := NewRedis(client, RedisOptions{Tag: func(s string) string { return "h(" + s + ")" }})
+	mustSet(t, s, "profile:{+593991234567}", "es")
+	mustSet(t, s, "notify:abc", "x")
+	keys, err := client.Keys(t.Context(), "*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(keys)
+	if want := []string{"ventanilla:notify:abc", "ventanilla:profile:{h(+593991234567)}"}; !slices.Equal(keys, want) {
+		t.Fatalf("keys in Redis %q, want %q", keys, want)
+	}
+	wantRecord(t, s, "profile:{+593991234567}", "es", 1)
 }
