@@ -74,6 +74,8 @@ type Gateway struct {
 	// number and per carrier; a citizen over the limit is told, in their
 	// language, to try again later.
 	PhoneLimit, CarrierLimit Limiter
+
+	storeErrs storeErrors
 }
 
 // Keyword is what a keyword does: open a flow, or stop the conversation.
@@ -282,9 +284,9 @@ func (g *Gateway) limited(ctx context.Context, in Inbound, info *hopInfo) (Reply
 func Key(in Inbound) string {
 	if in.Phone != "" {
 		if in.Channel == "chat" {
-			return "chat:" + in.Carrier + ":" + in.Phone
+			return "chat:" + in.Carrier + ":" + Tag(in.Phone)
 		}
-		return in.Channel + ":" + in.Phone
+		return in.Channel + ":" + Tag(in.Phone)
 	}
 	return in.Channel + ":" + in.Carrier + ":" + in.SessionID
 }
@@ -576,6 +578,7 @@ func (g *Gateway) showPending(ctx context.Context, st *state, pending []byte, sc
 		}
 	}
 	if err := g.Store.Delete(ctx, PendingKey(s.Phone)); err != nil {
+		g.storeError("forgetting a result kept for the citizen", err)
 		return nil // shown only once it can be forgotten: never twice
 	}
 	screen.Text = g.Engine.Messages.Text(s.Locale, i18n.AsyncResult) + "\n" + string(pending) + "\n" + screen.Text
@@ -822,12 +825,19 @@ func flowOf(s *sessions.Session) string {
 	return ""
 }
 
+// Tag is the hash tag in every key kept about a phone number. The Redis
+// store turns it into a keyed digest of the number
+// (sessions.RedisOptions.Tag), so that its key space names no one, and on
+// a Redis Cluster it keeps a citizen's keys in one slot, where they can be
+// read in one command. docs/privacy.md lists every key.
+func Tag(phone string) string { return "{" + phone + "}" }
+
 // ProfileKey is the store key of what is remembered about a phone number.
-func ProfileKey(phone string) string { return "profile:" + phone }
+func ProfileKey(phone string) string { return "profile:" + Tag(phone) }
 
 // PreferenceKey is the store key of the text channel a citizen last used
 // ("sms", "whatsapp", "telegram"): where notifications reach them.
-func PreferenceKey(phone string) string { return "pref:" + phone }
+func PreferenceKey(phone string) string { return "pref:" + Tag(phone) }
 
 // savePreference remembers the text channel a citizen starts a
 // conversation on; once per conversation, not per hop.
@@ -841,7 +851,7 @@ func (g *Gateway) savePreference(ctx context.Context, in Inbound) {
 		pref = in.Carrier
 	}
 	if err := g.Store.Set(ctx, PreferenceKey(in.Phone), []byte(pref), g.profileTTL()); err != nil {
-		g.logger().Warn("preferred channel not remembered", "err", err)
+		g.storeError("remembering the citizen's channel", err)
 	}
 }
 
@@ -858,12 +868,18 @@ func (g *Gateway) citizen(ctx context.Context, phone string) (locale string, cho
 	if mg, ok := g.Store.(sessions.MultiGetter); ok {
 		recs, err := mg.GetMulti(ctx, ProfileKey(phone), PendingKey(phone))
 		if err != nil {
+			g.storeError("reading the citizen's profile", err)
 			return locale, false, nil
 		}
 		profile, kept = recs[0], recs[1]
 	} else {
-		profile, _ = g.Store.Get(ctx, ProfileKey(phone))
-		kept, _ = g.Store.Get(ctx, PendingKey(phone))
+		var err error
+		if profile, err = g.Store.Get(ctx, ProfileKey(phone)); err != nil && !errors.Is(err, sessions.ErrNotFound) {
+			g.storeError("reading the citizen's profile", err)
+		}
+		if kept, err = g.Store.Get(ctx, PendingKey(phone)); err != nil && !errors.Is(err, sessions.ErrNotFound) {
+			g.storeError("reading a result kept for the citizen", err)
+		}
 	}
 	if l := string(profile.Data); l != "" && g.Engine.Messages.Has(l, i18n.LanguageName) {
 		locale, chosen = l, true
@@ -879,6 +895,9 @@ func (g *Gateway) loadLocale(ctx context.Context, s *sessions.Session) bool {
 		return false
 	}
 	rec, err := g.Store.Get(ctx, ProfileKey(s.Phone))
+	if err != nil && !errors.Is(err, sessions.ErrNotFound) {
+		g.storeError("reading the citizen's profile", err)
+	}
 	if err != nil || len(rec.Data) == 0 || !g.Engine.Messages.Has(string(rec.Data), i18n.LanguageName) {
 		return false
 	}
@@ -891,7 +910,7 @@ func (g *Gateway) saveLocale(ctx context.Context, s *sessions.Session) {
 		return
 	}
 	if err := g.Store.Set(ctx, ProfileKey(s.Phone), []byte(s.Locale), g.profileTTL()); err != nil {
-		g.logger().Warn("language choice not remembered", "err", err)
+		g.storeError("remembering the citizen's language", err)
 	}
 }
 
@@ -945,6 +964,11 @@ func (g *Gateway) render(in Inbound, s flows.Screen) (Reply, bool) {
 
 func (g *Gateway) failure(locale, id string) Reply {
 	return Reply{Text: g.Engine.Messages.Text(locale, id), End: true}
+}
+
+// storeError logs a store failure the hop survives, once per kind a minute.
+func (g *Gateway) storeError(what string, err error) {
+	g.storeErrs.log(g.logger(), time.Now(), what, err)
 }
 
 func (g *Gateway) logger() *slog.Logger {
