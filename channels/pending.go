@@ -9,7 +9,7 @@ import (
 )
 
 // PendingKey is the store key of a result kept for a citizen's next contact.
-func PendingKey(phone string) string { return "pending:" + phone }
+func PendingKey(phone string) string { return "pending:" + Tag(phone) }
 
 // Pending is the engine's Notifier where no SMS carrier is configured: it
 // keeps the result of a slow back-end call, and the gateway shows it at

@@ -33,8 +33,8 @@ var _ flows.PINs = PINs{}
 // pinTTL keeps a PIN as long as a language choice is remembered.
 const pinTTL = 400 * 24 * time.Hour
 
-func pinKey(phone string) string     { return "pin:" + phone }
-func pinFailKey(phone string) string { return "pinfail:" + phone }
+func pinKey(phone string) string     { return "pin:" + Tag(phone) }
+func pinFailKey(phone string) string { return "pinfail:" + Tag(phone) }
 
 // ErrLocked: too many wrong PINs; wait for the lockout to pass.
 var ErrLocked = flows.ErrPINLocked

@@ -85,23 +85,51 @@ func (p *Pseudonymizer) ID(kind, value string) string {
 	if value == "" {
 		return ""
 	}
-	st := p.pool.Get().(*macState)
-	// kind, NUL, value: the NUL keeps ("c1", "23") apart from ("c", "123").
-	st.msg = append(append(append(st.msg[:0], kind...), 0), value...)
-	st.mac.Reset()
-	st.mac.Write(st.msg)
-	sum := st.mac.Sum(st.sum[:0])
 	var digits [2 * hashLen]byte
-	hex.Encode(digits[:], sum[:hashLen])
-	if cap(st.msg) <= 1024 { // do not keep a huge buffer alive in the pool
-		p.pool.Put(st)
-	}
+	p.digest(digits[:], kind, value)
 	var b strings.Builder
 	b.Grow(len(kind) + 1 + len(digits))
 	b.WriteString(kind)
 	b.WriteByte('_')
 	b.Write(digits[:])
 	return b.String()
+}
+
+// keyLen is how many bytes of the MAC a KeyID keeps: where a pseudonym's
+// rare collision merges two citizens' log lines, a key's would let one
+// citizen read another's records, so it gets 128 bits.
+const keyLen = 16
+
+// KindKey is the kind hashed into a KeyID, so that a store key never
+// equals the citizen's pseudonym in logs.
+const KindKey = "k"
+
+// KeyID names value in a store's key space (a Redis key): the first 128
+// bits of HMAC-SHA256(key, "k" ‖ 0x00 ‖ value) as 32 lower-case hex
+// digits. Like a pseudonym, it cannot be linked to the value without the
+// key. An empty value gives "".
+func (p *Pseudonymizer) KeyID(value string) string {
+	if value == "" {
+		return ""
+	}
+	var digits [2 * keyLen]byte
+	p.digest(digits[:], KindKey, value)
+	return string(digits[:])
+}
+
+// digest fills dst with the hex digits of the first len(dst)/2 bytes of
+// the MAC of kind, NUL, value.
+func (p *Pseudonymizer) digest(dst []byte, kind, value string) {
+	st := p.pool.Get().(*macState)
+	// kind, NUL, value: the NUL keeps ("c1", "23") apart from ("c", "123").
+	st.msg = append(append(append(st.msg[:0], kind...), 0), value...)
+	st.mac.Reset()
+	st.mac.Write(st.msg)
+	sum := st.mac.Sum(st.sum[:0])
+	hex.Encode(dst, sum[:len(dst)/2])
+	if cap(st.msg) <= 1024 { // do not keep a huge buffer alive in the pool
+		p.pool.Put(st)
+	}
 }
 
 // IsPseudonym reports whether s has the shape of a pseudonym made by ID

@@ -137,3 +137,24 @@ func BenchmarkIDParallel(b *testing.B) {
 		}
 	})
 }
+
+// A store key is 128 bits, stable under one key, different under
+// another, and never the citizen's pseudonym.
+func TestKeyID(t *testing.T) {
+	a, _ := privacy.NewPseudonymizer([]byte(strings.Repeat("a", privacy.MinKeyLen)))
+	b, _ := privacy.NewPseudonymizer([]byte(strings.Repeat("b", privacy.MinKeyLen)))
+	const phone = "+593991234567"
+	k := a.KeyID(phone)
+	if len(k) != 32 || strings.Trim(k, "0123456789abcdef") != "" {
+		t.Fatalf("KeyID %q: want 32 lower-case hex digits", k)
+	}
+	if k != a.KeyID(phone) || k == b.KeyID(phone) || k == a.KeyID("+593991234568") {
+		t.Error("KeyID must be stable under one key and differ across keys and values")
+	}
+	if strings.Contains(a.ID(privacy.KindPhone, phone), k[:16]) {
+		t.Error("KeyID shares digits with the phone pseudonym")
+	}
+	if a.KeyID("") != "" {
+		t.Error("KeyID of nothing must be empty")
+	}
+}
