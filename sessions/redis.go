@@ -29,8 +29,8 @@ type RedisOptions struct {
 }
 
 // Redis is a Store on Redis, shared by every instance of the gateway. It
-// works on a single node, behind Sentinel and on Cluster: every command and
-// script touches exactly one key.
+// works on a single node, behind Sentinel and on Cluster: every write
+// touches exactly one key, and GetMulti reads one slot per command.
 //
 // Each value is the revision as 8 bytes big-endian followed by the data, so
 // revision and data are always read and written together in one command.
@@ -70,6 +70,15 @@ func (r *Redis) key(k string) string {
 		}
 	}
 	return r.prefix + k
+}
+
+// Name is what Tag makes of s: how a citizen is named in Redis keys
+// outside the store (hop limits); s itself without Tag.
+func (r *Redis) Name(s string) string {
+	if r.tag == nil {
+		return s
+	}
+	return r.tag(s)
 }
 
 // The scripts treat revisions as opaque 8-byte strings and never as Lua
