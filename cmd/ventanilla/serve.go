@@ -222,7 +222,7 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 	if err != nil {
 		return nil, err
 	}
-	store, err := c.store()
+	store, err := c.store(getenv, log)
 	if err != nil {
 		return nil, err
 	}
@@ -498,7 +498,11 @@ func (c *config) limiters(store sessions.Store) (phone, carrier channels.Limiter
 			return nil
 		}
 		if r, ok := store.(*sessions.Redis); ok && c.SharedLimits {
-			return &channels.RedisLimiter{Client: r.Client(), Max: max, Window: window, Prefix: "ventanilla:rate:" + prefix}
+			var l channels.Limiter = &channels.RedisLimiter{Client: r.Client(), Max: max, Window: window, Prefix: "ventanilla:rate:" + prefix}
+			if prefix == "phone:" {
+				l = namedLimiter{l, r.Name} // no number in a key
+			}
+			return l
 		}
 		return channels.NewMemoryLimiter(max, window)
 	}
@@ -508,7 +512,7 @@ func (c *config) limiters(store sessions.Store) (phone, carrier channels.Limiter
 // redisTimeout bounds each Redis operation well inside a hop's budget.
 const redisTimeout = 500 * time.Millisecond
 
-func (c *config) store() (sessions.Store, error) {
+func (c *config) store(getenv func(string) (string, bool), log *slog.Logger) (sessions.Store, error) {
 	switch {
 	case c.RedisAddrs != "":
 		client := redis.NewUniversalClient(&redis.UniversalOptions{
@@ -522,7 +526,7 @@ func (c *config) store() (sessions.Store, error) {
 		if c.RedisBatch {
 			sessions.Batch(client)
 		}
-		return sessions.NewRedis(client, sessions.RedisOptions{}), nil
+		return redisStore(client, getenv, log)
 	case c.RedisURL != "":
 		opts, err := redis.ParseURL(c.RedisURL)
 		if err != nil {
@@ -537,7 +541,7 @@ func (c *config) store() (sessions.Store, error) {
 		if c.RedisBatch {
 			sessions.Batch(client)
 		}
-		return sessions.NewRedis(client, sessions.RedisOptions{}), nil
+		return redisStore(client, getenv, log)
 	}
 	return sessions.NewMemory(sessions.MemoryOptions{}), nil
 }

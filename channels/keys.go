@@ -1,0 +1,47 @@
+package channels
+
+import "strings"
+
+// untaggedKinds are the keys that named a citizen without a hash tag
+// before keys carried one: "profile:+593991234567".
+var untaggedKinds = []string{"profile:", "pref:", "pending:", "pin:", "pinfail:"}
+
+// Retagged answers the key that a record kept under an untagged key of an
+// earlier version has now, and false for a key that needs no move. It is
+// the rename of the upgrade (sessions.Redis.Rekey): profiles, channel
+// preferences, kept results and PINs by any number; conversations by an
+// E.164 number — a conversation without a number is keyed by its carrier's
+// session and keeps its key.
+func Retagged(key string) (string, bool) {
+	if strings.ContainsRune(key, '{') {
+		return "", false
+	}
+	for _, kind := range untaggedKinds {
+		if who, ok := strings.CutPrefix(key, kind); ok && who != "" {
+			return kind + Tag(who), true
+		}
+	}
+	for _, channel := range []string{"ussd:", "sms:"} {
+		if who, ok := strings.CutPrefix(key, channel); ok && e164(who) {
+			return channel + Tag(who), true
+		}
+	}
+	if rest, ok := strings.CutPrefix(key, "chat:"); ok {
+		if carrier, who, ok := strings.Cut(rest, ":"); ok && e164(who) {
+			return "chat:" + carrier + ":" + Tag(who), true
+		}
+	}
+	return "", false
+}
+
+func e164(s string) bool {
+	if len(s) < 2 || s[0] != '+' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
