@@ -15,7 +15,7 @@ run: build
 build:
 	$(GO) build -o $(BIN) ./cmd/ventanilla
 
-## test: install what the tests need (redis-server), then run every test, fuzz seed corpus and transcript
+## test: install what the tests need (redis-server, redis-cli, Kannel), then run every test, fuzz seed corpus and transcript
 test: deps
 	$(GO) vet ./...
 	VENTANILLA_REQUIRE_REDIS=1 VENTANILLA_REQUIRE_KANNEL=1 $(GO) test -race -count=1 ./...
@@ -26,6 +26,10 @@ deps:
 		echo "installing redis-server (the Redis contract tests run against a real server)"; \
 		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 	@command -v redis-server >/dev/null 2>&1 || { echo "redis-server could not be installed"; exit 1; }
+	@command -v redis-cli >/dev/null 2>&1 || { \
+		echo "installing redis-tools (redis-cli forms the Redis Cluster the tests run against)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-tools >/dev/null; }
+	@command -v redis-cli >/dev/null 2>&1 || { echo "redis-cli could not be installed"; exit 1; }
 	@{ command -v bearerbox || test -x /usr/sbin/bearerbox; } >/dev/null 2>&1 && test -x /usr/lib/kannel/test/fakesmsc || { \
 		echo "installing kannel and kannel-extras (the Kannel tests run against real bearerbox, smsbox and fakesmsc)"; \
 		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kannel kannel-extras >/dev/null; }

@@ -1,0 +1,61 @@
+package outbound_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"ventanilla/channels"
+	"ventanilla/channels/outbound"
+	"ventanilla/sessions/redistest"
+)
+
+// The queue's contract holds on a real Redis Cluster of three masters,
+// where a script whose keys lie in different slots fails with CROSSSLOT,
+// and behind a real Sentinel.
+func TestRedisClusterContract(t *testing.T) {
+	testQueue(t, func(t *testing.T, opts outbound.Options) outbound.Queue {
+		return newRedis(t, redistest.StartCluster(t), opts, outbound.RedisOptions{})
+	})
+}
+
+func TestRedisSentinelContract(t *testing.T) {
+	testQueue(t, func(t *testing.T, opts outbound.Options) outbound.Queue {
+		c, _ := redistest.StartSentinel(t)
+		return newRedis(t, c, opts, outbound.RedisOptions{})
+	})
+}
+
+// Two instances on one Cluster share the work and send each message once.
+func TestRedisClusterInstancesSendEachOnce(t *testing.T) {
+	client := redistest.StartCluster(t)
+	shareTheWork(t, client)
+}
+
+func shareTheWork(t *testing.T, client redis.UniversalClient) {
+	s := newSender(func(ctx context.Context, m channels.Message, n int) error {
+		return nil
+	})
+	opts := outbound.Options{Senders: map[string]channels.Sender{"twilio": s}, Workers: 3, Log: testLog(t)}
+	a := newRedis(t, client, opts, outbound.RedisOptions{Consumer: "a", Block: 50 * time.Millisecond})
+	b := newRedis(t, client, opts, outbound.RedisOptions{Consumer: "b", Block: 50 * time.Millisecond})
+	run(t, a)
+	run(t, b)
+	const n = 40
+	for i := range n {
+		q := outbound.Queue(a)
+		if i%2 == 1 {
+			q = b
+		}
+		mustEnqueue(t, q, msg(fmt.Sprint("m", i)))
+	}
+	waitFor(t, "all sent", func() bool { return s.Total() >= n && depth(t, a) == 0 })
+	for i := range n {
+		if c := s.Calls(fmt.Sprint("m", i)); c != 1 {
+			t.Errorf("m%d sent %d times, want 1", i, c)
+		}
+	}
+}
