@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -255,6 +258,92 @@ func TestTwilioInboundNeedsOnlyTheTokenAndTheURL(t *testing.T) {
 	}
 }
 
+// textPhones is a gateway with every SMS and chat carrier on (Twilio by
+// its webhook, Africa's Talking SMS behind basic auth, Telegram by its
+// webhook), the sample back-end at backend, and a handset for each.
+type textPhones struct {
+	t      *testing.T
+	url    string
+	app    *app
+	token  string
+	seq    int
+	tgSent *botAPI
+}
+
+const twilioTestToken = "twilioauthtoken0123456789abcdef0"
+
+func newTextPhones(t *testing.T, log *slog.Logger, c *config, backend string) *textPhones {
+	t.Helper()
+	api := &botAPI{}
+	tg := httptest.NewServer(api)
+	t.Cleanup(tg.Close)
+	atAPI := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusCreated)
+		io.WriteString(w, `{"SMSMessageData":{"Message":"Sent to 1/1","Recipients":[{"statusCode":101,"number":"+593991000522","status":"Success","cost":"KES 0.8","messageId":"ATXid_1"}]}}`)
+	}))
+	t.Cleanup(atAPI.Close)
+	mux := &switchHandler{}
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	env := map[string]string{
+		"VENTANILLA_SAMPLE_URL": backend,
+		"TWILIO_AUTH_TOKEN":     twilioTestToken, "VENTANILLA_PUBLIC_URL": srv.URL,
+		"AT_USERNAME": "ventanilla", "AT_API_KEY": "atkey", "AT_SMS_BASE_URL": atAPI.URL, "AT_CALLBACK_PASSWORD": "at-callback-password",
+		"TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_WEBHOOK_SECRET": "s3cret_token", "TELEGRAM_API_ENDPOINT": tg.URL + "/bot%s/%s",
+	}
+	getenv := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	cfg, err := loadCarriers(c.Carriers, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Root, c.Keywords = "inicio", defaultKeywords
+	a, err := newApp(c, log, getenv, carrierList(cfg, log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.outbound.close(context.Background()) })
+	mux.set(a.echo)
+	return &textPhones{t: t, url: srv.URL, app: a, token: twilioTestToken, tgSent: api}
+}
+
+// twilio sends an SMS from phone through Twilio's signed webhook.
+func (p *textPhones) twilio(phone, text string) (int, string) {
+	p.seq++
+	form := url.Values{"MessageSid": {"SM" + fmt.Sprintf("%032d", p.seq)}, "AccountSid": {"AC" + strings.Repeat("a", 32)},
+		"From": {phone}, "To": {"+15005550006"}, "Body": {text}, "NumMedia": {"0"}}
+	return postForm(p.t, p.url+"/sms/twilio", form, map[string]string{"X-Twilio-Signature": twilioSignature(p.token, p.url+"/sms/twilio", form)})
+}
+
+// atSMS sends an SMS from phone through Africa's Talking's callback; auth
+// adds its basic authentication.
+func (p *textPhones) atSMS(phone, text string, auth bool) (int, string) {
+	p.seq++
+	form := url.Values{"from": {phone}, "to": {"20880"}, "text": {text}, "id": {"at-" + strconv.Itoa(p.seq)}, "date": {"2026-11-23 09:00:05"}, "linkId": {""}}
+	header := map[string]string{}
+	if auth {
+		header["Authorization"] = "Basic " + base64.StdEncoding.EncodeToString([]byte("at:at-callback-password"))
+	}
+	return postForm(p.t, p.url+"/sms/africastalking", form, header)
+}
+
+// telegram sends a message (text, or a shared contact) from user.
+func (p *textPhones) telegram(user int, msg map[string]any) int {
+	p.seq++
+	msg["message_id"], msg["date"] = p.seq, 1700000000
+	msg["from"] = map[string]any{"id": user, "is_bot": false, "first_name": "Ana", "language_code": "es"}
+	msg["chat"] = map[string]any{"id": user, "type": "private"}
+	body, _ := json.Marshal(map[string]any{"update_id": 1000 + p.seq, "message": msg})
+	req, _ := http.NewRequest(http.MethodPost, p.url+"/chat/telegram", strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Telegram-Bot-Api-Secret-Token", "s3cret_token")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 // Every carrier, USSD, SMS and chat, takes one mount path: the budget its
 // carriers-file entry sets bounds its hops (it used to be ignored for
 // Twilio, Africa's Talking SMS and Telegram), and it is logged on with its
@@ -264,14 +353,6 @@ func TestTwilioInboundNeedsOnlyTheTokenAndTheURL(t *testing.T) {
 func TestEveryCarrierGetsItsBudgetAndAuthentication(t *testing.T) {
 	stuck := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
 	defer stuck.Close()
-	api := &botAPI{}
-	tg := httptest.NewServer(api)
-	defer tg.Close()
-	atAPI := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(http.StatusCreated)
-		io.WriteString(w, `{"SMSMessageData":{"Message":"Sent to 1/1","Recipients":[{"statusCode":101,"number":"+593991000522","status":"Success","cost":"KES 0.8","messageId":"ATXid_1"}]}}`)
-	}))
-	defer atAPI.Close()
 	file := filepath.Join(t.TempDir(), "carriers.yaml")
 	os.WriteFile(file, []byte(`carriers:
   africastalking: {budget: 110ms}
@@ -279,30 +360,9 @@ func TestEveryCarrierGetsItsBudgetAndAuthentication(t *testing.T) {
   africastalking-sms: {budget: 130ms, basic_user: at, basic_password_env: AT_CALLBACK_PASSWORD}
   telegram: {budget: 140ms}
 `), 0o644)
-	const token = "twilioauthtoken0123456789abcdef0"
 	var logs lockedBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	mux := &switchHandler{}
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	env := map[string]string{
-		"VENTANILLA_SAMPLE_URL": stuck.URL,
-		"TWILIO_AUTH_TOKEN":     token, "VENTANILLA_PUBLIC_URL": srv.URL,
-		"AT_USERNAME": "ventanilla", "AT_API_KEY": "atkey", "AT_SMS_BASE_URL": atAPI.URL, "AT_CALLBACK_PASSWORD": "at-callback-password",
-		"TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_WEBHOOK_SECRET": "s3cret_token", "TELEGRAM_API_ENDPOINT": tg.URL + "/bot%s/%s",
-	}
-	getenv := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-	cfg, err := loadCarriers(file, getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := newApp(&config{Root: "inicio", Keywords: defaultKeywords, Carriers: file, Budget: 30 * time.Second,
-		Routes: "*384*9#=turnos"}, log, getenv, carrierList(cfg, log))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.outbound.close(t.Context())
-	mux.set(a.echo)
+	phones := newTextPhones(t, log, &config{Carriers: file, Budget: 30 * time.Second, Routes: "*384*9#=turnos"}, stuck.URL)
 	unattempted := 0
 	budgetHeld := func(carrier string) {
 		t.Helper()
@@ -314,51 +374,23 @@ func TestEveryCarrierGetsItsBudgetAndAuthentication(t *testing.T) {
 
 	// Africa's Talking USSD: the turnos menu, then "1" calls the back-end.
 	ussd := url.Values{"sessionId": {"b1"}, "serviceCode": {"*384*9#"}, "phoneNumber": {"+593991000520"}, "text": {""}}
-	postForm(t, srv.URL+"/ussd/africastalking", ussd, nil)
+	postForm(t, phones.url+"/ussd/africastalking", ussd, nil)
 	ussd.Set("text", "1")
-	postForm(t, srv.URL+"/ussd/africastalking", ussd, nil)
+	postForm(t, phones.url+"/ussd/africastalking", ussd, nil)
 	budgetHeld("africastalking")
-	// Twilio.
-	for i, text := range []string{"TURNO", "1"} {
-		form := url.Values{"MessageSid": {"SM" + strings.Repeat(strconv.Itoa(i), 32)}, "AccountSid": {"AC" + strings.Repeat("a", 32)},
-			"From": {"+593991000521"}, "To": {"+15005550006"}, "Body": {text}, "NumMedia": {"0"}}
-		postForm(t, srv.URL+"/sms/twilio", form, map[string]string{"X-Twilio-Signature": twilioSignature(token, srv.URL+"/sms/twilio", form)})
-	}
+	phones.twilio("+593991000521", "TURNO")
+	phones.twilio("+593991000521", "1")
 	budgetHeld("twilio")
-	// Africa's Talking SMS, behind basic auth.
-	for i, text := range []string{"TURNO", "1"} {
-		form := url.Values{"from": {"+593991000522"}, "to": {"20880"}, "text": {text}, "id": {"at-" + strconv.Itoa(i)}, "date": {"2026-11-23 09:00:05"}, "linkId": {""}}
-		if code, body := postForm(t, srv.URL+"/sms/africastalking", form, nil); code != http.StatusUnauthorized {
-			t.Errorf("AT SMS without its basic auth: %d %s", code, body)
-		}
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/sms/africastalking", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth("at", "at-callback-password")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+	if code, body := phones.atSMS("+593991000522", "TURNO", false); code != http.StatusUnauthorized {
+		t.Errorf("AT SMS without its basic auth: %d %s", code, body)
 	}
+	phones.atSMS("+593991000522", "TURNO", true)
+	phones.atSMS("+593991000522", "1", true)
 	budgetHeld("africastalking-sms")
-	// Telegram: the citizen shares their number (turnos needs it), then books.
-	for i, msg := range []map[string]any{
-		{"contact": map[string]any{"phone_number": "+593991000523", "first_name": "Ana", "user_id": 43}},
-		{"text": "TURNO"}, {"text": "1"},
-	} {
-		msg["message_id"], msg["date"] = 10+i, 1700000000
-		msg["from"] = map[string]any{"id": 43, "is_bot": false, "first_name": "Ana", "language_code": "es"}
-		msg["chat"] = map[string]any{"id": 43, "type": "private"}
-		body, _ := json.Marshal(map[string]any{"update_id": 100 + i, "message": msg})
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/chat/telegram", strings.NewReader(string(body)))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", "s3cret_token")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-	}
+	// Turnos needs a verified number on Telegram: the citizen shares it.
+	phones.telegram(43, map[string]any{"contact": map[string]any{"phone_number": "+593991000523", "first_name": "Ana", "user_id": 43}})
+	phones.telegram(43, map[string]any{"text": "TURNO"})
+	phones.telegram(43, map[string]any{"text": "1"})
 	budgetHeld("telegram")
 
 	out := logs.String()

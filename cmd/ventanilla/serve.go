@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -287,6 +288,7 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = plainErrors
+	e.Use(a.recoverPanics)
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	e.GET("/readyz", a.ready)
 	e.GET("/metrics", echo.WrapHandler(a.metrics.Handler()))
@@ -472,6 +474,34 @@ func (a *app) adminReload(c echo.Context) error {
 	return c.String(http.StatusOK, "reloaded: "+strings.Join(a.flows.Load().IDs(), ", ")+"\n"+b.String())
 }
 
+// recoverPanics turns a panic in any handler into a 500 and one line
+// through the gateway's logger — pseudonymised, in the chosen format,
+// stack included — instead of net/http's own print on stderr. Carrier
+// adapters answer their hops' panics with a final screen first
+// (carriers/internal/wire); this catches the rest (Telegram, the
+// notifications API, the admin endpoint).
+func (a *app) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			p := recover()
+			if p == nil {
+				return
+			}
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			path := c.Path()
+			if rest, ok := strings.CutPrefix(path, "/c/"); ok { // a path token is a secret
+				_, rest, _ = strings.Cut(rest, "/")
+				path = "/c/[token]/" + rest
+			}
+			a.log.Error("request panicked", "path", path, "panic", p, "stack", string(debug.Stack()))
+			err = echo.NewHTTPError(http.StatusInternalServerError, "internal error")
+		}()
+		return next(c)
+	}
+}
+
 // plainErrors answers errors as short plain text, never an HTML page.
 func plainErrors(err error, c echo.Context) {
 	if c.Response().Committed {
@@ -622,6 +652,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		MaxHeaderBytes:    16 << 10,
+		// net/http's own lines (a TLS handshake, a handler's panic that
+		// escaped) go through the privacy handler too.
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
