@@ -5,7 +5,11 @@ BIN     := bin/ventanilla
 # Root can install packages directly; anyone else needs sudo.
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test build lint bench docs deps tools clean
+.PHONY: help run test build lint bench docs deps clean
+
+## help: list the targets and what each does
+help:
+	@awk '/^## /{ sub(/^## /, ""); i = index($$0, ": "); printf "  %-7s %s\n", substr($$0, 1, i-1), substr($$0, i+2) }' $(MAKEFILE_LIST)
 
 ## run: build and start the gateway with the catalogue flows and the sample back-end (no Redis needed)
 run: build
@@ -49,5 +53,6 @@ bench:
 docs:
 	$(GO) test ./flows -run TestDocsReferenceIsFresh -update-docs
 
+## clean: remove the built binary
 clean:
 	rm -rf bin
