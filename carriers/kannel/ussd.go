@@ -148,14 +148,17 @@ func (h *USSD) serve(c echo.Context, hop channels.Hopper) error {
 // the citizen gets a final USSD screen instead, echoing whatever session
 // information the call carried in a readable form. The hop is not run: a
 // call we cannot read must not touch a session. The log says why.
-// fields are the call's fields when they could be read at all.
+// fields are the call's fields when they could be read.
 func (h *USSD) refuse(c echo.Context, fields url.Values, err error) error {
 	// The reason names a field, never a value: safe to log.
 	h.log.Warn("call refused; ending the dialogue", "reason", err.Error())
 	p := Hop{Op: NoOp}
-	if fields != nil {
-		_ = p.readMeta(fields) // what it could read is kept
+	if fields == nil && len(c.Request().URL.RawQuery) <= maxQuery {
+		// The body was refused (an 8-bit post-url message, say), but
+		// the TLVs travel in the query; ParseQuery keeps what it read.
+		fields, _ = url.ParseQuery(c.Request().URL.RawQuery)
 	}
+	_ = p.readMeta(fields) // what it could read is kept
 	if p.ends() {
 		return writeNothing(c)
 	}

@@ -141,6 +141,18 @@ func TestUSSDRefusedCallsEndTheDialogue(t *testing.T) {
 			}
 		})
 	}
+	t.Run("an 8-bit post-url message still echoes the session from the query", func(t *testing.T) {
+		hop := &fakeHopper{}
+		q := "from=%2B593991234567&to=%2A384%23&coding=1&smsc=movistar&meta=%3Fsmpp%3Fussd_service_op%3D%2512%26its_session_info%3D%2511%2504"
+		rec := call(kannel.NewUSSD(kannel.USSDOptions{}), hop, http.MethodPost, ussdPath+"?"+q, "application/octet-stream", strings.NewReader("\x01"))
+		if rec.Code != http.StatusOK || len(hop.got()) != 0 {
+			t.Fatalf("status %d, %d calls; want 200 and none", rec.Code, len(hop.got()))
+		}
+		meta := replyMeta(t, rec.Header().Get("X-Kannel-Meta-Data"))
+		if meta.Get("ussd_service_op") != "\x11" || meta.Get("its_session_info") != "\x11\x05" {
+			t.Errorf("meta %v", meta)
+		}
+	})
 	t.Run("a refused release sends nothing", func(t *testing.T) {
 		hop := &fakeHopper{}
 		rec := get(kannel.NewUSSD(kannel.USSDOptions{}), hop, ussdPath, readQuery(t, "ussd_release_bad_phone.query"))
