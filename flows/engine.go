@@ -198,8 +198,11 @@ func (e *Engine) Apply(ctx context.Context, s *sessions.Session, in Input) (Scre
 		return h.createPIN(strings.TrimSpace(in.Text))
 	}
 	if in.Redisplay {
-		return h.show(cf, step, "")
+		return h.reshow(cf, step)
 	}
+	// The navigation keys are never answers: where one does not apply,
+	// the screen comes back from its first page, with a note saying why
+	// for More and Back (Home there is where the citizen already is).
 	text := strings.TrimSpace(in.Text)
 	switch text {
 	case e.Nav.Home:
@@ -212,10 +215,13 @@ func (e *Engine) Apply(ctx context.Context, s *sessions.Session, in Input) (Scre
 				return h.goTo(root, root.Start.ID)
 			}
 		}
+		// Already at the start: its screen afresh.
+		s.Page = 0
+		return h.show(cf, step, "")
 	case e.Nav.Back:
 		if s.Page > 0 {
 			s.Page--
-			return h.show(cf, step, "")
+			return h.reshow(cf, step)
 		}
 		if n := len(s.History); n > 0 {
 			m := s.History[n-1]
@@ -230,15 +236,19 @@ func (e *Engine) Apply(ctx context.Context, s *sessions.Session, in Input) (Scre
 				}
 			}
 		}
+		return h.navNote(cf, step, i18n.NavNoBack)
 	case e.Nav.More:
-		if in.Pages != nil {
-			sc, err := h.show(cf, step, "")
-			if err == nil && s.Page+1 < in.Pages(&sc) {
-				s.Page++
-				sc.Page = s.Page
-				return sc, nil
-			}
+		sc, err := h.reshow(cf, step)
+		if err != nil {
+			return Screen{}, err
 		}
+		if in.Pages != nil && s.Page+1 < in.Pages(&sc) {
+			s.Page++
+			sc.Page = s.Page
+			return sc, nil
+		}
+		h.pending.Reset()
+		return h.navNote(cf, step, i18n.NavNoMore)
 	}
 	switch step.Kind {
 	case "menu":
@@ -910,10 +920,23 @@ func (h *hop) items(st *Step) ([]any, error) {
 	return items, nil
 }
 
-// show builds the screen of a step that waits, with prefix (an error) above it.
+// noticeVar keeps what the current screen shows above its step's own
+// text (texts of the steps just run, an error, a note), so that paging
+// through the screen and a carrier's retry lay out the very same text:
+// pages laid out from another text would overlap or skip options. "$"
+// keeps flows from it.
+const noticeVar = "$notice"
+
+// show builds the screen of a step that waits, with prefix (an error)
+// above it and above the texts already pending.
 func (h *hop) show(cf *Compiled, st *Step, prefix string) (Screen, error) {
 	s := h.s
 	h.say(prefix)
+	if notice := h.pending.String(); notice != "" {
+		s.Vars[noticeVar] = notice
+	} else {
+		delete(s.Vars, noticeVar)
+	}
 	h.say(h.render(cf, &st.Text, nil))
 	sc := Screen{Text: h.pending.String(), Locale: s.Locale, Page: s.Page}
 	switch st.Kind {
@@ -940,7 +963,9 @@ func (h *hop) show(cf *Compiled, st *Step, prefix string) (Screen, error) {
 	m := h.e.Messages
 	sc.Nav.More = Option{Key: h.e.Nav.More, Label: m.Text(s.Locale, i18n.NavMore)}
 	sc.Nav.Prev = Option{Key: h.e.Nav.Back, Label: m.Text(s.Locale, i18n.NavBack)}
-	if len(s.History) > 0 || s.Page > 0 {
+	// Back must not depend on the page: the pages of a screen are laid
+	// out once for all of them (later pages show Prev).
+	if len(s.History) > 0 {
 		sc.Nav.Back = Option{Key: h.e.Nav.Back, Label: m.Text(s.Locale, i18n.NavBack)}
 	}
 	if h.canGoHome() {
@@ -960,6 +985,23 @@ func (h *hop) advance(cf *Compiled, st *Step, event string) (Screen, error) {
 		s.History = append(s.History[:0], s.History[len(s.History)-max:]...)
 	}
 	return h.next(cf, st, event)
+}
+
+// reshow builds the current screen again, as it was first shown, on the
+// session's page.
+func (h *hop) reshow(cf *Compiled, st *Step) (Screen, error) {
+	notice, _ := h.s.Vars[noticeVar].(string)
+	h.pending.Reset()
+	return h.show(cf, st, notice)
+}
+
+// navNote shows the current screen again from its first page, with a
+// note saying why a navigation key did nothing.
+func (h *hop) navNote(cf *Compiled, st *Step, id string) (Screen, error) {
+	h.s.Page = 0
+	sc, err := h.show(cf, st, h.e.Messages.Text(h.s.Locale, id))
+	sc.Retry = true
+	return sc, err
 }
 
 func (h *hop) invalidOption(cf *Compiled, st *Step) (Screen, error) {

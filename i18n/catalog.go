@@ -26,7 +26,7 @@ var locales = []string{DefaultLocale, "en", "qu"}
 // carries the same warning in its header.
 var ReviewPending = map[string][]string{
 	"qu": {
-		NavBack, NavHome, NavMore,
+		NavBack, NavHome, NavMore, NavNoMore, NavNoBack,
 		InvalidOption, InvalidInput, TooManyAttempts, SessionExpired, ServiceUnavail, TryAgain, Goodbye, FlowTooLarge,
 		ValidateCedula, ValidateRUC, ValidatePhone, ValidateDate, ValidateRange, ValidateLength, ValidateRegex, ValidateRequired,
 		CallNotFound, CallRejected, CallError, CallTimeout, CallUnavailable,

@@ -6,6 +6,8 @@ const (
 	NavBack         = "nav.back"                  // "Atrás"
 	NavHome         = "nav.home"                  // "Inicio"
 	NavMore         = "nav.more"                  // "Más"
+	NavNoMore       = "nav.no_more"               // "No hay más páginas."
+	NavNoBack       = "nav.no_back"               // "No hay pantalla anterior."
 	InvalidOption   = "error.invalid_option"      // "Opción no válida."
 	InvalidInput    = "error.invalid_input"       // generic "Dato no válido."
 	TooManyAttempts = "error.too_many_attempts"   // "Demasiados intentos. Vuelva a marcar más tarde."
@@ -66,7 +68,7 @@ const (
 // each locale has every message and that the lengths fit a screen; a test
 // parses this file and fails when a constant is missing here.
 var AllIDs = []string{
-	NavBack, NavHome, NavMore,
+	NavBack, NavHome, NavMore, NavNoMore, NavNoBack,
 	InvalidOption, InvalidInput, TooManyAttempts, SessionExpired, ServiceUnavail, TryAgain, Goodbye, FlowTooLarge,
 	ValidateCedula, ValidateRUC, ValidatePhone, ValidateDate, ValidateRange, ValidateLength, ValidateRegex, ValidateRequired,
 	CallNotFound, CallRejected, CallError, CallTimeout, CallUnavailable,
