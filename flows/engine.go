@@ -1004,7 +1004,10 @@ func (h *hop) navNote(cf *Compiled, st *Step, id string) (Screen, error) {
 	return sc, err
 }
 
+// invalidOption shows the screen again under the error, from its first
+// page: the error is at its top.
 func (h *hop) invalidOption(cf *Compiled, st *Step) (Screen, error) {
+	h.s.Page = 0
 	sc, err := h.show(cf, st, h.e.Messages.Text(h.s.Locale, i18n.InvalidOption))
 	sc.Retry = true
 	return sc, err
@@ -1078,6 +1081,7 @@ func (h *hop) answerInput(cf *Compiled, st *Step, text string) (Screen, error) {
 		}
 		return h.next(cf, st, "exhausted")
 	}
+	s.Page = 0 // the error is at the top of the first page
 	sc, err := h.show(cf, st, fail)
 	s.Retries = retries
 	sc.Retry = true

@@ -165,3 +165,30 @@ steps:
 		t.Errorf("a real answer after the keys: %q", text)
 	}
 }
+
+// A wrong answer on a later page of a split screen shows the screen again
+// from its first page, where the error is: not a later page of a layout the
+// citizen has never seen.
+func TestWrongAnswerOnALaterPage(t *testing.T) {
+	reg := load(t, flows.Source{Name: "nueve.yaml", Data: []byte(nineOffices)})
+	e := newEngine(t, &reg)
+	e.Root = "nueve"
+	p := &pager{t: t, e: e, s: &sessions.Session{Locale: "es"}, limit: 60}
+	p.send("")
+	p.send("98")
+	first, _ := p.send("98")
+	for _, in := range []string{"x", "42"} {
+		text, sc := p.send(in)
+		if !strings.HasPrefix(text, "Opción no válida.\n") || sc.Page != 0 {
+			t.Errorf("%q on page 3: want page 1 under the error, got page %d %q (was %q)", in, sc.Page+1, text, first)
+		}
+		if keys := optionKeys(text); len(keys) > 0 && keys[0] != "1" {
+			t.Errorf("%q on page 3: the page shown starts at option %s", in, keys[0])
+		}
+	}
+	p.send("1")
+	p.send("98")
+	if text, sc := p.send("9"); !strings.HasPrefix(text, "Escriba un número entre 1 y 5.\n") || sc.Page != 0 {
+		t.Errorf("wrong answer after paging a question: page %d %q", sc.Page+1, text)
+	}
+}
