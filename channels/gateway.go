@@ -621,6 +621,7 @@ func (g *Gateway) offerResume(ctx context.Context, st *state, in Inbound) (Reply
 		s.Trail = in.Input
 	}
 	s.Vars[resumeVar] = true
+	delete(s.Vars, resumeNoteVar)
 	s.Updated = g.now().UnixMilli()
 	st.info.set(func(i *hopInfo) { i.outcome, i.flow = "resume", flowID(s) })
 	return g.save(ctx, st, in, g.resumeScreen(s, ""))
@@ -655,13 +656,18 @@ func (g *Gateway) resumeChoice(ctx context.Context, st *state, in Inbound) (Repl
 		var dup bool
 		text, s.Trail, dup = ussd.LatestInput(s.Trail, in.Input)
 		if dup {
-			reply, _ := g.render(in, g.resumeScreen(s, ""))
+			note, _ := s.Vars[resumeNoteVar].(string)
+			sc := g.resumeScreen(s, note)
+			sc.Page = s.Page
+			reply, _ := g.render(in, sc)
 			return reply, nil
 		}
 	}
 	switch text {
 	case "1":
 		delete(s.Vars, resumeVar)
+		delete(s.Vars, resumeNoteVar)
+		s.Page = 0
 		screen, err := g.Engine.Apply(ctx, s, flows.Input{Redisplay: true, Pages: g.pager(in), Confirm: st.confirm})
 		return g.finish(ctx, st, in, screen, err, s.Vars["language_chosen"] == true)
 	case "2":
@@ -669,8 +675,36 @@ func (g *Gateway) resumeChoice(ctx context.Context, st *state, in Inbound) (Repl
 		// A fresh start that has consumed the history so far ("2"), so
 		// the next cumulative hop ("2*1") reads as one new answer.
 		return g.startWith(ctx, st, in, "", nil)
+	case g.Engine.Nav.More, g.Engine.Nav.Back:
+		// The offer pages like a flow's screen, on the layout of the text
+		// it was shown with.
+		note, _ := s.Vars[resumeNoteVar].(string)
+		sc := g.resumeScreen(s, note)
+		switch {
+		case text == g.Engine.Nav.More && s.Page+1 < g.pager(in)(&sc):
+			s.Page++
+		case text == g.Engine.Nav.Back && s.Page > 0:
+			s.Page--
+		case text == g.Engine.Nav.More:
+			return g.resumeNote(ctx, st, in, i18n.NavNoMore)
+		default:
+			return g.resumeNote(ctx, st, in, i18n.NavNoBack)
+		}
+		sc.Page = s.Page
+		return g.save(ctx, st, in, sc)
 	}
-	return g.save(ctx, st, in, g.resumeScreen(s, g.Engine.Messages.Text(s.Locale, i18n.InvalidOption)))
+	return g.resumeNote(ctx, st, in, i18n.InvalidOption)
+}
+
+// resumeNoteVar keeps the note the resume offer was last shown under.
+const resumeNoteVar = "$resume_note"
+
+// resumeNote shows the offer again from its first page, under a note.
+func (g *Gateway) resumeNote(ctx context.Context, st *state, in Inbound, id string) (Reply, error) {
+	s := &st.s
+	note := g.Engine.Messages.Text(s.Locale, id)
+	s.Vars[resumeNoteVar], s.Page = note, 0
+	return g.save(ctx, st, in, g.resumeScreen(s, note))
 }
 
 // closed records that the carrier closed a session. The conversation is

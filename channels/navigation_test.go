@@ -53,3 +53,55 @@ func TestMoreWithoutNextPage(t *testing.T) {
 		})
 	}
 }
+
+// The offer to resume a dropped conversation pages like any screen on a
+// small carrier screen: 98 shows its other options, 0 comes back, and the
+// keys where they do not apply give the notes, never "Opción no válida."
+// in a loop.
+func TestResumeOfferPages(t *testing.T) {
+	g := newGateway(t, sessions.NewMemory(sessions.MemoryOptions{}))
+	dial := func(session, input string) string {
+		in := at(session, input)
+		in.Cumulative, in.Limit = false, 40
+		return hop(t, g, in).Text
+	}
+	dial("a", "")
+	dial("a", "1")
+	dial("a", "1") // Turnos; then the call drops
+	first := dial("b", "")
+	if !strings.HasPrefix(first, "Tiene un trámite sin terminar") || !strings.Contains(first, "\n98. ") {
+		t.Fatalf("want the resume offer on several pages at 40 characters, got %q", first)
+	}
+	pages := []string{first}
+	for p := pages[0]; strings.Contains(p, "\n98. "); {
+		if len(pages) > 5 {
+			t.Fatalf("More never stops: %q", pages)
+		}
+		p = dial("b", "98")
+		pages = append(pages, p)
+	}
+	all := strings.Join(pages, "\n")
+	if strings.Count(all, "1. Continuar") != 1 || strings.Count(all, "2. Empezar de nuevo") != 1 {
+		t.Errorf("each option once over the pages of the offer: %q", pages)
+	}
+	if got := dial("b", "98"); !strings.HasPrefix(got, "No hay más páginas.\nTiene") {
+		t.Errorf("98 on the last page of the offer: %q", got)
+	}
+	if got := dial("b", "0"); !strings.HasPrefix(got, "No hay pantalla anterior.\nTiene") {
+		t.Errorf("0 on the first page of the offer: %q", got)
+	}
+	wrong := dial("b", "7")
+	if !strings.HasPrefix(wrong, "Opción no válida.\nTiene") {
+		t.Fatalf("a wrong answer to the offer: %q", wrong)
+	}
+	next := dial("b", "98")
+	if back := dial("b", "0"); back != wrong {
+		t.Errorf("98 then 0 after a wrong answer: got %q, want %q again", back, wrong)
+	}
+	if strings.Contains(wrong, "1. Continuar") && strings.Contains(next, "1. Continuar") {
+		t.Errorf("option 1 on two pages: %q, %q", wrong, next)
+	}
+	if got := dial("b", "1"); !strings.HasPrefix(got, "Turnos") {
+		t.Errorf("continue after paging the offer: %q", got)
+	}
+}
