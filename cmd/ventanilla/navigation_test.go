@@ -55,7 +55,7 @@ func TestNavigationModel(t *testing.T) {
 	cov := &coverage{next: a.gateway.Engine.Observer, reached: map[string]bool{}}
 	a.gateway.Engine.Observer = cov
 
-	const walks, hops = 30, 60
+	const walks, hops = 24, 60
 	phone := 0
 	var total stats
 	for _, channel := range []string{"ussd", "sms", "chat"} {
@@ -366,6 +366,14 @@ func (m *walker) walk(hops int) {
 	m.newScreen(p)
 	for range hops {
 		if end {
+			m.session++
+			p, end = m.send(first)
+			m.newScreen(p)
+			continue
+		}
+		if m.channel == "ussd" && m.rng.IntN(100) < 4 {
+			// The call drops and the citizen dials again: the offer to
+			// resume is a screen like any other.
 			m.session++
 			p, end = m.send(first)
 			m.newScreen(p)
