@@ -41,6 +41,9 @@ type Env struct {
 	// Measure returns the characters a screen takes on one USSD page,
 	// navigation included; nil uses the engine's own estimate.
 	Measure func(*Screen) int
+	// LateResults is how the results of async calls reach citizens where
+	// the flows will run (LateBySMS, LateAtNextContact); "" skips the check.
+	LateResults string
 }
 
 // DefaultVarLength is how many characters the lint assumes an interpolated
@@ -309,6 +312,9 @@ func (c *compiler) step(s *Step) {
 		if s.Async != "" && s.Async != "sms" {
 			c.r.errorf(s.fieldPos["async"], s.Path+".async", "wrong-type", "async is \"sms\" or absent")
 		}
+		if s.Async == "sms" {
+			c.lateResult(s)
+		}
 	case "message":
 		c.text(&s.Text, true)
 		c.ref(s.Next, true)
@@ -431,6 +437,38 @@ func (c *compiler) parseTemplates(t *Text) {
 			continue
 		}
 		t.tmpl[loc] = tp
+	}
+}
+
+// lateResult checks what the rest of a flow can do after an async call:
+// it may run once the citizen has gone, so it must end in a final text —
+// message, set, branch, call and end steps — never a question nobody can
+// answer by SMS, nor another flow. And it says where the text will go
+// when no SMS carrier can send it.
+func (c *compiler) lateResult(call *Step) {
+	at, path := c.f.Steps[call.ID].fieldPos["async"], call.Path+".async"
+	if c.env.LateResults == LateAtNextContact {
+		c.r.warnf(at, path, "async-without-sms", "no SMS carrier is configured: a result that outlasts the hop is shown at the top of the citizen's next conversation, and the citizen is told so")
+	}
+	seen := map[string]bool{call.ID: true}
+	queue := successors(call)
+	for len(queue) > 0 {
+		r := queue[0]
+		queue = queue[1:]
+		s, ok := c.f.Steps[r.ID]
+		if !ok || seen[r.ID] {
+			continue
+		}
+		seen[r.ID] = true
+		switch s.Kind {
+		case "menu", "input", "list":
+			c.r.errorf(at, path, "late-result", "after an async call the flow must end in a text, which may go out by SMS once the citizen has gone; it reaches %s, %s that asks the citizen: end with a message or end step, and ask before the call", s.Path, article(s.Kind))
+			return
+		case "goto":
+			c.r.errorf(at, path, "late-result", "after an async call the flow must end in a text, which may go out by SMS once the citizen has gone; it reaches %s, a goto to another flow: end with a message or end step", s.Path)
+			return
+		}
+		queue = append(queue, successors(s)...)
 	}
 }
 

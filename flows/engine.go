@@ -58,6 +58,20 @@ type Notifier interface {
 	Notify(ctx context.Context, phone, locale, text string) error
 }
 
+// Promiser is a Notifier that says what the citizen is promised when an
+// async call outlasts its hop: the id of a system message. A Notifier
+// without it sends by SMS (i18n.AsyncSMS); one that keeps the result for
+// the citizen's next contact says so (i18n.AsyncNextContact).
+type Promiser interface {
+	Promise() string
+}
+
+// Ways a late result (see Notifier) reaches the citizen, for Env.LateResults.
+const (
+	LateBySMS         = "sms"          // an SMS carrier sends it
+	LateAtNextContact = "next-contact" // shown at the top of the citizen's next conversation
+)
+
 // Engine runs hops. It holds no conversation state: everything a hop needs
 // is in the session it is given, so any instance can serve any hop.
 type Engine struct {
@@ -450,7 +464,7 @@ func (h *hop) goTo(cf *Compiled, id string) (Screen, error) {
 			var outcome string
 			outcome, event = h.call(cf, st)
 			if outcome == asyncOutcome {
-				h.say(h.e.Messages.Text(s.Locale, i18n.AsyncSMS))
+				h.say(h.e.Messages.Text(s.Locale, h.e.promise()))
 				return h.finish(), nil
 			}
 			if event == "" {
@@ -838,16 +852,29 @@ func (e *Engine) finishLater(ctx context.Context, cancel context.CancelFunc, sna
 			sc = e.Failure(s.Locale, i18n.TryAgain)
 		}
 	}
-	text := sc.Text
-	for _, o := range sc.Options {
-		text += "\n" + o.Key + ". " + o.Label
+	// A late result is a final text: nobody can answer a question sent
+	// after the conversation (the lint refuses flows that would ask one).
+	if !sc.End || len(sc.Options) > 0 {
+		if e.Log != nil {
+			e.Log.Error("async result is not a final text; an apology is sent instead", "flow", cf.String(), "step", s.Current().Step)
+		}
+		sc = e.Failure(s.Locale, i18n.TryAgain)
 	}
-	if text == "" || s.Phone == "" {
+	if sc.Text == "" || s.Phone == "" {
 		return
 	}
-	if err := e.Notifier.Notify(ctx, s.Phone, s.Locale, text); err != nil && e.Log != nil {
+	if err := e.Notifier.Notify(ctx, s.Phone, s.Locale, sc.Text); err != nil && e.Log != nil {
 		e.Log.Warn("async result not delivered", "service", st.Service, "err", err)
 	}
+}
+
+// promise is the message id the citizen is told when an async call goes
+// on without them: what the Notifier will do with the result.
+func (e *Engine) promise() string {
+	if p, ok := e.Notifier.(Promiser); ok {
+		return p.Promise()
+	}
+	return i18n.AsyncSMS
 }
 
 func (h *hop) route(st *Step, outcome string) string {

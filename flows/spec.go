@@ -234,7 +234,7 @@ steps:
 			{Name: "params", Type: TypeAssigns, Doc: "`name: expression` pairs: path parameters, then query (GET) or JSON body (POST).", bind: func(s *Step) any { return &s.Params }},
 			{Name: "save", Type: TypeMapping, Doc: "`variable: json.path` pairs read from the response (`@this` is the whole body).", bind: func(s *Step) any { return &s.Map }},
 			{Name: "on", Type: TypeOutcomes, Required: true, Doc: "`outcome: step` routes; `ok` is required.", bind: func(s *Step) any { return &s.On }},
-			{Name: "async", Type: TypeString, Doc: "`sms`: when the back-end is slower than the hop allows, the citizen is told the result will follow by SMS, the flow finishes in the background once the back-end answers, and what it says is sent by SMS — or shown at the citizen's next contact when no SMS carrier is configured.", bind: func(s *Step) any { return &s.Async }},
+			{Name: "async", Type: TypeString, Doc: "`sms`: when the back-end is slower than the hop allows, the conversation ends telling the citizen where the result will go, the flow finishes in the background once the back-end answers, and its final text goes out as one SMS — or, with no SMS carrier configured, is shown at the top of the citizen's next conversation, and the citizen is told that instead. What follows the call must end in a text (message, set, branch, call and end steps): a menu, input, list or goto after it is an error.", bind: func(s *Step) any { return &s.Async }},
 		},
 		Example: `spec_version: 1
 id: example-call

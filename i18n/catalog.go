@@ -32,7 +32,7 @@ var ReviewPending = map[string][]string{
 		CallNotFound, CallRejected, CallError, CallTimeout, CallUnavailable,
 		LanguageName,
 		ResumePrompt, ResumeContinue, ResumeRestart,
-		AsyncSMS, AsyncResult,
+		AsyncSMS, AsyncNextContact, AsyncResult,
 		AuthNeedsNumber, AuthCodePrompt, AuthCodeSMS, AuthCodeWrong, AuthCodeExpired, AuthUnavailable,
 		AuthPINPrompt, AuthPINWrong, AuthPINLocked, AuthPINCreate, AuthPINSet,
 	},

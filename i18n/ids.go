@@ -45,6 +45,9 @@ const (
 
 	// Said when a back-end call marked async outlasts the hop.
 	AsyncSMS = "async.sms" // "Su consulta tarda más de lo normal. Le enviaremos el resultado por SMS."
+	// Said instead when no SMS carrier can send it: the result waits for
+	// the citizen's next contact.
+	AsyncNextContact = "async.next_contact" // "… Le mostraremos el resultado la próxima vez que nos contacte."
 	// Heads a result kept for the citizen's next contact.
 	AsyncResult = "async.result" // "Resultado de su consulta anterior:"
 
@@ -74,7 +77,7 @@ var AllIDs = []string{
 	CallNotFound, CallRejected, CallError, CallTimeout, CallUnavailable,
 	LanguageName,
 	ResumePrompt, ResumeContinue, ResumeRestart,
-	AsyncSMS, AsyncResult,
+	AsyncSMS, AsyncNextContact, AsyncResult,
 	AuthNeedsNumber, AuthCodePrompt, AuthCodeSMS, AuthCodeWrong, AuthCodeExpired, AuthUnavailable,
 	AuthPINPrompt, AuthPINWrong, AuthPINLocked, AuthPINCreate, AuthPINSet,
 }

@@ -376,17 +376,38 @@ func (c *config) sources(paths []string) ([]flows.Source, error) {
 
 // loadFlows parses, lints and compiles the flows against the services and
 // system messages. It returns the registry and every problem.
-func (c *config) loadFlows(paths []string, msgs *i18n.Catalog, services *interop.Registry) (*flows.Registry, flows.Problems, error) {
+func (c *config) loadFlows(paths []string, msgs *i18n.Catalog, services *interop.Registry, getenv func(string) (string, bool)) (*flows.Registry, flows.Problems, error) {
 	srcs, err := c.sources(paths)
 	if err != nil {
 		return nil, nil, err
 	}
-	env := flows.Env{Messages: msgs, Measure: measureUSSD}
+	env := flows.Env{Messages: msgs, Measure: measureUSSD, LateResults: lateResults(getenv)}
 	if services != nil {
 		env.Service = func(id string) bool { _, ok := services.Lookup(id); return ok }
 	}
 	reg, problems := flows.Load(srcs, env)
 	return reg, problems, nil
+}
+
+// lateResults is where results of async calls go with this environment:
+// by SMS when one of smsSenders has its credentials (the conditions
+// textChannels starts a sender on), else to the citizen's next contact.
+func lateResults(getenv func(string) (string, bool)) string {
+	set := func(keys ...string) bool {
+		for _, k := range keys {
+			if v, _ := getenv(k); v == "" {
+				return false
+			}
+		}
+		return true
+	}
+	switch {
+	case set("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN") && (set("TWILIO_FROM") || set("TWILIO_MESSAGING_SERVICE_SID")),
+		set("AT_USERNAME", "AT_API_KEY"),
+		set("KANNEL_SENDSMS_URL"):
+		return flows.LateBySMS
+	}
+	return flows.LateAtNextContact
 }
 
 // lintEnv resolves ${VAR} for linting: an unset variable gets a placeholder,

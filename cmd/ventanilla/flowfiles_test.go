@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -8,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	"ventanilla/flows"
 	"ventanilla/flows/catalogue"
 )
 
@@ -51,5 +55,56 @@ func TestFlowsFolderWithAFIFO(t *testing.T) {
 			t.Fatal("the load opened the FIFO and waited for a writer")
 		}
 		runtime.Gosched()
+	}
+}
+
+// The lint tells the author what the engine will tell the citizen: with
+// no SMS carrier's credentials, a slow async call's result waits for the
+// citizen's next contact; with them, it goes by SMS.
+func TestLintSaysWhereLateResultsGo(t *testing.T) {
+	for _, k := range []string{"KANNEL_SENDSMS_URL", "AT_USERNAME", "AT_API_KEY", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "TWILIO_MESSAGING_SERVICE_SID"} {
+		t.Setenv(k, "")
+	}
+	want := "estado-tramite.yaml:34:5: steps.lookup.async: warning: no SMS carrier is configured"
+	if _, out, _ := runCLI(t, "", "flows", "lint"); !strings.Contains(out, want) {
+		t.Errorf("without an SMS carrier the lint should say so:\n%s", out)
+	}
+	t.Setenv("AT_USERNAME", "sandbox")
+	t.Setenv("AT_API_KEY", "key")
+	if _, out, _ := runCLI(t, "", "flows", "lint"); strings.Contains(out, "async-without-sms") {
+		t.Errorf("with Africa's Talking SMS the lint still warns:\n%s", out)
+	}
+}
+
+// The gateway and the lint read the same environment the same way: the
+// engine promises an SMS exactly when lateResults says one can be sent.
+func TestLateResultsAgreeWithTheGateway(t *testing.T) {
+	cases := []map[string]string{
+		{},
+		{"KANNEL_USERNAME": "ventanilla"},
+		{"KANNEL_SENDSMS_URL": "http://127.0.0.1:1/cgi-bin/sendsms"},
+		{"AT_USERNAME": "sandbox", "AT_API_KEY": "key"},
+		{"TWILIO_ACCOUNT_SID": "AC" + strings.Repeat("a", 32), "TWILIO_AUTH_TOKEN": "token", "TWILIO_FROM": "+15005550006"},
+		{"TWILIO_ACCOUNT_SID": "AC" + strings.Repeat("a", 32), "TWILIO_AUTH_TOKEN": "token"},
+	}
+	for _, env := range cases {
+		getenv := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+		log := slog.New(slog.NewTextHandler(io.Discard, nil))
+		a, err := newApp(&config{Root: "inicio"}, log, getenv, carrierList(nil, log))
+		if err != nil {
+			t.Fatalf("%v: %v", env, err)
+		}
+		_, kept := a.gateway.Engine.Notifier.(flows.Promiser)
+		engine := flows.LateBySMS
+		if kept {
+			engine = flows.LateAtNextContact
+		}
+		if lint := lateResults(getenv); lint != engine {
+			t.Errorf("%v: the lint says %q, the gateway does %q", env, lint, engine)
+		}
+		if a.outbound != nil {
+			a.outbound.close(context.Background())
+		}
+		a.store.Close()
 	}
 }

@@ -32,7 +32,7 @@ func cmdLint(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "lint: services: %v\n", err)
 		return 1
 	}
-	reg, problems, err := c.loadFlows(fs.Args(), msgs, services)
+	reg, problems, err := c.loadFlows(fs.Args(), msgs, services, os.LookupEnv)
 	if err != nil {
 		fmt.Fprintf(stderr, "lint: %v\n", err)
 		return 2
@@ -90,7 +90,7 @@ func loadForRun(c *config, stderr io.Writer) (*flows.Registry, int) {
 		fmt.Fprintln(stderr, err)
 		return nil, 1
 	}
-	reg, problems, err := c.loadFlows(nil, msgs, services)
+	reg, problems, err := c.loadFlows(nil, msgs, services, os.LookupEnv)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return nil, 2

@@ -189,7 +189,7 @@ func (a *app) startQueue(senders map[string]channels.Sender, store sessions.Stor
 		// Results of slow async calls, and one-time codes of level 2
 		// flows, go out by SMS; a code is worth sending only while it
 		// can be typed.
-		a.gateway.Engine.Notifier = smsNotifier{queue: p.queue, carrier: p.sms}
+		a.gateway.Engine.Notifier = channels.LateSMS{Send: smsNotifier{queue: p.queue, carrier: p.sms}, SMS: a.gateway.SMS}
 		a.gateway.Engine.OTP = smsNotifier{queue: p.queue, carrier: p.sms, validFor: otpValidFor}
 		a.gateway.Engine.PINs = channels.PINs{Store: store}
 	}

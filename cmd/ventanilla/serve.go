@@ -119,7 +119,7 @@ func (a *app) load() (*loaded, flows.Problems, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	reg, problems, err := c.loadFlows(nil, a.msgs, services)
+	reg, problems, err := c.loadFlows(nil, a.msgs, services, a.getenv)
 	if err != nil {
 		return nil, nil, fmt.Errorf("loading flows: %w", err)
 	}
