@@ -195,6 +195,9 @@ func (g *Gateway) Hop(ctx context.Context, in Inbound) (Reply, error) {
 	// booked must not be booked again when the citizen dials back).
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
 	defer cancel()
+	// A conversation this hop starts is the carrier's until answered:
+	// the memory store drops the oldest of those first (admission).
+	ctx = sessions.WithOrigin(ctx, in.Carrier)
 	// The hop runs in this goroutine: everything it waits on (the store,
 	// back-end calls) honours ctx, so the budget bounds it. A hop that
 	// still comes back late answers a localised "try again" — the carrier

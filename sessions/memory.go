@@ -2,9 +2,12 @@ package sessions
 
 import (
 	"bytes"
+	"cmp"
+	"container/list"
 	"context"
 	"fmt"
 	"hash/maphash"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +16,7 @@ import (
 const (
 	defaultTTL           = 5 * time.Minute
 	defaultMaxRecords    = 1_000_000
+	defaultMaxNew        = 100_000
 	defaultSweepInterval = time.Minute
 	memoryShards         = 64
 )
@@ -24,6 +28,12 @@ type MemoryOptions struct {
 	// MaxRecords caps the records held, expired ones not yet swept included.
 	// Default 1,000,000.
 	MaxRecords int
+	// MaxNew caps, per origin (a carrier: see WithOrigin), the new
+	// records: created by Put under an origin and never written since —
+	// conversations whose citizen has not answered the first screen.
+	// Beyond it the origin's oldest new record is dropped. Default
+	// 100,000; negative: no cap per origin.
+	MaxNew int
 	// SweepInterval is how often the janitor frees expired records.
 	// Default 1 minute.
 	SweepInterval time.Duration
@@ -33,9 +43,15 @@ type MemoryOptions struct {
 }
 
 // Memory is a Store inside the process, for a single instance and for tests.
-// It never evicts a live record to make room: when full it refuses new keys
-// with ErrFull, because dropping a session silently would cut a citizen off
-// in the middle of a conversation.
+//
+// A flood of first hops from made-up numbers must not lock citizens out,
+// so new records (see MaxNew) are cheap to lose: each origin holds at most
+// MaxNew of them, and when the store is full the oldest new record of the
+// origin holding most is dropped to make room. A citizen whose first screen
+// is dropped that way dials again; nobody loses a conversation in progress.
+// Records written more than once (a conversation past its first answer, a
+// language remembered) are never dropped: when the store is full of those
+// it refuses new keys with ErrFull.
 type Memory struct {
 	shards [memoryShards]shard
 	seed   maphash.Seed
@@ -43,6 +59,8 @@ type Memory struct {
 	ttl    time.Duration
 	max    int64
 	n      atomic.Int64 // records held in all shards, live or expired
+	maxNew int
+	adm    admission
 
 	stop      chan struct{}
 	done      chan struct{}
@@ -62,7 +80,41 @@ type shard struct {
 type entry struct {
 	data    []byte
 	rev     uint64
-	expires time.Time // from Now; with time.Now it carries the monotonic clock, so wall-clock steps do not expire sessions
+	expires time.Time     // from Now; with time.Now it carries the monotonic clock, so wall-clock steps do not expire sessions
+	new     *list.Element // a new record's place in its origin's line; nil once written again
+}
+
+// admission keeps the new records of each origin in the order they came.
+// Lock order: a shard's lock, then admission's, never the other way.
+type admission struct {
+	mu    sync.Mutex
+	lines map[string]*line
+}
+
+// line is one origin's new records, oldest first.
+type line struct {
+	origin  string
+	queue   list.List // of *newRecord
+	evicted uint64
+}
+
+type newRecord struct {
+	key  string
+	line *line
+}
+
+type originKey struct{}
+
+// WithOrigin says where the writes made with ctx come from: the gateway
+// tags each hop with its carrier. The memory store counts and drops new
+// records per origin (see MaxNew); other stores ignore it.
+func WithOrigin(ctx context.Context, origin string) context.Context {
+	return context.WithValue(ctx, originKey{}, origin)
+}
+
+func originOf(ctx context.Context) (string, bool) {
+	o, ok := ctx.Value(originKey{}).(string)
+	return o, ok
 }
 
 var _ Store = (*Memory)(nil)
@@ -86,6 +138,13 @@ func NewMemory(opts MemoryOptions) *Memory {
 	if m.max <= 0 {
 		m.max = defaultMaxRecords
 	}
+	switch m.maxNew = opts.MaxNew; {
+	case m.maxNew == 0:
+		m.maxNew = defaultMaxNew
+	case m.maxNew < 0:
+		m.maxNew = 0
+	}
+	m.adm.lines = make(map[string]*line)
 	for i := range m.shards {
 		m.shards[i].m = make(map[string]entry)
 	}
@@ -142,31 +201,156 @@ func (m *Memory) write(ctx context.Context, key string, data []byte, check bool,
 	// Copied before locking to keep the critical section short; a conflict
 	// wastes the copy, but conflicts are rare.
 	data = bytes.Clone(data)
+	origin, tagged := originOf(ctx)
 
-	now := m.now()
-	sh := m.shard(key)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
+	for {
+		now := m.now()
+		sh := m.shard(key)
+		sh.mu.Lock()
+		old, exists := sh.m[key]
+		var cur uint64
+		if exists && now.Before(old.expires) {
+			cur = old.rev
+		}
+		if check && cur != rev {
+			sh.mu.Unlock()
+			return 0, ErrConflict
+		}
+		// An expired record still in the map is replaced in place and
+		// needs no room; only a key new to the map does.
+		if !exists && !m.reserve() {
+			m.dropExpired(sh, now)
+			if !m.reserve() {
+				sh.mu.Unlock()
+				// Dropped without the shard's lock, which the victim's
+				// shard may be: then everything is looked at again.
+				if !m.evictOldest() {
+					return 0, ErrFull
+				}
+				continue
+			}
+		}
+		e := entry{data: data, rev: cur + 1, expires: now.Add(ttl)}
+		if exists && old.new != nil {
+			m.unqueue(old.new)
+		}
+		var over *line
+		if check && cur == 0 && tagged {
+			e.new, over = m.queue(origin, key)
+		}
+		sh.m[key] = e
+		sh.mu.Unlock()
+		if over != nil {
+			m.trim(over)
+		}
+		return cur + 1, nil
+	}
+}
 
-	old, exists := sh.m[key]
-	var cur uint64
-	if exists && now.Before(old.expires) {
-		cur = old.rev
+// queue puts a new record at the back of its origin's line and returns
+// the line when it is now over MaxNew.
+func (m *Memory) queue(origin, key string) (*list.Element, *line) {
+	m.adm.mu.Lock()
+	defer m.adm.mu.Unlock()
+	l := m.adm.lines[origin]
+	if l == nil {
+		l = &line{origin: origin}
+		m.adm.lines[origin] = l
 	}
-	if check && cur != rev {
-		return 0, ErrConflict
+	el := l.queue.PushBack(&newRecord{key: key, line: l})
+	if m.maxNew > 0 && l.queue.Len() > m.maxNew {
+		return el, l
 	}
-	// An expired record still in the map is replaced in place and needs no
-	// room; only a key new to the map does.
-	if !exists && !m.reserve() {
-		m.dropExpired(sh, now)
-		if !m.reserve() {
-			return 0, ErrFull
+	return el, nil
+}
+
+// unqueue takes a record out of its line: written again, deleted or
+// expired. The caller holds the record's shard lock.
+func (m *Memory) unqueue(el *list.Element) {
+	m.adm.mu.Lock()
+	el.Value.(*newRecord).line.queue.Remove(el)
+	m.adm.mu.Unlock()
+}
+
+// trim drops the oldest new records of l until it is within MaxNew.
+func (m *Memory) trim(l *line) {
+	for {
+		m.adm.mu.Lock()
+		if l.queue.Len() <= m.maxNew {
+			m.adm.mu.Unlock()
+			return
+		}
+		el := l.queue.Front()
+		m.adm.mu.Unlock()
+		m.evict(el)
+	}
+}
+
+// evictOldest drops the oldest new record of the origin holding most, to
+// make room in a full store. It reports false when there is none.
+func (m *Memory) evictOldest() bool {
+	for {
+		m.adm.mu.Lock()
+		var most *line
+		for _, l := range m.adm.lines {
+			if l.queue.Len() > 0 && (most == nil || l.queue.Len() > most.queue.Len()) {
+				most = l
+			}
+		}
+		if most == nil {
+			m.adm.mu.Unlock()
+			return false
+		}
+		el := most.queue.Front()
+		m.adm.mu.Unlock()
+		if m.evict(el) {
+			return true
 		}
 	}
-	sh.m[key] = entry{data: data, rev: cur + 1, expires: now.Add(ttl)}
-	return cur + 1, nil
 }
+
+// evict drops the record el stands for if it is still that new record. A
+// record written again in the meantime has left its line already, so a
+// caller that loops on the line's front always moves on.
+func (m *Memory) evict(el *list.Element) bool {
+	rec := el.Value.(*newRecord)
+	sh := m.shard(rec.key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e, ok := sh.m[rec.key]
+	if !ok || e.new != el {
+		return false
+	}
+	delete(sh.m, rec.key)
+	m.n.Add(-1)
+	m.adm.mu.Lock()
+	rec.line.queue.Remove(el)
+	rec.line.evicted++
+	m.adm.mu.Unlock()
+	return true
+}
+
+// Admitted is what the store holds of one origin's new records.
+type Admitted struct {
+	Origin  string
+	New     int    // new records held now
+	Evicted uint64 // new records dropped to make room, so far
+}
+
+// Admission reports every origin's new records, by origin, for metrics.
+func (m *Memory) Admission() []Admitted {
+	m.adm.mu.Lock()
+	out := make([]Admitted, 0, len(m.adm.lines))
+	for _, l := range m.adm.lines {
+		out = append(out, Admitted{Origin: l.origin, New: l.queue.Len(), Evicted: l.evicted})
+	}
+	m.adm.mu.Unlock()
+	slices.SortFunc(out, func(a, b Admitted) int { return cmp.Compare(a.Origin, b.Origin) })
+	return out
+}
+
+// MaxNew is the cap on each origin's new records; 0: none.
+func (m *Memory) MaxNew() int { return m.maxNew }
 
 // reserve counts one more record unless that would exceed the cap. It
 // compares and swaps so that shards filling up at once cannot overshoot.
@@ -189,7 +373,10 @@ func (m *Memory) Delete(ctx context.Context, key string) error {
 	}
 	sh := m.shard(key)
 	sh.mu.Lock()
-	if _, ok := sh.m[key]; ok {
+	if e, ok := sh.m[key]; ok {
+		if e.new != nil {
+			m.unqueue(e.new)
+		}
 		delete(sh.m, key)
 		m.n.Add(-1)
 	}
@@ -250,6 +437,9 @@ func (m *Memory) dropExpired(sh *shard, now time.Time) {
 	var dropped int64
 	for k, e := range sh.m {
 		if !now.Before(e.expires) {
+			if e.new != nil {
+				m.unqueue(e.new)
+			}
 			delete(sh.m, k)
 			dropped++
 		}

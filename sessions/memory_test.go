@@ -242,3 +242,201 @@ func BenchmarkMemory100kSessions(b *testing.B) {
 		m.Close()
 	}
 }
+
+// putFrom creates key as a hop of origin's carrier would.
+func putFrom(t *testing.T, m *Memory, origin, key string) {
+	t.Helper()
+	if _, err := m.Put(WithOrigin(t.Context(), origin), key, []byte("first screen"), 0, 0); err != nil {
+		t.Fatalf("Put %s from %s: %v", key, origin, err)
+	}
+}
+
+func wantGone(t *testing.T, m *Memory, keys ...string) {
+	t.Helper()
+	for _, k := range keys {
+		if _, err := m.Get(t.Context(), k); !errors.Is(err, ErrNotFound) {
+			t.Errorf("Get %s: %v, want it dropped", k, err)
+		}
+	}
+}
+
+func wantHeld(t *testing.T, m *Memory, keys ...string) {
+	t.Helper()
+	for _, k := range keys {
+		if _, err := m.Get(t.Context(), k); err != nil {
+			t.Errorf("Get %s: %v, want it kept", k, err)
+		}
+	}
+}
+
+func wantAdmission(t *testing.T, m *Memory, want ...Admitted) {
+	t.Helper()
+	got := m.Admission()
+	if len(got) != len(want) {
+		t.Fatalf("admission %+v, want %+v", got, want)
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("admission %+v, want %+v", got, want)
+		}
+	}
+}
+
+func TestMemoryNewRecordsPerOrigin(t *testing.T) {
+	m, _ := newTestMemory(t, MemoryOptions{MaxNew: 3})
+	for i := range 5 {
+		putFrom(t, m, "flooded", "f"+strconv.Itoa(i))
+	}
+	putFrom(t, m, "other", "o0")
+	wantGone(t, m, "f0", "f1")
+	wantHeld(t, m, "f2", "f3", "f4", "o0")
+	wantAdmission(t, m, Admitted{"flooded", 3, 2}, Admitted{"other", 1, 0})
+	if m.Len() != 4 {
+		t.Errorf("Len %d, want 4", m.Len())
+	}
+}
+
+func TestMemoryAnsweredRecordsAreNeverDropped(t *testing.T) {
+	m, _ := newTestMemory(t, MemoryOptions{MaxNew: 2})
+	putFrom(t, m, "c", "answered")
+	if _, err := m.Put(WithOrigin(t.Context(), "c"), "answered", []byte("second screen"), 1, 0); err != nil {
+		t.Fatal(err)
+	}
+	putFrom(t, m, "c", "set later")
+	mustSet(t, m, "set later", "profile")
+	mustPut(t, m, "untagged", "v", 0) // not from a hop: never counted as new
+	for i := range 10 {
+		putFrom(t, m, "c", "f"+strconv.Itoa(i))
+	}
+	wantHeld(t, m, "answered", "set later", "untagged", "f8", "f9")
+	wantGone(t, m, "f0", "f7")
+	wantAdmission(t, m, Admitted{"c", 2, 8})
+}
+
+func TestMemoryFullDropsNewRecordsFirst(t *testing.T) {
+	m, _ := newTestMemory(t, MemoryOptions{MaxRecords: 4, MaxNew: 100})
+	mustSet(t, m, "profile", "es")
+	putFrom(t, m, "flooded", "f0")
+	putFrom(t, m, "flooded", "f1")
+	putFrom(t, m, "quiet", "q0")
+	// Full: room comes from the oldest new record of the origin holding most.
+	putFrom(t, m, "quiet", "citizen")
+	wantGone(t, m, "f0")
+	wantHeld(t, m, "profile", "f1", "q0", "citizen")
+	if _, err := m.Put(WithOrigin(t.Context(), "quiet"), "citizen", []byte("answered"), 1, 0); err != nil {
+		t.Fatal(err)
+	}
+	mustSet(t, m, "another profile", "qu") // room from f1 or q0, whichever origin holds more
+	wantAdmission(t, m, Admitted{"flooded", 0, 2}, Admitted{"quiet", 1, 0})
+	wantHeld(t, m, "profile", "another profile", "citizen", "q0")
+
+	// Full of records that are not new: refused, nobody's dropped.
+	if _, err := m.Put(WithOrigin(t.Context(), "quiet"), "q0", []byte("answered"), 1, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Put(WithOrigin(t.Context(), "flooded"), "f9", []byte("v"), 0, 0); !errors.Is(err, ErrFull) {
+		t.Fatalf("Put of a new key in a store full of answered records: %v, want ErrFull", err)
+	}
+	if m.Len() != 4 {
+		t.Errorf("Len %d, want 4", m.Len())
+	}
+}
+
+func TestMemoryNewRecordsLeaveTheLineWhenGone(t *testing.T) {
+	m, clock := newTestMemory(t, MemoryOptions{MaxNew: 10, DefaultTTL: time.Minute})
+	putFrom(t, m, "c", "deleted")
+	putFrom(t, m, "c", "expires")
+	if err := m.Delete(t.Context(), "deleted"); err != nil {
+		t.Fatal(err)
+	}
+	wantAdmission(t, m, Admitted{"c", 1, 0})
+	clock.Advance(time.Minute)
+	m.sweep()
+	wantAdmission(t, m, Admitted{"c", 0, 0})
+	// An expired record replaced in place by a new one is new again.
+	putFrom(t, m, "c", "again")
+	clock.Advance(time.Minute)
+	putFrom(t, m, "c", "again")
+	wantAdmission(t, m, Admitted{"c", 1, 0})
+}
+
+// TestMemoryAdmissionUnderRace writes, answers and deletes from many
+// goroutines with small caps; afterwards the counts agree with what the
+// shards hold.
+func TestMemoryAdmissionUnderRace(t *testing.T) {
+	m, _ := newTestMemory(t, MemoryOptions{MaxRecords: 300, MaxNew: 50})
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx := WithOrigin(context.Background(), "c"+strconv.Itoa(g%3))
+			for i := range 2000 {
+				k := "k" + strconv.Itoa((g*7919+i*31)%900)
+				rev, err := m.Put(ctx, k, []byte("v"), 0, 0)
+				switch {
+				case err == nil && i%3 == 0:
+					_, _ = m.Put(ctx, k, []byte("answered"), rev, 0)
+				case err == nil && i%5 == 0:
+					_ = m.Delete(ctx, k)
+				case err != nil && !errors.Is(err, ErrConflict) && !errors.Is(err, ErrFull):
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	held, fresh := 0, map[string]int{}
+	for i := range m.shards {
+		for _, e := range m.shards[i].m {
+			held++
+			if e.new != nil {
+				fresh[e.new.Value.(*newRecord).line.origin]++
+			}
+		}
+	}
+	if held != m.Len() || held > 300 {
+		t.Errorf("shards hold %d records, Len says %d, cap 300", held, m.Len())
+	}
+	for _, a := range m.Admission() {
+		if a.New != fresh[a.Origin] || a.New > 50 {
+			t.Errorf("origin %s: admission says %d new, shards hold %d, cap 50", a.Origin, a.New, fresh[a.Origin])
+		}
+	}
+}
+
+// BenchmarkMemoryFlood is a flood of first hops from rotating numbers into
+// the memory store as the gateway writes them (first-screen sessions, one
+// carrier), 1,000,000 of them against the default caps; it reports the
+// heap the store keeps afterwards.
+func BenchmarkMemoryFlood(b *testing.B) {
+	s := Session{Key: "ussd:+593980000000", Phone: "+593980000000", Channel: "ussd", Carrier: "africastalking",
+		Locale: "es", Conversation: "ATUid_0123456789abcdef", Frames: []Frame{{Flow: "inicio", Version: 1, Step: "idioma"}},
+		Vars: map[string]any{"language_chosen": false}, Seq: 1, Started: 1764000000000, Updated: 1764000000000}
+	data, err := s.MarshalBinary()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := WithOrigin(context.Background(), "africastalking")
+	for range b.N {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		m := NewMemory(MemoryOptions{})
+		for i := range 1_000_000 {
+			if _, err := m.Put(ctx, "ussd:+59398"+strconv.Itoa(10_000_000+i), data, 0, 5*time.Minute); err != nil {
+				b.Fatal(err)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		heap := float64(after.HeapAlloc - before.HeapAlloc)
+		b.ReportMetric(heap/1e6, "MB-kept")
+		b.ReportMetric(heap/float64(m.Len()), "B/record")
+		b.ReportMetric(float64(m.Len()), "records")
+		b.ReportMetric(float64(len(data)), "B-encoded")
+		runtime.KeepAlive(m)
+		m.Close()
+	}
+}

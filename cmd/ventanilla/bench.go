@@ -47,7 +47,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	var (
 		url          = fs.String("url", "http://127.0.0.1:8080", "the running gateway's base URL")
 		carrierName  = fs.String("carrier", "africastalking", "carrier protocol to speak: "+strings.Join(benchCarrierNames(), ", "))
-		scenarioName = fs.String("scenario", "browse", "browse, book or mixed")
+		scenarioName = fs.String("scenario", "browse", "browse, book, mixed or flood")
 		citizens     = fs.Int("citizens", 100, "distinct simulated citizens (phone numbers)")
 		concurrency  = fs.Int("concurrency", 8, "conversations in flight at once (at most --citizens)")
 		duration     = fs.Duration("duration", 10*time.Second, "how long to run")

@@ -54,6 +54,8 @@ type config struct {
 	LimitCarrier    int
 	LimitWindow     time.Duration
 	SharedLimits    bool
+	MemorySessions  int
+	NewSessions     int
 	AuditDir        string
 	AuditRetention  time.Duration
 	DebugAddr       string
@@ -98,6 +100,8 @@ func flagSet(name string, stderr io.Writer, c *config) *flag.FlagSet {
 	fs.IntVar(&c.LimitPhone, "limit-phone", 30, "most hops per phone number per --limit-window (0: no limit)")
 	fs.IntVar(&c.LimitCarrier, "limit-carrier", 0, "most hops per carrier per --limit-window (0: no limit)")
 	fs.DurationVar(&c.LimitWindow, "limit-window", time.Minute, "window of the hop limits")
+	fs.IntVar(&c.MemorySessions, "memory-sessions", 1_000_000, "memory store: most records held (conversations, languages remembered)")
+	fs.IntVar(&c.NewSessions, "new-sessions-per-carrier", 100_000, "memory store: most conversations per carrier that never got past their first screen; beyond it the oldest is dropped")
 	fs.BoolVar(&c.SharedLimits, "shared-limits", false, "count hop limits in Redis, shared by every instance (one more Redis round trip per hop)")
 	fs.StringVar(&c.AuditDir, "audit-dir", "", "directory of the access audit trail (JSON lines, one file a day); empty: no trail")
 	fs.IntVar(&c.GCFloorMB, "gc-floor-mb", 64, "let the heap grow to this many MiB before Go collects, while little of it is live (0: Go's default; ignored when GOGC is set)")
@@ -224,6 +228,14 @@ func (c *config) check() error {
 	}
 	if c.Resume < 0 || c.SampleLatency < 0 {
 		errs = append(errs, errors.New("--resume-window and --sample-latency: want 0 or more"))
+	}
+	for _, n := range []struct {
+		flag string
+		v    int
+	}{{"memory-sessions", c.MemorySessions}, {"new-sessions-per-carrier", c.NewSessions}} {
+		if n.v < 1 {
+			errs = append(errs, fmt.Errorf("--%s %d: want 1 or more", n.flag, n.v))
+		}
 	}
 	if c.SMSSegments < 1 {
 		errs = append(errs, fmt.Errorf("--sms-segments %d: want 1 or more", c.SMSSegments))

@@ -251,6 +251,7 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 	}
 	if m, ok := raw.(*sessions.Memory); ok {
 		a.metrics.Gauge("sessions_stored", "Conversations and profiles held by the memory store (expired ones until swept).", func() float64 { return float64(m.Len()) })
+		a.metrics.NewSessions(m.Admission, m.MaxNew())
 	}
 	engine := &flows.Engine{
 		Flows:        a.flows.Load,
@@ -573,7 +574,7 @@ func (c *config) store(getenv func(string) (string, bool), log *slog.Logger) (se
 		}
 		return redisStore(client, getenv, log)
 	}
-	return sessions.NewMemory(sessions.MemoryOptions{}), nil
+	return sessions.NewMemory(sessions.MemoryOptions{MaxRecords: c.MemorySessions, MaxNew: c.NewSessions}), nil
 }
 
 // cmdServe runs the gateway; with demo it also runs the sample institution

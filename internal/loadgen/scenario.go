@@ -121,6 +121,12 @@ var opening = []Detour{
 }
 
 var (
+	// flood is the dial alone, never answered, whatever the first screen
+	// (the language question for a number never seen).
+	flood = Script{
+		Name:  "flood",
+		Steps: []Step{{Send: ""}},
+	}
 	browse = Script{
 		Name:    "browse",
 		Opening: opening,
@@ -203,6 +209,11 @@ func Scenarios() []Scenario {
 				{Name: "status", Weight: 3, Scripts: []Script{status}},
 				{Name: "book", Weight: 2, Scripts: []Script{book, cancel}},
 			},
+		},
+		{
+			Name:    "flood",
+			Doc:     "first hops only, never answered, each from the next of --citizens numbers: the flood admission control must absorb",
+			Errands: []Errand{{Name: "flood", Weight: 1, Scripts: []Script{flood}}},
 		},
 	}
 }

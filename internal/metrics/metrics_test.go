@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"ventanilla/sessions"
 )
 
 func TestExposition(t *testing.T) {
@@ -18,6 +20,9 @@ func TestExposition(t *testing.T) {
 	m.Breaker("turnos.offices", 2)
 	m.StoreBreaker("sessions", 2)
 	m.Gauge("sessions_active", "Conversations in the store.", func() float64 { return 7 })
+	m.NewSessions(func() []sessions.Admitted {
+		return []sessions.Admitted{{Origin: "africastalking", New: 40, Evicted: 3}}
+	}, 100)
 
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
@@ -32,6 +37,9 @@ func TestExposition(t *testing.T) {
 		`ventanilla_backend_breaker_state{service="turnos.offices"} 2`,
 		`ventanilla_store_breaker_state{store="sessions"} 2`,
 		`ventanilla_sessions_active 7`,
+		`ventanilla_sessions_new{carrier="africastalking"} 40`,
+		`ventanilla_sessions_new_limit{carrier="africastalking"} 100`,
+		`ventanilla_sessions_new_evicted_total{carrier="africastalking"} 3`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("exposition lacks %s", want)

@@ -1,0 +1,48 @@
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"ventanilla/sessions"
+)
+
+// admission exports, per carrier, the memory store's new conversations —
+// started and not yet answered — against the cap on them, read when
+// scraped.
+type admission struct {
+	read                 func() []sessions.Admitted
+	limit                float64
+	held, capped, evicts *prometheus.Desc
+}
+
+// NewSessions exports the admission control of the memory store: per
+// carrier, the conversations not yet past their first screen
+// (ventanilla_sessions_new), the cap on them (ventanilla_sessions_new_limit)
+// and how many were dropped, oldest first, to keep within it or to make
+// room in a full store (ventanilla_sessions_new_evicted_total).
+func (m *Metrics) NewSessions(read func() []sessions.Admitted, limit int) {
+	m.Registry.MustRegister(&admission{
+		read:  read,
+		limit: float64(limit),
+		held: prometheus.NewDesc("ventanilla_sessions_new",
+			"Conversations per carrier not yet past their first screen, in the memory store.", []string{"carrier"}, nil),
+		capped: prometheus.NewDesc("ventanilla_sessions_new_limit",
+			"Most conversations per carrier not yet past their first screen; beyond it the oldest is dropped (--new-sessions-per-carrier).", []string{"carrier"}, nil),
+		evicts: prometheus.NewDesc("ventanilla_sessions_new_evicted_total",
+			"Conversations never answered that were dropped, oldest first, to keep the carrier within its limit or to make room in a full store.", []string{"carrier"}, nil),
+	})
+}
+
+func (a *admission) Describe(ch chan<- *prometheus.Desc) {
+	ch <- a.held
+	ch <- a.capped
+	ch <- a.evicts
+}
+
+func (a *admission) Collect(ch chan<- prometheus.Metric) {
+	for _, o := range a.read() {
+		ch <- prometheus.MustNewConstMetric(a.held, prometheus.GaugeValue, float64(o.New), o.Origin)
+		ch <- prometheus.MustNewConstMetric(a.capped, prometheus.GaugeValue, a.limit, o.Origin)
+		ch <- prometheus.MustNewConstMetric(a.evicts, prometheus.CounterValue, float64(o.Evicted), o.Origin)
+	}
+}
