@@ -188,11 +188,11 @@ func (h *Handler) unavailable(c echo.Context, what string, err error) error {
 // institution returns who the bearer token belongs to, comparing with
 // every token in constant time.
 func (h *Handler) institution(r *http.Request) (string, bool) {
-	scheme, tok, ok := strings.Cut(r.Header.Get(echo.HeaderAuthorization), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
+	tok, ok := channels.BearerToken(r.Header.Get(echo.HeaderAuthorization))
+	if !ok {
 		return "", false
 	}
-	sum := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+	sum := sha256.Sum256([]byte(tok))
 	found := ""
 	for _, t := range h.tokens {
 		if subtle.ConstantTimeCompare(sum[:], t.sum[:]) == 1 {

@@ -7,13 +7,16 @@ import (
 	"go/token"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"ventanilla/interop/sample"
 
 	"ventanilla/flows/catalogue"
 )
@@ -226,5 +229,126 @@ func TestEveryVariableIsDocumented(t *testing.T) {
 		if !read[v] {
 			t.Errorf("docs/operations.md documents %s, which the binary does not read", v)
 		}
+	}
+}
+
+// The admin endpoint reads its bearer token as the notifications API does:
+// the scheme is case-insensitive (RFC 7235). It used to refuse "bearer".
+func TestAdminBearerSchemeIsCaseInsensitive(t *testing.T) {
+	const token = "0f4c6a8e2b1d3f5a7c9e0b2d4f6a8c1e"
+	srv := gatewayFor(t, &config{AdminToken: token})
+	for _, header := range []string{"Bearer " + token, "bearer " + token, "BEARER  " + token} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/admin/reload", nil)
+		req.Header.Set("Authorization", header)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%q: %d, want 200", header, resp.StatusCode)
+		}
+	}
+	for _, header := range []string{"Basic " + token, "Bearer " + token + "x", token} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/admin/reload", nil)
+		req.Header.Set("Authorization", header)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%q: %d, want 401", header, resp.StatusCode)
+		}
+	}
+}
+
+func TestTokenBits(t *testing.T) {
+	tests := []struct {
+		token  string
+		strong bool
+	}{
+		{"x", false},
+		{"test-admin-token", false},
+		{strings.Repeat("k", 40), false},                   // one character, however long
+		{strings.Repeat("ab", 40), false},                  // two
+		{"rc-token-0123456789", false},                     // 19 characters of base64url: 114 bits
+		{"0f4c6a8e2b1d3f5a7c9e0b2d4f6a8c1e", true},         // openssl rand -hex 16: 128 bits
+		{"3q2+7wAAAAB4yN1mZ0xkQ3VhTnd5WHJx", true},         // openssl rand -base64 24
+		{"Zk3n_Qp8-Lw2Rt6Yv9Xa1Cb4", true},                 // 24 characters of base64url: 144 bits
+		{"1234567890123456789012345678901234567890", true}, // 40 digits: 133 bits
+	}
+	for _, tt := range tests {
+		if got := tokenBits(tt.token) >= minTokenBits; got != tt.strong {
+			t.Errorf("tokenBits(%q) = %.0f: strong %v, want %v", tt.token, tokenBits(tt.token), got, tt.strong)
+		}
+	}
+}
+
+// Production mode refuses a gateway whose callbacks anyone may call, or
+// whose secrets could be guessed, naming each one. It used to start with
+// `carriers: {}` (every callback open, /ussd/kannel included) and a
+// one-character admin token.
+func TestProductionRefusesOpenCallbacksAndWeakTokens(t *testing.T) {
+	backend := httptest.NewServer(sample.New(sample.Options{}))
+	defer backend.Close()
+	dir := t.TempDir()
+	templates := writeFile(t, "templates.yaml", "templates:\n  listo:\n    es: \"Su trámite está listo.\"\n")
+	strong := map[string]string{
+		"VENTANILLA_SAMPLE_URL":    backend.URL,
+		"VENTANILLA_PSEUDONYM_KEY": strings.Repeat("p", 8) + "0f4c6a8e2b1d3f5a7c9e0b2d4f6a8c1e",
+		"KANNEL_SENDSMS_URL":       "http://127.0.0.1:1/cgi-bin/sendsms",
+		"AT_CALLBACK_PASSWORD":     "7c9e0b2d4f6a8c1e0f4c6a8e2b1d3f5a",
+		"KANNEL_CALLBACK_TOKEN":    "b2d4f6a8c1e0f4c6a8e2b1d3f5a7c9e0",
+		"VENTANILLA_NOTIFY_TOKENS": "registro_civil=e0f4c6a8e2b1d3f5a7c9e0b2d4f6a8c1",
+	}
+	start := func(env map[string]string, carriersFile, admin string) error {
+		getenv := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+		c := &config{Production: true, Root: "inicio", AuditDir: dir, Carriers: carriersFile, AdminToken: admin, NotifyTemplates: templates}
+		cfg, err := loadCarriers(carriersFile, getenv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := newApp(c, slog.New(slog.NewTextHandler(io.Discard, nil)), getenv, carrierList(cfg, nil))
+		if err == nil {
+			a.outbound.close(t.Context())
+			a.store.Close()
+		}
+		return err
+	}
+
+	weak := maps.Clone(strong)
+	weak["KANNEL_CALLBACK_TOKEN"] = strings.Repeat("a", 20)
+	weak["VENTANILLA_NOTIFY_TOKENS"] = "registro_civil=rc-token-0123456789"
+	err := start(weak, writeFile(t, "open.yaml", `carriers:
+  africastalking: {allow_ips: [196.201.214.0/24]}
+  kannel-ussd: {path_token_env: KANNEL_CALLBACK_TOKEN}
+`), "x")
+	if err == nil {
+		t.Fatal("started with open callbacks and weak tokens")
+	}
+	for _, want := range []string{
+		"carrier hubtel has no callback authentication", "carrier nalo has no", "carrier generic has no", "carrier kannel-sms has no",
+		"VENTANILLA_ADMIN_TOKEN has about 5 bits of entropy, production needs 128",
+		"KANNEL_CALLBACK_TOKEN (path_token_env of kannel-ussd) has about 0 bits",
+		"VENTANILLA_NOTIFY_TOKENS (registro_civil) has about 114 bits",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("refusal lacks %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "carrier africastalking ") || strings.Contains(err.Error(), "carrier kannel-ussd ") {
+		t.Errorf("refusal names a carrier that is protected:\n%v", err)
+	}
+
+	if err := start(strong, writeFile(t, "closed.yaml", `carriers:
+  africastalking: {allow_ips: [196.201.214.0/24]}
+  hubtel: {basic_user: hubtel, basic_password_env: AT_CALLBACK_PASSWORD}
+  nalo: {disabled: true}
+  generic: {disabled: true}
+  kannel-ussd: {path_token_env: KANNEL_CALLBACK_TOKEN, allow_ips: [10.0.0.5]}
+  kannel-sms: {allow_ips: [10.0.0.5]}
+`), "0f4c6a8e2b1d3f5a7c9e0b2d4f6a8c1e"); err != nil {
+		t.Errorf("a production configuration was refused: %v", err)
 	}
 }

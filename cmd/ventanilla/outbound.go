@@ -118,7 +118,7 @@ func (a *app) textChannels(e *echo.Echo, getenv func(string) (string, bool), sto
 		if err != nil {
 			return fmt.Errorf("twilio: %w", err)
 		}
-		if err := a.mount(e, h, "twilio signature"); err != nil {
+		if err := a.mount(e, h, ownCheck{name: "twilio signature"}); err != nil {
 			return err
 		}
 	case token != "":
@@ -131,7 +131,7 @@ func (a *app) textChannels(e *echo.Echo, getenv func(string) (string, bool), sto
 		if err != nil {
 			return fmt.Errorf("africa's talking sms: %w", err)
 		}
-		if err := a.mount(e, h, ""); err != nil {
+		if err := a.mount(e, h, ownCheck{}); err != nil {
 			return err
 		}
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -197,9 +198,6 @@ func (s *swapCaller) Call(ctx context.Context, service string, params map[string
 // newApp builds the gateway from configuration. getenv resolves ${VAR} in
 // the services file and the secrets the carriers file names.
 func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), list []channels.Carrier) (*app, error) {
-	if missing := c.missingSecrets(getenv); c.Production && len(missing) > 0 {
-		return nil, fmt.Errorf("production mode needs these secrets, which are not set: %s", strings.Join(missing, ", "))
-	}
 	msgs, err := c.catalog()
 	if err != nil {
 		return nil, fmt.Errorf("loading system messages: %w", err)
@@ -299,7 +297,7 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 	}
 	a.carrierCfg = carrierCfg
 	for _, car := range list {
-		if err := a.mount(e, car, ""); err != nil {
+		if err := a.mount(e, car, ownCheck{}); err != nil {
 			return nil, err
 		}
 	}
@@ -308,6 +306,16 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 	}
 	if err := a.textChannels(e, getenv, store); err != nil {
 		return nil, err
+	}
+	if c.Production {
+		var refused []string
+		for _, m := range c.missingSecrets(getenv) {
+			refused = append(refused, "not set: "+m)
+		}
+		if refused = append(refused, a.productionProblems()...); len(refused) > 0 {
+			a.outbound.close(context.Background())
+			return nil, fmt.Errorf("production mode refuses to start:\n  %s", strings.Join(refused, "\n  "))
+		}
 	}
 	a.echo = e
 	return a, nil
@@ -341,16 +349,16 @@ func (a *app) telegram(e *echo.Echo, getenv func(string) (string, bool)) error {
 		a.log.Info("carrier on", "carrier", "telegram", "by", "long polling")
 		return nil
 	}
-	return a.mount(e, bot, "webhook secret")
+	return a.mount(e, bot, ownCheck{name: "webhook secret", secretVar: "TELEGRAM_WEBHOOK_SECRET", secret: secret})
 }
 
 // mount is the one path every carrier takes, USSD, SMS and chat alike:
 // its entry in the carriers file decides whether it is on, the callback
 // authentication in front of it and its hop budget; the gateway behind it
-// counts its limits and metrics. verifies names the check the adapter
-// makes itself ("twilio signature"), "" when it makes none. Each carrier
-// mounted is logged with its checks.
-func (a *app) mount(e *echo.Echo, c channels.Carrier, verifies string) error {
+// counts its limits and metrics. own is the check the adapter makes itself
+// (Twilio's signature), if any. Each carrier mounted is logged with its
+// checks, and remembered for production mode's.
+func (a *app) mount(e *echo.Echo, c channels.Carrier, own ownCheck) error {
 	cc := a.carrierCfg[c.Name()]
 	if cc.Disabled {
 		a.log.Info("carrier off: disabled in the carriers file", "carrier", c.Name())
@@ -362,10 +370,10 @@ func (a *app) mount(e *echo.Echo, c channels.Carrier, verifies string) error {
 	}
 	channels.Mount(e, c, auth, a.hopper(cc))
 	checks := authChecks(auth)
-	if verifies != "" {
-		checks = append(checks, verifies)
+	if own.name != "" {
+		checks = append(checks, own.name)
 	}
-	a.mounted = append(a.mounted, mounted{name: c.Name(), checks: checks})
+	a.mounted = append(a.mounted, mounted{name: c.Name(), checks: checks, auth: auth, own: own})
 	attrs := []any{"carrier", c.Name(), "callback_auth", strings.Join(checks, ",")}
 	if len(checks) == 0 {
 		attrs[3] = "none"
@@ -377,6 +385,22 @@ func (a *app) mount(e *echo.Echo, c channels.Carrier, verifies string) error {
 	return nil
 }
 
+// ownCheck is a check a carrier adapter makes on its callbacks itself:
+// name says which; secretVar and secret name and hold the secret it
+// checks, when the gateway chose it (and production weighs it).
+type ownCheck struct {
+	name, secretVar, secret string
+}
+
+// mounted is a carrier whose callbacks are served, with the checks in
+// front of them.
+type mounted struct {
+	name   string
+	checks []string
+	auth   channels.Auth
+	own    ownCheck
+}
+
 // storeBreaker guards Redis, for the sessions and the outbound queue on
 // it: once it fails a few times in a row, hops answer "service
 // unavailable" at once and /readyz says so, until a probe finds it back.
@@ -386,13 +410,6 @@ func (a *app) storeBreaker(r *sessions.Redis) *sessions.Breaker {
 		Name: "sessions", Probe: r.Ping, Log: a.log,
 		OnStateChange: func(_, to string) { a.metrics.StoreBreaker("sessions", breakerLevel(interop.CircuitState(to))) },
 	})
-}
-
-// mounted is a carrier whose callbacks are served, with the checks in
-// front of them.
-type mounted struct {
-	name   string
-	checks []string
 }
 
 // authChecks names the checks of a carrier's callback authentication.
@@ -445,12 +462,16 @@ func (a *app) ready(c echo.Context) error {
 	return c.String(http.StatusOK, "ok\n")
 }
 
-// adminAuth checks the admin bearer token in constant time.
+// adminAuth checks the admin bearer token, read the way every endpoint
+// reads one (channels.BearerToken), in constant time: the digests compared
+// have one length whatever the token's.
 func (a *app) adminAuth(next echo.HandlerFunc) echo.HandlerFunc {
-	want := []byte("Bearer " + a.cfg.AdminToken)
+	want := sha256.Sum256([]byte(a.cfg.AdminToken))
 	return func(c echo.Context) error {
-		got := []byte(c.Request().Header.Get(echo.HeaderAuthorization))
-		if subtle.ConstantTimeCompare(got, want) != 1 {
+		tok, ok := channels.BearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
+		got := sha256.Sum256([]byte(tok))
+		if !ok || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="ventanilla"`)
 			return c.String(http.StatusUnauthorized, "unauthorized\n")
 		}
 		return next(c)
