@@ -92,7 +92,7 @@ func (r *Redis) move(ctx context.Context, from, to []string) (int, error) {
 			ttl = 0 // no expiry (-1), or gone (-2): SET keeps none
 		}
 		pipe.SetNX(ctx, to[i], v, ttl)
-		delIfScript.Eval(ctx, pipe, []string{from[i]}, v) // EVALSHA cannot fall back to EVAL inside a pipeline
+		delIfScript.Eval(ctx, pipe, []string{from[i]}, v) // EVALSHA could not fall back to EVAL inside a pipeline
 		moved++
 	}
 	if _, err := pipe.Exec(ctx); err != nil {

@@ -21,6 +21,12 @@ import (
 // citizen alike.
 const keyspaceKey = "ventanilla:keyspace"
 
+// rekeyedKey records that a start has moved every record kept under the
+// keys of an earlier version: later starts move stragglers (written by
+// instances of the earlier version during a rolling upgrade) in the
+// background instead of before serving.
+const rekeyedKey = "ventanilla:rekeyed"
+
 // redisStore is the session store on client. Its keys name a citizen by
 // a keyed digest of their number, not by the number; records kept under
 // the keys of earlier versions (the number in clear) are moved first, so
@@ -31,15 +37,33 @@ func redisStore(client redis.UniversalClient, getenv func(string) (string, bool)
 		return nil, err
 	}
 	store := sessions.NewRedis(client, sessions.RedisOptions{Tag: keys.KeyID})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	done, _ := client.Exists(ctx, rekeyedKey).Result()
+	cancel()
+	if done == 1 {
+		go rekey(client, store, log)
+	} else {
+		rekey(client, store, log)
+	}
+	return store, nil
+}
+
+// rekey moves records kept under the keys of an earlier version, and
+// records a complete pass.
+func rekey(client redis.UniversalClient, store *sessions.Redis, log *slog.Logger) {
 	start := time.Now()
-	moved, err := store.Rekey(context.Background(), channels.Retagged)
+	ctx := context.Background()
+	moved, err := store.Rekey(ctx, channels.Retagged)
 	switch {
 	case err != nil:
 		log.Error("records kept under the keys of an earlier version were not all moved; the next start moves the rest", "moved", moved, "err", err)
+		return
 	case moved > 0:
 		log.Info("records kept under the keys of an earlier version moved to keys that name no one", "moved", moved, "took", time.Since(start).Round(time.Millisecond))
 	}
-	return store, nil
+	if err := client.Set(ctx, rekeyedKey, time.Now().UTC().Format(time.RFC3339), 0).Err(); err != nil {
+		log.Warn("a complete move of old keys not recorded; the next start moves before serving again", "err", err)
+	}
 }
 
 // storeKeys returns what names citizens in Redis keys: the pseudonym key,
