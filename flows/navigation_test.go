@@ -192,3 +192,37 @@ func TestWrongAnswerOnALaterPage(t *testing.T) {
 		t.Errorf("wrong answer after paging a question: page %d %q", sc.Page+1, text)
 	}
 }
+
+// BenchmarkPageTurn: a hop that turns a page of a split screen (98, then
+// 0), session decoded and encoded as a store would.
+func BenchmarkPageTurn(b *testing.B) {
+	reg := load(b, flows.Source{Name: "nueve.yaml", Data: []byte(nineOffices)})
+	e := newEngine(b, &reg)
+	e.Root = "nueve"
+	ctx := context.Background()
+	pages := func(s *flows.Screen) int { return ussd.Pages(s, 60) }
+	s := &sessions.Session{Key: "ussd:bench:1", Phone: "+593991234567", Channel: "ussd", Locale: "es"}
+	if _, err := e.Apply(ctx, s, flows.Input{Pages: pages}); err != nil {
+		b.Fatal(err)
+	}
+	data, _ := s.MarshalBinary()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		var cur sessions.Session
+		if err := cur.UnmarshalBinary(data); err != nil {
+			b.Fatal(err)
+		}
+		in := "98"
+		if i%2 == 1 {
+			in = "0"
+		}
+		sc, err := e.Apply(ctx, &cur, flows.Input{Text: in, Pages: pages})
+		if err != nil || sc.Page != (i+1)%2 {
+			b.Fatalf("%s: page %d, %v", in, sc.Page, err)
+		}
+		if data, err = cur.MarshalBinary(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
