@@ -249,7 +249,14 @@ var (
 // parse reads a page the way a citizen does: its options and the
 // navigation keys it offers, on the channel's own layout.
 func (m *walker) parse(r channels.Reply) seen {
+	// A page is its text and, on chat, its buttons: two pages are the
+	// same only when both are.
 	p := seen{text: r.Text}
+	for _, row := range r.Buttons {
+		for _, b := range row {
+			p.text += "\n[" + b.Data + " " + b.Label + "]"
+		}
+	}
 	lines := strings.Split(r.Text, "\n")
 	if m.channel == "sms" && len(lines) > 0 {
 		// The navigation keys share the last line: "98 Más - 0 Atrás".
@@ -397,7 +404,12 @@ func (m *walker) walk(hops int) {
 				m.fail("0 from page %d: want page %d again:\n%s", m.k+1, m.k, m.pages[m.k-1].text)
 			}
 			m.k--
-		case in == "0" && !cur.back:
+		case in == "0" && cur.back:
+			if m.note(p, i18n.NavNoBack) || p.text == cur.text {
+				m.fail("0 where 0 is offered did not go back")
+			}
+			m.newScreen(p)
+		case in == "0":
 			if !m.note(p, i18n.NavNoBack) && p.text != cur.text {
 				m.fail("0 where no 0 is offered: want the same screen, under the no-previous note")
 			}
