@@ -190,3 +190,23 @@ func TestWellFormedConfigurationStarts(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, errs)
 	}
 }
+
+// serve says at start what is on and what is not: each carrier, and the
+// pseudonym key when it is missing (the key pseudonymiser was built before
+// the logger, and its warning used to go nowhere).
+func TestServeLogsWhatIsOn(t *testing.T) {
+	t.Setenv("VENTANILLA_PSEUDONYM_KEY", "")
+	code, errs := runServe(t, nil)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, errs)
+	}
+	for _, want := range []string{
+		`level=WARN msg="VENTANILLA_PSEUDONYM_KEY is not set`,
+		`msg="carrier on" carrier=africastalking callback_auth=none`,
+		`msg="carrier on" carrier=kannel-ussd callback_auth=none`,
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("start log lacks %s:\n%s", want, errs)
+		}
+	}
+}

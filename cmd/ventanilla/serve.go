@@ -621,6 +621,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	// so that a line written through slog's default (a library's) is
 	// pseudonymised and in the chosen format too.
 	slog.SetDefault(log)
+	if key, _ := os.LookupEnv("VENTANILLA_PSEUDONYM_KEY"); key == "" {
+		log.Warn("VENTANILLA_PSEUDONYM_KEY is not set: pseudonyms in logs and the audit trail hold for this run only")
+	}
 	if c.GCFloorMB > 0 {
 		defer gctune.Start(uint64(c.GCFloorMB)<<20, 0, os.LookupEnv).Stop()
 	}
