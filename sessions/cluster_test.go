@@ -1,9 +1,11 @@
 package sessions
 
 import (
+	"errors"
 	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -53,4 +55,32 @@ func TestSlotAgreesWithCluster(t *testing.T) {
 			t.Errorf("slot(%q) = %d, cluster says %d", k, got, want)
 		}
 	}
+}
+
+// When Sentinel fails the master over, the store follows it: a record
+// written (and replicated) before is read at its revision after, and
+// the conversation's next write goes on from it.
+func TestRedisSentinelFailover(t *testing.T) {
+	client, set := redistest.StartOwnSentinel(t)
+	s := NewRedis(client, RedisOptions{})
+	ctx := t.Context()
+	mustPut(t, s, "ussd:{+593991234567}", "before", 0)
+	if err := client.Do(ctx, "WAIT", 1, 5000).Err(); err != nil {
+		t.Fatal(err)
+	}
+	master := redistest.Failover(t, set)
+	// The client learns of the switch from the sentinel; commands sent
+	// meanwhile may fail (a closed connection, a master turned replica).
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		rev, err := s.Put(ctx, "ussd:{+593991234567}", []byte("after"), 1, 0)
+		if err == nil && rev == 2 {
+			break
+		}
+		if errors.Is(err, ErrConflict) || time.Now().After(deadline) {
+			t.Fatalf("write after the failover to %s: rev %d, %v", master, rev, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	wantRecord(t, s, "ussd:{+593991234567}", "after", 2)
 }

@@ -77,7 +77,7 @@ func formCluster(bin, cli string) ([]string, error) {
 	}
 	var addrs []string
 	for i := range 3 {
-		addr, err := startShared(bin, filepath.Join(dir, strconv.Itoa(i)),
+		addr, _, err := startShared(bin, filepath.Join(dir, strconv.Itoa(i)),
 			"--cluster-enabled", "yes",
 			"--cluster-config-file", "nodes.conf",
 			"--cluster-node-timeout", "2000")
@@ -135,7 +135,12 @@ type Sentinel struct {
 func StartSentinel(t testing.TB) (*redis.Client, *Sentinel) {
 	t.Helper()
 	bin := serverPath(t)
-	sentinelOnce.Do(func() { sentinelSet, sentinelErr = formSentinel(bin) })
+	sentinelOnce.Do(func() {
+		var dir string
+		if dir, sentinelErr = sharedDir("sentinel"); sentinelErr == nil {
+			sentinelSet, _, sentinelErr = formSentinel(bin, dir)
+		}
+	})
 	if sentinelErr != nil {
 		t.Fatalf("redistest: cannot start a Sentinel set-up: %v", sentinelErr)
 	}
@@ -149,35 +154,42 @@ func StartSentinel(t testing.TB) (*redis.Client, *Sentinel) {
 	return c, sentinelSet
 }
 
-func formSentinel(bin string) (*Sentinel, error) {
-	dir, err := sharedDir("sentinel")
+func formSentinel(bin, dir string) (s *Sentinel, procs []*os.Process, err error) {
+	defer func() {
+		if err != nil {
+			for _, p := range procs {
+				_ = p.Kill()
+			}
+			procs = nil
+		}
+	}()
+	master, p, err := startShared(bin, filepath.Join(dir, "master"))
 	if err != nil {
-		return nil, err
+		return nil, procs, err
 	}
-	master, err := startShared(bin, filepath.Join(dir, "master"))
-	if err != nil {
-		return nil, err
-	}
+	procs = append(procs, p)
 	host, port, _ := strings.Cut(master, ":")
-	replica, err := startShared(bin, filepath.Join(dir, "replica"), "--replicaof", host, port)
+	replica, p, err := startShared(bin, filepath.Join(dir, "replica"), "--replicaof", host, port)
 	if err != nil {
-		return nil, err
+		return nil, procs, err
 	}
+	procs = append(procs, p)
 	// A sentinel rewrites its configuration file, so it must have one.
 	sdir := filepath.Join(dir, "sentinel")
 	if err := os.MkdirAll(sdir, 0o700); err != nil {
-		return nil, err
+		return nil, procs, err
 	}
 	conf := filepath.Join(sdir, "sentinel.conf")
 	body := fmt.Sprintf("sentinel monitor ventanilla %s %s 1\nsentinel down-after-milliseconds ventanilla 1000\nsentinel failover-timeout ventanilla 5000\n", host, port)
 	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
-		return nil, err
+		return nil, procs, err
 	}
-	sentinel, err := startShared(bin, sdir, conf, "--sentinel")
+	sentinel, p, err := startShared(bin, sdir, conf, "--sentinel")
 	if err != nil {
-		return nil, err
+		return nil, procs, err
 	}
-	s := &Sentinel{Master: "ventanilla", Sentinels: []string{sentinel}, Servers: []string{master, replica}}
+	procs = append(procs, p)
+	s = &Sentinel{Master: "ventanilla", Sentinels: []string{sentinel}, Servers: []string{master, replica}}
 	// Wait until the sentinel names the master and the replica has
 	// synchronised, so that tests start on a settled set-up.
 	ctx, cancel := context.WithTimeout(context.Background(), clusterStartTimeout)
@@ -190,11 +202,11 @@ func formSentinel(bin string) (*Sentinel, error) {
 		got, err := sc.GetMasterAddrByName(ctx, s.Master).Result()
 		info, _ := rc.Info(ctx, "replication").Result()
 		if err == nil && len(got) == 2 && got[0]+":"+got[1] == master && strings.Contains(info, "master_link_status:up") {
-			return s, nil
+			return s, procs, nil
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("sentinel on %s not ready: %v (last: %v %q)", sentinel, ctx.Err(), err, info)
+			return nil, procs, fmt.Errorf("sentinel on %s not ready: %v (last: %v %q)", sentinel, ctx.Err(), err, info)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
@@ -204,25 +216,25 @@ func formSentinel(bin string) (*Sentinel, error) {
 // lives as long as the test process; args come after the port and the
 // directory (a configuration file, when one, must come first: it is
 // passed first).
-func startShared(bin, dir string, args ...string) (string, error) {
+func startShared(bin, dir string, args ...string) (string, *os.Process, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	var errs []error
 	for range 3 {
-		addr, err := tryShared(bin, dir, args)
+		addr, p, err := tryShared(bin, dir, args)
 		if err == nil {
-			return addr, nil
+			return addr, p, nil
 		}
 		errs = append(errs, err)
 	}
-	return "", errors.Join(errs...)
+	return "", nil, errors.Join(errs...)
 }
 
-func tryShared(bin, dir string, args []string) (string, error) {
+func tryShared(bin, dir string, args []string) (string, *os.Process, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	addr := l.Addr().String()
 	_ = l.Close()
@@ -237,7 +249,7 @@ func tryShared(bin, dir string, args []string) (string, error) {
 	cmd := exec.Command(bin, argv...)
 	cmd.Dir = dir
 	if err := startKept(cmd); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	exited := make(chan struct{})
 	go func() {
@@ -248,9 +260,9 @@ func tryShared(bin, dir string, args []string) (string, error) {
 		_ = cmd.Process.Kill()
 		<-exited
 		b, _ := os.ReadFile(logFile)
-		return "", fmt.Errorf("redis-server on %s: %w\n%s", addr, err, strings.TrimSpace(string(b)))
+		return "", nil, fmt.Errorf("redis-server on %s: %w\n%s", addr, err, strings.TrimSpace(string(b)))
 	}
-	return addr, nil
+	return addr, cmd.Process, nil
 }
 
 func cliPath(t testing.TB) string {
@@ -282,4 +294,51 @@ func sharedDir(kind string) (string, error) {
 		}
 	}
 	return os.MkdirTemp("", "redistest-"+kind+"-pid"+strconv.Itoa(os.Getpid())+"-")
+}
+
+// StartOwnSentinel is StartSentinel with a set-up of the test's own,
+// gone after it, which the test may fail over (Failover).
+func StartOwnSentinel(t testing.TB) (*redis.Client, *Sentinel) {
+	t.Helper()
+	bin := serverPath(t)
+	set, procs, err := formSentinel(bin, t.TempDir())
+	if err != nil {
+		t.Fatalf("redistest: cannot start a Sentinel set-up: %v", err)
+	}
+	t.Cleanup(func() {
+		for _, p := range procs {
+			_ = p.Kill() // Pdeathsig's waiter reaps it
+		}
+	})
+	c := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: set.Master, SentinelAddrs: set.Sentinels})
+	t.Cleanup(func() { _ = c.Close() })
+	return c, set
+}
+
+// Failover makes the sentinel promote the replica, as it would if the
+// master went down, and returns once it names the new master.
+func Failover(t testing.TB, set *Sentinel) (master string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), clusterStartTimeout)
+	defer cancel()
+	sc := redis.NewSentinelClient(&redis.Options{Addr: set.Sentinels[0], MaxRetries: -1})
+	defer func() { _ = sc.Close() }()
+	before, err := sc.GetMasterAddrByName(ctx, set.Master).Result()
+	if err != nil {
+		t.Fatalf("redistest: asking the sentinel for the master: %v", err)
+	}
+	if err := sc.Failover(ctx, set.Master).Err(); err != nil {
+		t.Fatalf("redistest: SENTINEL FAILOVER: %v", err)
+	}
+	for {
+		got, err := sc.GetMasterAddrByName(ctx, set.Master).Result()
+		if err == nil && len(got) == 2 && got[0]+":"+got[1] != before[0]+":"+before[1] {
+			return got[0] + ":" + got[1]
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("redistest: the sentinel never named a new master: %v", ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
