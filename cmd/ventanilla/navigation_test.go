@@ -448,6 +448,17 @@ func (m *walker) nextPage(p seen) {
 			m.fail("option %d shown on two pages of one screen", k)
 		}
 	}
+	// Nor does the text: a chat page of options repeats the question on
+	// purpose, USSD and SMS pages go on from where the last one ended.
+	if m.channel != "chat" {
+		for _, line := range p.lines {
+			for _, q := range m.pages {
+				if strings.TrimSpace(line) != "" && slices.Contains(q.lines, line) {
+					m.fail("line %q shown on two pages of one screen", line)
+				}
+			}
+		}
+	}
 	m.pages = append(m.pages, p)
 	if p.more {
 		return
