@@ -195,9 +195,6 @@ func (g *Gateway) Hop(ctx context.Context, in Inbound) (Reply, error) {
 	// booked must not be booked again when the citizen dials back).
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
 	defer cancel()
-	// A conversation this hop starts is the carrier's until answered:
-	// the memory store drops the oldest of those first (admission).
-	ctx = sessions.WithOrigin(ctx, in.Carrier)
 	// The hop runs in this goroutine: everything it waits on (the store,
 	// back-end calls) honours ctx, so the budget bounds it. A hop that
 	// still comes back late answers a localised "try again" — the carrier
@@ -544,6 +541,9 @@ func (g *Gateway) start(ctx context.Context, st *state, in Inbound) (Reply, erro
 // startWith begins a conversation on flow ("" is the root) and applies
 // answers in turn until one is not accepted.
 func (g *Gateway) startWith(ctx context.Context, st *state, in Inbound, flow string, answers []string) (Reply, error) {
+	// What a first hop writes is the carrier's until the citizen answers:
+	// under a flood the memory store drops the oldest of it first.
+	ctx = sessions.WithOrigin(ctx, in.Carrier)
 	st.s = sessions.Session{Key: st.key, Phone: in.Phone, Channel: in.Channel, Carrier: in.Carrier, Conversation: in.SessionID, CarrierSeq: in.Seq}
 	var chosen bool
 	var pending []byte

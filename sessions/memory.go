@@ -29,10 +29,10 @@ type MemoryOptions struct {
 	// Default 1,000,000.
 	MaxRecords int
 	// MaxNew caps, per origin (a carrier: see WithOrigin), the new
-	// records: created by Put under an origin and never written since —
-	// conversations whose citizen has not answered the first screen.
-	// Beyond it the origin's oldest new record is dropped. Default
-	// 100,000; negative: no cap per origin.
+	// records: created under an origin and never written since — what
+	// first hops wrote for citizens who have not answered yet. Beyond it
+	// the origin's oldest new record is dropped. Default 100,000;
+	// negative: no cap per origin.
 	MaxNew int
 	// SweepInterval is how often the janitor frees expired records.
 	// Default 1 minute.
@@ -106,7 +106,8 @@ type newRecord struct {
 type originKey struct{}
 
 // WithOrigin says where the writes made with ctx come from: the gateway
-// tags each hop with its carrier. The memory store counts and drops new
+// tags what a first hop writes (the conversation, the channel an SMS
+// number wrote on) with its carrier. The memory store counts and drops new
 // records per origin (see MaxNew); other stores ignore it.
 func WithOrigin(ctx context.Context, origin string) context.Context {
 	return context.WithValue(ctx, originKey{}, origin)
@@ -235,7 +236,7 @@ func (m *Memory) write(ctx context.Context, key string, data []byte, check bool,
 			m.unqueue(old.new)
 		}
 		var over *line
-		if check && cur == 0 && tagged {
+		if cur == 0 && tagged {
 			e.new, over = m.queue(origin, key)
 		}
 		sh.m[key] = e

@@ -313,6 +313,24 @@ func TestMemoryAnsweredRecordsAreNeverDropped(t *testing.T) {
 	wantAdmission(t, m, Admitted{"c", 2, 8})
 }
 
+// What a first hop sets besides its conversation (the channel an SMS
+// number wrote on) is new too, until written again.
+func TestMemorySetFromAFirstHopIsNew(t *testing.T) {
+	m, _ := newTestMemory(t, MemoryOptions{MaxNew: 2})
+	ctx := WithOrigin(t.Context(), "sms")
+	for i := range 4 {
+		if err := m.Set(ctx, "pref:"+strconv.Itoa(i), []byte("sms"), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantGone(t, m, "pref:0", "pref:1")
+	wantAdmission(t, m, Admitted{"sms", 2, 2})
+	if err := m.Set(ctx, "pref:2", []byte("whatsapp"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	wantAdmission(t, m, Admitted{"sms", 1, 2})
+}
+
 func TestMemoryFullDropsNewRecordsFirst(t *testing.T) {
 	m, _ := newTestMemory(t, MemoryOptions{MaxRecords: 4, MaxNew: 100})
 	mustSet(t, m, "profile", "es")

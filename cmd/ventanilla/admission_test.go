@@ -89,3 +89,33 @@ func TestFloodOfFirstHopsDoesNotLockCitizensOut(t *testing.T) {
 		}
 	}
 }
+
+// An SMS flood from rotating numbers writes, besides each conversation,
+// the channel each number wrote on (kept 400 days): those records must go
+// with the conversations that were never answered, or they fill the store
+// and lock everyone out.
+func TestSMSFloodDoesNotLockCitizensOut(t *testing.T) {
+	const maxRecords, maxNew = 2_000, 500
+	srv, a := gatewayLogging(t, &config{MemorySessions: maxRecords, NewSessions: maxNew, LimitPhone: 30},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	m := a.store.(*sessions.Memory)
+	unavailable := 0
+	for i := range 5 * maxRecords {
+		q := url.Values{"from": {fmt.Sprintf("+59398%07d", i)}, "to": {"4545"}, "text": {"TURNO"},
+			"coding": {"0"}, "charset": {"UTF-8"}, "smsc": {"claro"}}
+		rec := httptest.NewRecorder()
+		a.echo.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/sms/kannel?"+q.Encode(), nil))
+		if strings.Contains(rec.Body.String(), "no disponible") {
+			unavailable++
+		}
+	}
+	if unavailable > 0 {
+		t.Errorf("%d of the flood's %d first messages got \"Servicio no disponible\"", unavailable, 5*maxRecords)
+	}
+	d := &dialer{t: t, url: srv.URL, session: "citizen", phone: "+593991000001"}
+	expect(t, d.send(""), "CON Bienvenido a Ventanilla")
+	expect(t, d.send("1"), "Ventanilla ciudadana")
+	if n := m.Len(); n > 2*maxNew+10 {
+		t.Errorf("after the SMS flood the store holds %d records, want at most the carrier's %d new conversations and their numbers' channels", n, maxNew)
+	}
+}

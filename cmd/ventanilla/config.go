@@ -101,7 +101,7 @@ func flagSet(name string, stderr io.Writer, c *config) *flag.FlagSet {
 	fs.IntVar(&c.LimitCarrier, "limit-carrier", 0, "most hops per carrier per --limit-window (0: no limit)")
 	fs.DurationVar(&c.LimitWindow, "limit-window", time.Minute, "window of the hop limits")
 	fs.IntVar(&c.MemorySessions, "memory-sessions", 1_000_000, "memory store: most records held (conversations, languages remembered)")
-	fs.IntVar(&c.NewSessions, "new-sessions-per-carrier", 100_000, "memory store: most conversations per carrier that never got past their first screen; beyond it the oldest is dropped")
+	fs.IntVar(&c.NewSessions, "new-sessions-per-carrier", 100_000, "memory store: most records per carrier written by first hops not answered yet (conversations at their first screen); beyond it the oldest is dropped")
 	fs.BoolVar(&c.SharedLimits, "shared-limits", false, "count hop limits in Redis, shared by every instance (one more Redis round trip per hop)")
 	fs.StringVar(&c.AuditDir, "audit-dir", "", "directory of the access audit trail (JSON lines, one file a day); empty: no trail")
 	fs.IntVar(&c.GCFloorMB, "gc-floor-mb", 64, "let the heap grow to this many MiB before Go collects, while little of it is live (0: Go's default; ignored when GOGC is set)")

@@ -25,11 +25,11 @@ func (m *Metrics) NewSessions(read func() []sessions.Admitted, limit int) {
 		read:  read,
 		limit: float64(limit),
 		held: prometheus.NewDesc("ventanilla_sessions_new",
-			"Conversations per carrier not yet past their first screen, in the memory store.", []string{"carrier"}, nil),
+			"Records per carrier written by first hops not answered yet (conversations at their first screen; on SMS and chat, the channel each number wrote on), in the memory store.", []string{"carrier"}, nil),
 		capped: prometheus.NewDesc("ventanilla_sessions_new_limit",
-			"Most conversations per carrier not yet past their first screen; beyond it the oldest is dropped (--new-sessions-per-carrier).", []string{"carrier"}, nil),
+			"Most of those records a carrier may hold; beyond it the oldest is dropped (--new-sessions-per-carrier).", []string{"carrier"}, nil),
 		evicts: prometheus.NewDesc("ventanilla_sessions_new_evicted_total",
-			"Conversations never answered that were dropped, oldest first, to keep the carrier within its limit or to make room in a full store.", []string{"carrier"}, nil),
+			"Records of first hops never answered that were dropped, oldest first, to keep the carrier within its limit or to make room in a full store.", []string{"carrier"}, nil),
 	})
 }
 
