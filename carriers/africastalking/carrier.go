@@ -9,8 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"ventanilla/carriers/internal/wire"
-	"ventanilla/channels"
-	"ventanilla/channels/ussd"
+	"ventanilla/channels/carrier"
 )
 
 const (
@@ -50,12 +49,12 @@ type Handler struct {
 	log  *slog.Logger
 }
 
-var _ channels.Carrier = (*Handler)(nil)
+var _ carrier.Carrier = (*Handler)(nil)
 
 // New returns an adapter with opts, defaults filled in.
 func New(opts Options) *Handler {
 	if opts.Limit <= 0 {
-		opts.Limit = ussd.DefaultLimit
+		opts.Limit = carrier.DefaultUSSDLimit
 	}
 	opts.Limit = max(opts.Limit, minLimit)
 	if opts.Path == "" {
@@ -75,12 +74,12 @@ func (h *Handler) Name() string { return name }
 
 // Mount registers the callback route (POST Path) and the end-of-session
 // notification route (POST EventsPath).
-func (h *Handler) Mount(r channels.Router, hop channels.Hopper) {
+func (h *Handler) Mount(r carrier.Router, hop carrier.Hopper) {
 	r.Add(http.MethodPost, h.opts.Path, func(c echo.Context) error { return h.serve(c, hop) })
 	r.Add(http.MethodPost, h.opts.EventsPath, func(c echo.Context) error { return h.serveEvent(c, hop) })
 }
 
-func (h *Handler) serve(c echo.Context, hop channels.Hopper) error {
+func (h *Handler) serve(c echo.Context, hop carrier.Hopper) error {
 	values, err := wire.ReadForm(c, wire.MaxBody)
 	if err != nil {
 		return wire.Refuse(c, err)
@@ -95,7 +94,7 @@ func (h *Handler) serve(c echo.Context, hop channels.Hopper) error {
 // write frames the reply. Our failures arrive here too, as an END screen
 // (see wire.Hop): Africa's Talking turns an HTTP error or a body without
 // CON/END into a generic carrier error on the handset.
-func (h *Handler) write(c echo.Context, rep channels.Reply) error {
+func (h *Handler) write(c echo.Context, rep carrier.Reply) error {
 	prefix := "CON "
 	if rep.End {
 		prefix = "END "
@@ -116,40 +115,40 @@ func (h *Handler) write(c echo.Context, rep channels.Reply) error {
 // Africa's Talking does not say which hop opens a session (the first has
 // text ""), so the Event is EventContinue: the gateway knows a new session
 // by not having it.
-func (h *Handler) ParseForm(v url.Values) (channels.Inbound, error) {
+func (h *Handler) ParseForm(v url.Values) (carrier.Inbound, error) {
 	sessionID, err := wire.Field(v, "sessionId")
 	if err != nil {
-		return channels.Inbound{}, err
+		return carrier.Inbound{}, err
 	}
 	if sessionID, err = wire.SessionID("sessionId", sessionID); err != nil {
-		return channels.Inbound{}, err
+		return carrier.Inbound{}, err
 	}
 
 	phone, err := wire.Field(v, "phoneNumber")
 	if err != nil {
-		return channels.Inbound{}, err
+		return carrier.Inbound{}, err
 	}
 	if phone, err = wire.E164("phoneNumber", phone, h.opts.DefaultRegion); err != nil {
-		return channels.Inbound{}, err
+		return carrier.Inbound{}, err
 	}
 
 	service, err := wire.Field(v, "serviceCode")
 	if err != nil {
-		return channels.Inbound{}, err
+		return carrier.Inbound{}, err
 	}
 	if service, err = wire.ServiceCode("serviceCode", service); err != nil {
-		return channels.Inbound{}, err
+		return carrier.Inbound{}, err
 	}
 
 	text, err := wire.Field(v, "text")
 	if err != nil {
-		return channels.Inbound{}, err
+		return carrier.Inbound{}, err
 	}
 	if text, err = wire.CleanInput("text", text, maxText); err != nil {
-		return channels.Inbound{}, err
+		return carrier.Inbound{}, err
 	}
 
-	return channels.Inbound{
+	return carrier.Inbound{
 		Channel:     "ussd",
 		Carrier:     name,
 		SessionID:   sessionID,

@@ -17,7 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"ventanilla/carriers/africastalking"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 const path = "/ussd/africastalking"
@@ -32,13 +32,13 @@ func TestMain(m *testing.M) {
 // fakeHopper stands in for the gateway: it records what it was given and
 // answers with a fixed reply, error or panic.
 type fakeHopper struct {
-	calls []channels.Inbound
-	reply channels.Reply
+	calls []carrier.Inbound
+	reply carrier.Reply
 	err   error
 	panic any
 }
 
-func (f *fakeHopper) Hop(_ context.Context, in channels.Inbound) (channels.Reply, error) {
+func (f *fakeHopper) Hop(_ context.Context, in carrier.Inbound) (carrier.Reply, error) {
 	f.calls = append(f.calls, in)
 	if f.panic != nil {
 		panic(f.panic)
@@ -55,7 +55,7 @@ func readForm(t testing.TB, name string) string {
 	return string(b)
 }
 
-func post(h *africastalking.Handler, hop channels.Hopper, method, contentType string, body io.Reader) *httptest.ResponseRecorder {
+func post(h *africastalking.Handler, hop carrier.Hopper, method, contentType string, body io.Reader) *httptest.ResponseRecorder {
 	e := echo.New()
 	h.Mount(e, hop)
 	req := httptest.NewRequest(method, path, body)
@@ -69,8 +69,8 @@ func post(h *africastalking.Handler, hop channels.Hopper, method, contentType st
 
 const form = "application/x-www-form-urlencoded"
 
-func kenya(sessionInput string) *channels.Inbound {
-	return &channels.Inbound{
+func kenya(sessionInput string) *carrier.Inbound {
+	return &carrier.Inbound{
 		Channel: "ussd", Carrier: "africastalking",
 		SessionID:   "ATUid_8f3c2a9e1b7d4c6a0e5f2b3d9c1a7e40",
 		Phone:       "+254711082123",
@@ -81,8 +81,8 @@ func kenya(sessionInput string) *channels.Inbound {
 	}
 }
 
-func ecuador(sessionInput string) *channels.Inbound {
-	return &channels.Inbound{
+func ecuador(sessionInput string) *carrier.Inbound {
+	return &carrier.Inbound{
 		Channel: "ussd", Carrier: "africastalking",
 		SessionID:   "ATUid_0b6d1e7f9a2c4b8e3d5f1a6c7e9b2d04",
 		Phone:       "+593991234567",
@@ -101,8 +101,8 @@ func TestCallbacks(t *testing.T) {
 		method      string // POST when empty
 		contentType string // form when empty; "-" sends none
 		wantStatus  int
-		wantBody    string            // prefix of the response body
-		wantIn      *channels.Inbound // nil: the hopper must not be called
+		wantBody    string           // prefix of the response body
+		wantIn      *carrier.Inbound // nil: the hopper must not be called
 	}{
 		{name: "first hop", file: "first_hop.form", wantStatus: 200, wantBody: "CON ", wantIn: kenya("")},
 		{name: "second hop", file: "second_hop.form", wantStatus: 200, wantBody: "CON ", wantIn: kenya("1")},
@@ -152,7 +152,7 @@ func TestCallbacks(t *testing.T) {
 			if ct == "-" {
 				ct = ""
 			}
-			hop := &fakeHopper{reply: channels.Reply{Text: "Elija:\n1. Cédula\n2. Turnos"}}
+			hop := &fakeHopper{reply: carrier.Reply{Text: "Elija:\n1. Cédula\n2. Turnos"}}
 			rec := post(africastalking.New(africastalking.Options{}), hop, method, ct, strings.NewReader(body))
 
 			if rec.Code != tt.wantStatus {
@@ -209,29 +209,29 @@ func TestReplies(t *testing.T) {
 		opts africastalking.Options
 		want string
 	}{
-		{name: "continue", hop: fakeHopper{reply: channels.Reply{Text: "Elija:\n1. Cédula"}},
+		{name: "continue", hop: fakeHopper{reply: carrier.Reply{Text: "Elija:\n1. Cédula"}},
 			want: "CON Elija:\n1. Cédula"},
-		{name: "end", hop: fakeHopper{reply: channels.Reply{Text: "Gracias.", End: true}},
+		{name: "end", hop: fakeHopper{reply: carrier.Reply{Text: "Gracias.", End: true}},
 			want: "END Gracias."},
 		{name: "hop error answers the fallback end, not an HTTP error",
 			hop: fakeHopper{err: errors.New("store: connection refused")}, want: fallback},
 		{name: "hop error keeps the gateway's localised reply and ends",
 			hop: fakeHopper{err: errors.New("store: connection refused"),
-				reply: channels.Reply{Text: "Service unavailable. Please try again later."}},
+				reply: carrier.Reply{Text: "Service unavailable. Please try again later."}},
 			want: "END Service unavailable. Please try again later."},
 		{name: "hop panic answers the same", hop: fakeHopper{panic: "boom"}, want: fallback},
 		{name: "over-long reply loses whole trailing lines",
-			hop: fakeHopper{reply: channels.Reply{Text: long}},
+			hop: fakeHopper{reply: carrier.Reply{Text: long}},
 			// 29-rune lines: five make 149 runes, six would make 179 > 178.
 			want: "CON " + strings.TrimSuffix(strings.Repeat("Línea de texto bastante larga\n", 5), "\n")},
 		{name: "over-long single line is cut at the limit",
-			hop:  fakeHopper{reply: channels.Reply{Text: strings.Repeat("ñ", 300)}},
+			hop:  fakeHopper{reply: carrier.Reply{Text: strings.Repeat("ñ", 300)}},
 			want: "CON " + strings.Repeat("ñ", 178)},
 		{name: "custom limit", opts: africastalking.Options{Limit: 60},
-			hop:  fakeHopper{reply: channels.Reply{Text: strings.Repeat("ñ", 300), End: true}},
+			hop:  fakeHopper{reply: carrier.Reply{Text: strings.Repeat("ñ", 300), End: true}},
 			want: "END " + strings.Repeat("ñ", 56)},
 		{name: "limit below the renderer's minimum is raised", opts: africastalking.Options{Limit: 10},
-			hop:  fakeHopper{reply: channels.Reply{Text: strings.Repeat("ñ", 300)}},
+			hop:  fakeHopper{reply: carrier.Reply{Text: strings.Repeat("ñ", 300)}},
 			want: "CON " + strings.Repeat("ñ", 40)},
 	}
 	for _, tt := range tests {
@@ -268,7 +268,7 @@ func TestOptions(t *testing.T) {
 		t.Errorf("Name() = %q", h.Name())
 	}
 	e := echo.New()
-	hop := &fakeHopper{reply: channels.Reply{Text: "Hola"}}
+	hop := &fakeHopper{reply: carrier.Reply{Text: "Hola"}}
 	h.Mount(e, hop)
 	req := httptest.NewRequest(http.MethodPost, "/at",
 		strings.NewReader("sessionId=s1&phoneNumber=0711082123&serviceCode=%2A384%23&text="))

@@ -8,7 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"ventanilla/carriers/internal/wire"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 const (
@@ -25,7 +25,7 @@ const (
 // notification shows the citizen nothing, an unrecorded end only leaves a
 // session to expire, and an error status would only invite retries of a
 // report we already logged.
-func (h *Handler) serveEvent(c echo.Context, hop channels.Hopper) error {
+func (h *Handler) serveEvent(c echo.Context, hop carrier.Hopper) error {
 	values, err := wire.ReadForm(c, wire.MaxBody)
 	if err != nil {
 		return wire.Refuse(c, err)
@@ -54,27 +54,27 @@ func (h *Handler) serveEvent(c echo.Context, hop channels.Hopper) error {
 // status is Success, Incomplete or Failed in the documentation; any other
 // short word is passed on too, for the record, because refusing a status
 // Africa's Talking adds later would lose the end of real sessions.
-func (h *Handler) ParseEvent(v url.Values) (channels.Inbound, error) {
+func (h *Handler) ParseEvent(v url.Values) (carrier.Inbound, error) {
 	in, err := h.ParseForm(url.Values{
 		"sessionId":   v["sessionId"],
 		"phoneNumber": v["phoneNumber"],
 		"serviceCode": v["serviceCode"],
 	})
 	if err != nil {
-		return channels.Inbound{}, err
+		return carrier.Inbound{}, err
 	}
 	status, err := wire.Field(v, "status")
 	if err != nil {
-		return channels.Inbound{}, err
+		return carrier.Inbound{}, err
 	}
 	status = strings.TrimSpace(status)
 	switch {
 	case status == "":
-		return channels.Inbound{}, &wire.FieldError{Field: "status", Reason: "missing"}
+		return carrier.Inbound{}, &wire.FieldError{Field: "status", Reason: "missing"}
 	case len(status) > maxStatus || !wire.VisibleASCII(status):
-		return channels.Inbound{}, &wire.FieldError{Field: "status", Reason: "not a session status"}
+		return carrier.Inbound{}, &wire.FieldError{Field: "status", Reason: "not a session status"}
 	}
-	in.Event = channels.EventEnd
+	in.Event = carrier.EventEnd
 	in.EndStatus = status
 	in.Cumulative = false
 	return in, nil

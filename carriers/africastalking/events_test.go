@@ -11,14 +11,14 @@ import (
 
 	"ventanilla/carriers/africastalking"
 	"ventanilla/carriers/internal/carriertest"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 const eventsPath = "/ussd/africastalking/events"
 
-func ended(in *channels.Inbound, status string) *channels.Inbound {
+func ended(in *carrier.Inbound, status string) *carrier.Inbound {
 	out := *in
-	out.Event = channels.EventEnd
+	out.Event = carrier.EventEnd
 	out.EndStatus = status
 	out.Input = ""
 	out.Cumulative = false
@@ -33,13 +33,13 @@ func TestEvents(t *testing.T) {
 		contentType string // form when empty
 		wantStatus  int
 		wantBody    string
-		wantIn      *channels.Inbound // nil: the hopper must not be called
+		wantIn      *carrier.Inbound // nil: the hopper must not be called
 	}{
 		{name: "success", file: "success.form", wantStatus: 200, wantIn: ended(kenya(""), "Success")},
 		{name: "incomplete", file: "incomplete.form", wantStatus: 200, wantIn: ended(ecuador(""), "Incomplete")},
 		{name: "failed", file: "failed.form", wantStatus: 200, wantIn: ended(ecuador(""), "Failed")},
 		{name: "only some fields, national number", file: "minimal_national_number.form", wantStatus: 200,
-			wantIn: func() *channels.Inbound {
+			wantIn: func() *carrier.Inbound {
 				in := ended(ecuador(""), "Incomplete")
 				in.ServiceCode = ""
 				return in
@@ -67,7 +67,7 @@ func TestEvents(t *testing.T) {
 			}
 			// The gateway's reply to an end is ignored: give it one that
 			// would show if it leaked into the acknowledgement.
-			hop := &carriertest.Hopper{Reply: channels.Reply{Text: "Gracias.", End: true}}
+			hop := &carriertest.Hopper{Reply: carrier.Reply{Text: "Gracias.", End: true}}
 			e := carriertest.Router(africastalking.New(africastalking.Options{}), hop)
 			rec := carriertest.Do(e, http.MethodPost, eventsPath, cmp(tt.contentType, form), strings.NewReader(body))
 
@@ -136,7 +136,7 @@ func TestEventsPathFollowsPath(t *testing.T) {
 	e := carriertest.Router(africastalking.New(africastalking.Options{Path: "/at"}), hop)
 	rec := carriertest.Do(e, http.MethodPost, "/at/events", form,
 		strings.NewReader("sessionId=s1&phoneNumber=%2B593991234567&status=Success"))
-	if rec.Code != http.StatusOK || len(hop.Calls()) != 1 || hop.Calls()[0].Event != channels.EventEnd {
+	if rec.Code != http.StatusOK || len(hop.Calls()) != 1 || hop.Calls()[0].Event != carrier.EventEnd {
 		t.Fatalf("status %d calls %+v", rec.Code, hop.Calls())
 	}
 }
@@ -168,9 +168,9 @@ func FuzzParseEvent(f *testing.F) {
 	})
 }
 
-func checkEnd(t *testing.T, in channels.Inbound) {
+func checkEnd(t *testing.T, in carrier.Inbound) {
 	t.Helper()
-	if in.Event != channels.EventEnd || in.EndStatus == "" || len(in.EndStatus) > 32 || in.Input != "" || in.Cumulative {
+	if in.Event != carrier.EventEnd || in.EndStatus == "" || len(in.EndStatus) > 32 || in.Input != "" || in.Cumulative {
 		t.Fatalf("not a clean end: %+v", in)
 	}
 	for _, c := range []byte(in.EndStatus) {

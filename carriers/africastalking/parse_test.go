@@ -11,7 +11,7 @@ import (
 	"unicode/utf8"
 
 	"ventanilla/carriers/africastalking"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 // FuzzParse feeds arbitrary bodies to the form parser and, for bodies that
@@ -38,7 +38,7 @@ func FuzzParse(f *testing.F) {
 				checkInbound(t, in)
 			}
 		}
-		hop := &fakeHopper{reply: channels.Reply{Text: "ok"}}
+		hop := &fakeHopper{reply: carrier.Reply{Text: "ok"}}
 		rec := post(h, hop, http.MethodPost, form, strings.NewReader(body))
 		switch {
 		case rec.Code == http.StatusOK && len(hop.calls) == 1:
@@ -53,7 +53,7 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-func checkInbound(t *testing.T, in channels.Inbound) {
+func checkInbound(t *testing.T, in carrier.Inbound) {
 	t.Helper()
 	if in.SessionID == "" || len(in.SessionID) > 128 {
 		t.Fatalf("accepted session id %q", in.SessionID)

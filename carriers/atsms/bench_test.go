@@ -6,13 +6,13 @@ import (
 	"testing"
 
 	"ventanilla/carriers/internal/carriertest"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 // BenchmarkCallback is one incoming SMS through the router: body, fields,
 // the hop and the queued reply.
 func BenchmarkCallback(b *testing.B) {
-	e := carriertest.Router(newHandler(b, nopOutbox{}), &benchHopper{reply: channels.Reply{Text: "Turnos\n1. Reservar un turno\n2. Mis turnos / anular\n0 Atrás - 00 Inicio"}})
+	e := carriertest.Router(newHandler(b, nopOutbox{}), &benchHopper{reply: carrier.Reply{Text: "Turnos\n1. Reservar un turno\n2. Mis turnos / anular\n0 Atrás - 00 Inicio"}})
 	body := string(carriertest.Testdata(b, "incoming.form"))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -22,12 +22,12 @@ func BenchmarkCallback(b *testing.B) {
 	}
 }
 
-type benchHopper struct{ reply channels.Reply }
+type benchHopper struct{ reply carrier.Reply }
 
-func (h *benchHopper) Hop(context.Context, channels.Inbound) (channels.Reply, error) {
+func (h *benchHopper) Hop(context.Context, carrier.Inbound) (carrier.Reply, error) {
 	return h.reply, nil
 }
 
 type nopOutbox struct{}
 
-func (nopOutbox) Enqueue(context.Context, channels.Message) (string, error) { return "q", nil }
+func (nopOutbox) Enqueue(context.Context, carrier.Message) (string, error) { return "q", nil }

@@ -12,7 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"ventanilla/carriers/internal/wire"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 // Name is the adapter's and the sender's name, and the Carrier of its hops
@@ -22,7 +22,7 @@ const Name = "africastalking-sms"
 // Outbox queues a message for a Sender and returns the queue's id for it.
 // Queuing a message whose ID was queued before must not send it twice.
 type Outbox interface {
-	Enqueue(ctx context.Context, m channels.Message) (string, error)
+	Enqueue(ctx context.Context, m carrier.Message) (string, error)
 }
 
 // Options configures the adapter.
@@ -46,7 +46,7 @@ type Handler struct {
 	log  *slog.Logger
 }
 
-var _ channels.Carrier = (*Handler)(nil)
+var _ carrier.Carrier = (*Handler)(nil)
 
 // New returns an adapter with opts, defaults filled in.
 func New(opts Options) (*Handler, error) {
@@ -66,7 +66,7 @@ func New(opts Options) (*Handler, error) {
 func (h *Handler) Name() string { return Name }
 
 // Mount registers the incoming-messages callback (POST Path).
-func (h *Handler) Mount(r channels.Router, hop channels.Hopper) {
+func (h *Handler) Mount(r carrier.Router, hop carrier.Hopper) {
 	r.Add(http.MethodPost, h.opts.Path, func(c echo.Context) error { return h.serve(c, hop) })
 }
 
@@ -79,7 +79,7 @@ func ReplyID(messageID string) string { return Name + ":" + messageID + ":reply"
 // never reaches the gateway; 500 when the reply could not be queued, so
 // that a callback AT sends again is not lost; 200 with an empty body
 // otherwise. Our own failures still give the citizen a reply (wire.Hop).
-func (h *Handler) serve(c echo.Context, hop channels.Hopper) error {
+func (h *Handler) serve(c echo.Context, hop carrier.Hopper) error {
 	values, err := wire.ReadForm(c, maxBody)
 	if err != nil {
 		return wire.Refuse(c, err)
@@ -91,7 +91,7 @@ func (h *Handler) serve(c echo.Context, hop channels.Hopper) error {
 	ctx := c.Request().Context()
 	rep := wire.Hop(ctx, hop, msg.Inbound, h.log)
 	if body := wire.Outgoing(rep.Text, MaxText); strings.TrimSpace(body) != "" {
-		m := channels.Message{ID: ReplyID(msg.ID), Channel: "sms", Carrier: Name, To: msg.Inbound.Phone, Text: body}
+		m := carrier.Message{ID: ReplyID(msg.ID), Channel: "sms", Carrier: Name, To: msg.Inbound.Phone, Text: body}
 		if _, err := h.opts.Outbox.Enqueue(ctx, m); err != nil {
 			h.log.Error("reply not queued", "err", err)
 			return c.String(http.StatusInternalServerError, "reply not queued\n")
@@ -102,7 +102,7 @@ func (h *Handler) serve(c echo.Context, hop channels.Hopper) error {
 
 // Message is one incoming SMS: the hop, and AT's ids for it.
 type Message struct {
-	Inbound channels.Inbound
+	Inbound carrier.Inbound
 	ID      string // AT's id for the message
 	LinkID  string // premium services' linkId; "" otherwise
 }
@@ -169,7 +169,7 @@ func (h *Handler) Parse(v url.Values) (Message, error) {
 			return m, &wire.FieldError{Field: name, Reason: "malformed"}
 		}
 	}
-	m.Inbound = channels.Inbound{
+	m.Inbound = carrier.Inbound{
 		Channel:     "sms",
 		Carrier:     Name,
 		Phone:       phone,

@@ -14,7 +14,7 @@ import (
 
 	"ventanilla/carriers/atsms"
 	"ventanilla/carriers/internal/carriertest"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 const form = "application/x-www-form-urlencoded"
@@ -23,12 +23,12 @@ const form = "application/x-www-form-urlencoded"
 // real queue does.
 type outbox struct {
 	mu   sync.Mutex
-	msgs []channels.Message
+	msgs []carrier.Message
 	seen map[string]bool
 	err  error
 }
 
-func (o *outbox) Enqueue(_ context.Context, m channels.Message) (string, error) {
+func (o *outbox) Enqueue(_ context.Context, m carrier.Message) (string, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.err != nil {
@@ -44,10 +44,10 @@ func (o *outbox) Enqueue(_ context.Context, m channels.Message) (string, error) 
 	return "q-" + m.ID, nil
 }
 
-func (o *outbox) queued() []channels.Message {
+func (o *outbox) queued() []carrier.Message {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return append([]channels.Message(nil), o.msgs...)
+	return append([]carrier.Message(nil), o.msgs...)
 }
 
 func newHandler(t testing.TB, box atsms.Outbox) *atsms.Handler {
@@ -74,21 +74,21 @@ func TestNewRequiresAnOutbox(t *testing.T) {
 func TestCallback(t *testing.T) {
 	tests := []struct {
 		file string
-		want channels.Inbound
+		want carrier.Inbound
 		id   string
 	}{
-		{"incoming.form", channels.Inbound{Phone: "+593991234567", ServiceCode: "20880", Input: "hola"}, "6d3a1f0e-2b4c-4e8a-9f1d-3c5b7a9e0d21"},
-		{"incoming_premium_linkid.form", channels.Inbound{Phone: "+254711082123", ServiceCode: "20880", Input: "1"}, "7e4b2a1f-3c5d-4f9b-8a2e-4d6c8b0f1e32"},
-		{"incoming_national_number.form", channels.Inbound{Phone: "+593991234567", ServiceCode: "20880", Input: "TURNO"}, "8f5c3b2a-4d6e-4a0c-9b3f-5e7d9c1a2f43"},
-		{"incoming_accented_multiline.form", channels.Inbound{Phone: "+593991234567", ServiceCode: "20880", Input: "Quisiera un turno en Cuenca, señor"}, "9a6d4c3b-5e7f-4b1d-8c4a-6f8e0d2b3a54"},
-		{"incoming_unknown_fields.form", channels.Inbound{Phone: "+593991234567", ServiceCode: "20880", Input: "2"}, "0b7e5d4c-6f8a-4c2e-9d5b-7a9f1e3c4b65"},
-		{"incoming_unencoded_plus.form", channels.Inbound{Phone: "+593991234567", ServiceCode: "20880", Input: "1"}, "1c8f6e5d-7a9b-4d3f-8e6c-8b0a2f4d5c76"},
-		{"incoming_empty_text.form", channels.Inbound{Phone: "+593991234567", ServiceCode: "20880", Input: ""}, "2d9a7f6e-8b0c-4e4a-9f7d-9c1b3a5e6d87"},
+		{"incoming.form", carrier.Inbound{Phone: "+593991234567", ServiceCode: "20880", Input: "hola"}, "6d3a1f0e-2b4c-4e8a-9f1d-3c5b7a9e0d21"},
+		{"incoming_premium_linkid.form", carrier.Inbound{Phone: "+254711082123", ServiceCode: "20880", Input: "1"}, "7e4b2a1f-3c5d-4f9b-8a2e-4d6c8b0f1e32"},
+		{"incoming_national_number.form", carrier.Inbound{Phone: "+593991234567", ServiceCode: "20880", Input: "TURNO"}, "8f5c3b2a-4d6e-4a0c-9b3f-5e7d9c1a2f43"},
+		{"incoming_accented_multiline.form", carrier.Inbound{Phone: "+593991234567", ServiceCode: "20880", Input: "Quisiera un turno en Cuenca, señor"}, "9a6d4c3b-5e7f-4b1d-8c4a-6f8e0d2b3a54"},
+		{"incoming_unknown_fields.form", carrier.Inbound{Phone: "+593991234567", ServiceCode: "20880", Input: "2"}, "0b7e5d4c-6f8a-4c2e-9d5b-7a9f1e3c4b65"},
+		{"incoming_unencoded_plus.form", carrier.Inbound{Phone: "+593991234567", ServiceCode: "20880", Input: "1"}, "1c8f6e5d-7a9b-4d3f-8e6c-8b0a2f4d5c76"},
+		{"incoming_empty_text.form", carrier.Inbound{Phone: "+593991234567", ServiceCode: "20880", Input: ""}, "2d9a7f6e-8b0c-4e4a-9f7d-9c1b3a5e6d87"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			box := &outbox{}
-			hop := &carriertest.Hopper{Reply: channels.Reply{Text: "Ventanilla ciudadana\n1. Turnos"}}
+			hop := &carriertest.Hopper{Reply: carrier.Reply{Text: "Ventanilla ciudadana\n1. Turnos"}}
 			rec := post(carriertest.Router(newHandler(t, box), hop), string(carriertest.Testdata(t, tt.file)))
 			if rec.Code != http.StatusOK || rec.Body.Len() != 0 {
 				t.Fatalf("got %d %q, want 200 and no body", rec.Code, rec.Body)
@@ -108,7 +108,7 @@ func TestCallback(t *testing.T) {
 				t.Errorf("inbound\n got %+v\nwant %+v", got, want)
 			}
 			queued := box.queued()
-			wantMsg := channels.Message{ID: "africastalking-sms:" + tt.id + ":reply", Channel: "sms", Carrier: "africastalking-sms", To: want.Phone, Text: "Ventanilla ciudadana\n1. Turnos"}
+			wantMsg := carrier.Message{ID: "africastalking-sms:" + tt.id + ":reply", Channel: "sms", Carrier: "africastalking-sms", To: want.Phone, Text: "Ventanilla ciudadana\n1. Turnos"}
 			if len(queued) != 1 || !sameMessage(queued[0], wantMsg) {
 				t.Errorf("queued %+v\nwant %+v", queued, wantMsg)
 			}
@@ -116,7 +116,7 @@ func TestCallback(t *testing.T) {
 	}
 }
 
-func sameMessage(a, b channels.Message) bool {
+func sameMessage(a, b carrier.Message) bool {
 	return a.ID == b.ID && a.Channel == b.Channel && a.Carrier == b.Carrier && a.To == b.To && a.Text == b.Text && len(a.Buttons) == 0
 }
 
@@ -138,7 +138,7 @@ func TestCallbackRefusesMalformed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			box := &outbox{}
-			hop := &carriertest.Hopper{Reply: channels.Reply{Text: "x"}}
+			hop := &carriertest.Hopper{Reply: carrier.Reply{Text: "x"}}
 			rec := post(carriertest.Router(newHandler(t, box), hop), string(carriertest.Testdata(t, tt.file)))
 			if rec.Code != http.StatusBadRequest || rec.Body.String() != tt.text+"\n" {
 				t.Errorf("got %d %q, want 400 %q", rec.Code, rec.Body, tt.text)
@@ -188,13 +188,13 @@ func TestCallbackReplies(t *testing.T) {
 		status int
 		want   []string
 	}{
-		{"reply", &carriertest.Hopper{Reply: channels.Reply{Text: "Turnos\n1. Reservar"}}, nil, 200, []string{"Turnos\n1. Reservar"}},
-		{"final reply", &carriertest.Hopper{Reply: channels.Reply{Text: "Gracias.", End: true}}, nil, 200, []string{"Gracias."}},
+		{"reply", &carriertest.Hopper{Reply: carrier.Reply{Text: "Turnos\n1. Reservar"}}, nil, 200, []string{"Turnos\n1. Reservar"}},
+		{"final reply", &carriertest.Hopper{Reply: carrier.Reply{Text: "Gracias.", End: true}}, nil, 200, []string{"Gracias."}},
 		{"nothing to say", &carriertest.Hopper{}, nil, 200, nil},
 		{"gateway failed without text", &carriertest.Hopper{Err: errors.New("store down")}, nil, 200, []string{"Servicio no disponible. Intente más tarde."}},
 		{"gateway panicked", &carriertest.Hopper{Panic: "boom"}, nil, 200, []string{"Servicio no disponible. Intente más tarde."}},
-		{"control characters dropped", &carriertest.Hopper{Reply: channels.Reply{Text: "a\x00b\r\nc"}}, nil, 200, []string{"a b\nc"}},
-		{"outbox down", &carriertest.Hopper{Reply: channels.Reply{Text: "Turnos"}}, errors.New("queue down"), 500, nil},
+		{"control characters dropped", &carriertest.Hopper{Reply: carrier.Reply{Text: "a\x00b\r\nc"}}, nil, 200, []string{"a b\nc"}},
+		{"outbox down", &carriertest.Hopper{Reply: carrier.Reply{Text: "Turnos"}}, errors.New("queue down"), 500, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

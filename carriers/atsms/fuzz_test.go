@@ -11,7 +11,7 @@ import (
 
 	"ventanilla/carriers/atsms"
 	"ventanilla/carriers/internal/carriertest"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{2,14}$`)
@@ -31,7 +31,7 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		box := &outbox{}
-		hop := &carriertest.Hopper{Reply: channels.Reply{Text: "ok"}}
+		hop := &carriertest.Hopper{Reply: carrier.Reply{Text: "ok"}}
 		rec := carriertest.Do(carriertest.Router(newHandler(t, box), hop), http.MethodPost, "/sms/africastalking", form, strings.NewReader(string(body)))
 		calls, queued := hop.Calls(), box.queued()
 		switch {
@@ -63,7 +63,7 @@ func checkMessage(t *testing.T, m atsms.Message) {
 	}
 }
 
-func checkInbound(t *testing.T, in channels.Inbound) {
+func checkInbound(t *testing.T, in carrier.Inbound) {
 	t.Helper()
 	switch {
 	case !e164.MatchString(in.Phone):

@@ -16,7 +16,7 @@ import (
 	"unicode/utf8"
 
 	"ventanilla/carriers/internal/wire"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 // Africa's Talking's SMS API hosts.
@@ -57,7 +57,7 @@ type Sender struct {
 	client   *http.Client
 }
 
-var _ channels.Sender = (*Sender)(nil)
+var _ carrier.Sender = (*Sender)(nil)
 
 // NewSender returns a Sender, or an error naming what opts lacks.
 func NewSender(opts SenderOptions) (*Sender, error) {
@@ -93,7 +93,7 @@ func NewSender(opts SenderOptions) (*Sender, error) {
 func (s *Sender) Name() string { return Name }
 
 // Send delivers m; see SendID.
-func (s *Sender) Send(ctx context.Context, m channels.Message) error {
+func (s *Sender) Send(ctx context.Context, m carrier.Message) error {
 	_, err := s.SendID(ctx, m)
 	return err
 }
@@ -102,7 +102,7 @@ func (s *Sender) Send(ctx context.Context, m channels.Message) error {
 // delivery reports carry. Success (statusCode 100 Processed, 101 Sent,
 // 102 Queued) means AT took the message, not that it reached the handset.
 //
-// Errors: a *channels.RetryableError for HTTP 429 (with its Retry-After),
+// Errors: a *carrier.RetryableError for HTTP 429 (with its Retry-After),
 // 408 and 5xx, AT's statusCode 500 InternalServerError, 501 GatewayError
 // and 502 RejectedByGateway, timeouts and network failures; anything else
 // (401 RiskHold, 402 InvalidSenderId, 403 InvalidPhoneNumber, 404
@@ -110,7 +110,7 @@ func (s *Sender) Send(ctx context.Context, m channels.Message) error {
 // CouldNotRoute, other HTTP 4xx such as a wrong API key, the caller's
 // cancellation) will fail again the same way. Both wrap a *SendError. The
 // API takes no idempotency key, so a retry after a timeout may send twice.
-func (s *Sender) SendID(ctx context.Context, m channels.Message) (string, error) {
+func (s *Sender) SendID(ctx context.Context, m carrier.Message) (string, error) {
 	form, err := s.form(m)
 	if err != nil {
 		return "", err
@@ -140,7 +140,7 @@ func (s *Sender) SendID(ctx context.Context, m channels.Message) (string, error)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		se := &SendError{Status: resp.StatusCode}
 		if wire.RetryableStatus(resp.StatusCode) {
-			return "", &channels.RetryableError{Err: se, After: wire.RetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+			return "", &carrier.RetryableError{Err: se, After: wire.RetryAfter(resp.Header.Get("Retry-After"), time.Now())}
 		}
 		return "", se
 	}
@@ -148,7 +148,7 @@ func (s *Sender) SendID(ctx context.Context, m channels.Message) (string, error)
 }
 
 // form checks m and builds the request body.
-func (s *Sender) form(m channels.Message) (url.Values, error) {
+func (s *Sender) form(m carrier.Message) (url.Values, error) {
 	if m.Carrier != "" && m.Carrier != Name {
 		return nil, &SendError{Reason: "message for carrier " + strconv.Quote(m.Carrier)}
 	}
@@ -192,7 +192,7 @@ func answer(status int, body []byte) (string, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&a); err != nil {
 		// Taken or not, nobody can tell; a duplicate beats a lost reply.
-		return "", &channels.RetryableError{Err: &SendError{Status: status, Reason: "unreadable answer", Err: err}}
+		return "", &carrier.RetryableError{Err: &SendError{Status: status, Reason: "unreadable answer", Err: err}}
 	}
 	rs := a.SMSMessageData.Recipients
 	if len(rs) == 0 {
@@ -204,7 +204,7 @@ func answer(status int, body []byte) (string, error) {
 	case code >= 100 && code <= 102:
 		return r.MessageID, nil
 	case code >= 500:
-		return "", &channels.RetryableError{Err: &SendError{Status: status, Code: code, Reason: printable(r.Status)}}
+		return "", &carrier.RetryableError{Err: &SendError{Status: status, Code: code, Reason: printable(r.Status)}}
 	}
 	return "", &SendError{Status: status, Code: code, Reason: printable(r.Status)}
 }
@@ -234,7 +234,7 @@ func transportError(ctx context.Context, err error) error {
 	if !retryable {
 		return se
 	}
-	return &channels.RetryableError{Err: se}
+	return &carrier.RetryableError{Err: se}
 }
 
 // SendError is a failed Send. It never carries the message text, the

@@ -13,7 +13,7 @@ import (
 
 	"ventanilla/carriers/atsms"
 	"ventanilla/carriers/internal/carriertest"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 const apiKey = "atsk_0f1e2d3c4b5a69788796a5b4c3d2e1f0"
@@ -95,8 +95,8 @@ func newSender(t *testing.T, api *messagingAPI, host string, opts atsms.SenderOp
 	return s
 }
 
-func msg(text string) channels.Message {
-	return channels.Message{ID: "africastalking-sms:x:reply", Channel: "sms", Carrier: "africastalking-sms", To: "+593991234567", Text: text}
+func msg(text string) carrier.Message {
+	return carrier.Message{ID: "africastalking-sms:x:reply", Channel: "sms", Carrier: "africastalking-sms", To: "+593991234567", Text: text}
 }
 
 func TestSenderRequest(t *testing.T) {
@@ -176,7 +176,7 @@ func TestSenderAnswers(t *testing.T) {
 			if tt.ok {
 				return
 			}
-			retry, after := channels.Retryable(err)
+			retry, after := carrier.Retryable(err)
 			if retry != tt.retryable || (retry && (after < tt.after || after > tt.after+15*time.Second)) {
 				t.Errorf("retryable %v after %s, want %v after %s (%v)", retry, after, tt.retryable, tt.after, err)
 			}
@@ -197,7 +197,7 @@ func TestSenderTimeouts(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
 		err := s.Send(ctx, msg("Hola"))
-		if retry, _ := channels.Retryable(err); !retry || !errors.Is(err, context.DeadlineExceeded) {
+		if retry, _ := carrier.Retryable(err); !retry || !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("got %v", err)
 		}
 	})
@@ -210,7 +210,7 @@ func TestSenderTimeouts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if retry, _ := channels.Retryable(s.Send(context.Background(), msg("Hola"))); !retry {
+		if retry, _ := carrier.Retryable(s.Send(context.Background(), msg("Hola"))); !retry {
 			t.Error("a client timeout is not retryable")
 		}
 	})
@@ -219,7 +219,7 @@ func TestSenderTimeouts(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		time.AfterFunc(50*time.Millisecond, cancel)
 		err := s.Send(ctx, msg("Hola"))
-		if retry, _ := channels.Retryable(err); retry || !errors.Is(err, context.Canceled) {
+		if retry, _ := carrier.Retryable(err); retry || !errors.Is(err, context.Canceled) {
 			t.Errorf("got %v", err)
 		}
 	})
@@ -230,14 +230,14 @@ func TestSenderTimeouts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if retry, _ := channels.Retryable(s.Send(context.Background(), msg("Hola"))); !retry {
+		if retry, _ := carrier.Retryable(s.Send(context.Background(), msg("Hola"))); !retry {
 			t.Error("connection refused is not retryable")
 		}
 	})
 }
 
 func TestSenderRefusesBadMessages(t *testing.T) {
-	tests := map[string]channels.Message{
+	tests := map[string]carrier.Message{
 		"national number":    {Carrier: "africastalking-sms", To: "0991234567", Text: "Hola"},
 		"letters":            {Carrier: "africastalking-sms", To: "+254711XXXYYY", Text: "Hola"},
 		"two numbers":        {Carrier: "africastalking-sms", To: "+593991234567,+593991234568", Text: "Hola"},
@@ -252,7 +252,7 @@ func TestSenderRefusesBadMessages(t *testing.T) {
 			api := &messagingAPI{}
 			s := newSender(t, api, "api.africastalking.com", atsms.SenderOptions{})
 			err := s.Send(context.Background(), m)
-			if retry, _ := channels.Retryable(err); err == nil || retry {
+			if retry, _ := carrier.Retryable(err); err == nil || retry {
 				t.Errorf("got %v", err)
 			}
 			if api.requests() != 0 {
@@ -293,5 +293,5 @@ func TestSenderDefaultClient(t *testing.T) {
 // The outbound queue records a provider id from senders with this method
 // (channels/outbound.IDSender); checked by shape, not by import.
 var _ interface {
-	SendID(context.Context, channels.Message) (string, error)
+	SendID(context.Context, carrier.Message) (string, error)
 } = (*atsms.Sender)(nil)

@@ -9,8 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"ventanilla/carriers/internal/wire"
-	"ventanilla/channels"
-	"ventanilla/channels/ussd"
+	"ventanilla/channels/carrier"
 )
 
 const (
@@ -52,12 +51,12 @@ type Handler struct {
 	log  *slog.Logger
 }
 
-var _ channels.Carrier = (*Handler)(nil)
+var _ carrier.Carrier = (*Handler)(nil)
 
 // New returns an adapter with opts, defaults filled in.
 func New(opts Options) *Handler {
 	if opts.Limit <= 0 {
-		opts.Limit = ussd.DefaultLimit
+		opts.Limit = carrier.DefaultUSSDLimit
 	}
 	opts.Limit = max(opts.Limit, wire.MinScreen)
 	if opts.Path == "" {
@@ -73,7 +72,7 @@ func New(opts Options) *Handler {
 func (h *Handler) Name() string { return name }
 
 // Mount registers the callback route: POST Path.
-func (h *Handler) Mount(r channels.Router, hop channels.Hopper) {
+func (h *Handler) Mount(r carrier.Router, hop carrier.Hopper) {
 	r.Add(http.MethodPost, h.opts.Path, func(c echo.Context) error { return h.serve(c, hop) })
 }
 
@@ -96,7 +95,7 @@ type Reply struct {
 	End       bool   `json:"end"`
 }
 
-func (h *Handler) serve(c echo.Context, hop channels.Hopper) error {
+func (h *Handler) serve(c echo.Context, hop carrier.Hopper) error {
 	body, err := wire.ReadBody(c, echo.MIMEApplicationJSON, wire.MaxBody)
 	if err != nil {
 		return wire.Refuse(c, err)
@@ -106,7 +105,7 @@ func (h *Handler) serve(c echo.Context, hop channels.Hopper) error {
 		return wire.Refuse(c, err)
 	}
 	rep := wire.Hop(c.Request().Context(), hop, in, h.log)
-	if in.Event == channels.EventEnd {
+	if in.Event == carrier.EventEnd {
 		// The session is over on the aggregator's side: nothing to show,
 		// but the reply keeps its one shape.
 		return wire.JSON(c, Reply{SessionID: in.SessionID, End: true})
@@ -127,20 +126,20 @@ func (h *Handler) serve(c echo.Context, hop channels.Hopper) error {
 // answer sent with "begin" (where the dialled string belongs in
 // service_code) or with "end", and an end_status without "end", are
 // refused rather than dropped.
-func (h *Handler) ParseRequest(body []byte) (channels.Inbound, error) {
+func (h *Handler) ParseRequest(body []byte) (carrier.Inbound, error) {
 	var r Request
 	if err := wire.DecodeJSON(body, &r); err != nil {
-		return channels.Inbound{}, err
+		return carrier.Inbound{}, err
 	}
 	sessionID, err := wire.SessionID("session_id", r.SessionID)
 	if err != nil {
-		return channels.Inbound{}, err
+		return carrier.Inbound{}, err
 	}
 	phone, err := wire.E164("msisdn", strings.TrimSpace(r.MSISDN), h.opts.DefaultRegion)
 	if err != nil {
-		return channels.Inbound{}, err
+		return carrier.Inbound{}, err
 	}
-	in := channels.Inbound{
+	in := carrier.Inbound{
 		Channel:   "ussd",
 		Carrier:   name,
 		SessionID: sessionID,
@@ -149,35 +148,35 @@ func (h *Handler) ParseRequest(body []byte) (channels.Inbound, error) {
 	}
 	switch r.Event {
 	case EventBegin:
-		in.Event = channels.EventBegin
+		in.Event = carrier.EventBegin
 	case EventContinue:
-		in.Event = channels.EventContinue
+		in.Event = carrier.EventContinue
 	case EventEnd:
-		in.Event = channels.EventEnd
+		in.Event = carrier.EventEnd
 	case "":
-		return channels.Inbound{}, &wire.FieldError{Field: "event", Reason: "missing"}
+		return carrier.Inbound{}, &wire.FieldError{Field: "event", Reason: "missing"}
 	default:
-		return channels.Inbound{}, &wire.FieldError{Field: "event", Reason: "not one of begin, continue, end"}
+		return carrier.Inbound{}, &wire.FieldError{Field: "event", Reason: "not one of begin, continue, end"}
 	}
 	if in.ServiceCode, err = wire.ServiceCode("service_code", r.ServiceCode); err != nil {
-		return channels.Inbound{}, err
+		return carrier.Inbound{}, err
 	}
 	if in.Input, err = wire.CleanInput("input", r.Input, maxInput); err != nil {
-		return channels.Inbound{}, err
+		return carrier.Inbound{}, err
 	}
 	if in.Input != "" && r.Event != EventContinue {
-		return channels.Inbound{}, &wire.FieldError{Field: "input", Reason: "only with event continue"}
+		return carrier.Inbound{}, &wire.FieldError{Field: "input", Reason: "only with event continue"}
 	}
 	status := strings.TrimSpace(r.EndStatus)
 	switch {
 	case status != "" && r.Event != EventEnd:
-		return channels.Inbound{}, &wire.FieldError{Field: "end_status", Reason: "only with event end"}
+		return carrier.Inbound{}, &wire.FieldError{Field: "end_status", Reason: "only with event end"}
 	case len(status) > maxEndStatus || !wire.VisibleASCII(status):
-		return channels.Inbound{}, &wire.FieldError{Field: "end_status", Reason: "not a session status"}
+		return carrier.Inbound{}, &wire.FieldError{Field: "end_status", Reason: "not a session status"}
 	}
 	in.EndStatus = status
 	if _, err := wire.CleanInput("network", r.Network, maxNetwork); err != nil {
-		return channels.Inbound{}, err
+		return carrier.Inbound{}, err
 	}
 	return in, nil
 }

@@ -15,7 +15,7 @@ import (
 
 	"ventanilla/carriers/generic"
 	"ventanilla/carriers/internal/carriertest"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 const (
@@ -31,15 +31,15 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func hop(ev channels.Event, service, input string) *channels.Inbound {
-	return &channels.Inbound{
+func hop(ev carrier.Event, service, input string) *carrier.Inbound {
+	return &carrier.Inbound{
 		Channel: "ussd", Carrier: "generic", SessionID: session, Phone: phone,
 		ServiceCode: service, Input: input, Event: ev, Limit: 182,
 	}
 }
 
-func ended(status string) *channels.Inbound {
-	in := hop(channels.EventEnd, "", "")
+func ended(status string) *carrier.Inbound {
+	in := hop(carrier.EventEnd, "", "")
 	in.EndStatus = status
 	return in
 }
@@ -52,16 +52,16 @@ func TestCallbacks(t *testing.T) {
 		file       string
 		wantStatus int
 		wantReply  generic.Reply
-		wantErr    string            // the 4xx body, exactly
-		wantIn     *channels.Inbound // nil: the hopper must not be called
+		wantErr    string           // the 4xx body, exactly
+		wantIn     *carrier.Inbound // nil: the hopper must not be called
 	}{
-		{file: "begin.json", wantStatus: 200, wantReply: continues, wantIn: hop(channels.EventBegin, "*384#", "")},
-		{file: "begin_shortcut.json", wantStatus: 200, wantReply: continues, wantIn: hop(channels.EventBegin, "*384*1*2#", "")},
-		{file: "continue.json", wantStatus: 200, wantReply: continues, wantIn: hop(channels.EventContinue, "*384#", "1")},
+		{file: "begin.json", wantStatus: 200, wantReply: continues, wantIn: hop(carrier.EventBegin, "*384#", "")},
+		{file: "begin_shortcut.json", wantStatus: 200, wantReply: continues, wantIn: hop(carrier.EventBegin, "*384*1*2#", "")},
+		{file: "continue.json", wantStatus: 200, wantReply: continues, wantIn: hop(carrier.EventContinue, "*384#", "1")},
 		{file: "continue_free_text_extra_fields.json", wantStatus: 200, wantReply: continues,
-			wantIn: hop(channels.EventContinue, "", "José Ñukanchik *por favor*")},
+			wantIn: hop(carrier.EventContinue, "", "José Ñukanchik *por favor*")},
 		{file: "continue_national_number_empty_input.json", wantStatus: 200, wantReply: continues,
-			wantIn: hop(channels.EventContinue, "", "")},
+			wantIn: hop(carrier.EventContinue, "", "")},
 		{file: "end.json", wantStatus: 200, wantReply: over, wantIn: ended("user_abort")},
 		{file: "end_without_status.json", wantStatus: 200, wantReply: over, wantIn: ended("")},
 
@@ -77,7 +77,7 @@ func TestCallbacks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.TrimSuffix(tt.file, ".json"), func(t *testing.T) {
-			hopper := &carriertest.Hopper{Reply: channels.Reply{Text: screen}}
+			hopper := &carriertest.Hopper{Reply: carrier.Reply{Text: screen}}
 			rec := carriertest.Do(carriertest.Router(generic.New(generic.Options{}), hopper), http.MethodPost, path, jsonCT,
 				bytes.NewReader(carriertest.Testdata(t, tt.file)))
 			if rec.Code != tt.wantStatus {
@@ -138,7 +138,7 @@ func TestRefusedRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			hopper := &carriertest.Hopper{Reply: channels.Reply{Text: "ok"}}
+			hopper := &carriertest.Hopper{Reply: carrier.Reply{Text: "ok"}}
 			rec := carriertest.Do(carriertest.Router(generic.New(generic.Options{}), hopper), tt.method, path,
 				tt.contentType, strings.NewReader(tt.body))
 			if rec.Code != tt.want {
@@ -159,22 +159,22 @@ func TestReplies(t *testing.T) {
 		opts generic.Options
 		want generic.Reply
 	}{
-		{name: "continue", hop: &carriertest.Hopper{Reply: channels.Reply{Text: "Elija:\n1. Cédula"}},
+		{name: "continue", hop: &carriertest.Hopper{Reply: carrier.Reply{Text: "Elija:\n1. Cédula"}},
 			want: generic.Reply{SessionID: session, Text: "Elija:\n1. Cédula"}},
-		{name: "end", hop: &carriertest.Hopper{Reply: channels.Reply{Text: "Gracias & adiós.", End: true}},
+		{name: "end", hop: &carriertest.Hopper{Reply: carrier.Reply{Text: "Gracias & adiós.", End: true}},
 			want: generic.Reply{SessionID: session, Text: "Gracias & adiós.", End: true}},
 		{name: "hop error ends with the gateway's localised reply",
-			hop:  &carriertest.Hopper{Err: errors.New("store down"), Reply: channels.Reply{Text: "Service unavailable."}},
+			hop:  &carriertest.Hopper{Err: errors.New("store down"), Reply: carrier.Reply{Text: "Service unavailable."}},
 			want: generic.Reply{SessionID: session, Text: "Service unavailable.", End: true}},
 		{name: "hop error without a reply ends with the fallback", hop: &carriertest.Hopper{Err: errors.New("store down")},
 			want: generic.Reply{SessionID: session, Text: fallback, End: true}},
 		{name: "hop panic ends with the fallback", hop: &carriertest.Hopper{Panic: "boom"},
 			want: generic.Reply{SessionID: session, Text: fallback, End: true}},
 		{name: "over-long single line is cut at the limit",
-			hop:  &carriertest.Hopper{Reply: channels.Reply{Text: strings.Repeat("ñ", 300)}},
+			hop:  &carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("ñ", 300)}},
 			want: generic.Reply{SessionID: session, Text: strings.Repeat("ñ", 182)}},
 		{name: "custom limit", opts: generic.Options{Limit: 100},
-			hop:  &carriertest.Hopper{Reply: channels.Reply{Text: strings.Repeat("ñ", 300)}},
+			hop:  &carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("ñ", 300)}},
 			want: generic.Reply{SessionID: session, Text: strings.Repeat("ñ", 100)}},
 	}
 	for _, tt := range tests {
@@ -198,8 +198,8 @@ func TestReplies(t *testing.T) {
 // says or does: the session is already over on the aggregator's side.
 func TestEndIgnoresTheGatewaysReply(t *testing.T) {
 	for _, hopper := range []*carriertest.Hopper{
-		{Reply: channels.Reply{Text: "Bienvenido"}},
-		{Err: errors.New("store down"), Reply: channels.Reply{Text: "Service unavailable."}},
+		{Reply: carrier.Reply{Text: "Bienvenido"}},
+		{Err: errors.New("store down"), Reply: carrier.Reply{Text: "Service unavailable."}},
 		{Panic: "boom"},
 	} {
 		rec := carriertest.Do(carriertest.Router(generic.New(generic.Options{}), hopper), http.MethodPost, path, jsonCT,
@@ -215,7 +215,7 @@ func TestOptions(t *testing.T) {
 	if h.Name() != "generic" {
 		t.Errorf("Name() = %q", h.Name())
 	}
-	hopper := &carriertest.Hopper{Reply: channels.Reply{Text: strings.Repeat("x", 200)}}
+	hopper := &carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("x", 200)}}
 	rec := carriertest.Do(carriertest.Router(h, hopper), http.MethodPost, "/g", jsonCT,
 		strings.NewReader(`{"session_id":"s1","msisdn":"987654321","event":"begin"}`))
 	if rec.Code != 200 || len(hopper.Calls()) != 1 {

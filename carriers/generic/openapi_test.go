@@ -18,7 +18,7 @@ import (
 
 	"ventanilla/carriers/generic"
 	"ventanilla/carriers/internal/carriertest"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 // The contract test: openapi.yaml is what aggregators integrate against,
@@ -102,7 +102,7 @@ func (d *document) op(t *testing.T) *operation {
 	return o
 }
 
-func send(body any) (int, string, []channels.Inbound) {
+func send(body any) (int, string, []carrier.Inbound) {
 	var b []byte
 	switch v := body.(type) {
 	case []byte:
@@ -110,7 +110,7 @@ func send(body any) (int, string, []channels.Inbound) {
 	default:
 		b, _ = json.Marshal(v)
 	}
-	hopper := &carriertest.Hopper{Reply: channels.Reply{Text: "Elija:\n1. Cédula"}}
+	hopper := &carriertest.Hopper{Reply: carrier.Reply{Text: "Elija:\n1. Cédula"}}
 	rec := carriertest.Do(carriertest.Router(generic.New(generic.Options{}), hopper), http.MethodPost, path, jsonCT, bytes.NewReader(b))
 	return rec.Code, rec.Body.String(), hopper.Calls()
 }

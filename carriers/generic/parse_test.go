@@ -10,7 +10,7 @@ import (
 
 	"ventanilla/carriers/generic"
 	"ventanilla/carriers/internal/carriertest"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 // FuzzParse feeds arbitrary bodies to the parser and through the real
@@ -27,13 +27,13 @@ func FuzzParse(f *testing.F) {
 		if in, err := h.ParseRequest(body); err == nil {
 			checkInbound(t, in)
 		}
-		hopper := &carriertest.Hopper{Reply: channels.Reply{Text: "ok"}}
+		hopper := &carriertest.Hopper{Reply: carrier.Reply{Text: "ok"}}
 		rec := carriertest.Do(carriertest.Router(h, hopper), http.MethodPost, path, jsonCT, bytes.NewReader(body))
 		switch calls := hopper.Calls(); {
 		case rec.Code == http.StatusOK && len(calls) == 1:
 			checkInbound(t, calls[0])
 			r := decode(t, rec.Body.Bytes())
-			if r.SessionID != calls[0].SessionID || r.End != (calls[0].Event == channels.EventEnd) {
+			if r.SessionID != calls[0].SessionID || r.End != (calls[0].Event == carrier.EventEnd) {
 				t.Fatalf("reply %+v to %+v", r, calls[0])
 			}
 		case rec.Code == http.StatusBadRequest || rec.Code == http.StatusRequestEntityTooLarge:
@@ -46,7 +46,7 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-func checkInbound(t *testing.T, in channels.Inbound) {
+func checkInbound(t *testing.T, in carrier.Inbound) {
 	t.Helper()
 	if in.SessionID == "" || len(in.SessionID) > 128 || !visible(in.SessionID) {
 		t.Fatalf("accepted session id %q", in.SessionID)
@@ -61,13 +61,13 @@ func checkInbound(t *testing.T, in channels.Inbound) {
 		strings.TrimSpace(in.Input) != in.Input {
 		t.Fatalf("accepted input %q", in.Input)
 	}
-	if in.Input != "" && in.Event != channels.EventContinue || in.EndStatus != "" && in.Event != channels.EventEnd {
+	if in.Input != "" && in.Event != carrier.EventContinue || in.EndStatus != "" && in.Event != carrier.EventEnd {
 		t.Fatalf("input or status with the wrong event: %+v", in)
 	}
 	if len(in.EndStatus) > 32 || !visible(in.EndStatus) {
 		t.Fatalf("accepted status %q", in.EndStatus)
 	}
-	if in.Channel != "ussd" || in.Carrier != "generic" || in.Cumulative || in.Limit != 182 || in.Event > channels.EventEnd {
+	if in.Channel != "ussd" || in.Carrier != "generic" || in.Cumulative || in.Limit != 182 || in.Event > carrier.EventEnd {
 		t.Fatalf("bad constant fields: %+v", in)
 	}
 }

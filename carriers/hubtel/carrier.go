@@ -12,8 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"ventanilla/carriers/internal/wire"
-	"ventanilla/channels"
-	"ventanilla/channels/ussd"
+	"ventanilla/channels/carrier"
 )
 
 const (
@@ -46,12 +45,12 @@ type Handler struct {
 	log  *slog.Logger
 }
 
-var _ channels.Carrier = (*Handler)(nil)
+var _ carrier.Carrier = (*Handler)(nil)
 
 // New returns an adapter with opts, defaults filled in.
 func New(opts Options) *Handler {
 	if opts.Limit <= 0 {
-		opts.Limit = ussd.DefaultLimit
+		opts.Limit = carrier.DefaultUSSDLimit
 	}
 	opts.Limit = max(opts.Limit, wire.MinScreen)
 	if opts.Path == "" {
@@ -67,7 +66,7 @@ func New(opts Options) *Handler {
 func (h *Handler) Name() string { return name }
 
 // Mount registers the callback route: POST Path.
-func (h *Handler) Mount(r channels.Router, hop channels.Hopper) {
+func (h *Handler) Mount(r carrier.Router, hop carrier.Hopper) {
 	r.Add(http.MethodPost, h.opts.Path, func(c echo.Context) error { return h.serve(c, hop) })
 }
 
@@ -138,7 +137,7 @@ func kindOf(raw string) string {
 	return "number"
 }
 
-func (h *Handler) serve(c echo.Context, hop channels.Hopper) error {
+func (h *Handler) serve(c echo.Context, hop carrier.Hopper) error {
 	body, err := wire.ReadBody(c, echo.MIMEApplicationJSON, wire.MaxBody)
 	if err != nil {
 		return wire.Refuse(c, err)
@@ -148,7 +147,7 @@ func (h *Handler) serve(c echo.Context, hop channels.Hopper) error {
 		return wire.Refuse(c, err)
 	}
 	rep := wire.Hop(c.Request().Context(), hop, in, h.log)
-	if in.Event == channels.EventEnd {
+	if in.Event == carrier.EventEnd {
 		// The session is already over on the handset: there is nothing to
 		// show, but Hubtel's own framework answers every request with a
 		// JSON body, so a Release without text is what it expects.
@@ -160,7 +159,7 @@ func (h *Handler) serve(c echo.Context, hop channels.Hopper) error {
 // write frames the reply. Our failures arrive here too, as a final screen
 // (see wire.Hop), so the handset shows our message rather than Hubtel's
 // generic error.
-func (h *Handler) write(c echo.Context, rep channels.Reply) error {
+func (h *Handler) write(c echo.Context, rep carrier.Reply) error {
 	typ := TypeResponse
 	if rep.End {
 		typ = TypeRelease
@@ -187,33 +186,33 @@ func (h *Handler) write(c echo.Context, rep channels.Reply) error {
 //
 // Type is matched without regard to case: Hubtel's documentation spells
 // it "initiation", its SDK "Initiation".
-func (h *Handler) ParseRequest(body []byte) (channels.Inbound, error) {
+func (h *Handler) ParseRequest(body []byte) (carrier.Inbound, error) {
 	var r Request
 	if err := wire.DecodeJSON(body, &r); err != nil {
-		return channels.Inbound{}, err
+		return carrier.Inbound{}, err
 	}
 	sessionID, err := wire.SessionID("SessionId", r.SessionID)
 	if err != nil {
-		return channels.Inbound{}, err
+		return carrier.Inbound{}, err
 	}
 	phone, err := wire.E164("Mobile", strings.TrimSpace(r.Mobile), h.opts.DefaultRegion)
 	if err != nil {
-		return channels.Inbound{}, err
+		return carrier.Inbound{}, err
 	}
 	typ, err := requestType(r.Type)
 	if err != nil {
-		return channels.Inbound{}, err
+		return carrier.Inbound{}, err
 	}
 	service, err := wire.ServiceCode("ServiceCode", r.ServiceCode)
 	if err != nil {
-		return channels.Inbound{}, err
+		return carrier.Inbound{}, err
 	}
 	msg, err := wire.CleanInput("Message", r.Message, maxMessage)
 	if err != nil {
-		return channels.Inbound{}, err
+		return carrier.Inbound{}, err
 	}
 
-	in := channels.Inbound{
+	in := carrier.Inbound{
 		Channel:     "ussd",
 		Carrier:     name,
 		SessionID:   sessionID,
@@ -224,15 +223,15 @@ func (h *Handler) ParseRequest(body []byte) (channels.Inbound, error) {
 	}
 	switch typ {
 	case "Initiation":
-		in.Event = channels.EventBegin
+		in.Event = carrier.EventBegin
 		if wire.IsDialString(msg) {
 			in.ServiceCode = msg
 		}
 	case "Response":
-		in.Event = channels.EventContinue
+		in.Event = carrier.EventContinue
 		in.Input = msg
 	default: // Release, Timeout
-		in.Event = channels.EventEnd
+		in.Event = carrier.EventEnd
 		in.EndStatus = typ
 	}
 	return in, nil

@@ -16,7 +16,7 @@ import (
 
 	"ventanilla/carriers/hubtel"
 	"ventanilla/carriers/internal/carriertest"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 const (
@@ -32,20 +32,20 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func hop(ev channels.Event, service, input string, seq int) *channels.Inbound {
-	return &channels.Inbound{
+func hop(ev carrier.Event, service, input string, seq int) *carrier.Inbound {
+	return &carrier.Inbound{
 		Channel: "ussd", Carrier: "hubtel", SessionID: session, Phone: ghana,
 		ServiceCode: service, Input: input, Event: ev, Seq: seq, Limit: 182,
 	}
 }
 
-func ended(status string, seq int) *channels.Inbound {
-	in := hop(channels.EventEnd, "*714#", "", seq)
+func ended(status string, seq int) *carrier.Inbound {
+	in := hop(carrier.EventEnd, "*714#", "", seq)
 	in.EndStatus = status
 	return in
 }
 
-func post(h *hubtel.Handler, hopper channels.Hopper, contentType string, body io.Reader) *response {
+func post(h *hubtel.Handler, hopper carrier.Hopper, contentType string, body io.Reader) *response {
 	rec := carriertest.Do(carriertest.Router(h, hopper), http.MethodPost, path, contentType, body)
 	return &response{rec.Code, rec.Header().Get(echo.HeaderContentType), rec.Body.Bytes()}
 }
@@ -71,24 +71,24 @@ func TestCallbacks(t *testing.T) {
 	tests := []struct {
 		file       string
 		wantStatus int
-		wantReply  map[string]any    // the JSON reply, exactly
-		wantErr    string            // the 4xx body, exactly
-		wantIn     *channels.Inbound // nil: the hopper must not be called
+		wantReply  map[string]any   // the JSON reply, exactly
+		wantErr    string           // the 4xx body, exactly
+		wantIn     *carrier.Inbound // nil: the hopper must not be called
 	}{
 		{file: "initiation.json", wantStatus: 200, wantReply: continues,
-			wantIn: hop(channels.EventBegin, "*714#", "", 1)},
+			wantIn: hop(carrier.EventBegin, "*714#", "", 1)},
 		{file: "initiation_shortcut.json", wantStatus: 200, wantReply: continues,
-			wantIn: hop(channels.EventBegin, "*714*1*2#", "", 1)},
+			wantIn: hop(carrier.EventBegin, "*714*1*2#", "", 1)},
 		{file: "initiation_docs_spelling.json", wantStatus: 200, wantReply: continues,
-			wantIn: hop(channels.EventBegin, "*714#", "", 1)},
+			wantIn: hop(carrier.EventBegin, "*714#", "", 1)},
 		{file: "initiation_app_service_id.json", wantStatus: 200, wantReply: continues,
-			wantIn: hop(channels.EventBegin, "5f0c2e8a91d34b7c8e6a1d2b3c4f5e60", "", 1)},
+			wantIn: hop(carrier.EventBegin, "5f0c2e8a91d34b7c8e6a1d2b3c4f5e60", "", 1)},
 		{file: "response.json", wantStatus: 200, wantReply: continues,
-			wantIn: hop(channels.EventContinue, "*714#", "1", 2)},
+			wantIn: hop(carrier.EventContinue, "*714#", "1", 2)},
 		{file: "response_free_text_extra_fields.json", wantStatus: 200, wantReply: continues,
-			wantIn: hop(channels.EventContinue, "*714#", "José Ñukanchik *por favor*", 5)},
+			wantIn: hop(carrier.EventContinue, "*714#", "José Ñukanchik *por favor*", 5)},
 		{file: "response_ecuador_number.json", wantStatus: 200, wantReply: continues,
-			wantIn: &channels.Inbound{Channel: "ussd", Carrier: "hubtel", SessionID: "c7e1b2d3a4f5061728394a5b6c7d8e9f",
+			wantIn: &carrier.Inbound{Channel: "ussd", Carrier: "hubtel", SessionID: "c7e1b2d3a4f5061728394a5b6c7d8e9f",
 				Phone: "+593991234567", ServiceCode: "*384#", Input: "2", Seq: 3, Limit: 182}},
 		{file: "release.json", wantStatus: 200, wantReply: release, wantIn: ended("Release", 4)},
 		{file: "timeout.json", wantStatus: 200, wantReply: release, wantIn: ended("Timeout", 3)},
@@ -105,7 +105,7 @@ func TestCallbacks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.TrimSuffix(tt.file, ".json"), func(t *testing.T) {
-			hopper := &carriertest.Hopper{Reply: channels.Reply{Text: "Elija:\n1. Cédula\n2. Turnos"}}
+			hopper := &carriertest.Hopper{Reply: carrier.Reply{Text: "Elija:\n1. Cédula\n2. Turnos"}}
 			got := post(hubtel.New(hubtel.Options{}), hopper, jsonCT,
 				bytes.NewReader(carriertest.Testdata(t, tt.file)))
 			if got.code != tt.wantStatus {
@@ -162,7 +162,7 @@ func TestRefusedRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			hopper := &carriertest.Hopper{Reply: channels.Reply{Text: "ok"}}
+			hopper := &carriertest.Hopper{Reply: carrier.Reply{Text: "ok"}}
 			rec := carriertest.Do(carriertest.Router(hubtel.New(hubtel.Options{}), hopper), tt.method, path,
 				tt.contentType, strings.NewReader(tt.body))
 			if rec.Code != tt.want {
@@ -183,26 +183,26 @@ func TestReplies(t *testing.T) {
 		opts hubtel.Options
 		want hubtel.Reply
 	}{
-		{name: "continue", hop: &carriertest.Hopper{Reply: channels.Reply{Text: "Elija:\n1. Cédula"}},
+		{name: "continue", hop: &carriertest.Hopper{Reply: carrier.Reply{Text: "Elija:\n1. Cédula"}},
 			want: hubtel.Reply{Type: "Response", Message: "Elija:\n1. Cédula"}},
-		{name: "end", hop: &carriertest.Hopper{Reply: channels.Reply{Text: "Gracias & adiós.", End: true}},
+		{name: "end", hop: &carriertest.Hopper{Reply: carrier.Reply{Text: "Gracias & adiós.", End: true}},
 			want: hubtel.Reply{Type: "Release", Message: "Gracias & adiós."}},
 		{name: "hop error ends with the gateway's localised reply",
-			hop:  &carriertest.Hopper{Err: errors.New("store down"), Reply: channels.Reply{Text: "Service unavailable."}},
+			hop:  &carriertest.Hopper{Err: errors.New("store down"), Reply: carrier.Reply{Text: "Service unavailable."}},
 			want: hubtel.Reply{Type: "Release", Message: "Service unavailable."}},
 		{name: "hop error without a reply ends with the fallback",
 			hop:  &carriertest.Hopper{Err: errors.New("store down")},
 			want: hubtel.Reply{Type: "Release", Message: "Servicio no disponible. Intente más tarde."}},
 		{name: "hop panic ends with the fallback", hop: &carriertest.Hopper{Panic: "boom"},
 			want: hubtel.Reply{Type: "Release", Message: "Servicio no disponible. Intente más tarde."}},
-		{name: "over-long reply loses whole trailing lines", hop: &carriertest.Hopper{Reply: channels.Reply{Text: long}},
+		{name: "over-long reply loses whole trailing lines", hop: &carriertest.Hopper{Reply: carrier.Reply{Text: long}},
 			// 29-rune lines: six make 179 runes, seven would make 209 > 182.
 			want: hubtel.Reply{Type: "Response", Message: strings.TrimSuffix(strings.Repeat("Línea de texto bastante larga\n", 6), "\n")}},
 		{name: "custom limit", opts: hubtel.Options{Limit: 60},
-			hop:  &carriertest.Hopper{Reply: channels.Reply{Text: strings.Repeat("ñ", 300)}},
+			hop:  &carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("ñ", 300)}},
 			want: hubtel.Reply{Type: "Response", Message: strings.Repeat("ñ", 60)}},
 		{name: "limit below the renderer's minimum is raised", opts: hubtel.Options{Limit: 10},
-			hop:  &carriertest.Hopper{Reply: channels.Reply{Text: strings.Repeat("ñ", 300)}},
+			hop:  &carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("ñ", 300)}},
 			want: hubtel.Reply{Type: "Response", Message: strings.Repeat("ñ", 40)}},
 	}
 	for _, tt := range tests {
@@ -240,7 +240,7 @@ func TestOptions(t *testing.T) {
 	if h.Name() != "hubtel" {
 		t.Errorf("Name() = %q", h.Name())
 	}
-	hopper := &carriertest.Hopper{Reply: channels.Reply{Text: "Hola"}}
+	hopper := &carriertest.Hopper{Reply: carrier.Reply{Text: "Hola"}}
 	rec := carriertest.Do(carriertest.Router(h, hopper), http.MethodPost, "/gh", jsonCT,
 		strings.NewReader(`{"Mobile":"0244123456","SessionId":"s1","Type":"Initiation","Message":"*714#"}`))
 	if rec.Code != 200 || len(hopper.Calls()) != 1 {
@@ -279,7 +279,7 @@ func TestSequence(t *testing.T) {
 		`3`: 3, `"3"`: 3, `null`: 0, `"007"`: 7,
 		`-1`: -1, `1.5`: -1, `"x"`: -1, `""`: -1, `{}`: -1, `"1e3"`: -1, `1234567890`: -1,
 	} {
-		hopper := &carriertest.Hopper{Reply: channels.Reply{Text: "ok"}}
+		hopper := &carriertest.Hopper{Reply: carrier.Reply{Text: "ok"}}
 		body := `{"Mobile":"233244123456","SessionId":"s1","Type":"Response","Message":"1","Sequence":` + raw + `}`
 		got := post(hubtel.New(hubtel.Options{}), hopper, jsonCT, strings.NewReader(body))
 		switch {

@@ -10,7 +10,7 @@ import (
 
 	"ventanilla/carriers/hubtel"
 	"ventanilla/carriers/internal/carriertest"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 // FuzzParse feeds arbitrary bodies to the parser and through the real
@@ -26,7 +26,7 @@ func FuzzParse(f *testing.F) {
 		if in, err := h.ParseRequest(body); err == nil {
 			checkInbound(t, in)
 		}
-		hopper := &carriertest.Hopper{Reply: channels.Reply{Text: "ok"}}
+		hopper := &carriertest.Hopper{Reply: carrier.Reply{Text: "ok"}}
 		rec := carriertest.Do(carriertest.Router(h, hopper), http.MethodPost, path, jsonCT, bytes.NewReader(body))
 		switch calls := hopper.Calls(); {
 		case rec.Code == http.StatusOK && len(calls) == 1:
@@ -41,7 +41,7 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-func checkInbound(t *testing.T, in channels.Inbound) {
+func checkInbound(t *testing.T, in carrier.Inbound) {
 	t.Helper()
 	if in.SessionID == "" || len(in.SessionID) > 128 || !visible(in.SessionID) {
 		t.Fatalf("accepted session id %q", in.SessionID)
@@ -57,15 +57,15 @@ func checkInbound(t *testing.T, in channels.Inbound) {
 		t.Fatalf("accepted input %q", in.Input)
 	}
 	switch in.Event {
-	case channels.EventBegin:
+	case carrier.EventBegin:
 		if in.Input != "" || in.EndStatus != "" {
 			t.Fatalf("begin with input or status: %+v", in)
 		}
-	case channels.EventContinue:
+	case carrier.EventContinue:
 		if in.EndStatus != "" {
 			t.Fatalf("continue with status: %+v", in)
 		}
-	case channels.EventEnd:
+	case carrier.EventEnd:
 		if in.Input != "" || (in.EndStatus != "Release" && in.EndStatus != "Timeout") {
 			t.Fatalf("bad end: %+v", in)
 		}

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"ventanilla/carriers/kannel"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 func benchRequest(b *testing.B, file string) kannel.Request {
@@ -41,7 +41,7 @@ func BenchmarkParseUSSD(b *testing.B) {
 // BenchmarkUSSDHop is one whole call through the router: read, parse,
 // hop, choose the coding, fit and answer.
 func BenchmarkUSSDHop(b *testing.B) {
-	hop := &fakeHopper{reply: channels.Reply{Text: "Elija su trámite:\n1. Cédula\n2. Turnos\n3. Certificados\n0. Atrás"}}
+	hop := &fakeHopper{reply: carrier.Reply{Text: "Elija su trámite:\n1. Cédula\n2. Turnos\n3. Certificados\n0. Atrás"}}
 	h := kannel.NewUSSD(kannel.USSDOptions{})
 	q := readQuery(b, "ussd_answer.query")
 	b.ReportAllocs()

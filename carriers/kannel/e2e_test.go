@@ -11,14 +11,14 @@ import (
 
 	"ventanilla/carriers/kannel"
 	"ventanilla/carriers/kannel/kanneltest"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 // wait bounds every wait on Kannel.
 const wait = 10 * time.Second
 
 // serve mounts c on a loopback server and starts real Kannel calling it.
-func serve(t *testing.T, c channels.Carrier, path string, hop channels.Hopper) *kanneltest.Kannel {
+func serve(t *testing.T, c carrier.Carrier, path string, hop carrier.Hopper) *kanneltest.Kannel {
 	t.Helper()
 	e := echo.New()
 	c.Mount(e, hop)
@@ -35,11 +35,11 @@ func TestEndToEndSMS(t *testing.T) {
 		"menu":     "Elija:\n1. Turno\n2. Cita",
 		"silencio": "",
 	}
-	hop := &fakeHopper{answer: func(in channels.Inbound) channels.Reply {
+	hop := &fakeHopper{answer: func(in carrier.Inbound) carrier.Reply {
 		if r, ok := replies[in.Input]; ok {
-			return channels.Reply{Text: r}
+			return carrier.Reply{Text: r}
 		}
-		return channels.Reply{Text: "Recibido: " + in.Input}
+		return carrier.Reply{Text: "Recibido: " + in.Input}
 	}}
 	k := serve(t, kannel.NewSMS(kannel.SMSOptions{}), "/sms/kannel", hop)
 
@@ -59,7 +59,7 @@ func TestEndToEndSMS(t *testing.T) {
 		expect(t, "Recibido: hola  mundo")
 		calls := hop.got()
 		in := calls[len(calls)-1]
-		want := channels.Inbound{Channel: "sms", Carrier: "kannel", Phone: "+593991234567", ServiceCode: "4545", Input: "hola  mundo"}
+		want := carrier.Inbound{Channel: "sms", Carrier: "kannel", Phone: "+593991234567", ServiceCode: "4545", Input: "hola  mundo"}
 		if in != want {
 			t.Errorf("Inbound:\n got %+v\nwant %+v", in, want)
 		}
@@ -143,16 +143,16 @@ func TestEndToEndUSSD(t *testing.T) {
 	full := strings.Repeat("1234567890", 18) + "ok"      // 182 GSM-7 characters
 	fullUCS2 := strings.Repeat("Opción ", 11) + "válida" // 83 characters: transliterated
 	shortUCS2 := "Opción válida, señor"
-	replies := map[string]channels.Reply{
+	replies := map[string]carrier.Reply{
 		"menu":  {Text: "Elija:\n1. Cédula\n2. Turnos"},
 		"full":  {Text: full},
 		"ucs2":  {Text: shortUCS2},
 		"trans": {Text: fullUCS2},
 		"fin":   {Text: "Gracias por usar el servicio.", End: true},
 	}
-	hop := &fakeHopper{answer: func(in channels.Inbound) channels.Reply {
-		if in.Event == channels.EventBegin {
-			return channels.Reply{Text: "Bienvenido"}
+	hop := &fakeHopper{answer: func(in carrier.Inbound) carrier.Reply {
+		if in.Event == carrier.EventBegin {
+			return carrier.Reply{Text: "Bienvenido"}
 		}
 		return replies[in.Input]
 	}}
@@ -196,7 +196,7 @@ func TestEndToEndUSSD(t *testing.T) {
 		}
 	}
 	if in := hop.got()[0]; in.Channel != "ussd" || in.SessionID != "+593991234567/s17" || in.ServiceCode != "*384#" ||
-		in.Event != channels.EventBegin || in.Input != "" {
+		in.Event != carrier.EventBegin || in.Input != "" {
 		t.Errorf("first Inbound %+v", in)
 	}
 

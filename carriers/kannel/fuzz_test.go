@@ -13,7 +13,7 @@ import (
 	"unicode/utf8"
 
 	"ventanilla/carriers/kannel"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 func seed(f *testing.F, pattern string) {
@@ -36,8 +36,8 @@ func seed(f *testing.F, pattern string) {
 // fuzzRoute sends the input through the real route (a GET, or a post-url
 // POST when post) and checks that the hopper runs exactly when the call
 // is accepted.
-func fuzzRoute(t *testing.T, c channels.Carrier, path, query string, body []byte, post bool) []channels.Inbound {
-	hop := &fakeHopper{reply: channels.Reply{Text: "ok"}}
+func fuzzRoute(t *testing.T, c carrier.Carrier, path, query string, body []byte, post bool) []carrier.Inbound {
+	hop := &fakeHopper{reply: carrier.Reply{Text: "ok"}}
 	req := httptest.NewRequest(http.MethodGet, path, nil)
 	if post {
 		req = httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
@@ -115,7 +115,7 @@ func endsDialogue(rec *httptest.ResponseRecorder) bool {
 }
 
 // checkInbound holds what every accepted call must satisfy.
-func checkInbound(t *testing.T, in channels.Inbound, channel string) {
+func checkInbound(t *testing.T, in carrier.Inbound, channel string) {
 	t.Helper()
 	if len(in.Phone) < 3 || in.Phone[0] != '+' || strings.Trim(in.Phone[1:], "0123456789") != "" {
 		t.Fatalf("accepted phone %q is not E.164", in.Phone)
@@ -136,14 +136,14 @@ func checkInbound(t *testing.T, in channels.Inbound, channel string) {
 	}
 	switch channel {
 	case "sms":
-		if in.SessionID != "" || utf8.RuneCountInString(in.Input) > 1600 || in.Event != channels.EventContinue {
+		if in.SessionID != "" || utf8.RuneCountInString(in.Input) > 1600 || in.Event != carrier.EventContinue {
 			t.Fatalf("bad sms inbound: %+v", in)
 		}
 	case "ussd":
 		if !strings.HasPrefix(in.SessionID, in.Phone) || utf8.RuneCountInString(in.Input) > 182 || in.Limit != 182 {
 			t.Fatalf("bad ussd inbound: %+v", in)
 		}
-		if in.Event == channels.EventEnd && (in.Input != "" || in.EndStatus == "") {
+		if in.Event == carrier.EventEnd && (in.Input != "" || in.EndStatus == "") {
 			t.Fatalf("ended session with input or without status: %+v", in)
 		}
 	}

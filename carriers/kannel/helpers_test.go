@@ -13,7 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 func TestMain(m *testing.M) {
@@ -27,14 +27,14 @@ func TestMain(m *testing.M) {
 // answers with a fixed reply, error or panic, or with answer when set.
 type fakeHopper struct {
 	mu     sync.Mutex
-	calls  []channels.Inbound
-	reply  channels.Reply
+	calls  []carrier.Inbound
+	reply  carrier.Reply
 	err    error
 	panic  any
-	answer func(channels.Inbound) channels.Reply
+	answer func(carrier.Inbound) carrier.Reply
 }
 
-func (f *fakeHopper) Hop(_ context.Context, in channels.Inbound) (channels.Reply, error) {
+func (f *fakeHopper) Hop(_ context.Context, in carrier.Inbound) (carrier.Reply, error) {
 	f.mu.Lock()
 	f.calls = append(f.calls, in)
 	f.mu.Unlock()
@@ -47,10 +47,10 @@ func (f *fakeHopper) Hop(_ context.Context, in channels.Inbound) (channels.Reply
 	return f.reply, f.err
 }
 
-func (f *fakeHopper) got() []channels.Inbound {
+func (f *fakeHopper) got() []carrier.Inbound {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]channels.Inbound(nil), f.calls...)
+	return append([]carrier.Inbound(nil), f.calls...)
 }
 
 func readQuery(t testing.TB, name string) string {
@@ -63,7 +63,7 @@ func readQuery(t testing.TB, name string) string {
 }
 
 // call sends one request through a real echo router with c mounted.
-func call(c channels.Carrier, hop channels.Hopper, method, target, contentType string, body io.Reader) *httptest.ResponseRecorder {
+func call(c carrier.Carrier, hop carrier.Hopper, method, target, contentType string, body io.Reader) *httptest.ResponseRecorder {
 	e := newEcho(c, hop)
 	req := httptest.NewRequest(method, target, body)
 	if contentType != "" {
@@ -74,7 +74,7 @@ func call(c channels.Carrier, hop channels.Hopper, method, target, contentType s
 	return rec
 }
 
-func get(c channels.Carrier, hop channels.Hopper, path, query string) *httptest.ResponseRecorder {
+func get(c carrier.Carrier, hop carrier.Hopper, path, query string) *httptest.ResponseRecorder {
 	return call(c, hop, http.MethodGet, path+"?"+query, "", nil)
 }
 
@@ -86,7 +86,7 @@ func cmp[T comparable](v, def T) T {
 	return v
 }
 
-func newEcho(c channels.Carrier, hop channels.Hopper) *echo.Echo {
+func newEcho(c carrier.Carrier, hop carrier.Hopper) *echo.Echo {
 	e := echo.New()
 	c.Mount(e, hop)
 	return e

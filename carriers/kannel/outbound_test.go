@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"ventanilla/carriers/kannel"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 // Kannel's sendsms answers, as its source has them, classified for the
@@ -29,12 +29,12 @@ func TestOutboundClassifiesFailures(t *testing.T) {
 			w.Write([]byte(c.body))
 		}))
 		o := kannel.Outbound{Sender: &kannel.Sender{BaseURL: srv.URL, Username: "u", Password: "p"}}
-		err := o.Send(context.Background(), channels.Message{ID: "1", Channel: "sms", Carrier: "kannel-sms", To: "+593991234567", Text: "hola"})
+		err := o.Send(context.Background(), carrier.Message{ID: "1", Channel: "sms", Carrier: "kannel-sms", To: "+593991234567", Text: "hola"})
 		srv.Close()
 		if (err == nil) != c.ok {
 			t.Errorf("%d: err %v", c.status, err)
 		}
-		var re *channels.RetryableError
+		var re *carrier.RetryableError
 		if errors.As(err, &re) != c.retryable {
 			t.Errorf("%d: retryable %v, want %v (%v)", c.status, errors.As(err, &re), c.retryable, err)
 		}

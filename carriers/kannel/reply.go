@@ -8,7 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"ventanilla/channels/sms"
+	"ventanilla/channels/sms/alphabet"
 )
 
 // Kannel's data codings (%c, X-Kannel-Coding, the sendsms coding field).
@@ -22,7 +22,7 @@ const (
 // "?" (á í ó ú included: "Opción" arrives as "Opci?n"), so one such
 // character makes the whole message UCS-2.
 func codingFor(text string) int {
-	if sms.EncodingOf(text) == sms.GSM7 {
+	if alphabet.EncodingOf(text) == alphabet.GSM7 {
 		return codingGSM7
 	}
 	return codingUCS2
@@ -73,7 +73,7 @@ func fit(text string, limit int, size func(string) int) string {
 
 // septets is what a GSM-7 text costs (extension characters count two).
 func septets(s string) int {
-	n, _ := sms.Septets(s)
+	n, _ := alphabet.Septets(s)
 	return n
 }
 

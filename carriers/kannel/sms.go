@@ -9,10 +9,10 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"ventanilla/carriers/internal/wire"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
-// Carrier is the name both adapters put in channels.Inbound.Carrier.
+// Carrier is the name both adapters put in carrier.Inbound.Carrier.
 const Carrier = "kannel"
 
 // maxSMSText bounds a decoded message: ten concatenated parts, which
@@ -43,7 +43,7 @@ type SMS struct {
 	log  *slog.Logger
 }
 
-var _ channels.Carrier = (*SMS)(nil)
+var _ carrier.Carrier = (*SMS)(nil)
 
 // NewSMS returns an SMS adapter with opts, defaults filled in.
 func NewSMS(opts SMSOptions) *SMS {
@@ -63,16 +63,16 @@ func (h *SMS) Name() string { return "kannel-sms" }
 
 // Mount registers GET and POST Path: smsbox's get-url, post-url, or a
 // form POST with the same fields.
-func (h *SMS) Mount(r channels.Router, hop channels.Hopper) {
+func (h *SMS) Mount(r carrier.Router, hop carrier.Hopper) {
 	serve := func(c echo.Context) error { return h.serve(c, hop) }
 	r.Add(http.MethodGet, h.opts.Path, serve)
 	r.Add(http.MethodPost, h.opts.Path, serve)
 }
 
-func (h *SMS) serve(c echo.Context, hop channels.Hopper) error {
+func (h *SMS) serve(c echo.Context, hop carrier.Hopper) error {
 	req, err := readRequest(c)
 	if err == nil {
-		var in channels.Inbound
+		var in carrier.Inbound
 		if in, err = h.Parse(req); err == nil {
 			rep := wire.Hop(c.Request().Context(), hop, in, h.log)
 			if strings.TrimSpace(rep.Text) == "" {
@@ -90,25 +90,25 @@ func (h *SMS) serve(c echo.Context, hop channels.Hopper) error {
 // rejected rather than guessed at. SessionID stays empty: the gateway keys
 // SMS conversations by phone. The receiver (our short code) goes into
 // ServiceCode, so a route can tie a short code to a flow.
-func (h *SMS) Parse(req Request) (channels.Inbound, error) {
+func (h *SMS) Parse(req Request) (carrier.Inbound, error) {
 	from, err := field(req.Fields, "from")
 	if err != nil {
-		return channels.Inbound{}, err
+		return carrier.Inbound{}, err
 	}
 	phone, err := wire.E164("from", from, h.opts.DefaultRegion)
 	if err != nil {
-		return channels.Inbound{}, err
+		return carrier.Inbound{}, err
 	}
 	to, err := address(req.Fields, "to", true)
 	if err != nil {
-		return channels.Inbound{}, err
+		return carrier.Inbound{}, err
 	}
 	if _, err := address(req.Fields, "smsc", false); err != nil {
-		return channels.Inbound{}, err
+		return carrier.Inbound{}, err
 	}
 	text, err := message(req)
 	if err != nil {
-		return channels.Inbound{}, err
+		return carrier.Inbound{}, err
 	}
 	// Line breaks and tabs are whitespace a citizen typed on a phone:
 	// answers are read one line at a time, so they become spaces. Every
@@ -120,12 +120,12 @@ func (h *SMS) Parse(req Request) (channels.Inbound, error) {
 		return r
 	}, text)
 	if utf8.RuneCountInString(text) > maxSMSText {
-		return channels.Inbound{}, &FieldError{Field: "text", Reason: "longer than 1600 characters"}
+		return carrier.Inbound{}, &FieldError{Field: "text", Reason: "longer than 1600 characters"}
 	}
 	if text, err = wire.CleanInput("text", text, 4*maxSMSText); err != nil {
-		return channels.Inbound{}, err
+		return carrier.Inbound{}, err
 	}
-	return channels.Inbound{
+	return carrier.Inbound{
 		Channel:     "sms",
 		Carrier:     Carrier,
 		Phone:       phone,

@@ -13,13 +13,13 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"ventanilla/carriers/kannel"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 const smsPath = "/sms/kannel"
 
-func smsIn(phone, input string) *channels.Inbound {
-	return &channels.Inbound{Channel: "sms", Carrier: "kannel", Phone: phone, ServiceCode: "4545", Input: input}
+func smsIn(phone, input string) *carrier.Inbound {
+	return &carrier.Inbound{Channel: "sms", Carrier: "kannel", Phone: phone, ServiceCode: "4545", Input: input}
 }
 
 func TestSMSCalls(t *testing.T) {
@@ -29,8 +29,8 @@ func TestSMSCalls(t *testing.T) {
 		file       string // testdata query; query used when empty
 		query      string
 		wantStatus int
-		wantBody   string            // prefix of the response body
-		wantIn     *channels.Inbound // nil: the hopper must not be called
+		wantBody   string           // prefix of the response body
+		wantIn     *carrier.Inbound // nil: the hopper must not be called
 	}{
 		{name: "gsm text", file: "sms_gsm.query", wantStatus: 200, wantIn: smsIn(ec, "Hola mundo")},
 		{name: "utf-8 accents", file: "sms_utf8_accents.query", wantStatus: 200, wantIn: smsIn(ec, "Opción válida, señor")},
@@ -66,7 +66,7 @@ func TestSMSCalls(t *testing.T) {
 			if tt.file != "" {
 				query = readQuery(t, tt.file)
 			}
-			hop := &fakeHopper{reply: channels.Reply{Text: "Recibido"}}
+			hop := &fakeHopper{reply: carrier.Reply{Text: "Recibido"}}
 			rec := get(kannel.NewSMS(kannel.SMSOptions{}), hop, smsPath, query)
 			if rec.Code != tt.wantStatus {
 				t.Fatalf("status %d, want %d; body %q", rec.Code, tt.wantStatus, rec.Body.String())
@@ -121,7 +121,7 @@ func TestSMSPost(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			hop := &fakeHopper{reply: channels.Reply{Text: "ok"}}
+			hop := &fakeHopper{reply: carrier.Reply{Text: "ok"}}
 			rec := call(kannel.NewSMS(kannel.SMSOptions{}), hop, http.MethodPost, smsPath+"?"+tt.query,
 				tt.contentType, strings.NewReader(tt.body))
 			if rec.Code != tt.wantStatus {
@@ -169,20 +169,20 @@ func TestSMSReplies(t *testing.T) {
 		wantBody   string
 		wantCoding string
 	}{
-		{name: "gsm-7 reply", hop: &fakeHopper{reply: channels.Reply{Text: "Elija:\n1. Turno\n2. Cita ñ é ü ¿"}},
+		{name: "gsm-7 reply", hop: &fakeHopper{reply: carrier.Reply{Text: "Elija:\n1. Turno\n2. Cita ñ é ü ¿"}},
 			wantStatus: 200, wantBody: "Elija:\n1. Turno\n2. Cita ñ é ü ¿", wantCoding: "0"},
-		{name: "accented reply goes as ucs-2", hop: &fakeHopper{reply: channels.Reply{Text: "Opción válida, señor"}},
+		{name: "accented reply goes as ucs-2", hop: &fakeHopper{reply: carrier.Reply{Text: "Opción válida, señor"}},
 			wantStatus: 200, wantBody: "Opción válida, señor", wantCoding: "2"},
-		{name: "long reply whole: kannel splits it", hop: &fakeHopper{reply: channels.Reply{Text: long}},
+		{name: "long reply whole: kannel splits it", hop: &fakeHopper{reply: carrier.Reply{Text: long}},
 			wantStatus: 200, wantBody: long, wantCoding: "0"},
-		{name: "end flag changes nothing for sms", hop: &fakeHopper{reply: channels.Reply{Text: "Gracias.", End: true}},
+		{name: "end flag changes nothing for sms", hop: &fakeHopper{reply: carrier.Reply{Text: "Gracias.", End: true}},
 			wantStatus: 200, wantBody: "Gracias.", wantCoding: "0"},
-		{name: "empty reply sends nothing", hop: &fakeHopper{reply: channels.Reply{}}, wantStatus: 202},
-		{name: "blank reply sends nothing", hop: &fakeHopper{reply: channels.Reply{Text: " \n"}}, wantStatus: 202},
+		{name: "empty reply sends nothing", hop: &fakeHopper{reply: carrier.Reply{}}, wantStatus: 202},
+		{name: "blank reply sends nothing", hop: &fakeHopper{reply: carrier.Reply{Text: " \n"}}, wantStatus: 202},
 		{name: "hop error answers the fallback, not an HTTP error",
 			hop: &fakeHopper{err: errors.New("store: connection refused")}, wantStatus: 200, wantBody: fallback, wantCoding: "2"},
 		{name: "hop error keeps the gateway's localised reply",
-			hop:        &fakeHopper{err: errors.New("store down"), reply: channels.Reply{Text: "Service unavailable."}},
+			hop:        &fakeHopper{err: errors.New("store down"), reply: carrier.Reply{Text: "Service unavailable."}},
 			wantStatus: 200, wantBody: "Service unavailable.", wantCoding: "0"},
 		{name: "hop panic answers the fallback", hop: &fakeHopper{panic: "boom"}, wantStatus: 200, wantBody: fallback, wantCoding: "2"},
 	}
@@ -215,7 +215,7 @@ func TestSMSOptions(t *testing.T) {
 	if h.Name() != "kannel-sms" {
 		t.Errorf("Name() = %q", h.Name())
 	}
-	hop := &fakeHopper{reply: channels.Reply{Text: "Hola"}}
+	hop := &fakeHopper{reply: carrier.Reply{Text: "Hola"}}
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
 		var rec *httptest.ResponseRecorder
 		if method == http.MethodGet {

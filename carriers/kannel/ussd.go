@@ -12,9 +12,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"ventanilla/carriers/internal/wire"
-	"ventanilla/channels"
-	"ventanilla/channels/sms"
-	"ventanilla/channels/ussd"
+	"ventanilla/channels/carrier"
+	"ventanilla/channels/sms/alphabet"
 )
 
 // ServiceOp is an SMPP ussd_service_op value (TLV 0x0501).
@@ -58,7 +57,7 @@ func (s SessionInfo) octets() [2]byte {
 // Hop is one parsed USSD call: the Inbound for the gateway plus the TLVs
 // the reply must answer with.
 type Hop struct {
-	Inbound channels.Inbound
+	Inbound carrier.Inbound
 	Op      ServiceOp
 	Session *SessionInfo // nil when Kannel passed none
 	// decimal says the TLVs came as decimal numbers (an integer-typed
@@ -90,12 +89,12 @@ type USSD struct {
 	log  *slog.Logger
 }
 
-var _ channels.Carrier = (*USSD)(nil)
+var _ carrier.Carrier = (*USSD)(nil)
 
 // NewUSSD returns a USSD adapter with opts, defaults filled in.
 func NewUSSD(opts USSDOptions) *USSD {
 	if opts.Limit <= 0 {
-		opts.Limit = ussd.DefaultLimit
+		opts.Limit = carrier.DefaultUSSDLimit
 	}
 	opts.Limit = max(opts.Limit, wire.MinScreen)
 	if opts.Path == "" {
@@ -112,13 +111,13 @@ func NewUSSD(opts USSDOptions) *USSD {
 func (h *USSD) Name() string { return "kannel-ussd" }
 
 // Mount registers GET and POST Path.
-func (h *USSD) Mount(r channels.Router, hop channels.Hopper) {
+func (h *USSD) Mount(r carrier.Router, hop carrier.Hopper) {
 	serve := func(c echo.Context) error { return h.serve(c, hop) }
 	r.Add(http.MethodGet, h.opts.Path, serve)
 	r.Add(http.MethodPost, h.opts.Path, serve)
 }
 
-func (h *USSD) serve(c echo.Context, hop channels.Hopper) error {
+func (h *USSD) serve(c echo.Context, hop carrier.Hopper) error {
 	req, err := readRequest(c)
 	if err != nil {
 		return h.refuse(c, nil, err)
@@ -128,7 +127,7 @@ func (h *USSD) serve(c echo.Context, hop channels.Hopper) error {
 		return h.refuse(c, req.Fields, err)
 	}
 	rep := wire.Hop(c.Request().Context(), hop, p.Inbound, h.log)
-	if p.Inbound.Event == channels.EventEnd {
+	if p.Inbound.Event == carrier.EventEnd {
 		// The session is gone on the handset: nothing to send.
 		return writeNothing(c)
 	}
@@ -136,7 +135,7 @@ func (h *USSD) serve(c echo.Context, hop channels.Hopper) error {
 		// smsbox would drop an empty screen and leave the handset
 		// waiting for one until the operator times the session out.
 		h.log.Error("empty ussd screen; ending the session")
-		rep = channels.Reply{Text: wire.Fallback, End: true}
+		rep = carrier.Reply{Text: wire.Fallback, End: true}
 	}
 	text, coding := h.screen(rep.Text)
 	return writeText(c, text, coding, p.replyMeta(rep.End))
@@ -191,7 +190,7 @@ func (h *USSD) screen(text string) (string, int) {
 	if utf16Units(text) <= h.ucs2Limit() {
 		return text, codingUCS2
 	}
-	if t := sms.Transliterate(text); codingFor(t) == codingGSM7 {
+	if t := alphabet.Transliterate(text); codingFor(t) == codingGSM7 {
 		return h.cut(t, h.opts.Limit, septets), codingGSM7
 	}
 	return h.cut(text, h.ucs2Limit(), utf16Units), codingUCS2
@@ -271,10 +270,10 @@ func (h *USSD) Parse(req Request) (Hop, error) {
 	if err != nil {
 		return Hop{}, err
 	}
-	if utf8.RuneCountInString(text) > ussd.DefaultLimit {
+	if utf8.RuneCountInString(text) > carrier.DefaultUSSDLimit {
 		return Hop{}, &FieldError{Field: "text", Reason: "longer than 182 characters"}
 	}
-	if text, err = wire.CleanInput("text", text, 4*ussd.DefaultLimit); err != nil {
+	if text, err = wire.CleanInput("text", text, 4*carrier.DefaultUSSDLimit); err != nil {
 		return Hop{}, err
 	}
 	p := Hop{Op: NoOp}
@@ -282,7 +281,7 @@ func (h *USSD) Parse(req Request) (Hop, error) {
 		return Hop{}, err
 	}
 
-	in := channels.Inbound{
+	in := carrier.Inbound{
 		Channel:     "ussd",
 		Carrier:     Carrier,
 		SessionID:   phone,
@@ -290,7 +289,7 @@ func (h *USSD) Parse(req Request) (Hop, error) {
 		ServiceCode: to,
 		Input:       text,
 		Limit:       h.opts.Limit,
-		Event:       channels.EventContinue,
+		Event:       carrier.EventContinue,
 	}
 	if p.Session != nil {
 		in.SessionID = phone + "/s" + strconv.Itoa(int(p.Session.Number))
@@ -298,7 +297,7 @@ func (h *USSD) Parse(req Request) (Hop, error) {
 	switch p.Op {
 	case PSSRIndication:
 		// Session numbers are reused, so a begin is always a new dial.
-		in.Event, in.BeginIsNew = channels.EventBegin, true
+		in.Event, in.BeginIsNew = carrier.EventBegin, true
 		// The indication's text is what the citizen dialled, shortcut
 		// answers included ("*384*1*1#"), while the receiver is often
 		// the bare service code. Anything else is not an answer to a
@@ -309,18 +308,18 @@ func (h *USSD) Parse(req Request) (Hop, error) {
 		in.Input = ""
 	case USSRConfirm, NoOp:
 	case PSSDIndication:
-		in.Event, in.EndStatus = channels.EventEnd, "PSSD"
+		in.Event, in.EndStatus = carrier.EventEnd, "PSSD"
 	case USSNConfirm:
-		in.Event, in.EndStatus = channels.EventEnd, "USSN confirm"
+		in.Event, in.EndStatus = carrier.EventEnd, "USSN confirm"
 	case USSRelease:
-		in.Event, in.EndStatus = channels.EventEnd, "Release"
+		in.Event, in.EndStatus = carrier.EventEnd, "Release"
 	default:
 		return Hop{}, &FieldError{Field: "meta", Reason: fmt.Sprintf("ussd_service_op %#02x is not an operation a handset sends", int(p.Op))}
 	}
-	if p.Session != nil && p.Session.End && in.Event != channels.EventEnd {
-		in.Event, in.EndStatus = channels.EventEnd, "Release"
+	if p.Session != nil && p.Session.End && in.Event != carrier.EventEnd {
+		in.Event, in.EndStatus = carrier.EventEnd, "Release"
 	}
-	if in.Event == channels.EventEnd {
+	if in.Event == carrier.EventEnd {
 		in.Input = ""
 	}
 	p.Inbound = in

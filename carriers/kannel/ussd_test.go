@@ -11,24 +11,24 @@ import (
 	"unicode/utf8"
 
 	"ventanilla/carriers/kannel"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 const ussdPath = "/ussd/kannel"
 
-func ussdIn(session, input string, ev channels.Event, status string) *channels.Inbound {
-	return &channels.Inbound{
+func ussdIn(session, input string, ev carrier.Event, status string) *carrier.Inbound {
+	return &carrier.Inbound{
 		Channel: "ussd", Carrier: "kannel",
 		SessionID: session, Phone: "+593991234567", ServiceCode: "*384#",
 		Input: input, Limit: 182, Event: ev, EndStatus: status,
-		BeginIsNew: ev == channels.EventBegin,
+		BeginIsNew: ev == carrier.EventBegin,
 	}
 }
 
 const withSession = "+593991234567/s17"
 
 // dialled sets the service code a PSSR indication's text dialled.
-func dialled(in *channels.Inbound, code string) *channels.Inbound {
+func dialled(in *carrier.Inbound, code string) *carrier.Inbound {
 	in.ServiceCode = code
 	return in
 }
@@ -39,34 +39,34 @@ func TestUSSDCalls(t *testing.T) {
 		file       string
 		wantStatus int
 		wantBody   string
-		wantIn     *channels.Inbound
+		wantIn     *carrier.Inbound
 	}{
 		{name: "pssr indication begins with the dialled string as the service code", file: "ussd_begin.query", wantStatus: 200,
-			wantIn: dialled(ussdIn(withSession, "", channels.EventBegin, ""), "*384*2#")},
+			wantIn: dialled(ussdIn(withSession, "", carrier.EventBegin, ""), "*384*2#")},
 		{name: "pssr indication without text dials the receiver", file: "ussd_begin_empty.query", wantStatus: 200,
-			wantIn: ussdIn(withSession, "", channels.EventBegin, "")},
+			wantIn: ussdIn(withSession, "", carrier.EventBegin, "")},
 		{name: "pssr indication with text that is not a dial string dials the receiver", file: "ussd_begin_not_dialled.query", wantStatus: 200,
-			wantIn: ussdIn(withSession, "", channels.EventBegin, "")},
+			wantIn: ussdIn(withSession, "", carrier.EventBegin, "")},
 		{name: "ussr confirm continues with the answer", file: "ussd_answer.query", wantStatus: 200,
-			wantIn: ussdIn(withSession, "2", channels.EventContinue, "")},
+			wantIn: ussdIn(withSession, "2", carrier.EventContinue, "")},
 		{name: "ucs-2 answer decoded", file: "ussd_answer_ucs2.query", wantStatus: 200,
-			wantIn: ussdIn(withSession, "José", channels.EventContinue, "")},
+			wantIn: ussdIn(withSession, "José", carrier.EventContinue, "")},
 		{name: "release ends", file: "ussd_release.query", wantStatus: 202,
-			wantIn: ussdIn(withSession, "", channels.EventEnd, "Release")},
+			wantIn: ussdIn(withSession, "", carrier.EventEnd, "Release")},
 		{name: "end-of-session flag ends", file: "ussd_end_flag.query", wantStatus: 202,
-			wantIn: ussdIn(withSession, "", channels.EventEnd, "Release")},
+			wantIn: ussdIn(withSession, "", carrier.EventEnd, "Release")},
 		{name: "pssd indication ends", file: "ussd_pssd.query", wantStatus: 202,
-			wantIn: ussdIn("+593991234567", "", channels.EventEnd, "PSSD")},
+			wantIn: ussdIn("+593991234567", "", carrier.EventEnd, "PSSD")},
 		{name: "no meta-data: a continuing hop keyed by phone", file: "ussd_no_meta.query", wantStatus: 200,
-			wantIn: ussdIn("+593991234567", "1", channels.EventContinue, "")},
+			wantIn: ussdIn("+593991234567", "1", carrier.EventContinue, "")},
 		{name: "no session info: keyed by phone", file: "ussd_no_session_info.query", wantStatus: 200,
-			wantIn: ussdIn("+593991234567", "", channels.EventBegin, "")},
+			wantIn: ussdIn("+593991234567", "", carrier.EventBegin, "")},
 		{name: "decimal meta-data", file: "ussd_decimal_meta.query", wantStatus: 200,
-			wantIn: ussdIn(withSession, "3", channels.EventContinue, "")},
+			wantIn: ussdIn(withSession, "3", carrier.EventContinue, "")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			hop := &fakeHopper{reply: channels.Reply{Text: "Elija:\n1. Turno"}}
+			hop := &fakeHopper{reply: carrier.Reply{Text: "Elija:\n1. Turno"}}
 			rec := get(kannel.NewUSSD(kannel.USSDOptions{}), hop, ussdPath, readQuery(t, tt.file))
 			if rec.Code != tt.wantStatus {
 				t.Fatalf("status %d, want %d; body %q", rec.Code, tt.wantStatus, rec.Body.String())
@@ -115,7 +115,7 @@ func TestUSSDRefusedCallsEndTheDialogue(t *testing.T) {
 			prev := slog.Default()
 			slog.SetDefault(slog.New(slog.NewTextHandler(&log, nil)))
 			defer slog.SetDefault(prev)
-			hop := &fakeHopper{reply: channels.Reply{Text: "Elija:\n1. Turno"}}
+			hop := &fakeHopper{reply: carrier.Reply{Text: "Elija:\n1. Turno"}}
 			rec := get(kannel.NewUSSD(kannel.USSDOptions{}), hop, ussdPath, readQuery(t, tt.file))
 			if rec.Code != http.StatusOK {
 				t.Fatalf("status %d, want 200; body %q", rec.Code, rec.Body.String())
@@ -190,34 +190,34 @@ func TestUSSDReplies(t *testing.T) {
 		wantOp     string // raw octet
 		wantSI     string // raw octets; "" when absent
 	}{
-		{name: "continue asks for an answer", file: "ussd_answer.query", hop: &fakeHopper{reply: channels.Reply{Text: menu}},
+		{name: "continue asks for an answer", file: "ussd_answer.query", hop: &fakeHopper{reply: carrier.Reply{Text: menu}},
 			wantBody: menu, wantCoding: "0", wantOp: "\x02", wantSI: "\x11\x04"},
 		{name: "end sends a pssr response with the end flag", file: "ussd_begin.query",
-			hop:      &fakeHopper{reply: channels.Reply{Text: "Gracias.", End: true}},
+			hop:      &fakeHopper{reply: carrier.Reply{Text: "Gracias.", End: true}},
 			wantBody: "Gracias.", wantCoding: "0", wantOp: "\x11", wantSI: "\x11\x03"},
-		{name: "no session info: only the operation", file: "ussd_no_meta.query", hop: &fakeHopper{reply: channels.Reply{Text: "Hola"}},
+		{name: "no session info: only the operation", file: "ussd_no_meta.query", hop: &fakeHopper{reply: carrier.Reply{Text: "Hola"}},
 			wantBody: "Hola", wantCoding: "0", wantOp: "\x02"},
 		{name: "accented screen that fits ucs-2 keeps its accents", file: "ussd_answer.query",
-			hop:      &fakeHopper{reply: channels.Reply{Text: "Opción válida, señor"}},
+			hop:      &fakeHopper{reply: carrier.Reply{Text: "Opción válida, señor"}},
 			wantBody: "Opción válida, señor", wantCoding: "2", wantOp: "\x02", wantSI: "\x11\x04"},
 		{name: "accented screen too long for ucs-2 is transliterated whole", file: "ussd_answer.query",
-			hop:      &fakeHopper{reply: channels.Reply{Text: strings.Repeat("Trámite número uno. ", 6)}},
+			hop:      &fakeHopper{reply: carrier.Reply{Text: strings.Repeat("Trámite número uno. ", 6)}},
 			wantBody: strings.Repeat("Tramite numero uno. ", 6), wantCoding: "0", wantOp: "\x02", wantSI: "\x11\x04"},
 		{name: "non-spanish screen too long for ucs-2 is cut to 80", file: "ussd_answer.query",
-			hop:      &fakeHopper{reply: channels.Reply{Text: strings.Repeat("ç", 100)}},
+			hop:      &fakeHopper{reply: carrier.Reply{Text: strings.Repeat("ç", 100)}},
 			wantBody: strings.Repeat("ç", 80), wantCoding: "2", wantOp: "\x02", wantSI: "\x11\x04"},
 		{name: "over-long screen loses whole trailing lines", file: "ussd_answer.query",
-			hop: &fakeHopper{reply: channels.Reply{Text: long}},
+			hop: &fakeHopper{reply: carrier.Reply{Text: long}},
 			// n lines of 6 characters and n-1 breaks: 26 make 181, 27 make 188.
 			wantBody: strings.TrimSuffix(strings.Repeat("Linea.\n", 26), "\n"), wantCoding: "0", wantOp: "\x02", wantSI: "\x11\x04"},
 		{name: "extension characters count two septets", file: "ussd_answer.query", opts: kannel.USSDOptions{Limit: 50},
-			hop:      &fakeHopper{reply: channels.Reply{Text: strings.Repeat("€", 40)}},
+			hop:      &fakeHopper{reply: carrier.Reply{Text: strings.Repeat("€", 40)}},
 			wantBody: strings.Repeat("€", 25), wantCoding: "0", wantOp: "\x02", wantSI: "\x11\x04"},
-		{name: "decimal meta-data answered in decimal", file: "ussd_decimal_meta.query", hop: &fakeHopper{reply: channels.Reply{Text: "Fin", End: true}},
+		{name: "decimal meta-data answered in decimal", file: "ussd_decimal_meta.query", hop: &fakeHopper{reply: carrier.Reply{Text: "Fin", End: true}},
 			wantBody: "Fin", wantCoding: "0", wantOp: "17", wantSI: "4357"},
 		{name: "hop error ends with the fallback", file: "ussd_answer.query", hop: &fakeHopper{err: errors.New("store down")},
 			wantBody: "Servicio no disponible. Intente más tarde.", wantCoding: "2", wantOp: "\x11", wantSI: "\x11\x05"},
-		{name: "empty screen ends with the fallback", file: "ussd_answer.query", hop: &fakeHopper{reply: channels.Reply{Text: " "}},
+		{name: "empty screen ends with the fallback", file: "ussd_answer.query", hop: &fakeHopper{reply: carrier.Reply{Text: " "}},
 			wantBody: "Servicio no disponible. Intente más tarde.", wantCoding: "2", wantOp: "\x11", wantSI: "\x11\x05"},
 		{name: "hop panic ends with the fallback", file: "ussd_answer.query", hop: &fakeHopper{panic: "boom"},
 			wantBody: "Servicio no disponible. Intente más tarde.", wantCoding: "2", wantOp: "\x11", wantSI: "\x11\x05"},
@@ -254,7 +254,7 @@ func TestUSSDOptions(t *testing.T) {
 	if h.Name() != "kannel-ussd" {
 		t.Errorf("Name() = %q", h.Name())
 	}
-	hop := &fakeHopper{reply: channels.Reply{Text: strings.Repeat("x", 100)}}
+	hop := &fakeHopper{reply: carrier.Reply{Text: strings.Repeat("x", 100)}}
 	rec := get(h, hop, "/k/ussd", "from=0711082123&to=%2A384%23&text=1")
 	if rec.Code != 200 || len(hop.got()) != 1 {
 		t.Fatalf("status %d, calls %d", rec.Code, len(hop.got()))

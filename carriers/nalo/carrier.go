@@ -9,8 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"ventanilla/carriers/internal/wire"
-	"ventanilla/channels"
-	"ventanilla/channels/ussd"
+	"ventanilla/channels/carrier"
 )
 
 const (
@@ -44,12 +43,12 @@ type Handler struct {
 	log  *slog.Logger
 }
 
-var _ channels.Carrier = (*Handler)(nil)
+var _ carrier.Carrier = (*Handler)(nil)
 
 // New returns an adapter with opts, defaults filled in.
 func New(opts Options) *Handler {
 	if opts.Limit <= 0 {
-		opts.Limit = ussd.DefaultLimit
+		opts.Limit = carrier.DefaultUSSDLimit
 	}
 	opts.Limit = max(opts.Limit, wire.MinScreen)
 	if opts.Path == "" {
@@ -65,7 +64,7 @@ func New(opts Options) *Handler {
 func (h *Handler) Name() string { return name }
 
 // Mount registers the callback route: POST Path.
-func (h *Handler) Mount(r channels.Router, hop channels.Hopper) {
+func (h *Handler) Mount(r carrier.Router, hop carrier.Hopper) {
 	r.Add(http.MethodPost, h.opts.Path, func(c echo.Context) error { return h.serve(c, hop) })
 }
 
@@ -90,7 +89,7 @@ type Reply struct {
 	MsgType bool   `json:"MSGTYPE"`
 }
 
-func (h *Handler) serve(c echo.Context, hop channels.Hopper) error {
+func (h *Handler) serve(c echo.Context, hop carrier.Hopper) error {
 	body, err := wire.ReadBody(c, echo.MIMEApplicationJSON, wire.MaxBody)
 	if err != nil {
 		return wire.Refuse(c, err)
@@ -121,35 +120,35 @@ func (h *Handler) serve(c echo.Context, hop channels.Hopper) error {
 // its root flow. Input is empty on the first hop: the gateway reads
 // shortcut answers out of the ServiceCode. MSGTYPE false carries one
 // answer in USERDATA (not a history).
-func (h *Handler) ParseRequest(body []byte) (channels.Inbound, Request, error) {
+func (h *Handler) ParseRequest(body []byte) (carrier.Inbound, Request, error) {
 	var r Request
 	if err := wire.DecodeJSON(body, &r); err != nil {
-		return channels.Inbound{}, Request{}, err
+		return carrier.Inbound{}, Request{}, err
 	}
 	sessionID, err := wire.SessionID("SESSIONID", r.SessionID)
 	if err != nil {
-		return channels.Inbound{}, Request{}, err
+		return carrier.Inbound{}, Request{}, err
 	}
 	r.MSISDN = strings.TrimSpace(r.MSISDN)
 	phone, err := wire.E164("MSISDN", r.MSISDN, h.opts.DefaultRegion)
 	if err != nil {
-		return channels.Inbound{}, Request{}, err
+		return carrier.Inbound{}, Request{}, err
 	}
 	if r.MsgType == nil {
-		return channels.Inbound{}, Request{}, &wire.FieldError{Field: "MSGTYPE", Reason: "missing"}
+		return carrier.Inbound{}, Request{}, &wire.FieldError{Field: "MSGTYPE", Reason: "missing"}
 	}
 	// USERID is only echoed, but it is echoed into our reply: keep it to
 	// what an account id looks like.
 	if r.UserID = strings.TrimSpace(r.UserID); len(r.UserID) > maxUserID || !wire.VisibleASCII(r.UserID) {
-		return channels.Inbound{}, Request{}, &wire.FieldError{Field: "USERID", Reason: "not an account id"}
+		return carrier.Inbound{}, Request{}, &wire.FieldError{Field: "USERID", Reason: "not an account id"}
 	}
 	data, err := wire.CleanInput("USERDATA", r.UserData, maxUserData)
 	if err != nil {
-		return channels.Inbound{}, Request{}, err
+		return carrier.Inbound{}, Request{}, err
 	}
 	r.UserData = data
 
-	in := channels.Inbound{
+	in := carrier.Inbound{
 		Channel:   "ussd",
 		Carrier:   name,
 		SessionID: sessionID,
@@ -157,12 +156,12 @@ func (h *Handler) ParseRequest(body []byte) (channels.Inbound, Request, error) {
 		Limit:     h.opts.Limit,
 	}
 	if *r.MsgType {
-		in.Event = channels.EventBegin
+		in.Event = carrier.EventBegin
 		if wire.IsDialString(data) {
 			in.ServiceCode = data
 		}
 	} else {
-		in.Event = channels.EventContinue
+		in.Event = carrier.EventContinue
 		in.Input = data
 	}
 	return in, r, nil

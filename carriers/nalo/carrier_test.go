@@ -15,7 +15,7 @@ import (
 
 	"ventanilla/carriers/internal/carriertest"
 	"ventanilla/carriers/nalo"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 const (
@@ -31,8 +31,8 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func hop(ev channels.Event, service, input string) *channels.Inbound {
-	return &channels.Inbound{
+func hop(ev carrier.Event, service, input string) *carrier.Inbound {
+	return &carrier.Inbound{
 		Channel: "ussd", Carrier: "nalo", SessionID: session, Phone: ghana,
 		ServiceCode: service, Input: input, Event: ev, Limit: 182,
 	}
@@ -45,22 +45,22 @@ func TestCallbacks(t *testing.T) {
 		file       string
 		wantStatus int
 		wantReply  nalo.Reply
-		wantErr    string            // the 4xx body, exactly
-		wantIn     *channels.Inbound // nil: the hopper must not be called
+		wantErr    string           // the 4xx body, exactly
+		wantIn     *carrier.Inbound // nil: the hopper must not be called
 	}{
 		{file: "first_hop.json", wantStatus: 200, wantReply: continues,
-			wantIn: hop(channels.EventBegin, "*920#", "")},
+			wantIn: hop(carrier.EventBegin, "*920#", "")},
 		{file: "first_hop_shortcut.json", wantStatus: 200, wantReply: continues,
-			wantIn: hop(channels.EventBegin, "*920*1*2#", "")},
+			wantIn: hop(carrier.EventBegin, "*920*1*2#", "")},
 		{file: "first_hop_empty_userdata.json", wantStatus: 200, wantReply: continues,
-			wantIn: hop(channels.EventBegin, "", "")},
+			wantIn: hop(carrier.EventBegin, "", "")},
 		{file: "second_hop.json", wantStatus: 200, wantReply: continues,
-			wantIn: hop(channels.EventContinue, "", "1")},
+			wantIn: hop(carrier.EventContinue, "", "1")},
 		{file: "free_text_extra_fields.json", wantStatus: 200, wantReply: continues,
-			wantIn: hop(channels.EventContinue, "", "José Ñukanchik *por favor*")},
+			wantIn: hop(carrier.EventContinue, "", "José Ñukanchik *por favor*")},
 		{file: "ecuador_number.json", wantStatus: 200,
 			wantReply: nalo.Reply{UserID: "NALOTest", MSISDN: "593991234567", Msg: screen, MsgType: true},
-			wantIn: &channels.Inbound{Channel: "ussd", Carrier: "nalo", SessionID: "20261123140541001",
+			wantIn: &carrier.Inbound{Channel: "ussd", Carrier: "nalo", SessionID: "20261123140541001",
 				Phone: "+593991234567", Input: "2", Limit: 182}},
 
 		{file: "bad_msgtype_string.json", wantStatus: 400, wantErr: "MSGTYPE: want true or false\n"},
@@ -74,7 +74,7 @@ func TestCallbacks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.TrimSuffix(tt.file, ".json"), func(t *testing.T) {
-			hopper := &carriertest.Hopper{Reply: channels.Reply{Text: screen}}
+			hopper := &carriertest.Hopper{Reply: carrier.Reply{Text: screen}}
 			rec := carriertest.Do(carriertest.Router(nalo.New(nalo.Options{}), hopper), http.MethodPost, path, jsonCT,
 				bytes.NewReader(carriertest.Testdata(t, tt.file)))
 			if rec.Code != tt.wantStatus {
@@ -144,7 +144,7 @@ func TestRefusedRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			hopper := &carriertest.Hopper{Reply: channels.Reply{Text: "ok"}}
+			hopper := &carriertest.Hopper{Reply: carrier.Reply{Text: "ok"}}
 			rec := carriertest.Do(carriertest.Router(nalo.New(nalo.Options{}), hopper), tt.method, path,
 				tt.contentType, strings.NewReader(tt.body))
 			if rec.Code != tt.want {
@@ -166,20 +166,20 @@ func TestReplies(t *testing.T) {
 		want    string
 		wantEnd bool
 	}{
-		{name: "continue", hop: &carriertest.Hopper{Reply: channels.Reply{Text: "Elija:\n1. Cédula"}},
+		{name: "continue", hop: &carriertest.Hopper{Reply: carrier.Reply{Text: "Elija:\n1. Cédula"}},
 			want: "Elija:\n1. Cédula"},
-		{name: "end", hop: &carriertest.Hopper{Reply: channels.Reply{Text: "Gracias & adiós.", End: true}},
+		{name: "end", hop: &carriertest.Hopper{Reply: carrier.Reply{Text: "Gracias & adiós.", End: true}},
 			want: "Gracias & adiós.", wantEnd: true},
 		{name: "hop error ends with the gateway's localised reply",
-			hop:  &carriertest.Hopper{Err: errors.New("store down"), Reply: channels.Reply{Text: "Service unavailable."}},
+			hop:  &carriertest.Hopper{Err: errors.New("store down"), Reply: carrier.Reply{Text: "Service unavailable."}},
 			want: "Service unavailable.", wantEnd: true},
 		{name: "hop error without a reply ends with the fallback",
 			hop: &carriertest.Hopper{Err: errors.New("store down")}, want: fallback, wantEnd: true},
 		{name: "hop panic ends with the fallback", hop: &carriertest.Hopper{Panic: "boom"}, want: fallback, wantEnd: true},
 		{name: "over-long single line is cut at the limit",
-			hop: &carriertest.Hopper{Reply: channels.Reply{Text: strings.Repeat("ñ", 300)}}, want: strings.Repeat("ñ", 182)},
+			hop: &carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("ñ", 300)}}, want: strings.Repeat("ñ", 182)},
 		{name: "custom limit", opts: nalo.Options{Limit: 60},
-			hop:  &carriertest.Hopper{Reply: channels.Reply{Text: strings.Repeat("ñ", 300), End: true}},
+			hop:  &carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("ñ", 300), End: true}},
 			want: strings.Repeat("ñ", 60), wantEnd: true},
 	}
 	for _, tt := range tests {
@@ -209,7 +209,7 @@ func TestOptions(t *testing.T) {
 	if h.Name() != "nalo" {
 		t.Errorf("Name() = %q", h.Name())
 	}
-	hopper := &carriertest.Hopper{Reply: channels.Reply{Text: "Hola"}}
+	hopper := &carriertest.Hopper{Reply: carrier.Reply{Text: "Hola"}}
 	rec := carriertest.Do(carriertest.Router(h, hopper), http.MethodPost, "/n", jsonCT,
 		strings.NewReader(`{"USERID":"u","MSISDN":"0244123456","USERDATA":"*920#","MSGTYPE":true,"SESSIONID":"s1"}`))
 	if rec.Code != 200 || len(hopper.Calls()) != 1 {

@@ -10,7 +10,7 @@ import (
 
 	"ventanilla/carriers/internal/carriertest"
 	"ventanilla/carriers/nalo"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 // FuzzParse feeds arbitrary bodies to the parser and through the real
@@ -29,7 +29,7 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("accepted request %+v", req)
 			}
 		}
-		hopper := &carriertest.Hopper{Reply: channels.Reply{Text: "ok"}}
+		hopper := &carriertest.Hopper{Reply: carrier.Reply{Text: "ok"}}
 		rec := carriertest.Do(carriertest.Router(h, hopper), http.MethodPost, path, jsonCT, bytes.NewReader(body))
 		switch calls := hopper.Calls(); {
 		case rec.Code == http.StatusOK && len(calls) == 1:
@@ -47,7 +47,7 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-func checkInbound(t *testing.T, in channels.Inbound) {
+func checkInbound(t *testing.T, in carrier.Inbound) {
 	t.Helper()
 	if in.SessionID == "" || len(in.SessionID) > 128 || !visible(in.SessionID) {
 		t.Fatalf("accepted session id %q", in.SessionID)
@@ -60,11 +60,11 @@ func checkInbound(t *testing.T, in channels.Inbound) {
 		t.Fatalf("accepted input %q", in.Input)
 	}
 	switch in.Event {
-	case channels.EventBegin:
+	case carrier.EventBegin:
 		if in.Input != "" || in.ServiceCode != "" && (in.ServiceCode[len(in.ServiceCode)-1] != '#' || !visible(in.ServiceCode)) {
 			t.Fatalf("bad begin: %+v", in)
 		}
-	case channels.EventContinue:
+	case carrier.EventContinue:
 		if in.ServiceCode != "" {
 			t.Fatalf("continue with a service code: %+v", in)
 		}

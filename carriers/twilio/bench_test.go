@@ -6,13 +6,13 @@ import (
 	"testing"
 
 	"ventanilla/carriers/internal/carriertest"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 // BenchmarkWebhook is one SMS hop through the router: body, signature,
 // fields, and the TwiML reply.
 func BenchmarkWebhook(b *testing.B) {
-	hop := &benchHopper{reply: channels.Reply{Text: "Turnos\n1. Reservar un turno\n2. Mis turnos / anular\n0 Atrás - 00 Inicio"}}
+	hop := &benchHopper{reply: carrier.Reply{Text: "Turnos\n1. Reservar un turno\n2. Mis turnos / anular\n0 Atrás - 00 Inicio"}}
 	e := router(newHandler(b, nil), hop)
 	body := string(carriertest.Testdata(b, "sms.form"))
 	sig := sign(token, publicURL, body)
@@ -26,8 +26,8 @@ func BenchmarkWebhook(b *testing.B) {
 
 // benchHopper answers without recording, so the benchmark measures the
 // adapter alone.
-type benchHopper struct{ reply channels.Reply }
+type benchHopper struct{ reply carrier.Reply }
 
-func (h *benchHopper) Hop(_ context.Context, _ channels.Inbound) (channels.Reply, error) {
+func (h *benchHopper) Hop(_ context.Context, _ carrier.Inbound) (carrier.Reply, error) {
 	return h.reply, nil
 }

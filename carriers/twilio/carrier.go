@@ -13,7 +13,7 @@ import (
 	"github.com/twilio/twilio-go/twiml"
 
 	"ventanilla/carriers/internal/wire"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 const (
@@ -72,7 +72,7 @@ type Handler struct {
 	log       *slog.Logger
 }
 
-var _ channels.Carrier = (*Handler)(nil)
+var _ carrier.Carrier = (*Handler)(nil)
 
 // New returns an adapter with opts, defaults filled in. It refuses to
 // start without the public URL and auth token: without them no request
@@ -113,7 +113,7 @@ func (h *Handler) StatusCallbackURL() string { return h.opts.StatusURL }
 
 // Mount registers the webhook (POST Path) and the status callback (POST
 // StatusPath).
-func (h *Handler) Mount(r channels.Router, hop channels.Hopper) {
+func (h *Handler) Mount(r carrier.Router, hop carrier.Hopper) {
 	r.Add(http.MethodPost, h.opts.Path, func(c echo.Context) error { return h.serve(c, hop) })
 	r.Add(http.MethodPost, h.opts.StatusPath, h.serveStatus)
 }
@@ -122,7 +122,7 @@ func (h *Handler) Mount(r channels.Router, hop channels.Hopper) {
 // 403 for a missing or wrong signature before any field is looked at, 400
 // for a malformed message, and otherwise 200 with TwiML, even when the
 // gateway failed (wire.Hop's localised reply).
-func (h *Handler) serve(c echo.Context, hop channels.Hopper) error {
+func (h *Handler) serve(c echo.Context, hop carrier.Hopper) error {
 	values, err := wire.ReadForm(c, maxBody)
 	if err != nil {
 		return wire.Refuse(c, err)
@@ -168,8 +168,8 @@ func forbidden(c echo.Context) error {
 // SessionID stays empty: the gateway keys text conversations by channel
 // and phone. ServiceCode is our number (To) without its channel prefix.
 // Seq is derived from MessageSid (see seq).
-func (h *Handler) ParseInbound(v url.Values) (channels.Inbound, error) {
-	var in channels.Inbound
+func (h *Handler) ParseInbound(v url.Values) (carrier.Inbound, error) {
+	var in carrier.Inbound
 	msgSID, err := wire.Field(v, "MessageSid")
 	if err != nil {
 		return in, err
@@ -227,7 +227,7 @@ func (h *Handler) ParseInbound(v url.Values) (channels.Inbound, error) {
 		return in, err
 	}
 
-	in = channels.Inbound{
+	in = carrier.Inbound{
 		Channel:     "sms",
 		Carrier:     Name,
 		Phone:       phone,
@@ -243,7 +243,7 @@ func (h *Handler) ParseInbound(v url.Values) (channels.Inbound, error) {
 
 // writeTwiML answers with the reply as one <Message>, or an empty
 // <Response/> when there is nothing to say.
-func writeTwiML(c echo.Context, in channels.Inbound, rep channels.Reply) error {
+func writeTwiML(c echo.Context, in carrier.Inbound, rep carrier.Reply) error {
 	body := rep.Text
 	if in.Channel == "chat" {
 		body = chatText(rep)

@@ -9,7 +9,7 @@ import (
 
 	"ventanilla/carriers/internal/carriertest"
 	"ventanilla/carriers/twilio"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 func TestNewRequiresSecrets(t *testing.T) {
@@ -30,20 +30,20 @@ func TestNewRequiresSecrets(t *testing.T) {
 func TestWebhook(t *testing.T) {
 	tests := []struct {
 		file string
-		want channels.Inbound
+		want carrier.Inbound
 	}{
-		{"sms.form", channels.Inbound{Channel: "sms", Carrier: "twilio", Phone: "+593991234567", ServiceCode: "+14155552345", Input: "hola"}},
-		{"sms_messaging_service.form", channels.Inbound{Channel: "sms", Carrier: "twilio", Phone: "+593991234567", ServiceCode: "+593987654321", Input: "1"}},
-		{"sms_accented_multiline.form", channels.Inbound{Channel: "sms", Carrier: "twilio", Phone: "+593991234567", ServiceCode: "+14155552345", Input: "Quisiera un turno en Cuenca, señor ¿sí?"}},
-		{"sms_unknown_fields.form", channels.Inbound{Channel: "sms", Carrier: "twilio", Phone: "+593991234567", ServiceCode: "+14155552345", Input: "2"}},
-		{"mms_media_only.form", channels.Inbound{Channel: "sms", Carrier: "twilio", Phone: "+593991234567", ServiceCode: "+14155552345", Input: ""}},
-		{"whatsapp.form", channels.Inbound{Channel: "chat", Carrier: "whatsapp", Phone: "+593991234567", ServiceCode: "+14155238886", Input: "Hola"}},
-		{"whatsapp_button_reply.form", channels.Inbound{Channel: "chat", Carrier: "whatsapp", Phone: "+593991234567", ServiceCode: "+14155238886", Input: "1"}},
-		{"whatsapp_location.form", channels.Inbound{Channel: "chat", Carrier: "whatsapp", Phone: "+593991234567", ServiceCode: "+14155238886", Input: ""}},
+		{"sms.form", carrier.Inbound{Channel: "sms", Carrier: "twilio", Phone: "+593991234567", ServiceCode: "+14155552345", Input: "hola"}},
+		{"sms_messaging_service.form", carrier.Inbound{Channel: "sms", Carrier: "twilio", Phone: "+593991234567", ServiceCode: "+593987654321", Input: "1"}},
+		{"sms_accented_multiline.form", carrier.Inbound{Channel: "sms", Carrier: "twilio", Phone: "+593991234567", ServiceCode: "+14155552345", Input: "Quisiera un turno en Cuenca, señor ¿sí?"}},
+		{"sms_unknown_fields.form", carrier.Inbound{Channel: "sms", Carrier: "twilio", Phone: "+593991234567", ServiceCode: "+14155552345", Input: "2"}},
+		{"mms_media_only.form", carrier.Inbound{Channel: "sms", Carrier: "twilio", Phone: "+593991234567", ServiceCode: "+14155552345", Input: ""}},
+		{"whatsapp.form", carrier.Inbound{Channel: "chat", Carrier: "whatsapp", Phone: "+593991234567", ServiceCode: "+14155238886", Input: "Hola"}},
+		{"whatsapp_button_reply.form", carrier.Inbound{Channel: "chat", Carrier: "whatsapp", Phone: "+593991234567", ServiceCode: "+14155238886", Input: "1"}},
+		{"whatsapp_location.form", carrier.Inbound{Channel: "chat", Carrier: "whatsapp", Phone: "+593991234567", ServiceCode: "+14155238886", Input: ""}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			hop := &carriertest.Hopper{Reply: channels.Reply{Text: "Ventanilla ciudadana\n1. Turnos"}}
+			hop := &carriertest.Hopper{Reply: carrier.Reply{Text: "Ventanilla ciudadana\n1. Turnos"}}
 			body := string(carriertest.Testdata(t, tt.file))
 			rec := signed(router(newHandler(t, nil), hop), body)
 			if rec.Code != http.StatusOK {
@@ -109,7 +109,7 @@ func TestWebhookRefusesOversized(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			hop := &carriertest.Hopper{Reply: channels.Reply{Text: "ok"}}
+			hop := &carriertest.Hopper{Reply: carrier.Reply{Text: "ok"}}
 			rec := signed(router(newHandler(t, nil), hop), tt.body)
 			if rec.Code != tt.status || (tt.text != "" && rec.Body.String() != tt.text) {
 				t.Fatalf("got %d %q, want %d %q", rec.Code, rec.Body, tt.status, tt.text)
@@ -141,7 +141,7 @@ func TestWebhookSignature(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			hop := &carriertest.Hopper{Reply: channels.Reply{Text: "ok"}}
+			hop := &carriertest.Hopper{Reply: carrier.Reply{Text: "ok"}}
 			rec := postHost(router(newHandler(t, nil), hop), tt.host, "/sms/twilio", body, tt.sig)
 			if rec.Code != tt.status {
 				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
@@ -175,21 +175,21 @@ func TestWebhookMediaType(t *testing.T) {
 // Replies go back as TwiML: one <Message>, escaped, or an empty
 // <Response/>; WhatsApp replies carry their buttons as numbered lines.
 func TestReplyTwiML(t *testing.T) {
-	buttons := [][]channels.Button{{{Label: "Español", Data: "1"}}, {{Label: "English", Data: "2"}}, {{Label: "Atrás", Data: "0"}, {Label: "Inicio", Data: "00"}}}
+	buttons := [][]carrier.Button{{{Label: "Español", Data: "1"}}, {{Label: "English", Data: "2"}}, {{Label: "Atrás", Data: "0"}, {Label: "Inicio", Data: "00"}}}
 	tests := []struct {
 		name, file string
-		reply      channels.Reply
+		reply      carrier.Reply
 		err        error
 		want       []string
 	}{
-		{"sms screen", "sms.form", channels.Reply{Text: "Turnos\n1. Reservar un turno\n0 Atrás"}, nil, []string{"Turnos\n1. Reservar un turno\n0 Atrás"}},
-		{"markup is escaped", "sms.form", channels.Reply{Text: `Código <T&1> "x"`}, nil, []string{`Código <T&1> "x"`}},
-		{"control characters are dropped", "sms.form", channels.Reply{Text: "a\x00b\r\nc"}, nil, []string{"a b\nc"}},
-		{"empty reply", "sms.form", channels.Reply{}, nil, nil},
-		{"gateway failure without text", "sms.form", channels.Reply{}, errors.New("store down"), []string{"Servicio no disponible. Intente más tarde."}},
-		{"whatsapp buttons become lines", "whatsapp.form", channels.Reply{Text: "Bienvenido", Buttons: buttons}, nil, []string{"Bienvenido\n1. Español\n2. English\n0. Atrás\n00. Inicio"}},
-		{"sms ignores buttons", "sms.form", channels.Reply{Text: "Hola", Buttons: buttons}, nil, []string{"Hola"}},
-		{"longer than Twilio takes", "sms.form", channels.Reply{Text: strings.Repeat("línea de texto\n", 200)}, nil, []string{strings.TrimSuffix(strings.Repeat("línea de texto\n", 106), "\n")}},
+		{"sms screen", "sms.form", carrier.Reply{Text: "Turnos\n1. Reservar un turno\n0 Atrás"}, nil, []string{"Turnos\n1. Reservar un turno\n0 Atrás"}},
+		{"markup is escaped", "sms.form", carrier.Reply{Text: `Código <T&1> "x"`}, nil, []string{`Código <T&1> "x"`}},
+		{"control characters are dropped", "sms.form", carrier.Reply{Text: "a\x00b\r\nc"}, nil, []string{"a b\nc"}},
+		{"empty reply", "sms.form", carrier.Reply{}, nil, nil},
+		{"gateway failure without text", "sms.form", carrier.Reply{}, errors.New("store down"), []string{"Servicio no disponible. Intente más tarde."}},
+		{"whatsapp buttons become lines", "whatsapp.form", carrier.Reply{Text: "Bienvenido", Buttons: buttons}, nil, []string{"Bienvenido\n1. Español\n2. English\n0. Atrás\n00. Inicio"}},
+		{"sms ignores buttons", "sms.form", carrier.Reply{Text: "Hola", Buttons: buttons}, nil, []string{"Hola"}},
+		{"longer than Twilio takes", "sms.form", carrier.Reply{Text: strings.Repeat("línea de texto\n", 200)}, nil, []string{strings.TrimSuffix(strings.Repeat("línea de texto\n", 106), "\n")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"ventanilla/carriers/twilio"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 	"ventanilla/channels/channelstest"
 )
 
@@ -130,4 +130,4 @@ func TestRetriedWebhookIsNotAppliedTwice(t *testing.T) {
 	}
 }
 
-var _ channels.Carrier = (*twilio.Handler)(nil)
+var _ carrier.Carrier = (*twilio.Handler)(nil)

@@ -4,7 +4,7 @@ import (
 	"strings"
 
 	"ventanilla/carriers/internal/wire"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 const (
@@ -65,7 +65,7 @@ func address(name, s string) (channel, addr string, err error) {
 
 // chatText is a chat reply as one message: WhatsApp through TwiML has no
 // buttons, so each becomes a line "Data. Label" the citizen can type.
-func chatText(rep channels.Reply) string {
+func chatText(rep carrier.Reply) string {
 	var b strings.Builder
 	b.WriteString(rep.Text)
 	for _, row := range rep.Buttons {

@@ -11,7 +11,7 @@ import (
 
 	"ventanilla/carriers/internal/carriertest"
 	"ventanilla/carriers/twilio"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{2,14}$`)
@@ -29,7 +29,7 @@ func FuzzParseInbound(f *testing.F) {
 				checkInbound(t, in)
 			}
 		}
-		hop := &carriertest.Hopper{Reply: channels.Reply{Text: "ok"}}
+		hop := &carriertest.Hopper{Reply: carrier.Reply{Text: "ok"}}
 		rec := signed(router(h, hop), string(body))
 		calls := hop.Calls()
 		switch {
@@ -45,7 +45,7 @@ func FuzzParseInbound(f *testing.F) {
 	})
 }
 
-func checkInbound(t *testing.T, in channels.Inbound) {
+func checkInbound(t *testing.T, in carrier.Inbound) {
 	t.Helper()
 	switch {
 	case !e164.MatchString(in.Phone):

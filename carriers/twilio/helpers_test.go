@@ -18,7 +18,7 @@ import (
 
 	"ventanilla/carriers/internal/carriertest"
 	"ventanilla/carriers/twilio"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 const (
@@ -120,4 +120,4 @@ func (s *sink) got() [][2]string {
 	return append([][2]string(nil), s.calls...)
 }
 
-func router(h channels.Carrier, hop channels.Hopper) *echo.Echo { return carriertest.Router(h, hop) }
+func router(h carrier.Carrier, hop carrier.Hopper) *echo.Echo { return carriertest.Router(h, hop) }

@@ -17,7 +17,7 @@ import (
 	api "github.com/twilio/twilio-go/rest/api/v2010"
 
 	"ventanilla/carriers/internal/wire"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 // DefaultTimeout bounds one Send when SenderOptions.HTTPClient sets none.
@@ -63,7 +63,7 @@ type Sender struct {
 	log       *slog.Logger
 }
 
-var _ channels.Sender = (*Sender)(nil)
+var _ carrier.Sender = (*Sender)(nil)
 
 // NewSender returns a Sender, or an error naming what opts lacks.
 func NewSender(opts SenderOptions) (*Sender, error) {
@@ -116,7 +116,7 @@ func (s *Sender) Name() string {
 }
 
 // Send delivers m; see SendID.
-func (s *Sender) Send(ctx context.Context, m channels.Message) error {
+func (s *Sender) Send(ctx context.Context, m carrier.Message) error {
 	_, err := s.SendID(ctx, m)
 	return err
 }
@@ -125,13 +125,13 @@ func (s *Sender) Send(ctx context.Context, m channels.Message) error {
 // callbacks carry. Success means Twilio accepted the message (queued), not
 // that it reached the handset.
 //
-// Errors: a *channels.RetryableError for 429 (with its Retry-After), 408,
+// Errors: a *carrier.RetryableError for 429 (with its Retry-After), 408,
 // 5xx, timeouts and network failures; anything else (other 4xx, a message
 // that cannot be sent as it is, the caller's cancellation) will fail again
 // the same way. Both wrap a *SendError. Twilio's Messages API takes no
 // idempotency key, so a retry after a timeout may send the message twice;
 // a 429 is never processed and is always safe to retry.
-func (s *Sender) SendID(ctx context.Context, m channels.Message) (string, error) {
+func (s *Sender) SendID(ctx context.Context, m carrier.Message) (string, error) {
 	params, err := s.params(m)
 	if err != nil {
 		return "", err
@@ -162,7 +162,7 @@ func (s *Sender) SendID(ctx context.Context, m channels.Message) (string, error)
 }
 
 // params checks m and builds the request.
-func (s *Sender) params(m channels.Message) (*api.CreateMessageParams, error) {
+func (s *Sender) params(m carrier.Message) (*api.CreateMessageParams, error) {
 	if m.Carrier != "" && m.Carrier != s.Name() {
 		return nil, &SendError{Reason: "message for carrier " + strconv.Quote(m.Carrier)}
 	}
@@ -175,7 +175,7 @@ func (s *Sender) params(m channels.Message) (*api.CreateMessageParams, error) {
 	}
 	body := m.Text
 	if s.opts.WhatsApp {
-		body = chatText(channels.Reply{Text: m.Text, Buttons: m.Buttons})
+		body = chatText(carrier.Reply{Text: m.Text, Buttons: m.Buttons})
 	}
 	switch {
 	case strings.TrimSpace(body) == "":
@@ -229,14 +229,14 @@ func (s *Sender) classify(ctx context.Context, rt *roundTrip, err error) error {
 		if !retryable {
 			return se
 		}
-		return &channels.RetryableError{Err: se}
+		return &carrier.RetryableError{Err: se}
 	case rt.status >= 200 && rt.status < 300:
 		se.Reason = "unreadable answer"
-		return &channels.RetryableError{Err: se}
+		return &carrier.RetryableError{Err: se}
 	// 429 is never processed by Twilio (error 20429); 21211 invalid To,
 	// 21610 unsubscribed or 20003 credentials fail again the same way.
 	case wire.RetryableStatus(rt.status):
-		return &channels.RetryableError{Err: se, After: wire.RetryAfter(rt.retryAfter, time.Now())}
+		return &carrier.RetryableError{Err: se, After: wire.RetryAfter(rt.retryAfter, time.Now())}
 	}
 	return se
 }

@@ -13,7 +13,7 @@ import (
 
 	"ventanilla/carriers/internal/carriertest"
 	"ventanilla/carriers/twilio"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 const (
@@ -104,8 +104,8 @@ func newSender(t *testing.T, api *messagesAPI, viaBaseURL bool, opts twilio.Send
 	return s
 }
 
-func msg(text string) channels.Message {
-	return channels.Message{ID: "reply-1", Channel: "sms", Carrier: "twilio", To: "+593991234567", Text: text}
+func msg(text string) carrier.Message {
+	return carrier.Message{ID: "reply-1", Channel: "sms", Carrier: "twilio", To: "+593991234567", Text: text}
 }
 
 func TestSenderRequest(t *testing.T) {
@@ -113,7 +113,7 @@ func TestSenderRequest(t *testing.T) {
 		name       string
 		opts       twilio.SenderOptions
 		viaBaseURL bool
-		m          channels.Message
+		m          carrier.Message
 		want       url.Values
 	}{
 		{"sms to api.twilio.com", twilio.SenderOptions{StatusCallback: statusURL}, false, msg("Su turno: martes 09:00"),
@@ -123,7 +123,7 @@ func TestSenderRequest(t *testing.T) {
 		{"messaging service", twilio.SenderOptions{MessagingServiceSID: "MG0d1c2b3a4f5e6d7c8b9a0f1e2d3c4b5a"}, false, msg("Hola"),
 			url.Values{"To": {"+593991234567"}, "MessagingServiceSid": {"MG0d1c2b3a4f5e6d7c8b9a0f1e2d3c4b5a"}, "Body": {"Hola"}}},
 		{"whatsapp", twilio.SenderOptions{WhatsApp: true, From: "+14155238886"}, false,
-			channels.Message{ID: "n-1", Channel: "chat", Carrier: "whatsapp", To: "+593991234567", Text: "¿Confirma?", Buttons: [][]channels.Button{{{Label: "Sí", Data: "1"}, {Label: "No", Data: "2"}}}},
+			carrier.Message{ID: "n-1", Channel: "chat", Carrier: "whatsapp", To: "+593991234567", Text: "¿Confirma?", Buttons: [][]carrier.Button{{{Label: "Sí", Data: "1"}, {Label: "No", Data: "2"}}}},
 			url.Values{"To": {"whatsapp:+593991234567"}, "From": {"whatsapp:+14155238886"}, "Body": {"¿Confirma?\n1. Sí\n2. No"}}},
 	}
 	for _, tt := range tests {
@@ -185,7 +185,7 @@ func TestSenderErrors(t *testing.T) {
 			if err == nil || id != "" {
 				t.Fatalf("SendID = %q, %v", id, err)
 			}
-			retry, after := channels.Retryable(err)
+			retry, after := carrier.Retryable(err)
 			if retry != tt.retryable || (retry && (after < tt.after || after > tt.after+15*time.Second)) {
 				t.Errorf("retryable %v after %s, want %v after %s (%v)", retry, after, tt.retryable, tt.after, err)
 			}
@@ -206,7 +206,7 @@ func TestSenderTimeouts(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
 		err := s.Send(ctx, msg("Hola"))
-		if retry, _ := channels.Retryable(err); !retry || !errors.Is(err, context.DeadlineExceeded) {
+		if retry, _ := carrier.Retryable(err); !retry || !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("got %v", err)
 		}
 	})
@@ -221,7 +221,7 @@ func TestSenderTimeouts(t *testing.T) {
 		}
 		start := time.Now()
 		err = s.Send(context.Background(), msg("Hola"))
-		if retry, _ := channels.Retryable(err); !retry || time.Since(start) > 5*time.Second {
+		if retry, _ := carrier.Retryable(err); !retry || time.Since(start) > 5*time.Second {
 			t.Errorf("got %v after %s", err, time.Since(start))
 		}
 	})
@@ -230,7 +230,7 @@ func TestSenderTimeouts(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		time.AfterFunc(50*time.Millisecond, cancel)
 		err := s.Send(ctx, msg("Hola"))
-		if retry, _ := channels.Retryable(err); retry || !errors.Is(err, context.Canceled) {
+		if retry, _ := carrier.Retryable(err); retry || !errors.Is(err, context.Canceled) {
 			t.Errorf("got %v", err)
 		}
 	})
@@ -242,7 +242,7 @@ func TestSenderTimeouts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if retry, _ := channels.Retryable(s.Send(context.Background(), msg("Hola"))); !retry {
+		if retry, _ := carrier.Retryable(s.Send(context.Background(), msg("Hola"))); !retry {
 			t.Error("connection refused is not retryable")
 		}
 	})
@@ -250,7 +250,7 @@ func TestSenderTimeouts(t *testing.T) {
 
 // Messages that cannot be sent as they are fail at once, without a call.
 func TestSenderRefusesBadMessages(t *testing.T) {
-	tests := map[string]channels.Message{
+	tests := map[string]carrier.Message{
 		"national number":    {Carrier: "twilio", To: "0991234567", Text: "Hola"},
 		"letters":            {Carrier: "twilio", To: "+1800FLOWERS", Text: "Hola"},
 		"empty text":         {Carrier: "twilio", To: "+593991234567", Text: "  "},
@@ -264,7 +264,7 @@ func TestSenderRefusesBadMessages(t *testing.T) {
 			api := &messagesAPI{}
 			s := newSender(t, api, false, twilio.SenderOptions{})
 			err := s.Send(context.Background(), m)
-			if retry, _ := channels.Retryable(err); err == nil || retry {
+			if retry, _ := carrier.Retryable(err); err == nil || retry {
 				t.Errorf("got %v", err)
 			}
 			if api.requests() != 0 {
@@ -294,5 +294,5 @@ func TestNewSenderRequiresConfiguration(t *testing.T) {
 // The outbound queue records a provider id from senders with this method
 // (channels/outbound.IDSender); checked by shape, not by import.
 var _ interface {
-	SendID(context.Context, channels.Message) (string, error)
+	SendID(context.Context, carrier.Message) (string, error)
 } = (*twilio.Sender)(nil)

@@ -5,12 +5,13 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"ventanilla/channels/carrier"
 	"ventanilla/flows"
 )
 
-// DefaultLimit is the characters one USSD screen can carry: 160 octets of
-// packed GSM 7-bit text (3GPP TS 23.038). Many aggregators advise 160.
-const DefaultLimit = 182
+// DefaultLimit is the characters one USSD screen can carry (see
+// carrier.DefaultUSSDLimit, where carrier adapters read it).
+const DefaultLimit = carrier.DefaultUSSDLimit
 
 // minLimit is the smallest budget honoured: below it a page could not hold
 // a line of text next to the "more" and "back" lines.

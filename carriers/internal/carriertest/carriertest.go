@@ -12,22 +12,22 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 // Hopper records every Inbound it is given and answers with Reply and
 // Err, or panics with Panic.
 type Hopper struct {
-	Reply channels.Reply
+	Reply carrier.Reply
 	Err   error
 	Panic any
 
 	mu    sync.Mutex
-	calls []channels.Inbound
+	calls []carrier.Inbound
 }
 
-// Hop implements channels.Hopper.
-func (h *Hopper) Hop(_ context.Context, in channels.Inbound) (channels.Reply, error) {
+// Hop implements carrier.Hopper.
+func (h *Hopper) Hop(_ context.Context, in carrier.Inbound) (carrier.Reply, error) {
 	h.mu.Lock()
 	h.calls = append(h.calls, in)
 	h.mu.Unlock()
@@ -38,14 +38,14 @@ func (h *Hopper) Hop(_ context.Context, in channels.Inbound) (channels.Reply, er
 }
 
 // Calls returns the Inbounds received so far.
-func (h *Hopper) Calls() []channels.Inbound {
+func (h *Hopper) Calls() []carrier.Inbound {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return append([]channels.Inbound(nil), h.calls...)
+	return append([]carrier.Inbound(nil), h.calls...)
 }
 
 // Router mounts c on a fresh echo server, as the product does.
-func Router(c channels.Carrier, hop channels.Hopper) *echo.Echo {
+func Router(c carrier.Carrier, hop carrier.Hopper) *echo.Echo {
 	e := echo.New()
 	c.Mount(e, hop)
 	return e

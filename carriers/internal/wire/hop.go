@@ -7,7 +7,7 @@ import (
 	"runtime/debug"
 	"strings"
 
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 // Fallback is the last screen when the gateway gave nothing to show (it
@@ -24,7 +24,7 @@ const Fallback = "Servicio no disponible. Intente más tarde."
 // session is ended because its state is unknown. A failure without text
 // and a panic get Fallback. net/http's own "abort quietly" panic is left
 // alone. Logs carry the error, never the Inbound (personal data).
-func Hop(ctx context.Context, hop channels.Hopper, in channels.Inbound, log *slog.Logger) (rep channels.Reply) {
+func Hop(ctx context.Context, hop carrier.Hopper, in carrier.Inbound, log *slog.Logger) (rep carrier.Reply) {
 	defer func() {
 		p := recover()
 		if p == nil {
@@ -34,7 +34,7 @@ func Hop(ctx context.Context, hop channels.Hopper, in channels.Inbound, log *slo
 			panic(p)
 		}
 		log.Error("ussd hop panicked", "panic", p, "stack", string(debug.Stack()))
-		rep = channels.Reply{Text: Fallback, End: true}
+		rep = carrier.Reply{Text: Fallback, End: true}
 	}()
 	rep, err := hop.Hop(ctx, in)
 	if err != nil {

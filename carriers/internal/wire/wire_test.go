@@ -16,7 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"ventanilla/carriers/internal/wire"
-	"ventanilla/channels"
+	"ventanilla/channels/carrier"
 )
 
 func TestE164(t *testing.T) {
@@ -216,12 +216,12 @@ func TestReadBodyAndRefuse(t *testing.T) {
 }
 
 type hopper struct {
-	rep   channels.Reply
+	rep   carrier.Reply
 	err   error
 	panic any
 }
 
-func (h hopper) Hop(context.Context, channels.Inbound) (channels.Reply, error) {
+func (h hopper) Hop(context.Context, carrier.Inbound) (carrier.Reply, error) {
 	if h.panic != nil {
 		panic(h.panic)
 	}
@@ -233,16 +233,16 @@ func TestHop(t *testing.T) {
 	tests := []struct {
 		name string
 		hop  hopper
-		want channels.Reply
+		want carrier.Reply
 	}{
-		{"reply", hopper{rep: channels.Reply{Text: "Elija"}}, channels.Reply{Text: "Elija"}},
-		{"error keeps the localised reply and ends", hopper{rep: channels.Reply{Text: "Try later."}, err: errors.New("x")},
-			channels.Reply{Text: "Try later.", End: true}},
-		{"error without text", hopper{err: errors.New("x")}, channels.Reply{Text: wire.Fallback, End: true}},
-		{"panic", hopper{panic: "boom"}, channels.Reply{Text: wire.Fallback, End: true}},
+		{"reply", hopper{rep: carrier.Reply{Text: "Elija"}}, carrier.Reply{Text: "Elija"}},
+		{"error keeps the localised reply and ends", hopper{rep: carrier.Reply{Text: "Try later."}, err: errors.New("x")},
+			carrier.Reply{Text: "Try later.", End: true}},
+		{"error without text", hopper{err: errors.New("x")}, carrier.Reply{Text: wire.Fallback, End: true}},
+		{"panic", hopper{panic: "boom"}, carrier.Reply{Text: wire.Fallback, End: true}},
 	}
 	for _, tt := range tests {
-		if got := wire.Hop(context.Background(), tt.hop, channels.Inbound{}, log); !reflect.DeepEqual(got, tt.want) {
+		if got := wire.Hop(context.Background(), tt.hop, carrier.Inbound{}, log); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("%s: %+v, want %+v", tt.name, got, tt.want)
 		}
 	}
@@ -251,7 +251,7 @@ func TestHop(t *testing.T) {
 			t.Errorf("ErrAbortHandler not re-panicked: %v", p)
 		}
 	}()
-	wire.Hop(context.Background(), hopper{panic: http.ErrAbortHandler}, channels.Inbound{}, log)
+	wire.Hop(context.Background(), hopper{panic: http.ErrAbortHandler}, carrier.Inbound{}, log)
 }
 
 // FuzzDecodeJSON: whatever decodes is one JSON object of valid UTF-8, and

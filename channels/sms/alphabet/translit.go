@@ -1,4 +1,4 @@
-package sms
+package alphabet
 
 import "strings"
 
@@ -9,10 +9,11 @@ import "strings"
 // stripping all diacritics would lose ñ and é for nothing. It expects
 // precomposed (NFC) text, which is what flows and back-ends produce.
 func Transliterate(s string) string {
-	return strings.Map(fold, s) // allocates only when something changes
+	return strings.Map(Fold, s) // allocates only when something changes
 }
 
-func fold(r rune) rune {
+// Fold is Transliterate for one character.
+func Fold(r rune) rune {
 	switch r {
 	case 'á':
 		return 'a'

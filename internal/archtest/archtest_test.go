@@ -1,0 +1,151 @@
+package archtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// A rule says that no package matched by from may depend, directly or
+// through others, on a package matched by any of forbidden. Patterns are
+// import paths; a trailing "/..." also matches everything below; a path
+// without a dot in its first element is relative to this module.
+type rule struct {
+	from      string
+	forbidden []string
+	why       string
+}
+
+// heavy are the libraries a carrier adapter has no use for: they belong
+// to the engine (expressions, state machine), the stores, the back-end
+// calls and the citizen-facing messages.
+var heavy = []string{
+	"github.com/expr-lang/expr/...",
+	"github.com/looplab/fsm/...",
+	"github.com/redis/go-redis/...",
+	"github.com/sony/gobreaker/...",
+	"github.com/nicksnyder/go-i18n/...",
+	"github.com/tidwall/gjson/...",
+}
+
+// rules are the directions of the imports. Add a rule here, in one line.
+var rules = []rule{
+	{"carriers/...", []string{"channels", "flows/...", "sessions/...", "interop/..."}, "a carrier adapter knows only the carrier contract (channels/carrier)"},
+	{"carriers/...", heavy, "a carrier adapter compiles without the engine's, the stores' and the back-ends' libraries"},
+	{"channels/carrier/...", append([]string{"channels", "flows/...", "sessions/...", "interop/..."}, heavy...), "the carrier contract is a leaf"},
+	{"flows/...", []string{"interop/...", "sessions/..."}, "the engine owns the interfaces it needs; back-end calls and stores plug into them"},
+}
+
+// exceptions are dependencies that break a rule today and are known: each
+// is "from -> to", import paths relative to this module, and names a
+// direct or indirect dependency of one package on another. The test fails
+// when an exception is no longer needed, so that it is removed here.
+var exceptions = []string{
+	// The engine calls back-ends through interop and stores conversations
+	// through sessions; both are to become interfaces that flows declares.
+	"flows -> interop",
+	"flows -> sessions",
+	"flows/catalogue -> interop",
+	"flows/catalogue -> sessions",
+	"flows/flowtest -> interop",
+	"flows/flowtest -> sessions",
+}
+
+type pkg struct {
+	ImportPath string
+	Deps       []string
+	Module     *struct{ Path string }
+}
+
+func TestImportDirections(t *testing.T) {
+	module, pkgs := list(t)
+	rel := func(p string) string { return strings.TrimPrefix(p, module+"/") }
+	abs := func(pattern string) string {
+		if first, _, _ := strings.Cut(pattern, "/"); !strings.Contains(first, ".") {
+			return module + "/" + pattern
+		}
+		return pattern
+	}
+
+	used := map[string]bool{}
+	for _, r := range rules {
+		from := abs(r.from)
+		matched := false
+		for _, p := range pkgs {
+			if !match(from, p.ImportPath) {
+				continue
+			}
+			matched = true
+			for _, f := range r.forbidden {
+				for _, d := range p.Deps {
+					if !match(abs(f), d) {
+						continue
+					}
+					edge := rel(p.ImportPath) + " -> " + rel(d)
+					if slices.Contains(exceptions, edge) {
+						used[edge] = true
+						continue
+					}
+					t.Errorf("%s: %s", edge, r.why)
+				}
+			}
+		}
+		if !matched {
+			t.Errorf("rule %q matches no package: fix the pattern", r.from)
+		}
+	}
+	for _, e := range exceptions {
+		if !used[e] {
+			t.Errorf("exception %q is no longer needed: remove it from the list", e)
+		}
+	}
+}
+
+// match reports whether import path p matches pattern, where a trailing
+// "/..." matches the path itself and everything below it.
+func match(pattern, p string) bool {
+	if base, ok := strings.CutSuffix(pattern, "/..."); ok {
+		return p == base || strings.HasPrefix(p, base+"/")
+	}
+	return p == pattern
+}
+
+// list returns the module path and every package of the module with its
+// transitive dependencies (non-test imports only).
+func list(t *testing.T) (string, []pkg) {
+	t.Helper()
+	module := strings.TrimSpace(string(goList(t, "-m")))
+	out := goList(t, "-json=ImportPath,Deps,Module", module+"/...")
+	var pkgs []pkg
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var p pkg
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if p.Module != nil && p.Module.Path == module {
+			pkgs = append(pkgs, p)
+		}
+	}
+	return module, pkgs
+}
+
+func goList(t *testing.T, args ...string) []byte {
+	t.Helper()
+	out, err := exec.Command("go", append([]string{"list"}, args...)...).Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			t.Fatalf("go list %s: %v\n%s", strings.Join(args, " "), err, ee.Stderr)
+		}
+		t.Fatalf("go list %s: %v", strings.Join(args, " "), err)
+	}
+	return out
+}
