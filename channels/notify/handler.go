@@ -48,8 +48,14 @@ var Channels = []string{"sms", "whatsapp", "telegram"}
 
 // Options configures New.
 type Options struct {
-	Queue     outbound.Queue
-	Store     sessions.Store
+	Queue outbound.Queue
+	// Store is where the citizen's remembered locale and channel are read.
+	Store sessions.Store
+	// Records is where what the API keeps about each notification lives
+	// (RecordKey): with the queue, so that a restart that loses the
+	// sessions does not lose the statuses. Default: Store.
+	Records sessions.Store
+
 	Templates *Templates
 	// Tokens are the bearer tokens by institution; each at least 16
 	// characters.
@@ -98,6 +104,9 @@ func New(opts Options) (*Handler, error) {
 		return nil, errors.New("notify: no carriers for any channel")
 	}
 	h := &Handler{o: opts}
+	if h.o.Records == nil {
+		h.o.Records = h.o.Store
+	}
 	for inst, tok := range opts.Tokens {
 		if inst == "" || len(tok) < 16 {
 			return nil, fmt.Errorf("notify: the token of institution %q must have at least 16 characters", inst)
@@ -235,7 +244,7 @@ func (h *Handler) create(c echo.Context) error {
 
 	rec := record{Institution: inst, Channel: n.channel, Locale: n.locale, Fingerprint: n.fingerprint, Created: h.o.Now().UnixMilli()}
 	data, _ := json.Marshal(rec)
-	_, err := h.o.Store.Put(ctx, RecordKey(n.id), data, 0, h.o.Retain)
+	_, err := h.o.Records.Put(ctx, RecordKey(n.id), data, 0, h.o.Retain)
 	switch {
 	case errors.Is(err, sessions.ErrConflict):
 		// A repeat: the same notification unless the key was reused for
@@ -271,7 +280,7 @@ func (h *Handler) create(c echo.Context) error {
 
 // previous reads the record a repeated request collided with.
 func (h *Handler) previous(ctx context.Context, id, inst string) (record, error) {
-	got, err := h.o.Store.Get(ctx, RecordKey(id))
+	got, err := h.o.Records.Get(ctx, RecordKey(id))
 	if err != nil {
 		return record{}, err
 	}
@@ -560,7 +569,7 @@ func (h *Handler) get(c echo.Context) error {
 		return h.fail(c, notFound)
 	}
 	ctx := c.Request().Context()
-	got, err := h.o.Store.Get(ctx, RecordKey(id))
+	got, err := h.o.Records.Get(ctx, RecordKey(id))
 	if errors.Is(err, sessions.ErrNotFound) {
 		return h.fail(c, notFound)
 	}

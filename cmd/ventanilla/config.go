@@ -31,6 +31,7 @@ type config struct {
 	RedisURL        string
 	RedisAddrs      string
 	RedisMaster     string
+	QueueRedisURL   string
 	SessionTTL      time.Duration
 	Routes          string
 	SampleAddr      string
@@ -80,6 +81,7 @@ func flagSet(name string, stderr io.Writer, c *config) *flag.FlagSet {
 	fs.StringVar(&c.RedisURL, "redis-url", "", "Redis URL for sessions (redis://host:6379/0); empty keeps sessions in memory")
 	fs.StringVar(&c.RedisAddrs, "redis-addrs", "", "Redis Cluster or Sentinel addresses, comma-separated")
 	fs.StringVar(&c.RedisMaster, "redis-master", "", "Sentinel master name (with --redis-addrs)")
+	fs.StringVar(&c.QueueRedisURL, "queue-redis-url", "", "Redis URL for the outbound queue and notification records, with appendonly yes (default: the sessions' Redis)")
 	fs.IntVar(&c.NearSessions, "near-sessions", 50_000, "with Redis: conversations this instance keeps a copy of, so their hops make one Redis round trip (0: none)")
 	fs.BoolVar(&c.RedisBatch, "redis-batch", true, "send the Redis commands of concurrent hops together, one pipeline at a time")
 	fs.DurationVar(&c.SessionTTL, "session-ttl", 3*time.Minute, "idle USSD session lifetime")

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/redis/go-redis/v9"
 
 	"ventanilla/carriers/atsms"
 	"ventanilla/carriers/kannel"
@@ -29,6 +30,10 @@ type outboundPath struct {
 	stopRun context.CancelFunc
 	done    sync.WaitGroup
 	sms     string // the carrier that sends SMS, "" when none
+	// records is where the notifications API keeps its records: the
+	// queue's own Redis, else the session store.
+	records sessions.Store
+	client  *redis.Client // the queue's own Redis, closed by close
 }
 
 // textChannels sets up the outbound path from the environment: senders
@@ -152,17 +157,40 @@ func (a *app) startQueue(senders map[string]channels.Sender, store sessions.Stor
 		return nil, err
 	}
 	opts := outbound.Options{Senders: senders, Rates: rates, Failover: smsFailover(senders), Log: a.log}
-	p := &outboundPath{}
-	if r, ok := sessions.Unwrap(store).(*sessions.Redis); ok {
-		p.queue, err = outbound.NewRedis(r.Client(), opts, outbound.RedisOptions{})
-		if err == nil && a.breaker != nil {
+	p := &outboundPath{records: store}
+	r, shared := sessions.Unwrap(store).(*sessions.Redis)
+	switch {
+	case a.cfg.QueueRedisURL != "":
+		ro, err := redis.ParseURL(a.cfg.QueueRedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("--queue-redis-url: %w", err)
+		}
+		p.client = redis.NewClient(ro)
+		if err := a.checkQueueDurability(p.client, false); err != nil {
+			_ = p.client.Close()
+			return nil, err
+		}
+		if p.queue, err = outbound.NewRedis(p.client, opts, outbound.RedisOptions{}); err != nil {
+			_ = p.client.Close()
+			return nil, fmt.Errorf("outbound queue: %w", err)
+		}
+		// What the notifications API keeps about each notification lives
+		// and dies with its status.
+		p.records = sessions.NewRedis(p.client, sessions.RedisOptions{})
+	case shared:
+		if err := a.checkQueueDurability(r.Client(), true); err != nil {
+			return nil, err
+		}
+		if p.queue, err = outbound.NewRedis(r.Client(), opts, outbound.RedisOptions{}); err != nil {
+			return nil, fmt.Errorf("outbound queue: %w", err)
+		}
+		if a.breaker != nil {
 			p.queue = outbound.WithBreaker(p.queue, a.breaker)
 		}
-	} else {
-		p.queue, err = outbound.NewMemory(opts)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("outbound queue: %w", err)
+	default:
+		if p.queue, err = outbound.NewMemory(opts); err != nil {
+			return nil, fmt.Errorf("outbound queue: %w", err)
+		}
 	}
 	runCtx, stop := context.WithCancel(context.Background())
 	p.stopRun = stop
@@ -217,7 +245,7 @@ func (a *app) notifications(e *echo.Echo, get func(string) string, senders map[s
 			routes["whatsapp"] = "whatsapp"
 		}
 	}
-	h, err := notify.New(notify.Options{Queue: p.queue, Store: store, Templates: tpl, Tokens: tokens, Carriers: routes, Transliterate: a.cfg.SMSTranslit, Log: a.log})
+	h, err := notify.New(notify.Options{Queue: p.queue, Store: store, Records: p.records, Templates: tpl, Tokens: tokens, Carriers: routes, Transliterate: a.cfg.SMSTranslit, Log: a.log})
 	if err != nil {
 		return fmt.Errorf("notifications: %w", err)
 	}
@@ -233,7 +261,41 @@ func (p *outboundPath) close(ctx context.Context) error {
 	err := p.queue.Close(ctx)
 	p.stopRun()
 	p.done.Wait()
+	if p.client != nil {
+		_ = p.client.Close()
+	}
 	return err
+}
+
+// checkQueueDurability asks the queue's Redis whether it keeps what it is
+// given across its own restart (CONFIG GET appendonly). Without the
+// append-only file, a restart of Redis loses every queued message and its
+// status: in production that stops the start, otherwise it is a warning.
+// A Redis that cannot say (CONFIG is off on some managed services, or it
+// is not up yet) is a warning in both. shared says the queue shares the
+// sessions' Redis, which docs/privacy.md advises to run without
+// persistence.
+func (a *app) checkQueueDurability(client redis.UniversalClient, shared bool) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	got, err := client.ConfigGet(ctx, "appendonly").Result()
+	if err != nil {
+		a.log.Warn("outbound queue: cannot check that its Redis persists messages (CONFIG GET appendonly); make sure it runs with appendonly yes", "err", err)
+		return nil
+	}
+	if got["appendonly"] == "yes" {
+		return nil
+	}
+	problem := "the outbound queue's Redis runs without appendonly: a restart of Redis loses every queued message and its status"
+	fix := "set appendonly yes on the Redis of --queue-redis-url"
+	if shared {
+		fix = "give the queue a Redis of its own with --queue-redis-url, with appendonly yes, and keep the sessions' Redis without persistence (see docs/operations.md)"
+	}
+	if a.cfg.Production {
+		return fmt.Errorf("production mode: %s; %s", problem, fix)
+	}
+	a.log.Warn("outbound queue: "+problem, "fix", fix)
+	return nil
 }
 
 // statusSink hands Twilio's delivery reports to the queue. Reports of

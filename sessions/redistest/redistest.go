@@ -83,7 +83,7 @@ func StartServer(t testing.TB) (addr string, stop func()) {
 	// it, so another process may take it in between: try a few ports.
 	for range 3 {
 		addr := freeAddr(t)
-		stop, err := launch(t, bin, addr)
+		stop, err := launch(t, bin, addr, "")
 		if err == nil {
 			return addr, stop
 		}
@@ -97,11 +97,38 @@ func StartServer(t testing.TB) (addr string, stop func()) {
 // server the test stopped, to simulate a restart. See StartServer for stop.
 func StartServerAt(t testing.TB, addr string) (stop func()) {
 	t.Helper()
-	stop, err := launch(t, serverPath(t), addr)
+	stop, err := launch(t, serverPath(t), addr, "")
 	if err != nil {
 		t.Fatalf("redistest: cannot start redis-server on %s: %v", addr, err)
 	}
 	return stop
+}
+
+// StartDurableServer starts a redis-server that keeps its data in dir with
+// appendonly yes, written to disk at every command, on addr ("" for a free
+// loopback port), and returns its address. A test stops it and starts
+// another on the same addr and dir to see what survives a restart. See
+// StartServer for stop.
+func StartDurableServer(t testing.TB, addr, dir string) (string, func()) {
+	t.Helper()
+	bin := serverPath(t)
+	var errs []error
+	for range 3 {
+		a := addr
+		if a == "" {
+			a = freeAddr(t)
+		}
+		stop, err := launch(t, bin, a, dir, "--appendonly", "yes", "--appendfsync", "always")
+		if err == nil {
+			return a, stop
+		}
+		errs = append(errs, err)
+		if addr != "" {
+			break
+		}
+	}
+	t.Fatalf("redistest: cannot start a durable redis-server: %v", errors.Join(errs...))
+	return "", nil
 }
 
 // Client returns a client of the server at addr, closed by t.Cleanup. Its
@@ -146,22 +173,25 @@ func freeAddr(t testing.TB) string {
 }
 
 // launch starts redis-server on addr and returns once it answers PING, or
-// fails if it exits or stays silent for readyTimeout.
-func launch(t testing.TB, bin, addr string) (stop func(), err error) {
+// fails if it exits or stays silent for readyTimeout. It keeps its files in
+// dir ("": a new temporary one); extra arguments override the defaults.
+func launch(t testing.TB, bin, addr, dir string, extra ...string) (stop func(), err error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, err
 	}
-	dir := t.TempDir()
+	if dir == "" {
+		dir = t.TempDir()
+	}
 	logFile := filepath.Join(dir, "redis.log")
-	cmd := exec.Command(bin,
+	cmd := exec.Command(bin, append([]string{
 		"--port", port,
 		"--bind", host,
 		"--save", "",
 		"--appendonly", "no",
 		"--dir", dir,
 		"--logfile", logFile,
-	)
+	}, extra...)...)
 	cmd.Dir = dir
 	if err := cmd.Start(); err != nil {
 		return nil, err
