@@ -147,7 +147,16 @@ func parseFlags(fs *flag.FlagSet, args []string, c *config) error {
 	if err == nil {
 		err = fs.Parse(args)
 		if err != nil {
-			return err // the flag package printed it, with the usage
+			// The flag package printed it, with the usage; name the flag
+			// probably meant.
+			if name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); ok {
+				var known []string
+				fs.VisitAll(func(f *flag.Flag) { known = append(known, f.Name) })
+				if s := suggest.Closest(strings.TrimLeft(name, "-"), known); s != "" {
+					fmt.Fprintf(fs.Output(), "%s: did you mean --%s?\n", fs.Name(), s)
+				}
+			}
+			return err
 		}
 		err = c.check()
 	}
