@@ -27,7 +27,7 @@ const (
 	MaxHopBuild = 64 << 10
 	// MaxExprItems is expr's memory budget per evaluation: the items its
 	// ranges, loops, arrays and maps may make.
-	MaxExprItems = 10_000
+	MaxExprItems = 5_000
 	// MaxSessionSize is the most an encoded session may weigh; a hop that
 	// would store more ends the conversation with a localised apology.
 	MaxSessionSize = 256 << 10
@@ -277,4 +277,4 @@ func (v *identVisitor) Visit(node *ast.Node) {
 // maxHopEvals bounds the expressions one hop evaluates, so that the steps
 // a hop may run without the citizen (Engine.MaxAutoSteps) cannot multiply
 // each expression's bounded cost without end.
-const maxHopEvals = 512
+const maxHopEvals = 256
