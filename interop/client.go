@@ -218,6 +218,13 @@ func (c *Client) Call(ctx context.Context, service string, params map[string]any
 	return r
 }
 
+// Effects reports whether a call of service changes something at the
+// back-end: every method but GET. Unknown services are taken to.
+func (c *Client) Effects(service string) bool {
+	s, ok := c.reg.Lookup(service)
+	return !ok || s.Method != http.MethodGet
+}
+
 func (c *Client) call(ctx context.Context, id string, params map[string]any) Response {
 	s, ok := c.reg.Lookup(id)
 	switch {

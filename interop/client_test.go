@@ -11,7 +11,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -499,5 +502,52 @@ func TestResponseLogValueOmitsBody(t *testing.T) {
 	})
 	if s := out.String(); strings.Contains(s, "1714307103") || !strings.Contains(s, "response.outcome=ok") {
 		t.Errorf("log line: %s", s)
+	}
+}
+
+// A call that changes something carries the idempotency key of its
+// context, the same on every attempt; a GET carries none, and neither
+// does a key that could break the header.
+func TestIdempotencyKey(t *testing.T) {
+	var mu sync.Mutex
+	var keys []string
+	fails := 1
+	h := func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		keys = append(keys, r.Header.Get(interop.HeaderIdempotencyKey))
+		if fails > 0 {
+			fails--
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"code":"T-1"}`)
+	}
+	fast := interop.Retry{Attempts: 3, Backoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}
+	for _, tt := range []struct {
+		method, key string
+		want        []string
+	}{
+		{"POST", "vt1-4f7k2", []string{"vt1-4f7k2", "vt1-4f7k2"}},
+		{"PUT", "vt1-4f7k2", []string{"vt1-4f7k2", "vt1-4f7k2"}},
+		{"DELETE", "vt1-4f7k2", []string{"vt1-4f7k2", "vt1-4f7k2"}},
+		{"GET", "vt1-4f7k2", []string{"", ""}},
+		{"POST", "a\r\nX-Evil: 1", []string{"", ""}},
+		{"POST", "", []string{"", ""}},
+	} {
+		t.Run(tt.method+" "+strconv.Quote(tt.key), func(t *testing.T) {
+			mu.Lock()
+			keys, fails = nil, 1
+			mu.Unlock()
+			svc := interop.Service{ID: "svc", BaseURL: backend(t, h), Method: tt.method, Idempotent: true, Retry: fast}
+			c := interop.NewClient(interop.NewRegistry(svc), loopbackClient(t))
+			r := c.Call(interop.WithIdempotencyKey(context.Background(), tt.key), "svc", map[string]any{"a": "b"})
+			mu.Lock()
+			defer mu.Unlock()
+			if r.Outcome != interop.OK || !slices.Equal(keys, tt.want) {
+				t.Errorf("outcome %s, keys sent %q, want %q", r.Outcome, keys, tt.want)
+			}
+		})
 	}
 }

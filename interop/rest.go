@@ -73,7 +73,39 @@ func (s *Service) request(ctx context.Context, params map[string]any) (*http.Req
 	if s.host != "" {
 		req.Host = s.host
 	}
+	if key := idempotencyKey(ctx); key != "" && s.Method != http.MethodGet {
+		req.Header.Set(HeaderIdempotencyKey, key)
+	}
 	return req, nil
+}
+
+// HeaderIdempotencyKey carries the key of a call that changes something at
+// the back-end (every method but GET). The key is the same however often
+// the call is made for one step of one conversation — a retry, another
+// instance, a resumed conversation — so a back-end that keeps each key's
+// first answer and gives it again books nothing twice.
+const HeaderIdempotencyKey = "Idempotency-Key"
+
+type idempotencyKeyKey struct{}
+
+// WithIdempotencyKey returns a context whose calls that change something
+// (every method but GET) carry key in the Idempotency-Key header. A key
+// that is not 1 to 255 visible ASCII characters is not sent.
+func WithIdempotencyKey(ctx context.Context, key string) context.Context {
+	return context.WithValue(ctx, idempotencyKeyKey{}, key)
+}
+
+func idempotencyKey(ctx context.Context) string {
+	key, _ := ctx.Value(idempotencyKeyKey{}).(string)
+	if len(key) == 0 || len(key) > 255 {
+		return ""
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] <= ' ' || key[i] >= 0x7f {
+			return ""
+		}
+	}
+	return key
 }
 
 // url renders the request URL. For GET and DELETE it carries every param,

@@ -60,6 +60,7 @@ func New(opts Options) http.Handler {
 	if s.store == nil {
 		s.store = NewMemoryStore()
 	}
+	s.keys = &idempotency{keys: map[string]*keyed{}, now: s.now}
 	for pattern, h := range s.routes() {
 		s.mux.HandleFunc(pattern, h)
 	}
@@ -81,6 +82,8 @@ type server struct {
 	latency     time.Duration
 	failureRate float64
 	rand        func() float64
+
+	keys *idempotency
 }
 
 // routes is the sample's API; openapi.yaml documents exactly these (a test
@@ -107,7 +110,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// other error of this API.
 		w = &muxErrorWriter{ResponseWriter: w}
 	}
-	s.mux.ServeHTTP(w, r)
+	s.keys.serve(w, r, s.mux)
 }
 
 // inject applies the configured and requested faults. It reports whether

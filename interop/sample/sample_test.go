@@ -55,6 +55,12 @@ func start(t *testing.T) *api {
 // do sends a request (body "" means none) and returns the status and body.
 func (a *api) do(method, path, body string) (int, string) {
 	a.t.Helper()
+	return a.doKeyed(method, path, body, "")
+}
+
+// doKeyed is do with an Idempotency-Key ("" sends none).
+func (a *api) doKeyed(method, path, body, key string) (int, string) {
+	a.t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -65,6 +71,9 @@ func (a *api) do(method, path, body string) (int, string) {
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set(sample.HeaderIdempotencyKey, key)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -404,5 +413,37 @@ func TestRandomCode(t *testing.T) {
 	}
 	if len(seen) < 990 {
 		t.Errorf("%d distinct codes in 1000", len(seen))
+	}
+}
+
+// A booking sent again with its Idempotency-Key — a retry, another
+// gateway instance, a resumed conversation — gets the first answer and
+// books nothing more, also when the copies arrive at once; the same key on
+// another request is refused; without a key, each request books.
+func TestBookWithIdempotencyKey(t *testing.T) {
+	a := start(t)
+	const body = `{"office":"quito-norte","slot":"2026-11-24T09:00","cedula":"1714307103"}`
+	var wg sync.WaitGroup
+	answers := make([]string, 8)
+	statuses := make([]int, 8)
+	for i := range answers {
+		wg.Go(func() { statuses[i], answers[i] = a.doKeyed("POST", "/appointments", body, "vt1-abc") })
+	}
+	wg.Wait()
+	for i := range answers {
+		if statuses[i] != 201 || answers[i] != answers[0] {
+			t.Errorf("copy %d: %d %s, want %d %s", i, statuses[i], answers[i], statuses[0], answers[0])
+		}
+	}
+	mine := a.want("GET", "/appointments?cedula=1714307103", "", 200, "")
+	if n := strings.Count(mine, `"code"`); n != 1 {
+		t.Errorf("%d appointments after 8 copies of one booking: %s", n, mine)
+	}
+	other := `{"office":"guayaquil-centro","slot":"2026-11-25T14:00","cedula":"1714307103"}`
+	if status, got := a.doKeyed("POST", "/appointments", other, "vt1-abc"); status != 422 || !strings.Contains(got, "idempotency_key_reused") {
+		t.Errorf("the key on another booking: %d %s", status, got)
+	}
+	if status, _ := a.doKeyed("POST", "/appointments", other, "vt1-def"); status != 201 {
+		t.Errorf("a new key: %d", status)
 	}
 }
