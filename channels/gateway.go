@@ -124,6 +124,10 @@ type hopInfo struct {
 	mu                    sync.Mutex
 	locale, flow, outcome string
 	record                Outcome // where the conversation stands, for the recorder
+	// result is the final reply of a conversation in which a back-end
+	// call that changes something was made: what the citizen must learn,
+	// at the next contact if this hop's reply comes too late.
+	result string
 }
 
 func (i *hopInfo) set(f func(*hopInfo)) {
@@ -212,6 +216,7 @@ func (g *Gateway) Hop(ctx context.Context, in Inbound) (Reply, error) {
 		info.set(func(i *hopInfo) { i.outcome = "budget" })
 		locale, _, _ := info.get()
 		res = result{r: g.failure(locale, i18n.TryAgain)}
+		g.keepResult(in, info)
 	}
 	if g.Observer != nil {
 		_, flow, outcome := info.get()
@@ -359,6 +364,9 @@ func (g *Gateway) try(ctx context.Context, in Inbound, info *hopInfo) (Reply, er
 	}
 	if in.Event == EventEnd {
 		return Reply{}, g.closed(ctx, &st, in)
+	}
+	if st.found && flows.CallPending(&st.s) {
+		return g.finishCall(ctx, &st, in)
 	}
 	if kw, args, ok := g.keyword(in); ok {
 		return g.byKeyword(ctx, &st, in, kw, args)
@@ -553,7 +561,7 @@ func (g *Gateway) startWith(ctx context.Context, st *state, in Inbound, flow str
 	if in.Cumulative {
 		st.s.Trail = in.Input
 	}
-	input := flows.Input{Start: flow, Vars: map[string]any{"language_chosen": chosen}, Pages: g.pager(in), Confirm: st.confirm}
+	input := flows.Input{Start: flow, Vars: map[string]any{"language_chosen": chosen}, Pages: g.pager(in), Confirm: st.confirm, Checkpoint: g.checkpoint(st, in)}
 	screen, err := g.Engine.Apply(ctx, &st.s, input)
 	if err == nil {
 		err = g.showPending(ctx, st, pending, &screen)
@@ -562,7 +570,7 @@ func (g *Gateway) startWith(ctx context.Context, st *state, in Inbound, flow str
 		if err != nil || screen.End || screen.Retry {
 			break
 		}
-		screen, err = g.Engine.Apply(ctx, &st.s, flows.Input{Text: a, Pages: g.pager(in), Confirm: st.confirm})
+		screen, err = g.Engine.Apply(ctx, &st.s, flows.Input{Text: a, Pages: g.pager(in), Confirm: st.confirm, Checkpoint: g.checkpoint(st, in)})
 	}
 	return g.finish(ctx, st, in, screen, err, chosen)
 }
@@ -591,7 +599,7 @@ func (g *Gateway) showPending(ctx context.Context, st *state, pending []byte, sc
 // answer applies the citizen's answer in a running conversation.
 func (g *Gateway) answer(ctx context.Context, st *state, in Inbound) (Reply, error) {
 	s := &st.s
-	input := flows.Input{Text: in.Input, Pages: g.pager(in), Confirm: st.confirm}
+	input := flows.Input{Text: in.Input, Pages: g.pager(in), Confirm: st.confirm, Checkpoint: g.checkpoint(st, in)}
 	if in.Cumulative {
 		text, trail, dup := ussd.LatestInput(s.Trail, in.Input)
 		s.Trail = trail
@@ -612,6 +620,33 @@ func (g *Gateway) answer(ctx context.Context, st *state, in Inbound) (Reply, err
 		reply, _ := g.render(in, screen)
 		return reply, nil
 	}
+	return g.finish(ctx, st, in, screen, err, chosen)
+}
+
+// finishCall serves a hop on a conversation stored during a back-end call
+// (flows.CallPending): the hop that made it did not store what came of
+// it — it was cut off, its instance died, the store failed. The call is
+// made again with the same idempotency key, so the back-end answers as
+// it did the first time and does nothing twice, and the conversation goes
+// on from its result: for the carrier's retry, the screen it was waiting
+// for; for a citizen who came back, that result under a note that the
+// request had been sent before. What the hop brings is not an answer to
+// anything yet and is not applied.
+func (g *Gateway) finishCall(ctx context.Context, st *state, in Inbound) (Reply, error) {
+	s := &st.s
+	back := s.Conversation != in.SessionID || s.Carrier != in.Carrier || in.Event == EventBegin && in.BeginIsNew ||
+		in.Channel != "ussd" && in.Seq != s.CarrierSeq // a new message, not the retry of the last one
+	if back {
+		s.Conversation, s.Carrier, s.Trail, s.Page = in.SessionID, in.Carrier, "", 0
+		delete(s.Vars, resumeVar)
+		delete(s.Vars, resumeNoteVar)
+	}
+	if in.Cumulative {
+		s.Trail = in.Input
+	}
+	s.CarrierSeq = in.Seq
+	chosen := s.Vars["language_chosen"] == true
+	screen, err := g.Engine.Apply(ctx, s, flows.Input{Resume: back, Pages: g.pager(in), Confirm: st.confirm, Checkpoint: g.checkpoint(st, in)})
 	return g.finish(ctx, st, in, screen, err, chosen)
 }
 
@@ -671,7 +706,7 @@ func (g *Gateway) resumeChoice(ctx context.Context, st *state, in Inbound) (Repl
 		delete(s.Vars, resumeVar)
 		delete(s.Vars, resumeNoteVar)
 		s.Page = 0
-		screen, err := g.Engine.Apply(ctx, s, flows.Input{Redisplay: true, Pages: g.pager(in), Confirm: st.confirm})
+		screen, err := g.Engine.Apply(ctx, s, flows.Input{Redisplay: true, Pages: g.pager(in), Confirm: st.confirm, Checkpoint: g.checkpoint(st, in)})
 		return g.finish(ctx, st, in, screen, err, s.Vars["language_chosen"] == true)
 	case "2":
 		g.abandoned(s)
@@ -752,8 +787,26 @@ func (g *Gateway) put(ctx context.Context, st *state, in Inbound) error {
 	if len(data) > flows.MaxSessionSize {
 		return fmt.Errorf("%w: %d bytes, over the %d a conversation may keep", errTooLarge, len(data), flows.MaxSessionSize)
 	}
-	_, err = g.conversations().Put(ctx, st.key, data, st.rev, g.sessionTTL(in))
+	rev, err := g.conversations().Put(ctx, st.key, data, st.rev, g.sessionTTL(in))
+	if err == nil {
+		st.rev = rev
+	}
 	return err
+}
+
+// checkpoint is the engine's Input.Checkpoint: it stores the session,
+// marked as waiting for a back-end call that changes something, before
+// the call is made. Whatever happens to this hop afterwards, the next one
+// finds the call under way and finishes it (flows.CallPending) instead of
+// asking again what led to it.
+func (g *Gateway) checkpoint(st *state, in Inbound) func(context.Context) error {
+	return func(ctx context.Context) error {
+		err := g.put(ctx, st, in)
+		if err != nil && !errors.Is(err, sessions.ErrConflict) && !errors.Is(err, errEncoding) {
+			return fmt.Errorf("%w: %w", errStore, err)
+		}
+		return err
+	}
 }
 
 // errTooLarge: the flow made a session larger than flows.MaxSessionSize;
@@ -812,11 +865,8 @@ func (g *Gateway) save(ctx context.Context, st *state, in Inbound, screen flows.
 		if errors.Is(err, errTooLarge) {
 			g.logger().Error("flow outgrew its session; conversation ended", "carrier", in.Carrier, "flow", flowOf(s), "err", err)
 			st.info.set(func(i *hopInfo) { i.outcome = "failure" })
-			if st.found {
-				_ = g.conversations().Delete(ctx, st.key)
-			}
 			reply, _ := g.render(in, g.Engine.Failure(s.Locale, i18n.FlowTooLarge))
-			return reply, nil
+			return g.end(ctx, st, in, reply)
 		}
 		g.logger().Error("session write failed", "carrier", in.Carrier, "err", err)
 		return g.failure(s.Locale, i18n.ServiceUnavail), fmt.Errorf("writing session: %w", err)
@@ -833,6 +883,9 @@ func (g *Gateway) save(ctx context.Context, st *state, in Inbound, screen flows.
 // citizen still gets the reply.
 func (g *Gateway) end(ctx context.Context, st *state, in Inbound, reply Reply) (Reply, error) {
 	was := st.s
+	if flows.EffectsMade(&was) {
+		st.info.set(func(i *hopInfo) { i.result = reply.Text })
+	}
 	st.s = sessions.Session{
 		Key: st.key, Phone: was.Phone, Channel: in.Channel, Carrier: in.Carrier, Locale: was.Locale,
 		Conversation: in.SessionID, CarrierSeq: in.Seq, Started: was.Started, Updated: g.now().UnixMilli(),
@@ -845,6 +898,40 @@ func (g *Gateway) end(ctx context.Context, st *state, in Inbound, reply Reply) (
 		g.logger().Warn("ended conversation not recorded; it will expire", "carrier", in.Carrier, "err", err)
 	}
 	return reply, nil
+}
+
+// keepResult keeps, for the citizen's next contact (see Pending), the
+// result of a conversation that made a back-end call with effects and
+// ended in a hop whose reply comes too late: the citizen was told to try
+// again, and would not otherwise learn that the turno was booked. The
+// store may be what made the hop late, so the write is tried again, in
+// the background, for as long as a citizen may dial back to resume.
+func (g *Gateway) keepResult(in Inbound, info *hopInfo) {
+	info.mu.Lock()
+	text := info.result
+	info.mu.Unlock()
+	if text == "" || in.Phone == "" {
+		return
+	}
+	keep := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), g.budget())
+		defer cancel()
+		return Pending{Store: g.Store}.Notify(ctx, in.Phone, "", text)
+	}
+	if keep() == nil {
+		return
+	}
+	go func() {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for give := time.Now().Add(g.resumeWindow()); time.Now().Before(give); {
+			<-tick.C
+			if keep() == nil {
+				return
+			}
+		}
+		g.logger().Warn("result of a late hop not kept for the next contact", "carrier", in.Carrier)
+	}()
 }
 
 // flowID is the id of the flow a session is in, for metrics labels.

@@ -2,15 +2,23 @@ package channels_test
 
 import (
 	"context"
+	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"ventanilla/channels"
 	"ventanilla/channels/channelstest"
+	"ventanilla/flows"
+	"ventanilla/flows/catalogue"
 	"ventanilla/interop"
+	"ventanilla/interop/sample"
 	"ventanilla/sessions"
 	"ventanilla/sessions/redistest"
 )
@@ -196,5 +204,271 @@ func TestConfirmFailsWithRedis(t *testing.T) {
 	}
 	if n := calls.n.Load(); n != 0 {
 		t.Errorf("%d back-end calls made without confirming the conversation", n)
+	}
+}
+
+// institution is the sample back-end served over HTTP and called through
+// the real interop client with the catalogue's services file: what a
+// gateway in production calls, Idempotency-Key included.
+type institution struct {
+	client *interop.Client
+	store  sample.Store
+}
+
+func newInstitution(t *testing.T) *institution {
+	t.Helper()
+	store := sample.NewMemoryStore()
+	srv := httptest.NewServer(sample.New(sample.Options{Now: channelstest.Now, Store: store}))
+	t.Cleanup(srv.Close)
+	getenv := func(name string) (string, bool) {
+		if name == "VENTANILLA_SAMPLE_URL" {
+			return srv.URL, true
+		}
+		return "", false
+	}
+	reg, err := interop.ParseRegistry("services.yaml", catalogue.Services(), getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &institution{client: interop.NewClient(reg, srv.Client()), store: store}
+}
+
+// bookings are the citizen's turnos at the back-end.
+func (i *institution) bookings(t *testing.T) []sample.Appointment {
+	t.Helper()
+	list, err := i.store.ByCedula(context.Background(), "1714307103")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return list
+}
+
+// cutAfter passes calls to the institution; after a booking has reached
+// it, it runs then() and hands the answer back only when let is closed:
+// the instance that made the call is gone, or its store is.
+type cutAfter struct {
+	*institution
+	then func()
+	let  chan struct{}
+}
+
+func (c *cutAfter) Effects(service string) bool { return c.client.Effects(service) }
+
+func (c *cutAfter) Call(ctx context.Context, service string, params map[string]any) interop.Response {
+	r := c.client.Call(ctx, service, params)
+	if service == "turnos.book" {
+		c.then()
+		<-c.let
+	}
+	return r
+}
+
+// bookingUpToConfirm is Africa's Talking's cumulative text of a first
+// contact up to the confirmation screen; "*1" confirms.
+const bookingUpToConfirm = "1*1*1*1*1*1714307103"
+
+// An instance dies during the booking call, after the back-end booked;
+// the carrier repeats the request and it reaches the other instance. One
+// turno is booked, and the citizen is shown it: the hop before the call
+// stored the conversation as waiting for it, and the other instance makes
+// the call again with the same Idempotency-Key, which the back-end answers
+// with the booking it made.
+func TestInstanceDiesDuringTheBookingCall(t *testing.T) {
+	client := redistest.Start(t)
+	inst := newInstitution(t)
+	booked := make(chan struct{})
+	dying := &cutAfter{institution: inst, then: func() { close(booked) }, let: make(chan struct{})}
+	instance := func(caller flows.Caller) *channels.Gateway {
+		store := sessions.NewRedis(client, sessions.RedisOptions{})
+		g := channelstest.Gateway(t, store, caller)
+		g.Conversations = sessions.NewNear(store, sessions.NearOptions{})
+		return g
+	}
+	a, b := instance(dying), instance(inst.client)
+	trail := ""
+	for _, answer := range strings.Split(bookingUpToConfirm, "*") {
+		hop(t, a, at("k", trail))
+		trail = strings.TrimPrefix(trail+"*"+answer, "*")
+	}
+	if r := hop(t, a, at("k", trail)); !strings.HasPrefix(r.Text, "Confirme su turno") {
+		t.Fatalf("before confirming: %q", r.Text)
+	}
+	confirm := at("k", trail+"*1")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = a.Hop(context.Background(), confirm) // never answers the carrier
+	}()
+	t.Cleanup(func() { close(dying.let); <-done })
+	<-booked
+
+	r := hop(t, b, confirm) // the carrier's retry, on the other instance
+	list := inst.bookings(t)
+	if len(list) != 1 {
+		t.Fatalf("%d turnos booked: %+v", len(list), list)
+	}
+	if !r.End || !strings.HasPrefix(r.Text, "Turno reservado. Código "+list[0].Code) {
+		t.Errorf("the retry on the other instance: %+v, want the booking %s", r, list[0].Code)
+	}
+	if again := hop(t, b, confirm); again.Text != r.Text || len(inst.bookings(t)) != 1 {
+		t.Errorf("a further retry: %q, %d turnos", again.Text, len(inst.bookings(t)))
+	}
+}
+
+// Redis stops while the booking call is under way, after the back-end
+// booked: the hop cannot store what came of it in time, and the citizen
+// is told to try again. The next contact tells them the turno is booked,
+// and books nothing more. When the writes that were under way are lost
+// (Redis went down with them), the conversation stored before the call
+// is found waiting for it and is finished with the same Idempotency-Key,
+// under a note that the request had been sent; when they land late (Redis
+// was only stopped), the result is kept for the next contact. Either way
+// the conversation is never offered at its confirmation step, where "1"
+// would book again.
+func TestStoreStopsAfterTheBackendBooked(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		// stop and start act on the server at addr; admin is its client
+		stop, start func(t *testing.T, admin *redis.Client)
+		want        string
+	}{
+		{"writes lost", func(t *testing.T, admin *redis.Client) {
+			if err := admin.Do(context.Background(), "CLIENT", "PAUSE", "60000", "WRITE").Err(); err != nil {
+				t.Fatal(err)
+			}
+		}, func(t *testing.T, admin *redis.Client) {
+			ctx := context.Background()
+			// The gateway's writes die with its connections, as when
+			// Redis goes down; what Redis held before stays.
+			if err := admin.Do(ctx, "CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes").Err(); err != nil {
+				t.Fatal(err)
+			}
+			if err := admin.Do(ctx, "CLIENT", "UNPAUSE").Err(); err != nil {
+				t.Fatal(err)
+			}
+		}, "Su solicitud ya se había enviado. Resultado:\nTurno reservado. Código "},
+		{"stopped", func(t *testing.T, admin *redis.Client) {
+			redisSignal(t, admin, syscall.SIGSTOP)
+		}, func(t *testing.T, admin *redis.Client) {
+			redisSignal(t, admin, syscall.SIGCONT)
+			waitFor(t, func() bool {
+				return admin.Exists(context.Background(), "ventanilla:"+channels.PendingKey("+593991234567")).Val() == 1
+			})
+		}, "Resultado de su consulta anterior:\nTurno reservado. Código "},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			addr, _ := redistest.StartServer(t)
+			admin := redistest.Client(t, addr)
+			inst := newInstitution(t)
+			var once sync.Once
+			stopping := &cutAfter{institution: inst, then: func() { once.Do(func() { tt.stop(t, admin) }) }, let: make(chan struct{})}
+			close(stopping.let)
+			store := sessions.NewRedis(redistest.Client(t, addr), sessions.RedisOptions{})
+			g := channelstest.Gateway(t, store, stopping)
+			g.Conversations = sessions.NewNear(store, sessions.NearOptions{})
+			trail := ""
+			for _, answer := range strings.Split(bookingUpToConfirm, "*") {
+				hop(t, g, at("c", trail))
+				trail = strings.TrimPrefix(trail+"*"+answer, "*")
+			}
+			hop(t, g, at("c", trail))
+			g.Budget = time.Second
+			r, _ := g.Hop(context.Background(), at("c", trail+"*1"))
+			if strings.Contains(r.Text, "Turno reservado") {
+				t.Fatalf("the hop stored its result with Redis stopped: %q", r.Text)
+			}
+			tt.start(t, admin)
+			g.Budget = 0
+
+			list := inst.bookings(t)
+			if len(list) != 1 {
+				t.Fatalf("%d turnos booked: %+v", len(list), list)
+			}
+			next := hop(t, g, at("d", ""))
+			if want := tt.want + list[0].Code; !strings.HasPrefix(next.Text, want) {
+				t.Errorf("the next contact: %+v, want %q…", next, want)
+			}
+			hop(t, g, at("d", "1"))
+			hop(t, g, at("d", "1*1"))
+			if n := len(inst.bookings(t)); n != 1 {
+				t.Errorf("%d turnos after the next contact", n)
+			}
+		})
+	}
+}
+
+// redisSignal sends sig to the process of the redis-server admin talks to.
+func redisSignal(t *testing.T, admin *redis.Client, sig syscall.Signal) {
+	t.Helper()
+	info, err := admin.Info(context.Background(), "server").Result()
+	if sig == syscall.SIGCONT {
+		info = redisPIDs[admin]
+		err = nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	redisPIDs[admin] = info
+	_, after, _ := strings.Cut(info, "process_id:")
+	pid, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(after, "\n", 2)[0]))
+	if err != nil {
+		t.Fatalf("redis-server's pid: %v", err)
+	}
+	if err := syscall.Kill(pid, sig); err != nil {
+		t.Fatal(err)
+	}
+	if sig == syscall.SIGSTOP {
+		t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGCONT) })
+	}
+}
+
+// redisPIDs keeps each stopped server's INFO, which it cannot give while
+// stopped.
+var redisPIDs = map[*redis.Client]string{}
+
+// waitFor waits for cond, polling, for at most ten seconds.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for give := time.Now().Add(10 * time.Second); !cond(); {
+		if time.Now().After(give) {
+			t.Fatal("condition not met in 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// The end of a conversation must not depend on deleting it: with a Redis
+// user that may not DEL (a hiccup, an ACL), a booked conversation is not
+// left at its confirmation step, so dialling again offers no "trámite sin
+// terminar" whose "1" would book a second turno.
+func TestEndDoesNotNeedDelete(t *testing.T) {
+	admin := redistest.Start(t)
+	ctx := context.Background()
+	if err := admin.Do(ctx, "ACL", "SETUSER", "gateway", "on", ">secret", "~*", "&*", "+@all", "-del", "-unlink").Err(); err != nil {
+		t.Fatal(err)
+	}
+	client := redis.NewClient(&redis.Options{Addr: admin.Options().Addr, Username: "gateway", Password: "secret"})
+	t.Cleanup(func() { client.Close() })
+	if err := client.Del(ctx, "x").Err(); err == nil {
+		t.Fatal("the ACL lets the gateway DEL")
+	}
+	inst := newInstitution(t)
+	g := channelstest.Gateway(t, sessions.NewRedis(client, sessions.RedisOptions{}), inst.client)
+	trail := ""
+	for _, answer := range strings.Split(bookingUpToConfirm+"*1", "*") {
+		hop(t, g, at("a", trail))
+		trail = strings.TrimPrefix(trail+"*"+answer, "*")
+	}
+	if r := hop(t, g, at("a", trail)); !strings.HasPrefix(r.Text, "Turno reservado") {
+		t.Fatalf("booking: %q", r.Text)
+	}
+	advance(g, time.Minute)
+	if r := hop(t, g, at("b", "")); !strings.HasPrefix(r.Text, "Ventanilla ciudadana") {
+		t.Errorf("dialling again: %q", r.Text)
+	}
+	hop(t, g, at("b", "1"))
+	hop(t, g, at("b", "1*1"))
+	if n := len(inst.bookings(t)); n != 1 {
+		t.Errorf("%d turnos booked", n)
 	}
 }

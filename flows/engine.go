@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -141,6 +142,49 @@ type Input struct {
 	// came from an instance's own copy, to make sure no other instance
 	// has moved the conversation on; its error ends Apply.
 	Confirm func(context.Context) error
+	// Checkpoint, when set, is called before a back-end call that changes
+	// something (see Effects), with the session marked as waiting for that
+	// call (CallPending): the gateway stores it, so that whichever hop
+	// comes next — the carrier's retry, another instance, the citizen
+	// dialling back — finishes the call with the same idempotency key
+	// instead of answering the step before it again. Its error ends Apply
+	// before the call is made.
+	Checkpoint func(context.Context) error
+	// Resume: the citizen came back (a new dial or message) to a
+	// conversation whose hop stopped during a call; the call is finished
+	// and its result shown under a note that it had been made before.
+	Resume bool
+}
+
+// Effects is what a Caller that knows its services adds: whether a call
+// of service changes something at the back-end (a booking), so that the
+// engine stores the conversation before making it. A Caller without it
+// is taken to change something with every call.
+type Effects interface {
+	Effects(service string) bool
+}
+
+// Variables of back-end calls; "$" keeps flows from them.
+const (
+	callVar  = "$call"  // the call step a stored session is waiting for
+	callsVar = "$calls" // calls with effects completed so far
+	convVar  = "$conv"  // the conversation's id, for idempotency keys
+)
+
+// EffectsMade reports whether a back-end call that changes something was
+// made in the conversation s.
+func EffectsMade(s *sessions.Session) bool {
+	n, _ := s.Vars[callsVar].(int64)
+	return n > 0
+}
+
+// CallPending reports whether s was stored just before a back-end call
+// that changes something, and no hop has stored its result since: the
+// call may have been made, and the next hop must finish it (Apply does)
+// rather than offer the step before it again.
+func CallPending(s *sessions.Session) bool {
+	_, ok := s.Vars[callVar]
+	return ok
 }
 
 // ErrNoFlow: the session's flow (or version) is not loaded.
@@ -198,6 +242,15 @@ func (e *Engine) Apply(ctx context.Context, s *sessions.Session, in Input) (Scre
 	step := cf.Steps[cur.Step]
 	if step == nil {
 		return Screen{}, fmt.Errorf("session on %s@%d step %q: %w", cur.Flow, cur.Version, cur.Step, ErrNoFlow)
+	}
+	if CallPending(s) && step.Kind == "call" {
+		// The hop that stored this session may have made the call: make
+		// it again with the same idempotency key, which a back-end answers
+		// as it did the first time, and go on from its result.
+		if in.Resume {
+			h.say(e.Messages.Text(s.Locale, i18n.ResumeDone))
+		}
+		return h.goTo(cf, step.ID)
 	}
 	if closing, ok := s.Vars[closingVar].(string); ok {
 		return h.closing(closing, strings.TrimSpace(in.Text)), nil
@@ -461,8 +514,16 @@ func (h *hop) goTo(cf *Compiled, id string) (Screen, error) {
 			if err := h.confirm(); err != nil {
 				return Screen{}, err
 			}
+			if err := h.checkpoint(st); err != nil {
+				return Screen{}, err
+			}
 			var outcome string
 			outcome, event = h.call(cf, st)
+			if h.e.effects(st.Service) {
+				delete(s.Vars, callVar)
+				n, _ := s.Vars[callsVar].(int64)
+				s.Vars[callsVar] = n + 1
+			}
 			if outcome == asyncOutcome {
 				h.say(h.e.Messages.Text(s.Locale, h.e.promise()))
 				return h.finish(), nil
@@ -736,7 +797,7 @@ func (h *hop) call(cf *Compiled, st *Step) (string, string) {
 		}
 		params[p.Name] = v
 	}
-	ctx := h.ctx
+	ctx := interop.WithIdempotencyKey(h.ctx, h.idempotencyKey(cf, st, params))
 	if id := citizenID(h.s.Vars); id != "" {
 		ctx = interop.WithUserID(ctx, id)
 	}
@@ -750,6 +811,55 @@ func (h *hop) call(cf *Compiled, st *Step) (string, string) {
 		resp = h.e.Caller.Call(ctx, st.Service, params)
 	}
 	return h.called(st, resp)
+}
+
+// checkpoint has the session stored, marked as waiting for st's call,
+// before a call that changes something.
+func (h *hop) checkpoint(st *Step) error {
+	if h.in.Checkpoint == nil || !h.e.effects(st.Service) {
+		return nil
+	}
+	h.conversation()
+	h.s.Vars[callVar] = st.ID
+	return h.in.Checkpoint(h.ctx)
+}
+
+func (e *Engine) effects(service string) bool {
+	if fx, ok := e.Caller.(Effects); ok {
+		return fx.Effects(service)
+	}
+	return true
+}
+
+// conversation returns the conversation's id, drawn on first use.
+func (h *hop) conversation() string {
+	if id, ok := h.s.Vars[convVar].(string); ok {
+		return id
+	}
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand does not fail on supported systems
+	}
+	id := hex.EncodeToString(b[:])
+	h.s.Vars[convVar] = id
+	return id
+}
+
+// idempotencyKey is the key of st's call: the same for every attempt at
+// this call of this conversation — a retry, another instance, a resumed
+// conversation — and different for another conversation, another step,
+// another call of the same step (the completed calls are counted) or
+// other params.
+func (h *hop) idempotencyKey(cf *Compiled, st *Step, params map[string]any) string {
+	n, _ := h.s.Vars[callsVar].(int64)
+	p, err := json.Marshal(params)
+	if err != nil {
+		p = fmt.Appendf(nil, "%v", params)
+	}
+	sum := sha256.New()
+	fmt.Fprintf(sum, "%s\x00%s@%d\x00%s\x00%d\x00", h.conversation(), cf.ID, cf.Version, st.ID, n)
+	sum.Write(p)
+	return "vt1-" + hex.EncodeToString(sum.Sum(nil)[:16])
 }
 
 // called records a call's response and returns its outcome and route.

@@ -31,7 +31,7 @@ var ReviewPending = map[string][]string{
 		ValidateCedula, ValidateRUC, ValidatePhone, ValidateDate, ValidateRange, ValidateLength, ValidateRegex, ValidateRequired,
 		CallNotFound, CallRejected, CallError, CallTimeout, CallUnavailable,
 		LanguageName,
-		ResumePrompt, ResumeContinue, ResumeRestart,
+		ResumePrompt, ResumeContinue, ResumeRestart, ResumeDone,
 		AsyncSMS, AsyncNextContact, AsyncResult,
 		AuthNeedsNumber, AuthCodePrompt, AuthCodeSMS, AuthCodeWrong, AuthCodeExpired, AuthUnavailable,
 		AuthPINPrompt, AuthPINWrong, AuthPINLocked, AuthPINCreate, AuthPINSet,

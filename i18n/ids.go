@@ -42,6 +42,9 @@ const (
 	ResumePrompt   = "resume.prompt"   // "Tiene un trámite sin terminar: {{.Flow}}."
 	ResumeContinue = "resume.continue" // "Continuar"
 	ResumeRestart  = "resume.restart"  // "Empezar de nuevo"
+	// Heads the result of a back-end call that was under way when the
+	// citizen's session dropped, shown when they come back.
+	ResumeDone = "resume.done" // "Su solicitud ya se había enviado. Resultado:"
 
 	// Said when a back-end call marked async outlasts the hop.
 	AsyncSMS = "async.sms" // "Su consulta tarda más de lo normal. Le enviaremos el resultado por SMS."
@@ -76,7 +79,7 @@ var AllIDs = []string{
 	ValidateCedula, ValidateRUC, ValidatePhone, ValidateDate, ValidateRange, ValidateLength, ValidateRegex, ValidateRequired,
 	CallNotFound, CallRejected, CallError, CallTimeout, CallUnavailable,
 	LanguageName,
-	ResumePrompt, ResumeContinue, ResumeRestart,
+	ResumePrompt, ResumeContinue, ResumeRestart, ResumeDone,
 	AsyncSMS, AsyncNextContact, AsyncResult,
 	AuthNeedsNumber, AuthCodePrompt, AuthCodeSMS, AuthCodeWrong, AuthCodeExpired, AuthUnavailable,
 	AuthPINPrompt, AuthPINWrong, AuthPINLocked, AuthPINCreate, AuthPINSet,
