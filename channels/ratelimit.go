@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"ventanilla/sessions"
 )
 
 // Limiter says whether one more hop may go through for key (a phone
@@ -98,4 +100,26 @@ func (r *RedisLimiter) Allow(ctx context.Context, key string) (bool, error) {
 		return true, err // fail open: a Redis hiccup must not lock citizens out
 	}
 	return n <= r.Max, nil
+}
+
+// GuardedLimiter is a Limiter counting in a store that has a breaker (the
+// Redis of shared limits): while the breaker is open the hop is allowed at
+// once, as when Redis cannot count, instead of after Redis's timeouts.
+type GuardedLimiter struct {
+	Limiter
+	Breaker *sessions.Breaker
+}
+
+// Allow implements Limiter.
+func (g GuardedLimiter) Allow(ctx context.Context, key string) (bool, error) {
+	ok := true
+	err := g.Breaker.Do(ctx, func(ctx context.Context) error {
+		var err error
+		ok, err = g.Limiter.Allow(ctx, key)
+		return err
+	})
+	if err != nil {
+		return true, err // fail open, like the limiter itself
+	}
+	return ok, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,10 +19,19 @@ import (
 // With the session Redis stopped, hops answer "Servicio no disponible"
 // without sending Redis anything once the breaker has seen it fail (so no
 // hop waits for Redis's timeouts), /readyz says the store is down, and
-// both recover once Redis is back.
+// both recover once Redis is back. With --shared-limits the hop limits,
+// counted in the same Redis, fail open at once as well.
 func TestHopsFailFastWhileRedisIsDown(t *testing.T) {
+	for _, shared := range []bool{false, true} {
+		t.Run(fmt.Sprint("shared limits ", shared), func(t *testing.T) {
+			hopsFailFastWhileRedisIsDown(t, &config{NearSessions: 1000, RedisBatch: true, SharedLimits: shared, LimitPhone: 30, LimitCarrier: 100_000})
+		})
+	}
+}
+
+func hopsFailFastWhileRedisIsDown(t *testing.T, c *config) {
 	addr, stop := redistest.StartServer(t)
-	c := &config{RedisURL: "redis://" + addr + "/0", NearSessions: 1000, RedisBatch: true}
+	c.RedisURL = "redis://" + addr + "/0"
 	srv, a := gatewayLogging(t, c, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	r, ok := sessions.Unwrap(a.store).(*sessions.Redis)
 	if !ok {

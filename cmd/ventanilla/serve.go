@@ -283,7 +283,7 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 		a.gateway.Conversations = a.breaker.Wrap(near)
 		a.metrics.Gauge("sessions_near", "Conversations this instance keeps a copy of, in front of Redis.", func() float64 { return float64(near.Len()) })
 	}
-	a.gateway.PhoneLimit, a.gateway.CarrierLimit = c.limiters(raw)
+	a.gateway.PhoneLimit, a.gateway.CarrierLimit = c.limiters(raw, a.breaker)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = plainErrors
@@ -539,8 +539,9 @@ func plainErrors(err error, c echo.Context) {
 }
 
 // limiters builds the hop limits: in this process, or in Redis, shared by
-// every instance, with --shared-limits.
-func (c *config) limiters(store sessions.Store) (phone, carrier channels.Limiter) {
+// every instance, with --shared-limits — behind Redis's breaker, so that
+// they fail open at once while it is down.
+func (c *config) limiters(store sessions.Store, breaker *sessions.Breaker) (phone, carrier channels.Limiter) {
 	window := c.LimitWindow
 	if window <= 0 {
 		window = time.Minute
@@ -553,6 +554,9 @@ func (c *config) limiters(store sessions.Store) (phone, carrier channels.Limiter
 			var l channels.Limiter = &channels.RedisLimiter{Client: r.Client(), Max: max, Window: window, Prefix: "ventanilla:rate:" + prefix}
 			if prefix == "phone:" {
 				l = namedLimiter{l, r.Name} // no number in a key
+			}
+			if breaker != nil {
+				l = channels.GuardedLimiter{Limiter: l, Breaker: breaker}
 			}
 			return l
 		}
