@@ -68,6 +68,9 @@ type Gateway struct {
 	Keywords map[string]Keyword
 	// SMS shapes SMS replies (segments, transliteration).
 	SMS sms.Options
+	// Chat shapes chat replies (buttons per page…); zero fields take the
+	// defaults, set for Telegram.
+	Chat chat.Options
 	// Recorder, when set, gets how each conversation ended.
 	Recorder Recorder
 	// PhoneLimit and CarrierLimit, when set, bound the hops per phone
@@ -1052,7 +1055,8 @@ func (g *Gateway) pager(in Inbound) func(*flows.Screen) int {
 		opts := g.SMS
 		return func(s *flows.Screen) int { return sms.Pages(s, opts) }
 	case "chat":
-		return func(s *flows.Screen) int { return chat.Pages(s, chat.Options{}) }
+		opts := g.Chat
+		return func(s *flows.Screen) int { return chat.Pages(s, opts) }
 	}
 	limit := g.limit(in)
 	return func(s *flows.Screen) int { return ussd.Pages(s, limit) }
@@ -1067,8 +1071,8 @@ func (g *Gateway) render(in Inbound, s flows.Screen) (Reply, bool) {
 	case "sms":
 		text, pages = sms.Render(&s, g.SMS), sms.Pages(&s, g.SMS)
 	case "chat":
-		m := chat.Render(&s, chat.Options{})
-		pages = chat.Pages(&s, chat.Options{})
+		m := chat.Render(&s, g.Chat)
+		pages = chat.Pages(&s, g.Chat)
 		last := s.Page >= pages-1
 		r := Reply{Text: m.Text, End: s.End && last}
 		for _, row := range m.Buttons {

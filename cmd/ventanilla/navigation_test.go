@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"ventanilla/channels"
+	"ventanilla/channels/chat"
 	"ventanilla/channels/sms"
 	"ventanilla/flows"
 	"ventanilla/i18n"
@@ -198,6 +199,10 @@ func (m *walker) send(input string) (seen, bool) {
 		in.Limit = limit
 	case "sms":
 		m.g.SMS = sms.Options{MaxSegments: 1 + m.session%3, Transliterate: m.session%2 == 0}
+	case "chat":
+		// Fewer buttons to a page than Telegram's default, so that the
+		// catalogue's lists page.
+		m.g.Chat = chat.Options{PerPage: 2 + m.session%3}
 	}
 	m.stats.hops++
 	r, err := m.g.Hop(context.Background(), in)
@@ -436,7 +441,8 @@ func (m *walker) nextPage(p seen) {
 		}
 		return
 	}
-	if m.note(p, i18n.NavNoMore) {
+	// (A chat page of options repeats the body, a note above it included.)
+	if m.note(p, i18n.NavNoMore) && !m.note(m.pages[0], i18n.NavNoMore) {
 		m.fail("98 was offered but there was no next page")
 	}
 	var before []int
