@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -184,6 +185,15 @@ func TestEveryVariableIsDocumented(t *testing.T) {
 	}
 	if len(read) < 10 {
 		t.Fatalf("found only %v in the source: the scan is broken", read)
+	}
+	// The misspelt-variable check knows a variable only through envOnly
+	// and the flags: each VENTANILLA_* name the code reads must be there.
+	flagVars := map[string]bool{}
+	flagSet("serve", io.Discard, &config{}).VisitAll(func(f *flag.Flag) { flagVars[envName(f.Name)] = true })
+	for v := range read {
+		if short, ok := strings.CutPrefix(v, envPrefix); ok && !flagVars[v] && !slices.Contains(envOnly, short) {
+			t.Errorf("%s is read but not in envOnly: a misspelling of it would pass unnoticed", v)
+		}
 	}
 	read["GOGC"] = true // read by internal/gctune through serve's getenv
 	for _, v := range envOnly {
