@@ -11,8 +11,6 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/labstack/echo/v4"
-
 	"ventanilla/carriers/generic"
 	"ventanilla/carriers/internal/carriertest"
 	"ventanilla/channels/carrier"
@@ -44,69 +42,45 @@ func ended(status string) *carrier.Inbound {
 	return in
 }
 
+const screen = "Elija:\n1. Cédula\n2. Turnos"
+
+// suite sends the generic protocol's JSON callbacks to a fresh adapter
+// whose gateway answers screen.
+func suite() carriertest.Suite {
+	return carriertest.Suite{
+		New: func(*testing.T, carriertest.Case) (carrier.Carrier, func(*testing.T, carriertest.Result)) {
+			return generic.New(generic.Options{}), nil
+		},
+		Path: path, ContentType: jsonCT, ReplyType: jsonCT,
+		Hop:    carrier.Reply{Text: screen},
+		Decode: func(t *testing.T, body []byte) any { return decode(t, body) },
+	}
+}
+
 func TestCallbacks(t *testing.T) {
-	const screen = "Elija:\n1. Cédula\n2. Turnos"
 	continues := generic.Reply{SessionID: session, Text: screen}
 	over := generic.Reply{SessionID: session, End: true}
-	tests := []struct {
-		file       string
-		wantStatus int
-		wantReply  generic.Reply
-		wantErr    string           // the 4xx body, exactly
-		wantIn     *carrier.Inbound // nil: the hopper must not be called
-	}{
-		{file: "begin.json", wantStatus: 200, wantReply: continues, wantIn: hop(carrier.EventBegin, "*384#", "")},
-		{file: "begin_shortcut.json", wantStatus: 200, wantReply: continues, wantIn: hop(carrier.EventBegin, "*384*1*2#", "")},
-		{file: "continue.json", wantStatus: 200, wantReply: continues, wantIn: hop(carrier.EventContinue, "*384#", "1")},
-		{file: "continue_free_text_extra_fields.json", wantStatus: 200, wantReply: continues,
-			wantIn: hop(carrier.EventContinue, "", "José Ñukanchik *por favor*")},
-		{file: "continue_national_number_empty_input.json", wantStatus: 200, wantReply: continues,
-			wantIn: hop(carrier.EventContinue, "", "")},
-		{file: "end.json", wantStatus: 200, wantReply: over, wantIn: ended("user_abort")},
-		{file: "end_without_status.json", wantStatus: 200, wantReply: over, wantIn: ended("")},
+	carriertest.Run(t, suite(), []carriertest.Case{
+		{File: "begin.json", WantStatus: 200, WantReply: continues, WantIn: hop(carrier.EventBegin, "*384#", "")},
+		{File: "begin_shortcut.json", WantStatus: 200, WantReply: continues, WantIn: hop(carrier.EventBegin, "*384*1*2#", "")},
+		{File: "continue.json", WantStatus: 200, WantReply: continues, WantIn: hop(carrier.EventContinue, "*384#", "1")},
+		{File: "continue_free_text_extra_fields.json", WantStatus: 200, WantReply: continues,
+			WantIn: hop(carrier.EventContinue, "", "José Ñukanchik *por favor*")},
+		{File: "continue_national_number_empty_input.json", WantStatus: 200, WantReply: continues,
+			WantIn: hop(carrier.EventContinue, "", "")},
+		{File: "end.json", WantStatus: 200, WantReply: over, WantIn: ended("user_abort")},
+		{File: "end_without_status.json", WantStatus: 200, WantReply: over, WantIn: ended("")},
 
-		{file: "bad_missing_event.json", wantStatus: 400, wantErr: "event: missing\n"},
-		{file: "bad_event.json", wantStatus: 400, wantErr: "event: not one of begin, continue, end\n"},
-		{file: "bad_input_on_begin.json", wantStatus: 400, wantErr: "input: only with event continue\n"},
-		{file: "bad_end_status_on_continue.json", wantStatus: 400, wantErr: "end_status: only with event end\n"},
-		{file: "bad_session_number.json", wantStatus: 400, wantErr: "session_id: want a string\n"},
-		{file: "bad_input_number.json", wantStatus: 400, wantErr: "input: want a string\n"},
-		{file: "bad_phone.json", wantStatus: 400, wantErr: "msisdn: not a phone number\n"},
-		{file: "bad_control_char.json", wantStatus: 400, wantErr: "input: contains control characters\n"},
-		{file: "bad_duplicate_input.json", wantStatus: 400, wantErr: "input: sent more than once\n"},
-	}
-	for _, tt := range tests {
-		t.Run(strings.TrimSuffix(tt.file, ".json"), func(t *testing.T) {
-			hopper := &carriertest.Hopper{Reply: carrier.Reply{Text: screen}}
-			rec := carriertest.Do(carriertest.Router(generic.New(generic.Options{}), hopper), http.MethodPost, path, jsonCT,
-				bytes.NewReader(carriertest.Testdata(t, tt.file)))
-			if rec.Code != tt.wantStatus {
-				t.Fatalf("status %d, want %d; body %q", rec.Code, tt.wantStatus, rec.Body.String())
-			}
-			calls := hopper.Calls()
-			if tt.wantIn == nil {
-				if rec.Body.String() != tt.wantErr {
-					t.Errorf("body %q, want %q", rec.Body.String(), tt.wantErr)
-				}
-				if len(calls) != 0 {
-					t.Fatalf("hopper called with %+v for a rejected request", calls[0])
-				}
-				return
-			}
-			if ct := rec.Header().Get(echo.HeaderContentType); ct != jsonCT {
-				t.Errorf("Content-Type %q", ct)
-			}
-			if r := decode(t, rec.Body.Bytes()); r != tt.wantReply {
-				t.Errorf("reply:\n got %+v\nwant %+v", r, tt.wantReply)
-			}
-			if len(calls) != 1 {
-				t.Fatalf("hopper called %d times, want 1", len(calls))
-			}
-			if calls[0] != *tt.wantIn {
-				t.Errorf("Inbound:\n got %+v\nwant %+v", calls[0], *tt.wantIn)
-			}
-		})
-	}
+		{File: "bad_missing_event.json", WantStatus: 400, WantBody: "event: missing\n"},
+		{File: "bad_event.json", WantStatus: 400, WantBody: "event: not one of begin, continue, end\n"},
+		{File: "bad_input_on_begin.json", WantStatus: 400, WantBody: "input: only with event continue\n"},
+		{File: "bad_end_status_on_continue.json", WantStatus: 400, WantBody: "end_status: only with event end\n"},
+		{File: "bad_session_number.json", WantStatus: 400, WantBody: "session_id: want a string\n"},
+		{File: "bad_input_number.json", WantStatus: 400, WantBody: "input: want a string\n"},
+		{File: "bad_phone.json", WantStatus: 400, WantBody: "msisdn: not a phone number\n"},
+		{File: "bad_control_char.json", WantStatus: 400, WantBody: "input: contains control characters\n"},
+		{File: "bad_duplicate_input.json", WantStatus: 400, WantBody: "input: sent more than once\n"},
+	})
 }
 
 func decode(t *testing.T, body []byte) generic.Reply {
@@ -123,32 +97,15 @@ func decode(t *testing.T, body []byte) generic.Reply {
 // Requests refused before their fields are read.
 func TestRefusedRequests(t *testing.T) {
 	body := string(carriertest.Testdata(t, "continue.json"))
-	tests := []struct {
-		name, contentType, body string
-		method                  string
-		want                    int
-	}{
-		{"form content type", "application/x-www-form-urlencoded", body, http.MethodPost, 415},
-		{"text content type", "text/plain", body, http.MethodPost, 415},
-		{"charset parameter is fine", jsonCT + "; charset=utf-8", body, http.MethodPost, 200},
-		{"over 8 KiB", jsonCT, `{"pad":"` + strings.Repeat("x", 8<<10) + `"}`, http.MethodPost, 413},
-		{"null", jsonCT, "null", http.MethodPost, 400},
-		{"trailing garbage", jsonCT, body + "x", http.MethodPost, 400},
-		{"PUT", jsonCT, body, http.MethodPut, 405},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			hopper := &carriertest.Hopper{Reply: carrier.Reply{Text: "ok"}}
-			rec := carriertest.Do(carriertest.Router(generic.New(generic.Options{}), hopper), tt.method, path,
-				tt.contentType, strings.NewReader(tt.body))
-			if rec.Code != tt.want {
-				t.Fatalf("status %d, want %d; body %q", rec.Code, tt.want, rec.Body.String())
-			}
-			if n := len(hopper.Calls()); (tt.want == 200) != (n == 1) {
-				t.Errorf("status %d with %d hopper calls", rec.Code, n)
-			}
-		})
-	}
+	carriertest.Run(t, suite(), []carriertest.Case{
+		{Name: "form content type", ContentType: "application/x-www-form-urlencoded", Body: body, WantStatus: 415},
+		{Name: "text content type", ContentType: "text/plain", Body: body, WantStatus: 415},
+		{Name: "charset parameter is fine", ContentType: jsonCT + "; charset=utf-8", Body: body, WantStatus: 200},
+		{Name: "over 8 KiB", Body: `{"pad":"` + strings.Repeat("x", 8<<10) + `"}`, WantStatus: 413},
+		{Name: "null", Body: "null", WantStatus: 400},
+		{Name: "trailing garbage", Body: body + "x", WantStatus: 400},
+		{Name: "PUT", Method: http.MethodPut, Body: body, WantStatus: 405},
+	})
 }
 
 func TestReplies(t *testing.T) {

@@ -65,114 +65,68 @@ func reply(t *testing.T, body []byte) map[string]any {
 	return m
 }
 
-func TestCallbacks(t *testing.T) {
-	continues := map[string]any{"Type": "Response", "Message": "Elija:\n1. Cédula\n2. Turnos"}
-	release := map[string]any{"Type": "Release", "Message": ""}
-	tests := []struct {
-		file       string
-		wantStatus int
-		wantReply  map[string]any   // the JSON reply, exactly
-		wantErr    string           // the 4xx body, exactly
-		wantIn     *carrier.Inbound // nil: the hopper must not be called
-	}{
-		{file: "initiation.json", wantStatus: 200, wantReply: continues,
-			wantIn: hop(carrier.EventBegin, "*714#", "", 1)},
-		{file: "initiation_shortcut.json", wantStatus: 200, wantReply: continues,
-			wantIn: hop(carrier.EventBegin, "*714*1*2#", "", 1)},
-		{file: "initiation_docs_spelling.json", wantStatus: 200, wantReply: continues,
-			wantIn: hop(carrier.EventBegin, "*714#", "", 1)},
-		{file: "initiation_app_service_id.json", wantStatus: 200, wantReply: continues,
-			wantIn: hop(carrier.EventBegin, "5f0c2e8a91d34b7c8e6a1d2b3c4f5e60", "", 1)},
-		{file: "response.json", wantStatus: 200, wantReply: continues,
-			wantIn: hop(carrier.EventContinue, "*714#", "1", 2)},
-		{file: "response_free_text_extra_fields.json", wantStatus: 200, wantReply: continues,
-			wantIn: hop(carrier.EventContinue, "*714#", "José Ñukanchik *por favor*", 5)},
-		{file: "response_ecuador_number.json", wantStatus: 200, wantReply: continues,
-			wantIn: &carrier.Inbound{Channel: "ussd", Carrier: "hubtel", SessionID: "c7e1b2d3a4f5061728394a5b6c7d8e9f",
-				Phone: "+593991234567", ServiceCode: "*384#", Input: "2", Seq: 3, Limit: 182}},
-		{file: "release.json", wantStatus: 200, wantReply: release, wantIn: ended("Release", 4)},
-		{file: "timeout.json", wantStatus: 200, wantReply: release, wantIn: ended("Timeout", 3)},
+const screen = "Elija:\n1. Cédula\n2. Turnos"
 
-		{file: "bad_type.json", wantStatus: 400, wantErr: "Type: not one of Initiation, Response, Release, Timeout\n"},
-		{file: "bad_sequence_bool.json", wantStatus: 400, wantErr: "Sequence: want a whole number\n"},
-		{file: "bad_mobile_number_type.json", wantStatus: 400, wantErr: "Mobile: want a string\n"},
-		{file: "bad_missing_session.json", wantStatus: 400, wantErr: "SessionId: missing\n"},
-		{file: "bad_control_char.json", wantStatus: 400, wantErr: "Message: contains control characters\n"},
-		{file: "bad_duplicate_message.json", wantStatus: 400, wantErr: "message: sent more than once\n"},
-		{file: "bad_phone.json", wantStatus: 400, wantErr: "Mobile: not a phone number\n"},
-		{file: "bad_truncated.json", wantStatus: 400, wantErr: "body: not valid JSON\n"},
-		{file: "bad_not_object.json", wantStatus: 400, wantErr: "body: not a JSON object\n"},
-	}
-	for _, tt := range tests {
-		t.Run(strings.TrimSuffix(tt.file, ".json"), func(t *testing.T) {
-			hopper := &carriertest.Hopper{Reply: carrier.Reply{Text: "Elija:\n1. Cédula\n2. Turnos"}}
-			got := post(hubtel.New(hubtel.Options{}), hopper, jsonCT,
-				bytes.NewReader(carriertest.Testdata(t, tt.file)))
-			if got.code != tt.wantStatus {
-				t.Fatalf("status %d, want %d; body %q", got.code, tt.wantStatus, got.body)
-			}
-			calls := hopper.Calls()
-			if tt.wantIn == nil {
-				if string(got.body) != tt.wantErr {
-					t.Errorf("body %q, want %q", got.body, tt.wantErr)
-				}
-				if len(calls) != 0 {
-					t.Fatalf("hopper called with %+v for a rejected request", calls[0])
-				}
-				return
-			}
-			if got.contentType != jsonCT {
-				t.Errorf("Content-Type %q", got.contentType)
-			}
-			if r := reply(t, got.body); !equal(r, tt.wantReply) {
-				t.Errorf("reply %v, want %v", r, tt.wantReply)
-			}
-			if len(calls) != 1 {
-				t.Fatalf("hopper called %d times, want 1", len(calls))
-			}
-			if calls[0] != *tt.wantIn {
-				t.Errorf("Inbound:\n got %+v\nwant %+v", calls[0], *tt.wantIn)
-			}
-		})
+// suite sends Hubtel's JSON callbacks to a fresh adapter whose gateway
+// answers screen; a reply is read as a JSON object and compared whole.
+func suite() carriertest.Suite {
+	return carriertest.Suite{
+		New: func(*testing.T, carriertest.Case) (carrier.Carrier, func(*testing.T, carriertest.Result)) {
+			return hubtel.New(hubtel.Options{}), nil
+		},
+		Path: path, ContentType: jsonCT, ReplyType: jsonCT,
+		Hop:    carrier.Reply{Text: screen},
+		Decode: func(t *testing.T, body []byte) any { return reply(t, body) },
 	}
 }
 
-func equal(a, b map[string]any) bool {
-	x, _ := json.Marshal(a)
-	y, _ := json.Marshal(b)
-	return bytes.Equal(x, y)
+func TestCallbacks(t *testing.T) {
+	continues := map[string]any{"Type": "Response", "Message": screen}
+	release := map[string]any{"Type": "Release", "Message": ""}
+	carriertest.Run(t, suite(), []carriertest.Case{
+		{File: "initiation.json", WantStatus: 200, WantReply: continues,
+			WantIn: hop(carrier.EventBegin, "*714#", "", 1)},
+		{File: "initiation_shortcut.json", WantStatus: 200, WantReply: continues,
+			WantIn: hop(carrier.EventBegin, "*714*1*2#", "", 1)},
+		{File: "initiation_docs_spelling.json", WantStatus: 200, WantReply: continues,
+			WantIn: hop(carrier.EventBegin, "*714#", "", 1)},
+		{File: "initiation_app_service_id.json", WantStatus: 200, WantReply: continues,
+			WantIn: hop(carrier.EventBegin, "5f0c2e8a91d34b7c8e6a1d2b3c4f5e60", "", 1)},
+		{File: "response.json", WantStatus: 200, WantReply: continues,
+			WantIn: hop(carrier.EventContinue, "*714#", "1", 2)},
+		{File: "response_free_text_extra_fields.json", WantStatus: 200, WantReply: continues,
+			WantIn: hop(carrier.EventContinue, "*714#", "José Ñukanchik *por favor*", 5)},
+		{File: "response_ecuador_number.json", WantStatus: 200, WantReply: continues,
+			WantIn: &carrier.Inbound{Channel: "ussd", Carrier: "hubtel", SessionID: "c7e1b2d3a4f5061728394a5b6c7d8e9f",
+				Phone: "+593991234567", ServiceCode: "*384#", Input: "2", Seq: 3, Limit: 182}},
+		{File: "release.json", WantStatus: 200, WantReply: release, WantIn: ended("Release", 4)},
+		{File: "timeout.json", WantStatus: 200, WantReply: release, WantIn: ended("Timeout", 3)},
+
+		{File: "bad_type.json", WantStatus: 400, WantBody: "Type: not one of Initiation, Response, Release, Timeout\n"},
+		{File: "bad_sequence_bool.json", WantStatus: 400, WantBody: "Sequence: want a whole number\n"},
+		{File: "bad_mobile_number_type.json", WantStatus: 400, WantBody: "Mobile: want a string\n"},
+		{File: "bad_missing_session.json", WantStatus: 400, WantBody: "SessionId: missing\n"},
+		{File: "bad_control_char.json", WantStatus: 400, WantBody: "Message: contains control characters\n"},
+		{File: "bad_duplicate_message.json", WantStatus: 400, WantBody: "message: sent more than once\n"},
+		{File: "bad_phone.json", WantStatus: 400, WantBody: "Mobile: not a phone number\n"},
+		{File: "bad_truncated.json", WantStatus: 400, WantBody: "body: not valid JSON\n"},
+		{File: "bad_not_object.json", WantStatus: 400, WantBody: "body: not a JSON object\n"},
+	})
 }
 
 // Requests refused before their fields are read.
 func TestRefusedRequests(t *testing.T) {
 	body := string(carriertest.Testdata(t, "response.json"))
-	tests := []struct {
-		name, contentType, body string
-		method                  string
-		want                    int
-	}{
-		{"form content type", "application/x-www-form-urlencoded", body, http.MethodPost, 415},
-		{"no content type", "", body, http.MethodPost, 415},
-		{"charset parameter is fine", jsonCT + "; charset=utf-8", body, http.MethodPost, 200},
-		{"over 8 KiB", jsonCT, `{"pad":"` + strings.Repeat("x", 8<<10) + `"}`, http.MethodPost, 413},
-		{"invalid UTF-8", jsonCT, strings.Replace(body, `"1"`, "\"\xff\"", 1), http.MethodPost, 400},
-		{"two JSON values", jsonCT, body + "{}", http.MethodPost, 400},
-		{"empty body", jsonCT, "", http.MethodPost, 400},
-		{"GET", jsonCT, body, http.MethodGet, 405},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			hopper := &carriertest.Hopper{Reply: carrier.Reply{Text: "ok"}}
-			rec := carriertest.Do(carriertest.Router(hubtel.New(hubtel.Options{}), hopper), tt.method, path,
-				tt.contentType, strings.NewReader(tt.body))
-			if rec.Code != tt.want {
-				t.Fatalf("status %d, want %d; body %q", rec.Code, tt.want, rec.Body.String())
-			}
-			if n := len(hopper.Calls()); (tt.want == 200) != (n == 1) {
-				t.Errorf("status %d with %d hopper calls", rec.Code, n)
-			}
-		})
-	}
+	carriertest.Run(t, suite(), []carriertest.Case{
+		{Name: "form content type", ContentType: "application/x-www-form-urlencoded", Body: body, WantStatus: 415},
+		{Name: "no content type", ContentType: "-", Body: body, WantStatus: 415},
+		{Name: "charset parameter is fine", ContentType: jsonCT + "; charset=utf-8", Body: body, WantStatus: 200},
+		{Name: "over 8 KiB", Body: `{"pad":"` + strings.Repeat("x", 8<<10) + `"}`, WantStatus: 413},
+		{Name: "invalid UTF-8", Body: strings.Replace(body, `"1"`, "\"\xff\"", 1), WantStatus: 400},
+		{Name: "two JSON values", Body: body + "{}", WantStatus: 400},
+		{Name: "empty body", Body: "", WantStatus: 400},
+		{Name: "GET", Method: http.MethodGet, Body: body, WantStatus: 405},
+	})
 }
 
 func TestReplies(t *testing.T) {

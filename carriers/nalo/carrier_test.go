@@ -11,8 +11,6 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/labstack/echo/v4"
-
 	"ventanilla/carriers/internal/carriertest"
 	"ventanilla/carriers/nalo"
 	"ventanilla/channels/carrier"
@@ -38,72 +36,48 @@ func hop(ev carrier.Event, service, input string) *carrier.Inbound {
 	}
 }
 
+// suite sends Nalo's JSON callbacks to a fresh adapter whose gateway
+// answers screen.
+func suite() carriertest.Suite {
+	return carriertest.Suite{
+		New: func(*testing.T, carriertest.Case) (carrier.Carrier, func(*testing.T, carriertest.Result)) {
+			return nalo.New(nalo.Options{}), nil
+		},
+		Path: path, ContentType: jsonCT, ReplyType: jsonCT,
+		Hop:    carrier.Reply{Text: screen},
+		Decode: func(t *testing.T, body []byte) any { return decode(t, body) },
+	}
+}
+
+const screen = "Elija:\n1. Cédula\n2. Turnos"
+
 func TestCallbacks(t *testing.T) {
-	const screen = "Elija:\n1. Cédula\n2. Turnos"
 	continues := nalo.Reply{UserID: "NALOTest", MSISDN: "233244123456", Msg: screen, MsgType: true}
-	tests := []struct {
-		file       string
-		wantStatus int
-		wantReply  nalo.Reply
-		wantErr    string           // the 4xx body, exactly
-		wantIn     *carrier.Inbound // nil: the hopper must not be called
-	}{
-		{file: "first_hop.json", wantStatus: 200, wantReply: continues,
-			wantIn: hop(carrier.EventBegin, "*920#", "")},
-		{file: "first_hop_shortcut.json", wantStatus: 200, wantReply: continues,
-			wantIn: hop(carrier.EventBegin, "*920*1*2#", "")},
-		{file: "first_hop_empty_userdata.json", wantStatus: 200, wantReply: continues,
-			wantIn: hop(carrier.EventBegin, "", "")},
-		{file: "second_hop.json", wantStatus: 200, wantReply: continues,
-			wantIn: hop(carrier.EventContinue, "", "1")},
-		{file: "free_text_extra_fields.json", wantStatus: 200, wantReply: continues,
-			wantIn: hop(carrier.EventContinue, "", "José Ñukanchik *por favor*")},
-		{file: "ecuador_number.json", wantStatus: 200,
-			wantReply: nalo.Reply{UserID: "NALOTest", MSISDN: "593991234567", Msg: screen, MsgType: true},
-			wantIn: &carrier.Inbound{Channel: "ussd", Carrier: "nalo", SessionID: "20261123140541001",
+	carriertest.Run(t, suite(), []carriertest.Case{
+		{File: "first_hop.json", WantStatus: 200, WantReply: continues,
+			WantIn: hop(carrier.EventBegin, "*920#", "")},
+		{File: "first_hop_shortcut.json", WantStatus: 200, WantReply: continues,
+			WantIn: hop(carrier.EventBegin, "*920*1*2#", "")},
+		{File: "first_hop_empty_userdata.json", WantStatus: 200, WantReply: continues,
+			WantIn: hop(carrier.EventBegin, "", "")},
+		{File: "second_hop.json", WantStatus: 200, WantReply: continues,
+			WantIn: hop(carrier.EventContinue, "", "1")},
+		{File: "free_text_extra_fields.json", WantStatus: 200, WantReply: continues,
+			WantIn: hop(carrier.EventContinue, "", "José Ñukanchik *por favor*")},
+		{File: "ecuador_number.json", WantStatus: 200,
+			WantReply: nalo.Reply{UserID: "NALOTest", MSISDN: "593991234567", Msg: screen, MsgType: true},
+			WantIn: &carrier.Inbound{Channel: "ussd", Carrier: "nalo", SessionID: "20261123140541001",
 				Phone: "+593991234567", Input: "2", Limit: 182}},
 
-		{file: "bad_msgtype_string.json", wantStatus: 400, wantErr: "MSGTYPE: want true or false\n"},
-		{file: "bad_missing_msgtype.json", wantStatus: 400, wantErr: "MSGTYPE: missing\n"},
-		{file: "bad_missing_session.json", wantStatus: 400, wantErr: "SESSIONID: missing\n"},
-		{file: "bad_msisdn_number_type.json", wantStatus: 400, wantErr: "MSISDN: want a string\n"},
-		{file: "bad_phone.json", wantStatus: 400, wantErr: "MSISDN: not a phone number\n"},
-		{file: "bad_control_char.json", wantStatus: 400, wantErr: "USERDATA: contains control characters\n"},
-		{file: "bad_duplicate_userdata.json", wantStatus: 400, wantErr: "USERDATA: sent more than once\n"},
-		{file: "bad_userid.json", wantStatus: 400, wantErr: "USERID: not an account id\n"},
-	}
-	for _, tt := range tests {
-		t.Run(strings.TrimSuffix(tt.file, ".json"), func(t *testing.T) {
-			hopper := &carriertest.Hopper{Reply: carrier.Reply{Text: screen}}
-			rec := carriertest.Do(carriertest.Router(nalo.New(nalo.Options{}), hopper), http.MethodPost, path, jsonCT,
-				bytes.NewReader(carriertest.Testdata(t, tt.file)))
-			if rec.Code != tt.wantStatus {
-				t.Fatalf("status %d, want %d; body %q", rec.Code, tt.wantStatus, rec.Body.String())
-			}
-			calls := hopper.Calls()
-			if tt.wantIn == nil {
-				if rec.Body.String() != tt.wantErr {
-					t.Errorf("body %q, want %q", rec.Body.String(), tt.wantErr)
-				}
-				if len(calls) != 0 {
-					t.Fatalf("hopper called with %+v for a rejected request", calls[0])
-				}
-				return
-			}
-			if ct := rec.Header().Get(echo.HeaderContentType); ct != jsonCT {
-				t.Errorf("Content-Type %q", ct)
-			}
-			if r := decode(t, rec.Body.Bytes()); r != tt.wantReply {
-				t.Errorf("reply:\n got %+v\nwant %+v", r, tt.wantReply)
-			}
-			if len(calls) != 1 {
-				t.Fatalf("hopper called %d times, want 1", len(calls))
-			}
-			if calls[0] != *tt.wantIn {
-				t.Errorf("Inbound:\n got %+v\nwant %+v", calls[0], *tt.wantIn)
-			}
-		})
-	}
+		{File: "bad_msgtype_string.json", WantStatus: 400, WantBody: "MSGTYPE: want true or false\n"},
+		{File: "bad_missing_msgtype.json", WantStatus: 400, WantBody: "MSGTYPE: missing\n"},
+		{File: "bad_missing_session.json", WantStatus: 400, WantBody: "SESSIONID: missing\n"},
+		{File: "bad_msisdn_number_type.json", WantStatus: 400, WantBody: "MSISDN: want a string\n"},
+		{File: "bad_phone.json", WantStatus: 400, WantBody: "MSISDN: not a phone number\n"},
+		{File: "bad_control_char.json", WantStatus: 400, WantBody: "USERDATA: contains control characters\n"},
+		{File: "bad_duplicate_userdata.json", WantStatus: 400, WantBody: "USERDATA: sent more than once\n"},
+		{File: "bad_userid.json", WantStatus: 400, WantBody: "USERID: not an account id\n"},
+	})
 }
 
 // decode reads a reply strictly: exactly the four documented keys, with
@@ -129,32 +103,15 @@ func decode(t *testing.T, body []byte) nalo.Reply {
 // Requests refused before their fields are read.
 func TestRefusedRequests(t *testing.T) {
 	body := string(carriertest.Testdata(t, "second_hop.json"))
-	tests := []struct {
-		name, contentType, body string
-		method                  string
-		want                    int
-	}{
-		{"form content type", "application/x-www-form-urlencoded", body, http.MethodPost, 415},
-		{"no content type", "", body, http.MethodPost, 415},
-		{"documented capitalisation of the media type", "Application/json", body, http.MethodPost, 200},
-		{"over 8 KiB", jsonCT, `{"pad":"` + strings.Repeat("x", 8<<10) + `"}`, http.MethodPost, 413},
-		{"not JSON", jsonCT, "USERID=NALOTest", http.MethodPost, 400},
-		{"array", jsonCT, "[" + body + "]", http.MethodPost, 400},
-		{"GET", jsonCT, body, http.MethodGet, 405},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			hopper := &carriertest.Hopper{Reply: carrier.Reply{Text: "ok"}}
-			rec := carriertest.Do(carriertest.Router(nalo.New(nalo.Options{}), hopper), tt.method, path,
-				tt.contentType, strings.NewReader(tt.body))
-			if rec.Code != tt.want {
-				t.Fatalf("status %d, want %d; body %q", rec.Code, tt.want, rec.Body.String())
-			}
-			if n := len(hopper.Calls()); (tt.want == 200) != (n == 1) {
-				t.Errorf("status %d with %d hopper calls", rec.Code, n)
-			}
-		})
-	}
+	carriertest.Run(t, suite(), []carriertest.Case{
+		{Name: "form content type", ContentType: "application/x-www-form-urlencoded", Body: body, WantStatus: 415},
+		{Name: "no content type", ContentType: "-", Body: body, WantStatus: 415},
+		{Name: "documented capitalisation of the media type", ContentType: "Application/json", Body: body, WantStatus: 200},
+		{Name: "over 8 KiB", Body: `{"pad":"` + strings.Repeat("x", 8<<10) + `"}`, WantStatus: 413},
+		{Name: "not JSON", Body: "USERID=NALOTest", WantStatus: 400},
+		{Name: "array", Body: "[" + body + "]", WantStatus: 400},
+		{Name: "GET", Method: http.MethodGet, Body: body, WantStatus: 405},
+	})
 }
 
 func TestReplies(t *testing.T) {
