@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"ventanilla/carriers/africastalking"
+	"ventanilla/carriers/internal/carriertest"
 	"ventanilla/channels/carrier"
 )
 
@@ -94,87 +95,51 @@ func ecuador(sessionInput string) *carrier.Inbound {
 }
 
 func TestCallbacks(t *testing.T) {
-	tests := []struct {
-		name        string
-		file        string // testdata file; body used when empty
-		body        string
-		method      string // POST when empty
-		contentType string // form when empty; "-" sends none
-		wantStatus  int
-		wantBody    string           // prefix of the response body
-		wantIn      *carrier.Inbound // nil: the hopper must not be called
-	}{
-		{name: "first hop", file: "first_hop.form", wantStatus: 200, wantBody: "CON ", wantIn: kenya("")},
-		{name: "second hop", file: "second_hop.form", wantStatus: 200, wantBody: "CON ", wantIn: kenya("1")},
-		{name: "third hop carries the whole history", file: "third_hop_phone_answer.form",
-			wantStatus: 200, wantBody: "CON ", wantIn: kenya("1*2*0912345678")},
-		{name: "field order does not matter", file: "fields_reordered.form",
-			wantStatus: 200, wantBody: "CON ", wantIn: kenya("1*2")},
-		{name: "national number read in the default region", file: "ecuador_national_number.form",
-			wantStatus: 200, wantBody: "CON ", wantIn: ecuador("")},
-		{name: "unencoded plus decoded as space", file: "unencoded_plus.form",
-			wantStatus: 200, wantBody: "CON ", wantIn: ecuador("2")},
-		{name: "unknown fields ignored and accented text kept", file: "extra_fields_accented_text.form",
-			wantStatus: 200, wantBody: "CON ", wantIn: ecuador("2*José Ñukanchik")},
-		{name: "charset parameter on content type", file: "first_hop.form",
-			contentType: form + "; charset=utf-8", wantStatus: 200, wantBody: "CON ", wantIn: kenya("")},
-
-		{name: "bad phone", file: "bad_phone.form", wantStatus: 400, wantBody: "phoneNumber: "},
-		{name: "missing session id", file: "missing_session.form", wantStatus: 400, wantBody: "sessionId: missing"},
-		{name: "control character in text", file: "control_char.form", wantStatus: 400, wantBody: "text: "},
-		{name: "invalid utf-8 in text", file: "invalid_utf8.form", wantStatus: 400, wantBody: "text: "},
-		{name: "repeated session id", file: "repeated_session.form", wantStatus: 400, wantBody: "sessionId: "},
-		{name: "malformed encoding", file: "malformed_encoding.form", wantStatus: 400, wantBody: "body: "},
-		{name: "session id too long", body: "sessionId=" + strings.Repeat("a", 129) +
-			"&phoneNumber=%2B254711082123&text=", wantStatus: 400, wantBody: "sessionId: "},
-		{name: "session id with space", body: "sessionId=AT+Uid&phoneNumber=%2B254711082123&text=",
-			wantStatus: 400, wantBody: "sessionId: "},
-		{name: "missing phone", body: "sessionId=ATUid_1&text=", wantStatus: 400, wantBody: "phoneNumber: missing"},
-		{name: "phone too short", body: "sessionId=ATUid_1&phoneNumber=%2B12&text=", wantStatus: 400, wantBody: "phoneNumber: "},
-		{name: "text over 512 bytes", body: "sessionId=ATUid_1&phoneNumber=%2B254711082123&text=" +
-			strings.Repeat("1%2A", 257), wantStatus: 400, wantBody: "text: "},
-		{name: "service code with spaces", body: "sessionId=ATUid_1&phoneNumber=%2B254711082123&serviceCode=%2A384+123%23&text=",
-			wantStatus: 400, wantBody: "serviceCode: "},
-		{name: "body over 8 KiB", body: "sessionId=ATUid_1&phoneNumber=%2B254711082123&text=&pad=" +
-			strings.Repeat("x", 8<<10), wantStatus: 413},
-		{name: "wrong content type", file: "first_hop.form", contentType: "application/json", wantStatus: 415},
-		{name: "no content type", file: "first_hop.form", contentType: "-", wantStatus: 415},
-		{name: "GET", file: "first_hop.form", method: http.MethodGet, wantStatus: 405},
+	s := carriertest.Suite{
+		New: func(*testing.T, carriertest.Case) (carrier.Carrier, func(*testing.T, carriertest.Result)) {
+			return africastalking.New(africastalking.Options{}), nil
+		},
+		Path: path, ContentType: form,
+		Hop: carrier.Reply{Text: "Elija:\n1. Cédula\n2. Turnos"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			body := tt.body
-			if tt.file != "" {
-				body = readForm(t, tt.file)
-			}
-			method := cmp(tt.method, http.MethodPost)
-			ct := cmp(tt.contentType, form)
-			if ct == "-" {
-				ct = ""
-			}
-			hop := &fakeHopper{reply: carrier.Reply{Text: "Elija:\n1. Cédula\n2. Turnos"}}
-			rec := post(africastalking.New(africastalking.Options{}), hop, method, ct, strings.NewReader(body))
+	carriertest.Run(t, s, []carriertest.Case{
+		{Name: "first hop", File: "first_hop.form", WantStatus: 200, WantBodyPrefix: "CON ", WantIn: kenya("")},
+		{Name: "second hop", File: "second_hop.form", WantStatus: 200, WantBodyPrefix: "CON ", WantIn: kenya("1")},
+		{Name: "third hop carries the whole history", File: "third_hop_phone_answer.form",
+			WantStatus: 200, WantBodyPrefix: "CON ", WantIn: kenya("1*2*0912345678")},
+		{Name: "field order does not matter", File: "fields_reordered.form",
+			WantStatus: 200, WantBodyPrefix: "CON ", WantIn: kenya("1*2")},
+		{Name: "national number read in the default region", File: "ecuador_national_number.form",
+			WantStatus: 200, WantBodyPrefix: "CON ", WantIn: ecuador("")},
+		{Name: "unencoded plus decoded as space", File: "unencoded_plus.form",
+			WantStatus: 200, WantBodyPrefix: "CON ", WantIn: ecuador("2")},
+		{Name: "unknown fields ignored and accented text kept", File: "extra_fields_accented_text.form",
+			WantStatus: 200, WantBodyPrefix: "CON ", WantIn: ecuador("2*José Ñukanchik")},
+		{Name: "charset parameter on content type", File: "first_hop.form",
+			ContentType: form + "; charset=utf-8", WantStatus: 200, WantBodyPrefix: "CON ", WantIn: kenya("")},
 
-			if rec.Code != tt.wantStatus {
-				t.Fatalf("status %d, want %d; body %q", rec.Code, tt.wantStatus, rec.Body.String())
-			}
-			if !strings.HasPrefix(rec.Body.String(), tt.wantBody) {
-				t.Errorf("body %q, want prefix %q", rec.Body.String(), tt.wantBody)
-			}
-			if tt.wantIn == nil {
-				if len(hop.calls) != 0 {
-					t.Fatalf("hopper called with %+v for a rejected request", hop.calls[0])
-				}
-				return
-			}
-			if len(hop.calls) != 1 {
-				t.Fatalf("hopper called %d times, want 1", len(hop.calls))
-			}
-			if hop.calls[0] != *tt.wantIn {
-				t.Errorf("Inbound:\n got %+v\nwant %+v", hop.calls[0], *tt.wantIn)
-			}
-		})
-	}
+		{Name: "bad phone", File: "bad_phone.form", WantStatus: 400, WantBodyPrefix: "phoneNumber: "},
+		{Name: "missing session id", File: "missing_session.form", WantStatus: 400, WantBodyPrefix: "sessionId: missing"},
+		{Name: "control character in text", File: "control_char.form", WantStatus: 400, WantBodyPrefix: "text: "},
+		{Name: "invalid utf-8 in text", File: "invalid_utf8.form", WantStatus: 400, WantBodyPrefix: "text: "},
+		{Name: "repeated session id", File: "repeated_session.form", WantStatus: 400, WantBodyPrefix: "sessionId: "},
+		{Name: "malformed encoding", File: "malformed_encoding.form", WantStatus: 400, WantBodyPrefix: "body: "},
+		{Name: "session id too long", Body: "sessionId=" + strings.Repeat("a", 129) +
+			"&phoneNumber=%2B254711082123&text=", WantStatus: 400, WantBodyPrefix: "sessionId: "},
+		{Name: "session id with space", Body: "sessionId=AT+Uid&phoneNumber=%2B254711082123&text=",
+			WantStatus: 400, WantBodyPrefix: "sessionId: "},
+		{Name: "missing phone", Body: "sessionId=ATUid_1&text=", WantStatus: 400, WantBodyPrefix: "phoneNumber: missing"},
+		{Name: "phone too short", Body: "sessionId=ATUid_1&phoneNumber=%2B12&text=", WantStatus: 400, WantBodyPrefix: "phoneNumber: "},
+		{Name: "text over 512 bytes", Body: "sessionId=ATUid_1&phoneNumber=%2B254711082123&text=" +
+			strings.Repeat("1%2A", 257), WantStatus: 400, WantBodyPrefix: "text: "},
+		{Name: "service code with spaces", Body: "sessionId=ATUid_1&phoneNumber=%2B254711082123&serviceCode=%2A384+123%23&text=",
+			WantStatus: 400, WantBodyPrefix: "serviceCode: "},
+		{Name: "body over 8 KiB", Body: "sessionId=ATUid_1&phoneNumber=%2B254711082123&text=&pad=" +
+			strings.Repeat("x", 8<<10), WantStatus: 413},
+		{Name: "wrong content type", File: "first_hop.form", ContentType: "application/json", WantStatus: 415},
+		{Name: "no content type", File: "first_hop.form", ContentType: "-", WantStatus: 415},
+		{Name: "GET", File: "first_hop.form", Method: http.MethodGet, WantStatus: 405},
+	})
 }
 
 func cmp(s, def string) string {

@@ -69,51 +69,57 @@ func TestNewRequiresAnOutbox(t *testing.T) {
 	}
 }
 
+const screen = "Ventanilla ciudadana\n1. Turnos"
+
+// suite posts AT's SMS callbacks to a fresh adapter with its own outbox,
+// and checks what every callback owes: no body in the answer, the reply
+// queued under a key derived from AT's id, nothing queued when refused.
+func suite() carriertest.Suite {
+	return carriertest.Suite{
+		New: func(t *testing.T, c carriertest.Case) (carrier.Carrier, func(*testing.T, carriertest.Result)) {
+			box := &outbox{}
+			return newHandler(t, box), func(t *testing.T, r carriertest.Result) {
+				if r.Rec.Code != http.StatusOK {
+					if len(box.queued()) != 0 {
+						t.Error("a refused callback reached the outbox")
+					}
+					return
+				}
+				if r.Rec.Body.Len() != 0 {
+					t.Errorf("got %d %q, want 200 and no body", r.Rec.Code, r.Rec.Body)
+				}
+				if c.WantExternalID == "" {
+					return
+				}
+				queued := box.queued()
+				want := carrier.Message{ID: "africastalking-sms:" + c.WantExternalID + ":reply", Channel: "sms", Carrier: "africastalking-sms", To: c.WantIn.Phone, Text: screen}
+				if len(queued) != 1 || !sameMessage(queued[0], want) {
+					t.Errorf("queued %+v\nwant %+v", queued, want)
+				}
+			}
+		},
+		Path: "/sms/africastalking", ContentType: form,
+		Hop:       carrier.Reply{Text: screen},
+		SeqFromID: true,
+	}
+}
+
+func sms(phone, input string) *carrier.Inbound {
+	return &carrier.Inbound{Channel: "sms", Carrier: "africastalking-sms", Phone: phone, ServiceCode: "20880", Input: input}
+}
+
 // Captured callbacks through the real router: what the gateway is handed,
 // and the reply queued for the Sender under a key derived from AT's id.
 func TestCallback(t *testing.T) {
-	tests := []struct {
-		file string
-		want carrier.Inbound
-		id   string
-	}{
-		{"incoming.form", carrier.Inbound{Phone: "+593991234567", ServiceCode: "20880", Input: "hola"}, "6d3a1f0e-2b4c-4e8a-9f1d-3c5b7a9e0d21"},
-		{"incoming_premium_linkid.form", carrier.Inbound{Phone: "+254711082123", ServiceCode: "20880", Input: "1"}, "7e4b2a1f-3c5d-4f9b-8a2e-4d6c8b0f1e32"},
-		{"incoming_national_number.form", carrier.Inbound{Phone: "+593991234567", ServiceCode: "20880", Input: "TURNO"}, "8f5c3b2a-4d6e-4a0c-9b3f-5e7d9c1a2f43"},
-		{"incoming_accented_multiline.form", carrier.Inbound{Phone: "+593991234567", ServiceCode: "20880", Input: "Quisiera un turno en Cuenca, señor"}, "9a6d4c3b-5e7f-4b1d-8c4a-6f8e0d2b3a54"},
-		{"incoming_unknown_fields.form", carrier.Inbound{Phone: "+593991234567", ServiceCode: "20880", Input: "2"}, "0b7e5d4c-6f8a-4c2e-9d5b-7a9f1e3c4b65"},
-		{"incoming_unencoded_plus.form", carrier.Inbound{Phone: "+593991234567", ServiceCode: "20880", Input: "1"}, "1c8f6e5d-7a9b-4d3f-8e6c-8b0a2f4d5c76"},
-		{"incoming_empty_text.form", carrier.Inbound{Phone: "+593991234567", ServiceCode: "20880", Input: ""}, "2d9a7f6e-8b0c-4e4a-9f7d-9c1b3a5e6d87"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
-			box := &outbox{}
-			hop := &carriertest.Hopper{Reply: carrier.Reply{Text: "Ventanilla ciudadana\n1. Turnos"}}
-			rec := post(carriertest.Router(newHandler(t, box), hop), string(carriertest.Testdata(t, tt.file)))
-			if rec.Code != http.StatusOK || rec.Body.Len() != 0 {
-				t.Fatalf("got %d %q, want 200 and no body", rec.Code, rec.Body)
-			}
-			calls := hop.Calls()
-			if len(calls) != 1 {
-				t.Fatalf("hopper called %d times", len(calls))
-			}
-			got := calls[0]
-			if got.Seq <= 0 {
-				t.Errorf("Seq %d", got.Seq)
-			}
-			got.Seq = 0
-			want := tt.want
-			want.Channel, want.Carrier = "sms", "africastalking-sms"
-			if got != want {
-				t.Errorf("inbound\n got %+v\nwant %+v", got, want)
-			}
-			queued := box.queued()
-			wantMsg := carrier.Message{ID: "africastalking-sms:" + tt.id + ":reply", Channel: "sms", Carrier: "africastalking-sms", To: want.Phone, Text: "Ventanilla ciudadana\n1. Turnos"}
-			if len(queued) != 1 || !sameMessage(queued[0], wantMsg) {
-				t.Errorf("queued %+v\nwant %+v", queued, wantMsg)
-			}
-		})
-	}
+	carriertest.Run(t, suite(), []carriertest.Case{
+		{Name: "incoming.form", File: "incoming.form", WantStatus: 200, WantIn: sms("+593991234567", "hola"), WantExternalID: "6d3a1f0e-2b4c-4e8a-9f1d-3c5b7a9e0d21"},
+		{Name: "incoming_premium_linkid.form", File: "incoming_premium_linkid.form", WantStatus: 200, WantIn: sms("+254711082123", "1"), WantExternalID: "7e4b2a1f-3c5d-4f9b-8a2e-4d6c8b0f1e32"},
+		{Name: "incoming_national_number.form", File: "incoming_national_number.form", WantStatus: 200, WantIn: sms("+593991234567", "TURNO"), WantExternalID: "8f5c3b2a-4d6e-4a0c-9b3f-5e7d9c1a2f43"},
+		{Name: "incoming_accented_multiline.form", File: "incoming_accented_multiline.form", WantStatus: 200, WantIn: sms("+593991234567", "Quisiera un turno en Cuenca, señor"), WantExternalID: "9a6d4c3b-5e7f-4b1d-8c4a-6f8e0d2b3a54"},
+		{Name: "incoming_unknown_fields.form", File: "incoming_unknown_fields.form", WantStatus: 200, WantIn: sms("+593991234567", "2"), WantExternalID: "0b7e5d4c-6f8a-4c2e-9d5b-7a9f1e3c4b65"},
+		{Name: "incoming_unencoded_plus.form", File: "incoming_unencoded_plus.form", WantStatus: 200, WantIn: sms("+593991234567", "1"), WantExternalID: "1c8f6e5d-7a9b-4d3f-8e6c-8b0a2f4d5c76"},
+		{Name: "incoming_empty_text.form", File: "incoming_empty_text.form", WantStatus: 200, WantIn: sms("+593991234567", ""), WantExternalID: "2d9a7f6e-8b0c-4e4a-9f7d-9c1b3a5e6d87"},
+	})
 }
 
 func sameMessage(a, b carrier.Message) bool {
@@ -121,60 +127,34 @@ func sameMessage(a, b carrier.Message) bool {
 }
 
 func TestCallbackRefusesMalformed(t *testing.T) {
-	tests := []struct{ file, text string }{
-		{"bad_phone.form", "from: not a phone number"},
-		{"bad_missing_from.form", "from: missing"},
-		{"bad_missing_to.form", "to: missing"},
-		{"bad_missing_text.form", "text: missing"},
-		{"bad_missing_id.form", "id: missing"},
-		{"bad_id_with_space.form", "id: not an id"},
-		{"bad_control_char.form", "text: contains control characters"},
-		{"bad_invalid_utf8.form", "text: not valid UTF-8"},
-		{"bad_repeated_text.form", "text: sent more than once"},
-		{"bad_repeated_id.form", "id: sent more than once"},
-		{"bad_malformed_encoding.form", "body: malformed form encoding"},
-		{"bad_date.form", "date: malformed"},
+	refused := func(file, text string) carriertest.Case {
+		return carriertest.Case{Name: file, File: file, WantStatus: 400, WantBody: text + "\n"}
 	}
-	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
-			box := &outbox{}
-			hop := &carriertest.Hopper{Reply: carrier.Reply{Text: "x"}}
-			rec := post(carriertest.Router(newHandler(t, box), hop), string(carriertest.Testdata(t, tt.file)))
-			if rec.Code != http.StatusBadRequest || rec.Body.String() != tt.text+"\n" {
-				t.Errorf("got %d %q, want 400 %q", rec.Code, rec.Body, tt.text)
-			}
-			if len(hop.Calls()) != 0 || len(box.queued()) != 0 {
-				t.Error("a refused callback reached the gateway or the outbox")
-			}
-		})
-	}
+	carriertest.Run(t, suite(), []carriertest.Case{
+		refused("bad_phone.form", "from: not a phone number"),
+		refused("bad_missing_from.form", "from: missing"),
+		refused("bad_missing_to.form", "to: missing"),
+		refused("bad_missing_text.form", "text: missing"),
+		refused("bad_missing_id.form", "id: missing"),
+		refused("bad_id_with_space.form", "id: not an id"),
+		refused("bad_control_char.form", "text: contains control characters"),
+		refused("bad_invalid_utf8.form", "text: not valid UTF-8"),
+		refused("bad_repeated_text.form", "text: sent more than once"),
+		refused("bad_repeated_id.form", "id: sent more than once"),
+		refused("bad_malformed_encoding.form", "body: malformed form encoding"),
+		refused("bad_date.form", "date: malformed"),
+	})
 }
 
 func TestCallbackLimits(t *testing.T) {
 	base := string(carriertest.Testdata(t, "incoming.form"))
-	tests := []struct {
-		name, ct, body string
-		status         int
-		text           string
-	}{
-		{"text over 1600 characters", form, strings.Replace(base, "text=hola", "text="+strings.Repeat("a", 1601), 1), 400, "text: longer than 1600 characters\n"},
-		{"1600 accented characters", form, strings.Replace(base, "text=hola", "text="+strings.Repeat("%C3%A1", 1600), 1), 200, ""},
-		{"body over 16 KiB", form, base + "&pad=" + strings.Repeat("x", 16<<10), 413, "body: larger than 16 KiB\n"},
-		{"JSON", "application/json", `{"from":"+593991234567"}`, 415, "Content-Type: want application/x-www-form-urlencoded\n"},
-		{"charset parameter", form + "; charset=UTF-8", base, 200, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			hop := &carriertest.Hopper{}
-			rec := carriertest.Do(carriertest.Router(newHandler(t, &outbox{}), hop), http.MethodPost, "/sms/africastalking", tt.ct, strings.NewReader(tt.body))
-			if rec.Code != tt.status || rec.Body.String() != tt.text {
-				t.Fatalf("got %d %q, want %d %q", rec.Code, rec.Body, tt.status, tt.text)
-			}
-			if calls := len(hop.Calls()); (tt.status == 200) != (calls == 1) {
-				t.Errorf("status %d with %d hopper calls", rec.Code, calls)
-			}
-		})
-	}
+	carriertest.Run(t, suite(), []carriertest.Case{
+		{Name: "text over 1600 characters", Body: strings.Replace(base, "text=hola", "text="+strings.Repeat("a", 1601), 1), WantStatus: 400, WantBody: "text: longer than 1600 characters\n"},
+		{Name: "1600 accented characters", Body: strings.Replace(base, "text=hola", "text="+strings.Repeat("%C3%A1", 1600), 1), WantStatus: 200},
+		{Name: "body over 16 KiB", Body: base + "&pad=" + strings.Repeat("x", 16<<10), WantStatus: 413, WantBody: "body: larger than 16 KiB\n"},
+		{Name: "JSON", ContentType: "application/json", Body: `{"from":"+593991234567"}`, WantStatus: 415, WantBody: "Content-Type: want application/x-www-form-urlencoded\n"},
+		{Name: "charset parameter", ContentType: form + "; charset=UTF-8", Body: base, WantStatus: 200},
+	})
 }
 
 // What is queued: the gateway's reply, or its apology; nothing when there

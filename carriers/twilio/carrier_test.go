@@ -1,11 +1,16 @@
 package twilio_test
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/labstack/echo/v4"
 
 	"ventanilla/carriers/internal/carriertest"
 	"ventanilla/carriers/twilio"
@@ -25,100 +30,78 @@ func TestNewRequiresSecrets(t *testing.T) {
 	}
 }
 
+// suite posts Twilio's webhooks to a fresh adapter, each signed for the
+// configured URL as Twilio signs it.
+func suite() carriertest.Suite {
+	return carriertest.Suite{
+		New: func(t *testing.T, _ carriertest.Case) (carrier.Carrier, func(*testing.T, carriertest.Result)) {
+			return newHandler(t, nil), nil
+		},
+		Path: "/sms/twilio", ContentType: form,
+		Send: func(h http.Handler, method, path, contentType string, body io.Reader) *httptest.ResponseRecorder {
+			b, _ := io.ReadAll(body)
+			req := httptest.NewRequest(method, path, bytes.NewReader(b))
+			req.Header.Set(echo.HeaderContentType, contentType)
+			req.Header.Set(twilio.SignatureHeader, sign(token, publicURL, string(b)))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			return rec
+		},
+		Hop:       carrier.Reply{Text: "Ventanilla ciudadana\n1. Turnos"},
+		SeqFromID: true,
+	}
+}
+
 // Captured webhooks, signed for the configured URL, through the real
 // router: what the gateway is handed.
 func TestWebhook(t *testing.T) {
-	tests := []struct {
-		file string
-		want carrier.Inbound
-	}{
-		{"sms.form", carrier.Inbound{Channel: "sms", Carrier: "twilio", Phone: "+593991234567", ServiceCode: "+14155552345", Input: "hola"}},
-		{"sms_messaging_service.form", carrier.Inbound{Channel: "sms", Carrier: "twilio", Phone: "+593991234567", ServiceCode: "+593987654321", Input: "1"}},
-		{"sms_accented_multiline.form", carrier.Inbound{Channel: "sms", Carrier: "twilio", Phone: "+593991234567", ServiceCode: "+14155552345", Input: "Quisiera un turno en Cuenca, señor ¿sí?"}},
-		{"sms_unknown_fields.form", carrier.Inbound{Channel: "sms", Carrier: "twilio", Phone: "+593991234567", ServiceCode: "+14155552345", Input: "2"}},
-		{"mms_media_only.form", carrier.Inbound{Channel: "sms", Carrier: "twilio", Phone: "+593991234567", ServiceCode: "+14155552345", Input: ""}},
-		{"whatsapp.form", carrier.Inbound{Channel: "chat", Carrier: "whatsapp", Phone: "+593991234567", ServiceCode: "+14155238886", Input: "Hola"}},
-		{"whatsapp_button_reply.form", carrier.Inbound{Channel: "chat", Carrier: "whatsapp", Phone: "+593991234567", ServiceCode: "+14155238886", Input: "1"}},
-		{"whatsapp_location.form", carrier.Inbound{Channel: "chat", Carrier: "whatsapp", Phone: "+593991234567", ServiceCode: "+14155238886", Input: ""}},
+	in := func(channel, name, to, input string) *carrier.Inbound {
+		return &carrier.Inbound{Channel: channel, Carrier: name, Phone: "+593991234567", ServiceCode: to, Input: input}
 	}
-	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
-			hop := &carriertest.Hopper{Reply: carrier.Reply{Text: "Ventanilla ciudadana\n1. Turnos"}}
-			body := string(carriertest.Testdata(t, tt.file))
-			rec := signed(router(newHandler(t, nil), hop), body)
-			if rec.Code != http.StatusOK {
-				t.Fatalf("status %d: %s", rec.Code, rec.Body)
-			}
-			calls := hop.Calls()
-			if len(calls) != 1 {
-				t.Fatalf("hopper called %d times", len(calls))
-			}
-			got := calls[0]
-			if got.Seq <= 0 {
-				t.Errorf("Seq %d, want a positive id-derived number", got.Seq)
-			}
-			got.Seq = 0
-			if got != tt.want {
-				t.Errorf("inbound\n got %+v\nwant %+v", got, tt.want)
-			}
-		})
+	accepted := func(file string, want *carrier.Inbound) carriertest.Case {
+		return carriertest.Case{Name: file, File: file, WantStatus: 200, WantIn: want}
 	}
+	carriertest.Run(t, suite(), []carriertest.Case{
+		accepted("sms.form", in("sms", "twilio", "+14155552345", "hola")),
+		accepted("sms_messaging_service.form", in("sms", "twilio", "+593987654321", "1")),
+		accepted("sms_accented_multiline.form", in("sms", "twilio", "+14155552345", "Quisiera un turno en Cuenca, señor ¿sí?")),
+		accepted("sms_unknown_fields.form", in("sms", "twilio", "+14155552345", "2")),
+		accepted("mms_media_only.form", in("sms", "twilio", "+14155552345", "")),
+		accepted("whatsapp.form", in("chat", "whatsapp", "+14155238886", "Hola")),
+		accepted("whatsapp_button_reply.form", in("chat", "whatsapp", "+14155238886", "1")),
+		accepted("whatsapp_location.form", in("chat", "whatsapp", "+14155238886", "")),
+	})
 }
 
 // Malformed webhooks, validly signed, are refused naming the field and
 // never reach the gateway.
 func TestWebhookRefusesMalformed(t *testing.T) {
-	tests := []struct{ file, field string }{
-		{"bad_from_letters.form", "From: not a phone number"},
-		{"bad_missing_from.form", "From: missing"},
-		{"bad_missing_to.form", "To: missing"},
-		{"bad_missing_message_sid.form", "MessageSid: missing"},
-		{"bad_message_sid.form", "MessageSid: not a Twilio SID"},
-		{"bad_account_sid.form", "AccountSid: not a Twilio SID"},
-		{"bad_control_char.form", "Body: contains control characters"},
-		{"bad_invalid_utf8.form", "Body: not valid UTF-8"},
-		{"bad_repeated_body.form", "Body: sent more than once"},
-		{"bad_mixed_channels.form", "To: not on the sender's channel"},
-		{"bad_unsupported_channel.form", "From: unsupported channel address"},
-		{"bad_malformed_encoding.form", "body: malformed form encoding"},
+	refused := func(file, field string) carriertest.Case {
+		return carriertest.Case{Name: file, File: file, WantStatus: 400, WantBody: field + "\n"}
 	}
-	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
-			hop := &carriertest.Hopper{}
-			rec := signed(router(newHandler(t, nil), hop), string(carriertest.Testdata(t, tt.file)))
-			if rec.Code != http.StatusBadRequest || rec.Body.String() != tt.field+"\n" {
-				t.Errorf("got %d %q, want 400 %q", rec.Code, rec.Body, tt.field)
-			}
-			if n := len(hop.Calls()); n != 0 {
-				t.Errorf("hopper called %d times", n)
-			}
-		})
-	}
+	carriertest.Run(t, suite(), []carriertest.Case{
+		refused("bad_from_letters.form", "From: not a phone number"),
+		refused("bad_missing_from.form", "From: missing"),
+		refused("bad_missing_to.form", "To: missing"),
+		refused("bad_missing_message_sid.form", "MessageSid: missing"),
+		refused("bad_message_sid.form", "MessageSid: not a Twilio SID"),
+		refused("bad_account_sid.form", "AccountSid: not a Twilio SID"),
+		refused("bad_control_char.form", "Body: contains control characters"),
+		refused("bad_invalid_utf8.form", "Body: not valid UTF-8"),
+		refused("bad_repeated_body.form", "Body: sent more than once"),
+		refused("bad_mixed_channels.form", "To: not on the sender's channel"),
+		refused("bad_unsupported_channel.form", "From: unsupported channel address"),
+		refused("bad_malformed_encoding.form", "body: malformed form encoding"),
+	})
 }
 
 func TestWebhookRefusesOversized(t *testing.T) {
 	base := string(carriertest.Testdata(t, "sms.form"))
-	tests := []struct {
-		name, body string
-		status     int
-		text       string
-	}{
-		{"text over 1600 characters", strings.Replace(base, "Body=hola", "Body="+strings.Repeat("a", 1601), 1), 400, "Body: longer than 1600 characters\n"},
-		{"text of 1600 accented characters", strings.Replace(base, "Body=hola", "Body="+strings.Repeat("%C3%B1", 1600), 1), 200, ""},
-		{"body over 16 KiB", base + "&Pad=" + strings.Repeat("x", 16<<10), 413, "body: larger than 16 KiB\n"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			hop := &carriertest.Hopper{Reply: carrier.Reply{Text: "ok"}}
-			rec := signed(router(newHandler(t, nil), hop), tt.body)
-			if rec.Code != tt.status || (tt.text != "" && rec.Body.String() != tt.text) {
-				t.Fatalf("got %d %q, want %d %q", rec.Code, rec.Body, tt.status, tt.text)
-			}
-			if calls := len(hop.Calls()); (tt.status == 200) != (calls == 1) {
-				t.Errorf("status %d with %d hopper calls", rec.Code, calls)
-			}
-		})
-	}
+	carriertest.Run(t, suite(), []carriertest.Case{
+		{Name: "text over 1600 characters", Body: strings.Replace(base, "Body=hola", "Body="+strings.Repeat("a", 1601), 1), WantStatus: 400, WantBody: "Body: longer than 1600 characters\n"},
+		{Name: "text of 1600 accented characters", Body: strings.Replace(base, "Body=hola", "Body="+strings.Repeat("%C3%B1", 1600), 1), WantStatus: 200},
+		{Name: "body over 16 KiB", Body: base + "&Pad=" + strings.Repeat("x", 16<<10), WantStatus: 413, WantBody: "body: larger than 16 KiB\n"},
+	})
 }
 
 // Only a request signed with our token for the configured URL reaches the
