@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"ventanilla/carriers/internal/carriertest"
 	"ventanilla/carriers/kannel"
 	"ventanilla/channels/carrier"
 )
@@ -24,71 +25,42 @@ func smsIn(phone, input string) *carrier.Inbound {
 
 func TestSMSCalls(t *testing.T) {
 	const ec = "+593991234567"
-	tests := []struct {
-		name       string
-		file       string // testdata query; query used when empty
-		query      string
-		wantStatus int
-		wantBody   string           // prefix of the response body
-		wantIn     *carrier.Inbound // nil: the hopper must not be called
-	}{
-		{name: "gsm text", file: "sms_gsm.query", wantStatus: 200, wantIn: smsIn(ec, "Hola mundo")},
-		{name: "utf-8 accents", file: "sms_utf8_accents.query", wantStatus: 200, wantIn: smsIn(ec, "Opción válida, señor")},
-		{name: "ucs-2 decoded from utf-16be", file: "sms_ucs2.query", wantStatus: 200, wantIn: smsIn(ec, "Opción ñandú")},
-		{name: "national number read in the default region", file: "sms_national_number.query", wantStatus: 200, wantIn: smsIn(ec, "1")},
-		{name: "international number without plus", file: "sms_international_without_plus.query", wantStatus: 200, wantIn: smsIn(ec, "1")},
-		{name: "unencoded plus decoded as space", file: "sms_unencoded_plus.query", wantStatus: 200, wantIn: smsIn(ec, "1")},
-		{name: "windows-1252 from alt-charset", file: "sms_windows1252.query", wantStatus: 200, wantIn: smsIn(ec, "Opción")},
-		{name: "line break becomes a space", file: "sms_line_break.query", wantStatus: 200, wantIn: smsIn(ec, "uno dos")},
-		{name: "unknown fields ignored", file: "sms_extra_fields.query", wantStatus: 200, wantIn: smsIn(ec, "2")},
-		{name: "empty text", file: "sms_empty_text.query", wantStatus: 200, wantIn: smsIn(ec, "")},
+	s := carriertest.Suite{
+		New: func(*testing.T, carriertest.Case) (carrier.Carrier, func(*testing.T, carriertest.Result)) {
+			return kannel.NewSMS(kannel.SMSOptions{}), nil
+		},
+		Path: smsPath, InQuery: true,
+		Hop: carrier.Reply{Text: "Recibido"},
+	}
+	carriertest.Run(t, s, []carriertest.Case{
+		{Name: "gsm text", File: "sms_gsm.query", WantStatus: 200, WantIn: smsIn(ec, "Hola mundo")},
+		{Name: "utf-8 accents", File: "sms_utf8_accents.query", WantStatus: 200, WantIn: smsIn(ec, "Opción válida, señor")},
+		{Name: "ucs-2 decoded from utf-16be", File: "sms_ucs2.query", WantStatus: 200, WantIn: smsIn(ec, "Opción ñandú")},
+		{Name: "national number read in the default region", File: "sms_national_number.query", WantStatus: 200, WantIn: smsIn(ec, "1")},
+		{Name: "international number without plus", File: "sms_international_without_plus.query", WantStatus: 200, WantIn: smsIn(ec, "1")},
+		{Name: "unencoded plus decoded as space", File: "sms_unencoded_plus.query", WantStatus: 200, WantIn: smsIn(ec, "1")},
+		{Name: "windows-1252 from alt-charset", File: "sms_windows1252.query", WantStatus: 200, WantIn: smsIn(ec, "Opción")},
+		{Name: "line break becomes a space", File: "sms_line_break.query", WantStatus: 200, WantIn: smsIn(ec, "uno dos")},
+		{Name: "unknown fields ignored", File: "sms_extra_fields.query", WantStatus: 200, WantIn: smsIn(ec, "2")},
+		{Name: "empty text", File: "sms_empty_text.query", WantStatus: 200, WantIn: smsIn(ec, "")},
 
-		{name: "alphanumeric sender", file: "sms_alphanumeric_sender.query", wantStatus: 400, wantBody: "from: not a phone number"},
-		{name: "control character", file: "sms_control_char.query", wantStatus: 400, wantBody: "text: contains control"},
-		{name: "invalid utf-8", file: "sms_invalid_utf8.query", wantStatus: 400, wantBody: "text: not valid UTF-8"},
-		{name: "8-bit binary", file: "sms_binary.query", wantStatus: 400, wantBody: "coding: "},
-		{name: "odd utf-16 length", file: "sms_odd_ucs2.query", wantStatus: 400, wantBody: "text: not valid UTF-16"},
-		{name: "unpaired surrogate", file: "sms_unpaired_surrogate.query", wantStatus: 400, wantBody: "text: not valid UTF-16"},
-		{name: "unsupported charset", file: "sms_unsupported_charset.query", wantStatus: 400, wantBody: "charset: unsupported"},
-		{name: "repeated from", file: "sms_repeated_from.query", wantStatus: 400, wantBody: "from: sent more than once"},
-		{name: "missing receiver", file: "sms_missing_to.query", wantStatus: 400, wantBody: "to: missing"},
-		{name: "malformed encoding", file: "sms_malformed_encoding.query", wantStatus: 400, wantBody: "query: malformed"},
-		{name: "missing sender", query: "to=4545&text=x", wantStatus: 400, wantBody: "from: missing"},
-		{name: "receiver with space", query: "from=%2B593991234567&to=45+45&text=x", wantStatus: 400, wantBody: "to: not printable"},
-		{name: "smsc id too long", query: "from=%2B593991234567&to=4545&text=x&smsc=" + strings.Repeat("s", 65), wantStatus: 400, wantBody: "smsc: longer"},
-		{name: "coding out of range", query: "from=%2B593991234567&to=4545&text=x&coding=3", wantStatus: 400, wantBody: "coding: not 0, 1 or 2"},
-		{name: "text over 1600 characters", query: "from=%2B593991234567&to=4545&text=" + strings.Repeat("a", 1601), wantStatus: 400, wantBody: "text: longer"},
-		{name: "query over 8 KiB", query: "from=%2B593991234567&to=4545&text=x&pad=" + strings.Repeat("x", 8<<10), wantStatus: 414},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			query := tt.query
-			if tt.file != "" {
-				query = readQuery(t, tt.file)
-			}
-			hop := &fakeHopper{reply: carrier.Reply{Text: "Recibido"}}
-			rec := get(kannel.NewSMS(kannel.SMSOptions{}), hop, smsPath, query)
-			if rec.Code != tt.wantStatus {
-				t.Fatalf("status %d, want %d; body %q", rec.Code, tt.wantStatus, rec.Body.String())
-			}
-			if !strings.HasPrefix(rec.Body.String(), tt.wantBody) {
-				t.Errorf("body %q, want prefix %q", rec.Body.String(), tt.wantBody)
-			}
-			calls := hop.got()
-			if tt.wantIn == nil {
-				if len(calls) != 0 {
-					t.Fatalf("hopper called with %+v for a rejected request", calls[0])
-				}
-				return
-			}
-			if len(calls) != 1 {
-				t.Fatalf("hopper called %d times, want 1", len(calls))
-			}
-			if calls[0] != *tt.wantIn {
-				t.Errorf("Inbound:\n got %+v\nwant %+v", calls[0], *tt.wantIn)
-			}
-		})
-	}
+		{Name: "alphanumeric sender", File: "sms_alphanumeric_sender.query", WantStatus: 400, WantBodyPrefix: "from: not a phone number"},
+		{Name: "control character", File: "sms_control_char.query", WantStatus: 400, WantBodyPrefix: "text: contains control"},
+		{Name: "invalid utf-8", File: "sms_invalid_utf8.query", WantStatus: 400, WantBodyPrefix: "text: not valid UTF-8"},
+		{Name: "8-bit binary", File: "sms_binary.query", WantStatus: 400, WantBodyPrefix: "coding: "},
+		{Name: "odd utf-16 length", File: "sms_odd_ucs2.query", WantStatus: 400, WantBodyPrefix: "text: not valid UTF-16"},
+		{Name: "unpaired surrogate", File: "sms_unpaired_surrogate.query", WantStatus: 400, WantBodyPrefix: "text: not valid UTF-16"},
+		{Name: "unsupported charset", File: "sms_unsupported_charset.query", WantStatus: 400, WantBodyPrefix: "charset: unsupported"},
+		{Name: "repeated from", File: "sms_repeated_from.query", WantStatus: 400, WantBodyPrefix: "from: sent more than once"},
+		{Name: "missing receiver", File: "sms_missing_to.query", WantStatus: 400, WantBodyPrefix: "to: missing"},
+		{Name: "malformed encoding", File: "sms_malformed_encoding.query", WantStatus: 400, WantBodyPrefix: "query: malformed"},
+		{Name: "missing sender", Body: "to=4545&text=x", WantStatus: 400, WantBodyPrefix: "from: missing"},
+		{Name: "receiver with space", Body: "from=%2B593991234567&to=45+45&text=x", WantStatus: 400, WantBodyPrefix: "to: not printable"},
+		{Name: "smsc id too long", Body: "from=%2B593991234567&to=4545&text=x&smsc=" + strings.Repeat("s", 65), WantStatus: 400, WantBodyPrefix: "smsc: longer"},
+		{Name: "coding out of range", Body: "from=%2B593991234567&to=4545&text=x&coding=3", WantStatus: 400, WantBodyPrefix: "coding: not 0, 1 or 2"},
+		{Name: "text over 1600 characters", Body: "from=%2B593991234567&to=4545&text=" + strings.Repeat("a", 1601), WantStatus: 400, WantBodyPrefix: "text: longer"},
+		{Name: "query over 8 KiB", Body: "from=%2B593991234567&to=4545&text=x&pad=" + strings.Repeat("x", 8<<10), WantStatus: 414},
+	})
 }
 
 // smsbox's post-url sends the message as the body, the other fields in

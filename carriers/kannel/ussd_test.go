@@ -10,6 +10,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"ventanilla/carriers/internal/carriertest"
 	"ventanilla/carriers/kannel"
 	"ventanilla/channels/carrier"
 )
@@ -34,61 +35,41 @@ func dialled(in *carrier.Inbound, code string) *carrier.Inbound {
 }
 
 func TestUSSDCalls(t *testing.T) {
-	tests := []struct {
-		name       string
-		file       string
-		wantStatus int
-		wantBody   string
-		wantIn     *carrier.Inbound
-	}{
-		{name: "pssr indication begins with the dialled string as the service code", file: "ussd_begin.query", wantStatus: 200,
-			wantIn: dialled(ussdIn(withSession, "", carrier.EventBegin, ""), "*384*2#")},
-		{name: "pssr indication without text dials the receiver", file: "ussd_begin_empty.query", wantStatus: 200,
-			wantIn: ussdIn(withSession, "", carrier.EventBegin, "")},
-		{name: "pssr indication with text that is not a dial string dials the receiver", file: "ussd_begin_not_dialled.query", wantStatus: 200,
-			wantIn: ussdIn(withSession, "", carrier.EventBegin, "")},
-		{name: "ussr confirm continues with the answer", file: "ussd_answer.query", wantStatus: 200,
-			wantIn: ussdIn(withSession, "2", carrier.EventContinue, "")},
-		{name: "ucs-2 answer decoded", file: "ussd_answer_ucs2.query", wantStatus: 200,
-			wantIn: ussdIn(withSession, "José", carrier.EventContinue, "")},
-		{name: "release ends", file: "ussd_release.query", wantStatus: 202,
-			wantIn: ussdIn(withSession, "", carrier.EventEnd, "Release")},
-		{name: "end-of-session flag ends", file: "ussd_end_flag.query", wantStatus: 202,
-			wantIn: ussdIn(withSession, "", carrier.EventEnd, "Release")},
-		{name: "pssd indication ends", file: "ussd_pssd.query", wantStatus: 202,
-			wantIn: ussdIn("+593991234567", "", carrier.EventEnd, "PSSD")},
-		{name: "no meta-data: a continuing hop keyed by phone", file: "ussd_no_meta.query", wantStatus: 200,
-			wantIn: ussdIn("+593991234567", "1", carrier.EventContinue, "")},
-		{name: "no session info: keyed by phone", file: "ussd_no_session_info.query", wantStatus: 200,
-			wantIn: ussdIn("+593991234567", "", carrier.EventBegin, "")},
-		{name: "decimal meta-data", file: "ussd_decimal_meta.query", wantStatus: 200,
-			wantIn: ussdIn(withSession, "3", carrier.EventContinue, "")},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			hop := &fakeHopper{reply: carrier.Reply{Text: "Elija:\n1. Turno"}}
-			rec := get(kannel.NewUSSD(kannel.USSDOptions{}), hop, ussdPath, readQuery(t, tt.file))
-			if rec.Code != tt.wantStatus {
-				t.Fatalf("status %d, want %d; body %q", rec.Code, tt.wantStatus, rec.Body.String())
-			}
-			if !strings.HasPrefix(rec.Body.String(), tt.wantBody) {
-				t.Errorf("body %q, want prefix %q", rec.Body.String(), tt.wantBody)
-			}
-			calls := hop.got()
-			if tt.wantIn == nil {
-				if len(calls) != 0 {
-					t.Fatalf("hopper called with %+v for a rejected request", calls[0])
+	s := carriertest.Suite{
+		New: func(_ *testing.T, c carriertest.Case) (carrier.Carrier, func(*testing.T, carriertest.Result)) {
+			return kannel.NewUSSD(kannel.USSDOptions{}), func(t *testing.T, r carriertest.Result) {
+				if c.WantStatus == http.StatusAccepted && (r.Rec.Body.Len() != 0 || r.Rec.Header().Get("X-Kannel-Meta-Data") != "") {
+					t.Errorf("an ended session must get nothing back: %q %v", r.Rec.Body.String(), r.Rec.Header())
 				}
-				return
 			}
-			if len(calls) != 1 || calls[0] != *tt.wantIn {
-				t.Fatalf("Inbound:\n got %+v\nwant %+v", calls, *tt.wantIn)
-			}
-			if tt.wantStatus == http.StatusAccepted && (rec.Body.Len() != 0 || rec.Header().Get("X-Kannel-Meta-Data") != "") {
-				t.Errorf("an ended session must get nothing back: %q %v", rec.Body.String(), rec.Header())
-			}
-		})
+		},
+		Path: ussdPath, InQuery: true,
+		Hop: carrier.Reply{Text: "Elija:\n1. Turno"},
 	}
+	carriertest.Run(t, s, []carriertest.Case{
+		{Name: "pssr indication begins with the dialled string as the service code", File: "ussd_begin.query", WantStatus: 200,
+			WantIn: dialled(ussdIn(withSession, "", carrier.EventBegin, ""), "*384*2#")},
+		{Name: "pssr indication without text dials the receiver", File: "ussd_begin_empty.query", WantStatus: 200,
+			WantIn: ussdIn(withSession, "", carrier.EventBegin, "")},
+		{Name: "pssr indication with text that is not a dial string dials the receiver", File: "ussd_begin_not_dialled.query", WantStatus: 200,
+			WantIn: ussdIn(withSession, "", carrier.EventBegin, "")},
+		{Name: "ussr confirm continues with the answer", File: "ussd_answer.query", WantStatus: 200,
+			WantIn: ussdIn(withSession, "2", carrier.EventContinue, "")},
+		{Name: "ucs-2 answer decoded", File: "ussd_answer_ucs2.query", WantStatus: 200,
+			WantIn: ussdIn(withSession, "José", carrier.EventContinue, "")},
+		{Name: "release ends", File: "ussd_release.query", WantStatus: 202,
+			WantIn: ussdIn(withSession, "", carrier.EventEnd, "Release")},
+		{Name: "end-of-session flag ends", File: "ussd_end_flag.query", WantStatus: 202,
+			WantIn: ussdIn(withSession, "", carrier.EventEnd, "Release")},
+		{Name: "pssd indication ends", File: "ussd_pssd.query", WantStatus: 202,
+			WantIn: ussdIn("+593991234567", "", carrier.EventEnd, "PSSD")},
+		{Name: "no meta-data: a continuing hop keyed by phone", File: "ussd_no_meta.query", WantStatus: 200,
+			WantIn: ussdIn("+593991234567", "1", carrier.EventContinue, "")},
+		{Name: "no session info: keyed by phone", File: "ussd_no_session_info.query", WantStatus: 200,
+			WantIn: ussdIn("+593991234567", "", carrier.EventBegin, "")},
+		{Name: "decimal meta-data", File: "ussd_decimal_meta.query", WantStatus: 200,
+			WantIn: ussdIn(withSession, "3", carrier.EventContinue, "")},
+	})
 }
 
 // smsbox relays any answer but a 2xx as its reply-requestfailed text in a

@@ -26,6 +26,9 @@ type Suite struct {
 	// Path and ContentType are sent when a case names none.
 	Path        string
 	ContentType string
+	// InQuery sends a case's payload as the URL's query string of a GET
+	// (Kannel's get-url) instead of as the body of a POST.
+	InQuery bool
 	// Send sends one request; Do when nil (an adapter that checks
 	// signatures signs here).
 	Send func(h http.Handler, method, path, contentType string, body io.Reader) *httptest.ResponseRecorder
@@ -50,7 +53,7 @@ type Case struct {
 	// empty.
 	File        string
 	Body        string
-	Method      string // POST when empty
+	Method      string // POST when empty (GET with Suite.InQuery)
 	ContentType string // the suite's when empty; "-" sends none
 
 	WantStatus int
@@ -95,7 +98,11 @@ func (s Suite) run(t *testing.T, c Case) {
 	if c.File != "" {
 		body = Testdata(t, c.File)
 	}
-	method := cmp(c.Method, http.MethodPost)
+	method, target := cmp(c.Method, http.MethodPost), s.Path
+	if s.InQuery {
+		method, target = cmp(c.Method, http.MethodGet), s.Path+"?"+string(body)
+		body = nil
+	}
 	ct := cmp(c.ContentType, s.ContentType)
 	if ct == "-" {
 		ct = ""
@@ -106,7 +113,7 @@ func (s Suite) run(t *testing.T, c Case) {
 	}
 	adapter, after := s.New(t, c)
 	hopper := &Hopper{Reply: s.Hop}
-	rec := send(Router(adapter, hopper), method, s.Path, ct, bytes.NewReader(body))
+	rec := send(Router(adapter, hopper), method, target, ct, bytes.NewReader(body))
 	if rec.Code != c.WantStatus {
 		t.Fatalf("status %d, want %d; body %q", rec.Code, c.WantStatus, rec.Body.String())
 	}
