@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"ventanilla/sessions"
 )
 
 var metricName = regexp.MustCompile(`ventanilla_[a-z_]+`)
@@ -35,6 +37,8 @@ func TestDashboardQueriesExportedMetrics(t *testing.T) {
 	m.Gauge("sessions_stored", "x", func() float64 { return 0 })
 	m.Gauge("outbound_queue_depth", "x", func() float64 { return 0 })
 	m.Gauge("audit_dropped_total", "x", func() float64 { return 0 })
+	m.StoreBreaker("sessions", 0)
+	m.NewSessions(func() []sessions.Admitted { return []sessions.Admitted{{Origin: "c"}} }, 1)
 	families, err := m.Registry.Gather()
 	if err != nil {
 		t.Fatal(err)
