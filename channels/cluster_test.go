@@ -17,6 +17,7 @@ import (
 // each with a client as serve builds it (commands batched).
 func sharedRedis(t *testing.T, test func(t *testing.T, client redis.UniversalClient)) {
 	t.Run("cluster", func(t *testing.T) {
+		redistest.StartCluster(t) // empties it
 		c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: redistest.ClusterAddrs(t)})
 		t.Cleanup(func() { _ = c.Close() })
 		sessions.Batch(c)

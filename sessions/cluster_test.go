@@ -34,6 +34,7 @@ func TestRedisSentinelContract(t *testing.T) {
 // Batched, the commands of concurrent hops leave in one pipeline, which a
 // cluster client splits by node.
 func TestRedisClusterContractBatched(t *testing.T) {
+	redistest.StartCluster(t) // empties it
 	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: redistest.ClusterAddrs(t)})
 	t.Cleanup(func() { _ = c.Close() })
 	Batch(c)

@@ -237,3 +237,29 @@ func scanAll(t *testing.T, client redis.UniversalClient, pattern string) []strin
 	}
 	return keys
 }
+
+// Two instances started without VENTANILLA_PSEUDONYM_KEY on one Cluster
+// name a citizen alike (the key kept in Redis), so a conversation goes on
+// from one to the other and a language chosen on one is known to the
+// other.
+func TestTwoInstancesOnAClusterNameCitizensAlike(t *testing.T) {
+	client := redistest.StartCluster(t)
+	c := func() *config {
+		return &config{RedisAddrs: strings.Join(redistest.ClusterAddrs(t), ","), NearSessions: 1000, RedisBatch: true}
+	}
+	a, b := gatewayFor(t, c()), gatewayFor(t, c())
+	d := &dialer{t: t, url: a.URL, session: "two", phone: "+593991234599"}
+	expect(t, d.send(""), "CON Bienvenido a Ventanilla")
+	d.url = b.URL
+	expect(t, d.send("2"), "Citizen services")
+	d.url = a.URL
+	expect(t, d.send("1"), "Appointments")
+
+	// Dialling again: the conversation dropped mid-trámite, offered in
+	// the language chosen.
+	d = &dialer{t: t, url: b.URL, session: "again", phone: "+593991234599"}
+	expect(t, d.send(""), "CON You have an unfinished procedure: Appointments.")
+	if n := len(scanAll(t, client, "ventanilla:keyspace")); n != 1 {
+		t.Errorf("%d keys that name citizens, want the one both instances share", n)
+	}
+}

@@ -44,13 +44,7 @@ const clusterStartTimeout = 60 * time.Second
 // process, one at a time.
 func StartCluster(t testing.TB) *redis.ClusterClient {
 	t.Helper()
-	bin := serverPath(t)
-	cli := cliPath(t)
-	clusterOnce.Do(func() { clusterAddrs, clusterErr = formCluster(bin, cli) })
-	if clusterErr != nil {
-		t.Fatalf("redistest: cannot form a Redis Cluster: %v", clusterErr)
-	}
-	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: clusterAddrs})
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: ClusterAddrs(t)})
 	t.Cleanup(func() { _ = c.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
 	defer cancel()
@@ -63,10 +57,16 @@ func StartCluster(t testing.TB) *redis.ClusterClient {
 }
 
 // ClusterAddrs returns the addresses of the shared cluster's masters,
-// forming it if no test has yet (see StartCluster), emptied.
+// forming it if no test has yet (see StartCluster). It does not empty
+// it: call StartCluster once first.
 func ClusterAddrs(t testing.TB) []string {
 	t.Helper()
-	StartCluster(t)
+	bin := serverPath(t)
+	cli := cliPath(t)
+	clusterOnce.Do(func() { clusterAddrs, clusterErr = formCluster(bin, cli) })
+	if clusterErr != nil {
+		t.Fatalf("redistest: cannot form a Redis Cluster: %v", clusterErr)
+	}
 	return clusterAddrs
 }
 
