@@ -37,6 +37,18 @@ func TestLintRefusesExpressionsOverBudget(t *testing.T) {
 	}
 }
 
+// The gateway's own variables ($budget, a one-time code's hash) are out
+// of every flow's reach.
+func TestLintRefusesGatewayVariables(t *testing.T) {
+	for _, src := range []string{`$budget`, `toJSON($otp)`, `$env["$otp"]`} {
+		f := budgetHead + "  grow:\n    kind: set\n    vars: {x: '" + src + "'}\n    next: done\n"
+		_, ps := flows.Load([]flows.Source{{Name: "b.yaml", Data: []byte(f)}}, env(t))
+		if !ps.HasErrors() {
+			t.Errorf("%s: loads: %v", src, ps)
+		}
+	}
+}
+
 // Expressions that stay within the bounds still work as written.
 func TestExpressionsWithinBudget(t *testing.T) {
 	f := budgetHead + "  grow:\n    kind: set\n    vars: {x: 'y + \"-\" + repeat(\"ab\", 3) + string(1 + 2)', n: '1 + 2 * 3', l: 'join(map(1..3, string(#)), \",\")'}\n    next: show\n" +

@@ -345,6 +345,14 @@ func (c *compiler) expression(e *Expr, cond bool) {
 	if e.Src == "" {
 		return
 	}
+	// "$" names are the gateway's own: its budget, a pending one-time
+	// code's hash, a kept final screen. No flow reads them.
+	for _, name := range readVars(e.Src) {
+		if strings.HasPrefix(name, "$") {
+			c.r.errorf(e.Pos, e.Path, "bad-expression", "%s: names starting with $ belong to the gateway", name)
+			return
+		}
+	}
 	// The guards turn "+" into a call, which hides type errors such as
 	// "a" + 1: the expression is checked as written first.
 	check, run := exprOptions, guardedOptions
