@@ -234,7 +234,12 @@ func TestTwilioInboundNeedsOnlyTheTokenAndTheURL(t *testing.T) {
 	defer srv.Close()
 	env := map[string]string{"TWILIO_AUTH_TOKEN": token, "VENTANILLA_PUBLIC_URL": srv.URL, "KANNEL_USERNAME": "ventanilla"}
 	getenv := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-	a, err := newApp(&config{Root: "inicio", Keywords: defaultKeywords}, log, getenv, carrierList(nil, log))
+	file := writeFile(t, "carriers.yaml", "carriers:\n  africastalking-sms: {budget: 10s}\n")
+	cfg, err := loadCarriers(file, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := newApp(&config{Root: "inicio", Keywords: defaultKeywords, Carriers: file}, log, getenv, carrierList(cfg, log))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,6 +256,7 @@ func TestTwilioInboundNeedsOnlyTheTokenAndTheURL(t *testing.T) {
 		`msg="carrier on" carrier=twilio callback_auth="twilio signature"`,
 		`msg="carrier on" carrier=africastalking callback_auth=none`,
 		`level=WARN msg="sender off: KANNEL_SENDSMS_URL is not set" carrier=kannel-sms set=KANNEL_USERNAME`,
+		`level=WARN msg="carriers file: this carrier is not on, so its settings do nothing; set its credentials (docs/operations.md)" carrier=africastalking-sms`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("start log lacks %s:\n%s", want, out)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -307,6 +308,7 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 	if err := a.textChannels(e, getenv, store); err != nil {
 		return nil, err
 	}
+	a.warnUnused()
 	if c.Production {
 		var refused []string
 		for _, m := range c.missingSecrets(getenv) {
@@ -383,6 +385,18 @@ func (a *app) mount(e *echo.Echo, c channels.Carrier, own ownCheck) error {
 	}
 	a.log.Info("carrier on", attrs...)
 	return nil
+}
+
+// warnUnused warns of carriers-file entries for carriers that are not on
+// (their credentials are not set): the settings would otherwise be
+// ignored in silence.
+func (a *app) warnUnused() {
+	for _, name := range slices.Sorted(maps.Keys(a.carrierCfg)) {
+		on := slices.ContainsFunc(a.mounted, func(m mounted) bool { return m.name == name })
+		if !on && !a.carrierCfg[name].Disabled && !(name == "telegram" && a.poller != nil) {
+			a.log.Warn("carriers file: this carrier is not on, so its settings do nothing; set its credentials (docs/operations.md)", "carrier", name)
+		}
+	}
 }
 
 // ownCheck is a check a carrier adapter makes on its callbacks itself:
