@@ -45,11 +45,16 @@ func ended(status string) *carrier.Inbound {
 const screen = "Elija:\n1. Cédula\n2. Turnos"
 
 // suite sends the generic protocol's JSON callbacks to a fresh adapter
-// whose gateway answers screen.
+// whose gateway answers screen; no reply has HTML escapes.
 func suite() carriertest.Suite {
 	return carriertest.Suite{
-		New: func(*testing.T, carriertest.Case) (carrier.Carrier, func(*testing.T, carriertest.Result)) {
-			return generic.New(generic.Options{}), nil
+		New: func(_ *testing.T, c carriertest.Case) (carrier.Carrier, func(*testing.T, carriertest.Result)) {
+			opts, _ := c.Options.(generic.Options)
+			return generic.New(opts), func(t *testing.T, r carriertest.Result) {
+				if r.Rec.Code == http.StatusOK && strings.Contains(r.Rec.Body.String(), `\u0026`) {
+					t.Errorf("reply escapes HTML: %s", r.Rec.Body.String())
+				}
+			}
 		},
 		Path: path, ContentType: jsonCT, ReplyType: jsonCT,
 		Hop:    carrier.Reply{Text: screen},
@@ -110,45 +115,28 @@ func TestRefusedRequests(t *testing.T) {
 
 func TestReplies(t *testing.T) {
 	const fallback = "Servicio no disponible. Intente más tarde."
-	tests := []struct {
-		name string
-		hop  *carriertest.Hopper
-		opts generic.Options
-		want generic.Reply
-	}{
-		{name: "continue", hop: &carriertest.Hopper{Reply: carrier.Reply{Text: "Elija:\n1. Cédula"}},
-			want: generic.Reply{SessionID: session, Text: "Elija:\n1. Cédula"}},
-		{name: "end", hop: &carriertest.Hopper{Reply: carrier.Reply{Text: "Gracias & adiós.", End: true}},
-			want: generic.Reply{SessionID: session, Text: "Gracias & adiós.", End: true}},
-		{name: "hop error ends with the gateway's localised reply",
-			hop:  &carriertest.Hopper{Err: errors.New("store down"), Reply: carrier.Reply{Text: "Service unavailable."}},
-			want: generic.Reply{SessionID: session, Text: "Service unavailable.", End: true}},
-		{name: "hop error without a reply ends with the fallback", hop: &carriertest.Hopper{Err: errors.New("store down")},
-			want: generic.Reply{SessionID: session, Text: fallback, End: true}},
-		{name: "hop panic ends with the fallback", hop: &carriertest.Hopper{Panic: "boom"},
-			want: generic.Reply{SessionID: session, Text: fallback, End: true}},
-		{name: "over-long single line is cut at the limit",
-			hop:  &carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("ñ", 300)}},
-			want: generic.Reply{SessionID: session, Text: strings.Repeat("ñ", 182)}},
-		{name: "custom limit", opts: generic.Options{Limit: 100},
-			hop:  &carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("ñ", 300)}},
-			want: generic.Reply{SessionID: session, Text: strings.Repeat("ñ", 100)}},
+	says := func(name string, hop *carriertest.Hopper, want generic.Reply) carriertest.Case {
+		return carriertest.Case{Name: name, File: "continue.json", Hopper: hop, WantStatus: 200, WantReply: want}
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			rec := carriertest.Do(carriertest.Router(generic.New(tt.opts), tt.hop), http.MethodPost, path, jsonCT,
-				bytes.NewReader(carriertest.Testdata(t, "continue.json")))
-			if rec.Code != http.StatusOK {
-				t.Fatalf("status %d, want 200", rec.Code)
-			}
-			if r := decode(t, rec.Body.Bytes()); r != tt.want {
-				t.Errorf("reply:\n got %+v\nwant %+v", r, tt.want)
-			}
-			if strings.Contains(rec.Body.String(), `\u0026`) {
-				t.Errorf("reply escapes HTML: %s", rec.Body.String())
-			}
-		})
-	}
+	custom := says("custom limit", &carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("ñ", 300)}},
+		generic.Reply{SessionID: session, Text: strings.Repeat("ñ", 100)})
+	custom.Options = generic.Options{Limit: 100}
+	carriertest.Run(t, suite(), []carriertest.Case{
+		says("continue", &carriertest.Hopper{Reply: carrier.Reply{Text: "Elija:\n1. Cédula"}},
+			generic.Reply{SessionID: session, Text: "Elija:\n1. Cédula"}),
+		says("end", &carriertest.Hopper{Reply: carrier.Reply{Text: "Gracias & adiós.", End: true}},
+			generic.Reply{SessionID: session, Text: "Gracias & adiós.", End: true}),
+		says("hop error ends with the gateway's localised reply",
+			&carriertest.Hopper{Err: errors.New("store down"), Reply: carrier.Reply{Text: "Service unavailable."}},
+			generic.Reply{SessionID: session, Text: "Service unavailable.", End: true}),
+		says("hop error without a reply ends with the fallback", &carriertest.Hopper{Err: errors.New("store down")},
+			generic.Reply{SessionID: session, Text: fallback, End: true}),
+		says("hop panic ends with the fallback", &carriertest.Hopper{Panic: "boom"},
+			generic.Reply{SessionID: session, Text: fallback, End: true}),
+		says("over-long single line is cut at the limit", &carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("ñ", 300)}},
+			generic.Reply{SessionID: session, Text: strings.Repeat("ñ", 182)}),
+		custom,
+	})
 }
 
 // An end event is answered with an empty final reply whatever the gateway

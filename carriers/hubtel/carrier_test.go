@@ -68,11 +68,28 @@ func reply(t *testing.T, body []byte) map[string]any {
 const screen = "Elija:\n1. Cédula\n2. Turnos"
 
 // suite sends Hubtel's JSON callbacks to a fresh adapter whose gateway
-// answers screen; a reply is read as a JSON object and compared whole.
+// answers screen; a reply is read as a JSON object and compared whole,
+// has no HTML escapes nor ClientState, and fits the screen.
 func suite() carriertest.Suite {
 	return carriertest.Suite{
-		New: func(*testing.T, carriertest.Case) (carrier.Carrier, func(*testing.T, carriertest.Result)) {
-			return hubtel.New(hubtel.Options{}), nil
+		New: func(_ *testing.T, c carriertest.Case) (carrier.Carrier, func(*testing.T, carriertest.Result)) {
+			opts, _ := c.Options.(hubtel.Options)
+			return hubtel.New(opts), func(t *testing.T, r carriertest.Result) {
+				if r.Rec.Code != http.StatusOK {
+					return
+				}
+				body := r.Rec.Body.Bytes()
+				if bytes.Contains(body, []byte(`\u0026`)) || bytes.Contains(body, []byte("ClientState")) {
+					t.Errorf("reply %s escapes HTML or sends ClientState", body)
+				}
+				var rep hubtel.Reply
+				if err := json.Unmarshal(body, &rep); err != nil {
+					t.Fatal(err)
+				}
+				if limit := max(cmp(opts.Limit, 182), 40); utf8.RuneCountInString(rep.Message) > limit {
+					t.Errorf("message has %d runes, limit %d", utf8.RuneCountInString(rep.Message), limit)
+				}
+			}
 		},
 		Path: path, ContentType: jsonCT, ReplyType: jsonCT,
 		Hop:    carrier.Reply{Text: screen},
@@ -130,56 +147,29 @@ func TestRefusedRequests(t *testing.T) {
 }
 
 func TestReplies(t *testing.T) {
+	const fallback = "Servicio no disponible. Intente más tarde."
 	long := strings.Repeat("Línea de texto bastante larga\n", 10) + "98. Más"
-	tests := []struct {
-		name string
-		hop  *carriertest.Hopper
-		opts hubtel.Options
-		want hubtel.Reply
-	}{
-		{name: "continue", hop: &carriertest.Hopper{Reply: carrier.Reply{Text: "Elija:\n1. Cédula"}},
-			want: hubtel.Reply{Type: "Response", Message: "Elija:\n1. Cédula"}},
-		{name: "end", hop: &carriertest.Hopper{Reply: carrier.Reply{Text: "Gracias & adiós.", End: true}},
-			want: hubtel.Reply{Type: "Release", Message: "Gracias & adiós."}},
-		{name: "hop error ends with the gateway's localised reply",
-			hop:  &carriertest.Hopper{Err: errors.New("store down"), Reply: carrier.Reply{Text: "Service unavailable."}},
-			want: hubtel.Reply{Type: "Release", Message: "Service unavailable."}},
-		{name: "hop error without a reply ends with the fallback",
-			hop:  &carriertest.Hopper{Err: errors.New("store down")},
-			want: hubtel.Reply{Type: "Release", Message: "Servicio no disponible. Intente más tarde."}},
-		{name: "hop panic ends with the fallback", hop: &carriertest.Hopper{Panic: "boom"},
-			want: hubtel.Reply{Type: "Release", Message: "Servicio no disponible. Intente más tarde."}},
-		{name: "over-long reply loses whole trailing lines", hop: &carriertest.Hopper{Reply: carrier.Reply{Text: long}},
-			// 29-rune lines: six make 179 runes, seven would make 209 > 182.
-			want: hubtel.Reply{Type: "Response", Message: strings.TrimSuffix(strings.Repeat("Línea de texto bastante larga\n", 6), "\n")}},
-		{name: "custom limit", opts: hubtel.Options{Limit: 60},
-			hop:  &carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("ñ", 300)}},
-			want: hubtel.Reply{Type: "Response", Message: strings.Repeat("ñ", 60)}},
-		{name: "limit below the renderer's minimum is raised", opts: hubtel.Options{Limit: 10},
-			hop:  &carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("ñ", 300)}},
-			want: hubtel.Reply{Type: "Response", Message: strings.Repeat("ñ", 40)}},
+	says := func(name string, opts hubtel.Options, hop *carriertest.Hopper, typ, msg string) carriertest.Case {
+		// The reply compared whole: Type and Message, and no ClientState.
+		return carriertest.Case{Name: name, File: "response.json", Options: opts, Hopper: hop, WantStatus: 200,
+			WantReply: map[string]any{"Type": typ, "Message": msg}}
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := post(hubtel.New(tt.opts), tt.hop, jsonCT, bytes.NewReader(carriertest.Testdata(t, "response.json")))
-			if got.code != http.StatusOK {
-				t.Fatalf("status %d, want 200", got.code)
-			}
-			var r hubtel.Reply
-			if err := json.Unmarshal(got.body, &r); err != nil {
-				t.Fatal(err)
-			}
-			if r != tt.want {
-				t.Errorf("reply:\n got %+v\nwant %+v", r, tt.want)
-			}
-			if bytes.Contains(got.body, []byte(`\u0026`)) || bytes.Contains(got.body, []byte("ClientState")) {
-				t.Errorf("reply %s escapes HTML or sends ClientState", got.body)
-			}
-			if limit := max(cmp(tt.opts.Limit, 182), 40); utf8.RuneCountInString(r.Message) > limit {
-				t.Errorf("message has %d runes, limit %d", utf8.RuneCountInString(r.Message), limit)
-			}
-		})
-	}
+	var defaults hubtel.Options
+	carriertest.Run(t, suite(), []carriertest.Case{
+		says("continue", defaults, &carriertest.Hopper{Reply: carrier.Reply{Text: "Elija:\n1. Cédula"}}, "Response", "Elija:\n1. Cédula"),
+		says("end", defaults, &carriertest.Hopper{Reply: carrier.Reply{Text: "Gracias & adiós.", End: true}}, "Release", "Gracias & adiós."),
+		says("hop error ends with the gateway's localised reply", defaults,
+			&carriertest.Hopper{Err: errors.New("store down"), Reply: carrier.Reply{Text: "Service unavailable."}}, "Release", "Service unavailable."),
+		says("hop error without a reply ends with the fallback", defaults, &carriertest.Hopper{Err: errors.New("store down")}, "Release", fallback),
+		says("hop panic ends with the fallback", defaults, &carriertest.Hopper{Panic: "boom"}, "Release", fallback),
+		// 29-rune lines: six make 179 runes, seven would make 209 > 182.
+		says("over-long reply loses whole trailing lines", defaults, &carriertest.Hopper{Reply: carrier.Reply{Text: long}},
+			"Response", strings.TrimSuffix(strings.Repeat("Línea de texto bastante larga\n", 6), "\n")),
+		says("custom limit", hubtel.Options{Limit: 60}, &carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("ñ", 300)}},
+			"Response", strings.Repeat("ñ", 60)),
+		says("limit below the renderer's minimum is raised", hubtel.Options{Limit: 10},
+			&carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("ñ", 300)}}, "Response", strings.Repeat("ñ", 40)),
+	})
 }
 
 func cmp(n, def int) int {

@@ -37,11 +37,23 @@ func hop(ev carrier.Event, service, input string) *carrier.Inbound {
 }
 
 // suite sends Nalo's JSON callbacks to a fresh adapter whose gateway
-// answers screen.
+// answers screen; every reply is a screen at most 182 characters long,
+// with no HTML escapes.
 func suite() carriertest.Suite {
 	return carriertest.Suite{
-		New: func(*testing.T, carriertest.Case) (carrier.Carrier, func(*testing.T, carriertest.Result)) {
-			return nalo.New(nalo.Options{}), nil
+		New: func(_ *testing.T, c carriertest.Case) (carrier.Carrier, func(*testing.T, carriertest.Result)) {
+			opts, _ := c.Options.(nalo.Options)
+			return nalo.New(opts), func(t *testing.T, r carriertest.Result) {
+				if r.Rec.Code != http.StatusOK {
+					return
+				}
+				if strings.Contains(r.Rec.Body.String(), `\u0026`) {
+					t.Errorf("reply escapes HTML: %s", r.Rec.Body.String())
+				}
+				if msg := decode(t, r.Rec.Body.Bytes()).Msg; utf8.RuneCountInString(msg) > 182 {
+					t.Errorf("MSG has %d runes", utf8.RuneCountInString(msg))
+				}
+			}
 		},
 		Path: path, ContentType: jsonCT, ReplyType: jsonCT,
 		Hop:    carrier.Reply{Text: screen},
@@ -116,49 +128,24 @@ func TestRefusedRequests(t *testing.T) {
 
 func TestReplies(t *testing.T) {
 	const fallback = "Servicio no disponible. Intente más tarde."
-	tests := []struct {
-		name    string
-		hop     *carriertest.Hopper
-		opts    nalo.Options
-		want    string
-		wantEnd bool
-	}{
-		{name: "continue", hop: &carriertest.Hopper{Reply: carrier.Reply{Text: "Elija:\n1. Cédula"}},
-			want: "Elija:\n1. Cédula"},
-		{name: "end", hop: &carriertest.Hopper{Reply: carrier.Reply{Text: "Gracias & adiós.", End: true}},
-			want: "Gracias & adiós.", wantEnd: true},
-		{name: "hop error ends with the gateway's localised reply",
-			hop:  &carriertest.Hopper{Err: errors.New("store down"), Reply: carrier.Reply{Text: "Service unavailable."}},
-			want: "Service unavailable.", wantEnd: true},
-		{name: "hop error without a reply ends with the fallback",
-			hop: &carriertest.Hopper{Err: errors.New("store down")}, want: fallback, wantEnd: true},
-		{name: "hop panic ends with the fallback", hop: &carriertest.Hopper{Panic: "boom"}, want: fallback, wantEnd: true},
-		{name: "over-long single line is cut at the limit",
-			hop: &carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("ñ", 300)}}, want: strings.Repeat("ñ", 182)},
-		{name: "custom limit", opts: nalo.Options{Limit: 60},
-			hop:  &carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("ñ", 300), End: true}},
-			want: strings.Repeat("ñ", 60), wantEnd: true},
+	says := func(name string, hop *carriertest.Hopper, msg string, end bool) carriertest.Case {
+		return carriertest.Case{Name: name, File: "second_hop.json", Hopper: hop, WantStatus: 200,
+			WantReply: nalo.Reply{UserID: "NALOTest", MSISDN: "233244123456", Msg: msg, MsgType: !end}}
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			rec := carriertest.Do(carriertest.Router(nalo.New(tt.opts), tt.hop), http.MethodPost, path, jsonCT,
-				bytes.NewReader(carriertest.Testdata(t, "second_hop.json")))
-			if rec.Code != http.StatusOK {
-				t.Fatalf("status %d, want 200", rec.Code)
-			}
-			r := decode(t, rec.Body.Bytes())
-			want := nalo.Reply{UserID: "NALOTest", MSISDN: "233244123456", Msg: tt.want, MsgType: !tt.wantEnd}
-			if r != want {
-				t.Errorf("reply:\n got %+v\nwant %+v", r, want)
-			}
-			if strings.Contains(rec.Body.String(), `\u0026`) {
-				t.Errorf("reply escapes HTML: %s", rec.Body.String())
-			}
-			if utf8.RuneCountInString(r.Msg) > 182 {
-				t.Errorf("MSG has %d runes", utf8.RuneCountInString(r.Msg))
-			}
-		})
-	}
+	custom := says("custom limit", &carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("ñ", 300), End: true}},
+		strings.Repeat("ñ", 60), true)
+	custom.Options = nalo.Options{Limit: 60}
+	carriertest.Run(t, suite(), []carriertest.Case{
+		says("continue", &carriertest.Hopper{Reply: carrier.Reply{Text: "Elija:\n1. Cédula"}}, "Elija:\n1. Cédula", false),
+		says("end", &carriertest.Hopper{Reply: carrier.Reply{Text: "Gracias & adiós.", End: true}}, "Gracias & adiós.", true),
+		says("hop error ends with the gateway's localised reply",
+			&carriertest.Hopper{Err: errors.New("store down"), Reply: carrier.Reply{Text: "Service unavailable."}}, "Service unavailable.", true),
+		says("hop error without a reply ends with the fallback", &carriertest.Hopper{Err: errors.New("store down")}, fallback, true),
+		says("hop panic ends with the fallback", &carriertest.Hopper{Panic: "boom"}, fallback, true),
+		says("over-long single line is cut at the limit",
+			&carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("ñ", 300)}}, strings.Repeat("ñ", 182), false),
+		custom,
+	})
 }
 
 func TestOptions(t *testing.T) {

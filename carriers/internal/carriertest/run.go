@@ -55,6 +55,11 @@ type Case struct {
 	Body        string
 	Method      string // POST when empty (GET with Suite.InQuery)
 	ContentType string // the suite's when empty; "-" sends none
+	// Hopper stands in for the gateway; one answering Suite.Hop when nil.
+	Hopper *Hopper
+	// Options are the adapter's options for this case, for Suite.New to
+	// read; nil means the defaults.
+	Options any
 
 	WantStatus int
 	// WantBody is the response body exactly, and WantBodyPrefix its
@@ -112,7 +117,10 @@ func (s Suite) run(t *testing.T, c Case) {
 		send = Do
 	}
 	adapter, after := s.New(t, c)
-	hopper := &Hopper{Reply: s.Hop}
+	hopper := c.Hopper
+	if hopper == nil {
+		hopper = &Hopper{Reply: s.Hop}
+	}
 	rec := send(Router(adapter, hopper), method, target, ct, bytes.NewReader(body))
 	if rec.Code != c.WantStatus {
 		t.Fatalf("status %d, want %d; body %q", rec.Code, c.WantStatus, rec.Body.String())
