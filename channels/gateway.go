@@ -919,6 +919,17 @@ func (g *Gateway) keepResult(in Inbound, info *hopInfo) {
 	keep := func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), g.budget())
 		defer cancel()
+		// When the writes of the hop were lost, the conversation still
+		// waits for the call, and the next contact finishes it and shows
+		// the result: keeping it as well would show it twice.
+		rec, err := g.Store.Get(ctx, Key(in))
+		var s sessions.Session
+		if err == nil && s.UnmarshalBinary(rec.Data) == nil && flows.CallPending(&s) {
+			return nil
+		}
+		if err != nil && !errors.Is(err, sessions.ErrNotFound) {
+			return err
+		}
 		return Pending{Store: g.Store}.Notify(ctx, in.Phone, "", text)
 	}
 	if keep() == nil {

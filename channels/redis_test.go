@@ -393,6 +393,11 @@ func TestStoreStopsAfterTheBackendBooked(t *testing.T) {
 			if n := len(inst.bookings(t)); n != 1 {
 				t.Errorf("%d turnos after the next contact", n)
 			}
+			// Told once: the contact after that is an ordinary one.
+			advance(g, 10*time.Minute)
+			if r := hop(t, g, at("e", "")); strings.Contains(r.Text, "Turno reservado") {
+				t.Errorf("the result shown again: %q", r.Text)
+			}
 		})
 	}
 }
@@ -470,5 +475,38 @@ func TestEndDoesNotNeedDelete(t *testing.T) {
 	hop(t, g, at("b", "1*1"))
 	if n := len(inst.bookings(t)); n != 1 {
 		t.Errorf("%d turnos booked", n)
+	}
+}
+
+// What exactly-once costs in Redis round trips, on a conversation this
+// instance served (Near): the hop that confirms a booking makes three —
+// confirming its copy, storing the conversation as waiting for the call,
+// and the record of the last reply that ends it — and the carrier's
+// repeat of it none: the ended conversation's record is this instance's.
+func TestBookingRoundTrips(t *testing.T) {
+	addr := redistest.Start(t).Options().Addr
+	client := redis.NewClient(&redis.Options{Addr: addr})
+	t.Cleanup(func() { client.Close() })
+	inst := newInstitution(t)
+	store := sessions.NewRedis(client, sessions.RedisOptions{})
+	g := channelstest.Gateway(t, store, inst.client)
+	g.Conversations = sessions.NewNear(store, sessions.NearOptions{})
+	count := new(redistest.Commands)
+	client.AddHook(count)
+	trail := ""
+	for _, answer := range strings.Split(bookingUpToConfirm, "*") {
+		hop(t, g, at("r", trail))
+		trail = strings.TrimPrefix(trail+"*"+answer, "*")
+	}
+	hop(t, g, at("r", trail))
+	for _, tt := range []struct {
+		name string
+		want int64
+	}{{"confirming the booking", 3}, {"the carrier repeating it", 0}} {
+		before := count.N()
+		r := hop(t, g, at("r", trail+"*1"))
+		if got := count.N() - before; got != tt.want || !strings.HasPrefix(r.Text, "Turno reservado") {
+			t.Errorf("%s: %d Redis round trips (want %d): %q", tt.name, got, tt.want, r.Text)
+		}
 	}
 }
