@@ -103,8 +103,7 @@ func (a *app) textChannels(e *echo.Echo, getenv func(string) (string, bool), sto
 		a.log.Info("sender on", "carrier", name)
 	}
 
-	// Inbound SMS and WhatsApp by Twilio need only the auth token and the
-	// public URL: replies travel in the webhook's TwiML answer.
+	// The queue runs when there is something to send with.
 	var queue outbound.Queue
 	if len(senders) > 0 {
 		p, err := a.startQueue(senders, store)
@@ -113,6 +112,8 @@ func (a *app) textChannels(e *echo.Echo, getenv func(string) (string, bool), sto
 		}
 		queue = p.queue
 	}
+	// Inbound SMS and WhatsApp by Twilio need only the auth token and the
+	// public URL: replies travel in the webhook's TwiML answer.
 	switch {
 	case token != "" && public != "":
 		opts := twilio.Options{PublicURL: public + "/sms/twilio", StatusURL: statusURL, AuthToken: token, Log: a.log}
