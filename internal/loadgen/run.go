@@ -45,6 +45,12 @@ type Config struct {
 	Progress func(Progress)
 	// Seed picks the errands of a mixed scenario.
 	Seed uint64
+	// Redial is how long a citizen whose conversation failed waits
+	// before dialling again, as a person would (0: at once). Without it
+	// a gateway that answers at once with an error ("service
+	// unavailable", "too many attempts") gets its citizens' redials as
+	// fast as it answers.
+	Redial time.Duration
 }
 
 // Progress is a run so far.
@@ -163,6 +169,7 @@ func (r *runner) worker(ctx context.Context, w int) {
 			if out := cv.play(ctx); out == stopped {
 				return
 			} else if out == failed {
+				sleep(ctx, r.cfg.Redial)
 				break
 			}
 		}
