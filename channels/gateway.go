@@ -595,7 +595,7 @@ func (g *Gateway) showPending(ctx context.Context, st *state, pending []byte, sc
 		g.storeError("forgetting a result kept for the citizen", err)
 		return nil // shown only once it can be forgotten: never twice
 	}
-	screen.Text = g.Engine.Messages.Text(s.Locale, i18n.AsyncResult) + "\n" + string(pending) + "\n" + screen.Text
+	flows.Above(s, screen, g.Engine.Messages.Text(s.Locale, i18n.AsyncResult)+"\n"+string(pending))
 	return nil
 }
 

@@ -1,8 +1,10 @@
 package channels_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"ventanilla/channels"
 	"ventanilla/sessions"
@@ -103,5 +105,47 @@ func TestResumeOfferPages(t *testing.T) {
 	}
 	if got := dial("b", "1"); !strings.HasPrefix(got, "Turnos") {
 		t.Errorf("continue after paging the offer: %q", got)
+	}
+}
+
+// A result kept for the citizen's next contact goes above the first screen;
+// on a small screen that screen is paged, and its pages are those of the
+// screen with the result: each option once, 0 back to the page before.
+func TestKeptResultAboveAPagedScreen(t *testing.T) {
+	store := sessions.NewMemory(sessions.MemoryOptions{})
+	g := newGateway(t, store)
+	ctx := context.Background()
+	const phone = "+593991234567"
+	if err := store.Set(ctx, channels.ProfileKey(phone), []byte("es"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := (channels.Pending{Store: store}).Notify(ctx, phone, "es", "Trámite 1002: listo."); err != nil {
+		t.Fatal(err)
+	}
+	dial := func(input string) string {
+		in := at("s", input)
+		in.Cumulative, in.Limit = false, 60
+		return hop(t, g, in).Text
+	}
+	pages := []string{dial("")}
+	if !strings.HasPrefix(pages[0], "Resultado de su consulta anterior:") || !strings.Contains(pages[0], "\n98. ") {
+		t.Fatalf("want the kept result above a paged first screen, got %q", pages[0])
+	}
+	for strings.Contains(pages[len(pages)-1], "\n98. ") {
+		if len(pages) > 6 {
+			t.Fatalf("More never stops: %q", pages)
+		}
+		pages = append(pages, dial("98"))
+	}
+	all := strings.Join(pages, "\n")
+	for _, o := range []string{"1. Turnos", "2. Estado de trámite", "3. Quejas y sugerencias", "4. Idioma / Language"} {
+		if n := strings.Count(all, o); n != 1 {
+			t.Errorf("%q on %d pages: %q", o, n, pages)
+		}
+	}
+	for k := len(pages) - 1; k > 0; k-- {
+		if got := dial("0"); got != pages[k-1] {
+			t.Fatalf("0 from page %d: got %q, want %q", k+1, got, pages[k-1])
+		}
 	}
 }

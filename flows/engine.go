@@ -1124,6 +1124,23 @@ func (h *hop) advance(cf *Compiled, st *Step, event string) (Screen, error) {
 	return h.next(cf, st, event)
 }
 
+// Above puts text above sc, the screen Apply has just returned for s, and
+// keeps it there while the citizen pages through that screen: the gateway
+// shows a result kept for the citizen this way.
+func Above(s *sessions.Session, sc *Screen, text string) {
+	if text == "" {
+		return
+	}
+	sc.Text = text + "\n" + sc.Text
+	if sc.End || s.Vars == nil {
+		return
+	}
+	if notice, _ := s.Vars[noticeVar].(string); notice != "" {
+		text += "\n" + notice
+	}
+	s.Vars[noticeVar] = text
+}
+
 // reshow builds the current screen again, as it was first shown, on the
 // session's page.
 func (h *hop) reshow(cf *Compiled, st *Step) (Screen, error) {
