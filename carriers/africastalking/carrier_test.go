@@ -2,14 +2,12 @@ package africastalking_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -28,32 +26,6 @@ func TestMain(m *testing.M) {
 	// that inspects logs installs its own handler.
 	slog.SetDefault(slog.New(slog.DiscardHandler))
 	os.Exit(m.Run())
-}
-
-// fakeHopper stands in for the gateway: it records what it was given and
-// answers with a fixed reply, error or panic.
-type fakeHopper struct {
-	calls []carrier.Inbound
-	reply carrier.Reply
-	err   error
-	panic any
-}
-
-func (f *fakeHopper) Hop(_ context.Context, in carrier.Inbound) (carrier.Reply, error) {
-	f.calls = append(f.calls, in)
-	if f.panic != nil {
-		panic(f.panic)
-	}
-	return f.reply, f.err
-}
-
-func readForm(t testing.TB, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 func post(h *africastalking.Handler, hop carrier.Hopper, method, contentType string, body io.Reader) *httptest.ResponseRecorder {
@@ -150,8 +122,8 @@ func cmp(s, def string) string {
 }
 
 func TestOversizeBodyWithoutContentLength(t *testing.T) {
-	hop := &fakeHopper{}
-	body := io.MultiReader(strings.NewReader(readForm(t, "first_hop.form")+"&pad="),
+	hop := &carriertest.Hopper{}
+	body := io.MultiReader(strings.NewReader(string(carriertest.Testdata(t, "first_hop.form"))+"&pad="),
 		strings.NewReader(strings.Repeat("x", 9<<10)))
 	e := echo.New()
 	africastalking.New(africastalking.Options{}).Mount(e, hop)
@@ -160,8 +132,8 @@ func TestOversizeBodyWithoutContentLength(t *testing.T) {
 	req.Header.Set(echo.HeaderContentType, form)
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, req)
-	if rec.Code != http.StatusRequestEntityTooLarge || len(hop.calls) != 0 {
-		t.Fatalf("status %d, hopper calls %d; want 413 and none", rec.Code, len(hop.calls))
+	if rec.Code != http.StatusRequestEntityTooLarge || len(hop.Calls()) != 0 {
+		t.Fatalf("status %d, hopper calls %d; want 413 and none", rec.Code, len(hop.Calls()))
 	}
 }
 
@@ -170,39 +142,39 @@ func TestReplies(t *testing.T) {
 	long := strings.Repeat("Línea de texto bastante larga\n", 10) + "98. Más"
 	tests := []struct {
 		name string
-		hop  fakeHopper
+		hop  *carriertest.Hopper
 		opts africastalking.Options
 		want string
 	}{
-		{name: "continue", hop: fakeHopper{reply: carrier.Reply{Text: "Elija:\n1. Cédula"}},
+		{name: "continue", hop: &carriertest.Hopper{Reply: carrier.Reply{Text: "Elija:\n1. Cédula"}},
 			want: "CON Elija:\n1. Cédula"},
-		{name: "end", hop: fakeHopper{reply: carrier.Reply{Text: "Gracias.", End: true}},
+		{name: "end", hop: &carriertest.Hopper{Reply: carrier.Reply{Text: "Gracias.", End: true}},
 			want: "END Gracias."},
 		{name: "hop error answers the fallback end, not an HTTP error",
-			hop: fakeHopper{err: errors.New("store: connection refused")}, want: fallback},
+			hop: &carriertest.Hopper{Err: errors.New("store: connection refused")}, want: fallback},
 		{name: "hop error keeps the gateway's localised reply and ends",
-			hop: fakeHopper{err: errors.New("store: connection refused"),
-				reply: carrier.Reply{Text: "Service unavailable. Please try again later."}},
+			hop: &carriertest.Hopper{Err: errors.New("store: connection refused"),
+				Reply: carrier.Reply{Text: "Service unavailable. Please try again later."}},
 			want: "END Service unavailable. Please try again later."},
-		{name: "hop panic answers the same", hop: fakeHopper{panic: "boom"}, want: fallback},
+		{name: "hop panic answers the same", hop: &carriertest.Hopper{Panic: "boom"}, want: fallback},
 		{name: "over-long reply loses whole trailing lines",
-			hop: fakeHopper{reply: carrier.Reply{Text: long}},
+			hop: &carriertest.Hopper{Reply: carrier.Reply{Text: long}},
 			// 29-rune lines: five make 149 runes, six would make 179 > 178.
 			want: "CON " + strings.TrimSuffix(strings.Repeat("Línea de texto bastante larga\n", 5), "\n")},
 		{name: "over-long single line is cut at the limit",
-			hop:  fakeHopper{reply: carrier.Reply{Text: strings.Repeat("ñ", 300)}},
+			hop:  &carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("ñ", 300)}},
 			want: "CON " + strings.Repeat("ñ", 178)},
 		{name: "custom limit", opts: africastalking.Options{Limit: 60},
-			hop:  fakeHopper{reply: carrier.Reply{Text: strings.Repeat("ñ", 300), End: true}},
+			hop:  &carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("ñ", 300), End: true}},
 			want: "END " + strings.Repeat("ñ", 56)},
 		{name: "limit below the renderer's minimum is raised", opts: africastalking.Options{Limit: 10},
-			hop:  fakeHopper{reply: carrier.Reply{Text: strings.Repeat("ñ", 300)}},
+			hop:  &carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("ñ", 300)}},
 			want: "CON " + strings.Repeat("ñ", 40)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := post(africastalking.New(tt.opts), &tt.hop, http.MethodPost, form,
-				strings.NewReader(readForm(t, "second_hop.form")))
+			rec := post(africastalking.New(tt.opts), tt.hop, http.MethodPost, form,
+				strings.NewReader(string(carriertest.Testdata(t, "second_hop.form"))))
 			if rec.Code != http.StatusOK {
 				t.Fatalf("status %d, want 200", rec.Code)
 			}
@@ -233,17 +205,17 @@ func TestOptions(t *testing.T) {
 		t.Errorf("Name() = %q", h.Name())
 	}
 	e := echo.New()
-	hop := &fakeHopper{reply: carrier.Reply{Text: "Hola"}}
+	hop := &carriertest.Hopper{Reply: carrier.Reply{Text: "Hola"}}
 	h.Mount(e, hop)
 	req := httptest.NewRequest(http.MethodPost, "/at",
 		strings.NewReader("sessionId=s1&phoneNumber=0711082123&serviceCode=%2A384%23&text="))
 	req.Header.Set(echo.HeaderContentType, form)
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, req)
-	if rec.Code != 200 || len(hop.calls) != 1 {
-		t.Fatalf("status %d, calls %d", rec.Code, len(hop.calls))
+	if rec.Code != 200 || len(hop.Calls()) != 1 {
+		t.Fatalf("status %d, calls %d", rec.Code, len(hop.Calls()))
 	}
-	if in := hop.calls[0]; in.Phone != "+254711082123" || in.Limit != 156 {
+	if in := hop.Calls()[0]; in.Phone != "+254711082123" || in.Limit != 156 {
 		t.Errorf("Phone %q Limit %d; want +254711082123 (region KE) and 156", in.Phone, in.Limit)
 	}
 }
@@ -255,9 +227,9 @@ func TestFailureLogHasNoPersonalData(t *testing.T) {
 	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
 	defer slog.SetDefault(prev)
 
-	hop := &fakeHopper{err: errors.New("interop: timeout")}
+	hop := &carriertest.Hopper{Err: errors.New("interop: timeout")}
 	post(africastalking.New(africastalking.Options{}), hop, http.MethodPost, form,
-		strings.NewReader(readForm(t, "third_hop_phone_answer.form")))
+		strings.NewReader(string(carriertest.Testdata(t, "third_hop_phone_answer.form"))))
 	log := buf.String()
 	if !strings.Contains(log, "ussd hop failed") {
 		t.Fatalf("failure not logged: %q", log)

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"ventanilla/carriers/africastalking"
+	"ventanilla/carriers/internal/carriertest"
 	"ventanilla/channels/carrier"
 )
 
@@ -38,17 +39,17 @@ func FuzzParse(f *testing.F) {
 				checkInbound(t, in)
 			}
 		}
-		hop := &fakeHopper{reply: carrier.Reply{Text: "ok"}}
+		hop := &carriertest.Hopper{Reply: carrier.Reply{Text: "ok"}}
 		rec := post(h, hop, http.MethodPost, form, strings.NewReader(body))
 		switch {
-		case rec.Code == http.StatusOK && len(hop.calls) == 1:
-			checkInbound(t, hop.calls[0])
+		case rec.Code == http.StatusOK && len(hop.Calls()) == 1:
+			checkInbound(t, hop.Calls()[0])
 		case rec.Code == http.StatusBadRequest || rec.Code == http.StatusRequestEntityTooLarge:
-			if len(hop.calls) != 0 {
+			if len(hop.Calls()) != 0 {
 				t.Fatalf("status %d but hopper called", rec.Code)
 			}
 		default:
-			t.Fatalf("status %d with %d hopper calls", rec.Code, len(hop.calls))
+			t.Fatalf("status %d with %d hopper calls", rec.Code, len(hop.Calls()))
 		}
 	})
 }

@@ -4,12 +4,13 @@ import (
 	"net/url"
 	"testing"
 
+	"ventanilla/carriers/internal/carriertest"
 	"ventanilla/carriers/kannel"
 	"ventanilla/channels/carrier"
 )
 
 func benchRequest(b *testing.B, file string) kannel.Request {
-	v, err := url.ParseQuery(readQuery(b, file))
+	v, err := url.ParseQuery(string(carriertest.Testdata(b, file)))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -41,12 +42,12 @@ func BenchmarkParseUSSD(b *testing.B) {
 // BenchmarkUSSDHop is one whole call through the router: read, parse,
 // hop, choose the coding, fit and answer.
 func BenchmarkUSSDHop(b *testing.B) {
-	hop := &fakeHopper{reply: carrier.Reply{Text: "Elija su trámite:\n1. Cédula\n2. Turnos\n3. Certificados\n0. Atrás"}}
+	hop := &carriertest.Hopper{Reply: carrier.Reply{Text: "Elija su trámite:\n1. Cédula\n2. Turnos\n3. Certificados\n0. Atrás"}}
 	h := kannel.NewUSSD(kannel.USSDOptions{})
-	q := readQuery(b, "ussd_answer.query")
+	q := string(carriertest.Testdata(b, "ussd_answer.query"))
 	b.ReportAllocs()
 	for b.Loop() {
-		hop.calls = hop.calls[:0]
+		hop.Reset()
 		if rec := get(h, hop, "/ussd/kannel", q); rec.Code != 200 {
 			b.Fatal(rec.Code)
 		}

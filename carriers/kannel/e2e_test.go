@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"ventanilla/carriers/internal/carriertest"
 	"ventanilla/carriers/kannel"
 	"ventanilla/carriers/kannel/kanneltest"
 	"ventanilla/channels/carrier"
@@ -35,7 +36,7 @@ func TestEndToEndSMS(t *testing.T) {
 		"menu":     "Elija:\n1. Turno\n2. Cita",
 		"silencio": "",
 	}
-	hop := &fakeHopper{answer: func(in carrier.Inbound) carrier.Reply {
+	hop := &carriertest.Hopper{Answer: func(in carrier.Inbound) carrier.Reply {
 		if r, ok := replies[in.Input]; ok {
 			return carrier.Reply{Text: r}
 		}
@@ -57,7 +58,7 @@ func TestEndToEndSMS(t *testing.T) {
 	t.Run("echo", func(t *testing.T) {
 		k.Inject("+593991234567", "4545", "hola  mundo")
 		expect(t, "Recibido: hola  mundo")
-		calls := hop.got()
+		calls := hop.Calls()
 		in := calls[len(calls)-1]
 		want := carrier.Inbound{Channel: "sms", Carrier: "kannel", Phone: "+593991234567", ServiceCode: "4545", Input: "hola  mundo"}
 		if in != want {
@@ -109,7 +110,7 @@ func TestEndToEndSMS(t *testing.T) {
 }
 
 func TestEndToEndSender(t *testing.T) {
-	k := serve(t, kannel.NewSMS(kannel.SMSOptions{}), "/sms/kannel", &fakeHopper{})
+	k := serve(t, kannel.NewSMS(kannel.SMSOptions{}), "/sms/kannel", &carriertest.Hopper{})
 	snd := &kannel.Sender{BaseURL: k.SendSMSURL, Username: k.Username, Password: k.Password, From: "4545"}
 	for _, text := range []string{"Su turno: martes 10h00", "Opción válida, señor"} {
 		ctx, cancel := context.WithTimeout(context.Background(), wait)
@@ -150,7 +151,7 @@ func TestEndToEndUSSD(t *testing.T) {
 		"trans": {Text: fullUCS2},
 		"fin":   {Text: "Gracias por usar el servicio.", End: true},
 	}
-	hop := &fakeHopper{answer: func(in carrier.Inbound) carrier.Reply {
+	hop := &carriertest.Hopper{Answer: func(in carrier.Inbound) carrier.Reply {
 		if in.Event == carrier.EventBegin {
 			return carrier.Reply{Text: "Bienvenido"}
 		}
@@ -195,7 +196,7 @@ func TestEndToEndUSSD(t *testing.T) {
 			t.Errorf("%s: ussd_service_op %#x its_session_info %x, want %#x %x", tt.input, m.Op(), m.TLVs[kanneltest.TagITSSessionInfo], wantOp, wantSI)
 		}
 	}
-	if in := hop.got()[0]; in.Channel != "ussd" || in.SessionID != "+593991234567/s17" || in.ServiceCode != "*384#" ||
+	if in := hop.Calls()[0]; in.Channel != "ussd" || in.SessionID != "+593991234567/s17" || in.ServiceCode != "*384#" ||
 		in.Event != carrier.EventBegin || in.Input != "" {
 		t.Errorf("first Inbound %+v", in)
 	}

@@ -12,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"ventanilla/carriers/internal/carriertest"
 	"ventanilla/carriers/kannel"
 	"ventanilla/channels/carrier"
 )
@@ -37,7 +38,7 @@ func seed(f *testing.F, pattern string) {
 // POST when post) and checks that the hopper runs exactly when the call
 // is accepted.
 func fuzzRoute(t *testing.T, c carrier.Carrier, path, query string, body []byte, post bool) []carrier.Inbound {
-	hop := &fakeHopper{reply: carrier.Reply{Text: "ok"}}
+	hop := &carriertest.Hopper{Reply: carrier.Reply{Text: "ok"}}
 	req := httptest.NewRequest(http.MethodGet, path, nil)
 	if post {
 		req = httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
@@ -46,7 +47,7 @@ func fuzzRoute(t *testing.T, c carrier.Carrier, path, query string, body []byte,
 	req.URL.RawQuery = query // may be malformed: that is the point
 	rec := httptest.NewRecorder()
 	newEcho(c, hop).ServeHTTP(rec, req)
-	calls := hop.got()
+	calls := hop.Calls()
 	switch {
 	case (rec.Code == http.StatusOK || rec.Code == http.StatusAccepted) && len(calls) == 1:
 	case rec.Code >= 400 && rec.Code < 500 && len(calls) == 0 && !strings.HasPrefix(path, "/ussd"):

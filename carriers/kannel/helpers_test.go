@@ -1,14 +1,11 @@
 package kannel_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/labstack/echo/v4"
@@ -21,45 +18,6 @@ func TestMain(m *testing.M) {
 	// that inspects logs installs its own handler.
 	slog.SetDefault(slog.New(slog.DiscardHandler))
 	os.Exit(m.Run())
-}
-
-// fakeHopper stands in for the gateway: it records what it was given and
-// answers with a fixed reply, error or panic, or with answer when set.
-type fakeHopper struct {
-	mu     sync.Mutex
-	calls  []carrier.Inbound
-	reply  carrier.Reply
-	err    error
-	panic  any
-	answer func(carrier.Inbound) carrier.Reply
-}
-
-func (f *fakeHopper) Hop(_ context.Context, in carrier.Inbound) (carrier.Reply, error) {
-	f.mu.Lock()
-	f.calls = append(f.calls, in)
-	f.mu.Unlock()
-	if f.panic != nil {
-		panic(f.panic)
-	}
-	if f.answer != nil {
-		return f.answer(in), nil
-	}
-	return f.reply, f.err
-}
-
-func (f *fakeHopper) got() []carrier.Inbound {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]carrier.Inbound(nil), f.calls...)
-}
-
-func readQuery(t testing.TB, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 // call sends one request through a real echo router with c mounted.

@@ -93,7 +93,7 @@ func TestSMSPost(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			hop := &fakeHopper{reply: carrier.Reply{Text: "ok"}}
+			hop := &carriertest.Hopper{Reply: carrier.Reply{Text: "ok"}}
 			rec := call(kannel.NewSMS(kannel.SMSOptions{}), hop, http.MethodPost, smsPath+"?"+tt.query,
 				tt.contentType, strings.NewReader(tt.body))
 			if rec.Code != tt.wantStatus {
@@ -102,7 +102,7 @@ func TestSMSPost(t *testing.T) {
 			if !strings.HasPrefix(rec.Body.String(), tt.wantBody) {
 				t.Errorf("body %q, want prefix %q", rec.Body.String(), tt.wantBody)
 			}
-			calls := hop.got()
+			calls := hop.Calls()
 			if tt.wantStatus != 200 {
 				if len(calls) != 0 {
 					t.Fatalf("hopper called for a rejected request")
@@ -117,7 +117,7 @@ func TestSMSPost(t *testing.T) {
 }
 
 func TestSMSOversizeBodyWithoutContentLength(t *testing.T) {
-	hop := &fakeHopper{}
+	hop := &carriertest.Hopper{}
 	e := echo.New()
 	kannel.NewSMS(kannel.SMSOptions{}).Mount(e, hop)
 	body := io.MultiReader(strings.NewReader("x"), strings.NewReader(strings.Repeat("y", 9<<10)))
@@ -126,8 +126,8 @@ func TestSMSOversizeBodyWithoutContentLength(t *testing.T) {
 	req.Header.Set(echo.HeaderContentType, "text/plain")
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, req)
-	if rec.Code != http.StatusRequestEntityTooLarge || len(hop.got()) != 0 {
-		t.Fatalf("status %d, hopper calls %d; want 413 and none", rec.Code, len(hop.got()))
+	if rec.Code != http.StatusRequestEntityTooLarge || len(hop.Calls()) != 0 {
+		t.Fatalf("status %d, hopper calls %d; want 413 and none", rec.Code, len(hop.Calls()))
 	}
 }
 
@@ -136,31 +136,31 @@ func TestSMSReplies(t *testing.T) {
 	long := strings.Repeat("Su turno es el martes. ", 20)
 	tests := []struct {
 		name       string
-		hop        *fakeHopper
+		hop        *carriertest.Hopper
 		wantStatus int
 		wantBody   string
 		wantCoding string
 	}{
-		{name: "gsm-7 reply", hop: &fakeHopper{reply: carrier.Reply{Text: "Elija:\n1. Turno\n2. Cita ñ é ü ¿"}},
+		{name: "gsm-7 reply", hop: &carriertest.Hopper{Reply: carrier.Reply{Text: "Elija:\n1. Turno\n2. Cita ñ é ü ¿"}},
 			wantStatus: 200, wantBody: "Elija:\n1. Turno\n2. Cita ñ é ü ¿", wantCoding: "0"},
-		{name: "accented reply goes as ucs-2", hop: &fakeHopper{reply: carrier.Reply{Text: "Opción válida, señor"}},
+		{name: "accented reply goes as ucs-2", hop: &carriertest.Hopper{Reply: carrier.Reply{Text: "Opción válida, señor"}},
 			wantStatus: 200, wantBody: "Opción válida, señor", wantCoding: "2"},
-		{name: "long reply whole: kannel splits it", hop: &fakeHopper{reply: carrier.Reply{Text: long}},
+		{name: "long reply whole: kannel splits it", hop: &carriertest.Hopper{Reply: carrier.Reply{Text: long}},
 			wantStatus: 200, wantBody: long, wantCoding: "0"},
-		{name: "end flag changes nothing for sms", hop: &fakeHopper{reply: carrier.Reply{Text: "Gracias.", End: true}},
+		{name: "end flag changes nothing for sms", hop: &carriertest.Hopper{Reply: carrier.Reply{Text: "Gracias.", End: true}},
 			wantStatus: 200, wantBody: "Gracias.", wantCoding: "0"},
-		{name: "empty reply sends nothing", hop: &fakeHopper{reply: carrier.Reply{}}, wantStatus: 202},
-		{name: "blank reply sends nothing", hop: &fakeHopper{reply: carrier.Reply{Text: " \n"}}, wantStatus: 202},
+		{name: "empty reply sends nothing", hop: &carriertest.Hopper{Reply: carrier.Reply{}}, wantStatus: 202},
+		{name: "blank reply sends nothing", hop: &carriertest.Hopper{Reply: carrier.Reply{Text: " \n"}}, wantStatus: 202},
 		{name: "hop error answers the fallback, not an HTTP error",
-			hop: &fakeHopper{err: errors.New("store: connection refused")}, wantStatus: 200, wantBody: fallback, wantCoding: "2"},
+			hop: &carriertest.Hopper{Err: errors.New("store: connection refused")}, wantStatus: 200, wantBody: fallback, wantCoding: "2"},
 		{name: "hop error keeps the gateway's localised reply",
-			hop:        &fakeHopper{err: errors.New("store down"), reply: carrier.Reply{Text: "Service unavailable."}},
+			hop:        &carriertest.Hopper{Err: errors.New("store down"), Reply: carrier.Reply{Text: "Service unavailable."}},
 			wantStatus: 200, wantBody: "Service unavailable.", wantCoding: "0"},
-		{name: "hop panic answers the fallback", hop: &fakeHopper{panic: "boom"}, wantStatus: 200, wantBody: fallback, wantCoding: "2"},
+		{name: "hop panic answers the fallback", hop: &carriertest.Hopper{Panic: "boom"}, wantStatus: 200, wantBody: fallback, wantCoding: "2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := get(kannel.NewSMS(kannel.SMSOptions{}), tt.hop, smsPath, readQuery(t, "sms_gsm.query"))
+			rec := get(kannel.NewSMS(kannel.SMSOptions{}), tt.hop, smsPath, string(carriertest.Testdata(t, "sms_gsm.query")))
 			if rec.Code != tt.wantStatus {
 				t.Fatalf("status %d, want %d", rec.Code, tt.wantStatus)
 			}
@@ -187,7 +187,7 @@ func TestSMSOptions(t *testing.T) {
 	if h.Name() != "kannel-sms" {
 		t.Errorf("Name() = %q", h.Name())
 	}
-	hop := &fakeHopper{reply: carrier.Reply{Text: "Hola"}}
+	hop := &carriertest.Hopper{Reply: carrier.Reply{Text: "Hola"}}
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
 		var rec *httptest.ResponseRecorder
 		if method == http.MethodGet {
@@ -199,7 +199,7 @@ func TestSMSOptions(t *testing.T) {
 			t.Fatalf("%s: status %d", method, rec.Code)
 		}
 	}
-	for _, in := range hop.got() {
+	for _, in := range hop.Calls() {
 		if in.Phone != "+254711082123" || in.Limit != 300 {
 			t.Errorf("Phone %q Limit %d; want +254711082123 (region KE) and 300", in.Phone, in.Limit)
 		}
@@ -216,10 +216,10 @@ func TestFailureLogHasNoPersonalData(t *testing.T) {
 	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
 	defer slog.SetDefault(prev)
 
-	hop := &fakeHopper{err: errors.New("interop: timeout")}
-	get(kannel.NewSMS(kannel.SMSOptions{}), hop, smsPath, readQuery(t, "sms_utf8_accents.query"))
-	get(kannel.NewUSSD(kannel.USSDOptions{}), hop, "/ussd/kannel", readQuery(t, "ussd_answer.query"))
-	get(kannel.NewSMS(kannel.SMSOptions{}), hop, smsPath, readQuery(t, "sms_control_char.query"))
+	hop := &carriertest.Hopper{Err: errors.New("interop: timeout")}
+	get(kannel.NewSMS(kannel.SMSOptions{}), hop, smsPath, string(carriertest.Testdata(t, "sms_utf8_accents.query")))
+	get(kannel.NewUSSD(kannel.USSDOptions{}), hop, "/ussd/kannel", string(carriertest.Testdata(t, "ussd_answer.query")))
+	get(kannel.NewSMS(kannel.SMSOptions{}), hop, smsPath, string(carriertest.Testdata(t, "sms_control_char.query")))
 	log := buf.String()
 	if !strings.Contains(log, "hop failed") || !strings.Contains(log, "call refused") {
 		t.Fatalf("failures not logged: %q", log)

@@ -96,13 +96,13 @@ func TestUSSDRefusedCallsEndTheDialogue(t *testing.T) {
 			prev := slog.Default()
 			slog.SetDefault(slog.New(slog.NewTextHandler(&log, nil)))
 			defer slog.SetDefault(prev)
-			hop := &fakeHopper{reply: carrier.Reply{Text: "Elija:\n1. Turno"}}
-			rec := get(kannel.NewUSSD(kannel.USSDOptions{}), hop, ussdPath, readQuery(t, tt.file))
+			hop := &carriertest.Hopper{Reply: carrier.Reply{Text: "Elija:\n1. Turno"}}
+			rec := get(kannel.NewUSSD(kannel.USSDOptions{}), hop, ussdPath, string(carriertest.Testdata(t, tt.file)))
 			if rec.Code != http.StatusOK {
 				t.Fatalf("status %d, want 200; body %q", rec.Code, rec.Body.String())
 			}
-			if len(hop.got()) != 0 {
-				t.Fatalf("hopper called with %+v for a refused call", hop.got()[0])
+			if len(hop.Calls()) != 0 {
+				t.Fatalf("hopper called with %+v for a refused call", hop.Calls()[0])
 			}
 			if got := rec.Body.String(); got != "Servicio no disponible. Intente más tarde." {
 				t.Errorf("body %q", got)
@@ -123,11 +123,11 @@ func TestUSSDRefusedCallsEndTheDialogue(t *testing.T) {
 		})
 	}
 	t.Run("an 8-bit post-url message still echoes the session from the query", func(t *testing.T) {
-		hop := &fakeHopper{}
+		hop := &carriertest.Hopper{}
 		q := "from=%2B593991234567&to=%2A384%23&coding=1&smsc=movistar&meta=%3Fsmpp%3Fussd_service_op%3D%2512%26its_session_info%3D%2511%2504"
 		rec := call(kannel.NewUSSD(kannel.USSDOptions{}), hop, http.MethodPost, ussdPath+"?"+q, "application/octet-stream", strings.NewReader("\x01"))
-		if rec.Code != http.StatusOK || len(hop.got()) != 0 {
-			t.Fatalf("status %d, %d calls; want 200 and none", rec.Code, len(hop.got()))
+		if rec.Code != http.StatusOK || len(hop.Calls()) != 0 {
+			t.Fatalf("status %d, %d calls; want 200 and none", rec.Code, len(hop.Calls()))
 		}
 		meta := replyMeta(t, rec.Header().Get("X-Kannel-Meta-Data"))
 		if meta.Get("ussd_service_op") != "\x11" || meta.Get("its_session_info") != "\x11\x05" {
@@ -135,10 +135,10 @@ func TestUSSDRefusedCallsEndTheDialogue(t *testing.T) {
 		}
 	})
 	t.Run("a refused release sends nothing", func(t *testing.T) {
-		hop := &fakeHopper{}
-		rec := get(kannel.NewUSSD(kannel.USSDOptions{}), hop, ussdPath, readQuery(t, "ussd_release_bad_phone.query"))
-		if rec.Code != http.StatusAccepted || rec.Body.Len() != 0 || len(hop.got()) != 0 {
-			t.Errorf("status %d body %q calls %d; want 202, empty, none", rec.Code, rec.Body.String(), len(hop.got()))
+		hop := &carriertest.Hopper{}
+		rec := get(kannel.NewUSSD(kannel.USSDOptions{}), hop, ussdPath, string(carriertest.Testdata(t, "ussd_release_bad_phone.query")))
+		if rec.Code != http.StatusAccepted || rec.Body.Len() != 0 || len(hop.Calls()) != 0 {
+			t.Errorf("status %d body %q calls %d; want 202, empty, none", rec.Code, rec.Body.String(), len(hop.Calls()))
 		}
 	})
 }
@@ -165,47 +165,47 @@ func TestUSSDReplies(t *testing.T) {
 		name       string
 		file       string
 		opts       kannel.USSDOptions
-		hop        *fakeHopper
+		hop        *carriertest.Hopper
 		wantBody   string
 		wantCoding string
 		wantOp     string // raw octet
 		wantSI     string // raw octets; "" when absent
 	}{
-		{name: "continue asks for an answer", file: "ussd_answer.query", hop: &fakeHopper{reply: carrier.Reply{Text: menu}},
+		{name: "continue asks for an answer", file: "ussd_answer.query", hop: &carriertest.Hopper{Reply: carrier.Reply{Text: menu}},
 			wantBody: menu, wantCoding: "0", wantOp: "\x02", wantSI: "\x11\x04"},
 		{name: "end sends a pssr response with the end flag", file: "ussd_begin.query",
-			hop:      &fakeHopper{reply: carrier.Reply{Text: "Gracias.", End: true}},
+			hop:      &carriertest.Hopper{Reply: carrier.Reply{Text: "Gracias.", End: true}},
 			wantBody: "Gracias.", wantCoding: "0", wantOp: "\x11", wantSI: "\x11\x03"},
-		{name: "no session info: only the operation", file: "ussd_no_meta.query", hop: &fakeHopper{reply: carrier.Reply{Text: "Hola"}},
+		{name: "no session info: only the operation", file: "ussd_no_meta.query", hop: &carriertest.Hopper{Reply: carrier.Reply{Text: "Hola"}},
 			wantBody: "Hola", wantCoding: "0", wantOp: "\x02"},
 		{name: "accented screen that fits ucs-2 keeps its accents", file: "ussd_answer.query",
-			hop:      &fakeHopper{reply: carrier.Reply{Text: "Opción válida, señor"}},
+			hop:      &carriertest.Hopper{Reply: carrier.Reply{Text: "Opción válida, señor"}},
 			wantBody: "Opción válida, señor", wantCoding: "2", wantOp: "\x02", wantSI: "\x11\x04"},
 		{name: "accented screen too long for ucs-2 is transliterated whole", file: "ussd_answer.query",
-			hop:      &fakeHopper{reply: carrier.Reply{Text: strings.Repeat("Trámite número uno. ", 6)}},
+			hop:      &carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("Trámite número uno. ", 6)}},
 			wantBody: strings.Repeat("Tramite numero uno. ", 6), wantCoding: "0", wantOp: "\x02", wantSI: "\x11\x04"},
 		{name: "non-spanish screen too long for ucs-2 is cut to 80", file: "ussd_answer.query",
-			hop:      &fakeHopper{reply: carrier.Reply{Text: strings.Repeat("ç", 100)}},
+			hop:      &carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("ç", 100)}},
 			wantBody: strings.Repeat("ç", 80), wantCoding: "2", wantOp: "\x02", wantSI: "\x11\x04"},
 		{name: "over-long screen loses whole trailing lines", file: "ussd_answer.query",
-			hop: &fakeHopper{reply: carrier.Reply{Text: long}},
+			hop: &carriertest.Hopper{Reply: carrier.Reply{Text: long}},
 			// n lines of 6 characters and n-1 breaks: 26 make 181, 27 make 188.
 			wantBody: strings.TrimSuffix(strings.Repeat("Linea.\n", 26), "\n"), wantCoding: "0", wantOp: "\x02", wantSI: "\x11\x04"},
 		{name: "extension characters count two septets", file: "ussd_answer.query", opts: kannel.USSDOptions{Limit: 50},
-			hop:      &fakeHopper{reply: carrier.Reply{Text: strings.Repeat("€", 40)}},
+			hop:      &carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("€", 40)}},
 			wantBody: strings.Repeat("€", 25), wantCoding: "0", wantOp: "\x02", wantSI: "\x11\x04"},
-		{name: "decimal meta-data answered in decimal", file: "ussd_decimal_meta.query", hop: &fakeHopper{reply: carrier.Reply{Text: "Fin", End: true}},
+		{name: "decimal meta-data answered in decimal", file: "ussd_decimal_meta.query", hop: &carriertest.Hopper{Reply: carrier.Reply{Text: "Fin", End: true}},
 			wantBody: "Fin", wantCoding: "0", wantOp: "17", wantSI: "4357"},
-		{name: "hop error ends with the fallback", file: "ussd_answer.query", hop: &fakeHopper{err: errors.New("store down")},
+		{name: "hop error ends with the fallback", file: "ussd_answer.query", hop: &carriertest.Hopper{Err: errors.New("store down")},
 			wantBody: "Servicio no disponible. Intente más tarde.", wantCoding: "2", wantOp: "\x11", wantSI: "\x11\x05"},
-		{name: "empty screen ends with the fallback", file: "ussd_answer.query", hop: &fakeHopper{reply: carrier.Reply{Text: " "}},
+		{name: "empty screen ends with the fallback", file: "ussd_answer.query", hop: &carriertest.Hopper{Reply: carrier.Reply{Text: " "}},
 			wantBody: "Servicio no disponible. Intente más tarde.", wantCoding: "2", wantOp: "\x11", wantSI: "\x11\x05"},
-		{name: "hop panic ends with the fallback", file: "ussd_answer.query", hop: &fakeHopper{panic: "boom"},
+		{name: "hop panic ends with the fallback", file: "ussd_answer.query", hop: &carriertest.Hopper{Panic: "boom"},
 			wantBody: "Servicio no disponible. Intente más tarde.", wantCoding: "2", wantOp: "\x11", wantSI: "\x11\x05"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := get(kannel.NewUSSD(tt.opts), tt.hop, ussdPath, readQuery(t, tt.file))
+			rec := get(kannel.NewUSSD(tt.opts), tt.hop, ussdPath, string(carriertest.Testdata(t, tt.file)))
 			if rec.Code != http.StatusOK {
 				t.Fatalf("status %d, want 200; body %q", rec.Code, rec.Body.String())
 			}
@@ -235,12 +235,12 @@ func TestUSSDOptions(t *testing.T) {
 	if h.Name() != "kannel-ussd" {
 		t.Errorf("Name() = %q", h.Name())
 	}
-	hop := &fakeHopper{reply: carrier.Reply{Text: strings.Repeat("x", 100)}}
+	hop := &carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("x", 100)}}
 	rec := get(h, hop, "/k/ussd", "from=0711082123&to=%2A384%23&text=1")
-	if rec.Code != 200 || len(hop.got()) != 1 {
-		t.Fatalf("status %d, calls %d", rec.Code, len(hop.got()))
+	if rec.Code != 200 || len(hop.Calls()) != 1 {
+		t.Fatalf("status %d, calls %d", rec.Code, len(hop.Calls()))
 	}
-	if in := hop.got()[0]; in.Phone != "+254711082123" || in.Limit != 40 {
+	if in := hop.Calls()[0]; in.Phone != "+254711082123" || in.Limit != 40 {
 		t.Errorf("Phone %q Limit %d; want +254711082123 (region KE) and 40 (raised)", in.Phone, in.Limit)
 	}
 	if rec.Body.String() != strings.Repeat("x", 40) {
@@ -250,7 +250,7 @@ func TestUSSDOptions(t *testing.T) {
 
 // Parse is usable without HTTP, e.g. to replay captured calls.
 func TestParseUSSDDirect(t *testing.T) {
-	v, err := url.ParseQuery(readQuery(t, "ussd_begin.query"))
+	v, err := url.ParseQuery(string(carriertest.Testdata(t, "ussd_begin.query")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,11 +16,13 @@ import (
 )
 
 // Hopper records every Inbound it is given and answers with Reply and
-// Err, or panics with Panic.
+// Err, or panics with Panic, or answers what Answer makes of the Inbound
+// when Answer is set.
 type Hopper struct {
-	Reply carrier.Reply
-	Err   error
-	Panic any
+	Reply  carrier.Reply
+	Err    error
+	Panic  any
+	Answer func(carrier.Inbound) carrier.Reply
 
 	mu    sync.Mutex
 	calls []carrier.Inbound
@@ -34,7 +36,17 @@ func (h *Hopper) Hop(_ context.Context, in carrier.Inbound) (carrier.Reply, erro
 	if h.Panic != nil {
 		panic(h.Panic)
 	}
+	if h.Answer != nil {
+		return h.Answer(in), nil
+	}
 	return h.Reply, h.Err
+}
+
+// Reset forgets the Inbounds received so far.
+func (h *Hopper) Reset() {
+	h.mu.Lock()
+	h.calls = h.calls[:0]
+	h.mu.Unlock()
 }
 
 // Calls returns the Inbounds received so far.
