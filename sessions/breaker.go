@@ -30,6 +30,11 @@ type BreakerOptions struct {
 	Probe func(ctx context.Context) error
 	// ProbeTimeout bounds one probe (default 1s).
 	ProbeTimeout time.Duration
+	// SlowCall: a call that outlives its caller's deadline counts as a
+	// failure if it was given at least this long (default 250ms), and as
+	// nothing otherwise: a hop whose budget a slow back-end ate leaves the
+	// store little time, and that is not the store's fault.
+	SlowCall time.Duration
 	// OnStateChange, when set, hears every change: "closed", "open" or
 	// "half-open". It runs under the breaker's lock: it must not block.
 	OnStateChange func(from, to string)
@@ -45,8 +50,11 @@ type BreakerOptions struct {
 // whether it is back; the first probe that succeeds closes it.
 //
 // Outcomes that are answers (ErrNotFound, ErrConflict, ErrFull) count as
-// successes; a call whose caller gave up (its context done) counts as
-// neither.
+// successes, except answers from a local copy (Record.Local), which say
+// nothing of the store. A call cancelled by its caller counts as neither,
+// and so does one that ran out of its caller's deadline having been given
+// less than SlowCall; one given more that still did not finish is a
+// failure — a store that hangs must open the breaker too.
 type Breaker struct {
 	cb      *gobreaker.TwoStepCircuitBreaker[struct{}]
 	opts    BreakerOptions
@@ -70,6 +78,9 @@ func NewBreaker(opts BreakerOptions) *Breaker {
 	}
 	if opts.ProbeTimeout <= 0 {
 		opts.ProbeTimeout = time.Second
+	}
+	if opts.SlowCall <= 0 {
+		opts.SlowCall = 250 * time.Millisecond
 	}
 	if opts.Log == nil {
 		opts.Log = slog.Default()
@@ -115,6 +126,11 @@ func (b *Breaker) Open() bool {
 // Do runs call through the breaker: at once ErrUnavailable while it is
 // open, else call's own error.
 func (b *Breaker) Do(ctx context.Context, call func(context.Context) error) error {
+	return b.do(ctx, call, nil)
+}
+
+// do is Do; a call that sets *local answered from a local copy.
+func (b *Breaker) do(ctx context.Context, call func(context.Context) error, local *bool) error {
 	// Checked before Allow so that a hop never takes the half-open slot:
 	// that slot is the probe's, and a hop holding it would wait out the
 	// store's timeout.
@@ -125,17 +141,27 @@ func (b *Breaker) Do(ctx context.Context, call func(context.Context) error) erro
 	if err != nil {
 		return ErrUnavailable
 	}
+	given := time.Duration(1<<63 - 1)
+	if dl, ok := ctx.Deadline(); ok {
+		given = time.Until(dl)
+	}
 	err = call(ctx)
-	done(b.verdict(ctx, err))
+	if local != nil && *local {
+		done(errExcluded)
+	} else {
+		done(b.verdict(ctx, err, given))
+	}
 	return err
 }
 
 // verdict maps a call's error to what the breaker counts.
-func (b *Breaker) verdict(ctx context.Context, err error) error {
+func (b *Breaker) verdict(ctx context.Context, err error, given time.Duration) error {
 	switch {
 	case err == nil, errors.Is(err, ErrNotFound), errors.Is(err, ErrConflict), errors.Is(err, ErrFull):
 		return nil
-	case ctx.Err() != nil:
+	case errors.Is(ctx.Err(), context.Canceled):
+		return errExcluded
+	case ctx.Err() != nil && given < b.opts.SlowCall:
 		return errExcluded
 	}
 	return err
@@ -245,10 +271,12 @@ type guarded struct {
 var _ Store = guarded{}
 
 func (g guarded) Get(ctx context.Context, key string) (rec Record, err error) {
-	err = g.b.Do(ctx, func(ctx context.Context) error {
+	var local bool
+	err = g.b.do(ctx, func(ctx context.Context) error {
 		rec, err = g.s.Get(ctx, key)
+		local = rec.Local
 		return err
-	})
+	}, &local)
 	return rec, err
 }
 

@@ -141,3 +141,65 @@ func BenchmarkBreakerOpen(b *testing.B) {
 		}
 	}
 }
+
+// scripted answers every call with its err, and Get with a local record
+// when local is set: the breaker's bookkeeping, apart from any store.
+type scripted struct {
+	Store
+	err   error
+	local bool
+	wait  bool // wait for the caller's deadline
+}
+
+func (s *scripted) Get(ctx context.Context, _ string) (Record, error) {
+	if s.wait {
+		<-ctx.Done()
+		return Record{}, ctx.Err()
+	}
+	return Record{Local: s.local}, s.err
+}
+
+func TestBreakerCounts(t *testing.T) {
+	newBreaker := func(t *testing.T) *Breaker {
+		b := NewBreaker(BreakerOptions{Failures: 2, OpenFor: time.Hour, SlowCall: 20 * time.Millisecond,
+			Probe: func(context.Context) error { return errors.New("down") }})
+		t.Cleanup(b.Close)
+		return b
+	}
+	down := &scripted{err: errors.New("connection refused")}
+	local := &scripted{local: true, err: ErrNotFound}
+
+	t.Run("answers from a local copy do not reset the count", func(t *testing.T) {
+		b := newBreaker(t)
+		for _, s := range []Store{b.Wrap(down), b.Wrap(local), b.Wrap(down)} {
+			_, _ = s.Get(t.Context(), "k")
+		}
+		if !b.Open() {
+			t.Errorf("breaker %s after failure, local answer, failure; want open", b.State())
+		}
+	})
+	t.Run("a store that hangs past a fair deadline fails", func(t *testing.T) {
+		b := newBreaker(t)
+		s := b.Wrap(&scripted{wait: true})
+		for range 2 {
+			ctx, cancel := context.WithTimeout(t.Context(), 40*time.Millisecond)
+			_, _ = s.Get(ctx, "k")
+			cancel()
+		}
+		if !b.Open() {
+			t.Errorf("breaker %s after two calls that hung for their 40ms, want open", b.State())
+		}
+	})
+	t.Run("a call left too little time says nothing", func(t *testing.T) {
+		b := newBreaker(t)
+		s := b.Wrap(&scripted{wait: true})
+		for range 3 {
+			ctx, cancel := context.WithTimeout(t.Context(), time.Millisecond)
+			_, _ = s.Get(ctx, "k")
+			cancel()
+		}
+		if b.Open() {
+			t.Error("breaker open after calls given 1ms each, want closed")
+		}
+	})
+}
