@@ -66,15 +66,28 @@ func ecuador(sessionInput string) *carrier.Inbound {
 	}
 }
 
-func TestCallbacks(t *testing.T) {
-	s := carriertest.Suite{
-		New: func(*testing.T, carriertest.Case) (carrier.Carrier, func(*testing.T, carriertest.Result)) {
-			return africastalking.New(africastalking.Options{}), nil
+// suite posts AT's USSD callbacks to a fresh adapter whose gateway answers
+// a menu; every answer is plain text that fits the carrier's screen.
+func suite() carriertest.Suite {
+	return carriertest.Suite{
+		New: func(_ *testing.T, c carriertest.Case) (carrier.Carrier, func(*testing.T, carriertest.Result)) {
+			opts, _ := c.Options.(africastalking.Options)
+			return africastalking.New(opts), func(t *testing.T, r carriertest.Result) {
+				if r.Rec.Code != http.StatusOK {
+					return
+				}
+				if got := r.Rec.Body.String(); utf8.RuneCountInString(got) > max(cmpInt(opts.Limit, 182), 44) {
+					t.Errorf("reply has %d runes, limit %d", utf8.RuneCountInString(got), max(cmpInt(opts.Limit, 182), 44))
+				}
+			}
 		},
-		Path: path, ContentType: form,
+		Path: path, ContentType: form, ReplyType: "text/plain; charset=utf-8",
 		Hop: carrier.Reply{Text: "Elija:\n1. Cédula\n2. Turnos"},
 	}
-	carriertest.Run(t, s, []carriertest.Case{
+}
+
+func TestCallbacks(t *testing.T) {
+	carriertest.Run(t, suite(), []carriertest.Case{
 		{Name: "first hop", File: "first_hop.form", WantStatus: 200, WantBodyPrefix: "CON ", WantIn: kenya("")},
 		{Name: "second hop", File: "second_hop.form", WantStatus: 200, WantBodyPrefix: "CON ", WantIn: kenya("1")},
 		{Name: "third hop carries the whole history", File: "third_hop_phone_answer.form",
@@ -140,56 +153,29 @@ func TestOversizeBodyWithoutContentLength(t *testing.T) {
 func TestReplies(t *testing.T) {
 	const fallback = "END Servicio no disponible. Intente más tarde."
 	long := strings.Repeat("Línea de texto bastante larga\n", 10) + "98. Más"
-	tests := []struct {
-		name string
-		hop  *carriertest.Hopper
-		opts africastalking.Options
-		want string
-	}{
-		{name: "continue", hop: &carriertest.Hopper{Reply: carrier.Reply{Text: "Elija:\n1. Cédula"}},
-			want: "CON Elija:\n1. Cédula"},
-		{name: "end", hop: &carriertest.Hopper{Reply: carrier.Reply{Text: "Gracias.", End: true}},
-			want: "END Gracias."},
-		{name: "hop error answers the fallback end, not an HTTP error",
-			hop: &carriertest.Hopper{Err: errors.New("store: connection refused")}, want: fallback},
-		{name: "hop error keeps the gateway's localised reply and ends",
-			hop: &carriertest.Hopper{Err: errors.New("store: connection refused"),
-				Reply: carrier.Reply{Text: "Service unavailable. Please try again later."}},
-			want: "END Service unavailable. Please try again later."},
-		{name: "hop panic answers the same", hop: &carriertest.Hopper{Panic: "boom"}, want: fallback},
-		{name: "over-long reply loses whole trailing lines",
-			hop: &carriertest.Hopper{Reply: carrier.Reply{Text: long}},
-			// 29-rune lines: five make 149 runes, six would make 179 > 178.
-			want: "CON " + strings.TrimSuffix(strings.Repeat("Línea de texto bastante larga\n", 5), "\n")},
-		{name: "over-long single line is cut at the limit",
-			hop:  &carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("ñ", 300)}},
-			want: "CON " + strings.Repeat("ñ", 178)},
-		{name: "custom limit", opts: africastalking.Options{Limit: 60},
-			hop:  &carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("ñ", 300), End: true}},
-			want: "END " + strings.Repeat("ñ", 56)},
-		{name: "limit below the renderer's minimum is raised", opts: africastalking.Options{Limit: 10},
-			hop:  &carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("ñ", 300)}},
-			want: "CON " + strings.Repeat("ñ", 40)},
+	says := func(name string, opts africastalking.Options, hop *carriertest.Hopper, want string) carriertest.Case {
+		return carriertest.Case{Name: name, File: "second_hop.form", Options: opts, Hopper: hop, WantStatus: 200, WantBody: want}
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			rec := post(africastalking.New(tt.opts), tt.hop, http.MethodPost, form,
-				strings.NewReader(string(carriertest.Testdata(t, "second_hop.form"))))
-			if rec.Code != http.StatusOK {
-				t.Fatalf("status %d, want 200", rec.Code)
-			}
-			if ct := rec.Header().Get(echo.HeaderContentType); ct != "text/plain; charset=utf-8" {
-				t.Errorf("Content-Type %q", ct)
-			}
-			got := rec.Body.String()
-			if got != tt.want {
-				t.Errorf("body:\n got %q\nwant %q", got, tt.want)
-			}
-			if limit := max(cmpInt(tt.opts.Limit, 182), 44); utf8.RuneCountInString(got) > limit {
-				t.Errorf("reply has %d runes, limit %d", utf8.RuneCountInString(got), limit)
-			}
-		})
-	}
+	var defaults africastalking.Options
+	carriertest.Run(t, suite(), []carriertest.Case{
+		says("continue", defaults, &carriertest.Hopper{Reply: carrier.Reply{Text: "Elija:\n1. Cédula"}}, "CON Elija:\n1. Cédula"),
+		says("end", defaults, &carriertest.Hopper{Reply: carrier.Reply{Text: "Gracias.", End: true}}, "END Gracias."),
+		says("hop error answers the fallback end, not an HTTP error", defaults,
+			&carriertest.Hopper{Err: errors.New("store: connection refused")}, fallback),
+		says("hop error keeps the gateway's localised reply and ends", defaults,
+			&carriertest.Hopper{Err: errors.New("store: connection refused"), Reply: carrier.Reply{Text: "Service unavailable. Please try again later."}},
+			"END Service unavailable. Please try again later."),
+		says("hop panic answers the same", defaults, &carriertest.Hopper{Panic: "boom"}, fallback),
+		// 29-rune lines: five make 149 runes, six would make 179 > 178.
+		says("over-long reply loses whole trailing lines", defaults, &carriertest.Hopper{Reply: carrier.Reply{Text: long}},
+			"CON "+strings.TrimSuffix(strings.Repeat("Línea de texto bastante larga\n", 5), "\n")),
+		says("over-long single line is cut at the limit", defaults,
+			&carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("ñ", 300)}}, "CON "+strings.Repeat("ñ", 178)),
+		says("custom limit", africastalking.Options{Limit: 60},
+			&carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("ñ", 300), End: true}}, "END "+strings.Repeat("ñ", 56)),
+		says("limit below the renderer's minimum is raised", africastalking.Options{Limit: 10},
+			&carriertest.Hopper{Reply: carrier.Reply{Text: strings.Repeat("ñ", 300)}}, "CON "+strings.Repeat("ñ", 40)),
+	})
 }
 
 func cmpInt(n, def int) int {
