@@ -2,7 +2,6 @@ package interop
 
 import (
 	"container/list"
-	"context"
 	"sync"
 	"time"
 )
@@ -32,21 +31,6 @@ const entryOverhead = 128
 
 func newCache(max int64) *cache {
 	return &cache{max: max, items: map[string]*list.Element{}}
-}
-
-// cacheKey names a call for the cache: the service, its rendered URL (path
-// and sorted query: every param of a GET) and, for X-Road, the citizen on
-// whose behalf it is made, since the provider may answer each differently.
-func cacheKey(ctx context.Context, s *Service, params map[string]any) (string, error) {
-	u, err := s.url(params)
-	if err != nil {
-		return "", err
-	}
-	key := s.ID + "\x00" + u
-	if s.Kind == KindXRoadREST {
-		key += "\x00" + userID(ctx)
-	}
-	return key, nil
 }
 
 func (c *cache) get(key string) (Response, bool) {

@@ -38,20 +38,12 @@ const DefaultCacheSize = 16 << 20
 // call ends in Timeout without being sent.
 const minAttempt = 10 * time.Millisecond
 
-// transport performs calls for one Kind of service. Call has already looked
-// the service up and bounded ctx by the attempt's timeout; the transport
-// fills Outcome, Status, Body, Err and CorrelationID. Retries, breaker,
-// rate limit and cache wrap transports in Call, so every kind gets them.
-type transport interface {
-	call(ctx context.Context, hc *http.Client, s *Service, params map[string]any) Response
-}
-
 // Client calls the services of a Registry. It is safe for concurrent use.
 type Client struct {
-	reg        *Registry
-	transports map[string]transport // by Service.Kind
-	services   map[string]*serviceState
-	cache      *cache // nil when no service caches
+	reg       *Registry
+	protocols map[string]protocol // by Service.Kind
+	services  map[string]*serviceState
+	cache     *cache // nil when no service caches
 
 	margin    time.Duration
 	cacheSize int64
@@ -118,16 +110,16 @@ func NewClient(reg *Registry, httpClient *http.Client, opts ...Option) *Client {
 		httpClient = defaultHTTPClient()
 	}
 	c := &Client{
-		reg: reg,
-		transports: map[string]transport{
-			KindREST:      restTransport{},
-			KindXRoadREST: xroadTransport{},
-		},
+		reg:       reg,
+		protocols: make(map[string]protocol, len(protocols)),
 		services:  map[string]*serviceState{},
 		margin:    DefaultSafetyMargin,
 		cacheSize: DefaultCacheSize,
 		log:       slog.Default(),
 		jitter:    rand.Float64,
+	}
+	for _, p := range protocols {
+		c.protocols[p.kind()] = p
 	}
 	for _, o := range opts {
 		o(c)
@@ -234,11 +226,11 @@ func (c *Client) call(ctx context.Context, id string, params map[string]any) Res
 		return Response{Outcome: Unavailable, Err: fmt.Errorf("%w %q", ErrDisabled, id)}
 	}
 	st, okState := c.services[id]
-	t, okKind := c.transports[s.Kind]
+	t, okKind := c.protocols[s.Kind]
 	if !okState || !okKind {
 		// The registry accepts only known kinds; this is a Client built
-		// without the kind's transport.
-		return Response{Outcome: Unavailable, Err: fmt.Errorf("no transport for kind %q", s.Kind)}
+		// without the kind's protocol.
+		return Response{Outcome: Unavailable, Err: fmt.Errorf("no protocol for kind %q", s.Kind)}
 	}
 	if err := ctx.Err(); err != nil {
 		return failure(ctx, err) // the caller is gone already
@@ -246,7 +238,7 @@ func (c *Client) call(ctx context.Context, id string, params map[string]any) Res
 
 	var key string
 	if s.Cache > 0 {
-		k, err := cacheKey(ctx, s, params)
+		k, err := t.cacheKey(ctx, s, params)
 		if err != nil {
 			return Response{Outcome: Error, Err: err}
 		}
@@ -295,7 +287,7 @@ func (c *Client) budget(ctx context.Context, s *Service, wait time.Duration) (de
 // attempts sends the request, and again while the retry policy and the
 // budget allow. It returns the last attempt's response and whether the
 // caller's deadline cut that attempt short.
-func (c *Client) attempts(ctx context.Context, s *Service, st *serviceState, t transport,
+func (c *Client) attempts(ctx context.Context, s *Service, st *serviceState, t protocol,
 	params map[string]any, deadline time.Time, cut bool) (Response, bool) {
 	var r Response
 	for n := 1; ; n++ {

@@ -155,9 +155,10 @@ func FuzzXRoadOutcome(f *testing.F) {
 	})
 }
 
-// recorder is a transport that waits out each attempt's deadline and
+// recorder is a protocol that waits out each attempt's deadline and
 // records it.
 type recorder struct {
+	restProtocol
 	mu        sync.Mutex
 	deadlines []time.Time
 }
@@ -189,7 +190,7 @@ func TestAttemptDeadlines(t *testing.T) {
 				ID: "svc", BaseURL: "http://127.0.0.1:9", Timeout: tt.timeout,
 				Retry: Retry{Attempts: 10, Backoff: 5 * time.Millisecond, MaxBackoff: 5 * time.Millisecond},
 			}), nil, WithSafetyMargin(margin), WithLogger(slog.New(slog.DiscardHandler)))
-			c.transports[KindREST] = rec
+			c.protocols[KindREST] = rec
 			ctx, cancel := context.WithTimeout(context.Background(), tt.caller)
 			defer cancel()
 			caller, _ := ctx.Deadline()
@@ -214,7 +215,10 @@ func TestAttemptDeadlines(t *testing.T) {
 }
 
 // okTransport answers at once, so a benchmark measures Call's own work.
-type okTransport struct{ body []byte }
+type okTransport struct {
+	restProtocol
+	body []byte
+}
 
 func (t okTransport) call(context.Context, *http.Client, *Service, map[string]any) Response {
 	return Response{Outcome: OK, Status: 200, Body: t.body}
@@ -228,7 +232,7 @@ func BenchmarkCallOverhead(b *testing.B) {
 		ID: "svc", BaseURL: "http://127.0.0.1:9", Path: "/offices/{office}/slots",
 		Retry: Retry{Attempts: 3}, Rate: Rate{PerSecond: 1e9},
 	}), nil, WithLogger(slog.New(slog.DiscardHandler)))
-	c.transports[KindREST] = okTransport{body: []byte(`[]`)}
+	c.protocols[KindREST] = okTransport{body: []byte(`[]`)}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 	defer cancel()
 	params := map[string]any{"office": "quito-norte"}

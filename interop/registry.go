@@ -266,9 +266,21 @@ func (d *serviceDecoder) fail(field, format string, args ...any) {
 	d.p.errorf(d.keys[field], join(d.path, field), format, args...)
 }
 
-// serviceFields is the one list of fields a services file may set; a test
-// checks it against Service's yaml tags.
-var serviceFields = map[string]func(d *serviceDecoder, v *yaml.Node){
+// serviceFields is the one list of fields a services file may set: the
+// common ones and each protocol's own. A test checks it against Service's
+// yaml tags.
+var serviceFields = func() map[string]func(d *serviceDecoder, v *yaml.Node) {
+	fields := commonFields
+	for _, p := range protocols {
+		for name, decode := range p.fields() {
+			fields[name] = decode
+		}
+	}
+	return fields
+}()
+
+// commonFields are the fields every kind of service reads.
+var commonFields = map[string]func(d *serviceDecoder, v *yaml.Node){
 	"kind":       func(d *serviceDecoder, v *yaml.Node) { d.s.Kind = d.str(v, "kind", false) },
 	"base_url":   func(d *serviceDecoder, v *yaml.Node) { d.s.BaseURL = d.str(v, "base_url", true) },
 	"method":     func(d *serviceDecoder, v *yaml.Node) { d.s.Method = d.str(v, "method", false) },
@@ -278,7 +290,6 @@ var serviceFields = map[string]func(d *serviceDecoder, v *yaml.Node){
 	"headers":    (*serviceDecoder).headers,
 	"disabled":   func(d *serviceDecoder, v *yaml.Node) { d.boolean(v, "disabled", &d.s.Disabled) },
 	"auth":       (*serviceDecoder).auth,
-	"xroad":      (*serviceDecoder).xroad,
 	"retry":      (*serviceDecoder).retry,
 	"idempotent": func(d *serviceDecoder, v *yaml.Node) { d.boolean(v, "idempotent", &d.s.Idempotent) },
 	"breaker":    (*serviceDecoder).breaker,
@@ -432,14 +443,6 @@ func (d *serviceDecoder) auth(v *yaml.Node) {
 		"cert_file": func(v *yaml.Node) { a.CertFile = d.str(v, "auth.cert_file", true) },
 		"key_file":  func(v *yaml.Node) { a.KeyFile = d.str(v, "auth.key_file", true) },
 		"ca_file":   func(v *yaml.Node) { a.CAFile = d.str(v, "auth.ca_file", true) },
-	})
-}
-
-func (d *serviceDecoder) xroad(v *yaml.Node) {
-	x := &d.s.XRoad
-	d.block(v, "xroad", map[string]func(*yaml.Node){
-		"client":  func(v *yaml.Node) { x.Client = d.str(v, "xroad.client", true) },
-		"service": func(v *yaml.Node) { x.Service = d.str(v, "xroad.service", true) },
 	})
 }
 

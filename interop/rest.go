@@ -16,18 +16,36 @@ import (
 	"strings"
 
 	"github.com/tidwall/gjson"
+	"gopkg.in/yaml.v3"
 )
 
-// restTransport calls KindREST services: HTTP with JSON both ways.
-type restTransport struct{}
+// restProtocol calls KindREST services: HTTP with JSON both ways, read
+// entirely from the common fields.
+type restProtocol struct{}
 
-var _ transport = restTransport{}
+var _ protocol = restProtocol{}
+
+func (restProtocol) kind() string { return KindREST }
+
+func (restProtocol) fields() map[string]func(d *serviceDecoder, v *yaml.Node) { return nil }
+
+func (restProtocol) prepare(*Service, func(field, format string, args ...any)) {}
+
+// cacheKey is the service and its rendered URL: path and sorted query,
+// every param of a GET.
+func (restProtocol) cacheKey(_ context.Context, s *Service, params map[string]any) (string, error) {
+	u, err := s.url(params)
+	if err != nil {
+		return "", err
+	}
+	return s.ID + "\x00" + u, nil
+}
 
 // drainLimit is how much of an unread body is discarded so the connection
 // can be reused; past it, closing the connection is cheaper.
 const drainLimit = 4 << 10
 
-func (restTransport) call(ctx context.Context, hc *http.Client, s *Service, params map[string]any) Response {
+func (restProtocol) call(ctx context.Context, hc *http.Client, s *Service, params map[string]any) Response {
 	req, err := s.request(ctx, params)
 	if err != nil {
 		return Response{Outcome: Error, Err: err}

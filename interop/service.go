@@ -11,21 +11,12 @@ import (
 	"time"
 )
 
-// Service kinds. Each has its own transport; flows do not change with the
-// kind, only the services file does.
+// Service kinds. Each has its own protocol (see protocol.go); flows do not
+// change with the kind, only the services file does.
 const (
 	KindREST      = "rest"       // HTTP with JSON both ways
 	KindXRoadREST = "xroad-rest" // the same, through an X-Road Security Server (message protocol for REST, r1)
 )
-
-// kinds lists the service kinds a Registry accepts, in the order error
-// messages name them.
-var kinds = []string{KindREST, KindXRoadREST}
-
-// plannedKinds are kinds a services file may name that have no transport
-// yet: loading reports them as not supported rather than unknown, so an
-// operator knows the file is right and the gateway is behind.
-var plannedKinds = []string{"soap", "xroad-soap"}
 
 // Defaults for the Service fields left at zero.
 const (
@@ -262,8 +253,6 @@ func (s *Service) prepare() []error {
 			bad("headers."+name, "value contains a line break or NUL")
 		case authHeader != "" && canon == authHeader:
 			bad("headers."+name, "conflicts with auth (type %s sets %s)", s.Auth.Type, authHeader)
-		case s.Kind == KindXRoadREST && slices.Contains(xroadOwnHeaders, canon):
-			bad("headers."+name, "set by the gateway on every X-Road call")
 		case canon == "Host":
 			s.host = value
 		default:
@@ -276,7 +265,9 @@ func (s *Service) prepare() []error {
 		s.header.Set("Content-Type", "application/json")
 	}
 
-	s.prepareXRoad(bad)
+	for _, p := range protocols {
+		p.prepare(s, bad)
+	}
 	s.preparePolicies(bad)
 	return errs
 }

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
 	"github.com/tidwall/gjson"
+	"gopkg.in/yaml.v3"
 )
 
 // X-Road headers (message protocol for REST, r1).
@@ -28,14 +30,41 @@ type xroadIDs struct {
 	client string // X-Road-Client value, parts percent-encoded
 }
 
-// prepareXRoad checks the identities and puts the service's id in the URL
+// xroadProtocol calls KindXRoadREST services: the REST protocol, sent to
+// the Security Server with the X-Road headers, and X-Road's own errors told
+// apart from the provider's answers.
+type xroadProtocol struct{}
+
+var _ protocol = xroadProtocol{}
+
+func (xroadProtocol) kind() string { return KindXRoadREST }
+
+func (xroadProtocol) fields() map[string]func(d *serviceDecoder, v *yaml.Node) {
+	return map[string]func(d *serviceDecoder, v *yaml.Node){
+		"xroad": func(d *serviceDecoder, v *yaml.Node) {
+			x := &d.s.XRoad
+			d.block(v, "xroad", map[string]func(*yaml.Node){
+				"client":  func(v *yaml.Node) { x.Client = d.str(v, "xroad.client", true) },
+				"service": func(v *yaml.Node) { x.Service = d.str(v, "xroad.service", true) },
+			})
+		},
+	}
+}
+
+// prepare checks the identities and puts the service's id in the URL
 // prefix: {security server}/r1/{INSTANCE}/{CLASS}/{MEMBER}[/{SUBSYSTEM}]/{SERVICECODE}.
-func (s *Service) prepareXRoad(bad func(field, format string, args ...any)) {
+func (xroadProtocol) prepare(s *Service, bad func(field, format string, args ...any)) {
 	if s.Kind != KindXRoadREST {
 		if s.XRoad != (XRoad{}) {
 			bad("xroad", "only for kind %s", KindXRoadREST)
 		}
 		return
+	}
+	for _, name := range sortedKeys(s.Headers) {
+		if canon := http.CanonicalHeaderKey(name); slices.Contains(xroadOwnHeaders, canon) {
+			bad("headers."+name, "set by the gateway on every X-Road call")
+			s.header.Del(canon)
+		}
 	}
 	client, errC := xroadID(s.XRoad.Client, 3, 4, "INSTANCE/CLASS/MEMBER/SUBSYSTEM")
 	if errC != nil {
@@ -107,14 +136,17 @@ func userID(ctx context.Context) string {
 	return id
 }
 
-// xroadTransport calls KindXRoadREST services: the REST transport, sent to
-// the Security Server with the X-Road headers, and X-Road's own errors told
-// apart from the provider's answers.
-type xroadTransport struct{}
+// cacheKey adds the citizen on whose behalf the call is made: the provider
+// may answer each differently.
+func (xroadProtocol) cacheKey(ctx context.Context, s *Service, params map[string]any) (string, error) {
+	key, err := restProtocol{}.cacheKey(ctx, s, params)
+	if err != nil {
+		return "", err
+	}
+	return key + "\x00" + userID(ctx), nil
+}
 
-var _ transport = xroadTransport{}
-
-func (xroadTransport) call(ctx context.Context, hc *http.Client, s *Service, params map[string]any) Response {
+func (xroadProtocol) call(ctx context.Context, hc *http.Client, s *Service, params map[string]any) Response {
 	id := uuid.NewString()
 	req, err := s.request(ctx, params)
 	if err != nil {
