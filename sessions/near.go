@@ -39,7 +39,7 @@ type NearOptions struct {
 // with Put; profiles and other last-writer-wins data belong in the Redis
 // store itself.
 type Near struct {
-	redis  *Redis
+	redis  Swapper
 	shards [nearShards]nearShard
 	seed   maphash.Seed
 	per    int
@@ -64,8 +64,9 @@ var (
 	_ Verifier = (*Near)(nil)
 )
 
-// NewNear returns a Near in front of r.
-func NewNear(r *Redis, opts NearOptions) *Near {
+// NewNear returns a Near in front of r, a store shared by every instance
+// (Redis, or any Swapper).
+func NewNear(r Swapper, opts NearOptions) *Near {
 	n := &Near{redis: r, seed: maphash.MakeSeed(), now: opts.Now}
 	if n.now == nil {
 		n.now = time.Now
@@ -97,7 +98,7 @@ func (n *Near) lookup(key string) (nearEntry, bool) {
 }
 
 func (n *Near) remember(key string, data []byte, rev uint64, ttl time.Duration) {
-	ttl, err := ttlOrDefault(ttl, n.redis.ttl)
+	ttl, err := ttlOrDefault(ttl, n.redis.DefaultTTL())
 	if err != nil {
 		n.forget(key)
 		return

@@ -44,6 +44,8 @@ type Redis struct {
 var (
 	_ Store       = (*Redis)(nil)
 	_ MultiGetter = (*Redis)(nil)
+	_ Swapper     = (*Redis)(nil)
+	_ RedisBacked = (*Redis)(nil)
 )
 
 // NewRedis returns a store that uses client. The caller keeps ownership of
@@ -313,12 +315,15 @@ func (r *Redis) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close does nothing: the client belongs to the caller, who may share it
-// with other users and closes it after them.
 // Client returns the Redis client the store uses, for what shares its
 // server (hop limits, the outbound queue).
 func (r *Redis) Client() redis.UniversalClient { return r.client }
 
+// DefaultTTL is the TTL of writes whose ttl is zero (RedisOptions.DefaultTTL).
+func (r *Redis) DefaultTTL() time.Duration { return r.ttl }
+
+// Close does nothing: the client belongs to the caller, who may share it
+// with other users and closes it after them.
 func (r *Redis) Close() error {
 	return nil
 }

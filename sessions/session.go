@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Session is the whole state of one conversation. It is what a hop reads at
@@ -120,4 +122,30 @@ type Verifier interface {
 // the zero Record (Rev 0).
 type MultiGetter interface {
 	GetMulti(ctx context.Context, keys ...string) ([]Record, error)
+}
+
+// Swapper is what a store that Near can stand in front of adds: the
+// compare-and-set of Put that, on ErrConflict, also returns the record
+// stored now (Rev 0: none) in the same round trip, the revision alone of
+// a key (0: none), and the TTL of writes whose ttl is zero. The gateway
+// puts Near in front of a Swapper when --near-sessions is set.
+type Swapper interface {
+	Store
+	CompareAndSwap(ctx context.Context, key string, data []byte, rev uint64, ttl time.Duration) (uint64, Record, error)
+	Revision(ctx context.Context, key string) (uint64, error)
+	DefaultTTL() time.Duration
+}
+
+// RedisBacked is what a store kept on a Redis server that every instance
+// reaches adds. The gateway guards such a store with a circuit breaker
+// that probes it with Ping, keeps the durable outbound queue on its
+// Client (unless --queue-redis-url names another server) and, with
+// --shared-limits, the hop limits too, naming a citizen in the keys of
+// those limits with Name (what the store makes of a key's hash tag, so
+// that Redis's key space names no one). A store without it runs with
+// the in-process queue and limits and no breaker.
+type RedisBacked interface {
+	Store
+	Client() redis.UniversalClient
+	Name(s string) string
 }

@@ -159,7 +159,7 @@ func (a *app) startQueue(senders map[string]channels.Sender, store sessions.Stor
 	}
 	opts := outbound.Options{Senders: senders, Rates: rates, Failover: smsFailover(senders), Log: a.log}
 	p := &outboundPath{records: store}
-	r, shared := sessions.Unwrap(store).(*sessions.Redis)
+	r, shared := sessions.Unwrap(store).(sessions.RedisBacked)
 	switch {
 	case a.cfg.QueueRedisURL != "":
 		ro, err := redis.ParseURL(a.cfg.QueueRedisURL)

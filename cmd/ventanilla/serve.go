@@ -227,7 +227,7 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 		return nil, err
 	}
 	raw := store
-	if r, ok := raw.(*sessions.Redis); ok {
+	if r, ok := raw.(sessions.RedisBacked); ok {
 		a.breaker = a.storeBreaker(r)
 		store = a.breaker.Wrap(r)
 	}
@@ -279,9 +279,12 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 	if rec != nil {
 		a.gateway.Recorder = rec
 	}
-	if r, ok := raw.(*sessions.Redis); ok && c.NearSessions > 0 {
+	if r, ok := raw.(sessions.Swapper); ok && c.NearSessions > 0 {
 		near := sessions.NewNear(r, sessions.NearOptions{Records: c.NearSessions})
-		a.gateway.Conversations = a.breaker.Wrap(near)
+		a.gateway.Conversations = near
+		if a.breaker != nil {
+			a.gateway.Conversations = a.breaker.Wrap(near)
+		}
 		a.metrics.Gauge("sessions_near", "Conversations this instance keeps a copy of, in front of Redis.", func() float64 { return float64(near.Len()) })
 	}
 	a.gateway.PhoneLimit, a.gateway.CarrierLimit = c.limiters(raw, a.breaker)
@@ -418,7 +421,7 @@ type mounted struct {
 // storeBreaker guards Redis, for the sessions and the outbound queue on
 // it: once it fails a few times in a row, hops answer "service
 // unavailable" at once and /readyz says so, until a probe finds it back.
-func (a *app) storeBreaker(r *sessions.Redis) *sessions.Breaker {
+func (a *app) storeBreaker(r sessions.Store) *sessions.Breaker {
 	a.metrics.StoreBreaker("sessions", 0)
 	return sessions.NewBreaker(sessions.BreakerOptions{
 		Name: "sessions", Probe: r.Ping, Log: a.log,
@@ -564,7 +567,7 @@ func (c *config) limiters(store sessions.Store, breaker *sessions.Breaker) (phon
 		if max <= 0 {
 			return nil
 		}
-		if r, ok := store.(*sessions.Redis); ok && c.SharedLimits {
+		if r, ok := store.(sessions.RedisBacked); ok && c.SharedLimits {
 			var l channels.Limiter = &channels.RedisLimiter{Client: r.Client(), Max: max, Window: window, Prefix: "ventanilla:rate:" + prefix}
 			if prefix == "phone:" {
 				l = namedLimiter{l, r.Name} // no number in a key
