@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -21,22 +20,6 @@ func batchedClient(t *testing.T) (*redis.Client, *batcher) {
 	client := redis.NewClient(&redis.Options{Addr: redistest.Start(t).Options().Addr})
 	t.Cleanup(func() { client.Close() })
 	return client, batch(client)
-}
-
-func TestBatchedRedisContract(t *testing.T) {
-	client, _ := batchedClient(t)
-	var n atomic.Int64
-	testStore(t, func(t *testing.T) Store {
-		return NewRedis(client, RedisOptions{Prefix: "batched" + strconv.FormatInt(n.Add(1), 10) + ":"})
-	})
-}
-
-func TestBatchedNearContract(t *testing.T) {
-	client, _ := batchedClient(t)
-	var n atomic.Int64
-	testStore(t, func(t *testing.T) Store {
-		return NewNear(NewRedis(client, RedisOptions{Prefix: "batchednear" + strconv.FormatInt(n.Add(1), 10) + ":"}), NearOptions{})
-	})
 }
 
 // gate holds the first pipeline of GETs until released, records the size

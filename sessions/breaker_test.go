@@ -3,23 +3,11 @@ package sessions
 import (
 	"context"
 	"errors"
-	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"ventanilla/sessions/redistest"
 )
-
-func TestBreakerContract(t *testing.T) {
-	client := redistest.Start(t)
-	var n atomic.Int64
-	testStore(t, func(t *testing.T) Store {
-		b := NewBreaker(BreakerOptions{Probe: func(ctx context.Context) error { return client.Ping(ctx).Err() }})
-		t.Cleanup(b.Close)
-		return b.Wrap(NewRedis(client, RedisOptions{Prefix: "brk" + strconv.FormatInt(n.Add(1), 10) + ":"}))
-	})
-}
 
 func TestBreakerKeepsCapabilities(t *testing.T) {
 	b := NewBreaker(BreakerOptions{Probe: func(context.Context) error { return nil }})

@@ -2,47 +2,11 @@ package sessions
 
 import (
 	"errors"
-	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"ventanilla/sessions/redistest"
 )
-
-// The contract holds on a real Redis Cluster of three masters, where a
-// command whose keys lie in different slots fails with CROSSSLOT, and
-// behind a real Sentinel.
-func TestRedisClusterContract(t *testing.T) {
-	client := redistest.StartCluster(t)
-	var n atomic.Int64
-	testStore(t, func(t *testing.T) Store {
-		return NewRedis(client, RedisOptions{Prefix: "test" + strconv.FormatInt(n.Add(1), 10) + ":"})
-	})
-}
-
-func TestRedisSentinelContract(t *testing.T) {
-	client, _ := redistest.StartSentinel(t)
-	var n atomic.Int64
-	testStore(t, func(t *testing.T) Store {
-		return NewRedis(client, RedisOptions{Prefix: "test" + strconv.FormatInt(n.Add(1), 10) + ":"})
-	})
-}
-
-// Batched, the commands of concurrent hops leave in one pipeline, which a
-// cluster client splits by node.
-func TestRedisClusterContractBatched(t *testing.T) {
-	redistest.StartCluster(t) // empties it
-	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: redistest.ClusterAddrs(t)})
-	t.Cleanup(func() { _ = c.Close() })
-	Batch(c)
-	var n atomic.Int64
-	testStore(t, func(t *testing.T) Store {
-		return NewRedis(c, RedisOptions{Prefix: "test" + strconv.FormatInt(n.Add(1), 10) + ":"})
-	})
-}
 
 // slot agrees with the cluster on where keys live, hash tags included.
 func TestSlotAgreesWithCluster(t *testing.T) {

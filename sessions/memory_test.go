@@ -45,13 +45,6 @@ func newTestMemory(t testing.TB, opts MemoryOptions) (*Memory, *fakeClock) {
 	return m, clock
 }
 
-func TestMemoryContract(t *testing.T) {
-	testStore(t, func(t *testing.T) Store {
-		m, clock := newTestMemory(t, MemoryOptions{})
-		return clockedMemory{m, clock}
-	})
-}
-
 func TestMemoryDefaultTTL(t *testing.T) {
 	m, clock := newTestMemory(t, MemoryOptions{DefaultTTL: time.Minute})
 	mustPut(t, m, "k", "v", 0)

@@ -4,22 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strconv"
-	"sync/atomic"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
 
 	"ventanilla/sessions/redistest"
 )
-
-func TestNearContract(t *testing.T) {
-	client := redistest.Start(t)
-	var n atomic.Int64
-	testStore(t, func(t *testing.T) Store {
-		return NewNear(NewRedis(client, RedisOptions{Prefix: "near" + strconv.FormatInt(n.Add(1), 10) + ":"}), NearOptions{})
-	})
-}
 
 // countingClient is a client of the test server that counts its commands.
 // Scripts are loaded first, so that EVALSHA never falls back to EVAL and a

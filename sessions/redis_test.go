@@ -4,23 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"slices"
-	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"ventanilla/sessions/redistest"
 )
-
-func TestRedisContract(t *testing.T) {
-	client := redistest.Start(t)
-	// One server for the whole suite; a prefix per store keeps the subtests
-	// apart as if each had its own server.
-	var n atomic.Int64
-	testStore(t, func(t *testing.T) Store {
-		return NewRedis(client, RedisOptions{Prefix: "test" + strconv.FormatInt(n.Add(1), 10) + ":"})
-	})
-}
 
 func TestRedisValueLayout(t *testing.T) {
 	client := redistest.Start(t)
