@@ -38,6 +38,7 @@ var rules = []rule{
 	{"carriers/...", []string{"channels", "flows/...", "sessions/...", "interop/..."}, "a carrier adapter knows only the carrier contract (channels/carrier)"},
 	{"carriers/...", heavy, "a carrier adapter compiles without the engine's, the stores' and the back-ends' libraries"},
 	{"channels/carrier/...", append([]string{"channels", "flows/...", "sessions/...", "interop/..."}, heavy...), "the carrier contract is a leaf"},
+	{"channels/sms/alphabet/...", append([]string{"channels", "flows/...", "sessions/...", "interop/..."}, heavy...), "the GSM-7 alphabet that carriers use is a leaf"},
 	{"flows/...", []string{"interop/...", "sessions/..."}, "the engine owns the interfaces it needs; back-end calls and stores plug into them"},
 }
 
