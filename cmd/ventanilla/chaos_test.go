@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -37,6 +38,10 @@ import (
 //
 //	VENTANILLA_CHAOS_DURATION=60s go test -count=1 -run TestChaosRun -v ./cmd/ventanilla
 const chaosDurationEnv = "VENTANILLA_CHAOS_DURATION"
+
+// chaosTraceEnv names a file to write every hop of the run to, with its
+// time, conversation, number, input and answer.
+const chaosTraceEnv = "VENTANILLA_CHAOS_TRACE"
 
 func TestChaosRun(t *testing.T) {
 	if testing.Short() {
@@ -76,6 +81,14 @@ func TestChaosRun(t *testing.T) {
 	})
 
 	watch := newChaosWatch(books)
+	if p := os.Getenv(chaosTraceEnv); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = f.Close() })
+		watch.trace = f
+	}
 	lb := &loadgen.Balancer{
 		Client:     loadgen.NewClient(2*citizens, 30*time.Second, false),
 		TryTimeout: 10 * time.Second,
@@ -122,8 +135,9 @@ func TestChaosRun(t *testing.T) {
 		// Languages asked again from here on are counted apart: see the
 		// known defect below.
 		watch.setRedisFault(true)
+		killed := time.Since(watch.start).Round(time.Millisecond)
 		node := cluster.RestartMaster(t)
-		faults <- fmt.Sprintf("%s: Redis master %s killed with SIGKILL, its replica took over, back as a replica", time.Since(watch.start).Round(time.Millisecond), node)
+		faults <- fmt.Sprintf("%s: Redis master %s killed with SIGKILL at %s, its replica took over, back as a replica", time.Since(watch.start).Round(time.Millisecond), node, killed)
 	})
 
 	res, err := loadgen.Run(ctx, loadgen.Config{
@@ -324,6 +338,7 @@ type chaosWatch struct {
 	// counts the languages asked again from then on.
 	redisFault       bool
 	forgottenInFault int
+	trace            io.Writer
 }
 
 func (w *chaosWatch) setRedisFault(on bool) {
@@ -333,7 +348,7 @@ func (w *chaosWatch) setRedisFault(on bool) {
 }
 
 func newChaosWatch(b *bookLedger) *chaosWatch {
-	return &chaosWatch{books: b, shown: map[string]bool{}}
+	return &chaosWatch{books: b, shown: map[string]bool{}, start: time.Now()}
 }
 
 func (w *chaosWatch) startRun() {
@@ -354,6 +369,9 @@ func (w *chaosWatch) observe(req []byte, status int, resp []byte) {
 	screen := string(resp)
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.trace != nil {
+		fmt.Fprintf(w.trace, "%s %s %s %q -> %d %q\n", time.Since(w.start).Round(time.Millisecond), form.Get("sessionId"), form.Get("phoneNumber"), text, status, screen)
+	}
 	if !w.running || status != http.StatusOK {
 		return
 	}

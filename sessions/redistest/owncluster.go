@@ -186,7 +186,9 @@ func (c *OwnCluster) waitSettled(ctx context.Context) error {
 
 // waitState waits until every node but skip reports cluster_state:ok and
 // lists at least live nodes in CLUSTER NODES that are connected and not
-// suspected of failing.
+// suspected of failing, and skip, when given, as failed. Restarting a
+// master before that would bring it back empty as the master of its
+// slots, and its replica would copy the emptiness.
 func (c *OwnCluster) waitState(ctx context.Context, skip *ownNode, live int) error {
 	for _, n := range c.nodes {
 		if n == skip {
@@ -204,15 +206,21 @@ func (c *OwnCluster) waitState(ctx context.Context, skip *ownNode, live int) err
 			if err != nil {
 				return false
 			}
-			ok := 0
+			ok, skipFailed := 0, false
 			for _, line := range strings.Split(strings.TrimSpace(nodes), "\n") {
 				f := strings.Fields(line)
 				if len(f) > 7 && !strings.Contains(f[2], "fail") && f[7] == "connected" {
 					ok++
 				}
+				// The killed master counts as gone once the cluster has
+				// flagged it failed (not merely suspected, "fail?"), which is
+				// when its replica is elected; its address is still listed.
+				if skip != nil && len(f) > 2 && strings.HasPrefix(f[1], skip.addr+"@") && strings.Contains(f[2], "fail") && !strings.Contains(f[2], "fail?") {
+					skipFailed = true
+				}
 			}
 			last = nodes
-			return ok >= live
+			return ok >= live && (skip == nil || skipFailed)
 		})
 		_ = rc.Close()
 		if err != nil {
