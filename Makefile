@@ -40,10 +40,15 @@ deps:
 	@{ command -v bearerbox || test -x /usr/sbin/bearerbox; } >/dev/null 2>&1 && test -x /usr/lib/kannel/test/fakesmsc || { echo "kannel and kannel-extras could not be installed"; exit 1; }
 
 ## lint: formatting, vet, and the catalogue flows in strict mode
+# The catalogue is linted for the deployment it is written for, one with an
+# SMS carrier (late results of async calls go out by SMS): the lint reads the
+# same environment as serve, and without a carrier it warns async-without-sms.
+# The URL is only a marker; the lint sends nothing.
+LINT_ENV := KANNEL_SENDSMS_URL=http://127.0.0.1:13013/cgi-bin/sendsms
 lint: build
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	./$(BIN) flows lint --strict
+	env $(LINT_ENV) ./$(BIN) flows lint --strict
 
 ## bench: the hot-path benchmarks (engine hop, stores, codec, rendering)
 bench:
