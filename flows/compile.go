@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/expr-lang/expr"
@@ -51,12 +50,16 @@ type Env struct {
 const DefaultVarLength = 20
 
 // Compiled is a flow ready to run: expressions compiled, templates parsed,
-// validators built, transitions in a looplab/fsm state machine. It is
-// immutable and shared by every conversation on that flow version.
+// validators built, transitions read off a looplab/fsm state machine into
+// a table. It is immutable and shared by every conversation on that flow
+// version.
 type Compiled struct {
 	*Flow
 	events []fsm.EventDesc
-	pool   sync.Pool // *fsm.FSM: the machine is stateful, so each hop borrows one
+	// next is the transition table, step → event → step, that hops look
+	// up: a map read costs a fraction of a borrowed machine's Event (see
+	// docs/performance.md) and needs no pool.
+	next map[string]map[string]string
 }
 
 var exprOptions = []expr.Option{
@@ -81,9 +84,7 @@ func Compile(f *Flow, env Env) (*Compiled, Problems) {
 	if c.r.list.HasErrors() {
 		return nil, c.r.list
 	}
-	cf := &Compiled{Flow: f, events: c.events}
-	cf.pool.New = func() any { return fsm.NewFSM(f.Start.ID, cf.events, nil) }
-	return cf, c.r.list
+	return &Compiled{Flow: f, events: c.events, next: table(f.Start.ID, c.events)}, c.r.list
 }
 
 type compiler struct {
@@ -716,21 +717,46 @@ func estimate(s *Screen) int {
 	return n
 }
 
-// transition returns the step an event leads to from step, through the
-// flow's state machine; ok is false when the event has no route there.
+// table reads a flow's transitions off a looplab/fsm machine built from its
+// events, once, at compile time: for every step with an edge, every event
+// the machine makes available there, and the step the machine moves to. The
+// machine stays the authority on the graph (which pair wins, what a
+// self-loop does); hops only look the answer up.
 //
-// The transition is pure, so it runs without the hop's context: looplab/fsm
-// refuses to move on a cancelled context, and a hop past its deadline must
-// still reach the step that tells the citizen so.
-func (cf *Compiled) transition(step, event string) (string, bool) {
-	m := cf.pool.Get().(*fsm.FSM)
-	defer cf.pool.Put(m)
-	m.SetState(step)
-	err := m.Event(context.Background(), event)
-	if err != nil && !errors.As(err, new(fsm.NoTransitionError)) {
-		return "", false
+// The events run without a deadline: the table is built once, and with no
+// callbacks an event can only move, or stay (NoTransitionError, a loop to
+// the same step).
+func table(start string, events []fsm.EventDesc) map[string]map[string]string {
+	m := fsm.NewFSM(start, events, nil)
+	next := make(map[string]map[string]string)
+	for _, e := range events {
+		for _, src := range e.Src {
+			if next[src] != nil {
+				continue
+			}
+			m.SetState(src)
+			row := make(map[string]string)
+			for _, event := range m.AvailableTransitions() {
+				m.SetState(src)
+				err := m.Event(context.Background(), event)
+				if err != nil && !errors.As(err, new(fsm.NoTransitionError)) {
+					continue
+				}
+				row[event] = m.Current()
+			}
+			next[src] = row
+		}
 	}
-	return m.Current(), true
+	return next
+}
+
+// transition returns the step an event leads to from step, from the
+// flow's transition table; ok is false when the event has no route there.
+// It is pure and takes no context: a hop past its deadline must still
+// reach the step that tells the citizen so.
+func (cf *Compiled) transition(step, event string) (string, bool) {
+	to, ok := cf.next[step][event]
+	return to, ok
 }
 
 // Graph returns the flow as a Mermaid diagram drawn by looplab/fsm.
