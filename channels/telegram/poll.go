@@ -6,11 +6,14 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"ventanilla/channels"
 )
 
+// The waits between failed getUpdates: 1s, doubling up to 30s, back to
+// 1s after a call that worked; longer when Telegram's retry_after says so.
 const (
 	minBackoff = time.Second
 	maxBackoff = 30 * time.Second
@@ -53,7 +56,7 @@ func (b *Bot) Poll(ctx context.Context, h channels.Hopper) error {
 
 	cfg := tgbotapi.UpdateConfig{Timeout: int(b.poll / time.Second), AllowedUpdates: allowedUpdates}
 	defer func() { b.confirm(ctx, cfg) }() // cfg as it is on return
-	backoff := minBackoff
+	waits := &backoff.ExponentialBackOff{InitialInterval: minBackoff, Multiplier: 2, MaxInterval: maxBackoff}
 	for ctx.Err() == nil {
 		call, cancel := context.WithTimeout(ctx, b.poll+sendTimeout)
 		updates, err := b.api(call).GetUpdates(cfg)
@@ -66,17 +69,16 @@ func (b *Bot) Poll(ctx context.Context, h channels.Hopper) error {
 				return b.fatal("getUpdates", err)
 			}
 			code, retry := apiError(err)
-			wait := max(backoff, time.Duration(retry)*time.Second)
+			wait := max(waits.NextBackOff(), time.Duration(retry)*time.Second)
 			b.log.Warn("getUpdates failed; retrying", "code", code, "in", wait, "err", err)
 			select {
 			case <-ctx.Done():
 				return nil
 			case <-time.After(wait):
 			}
-			backoff = min(2*backoff, maxBackoff)
 			continue
 		}
-		backoff = minBackoff
+		waits.Reset()
 		for i := range updates {
 			if ctx.Err() != nil {
 				break
