@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/sony/gobreaker/v2"
 	"golang.org/x/time/rate"
 )
@@ -49,7 +49,6 @@ type Client struct {
 	cacheSize int64
 	log       *slog.Logger
 	observe   func(service string, from, to CircuitState)
-	jitter    func() float64 // in [0, 1)
 }
 
 // serviceState is what a Client keeps per service between calls.
@@ -116,7 +115,6 @@ func NewClient(reg *Registry, httpClient *http.Client, opts ...Option) *Client {
 		margin:    DefaultSafetyMargin,
 		cacheSize: DefaultCacheSize,
 		log:       slog.Default(),
-		jitter:    rand.Float64,
 	}
 	for _, p := range protocols {
 		c.protocols[p.kind()] = p
@@ -290,6 +288,7 @@ func (c *Client) budget(ctx context.Context, s *Service, wait time.Duration) (de
 func (c *Client) attempts(ctx context.Context, s *Service, st *serviceState, t protocol,
 	params map[string]any, deadline time.Time, cut bool) (Response, bool) {
 	var r Response
+	waits := s.Retry.waits()
 	for n := 1; ; n++ {
 		if err := admit(ctx, st.limiter, deadline); err != nil {
 			if n > 1 {
@@ -311,7 +310,7 @@ func (c *Client) attempts(ctx context.Context, s *Service, st *serviceState, t p
 		}
 		// Sleep only when an attempt would still fit afterwards, then give
 		// it what is left from when it really starts.
-		delay := backoff(s.Retry, n, c.jitter)
+		delay := min(waits.NextBackOff(), s.Retry.MaxBackoff)
 		if _, _, ok := c.budget(ctx, s, delay); !ok || !sleep(ctx, delay) {
 			return r, cut
 		}
@@ -376,18 +375,18 @@ func retryable(ctx context.Context, s *Service, r Response) bool {
 	return false
 }
 
-// backoff is the wait before attempt n+1: Backoff doubled n−1 times, capped
-// at MaxBackoff, with "equal jitter" (between half and all of it) so that
-// many hops retrying at once spread out.
-func backoff(p Retry, n int, jitter func() float64) time.Duration {
-	d := p.MaxBackoff
-	if n-1 < 30 {
-		if b := p.Backoff << (n - 1); b > 0 && b < d {
-			d = b
-		}
+// waits is the retry policy's curve: Backoff before the second try,
+// doubled before each next one, capped at MaxBackoff, each wait drawn with
+// "equal jitter" (between half and all of it) so that many hops retrying
+// at once spread out. It is cenkalti/backoff's ExponentialBackOff on three
+// quarters of the curve, ±⅓: the same uniform draw between half and all.
+func (p Retry) waits() *backoff.ExponentialBackOff {
+	return &backoff.ExponentialBackOff{
+		InitialInterval:     p.Backoff * 3 / 4,
+		Multiplier:          2,
+		MaxInterval:         p.MaxBackoff * 3 / 4,
+		RandomizationFactor: 1.0 / 3,
 	}
-	half := d / 2
-	return half + time.Duration(jitter()*float64(d-half))
 }
 
 // verdict tells the breaker what a call says about the back-end: answers
