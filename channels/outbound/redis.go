@@ -708,7 +708,8 @@ func (q *Redis) finish(ctx context.Context, l *redisLane, e entry, state, pid, m
 func (q *Redis) record(ctx context.Context, what string, write func(context.Context) error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(q.o.Visibility, 30*time.Second))
 	defer cancel()
-	d := 20 * time.Millisecond
+	// 20ms, doubling up to 1s, no jitter.
+	waits := &backoff.ExponentialBackOff{InitialInterval: 20 * time.Millisecond, Multiplier: 2, MaxInterval: time.Second}
 	for {
 		err := write(ctx)
 		if err == nil {
@@ -718,8 +719,7 @@ func (q *Redis) record(ctx context.Context, what string, write func(context.Cont
 			q.c.opts.Log.Error("outbound: "+what+" failed; the message may be sent again", "err", err)
 			return
 		}
-		_ = sleep(ctx, d)
-		d = min(2*d, time.Second)
+		_ = sleep(ctx, waits.NextBackOff())
 	}
 }
 
