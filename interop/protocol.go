@@ -42,6 +42,12 @@ type protocol interface {
 	cacheKey(ctx context.Context, s *Service, params map[string]any) (string, error)
 }
 
+// methodDefaulter is a protocol whose services default to another method
+// than GET, as SOAP's are all POST.
+type methodDefaulter interface {
+	defaultMethod() string
+}
+
 // protocols are the kinds a Registry accepts, in the order error messages
 // name them. The one list to extend when a protocol is added.
 var protocols = []protocol{restProtocol{}, xroadProtocol{}}

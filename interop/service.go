@@ -82,6 +82,7 @@ type Service struct {
 	host   string      // a "Host" entry in Headers, which net/http takes from Request.Host
 	tls    *tls.Config // client certificate for auth mtls
 	xroad  *xroadIDs
+	proto  any // a protocol's own configuration, for protocols that keep it out of Service
 }
 
 // Auth is how the gateway authenticates to a back-end. In a services file
@@ -212,6 +213,9 @@ func (s *Service) prepare() []error {
 
 	if s.Method == "" {
 		s.Method = http.MethodGet
+		if p, ok := protocolFor(s.Kind).(methodDefaulter); ok {
+			s.Method = p.defaultMethod()
+		}
 	}
 	switch m := strings.ToUpper(s.Method); m {
 	case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete:
