@@ -50,12 +50,12 @@ type methodDefaulter interface {
 
 // protocols are the kinds a Registry accepts, in the order error messages
 // name them. The one list to extend when a protocol is added.
-var protocols = []protocol{restProtocol{}, xroadProtocol{}}
+var protocols = []protocol{restProtocol{}, xroadProtocol{}, soapProtocol{}}
 
 // plannedKinds are kinds a services file may name that have no protocol
 // yet: loading reports them as not supported rather than unknown, so an
 // operator knows the file is right and the gateway is behind.
-var plannedKinds = []string{"soap", "xroad-soap"}
+var plannedKinds = []string{"xroad-soap"}
 
 // kinds lists the names of protocols.
 var kinds = func() []string {

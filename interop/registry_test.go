@@ -112,7 +112,7 @@ func TestParseRegistryErrors(t *testing.T) {
 		{"duplicate field", "services:\n  a:\n    base_url: http://x\n    base_url: http://y\n",
 			`services.yaml:4:5: services.a.base_url: duplicate key "base_url" (first at line 3)`},
 		{"unknown kind", "services:\n  a:\n    kind: xroad\n    base_url: http://x\n",
-			`services.yaml:3:5: services.a.kind: unknown kind "xroad" (known: rest, xroad-rest)`},
+			`services.yaml:3:5: services.a.kind: unknown kind "xroad" (known: rest, xroad-rest, soap)`},
 		{"unknown field far from any", "services:\n  a:\n    base_url: http://x\n    retries: 3\n",
 			`services.yaml:4:5: services.a.retries: unknown field "retries"`},
 		{"base_url not a string", "services:\n  a:\n    base_url: [http://x]\n",
@@ -365,10 +365,8 @@ func TestParseRegistryPolicyErrors(t *testing.T) {
 	tests := []struct {
 		name, yaml, want string
 	}{
-		{"soap is planned", "services:\n  a:\n    kind: soap\n    base_url: ${URL}\n",
-			`services.yaml:3:5: services.a.kind: kind "soap" is not supported yet (supported: rest, xroad-rest)`},
 		{"xroad-soap is planned", "services:\n  a:\n    kind: xroad-soap\n    base_url: ${URL}\n",
-			`services.yaml:3:5: services.a.kind: kind "xroad-soap" is not supported yet (supported: rest, xroad-rest)`},
+			`services.yaml:3:5: services.a.kind: kind "xroad-soap" is not supported yet (supported: rest, xroad-rest, soap)`},
 
 		{"literal bearer token", svc + "    auth:\n      type: bearer\n      token: abc123\n",
 			`services.yaml:6:7: services.a.auth.token: secrets come from the environment: write ${VARIABLE} and set it, not the secret itself`},
