@@ -23,10 +23,9 @@ var (
 	}
 	reply = strings.Repeat("Su trámite número 12345 está en revisión; le avisaremos por este medio. ", 8)
 
-	sink      string
-	sinkN     int
-	sinkEnc   sms.Encoding
-	sinkPages []string
+	sink    string
+	sinkN   int
+	sinkEnc sms.Encoding
 )
 
 func BenchmarkSegments(b *testing.B) {
@@ -56,13 +55,6 @@ func BenchmarkFit(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		sink = sms.Fit(text, 2)
-	}
-}
-
-func BenchmarkSplit(b *testing.B) {
-	b.ReportAllocs()
-	for b.Loop() {
-		sinkPages = sms.Split(reply, 0)
 	}
 }
 

@@ -23,9 +23,8 @@ func FuzzSegments(f *testing.F) {
 	})
 }
 
-// FuzzFitSplit: whatever the text, Fit stays within its budget and every
-// piece of Split fits one message.
-func FuzzFitSplit(f *testing.F) {
+// FuzzFit: whatever the text, Fit stays within its budget.
+func FuzzFit(f *testing.F) {
 	f.Add("Su trámite está en revisión. Le avisaremos.", 1)
 	f.Add(strings.Repeat("€", 300), 2)
 	f.Add(strings.Repeat("👨\u200d👩\u200d👧", 40), 1)
@@ -37,15 +36,6 @@ func FuzzFitSplit(f *testing.F) {
 		}
 		if c, _ := refSegments(sms.Fit(s, n)); c > max(n, 1) {
 			t.Fatalf("Fit(%d) needs %d segments", n, c)
-		}
-		pieces := sms.Split(s, n)
-		if n > 0 && len(pieces) > n {
-			t.Fatalf("Split(%d) gave %d pieces", n, len(pieces))
-		}
-		for i, p := range pieces {
-			if c, _ := refSegments(p); c != 1 {
-				t.Fatalf("piece %d needs %d segments: %q", i, c, p)
-			}
 		}
 	})
 }

@@ -98,63 +98,6 @@ func TestSegmentsProperty(t *testing.T) {
 	}
 }
 
-func TestSplitProperty(t *testing.T) {
-	r := rand.New(rand.NewPCG(20240611, 2))
-	for c := range propertyCases {
-		s := randText(r)
-		pieces := sms.Split(s, 0)
-		for i, p := range pieces {
-			if n, _ := refSegments(p); n != 1 {
-				t.Fatalf("case %d: piece %d needs %d segments: %q", c, i, n, p)
-			}
-		}
-		if err := reassembles(s, pieces); err != nil {
-			t.Fatalf("case %d: %v\ninput %q\npieces %q", c, err, s, pieces)
-		}
-		if limit := 1 + r.IntN(3); len(pieces) > limit {
-			capped := sms.Split(s, limit)
-			if len(capped) != limit {
-				t.Fatalf("case %d: Split(%d) gave %d pieces", c, limit, len(capped))
-			}
-			for i, p := range capped {
-				if n, _ := refSegments(p); n != 1 {
-					t.Fatalf("case %d: capped piece %d needs %d segments: %q", c, i, n, p)
-				}
-			}
-		}
-	}
-}
-
-// reassembles checks that pieces, in order, are s with white space at the
-// cut points dropped: each piece is non-empty, starts and ends with no
-// break, and follows the previous one after nothing but white space.
-func reassembles(s string, pieces []string) error {
-	rest := s
-	for i, p := range pieces {
-		if p == "" {
-			return fmt.Errorf("piece %d is empty", i)
-		}
-		trimmed := strings.TrimLeftFunc(rest, isBreak)
-		if i > 0 && trimmed == rest && !cutInWord(pieces[i-1], p) {
-			return fmt.Errorf("piece %d starts inside a word that fitted a message", i)
-		}
-		if !strings.HasPrefix(trimmed, p) {
-			return fmt.Errorf("piece %d %q does not continue the text at %q", i, p, trimmed[:min(len(trimmed), 40)])
-		}
-		rest = trimmed[len(p):]
-	}
-	if strings.TrimFunc(rest, isBreak) != "" {
-		return fmt.Errorf("text left over: %q", rest)
-	}
-	return nil
-}
-
-// cutInWord reports whether a word was rightly cut between prev and next:
-// the word is longer than any message holds, so prev holds nothing else.
-func cutInWord(prev, next string) bool {
-	return !strings.ContainsFunc(prev, isBreak)
-}
-
 func isBreak(r rune) bool {
 	return unicode.IsSpace(r) && r != '\u00a0' && r != '\u2007' && r != '\u202f'
 }

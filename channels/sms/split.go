@@ -76,43 +76,6 @@ func fitsUncut(s string, maxSegments int) (text string, fits bool) {
 	return text, c.fits(maxSegments)
 }
 
-// Split cuts s into messages that each fit one SMS (160 GSM-7 septets or
-// 70 UCS-2 code units, each message measured on its own), for carriers
-// that do not concatenate. Cuts fall on white space, which is dropped; a
-// word is cut only when it alone does not fit a message. With maxSegments
-// > 0 at most that many messages are returned, the last one cut by Fit
-// with the default marker when the text goes on; 0 means no limit.
-func Split(s string, maxSegments int) []string {
-	return split(s, maxSegments, Fit)
-}
-
-// SplitWith is Split with the caller's marker on a last message that had
-// to be cut (see FitWith).
-func SplitWith(s string, maxSegments int, marker string) []string {
-	return split(s, maxSegments, func(s string, n int) string { return FitWith(s, n, marker) })
-}
-
-func split(s string, maxSegments int, fit func(string, int) string) []string {
-	rest := strings.TrimFunc(s, isBreak)
-	if rest == "" {
-		return nil
-	}
-	n, _ := Segments(rest) // a good guess: parts of 153 ≈ messages of 160
-	if maxSegments > 0 {
-		n = min(n, maxSegments)
-	}
-	out := make([]string, 0, n)
-	for rest != "" {
-		if maxSegments > 0 && len(out) == maxSegments-1 {
-			return append(out, fit(rest, 1))
-		}
-		var piece string
-		piece, rest = cut(counter{}, rest, nil, 1)
-		out = append(out, piece)
-	}
-	return out
-}
-
 // cut returns the longest prefix of text that ends at a word boundary and
 // fits maxSegments between base and tail (nil: nothing follows), and the
 // text after it with the white space at the cut dropped. When the first
