@@ -1,6 +1,6 @@
 package telegram
 
-import "strings"
+import "ventanilla/i18n"
 
 // text is one of the adapter's own messages, per locale. They are few
 // and only this adapter says them, so they live here rather than in the
@@ -55,10 +55,8 @@ func (t text) in(loc string) string {
 // the language the citizen chose in the flow; the adapter cannot know
 // that choice, so its few messages follow the Telegram app's language.
 func locale(tag string) string {
-	lang, _, _ := strings.Cut(strings.ToLower(tag), "-")
-	switch lang {
-	case "en", "qu":
-		return lang
-	}
-	return "es"
+	return i18n.Negotiate(adapterLocales, tag)
 }
+
+// adapterLocales are the locales of the adapter's messages, the default first.
+var adapterLocales = []string{"es", "en", "qu"}
