@@ -51,6 +51,8 @@ var commonFields = []FieldSpec{
 }
 
 // Kinds returns the step kinds of the flow language, in documentation order.
+// Public for the tests that generate and check the authoring reference
+// from this one description.
 func Kinds() []KindSpec { return kinds }
 
 func kindByName(name string) (*KindSpec, bool) {

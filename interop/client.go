@@ -63,7 +63,8 @@ type Option func(*Client)
 
 // WithSafetyMargin sets how much of the caller's deadline a call leaves for
 // the rest of the hop (default DefaultSafetyMargin). A call gets
-// min(service timeout, time left − margin).
+// min(service timeout, time left − margin). The gateway keeps the default;
+// the option is part of the client's API for tests and embedding programs.
 func WithSafetyMargin(d time.Duration) Option {
 	return func(c *Client) { c.margin = max(d, 0) }
 }
@@ -84,7 +85,8 @@ func WithCircuitObserver(fn func(service string, from, to CircuitState)) Option 
 
 // WithCacheSize bounds the bytes of answers the cache holds for all
 // services together (default DefaultCacheSize); the least recently used
-// go first.
+// go first. The gateway keeps the default; the option is part of the
+// client's API for tests and embedding programs.
 func WithCacheSize(bytes int64) Option {
 	return func(c *Client) { c.cacheSize = bytes }
 }

@@ -111,7 +111,8 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 //	    auth: {type: api_key, header: X-Api-Key, value: "${TURNOS_KEY}"}
 //	    breaker: {failures: 5, open_for: 30s}
 //
-// docs/interop.md describes every field.
+// docs/interop.md describes every field. Public for programs that embed
+// the client; the binary goes through LoadRegistryWith.
 func LoadRegistry(path string) (*Registry, error) {
 	return LoadRegistryWith(path, os.LookupEnv)
 }

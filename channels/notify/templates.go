@@ -340,7 +340,8 @@ func (t *Templates) Get(id string) (*Template, bool) {
 	return tp, ok
 }
 
-// IDs lists the template ids, sorted.
+// IDs lists the template ids, sorted. Public for tests and tools that list
+// what an institution may send; the gateway looks templates up by id.
 func (t *Templates) IDs() []string {
 	ids := make([]string, 0, len(t.byID))
 	for id := range t.byID {

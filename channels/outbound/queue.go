@@ -192,7 +192,8 @@ func Backoff(attempt int) time.Duration {
 }
 
 // BackoffInterval is the interval Backoff draws around after attempt:
-// Backoff(attempt) is within ±50% of it.
+// Backoff(attempt) is within ±50% of it. Public so that tests and
+// operators' tools can state the schedule without its jitter.
 func BackoffInterval(attempt int) time.Duration {
 	return exponential(attempt).NextBackOff()
 }

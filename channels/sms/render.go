@@ -84,7 +84,9 @@ func Pages(s *flows.Screen, opts Options) int {
 	return len(ps)
 }
 
-// Paginate returns every page of s, as Render would show them.
+// Paginate returns every page of s, as Render would show them. The gateway
+// renders one page a hop; Paginate is for tests and tools that show the
+// whole conversation.
 func Paginate(s *flows.Screen, opts Options) []string {
 	var buf [4]page
 	nv, ps := layout(s, opts, buf[:0])

@@ -157,7 +157,9 @@ var defaultPseudonymizer atomic.Pointer[Pseudonymizer]
 
 // SetDefault installs the Pseudonymizer that Phone, NationalID and Email
 // values use when they are logged outside a handler made by NewHandler.
-// nil removes it; those values then log as "[redacted …]".
+// nil removes it; those values then log as "[redacted …]". The binary logs
+// through NewHandler and leaves the default unset; SetDefault is for
+// programs that log through handlers of their own.
 func SetDefault(p *Pseudonymizer) { defaultPseudonymizer.Store(p) }
 
 // Default returns the Pseudonymizer installed by SetDefault, or nil.

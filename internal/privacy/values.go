@@ -16,6 +16,8 @@ import (
 // "[redacted phone]" and the like when there is none: even the last digits
 // of a number narrow it down to a few thousand people, and a pseudonym
 // correlates hops better anyway. Token and Text never log their content.
+// There is a type for every kind of personal data, including those the
+// gateway does not log today, so that new log lines have one to use.
 type (
 	Phone      string // E.164 phone number
 	NationalID string // cédula or RUC

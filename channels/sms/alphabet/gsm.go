@@ -11,6 +11,8 @@ const (
 	UCS2
 )
 
+// String names the encoding ("GSM-7", "UCS-2") for logs and messages that
+// print an Encoding with %v.
 func (e Encoding) String() string {
 	if e == UCS2 {
 		return "UCS-2"
