@@ -87,15 +87,6 @@ func ReadFiles(ctx context.Context, paths []string) ([]Source, error) {
 	}
 }
 
-// ParseFile reads and parses one flow file.
-func ParseFile(path string) (*Flow, Problems) {
-	data, err := ReadFile(path)
-	if err != nil {
-		return nil, Problems{{File: path, Pos: Pos{1, 1}, Code: "read", Severity: Error, Message: err.Error()}}
-	}
-	return Parse(path, data)
-}
-
 // Parse parses one flow file's bytes. name is the file name used in problems.
 // Problems found here are about form: unknown fields, wrong types, bad
 // expressions. Problems that need the whole flow come from Lint.

@@ -95,15 +95,6 @@ func (t *template) holes() [][]string {
 	return out
 }
 
-// literalLen is the number of characters of fixed text.
-func (t *template) literal() string {
-	var b strings.Builder
-	for _, p := range t.parts {
-		b.WriteString(p.lit)
-	}
-	return b.String()
-}
-
 // render writes the template with values from vars; item, when not nil, is
 // what {{item…}} refers to. Missing values render as nothing.
 func (t *template) render(b *strings.Builder, vars map[string]any, item any) {

@@ -18,9 +18,6 @@ const (
 	UCS2Part   = alphabet.UCS2Part
 )
 
-// Septets returns the GSM-7 septets s takes; see alphabet.Septets.
-func Septets(s string) (n int, gsm bool) { return alphabet.Septets(s) }
-
 // EncodingOf returns the encoding s needs; see alphabet.EncodingOf.
 func EncodingOf(s string) Encoding { return alphabet.EncodingOf(s) }
 

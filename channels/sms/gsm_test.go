@@ -6,6 +6,7 @@ import (
 	"unicode/utf16"
 
 	"ventanilla/channels/sms"
+	"ventanilla/channels/sms/alphabet"
 )
 
 // The GSM 7-bit default alphabet (3GPP TS 23.038 §6.2.1) in code order,
@@ -79,12 +80,12 @@ func parts(n, single, part int, torn func(end int) bool) int {
 
 func TestSeptetsTables(t *testing.T) {
 	for r, code := range basicCode {
-		if n, gsm := sms.Septets(string(r)); n != 1 || !gsm {
+		if n, gsm := alphabet.Septets(string(r)); n != 1 || !gsm {
 			t.Errorf("basic %q (0x%02X): Septets = %d, %v; want 1, true", r, code, n, gsm)
 		}
 	}
 	for r := range extensionTable {
-		if n, gsm := sms.Septets(string(r)); n != 2 || !gsm {
+		if n, gsm := alphabet.Septets(string(r)); n != 2 || !gsm {
 			t.Errorf("extension %q: Septets = %d, %v; want 2, true", r, n, gsm)
 		}
 	}
@@ -96,7 +97,7 @@ func TestSeptetsTables(t *testing.T) {
 		if _, ok := extensionTable[r]; ok {
 			continue
 		}
-		if _, gsm := sms.Septets(string(r)); gsm {
+		if _, gsm := alphabet.Septets(string(r)); gsm {
 			t.Errorf("%U %q: Septets says GSM-7", r, r)
 		}
 	}
@@ -126,7 +127,7 @@ func TestSeptets(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			n, gsm := sms.Septets(tt.in)
+			n, gsm := alphabet.Septets(tt.in)
 			if n != tt.n || gsm != tt.gsm {
 				t.Errorf("Septets(%q) = %d, %v; want %d, %v", tt.in, n, gsm, tt.n, tt.gsm)
 			}

@@ -8,6 +8,7 @@ import (
 	"unicode"
 
 	"ventanilla/channels/sms"
+	"ventanilla/channels/sms/alphabet"
 	"ventanilla/flows"
 )
 
@@ -88,7 +89,7 @@ func TestSegmentsProperty(t *testing.T) {
 		if rn, renc := refSegments(s); n != rn || enc != renc {
 			t.Fatalf("case %d: Segments = %d %v, reference %d %v\n%q", c, n, enc, rn, renc, s)
 		}
-		sept, gsm := sms.Septets(s)
+		sept, gsm := alphabet.Septets(s)
 		if gsm != (enc == sms.GSM7) || gsm != (sms.EncodingOf(s) == sms.GSM7) {
 			t.Fatalf("case %d: Septets gsm=%v, Segments %v, EncodingOf %v", c, gsm, enc, sms.EncodingOf(s))
 		}
@@ -143,12 +144,12 @@ func TestFitProperty(t *testing.T) {
 
 func TestTransliterateProperty(t *testing.T) {
 	r := rand.New(rand.NewPCG(20240611, 4))
-	alphabet := []rune("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" +
+	letters := []rune("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" +
 		"áéíóúÁÉÍÓÚñÑüÜ¿¡ .,;:!?¿()\"'-/0123456789\n")
 	for c := range propertyCases {
-		s := randRunes(r, alphabet, r.IntN(400))
+		s := randRunes(r, letters, r.IntN(400))
 		got := sms.Transliterate(s)
-		if _, gsm := sms.Septets(got); !gsm {
+		if _, gsm := alphabet.Septets(got); !gsm {
 			t.Fatalf("case %d: %q is not GSM-7", c, got)
 		}
 		if len([]rune(got)) != len([]rune(s)) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"testing"
+
+	"ventanilla/channels"
 )
 
 // asMain makes the test binary act as the ventanilla command when a test
@@ -17,3 +19,7 @@ func TestMain(m *testing.M) {
 	os.Setenv(asMain, "1")
 	os.Exit(m.Run())
 }
+
+// carriers is carrierList with slog's default logger, for tests that do
+// not look at the adapters' lines.
+func carriers(cfg map[string]carrierConfig) []channels.Carrier { return carrierList(cfg, nil) }

@@ -62,10 +62,6 @@ func carrierList(cfg map[string]carrierConfig, log *slog.Logger) []channels.Carr
 	}
 }
 
-// carriers is carrierList with slog's default logger, for tests that do
-// not look at the adapters' lines.
-func carriers(cfg map[string]carrierConfig) []channels.Carrier { return carrierList(cfg, nil) }
-
 // textCarriers are mounted from their credentials in the environment
 // (outbound.go, telegram); the carriers file knows them by these names.
 var textCarriers = []string{twilio.Name, atsms.Name, "telegram"}

@@ -14,11 +14,8 @@ import (
 //go:embed *.yaml
 var files embed.FS
 
-// ServicesFile is the name of the services configuration in FS.
+// ServicesFile is the name of the services configuration among the embedded files.
 const ServicesFile = "services.yaml"
-
-// FS returns the embedded files.
-func FS() fs.FS { return files }
 
 // Sources returns the embedded flow files (everything but the services).
 func Sources() []flows.Source {

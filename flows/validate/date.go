@@ -214,8 +214,6 @@ func (v date) outOfRange(lo, hi civil) *Failure {
 	return &Failure{MessageID: i18n.ValidateDate, Data: data}
 }
 
-func (date) maxLen() int { return 10 }
-
 // parse reads day, month and year in the format's order: either eight
 // digits, or three groups of digits separated by / - . or a space, where day
 // and month may have one digit and the year has four.

@@ -40,8 +40,6 @@ func (cedula) Check(input string) (any, *Failure) {
 	return string(d[:]), nil
 }
 
-func (cedula) maxLen() int { return 10 }
-
 type ruc struct{ companyChecksum bool }
 
 func buildRUC(a args, _ func() time.Time) (Validator, error) {
@@ -62,8 +60,6 @@ func (v ruc) Check(input string) (any, *Failure) {
 	}
 	return string(d[:]), nil
 }
-
-func (ruc) maxLen() int { return 13 }
 
 // compactDigits copies the ASCII digits of s into dst, skipping the spaces
 // and dashes people type to group them (171430710-3). It fails on any other

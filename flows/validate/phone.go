@@ -51,6 +51,3 @@ func (v phone) Check(input string) (any, *Failure) {
 	}
 	return phonenumbers.Format(&n, phonenumbers.E164), nil
 }
-
-// maxLen: E.164 allows 15 digits after the +.
-func (phone) maxLen() int { return 16 }

@@ -3,7 +3,6 @@ package validate
 import (
 	"math"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -92,17 +91,6 @@ func (v intRange) Check(input string) (any, *Failure) {
 	return n, nil
 }
 
-func (v intRange) maxLen() int {
-	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
-	if v.hasMin {
-		lo = v.min
-	}
-	if v.hasMax {
-		hi = v.max
-	}
-	return max(len(strconv.FormatInt(lo, 10)), len(strconv.FormatInt(hi, 10)))
-}
-
 // parseInt64 reads an optionally signed decimal integer. Unlike
 // strconv.ParseInt it does not allocate an error for the wrong answers
 // citizens type every day.
@@ -181,8 +169,6 @@ func (v pattern) Check(input string) (any, *Failure) {
 	return s, nil
 }
 
-func (v pattern) maxLen() int { return int(v.maxRunes) }
-
 // length
 
 type length struct {
@@ -208,8 +194,6 @@ func (v length) Check(input string) (any, *Failure) {
 	}
 	return s, nil
 }
-
-func (v length) maxLen() int { return int(v.max) } // 0 without max
 
 // digits
 
@@ -241,5 +225,3 @@ func (v digitString) Check(input string) (any, *Failure) {
 	}
 	return s, nil
 }
-
-func (v digitString) maxLen() int { return int(v.max) }

@@ -90,15 +90,6 @@ func CompileWithClock(s Spec, now func() time.Time) (Validator, error) {
 	return k.build(a, now)
 }
 
-// MaxLen returns the longest normalised value a validator can save, in
-// characters as it would appear on a screen, or 0 when unbounded.
-func MaxLen(v Validator) int {
-	if b, ok := v.(interface{ maxLen() int }); ok {
-		return b.maxLen()
-	}
-	return 0
-}
-
 // required is the failure of every validator on empty input.
 var required = &Failure{MessageID: i18n.ValidateRequired}
 

@@ -211,36 +211,6 @@ func TestDateArgumentAsTimestamp(t *testing.T) {
 	mustCompile(t, "date", map[string]any{"min": time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)})
 }
 
-func TestMaxLen(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		kind string
-		args map[string]any
-		want int
-	}{
-		{"cedula", "cedula", nil, 10},
-		{"ruc", "ruc", nil, 13},
-		{"phone", "phone", nil, 16},
-		{"date", "date", nil, 10},
-		{"range/1 to 5", "range", map[string]any{"min": 1, "max": 5}, 1},
-		{"range/negative min", "range", map[string]any{"min": -100, "max": 5}, 4},
-		{"range/only min", "range", map[string]any{"min": 0}, 19},
-		{"range/only max", "range", map[string]any{"max": 0}, 20},
-		{"regex/max_length", "regex", map[string]any{"pattern": ".*", "max_length": 30}, 30},
-		{"regex/unbounded", "regex", map[string]any{"pattern": ".*"}, 0},
-		{"length/max", "length", map[string]any{"max": 60}, 60},
-		{"length/only min", "length", map[string]any{"min": 3}, 0},
-		{"digits/max", "digits", map[string]any{"max": 6}, 6},
-		{"digits/unbounded", "digits", nil, 0},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			if got := MaxLen(mustCompile(t, c.kind, c.args)); got != c.want {
-				t.Fatalf("MaxLen = %d, want %d", got, c.want)
-			}
-		})
-	}
-}
-
 // The hop's hot path: wrong answers and small numbers must not allocate; a
 // valid string answer costs the one allocation of boxing it in an any.
 func TestCheckAllocations(t *testing.T) {

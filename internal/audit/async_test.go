@@ -12,13 +12,13 @@ import (
 
 // stuckSink blocks every Write until released, like a disk that hangs.
 type stuckSink struct {
-	*audit.MemorySink
+	*MemorySink
 	entered chan struct{}
 	release chan struct{}
 }
 
 func newStuckSink() *stuckSink {
-	return &stuckSink{MemorySink: audit.NewMemorySink(), entered: make(chan struct{}, 100), release: make(chan struct{})}
+	return &stuckSink{MemorySink: NewMemorySink(), entered: make(chan struct{}, 100), release: make(chan struct{})}
 }
 
 func (s *stuckSink) Write(ctx context.Context, r audit.Record) error {
@@ -71,7 +71,7 @@ func TestAsyncDropsWhenFullInsteadOfBlocking(t *testing.T) {
 }
 
 func TestAsyncFlushesOnClose(t *testing.T) {
-	inner := audit.NewMemorySink()
+	inner := NewMemorySink()
 	a := audit.NewAsync(inner, 1000)
 	for range 1000 {
 		if err := a.Write(context.Background(), outcome("x")); err != nil {
@@ -93,7 +93,7 @@ func TestAsyncFlushesOnClose(t *testing.T) {
 }
 
 func TestAsyncStampsAndValidatesAtWrite(t *testing.T) {
-	inner := audit.NewMemorySink()
+	inner := NewMemorySink()
 	a := audit.NewAsync(inner, 10)
 	bad := outcome("x")
 	bad.Citizen = "0991234567"
@@ -112,7 +112,7 @@ func TestAsyncStampsAndValidatesAtWrite(t *testing.T) {
 }
 
 func TestAsyncCountsInnerFailures(t *testing.T) {
-	inner := audit.NewMemorySink()
+	inner := NewMemorySink()
 	inner.Close() // every write now fails
 	a := audit.NewAsync(inner, 10)
 	for range 3 {
@@ -127,7 +127,7 @@ func TestAsyncCountsInnerFailures(t *testing.T) {
 }
 
 func TestAsyncWriteRacingClose(t *testing.T) {
-	inner := audit.NewMemorySink()
+	inner := NewMemorySink()
 	a := audit.NewAsync(inner, 16)
 	var wg sync.WaitGroup
 	var accepted sync.Map

@@ -1,25 +1,27 @@
-package audit
+package audit_test
 
 import (
 	"context"
 	"sync"
 	"time"
+
+	"ventanilla/internal/audit"
 )
 
-// MemorySink keeps records in memory, for tests.
+// MemorySink keeps records in memory: the sink of the tests.
 type MemorySink struct {
 	mu      sync.Mutex
-	records []Record
+	records []audit.Record
 	closed  bool
 }
 
-var _ Sink = (*MemorySink)(nil)
+var _ audit.Sink = (*MemorySink)(nil)
 
 // NewMemorySink returns an empty MemorySink.
 func NewMemorySink() *MemorySink { return &MemorySink{} }
 
 // Write keeps r, stamped with the time when it has none.
-func (m *MemorySink) Write(_ context.Context, r Record) error {
+func (m *MemorySink) Write(_ context.Context, r audit.Record) error {
 	if err := r.Validate(); err != nil {
 		return err
 	}
@@ -29,7 +31,7 @@ func (m *MemorySink) Write(_ context.Context, r Record) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
-		return ErrClosed
+		return audit.ErrClosed
 	}
 	m.records = append(m.records, r)
 	return nil
@@ -51,8 +53,8 @@ func (m *MemorySink) Closed() bool {
 }
 
 // Records returns a copy of the records written so far, in order.
-func (m *MemorySink) Records() []Record {
+func (m *MemorySink) Records() []audit.Record {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return append([]Record(nil), m.records...)
+	return append([]audit.Record(nil), m.records...)
 }
