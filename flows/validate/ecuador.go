@@ -5,11 +5,13 @@ import (
 	"time"
 
 	"ventanilla/i18n"
+	"ventanilla/internal/ecid"
 )
 
 // Ecuadorian identifiers. The rules are those python-stdnum's ec/ci and ec/ruc
 // modules apply; none of them can tell that a number was really issued, only
-// that it could have been.
+// that it could have been. The cédula's rule lives in internal/ecid, which
+// the log scrubber shares.
 
 var (
 	failCedula = &Failure{MessageID: i18n.ValidateCedula}
@@ -31,7 +33,7 @@ func (cedula) Check(input string) (any, *Failure) {
 		return nil, required
 	}
 	var d [10]byte
-	if n, ok := compactDigits(s, d[:]); !ok || n != len(d) || !validCedula(d[:]) {
+	if n, ok := compactDigits(s, d[:]); !ok || n != len(d) || !ecid.Cedula(d[:]) {
 		return nil, failCedula
 	}
 	if len(s) == len(d) { // typed without separators: save it without a copy
@@ -82,33 +84,6 @@ func compactDigits(s string, dst []byte) (int, bool) {
 	return n, true
 }
 
-// validProvince: 01–24 are the provinces, 30 Ecuadorians registered abroad,
-// 50 some foreigners' numbers.
-func validProvince(d []byte) bool {
-	p := int(d[0]-'0')*10 + int(d[1]-'0')
-	return (p >= 1 && p <= 24) || p == 30 || p == 50
-}
-
-// validCedula checks 10 ASCII digits. The third digit is below 6 for
-// Ecuadorians; 6 has been issued to some foreigners.
-func validCedula(d []byte) bool {
-	if !validProvince(d) || d[2] > '6' {
-		return false
-	}
-	sum := 0
-	for i := 0; i < 9; i++ {
-		p := int(d[i] - '0')
-		if i%2 == 0 {
-			p *= 2
-			if p > 9 {
-				p -= 9
-			}
-		}
-		sum += p
-	}
-	return (10-sum%10)%10 == int(d[9]-'0')
-}
-
 var (
 	weightsPublic    = [...]int{3, 2, 7, 6, 5, 4, 3, 2, 1}
 	weightsJuridical = [...]int{4, 3, 2, 7, 6, 5, 4, 3, 2, 1}
@@ -119,7 +94,7 @@ var (
 // person's cédula and company numbers (9) with the public entities' check
 // digit, so each family falls back to the rule seen in its exceptions.
 func validRUC(d []byte, checksum bool) bool {
-	if !validProvince(d) {
+	if !ecid.Province(d) {
 		return false
 	}
 	switch t := d[2]; {
@@ -135,7 +110,7 @@ func validRUC(d []byte, checksum bool) bool {
 
 // naturalRUC: a person's cédula followed by an establishment number.
 func naturalRUC(d []byte) bool {
-	return string(d[10:]) != "000" && validCedula(d[:10])
+	return string(d[10:]) != "000" && ecid.Cedula(d[:10])
 }
 
 // publicRUC: check digit in position 9, establishment in the last 4.

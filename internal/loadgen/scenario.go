@@ -3,6 +3,8 @@ package loadgen
 import (
 	"fmt"
 	"strings"
+
+	"ventanilla/internal/ecid"
 )
 
 // Step is one hop of a conversation: what the citizen sends and what the
@@ -63,17 +65,7 @@ const MaxCitizens = 1_000_000
 // cédula on every run, so the gateway remembers their language across runs.
 func NewCitizen(i int) Citizen {
 	d := fmt.Appendf(nil, "171%06d", i) // province 17 (Pichincha), third digit 1
-	sum := 0
-	for k, c := range d {
-		p := int(c - '0')
-		if k%2 == 0 {
-			if p *= 2; p > 9 {
-				p -= 9
-			}
-		}
-		sum += p
-	}
-	d = append(d, byte('0'+(10-sum%10)%10))
+	d = append(d, ecid.CheckDigit(d))
 	return Citizen{Index: i, Phone: fmt.Sprintf("+59399%07d", i), Cedula: string(d)}
 }
 

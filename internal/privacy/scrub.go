@@ -3,6 +3,8 @@ package privacy
 import (
 	"slices"
 	"strings"
+
+	"ventanilla/internal/ecid"
 )
 
 // Placeholders Scrub puts where it removed something.
@@ -453,29 +455,12 @@ func numberLabel(n string, plus bool, groups int) string {
 		return ScrubPhone
 	case len(n) == 13:
 		return ScrubRUC
-	case len(n) == 10 && validCedula(n):
+	case len(n) == 10 && ecid.Cedula(n):
 		return ScrubCedula
 	case len(n) == 10 && n[:2] == "09", len(n) == 12 && n[:4] == "5939":
 		return ScrubPhone
 	}
 	return ScrubNumber
-}
-
-// validCedula checks an Ecuadorian cédula's province and check digit.
-func validCedula(n string) bool {
-	prov := int(n[0]-'0')*10 + int(n[1]-'0')
-	if (prov < 1 || prov > 24) && prov != 30 && prov != 50 || n[2] > '6' {
-		return false
-	}
-	sum := 0
-	for i := range 9 {
-		d := int(n[i]-'0') * (2 - i%2)
-		if d > 9 {
-			d -= 9
-		}
-		sum += d
-	}
-	return (10-sum%10)%10 == int(n[9]-'0')
 }
 
 // tokens hides long random-looking runs: API keys, digests, base64 and
