@@ -464,3 +464,44 @@ func TestSOAPConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkCallSOAP is BenchmarkCall's round trip for a SOAP 1.1 service
+// with a PasswordDigest: the envelope, the digest over a fresh nonce, and
+// the answer's twelve slots turned into JSON for save:.
+func BenchmarkCallSOAP(b *testing.B) {
+	var answer strings.Builder
+	answer.WriteString(`<soap:Envelope xmlns:soap="` + soap11 + `"><soap:Body><r:slotsResponse xmlns:r="urn:turnos">`)
+	for _, d := range []string{"2026-11-24", "2026-11-25", "2026-11-26"} {
+		for _, h := range []string{"09:00", "10:30", "14:00", "15:30"} {
+			answer.WriteString(`<slot><id>` + d + "T" + h + `</id><date>` + d + `</date><time>` + h + `</time></slot>`)
+		}
+	}
+	answer.WriteString(`</r:slotsResponse></soap:Body></soap:Envelope>`)
+	url := backend(b, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+		_, _ = io.WriteString(w, answer.String())
+	})
+	reg, err := interop.ParseRegistry("services.yaml", []byte(`services:
+  turnos.slots:
+    kind: soap
+    base_url: ${URL}
+    soap:
+      operation: slots
+      namespace: urn:turnos
+      security: {password_type: digest, username: "${USER}", password: "${PASSWORD}"}
+`), env(map[string]string{"URL": url, "USER": "ventanilla", "PASSWORD": "s"}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := interop.NewClient(reg, loopbackClient(b), interop.WithLogger(quiet))
+	params := map[string]any{"office": "quito-norte", "from": "2026-11-24"}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	b.ReportAllocs()
+	for b.Loop() {
+		if r := c.Call(ctx, "turnos.slots", params); r.Outcome != interop.OK || r.Get("slot.11.time") != "15:30" {
+			b.Fatalf("%q %v", r.Outcome, r.Err)
+		}
+	}
+}
