@@ -45,3 +45,30 @@ func e164(s string) bool {
 	}
 	return true
 }
+
+// Key returns the store key of the conversation an inbound hop belongs to:
+// by number on USSD and SMS; chat platforms keep a conversation each
+// (a citizen on WhatsApp and on Telegram holds two).
+func Key(in Inbound) string {
+	if in.Phone != "" {
+		if in.Channel == "chat" {
+			return "chat:" + in.Carrier + ":" + Tag(in.Phone)
+		}
+		return in.Channel + ":" + Tag(in.Phone)
+	}
+	return in.Channel + ":" + in.Carrier + ":" + in.SessionID
+}
+
+// Tag is the hash tag in every key kept about a phone number. The Redis
+// store turns it into a keyed digest of the number
+// (sessions.RedisOptions.Tag), so that its key space names no one, and on
+// a Redis Cluster it keeps a citizen's keys in one slot, where they can be
+// read in one command. docs/privacy.md lists every key.
+func Tag(phone string) string { return "{" + phone + "}" }
+
+// ProfileKey is the store key of what is remembered about a phone number.
+func ProfileKey(phone string) string { return "profile:" + Tag(phone) }
+
+// PreferenceKey is the store key of the text channel a citizen last used
+// ("sms", "whatsapp", "telegram"): where notifications reach them.
+func PreferenceKey(phone string) string { return "pref:" + Tag(phone) }

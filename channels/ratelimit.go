@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"ventanilla/i18n"
 	"ventanilla/sessions"
 )
 
@@ -122,4 +123,30 @@ func (g GuardedLimiter) Allow(ctx context.Context, key string) (bool, error) {
 		return true, err // fail open, like the limiter itself
 	}
 	return ok, nil
+}
+
+// limited applies the hop limits. A limited hop touches no session.
+func (g *Gateway) limited(ctx context.Context, in Inbound, info *hopInfo) (Reply, bool) {
+	over := func(l Limiter, key string) bool {
+		if l == nil || key == "" {
+			return false
+		}
+		ok, err := l.Allow(ctx, key)
+		if err != nil {
+			g.logger().Warn("rate limit unavailable; hop allowed", "err", err)
+		}
+		return !ok
+	}
+	if !over(g.PhoneLimit, in.Phone) && !over(g.CarrierLimit, in.Carrier) {
+		return Reply{}, false
+	}
+	info.set(func(i *hopInfo) { i.outcome = "limited" })
+	locale := g.defaultLocale()
+	if in.Phone != "" {
+		var s sessions.Session
+		s.Phone = in.Phone
+		g.loadLocale(ctx, &s)
+		locale = s.Locale
+	}
+	return g.failure(locale, i18n.TooManyAttempts), true
 }

@@ -88,3 +88,8 @@ func errorKind(err error) string {
 	}
 	return "other"
 }
+
+// storeError logs a store failure the hop survives, once per kind a minute.
+func (g *Gateway) storeError(what string, err error) {
+	g.storeErrs.log(g.logger(), time.Now(), what, err)
+}

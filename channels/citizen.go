@@ -1,0 +1,84 @@
+package channels
+
+import (
+	"context"
+	"errors"
+
+	"ventanilla/i18n"
+	"ventanilla/sessions"
+)
+
+// savePreference remembers the text channel a citizen starts a
+// conversation on; once per conversation, not per hop.
+func (g *Gateway) savePreference(ctx context.Context, in Inbound) {
+	if in.Channel == "ussd" || in.Phone == "" {
+		return
+	}
+	pref := "sms"
+	switch in.Carrier {
+	case "whatsapp", "telegram":
+		pref = in.Carrier
+	}
+	if err := g.Store.Set(ctx, PreferenceKey(in.Phone), []byte(pref), g.profileTTL()); err != nil {
+		g.storeError("remembering the citizen's channel", err)
+	}
+}
+
+// citizen reads what is kept about a number that starts a conversation —
+// the language they chose and a result kept for them (see Pending) — in
+// one round trip when the store can (sessions.MultiGetter). A store that
+// fails leaves the defaults: the conversation can start without them.
+func (g *Gateway) citizen(ctx context.Context, phone string) (locale string, chosen bool, pending []byte) {
+	locale = g.defaultLocale()
+	if phone == "" {
+		return locale, false, nil
+	}
+	var profile, kept sessions.Record
+	if mg, ok := g.Store.(sessions.MultiGetter); ok {
+		recs, err := mg.GetMulti(ctx, ProfileKey(phone), PendingKey(phone))
+		if err != nil {
+			g.storeError("reading the citizen's profile", err)
+			return locale, false, nil
+		}
+		profile, kept = recs[0], recs[1]
+	} else {
+		var err error
+		if profile, err = g.Store.Get(ctx, ProfileKey(phone)); err != nil && !errors.Is(err, sessions.ErrNotFound) {
+			g.storeError("reading the citizen's profile", err)
+		}
+		if kept, err = g.Store.Get(ctx, PendingKey(phone)); err != nil && !errors.Is(err, sessions.ErrNotFound) {
+			g.storeError("reading a result kept for the citizen", err)
+		}
+	}
+	if l := string(profile.Data); l != "" && g.Engine.Messages.Has(l, i18n.LanguageName) {
+		locale, chosen = l, true
+	}
+	return locale, chosen, kept.Data
+}
+
+// loadLocale sets the session's locale from the citizen's remembered
+// choice and reports whether there was one.
+func (g *Gateway) loadLocale(ctx context.Context, s *sessions.Session) bool {
+	s.Locale = g.defaultLocale()
+	if s.Phone == "" {
+		return false
+	}
+	rec, err := g.Store.Get(ctx, ProfileKey(s.Phone))
+	if err != nil && !errors.Is(err, sessions.ErrNotFound) {
+		g.storeError("reading the citizen's profile", err)
+	}
+	if err != nil || len(rec.Data) == 0 || !g.Engine.Messages.Has(string(rec.Data), i18n.LanguageName) {
+		return false
+	}
+	s.Locale = string(rec.Data)
+	return true
+}
+
+func (g *Gateway) saveLocale(ctx context.Context, s *sessions.Session) {
+	if s.Phone == "" {
+		return
+	}
+	if err := g.Store.Set(ctx, ProfileKey(s.Phone), []byte(s.Locale), g.profileTTL()); err != nil {
+		g.storeError("remembering the citizen's language", err)
+	}
+}

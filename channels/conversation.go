@@ -1,0 +1,143 @@
+package channels
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"ventanilla/channels/ussd"
+	"ventanilla/flows"
+	"ventanilla/i18n"
+	"ventanilla/sessions"
+)
+
+// start begins a new conversation, applying the answers a dialled shortcut
+// carries (*384*1*2# answers 1 then 2) until one is not accepted.
+func (g *Gateway) start(ctx context.Context, st *state, in Inbound) (Reply, error) {
+	flow, answers := ussd.Dialled(in.ServiceCode, g.Routes)
+	if in.Cumulative && in.Input != "" {
+		// Some operators deliver *384*1*2# as *384# with the text "1*2".
+		_, more := ussd.Dialled("*0*"+in.Input+"#", nil)
+		answers = append(answers, more...)
+	}
+	return g.startWith(ctx, st, in, flow, answers)
+}
+
+// startWith begins a conversation on flow ("" is the root) and applies
+// answers in turn until one is not accepted.
+func (g *Gateway) startWith(ctx context.Context, st *state, in Inbound, flow string, answers []string) (Reply, error) {
+	// What a first hop writes is the carrier's until the citizen answers:
+	// under a flood the memory store drops the oldest of it first.
+	ctx = sessions.WithOrigin(ctx, in.Carrier)
+	st.s = sessions.Session{Key: st.key, Phone: in.Phone, Channel: in.Channel, Carrier: in.Carrier, Conversation: in.SessionID, CarrierSeq: in.Seq}
+	var chosen bool
+	var pending []byte
+	st.s.Locale, chosen, pending = g.citizen(ctx, in.Phone)
+	st.info.set(func(i *hopInfo) { i.locale = st.s.Locale })
+	g.savePreference(ctx, in)
+	if in.Cumulative {
+		st.s.Trail = in.Input
+	}
+	input := flows.Input{Start: flow, Vars: map[string]any{"language_chosen": chosen}, Pages: g.pager(in), Confirm: st.confirm, Checkpoint: g.checkpoint(st, in)}
+	screen, err := g.Engine.Apply(ctx, &st.s, input)
+	if err == nil {
+		err = g.showPending(ctx, st, pending, &screen)
+	}
+	for _, a := range answers {
+		if err != nil || screen.End || screen.Retry {
+			break
+		}
+		screen, err = g.Engine.Apply(ctx, &st.s, flows.Input{Text: a, Pages: g.pager(in), Confirm: st.confirm, Checkpoint: g.checkpoint(st, in)})
+	}
+	return g.finish(ctx, st, in, screen, err, chosen)
+}
+
+// showPending puts a result kept for the citizen (see Pending) above the
+// first screen of a new conversation, once. Its only error is a stale
+// session copy (sessions.ErrConflict): the hop must run again.
+func (g *Gateway) showPending(ctx context.Context, st *state, pending []byte, screen *flows.Screen) error {
+	s := &st.s
+	if len(pending) == 0 {
+		return nil
+	}
+	if st.confirm != nil {
+		if err := st.confirm(ctx); errors.Is(err, sessions.ErrConflict) {
+			return err
+		}
+	}
+	if err := g.Store.Delete(ctx, PendingKey(s.Phone)); err != nil {
+		g.storeError("forgetting a result kept for the citizen", err)
+		return nil // shown only once it can be forgotten: never twice
+	}
+	flows.Above(s, screen, g.Engine.Messages.Text(s.Locale, i18n.AsyncResult)+"\n"+string(pending))
+	return nil
+}
+
+// answer applies the citizen's answer in a running conversation.
+func (g *Gateway) answer(ctx context.Context, st *state, in Inbound) (Reply, error) {
+	s := &st.s
+	input := flows.Input{Text: in.Input, Pages: g.pager(in), Confirm: st.confirm, Checkpoint: g.checkpoint(st, in)}
+	if in.Cumulative {
+		text, trail, dup := ussd.LatestInput(s.Trail, in.Input)
+		s.Trail = trail
+		input.Text = text
+		input.Redisplay = dup
+	}
+	if in.Seq != 0 {
+		input.Redisplay = input.Redisplay || in.Seq == s.CarrierSeq
+		s.CarrierSeq = in.Seq
+	}
+	// A first hop of the running conversation is the carrier retrying it.
+	input.Redisplay = input.Redisplay || in.Event == EventBegin
+	chosen := s.Vars["language_chosen"] == true
+	screen, err := g.Engine.Apply(ctx, s, input)
+	if err == nil && input.Redisplay {
+		// A retried hop changed nothing worth a write; skipping it also
+		// keeps a burst of retries from fighting over the revision.
+		reply, _ := g.render(in, screen)
+		return reply, nil
+	}
+	return g.finish(ctx, st, in, screen, err, chosen)
+}
+
+// finishCall serves a hop on a conversation stored during a back-end call
+// (flows.CallPending): the hop that made it did not store what came of
+// it — it was cut off, its instance died, the store failed. The call is
+// made again with the same idempotency key, so the back-end answers as
+// it did the first time and does nothing twice, and the conversation goes
+// on from its result: for the carrier's retry, the screen it was waiting
+// for; for a citizen who came back, that result under a note that the
+// request had been sent before. What the hop brings is not an answer to
+// anything yet and is not applied.
+func (g *Gateway) finishCall(ctx context.Context, st *state, in Inbound) (Reply, error) {
+	s := &st.s
+	back := s.Conversation != in.SessionID || s.Carrier != in.Carrier || in.Event == EventBegin && in.BeginIsNew ||
+		in.Channel != "ussd" && in.Seq != s.CarrierSeq // a new message, not the retry of the last one
+	if back {
+		s.Conversation, s.Carrier, s.Trail, s.Page = in.SessionID, in.Carrier, "", 0
+		delete(s.Vars, resumeVar)
+		delete(s.Vars, resumeNoteVar)
+	}
+	if in.Cumulative {
+		s.Trail = in.Input
+	}
+	s.CarrierSeq = in.Seq
+	chosen := s.Vars["language_chosen"] == true
+	screen, err := g.Engine.Apply(ctx, s, flows.Input{Resume: back, Pages: g.pager(in), Confirm: st.confirm, Checkpoint: g.checkpoint(st, in)})
+	return g.finish(ctx, st, in, screen, err, chosen)
+}
+
+// flowID is the id of the flow a session is in, for metrics labels.
+func flowID(s *sessions.Session) string {
+	if f := s.Current(); f != nil {
+		return f.Flow
+	}
+	return ""
+}
+
+func flowOf(s *sessions.Session) string {
+	if f := s.Current(); f != nil {
+		return fmt.Sprintf("%s@%d", f.Flow, f.Version)
+	}
+	return ""
+}

@@ -1,0 +1,82 @@
+package channels
+
+import (
+	"context"
+	"strings"
+
+	"ventanilla/channels/ussd"
+	"ventanilla/i18n"
+	"ventanilla/sessions"
+)
+
+// Keyword is what a keyword does: open a flow, or stop the conversation.
+type Keyword struct {
+	Flow string // flow to open; "" with Stop
+	Stop bool   // end the conversation ("SALIR", "STOP")
+}
+
+// keyword recognises a keyword at the start of an SMS or chat message.
+func (g *Gateway) keyword(in Inbound) (Keyword, []string, bool) {
+	if in.Channel == "ussd" || len(g.Keywords) == 0 {
+		return Keyword{}, nil, false
+	}
+	words := strings.Fields(in.Input)
+	if len(words) == 0 {
+		return Keyword{}, nil, false
+	}
+	kw, ok := g.Keywords[NormalizeKeyword(words[0])]
+	if !ok {
+		return Keyword{}, nil, false
+	}
+	args := words[1:]
+	if len(args) > ussd.MaxShortcut {
+		args = args[:ussd.MaxShortcut]
+	}
+	return kw, args, true
+}
+
+// NormalizeKeyword is the form keywords are matched in: upper case, no
+// accents, so "Ayúda", "ayuda" and "AYUDA" are one keyword.
+func NormalizeKeyword(w string) string {
+	w = strings.ToUpper(strings.TrimSpace(w))
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case 'Á', 'À', 'Ä':
+			return 'A'
+		case 'É', 'È', 'Ë':
+			return 'E'
+		case 'Í', 'Ì', 'Ï':
+			return 'I'
+		case 'Ó', 'Ò', 'Ö':
+			return 'O'
+		case 'Ú', 'Ù', 'Ü':
+			return 'U'
+		}
+		return r
+	}, w)
+}
+
+// byKeyword starts the keyword's flow with its arguments as answers, or
+// ends the conversation for a stop keyword.
+func (g *Gateway) byKeyword(ctx context.Context, st *state, in Inbound, kw Keyword, args []string) (Reply, error) {
+	if st.found {
+		g.abandoned(&st.s)
+	}
+	if kw.Stop {
+		locale := g.defaultLocale()
+		if st.found {
+			locale = st.s.Locale
+			if err := g.conversations().Delete(ctx, st.key); err != nil {
+				g.logger().Warn("stopped conversation not deleted; it will expire", "err", err)
+			}
+		} else {
+			var s sessions.Session
+			s.Phone = in.Phone
+			g.loadLocale(ctx, &s)
+			locale = s.Locale
+		}
+		st.info.set(func(i *hopInfo) { i.outcome = "end" })
+		return Reply{Text: g.Engine.Messages.Text(locale, i18n.Goodbye), End: true}, nil
+	}
+	return g.startWith(ctx, st, in, kw.Flow, args)
+}

@@ -1,0 +1,61 @@
+package channels
+
+import (
+	"ventanilla/channels/chat"
+	"ventanilla/channels/sms"
+	"ventanilla/channels/ussd"
+	"ventanilla/flows"
+)
+
+func (g *Gateway) limit(in Inbound) int {
+	if in.Limit > 0 {
+		return in.Limit
+	}
+	return ussd.DefaultLimit
+}
+
+// pager tells the engine how many pages a screen takes on the hop's channel.
+func (g *Gateway) pager(in Inbound) func(*flows.Screen) int {
+	switch in.Channel {
+	case "sms":
+		opts := g.SMS
+		return func(s *flows.Screen) int { return sms.Pages(s, opts) }
+	case "chat":
+		opts := g.Chat
+		return func(s *flows.Screen) int { return chat.Pages(s, opts) }
+	}
+	limit := g.limit(in)
+	return func(s *flows.Screen) int { return ussd.Pages(s, limit) }
+}
+
+// render lays the screen out for the channel and reports whether the page
+// shown is its last: a final screen ends the conversation only there.
+func (g *Gateway) render(in Inbound, s flows.Screen) (Reply, bool) {
+	var text string
+	var pages int
+	switch in.Channel {
+	case "sms":
+		text, pages = sms.Render(&s, g.SMS), sms.Pages(&s, g.SMS)
+	case "chat":
+		m := chat.Render(&s, g.Chat)
+		pages = chat.Pages(&s, g.Chat)
+		last := s.Page >= pages-1
+		r := Reply{Text: m.Text, End: s.End && last}
+		for _, row := range m.Buttons {
+			out := make([]Button, len(row))
+			for i, b := range row {
+				out[i] = Button{Label: b.Label, Data: b.Data}
+			}
+			r.Buttons = append(r.Buttons, out)
+		}
+		return r, last
+	default:
+		text, pages = ussd.Render(&s, g.limit(in))
+	}
+	last := s.Page >= pages-1
+	return Reply{Text: text, End: s.End && last}, last
+}
+
+func (g *Gateway) failure(locale, id string) Reply {
+	return Reply{Text: g.Engine.Messages.Text(locale, id), End: true}
+}
