@@ -3,6 +3,7 @@ package sessions
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -59,8 +60,10 @@ func (b *batcher) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 		c := batchCalls.Get().(*batchCall)
 		c.ctx, c.cmd = ctx, cmd
 		b.calls <- c
-		// The client's read and write timeouts bound the batch, as they
-		// bound a command sent alone.
+		// The batch ends by the latest deadline among its commands (with
+		// the client's ContextTimeoutEnabled) and the client's timeouts,
+		// as a command sent alone does; a command whose deadline passed
+		// while it queued is not sent at all.
 		<-c.done
 		c.ctx, c.cmd = nil, nil
 		batchCalls.Put(c)
@@ -96,12 +99,33 @@ func (b *batcher) loop() {
 		}
 		// A pipeline's commands come back with their own answers and
 		// errors; what Exec returns is the first error, already in them.
-		ctx := context.WithoutCancel(first.ctx)
+		// The pipeline lives until the latest deadline of the commands
+		// it carries (none if one has none): a hop's ending does not cut
+		// another's command short, and no command is sent, dialled for
+		// or retried on behalf of hops that have all given up.
 		pipe := b.client.Pipeline()
+		var deadline time.Time
+		bounded := true
 		for _, c := range batch {
-			_ = pipe.Process(ctx, c.cmd)
+			if err := c.ctx.Err(); err != nil {
+				c.cmd.SetErr(err)
+				continue
+			}
+			d, ok := c.ctx.Deadline()
+			bounded = bounded && ok
+			if d.After(deadline) {
+				deadline = d
+			}
+			_ = pipe.Process(c.ctx, c.cmd)
 		}
-		_, _ = pipe.Exec(ctx)
+		if pipe.Len() > 0 {
+			ctx, cancel := context.WithoutCancel(first.ctx), context.CancelFunc(func() {})
+			if bounded {
+				ctx, cancel = context.WithDeadline(ctx, deadline)
+			}
+			_, _ = pipe.Exec(ctx)
+			cancel()
+		}
 		for _, c := range batch {
 			c.done <- struct{}{}
 		}

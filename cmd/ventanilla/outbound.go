@@ -162,11 +162,11 @@ func (a *app) startQueue(senders map[string]channels.Sender, store sessions.Stor
 	r, shared := sessions.Unwrap(store).(sessions.RedisBacked)
 	switch {
 	case a.cfg.QueueRedisURL != "":
-		ro, err := redis.ParseURL(a.cfg.QueueRedisURL)
+		client, err := redisClient(a.cfg.QueueRedisURL)
 		if err != nil {
 			return nil, fmt.Errorf("--queue-redis-url: %w", err)
 		}
-		p.client = redis.NewClient(ro)
+		p.client = client
 		if err := a.checkQueueDurability(p.client, false); err != nil {
 			_ = p.client.Close()
 			return nil, err

@@ -11,6 +11,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -578,35 +579,86 @@ func (c *config) limiters(store sessions.Store, breaker *sessions.Breaker) (phon
 	return build(c.LimitPhone, "phone:"), build(c.LimitCarrier, "carrier:")
 }
 
-// redisTimeout bounds each Redis operation well inside a hop's budget.
-const redisTimeout = 500 * time.Millisecond
+// The settings of every Redis client of the gateway (sessions, hop
+// limits, the queue): a hop waits on Redis inside the carrier's budget of
+// a few seconds, so a Redis that is gone or hangs must cost a hop little
+// and never more than its budget.
+const (
+	// redisTimeout bounds each dial, read, write and wait for a pooled
+	// connection, well inside a hop's budget.
+	redisTimeout = 500 * time.Millisecond
+	// redisRetries is how many times a command is sent again after a
+	// network error: once replaces a connection that a restarted or
+	// failed-over Redis closed; more only lengthens an outage's hops.
+	redisRetries = 1
+	// redisMaxBackoff caps the pause before that retry.
+	redisMaxBackoff = 100 * time.Millisecond
+	// redisDials is how many times one new connection is tried: once.
+	// Dialling a Redis that refused a moment ago again is for the
+	// breaker's probe, not for a hop waiting on it.
+	redisDials = 1
+)
+
+// hopRedis makes o a client for hops: commands end at their context's
+// deadline (the hop's budget), whatever the timeouts; a new connection is
+// tried once; a failed command is retried once. Timeouts and retries that
+// rawURL sets itself are kept.
+func hopRedis(o *redis.Options, rawURL string) {
+	o.ContextTimeoutEnabled = true
+	o.DialerRetries = redisDials
+	q := url.Values{}
+	if u, err := url.Parse(rawURL); err == nil {
+		q = u.Query()
+	}
+	// Short timeouts unless the URL sets its own: a Redis that hangs
+	// must not eat the hop's budget.
+	if !strings.Contains(rawURL, "timeout") {
+		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = redisTimeout, redisTimeout, redisTimeout, redisTimeout
+	}
+	if !q.Has("max_retries") {
+		o.MaxRetries = redisRetries
+	}
+	if !q.Has("max_retry_backoff") {
+		o.MaxRetryBackoff = redisMaxBackoff
+	}
+}
+
+// redisClient is a client for hops of the Redis at rawURL (--redis-url,
+// --queue-redis-url).
+func redisClient(rawURL string) (*redis.Client, error) {
+	opts, err := redis.ParseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	hopRedis(opts, rawURL)
+	return redis.NewClient(opts), nil
+}
 
 func (c *config) store(getenv func(string) (string, bool), log *slog.Logger) (sessions.Store, error) {
 	switch {
 	case c.RedisAddrs != "":
+		// One address, several (Cluster) or Sentinels with --redis-master.
 		client := redis.NewUniversalClient(&redis.UniversalOptions{
-			Addrs:        strings.Split(c.RedisAddrs, ","),
-			MasterName:   c.RedisMaster,
-			DialTimeout:  redisTimeout,
-			ReadTimeout:  redisTimeout,
-			WriteTimeout: redisTimeout,
-			PoolTimeout:  redisTimeout,
+			Addrs:                 strings.Split(c.RedisAddrs, ","),
+			MasterName:            c.RedisMaster,
+			ContextTimeoutEnabled: true,
+			DialTimeout:           redisTimeout,
+			DialerRetries:         redisDials,
+			ReadTimeout:           redisTimeout,
+			WriteTimeout:          redisTimeout,
+			PoolTimeout:           redisTimeout,
+			MaxRetries:            redisRetries,
+			MaxRetryBackoff:       redisMaxBackoff,
 		})
 		if c.RedisBatch {
 			sessions.Batch(client)
 		}
 		return redisStore(client, getenv, log)
 	case c.RedisURL != "":
-		opts, err := redis.ParseURL(c.RedisURL)
+		client, err := redisClient(c.RedisURL)
 		if err != nil {
 			return nil, fmt.Errorf("--redis-url: %w", err)
 		}
-		// Short timeouts unless the URL sets its own: a Redis that hangs
-		// must not eat the hop's budget.
-		if !strings.Contains(c.RedisURL, "timeout") {
-			opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout, opts.PoolTimeout = redisTimeout, redisTimeout, redisTimeout, redisTimeout
-		}
-		client := redis.NewClient(opts)
 		if c.RedisBatch {
 			sessions.Batch(client)
 		}
