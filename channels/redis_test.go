@@ -17,6 +17,7 @@ import (
 	"ventanilla/channels/channelstest"
 	"ventanilla/flows"
 	"ventanilla/flows/catalogue"
+	"ventanilla/internal/testutil"
 	"ventanilla/interop"
 	"ventanilla/interop/sample"
 	"ventanilla/sessions"
@@ -351,7 +352,7 @@ func TestStoreStopsAfterTheBackendBooked(t *testing.T) {
 			redisSignal(t, admin, syscall.SIGSTOP)
 		}, func(t *testing.T, admin *redis.Client) {
 			redisSignal(t, admin, syscall.SIGCONT)
-			waitFor(t, func() bool {
+			testutil.WaitFor(t, "the pending conversation in Redis", func() bool {
 				return admin.Exists(context.Background(), "ventanilla:"+channels.PendingKey("+593991234567")).Val() == 1
 			})
 		}, "Resultado de su consulta anterior:\nTurno reservado. Código "},
@@ -430,17 +431,6 @@ func redisSignal(t *testing.T, admin *redis.Client, sig syscall.Signal) {
 // redisPIDs keeps each stopped server's INFO, which it cannot give while
 // stopped.
 var redisPIDs = map[*redis.Client]string{}
-
-// waitFor waits for cond, polling, for at most ten seconds.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	for give := time.Now().Add(10 * time.Second); !cond(); {
-		if time.Now().After(give) {
-			t.Fatal("condition not met in 10 s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 // The end of a conversation must not depend on deleting it: with a Redis
 // user that may not DEL (a hiccup, an ACL), a booked conversation is not

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"ventanilla/internal/testutil"
 	"ventanilla/interop"
 )
 
@@ -192,7 +193,7 @@ func TestBreaker(t *testing.T) {
 
 	// After open_for, one trial call goes through; the back-end is fixed.
 	status.Store(200)
-	waitFor(t, func() bool { return c.CircuitState("svc") == interop.CircuitHalfOpen })
+	testutil.WaitFor(t, "the circuit to half-open", func() bool { return c.CircuitState("svc") == interop.CircuitHalfOpen })
 	if r := c.Call(ctx, "svc", nil); r.Outcome != interop.OK {
 		t.Errorf("trial call: %q %v", r.Outcome, r.Err)
 	}
@@ -209,7 +210,7 @@ func TestBreaker(t *testing.T) {
 		for range 3 {
 			c.Call(ctx, "svc", nil)
 		}
-		waitFor(t, func() bool { return c.CircuitState("svc") == interop.CircuitHalfOpen })
+		testutil.WaitFor(t, "the circuit to half-open", func() bool { return c.CircuitState("svc") == interop.CircuitHalfOpen })
 		c.Call(ctx, "svc", nil)
 		if got := c.CircuitState("svc"); got != interop.CircuitOpen {
 			t.Errorf("circuit %q", got)
@@ -219,18 +220,6 @@ func TestBreaker(t *testing.T) {
 	if got := c.CircuitState("nope"); got != "" {
 		t.Errorf("unknown service: %q", got)
 	}
-}
-
-// waitFor polls cond for up to 3 s: state changes driven by short timers,
-// asserted without depending on exact timing.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatal("condition not reached within 3s")
 }
 
 func TestBreakerCountsOnlyBackendFailures(t *testing.T) {

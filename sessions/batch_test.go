@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"ventanilla/internal/testutil"
 	"ventanilla/sessions/redistest"
 )
 
@@ -78,7 +79,7 @@ func TestBatchSendsConcurrentCommandsTogether(t *testing.T) {
 	for i := 1; i < n; i++ {
 		wg.Go(func() { get(i) })
 	}
-	waitFor(t, func() bool { return len(b.calls) == n-1 })
+	testutil.WaitFor(t, "all calls but one to wait in the batch", func() bool { return len(b.calls) == n-1 })
 	close(g.release)
 	wg.Wait()
 	close(errs)
@@ -120,15 +121,4 @@ func TestBatchFailsEveryCommandOfAFailedBatch(t *testing.T) {
 		})
 	}
 	wg.Wait()
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("timed out")
-		}
-		time.Sleep(time.Millisecond)
-	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"ventanilla/internal/testutil"
 	"ventanilla/sessions/redistest"
 )
 
@@ -75,7 +76,7 @@ func TestBreakerRedisStoppedAndRestarted(t *testing.T) {
 	}
 
 	redistest.StartServerAt(t, addr)
-	waitFor(t, func() bool { return b.State() == "closed" })
+	testutil.WaitFor(t, "the breaker to close", func() bool { return b.State() == "closed" })
 	if _, err := s.Get(ctx, "ussd:+59170000001"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Get after the restart (no persistence): %v, want ErrNotFound", err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"ventanilla/channels"
 	"ventanilla/channels/outbound"
+	"ventanilla/internal/testutil"
 	"ventanilla/sessions"
 	"ventanilla/sessions/redistest"
 )
@@ -59,6 +60,6 @@ func TestBreakerQueueRedisStoppedAndRestarted(t *testing.T) {
 	}
 
 	redistest.StartServerAt(t, addr)
-	waitFor(t, "breaker closed", func() bool { return !b.Open() })
+	testutil.WaitFor(t, "breaker closed", func() bool { return !b.Open() })
 	mustEnqueue(t, q, msg("after"))
 }

@@ -10,6 +10,7 @@ import (
 
 	"ventanilla/channels"
 	"ventanilla/channels/outbound"
+	"ventanilla/internal/testutil"
 	"ventanilla/sessions/redistest"
 )
 
@@ -52,7 +53,7 @@ func shareTheWork(t *testing.T, client redis.UniversalClient) {
 		}
 		mustEnqueue(t, q, msg(fmt.Sprint("m", i)))
 	}
-	waitFor(t, "all sent", func() bool { return s.Total() >= n && depth(t, a) == 0 })
+	testutil.WaitFor(t, "all sent", func() bool { return s.Total() >= n && depth(t, a) == 0 })
 	for i := range n {
 		if c := s.Calls(fmt.Sprint("m", i)); c != 1 {
 			t.Errorf("m%d sent %d times, want 1", i, c)

@@ -13,6 +13,7 @@ import (
 	"ventanilla/channels"
 	"ventanilla/channels/outbound"
 	"ventanilla/channels/sms"
+	"ventanilla/internal/testutil"
 )
 
 // newQueueFunc returns an empty queue with opts; the suite fills in the
@@ -36,7 +37,7 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 			t.Fatalf("Enqueue: %q, %v", id, err)
 		}
 		run(t, q)
-		waitFor(t, "sent", stateIs(t, q, "m1", outbound.StateSent))
+		testutil.WaitFor(t, "sent", stateIs(t, q, "m1", outbound.StateSent))
 		st := status(t, q, "m1")
 		want := outbound.Status{ID: "m1", State: "sent", Attempts: 1, Updated: clock.Now(), Deadline: clock.Now().Add(outbound.DefaultValidFor), ProviderID: "pid-m1", Carrier: "twilio", Channel: "sms"}
 		if !st.Updated.Equal(want.Updated) {
@@ -71,7 +72,7 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 			t.Fatalf("Depth %d after three enqueues of one ID, want 1", n)
 		}
 		run(t, q)
-		waitFor(t, "sent", stateIs(t, q, "dup", outbound.StateSent))
+		testutil.WaitFor(t, "sent", stateIs(t, q, "dup", outbound.StateSent))
 		if id, err := q.Enqueue(t.Context(), msg("dup")); err != nil || id != "dup" {
 			t.Fatalf("Enqueue after the send: %q, %v", id, err)
 		}
@@ -101,7 +102,7 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 		mustEnqueue(t, q, msg("r1"))
 		run(t, q)
 		for k := 1; k <= 3; k++ {
-			waitFor(t, fmt.Sprintf("attempt %d to fail", k), func() bool {
+			testutil.WaitFor(t, fmt.Sprintf("attempt %d to fail", k), func() bool {
 				st := status(t, q, "r1")
 				return st.State == outbound.StateQueued && st.Attempts == k
 			})
@@ -119,7 +120,7 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 			}
 			drive(t, clock, fmt.Sprintf("attempt %d", k+1), func() bool { return s.Calls("r1") > k })
 		}
-		waitFor(t, "sent", stateIs(t, q, "r1", outbound.StateSent))
+		testutil.WaitFor(t, "sent", stateIs(t, q, "r1", outbound.StateSent))
 		if st := status(t, q, "r1"); st.Attempts != 4 || !st.Next.IsZero() {
 			t.Errorf("status %+v, want 4 attempts and no retry due", st)
 		}
@@ -149,7 +150,7 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 			q, clock := setup(t, s, outbound.Options{Backoff: func(int) time.Duration { return tc.backoff }})
 			mustEnqueue(t, q, msg("throttled"))
 			run(t, q)
-			waitFor(t, "the 429", func() bool {
+			testutil.WaitFor(t, "the 429", func() bool {
 				st := status(t, q, "throttled")
 				return st.Attempts == 1 && st.State == outbound.StateQueued
 			})
@@ -181,7 +182,7 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 		q, _ := setup(t, s, outbound.Options{})
 		mustEnqueue(t, q, msg("bad"))
 		run(t, q)
-		waitFor(t, "failed", stateIs(t, q, "bad", outbound.StateFailed))
+		testutil.WaitFor(t, "failed", stateIs(t, q, "bad", outbound.StateFailed))
 		st := status(t, q, "bad")
 		if st.Attempts != 1 || s.Calls("bad") != 1 {
 			t.Errorf("attempts %d, calls %d, want 1 and 1", st.Attempts, s.Calls("bad"))
@@ -203,7 +204,7 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 		q, _ := setup(t, s, outbound.Options{})
 		mustEnqueue(t, q, msg("boom"))
 		run(t, q)
-		waitFor(t, "failed", stateIs(t, q, "boom", outbound.StateFailed))
+		testutil.WaitFor(t, "failed", stateIs(t, q, "boom", outbound.StateFailed))
 		if st := status(t, q, "boom"); st.LastError != "sender panicked" || st.Attempts != 1 {
 			t.Errorf("status %+v, want one attempt failed by the panic", st)
 		}
@@ -248,7 +249,7 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 			}
 		}
 		for k := 1; k <= 10; k++ {
-			waitFor(t, fmt.Sprintf("attempt %d", k), done(k))
+			testutil.WaitFor(t, fmt.Sprintf("attempt %d", k), done(k))
 			if status(t, q, "otp").State == outbound.StateFailed {
 				break
 			}
@@ -290,7 +291,7 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 		mustEnqueue(t, q, msg("late"))
 		clock.Advance(10 * time.Minute) // the queue was not running
 		run(t, q)
-		waitFor(t, "failed", stateIs(t, q, "late", outbound.StateFailed))
+		testutil.WaitFor(t, "failed", stateIs(t, q, "late", outbound.StateFailed))
 		if st := status(t, q, "late"); s.Calls("late") != 0 || !strings.Contains(st.LastError, "deadline") {
 			t.Errorf("status %+v after %d sends, want failed for its deadline without a send", st, s.Calls("late"))
 		}
@@ -370,7 +371,7 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 				m.Text = long
 				mustEnqueue(t, q, m)
 				run(t, q)
-				waitFor(t, "both sent", func() bool {
+				testutil.WaitFor(t, "both sent", func() bool {
 					return status(t, q, "short").State == outbound.StateSent && status(t, q, "long").State == outbound.StateSent
 				})
 				if got := lim.Bites(); !slices.Equal(got, tc.want) {
@@ -396,7 +397,7 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 		}
 		start := time.Now()
 		run(t, q)
-		waitFor(t, "all sent", func() bool { return s.Total() == 4 })
+		testutil.WaitFor(t, "all sent", func() bool { return s.Total() == 4 })
 		if d := time.Since(start); d < 80*time.Millisecond {
 			t.Errorf("12 segments at 100/s with a burst of 3 went out in %v, want at least 90ms", d)
 		}
@@ -423,13 +424,13 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 			t.Fatalf("after Enqueue: %+v, want queued with no attempts", st)
 		}
 		run(t, q)
-		waitFor(t, "sending", stateIs(t, q, "life", outbound.StateSending))
+		testutil.WaitFor(t, "sending", stateIs(t, q, "life", outbound.StateSending))
 		if st := status(t, q, "life"); st.Attempts != 1 {
 			t.Errorf("sending with %d attempts, want 1", st.Attempts)
 		}
 		clock.Advance(time.Second)
 		close(release)
-		waitFor(t, "sent", stateIs(t, q, "life", outbound.StateSent))
+		testutil.WaitFor(t, "sent", stateIs(t, q, "life", outbound.StateSent))
 		ctx := t.Context()
 		for _, report := range []struct{ state, want string }{
 			{"queued", "sent"}, // not final: changes nothing
@@ -449,7 +450,7 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 		}
 
 		mustEnqueue(t, q, msg("lost"))
-		waitFor(t, "sent", stateIs(t, q, "lost", outbound.StateSent))
+		testutil.WaitFor(t, "sent", stateIs(t, q, "lost", outbound.StateSent))
 		if err := q.MarkDelivered(ctx, "pid-lost", "undelivered"); err != nil {
 			t.Fatal(err)
 		}

@@ -23,6 +23,7 @@ import (
 
 	"ventanilla/channels"
 	"ventanilla/channels/outbound"
+	"ventanilla/internal/testutil"
 	"ventanilla/sessions/redistest"
 )
 
@@ -201,7 +202,7 @@ func TestRedisCrashMidSend(t *testing.T) {
 	}, outbound.RedisOptions{Consumer: "survivor", Visibility: 3 * time.Second, ClaimEvery: 100 * time.Millisecond})
 	run(t, q)
 	for i := range n {
-		waitFor(t, fmt.Sprint("c", i, " sent"), stateIs(t, q, fmt.Sprint("c", i), outbound.StateSent))
+		testutil.WaitFor(t, fmt.Sprint("c", i, " sent"), stateIs(t, q, fmt.Sprint("c", i), outbound.StateSent))
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -179,18 +179,6 @@ func run(t *testing.T, q outbound.Queue) {
 	})
 }
 
-// waitFor polls cond until it holds or 10 seconds pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 // drive advances the clock a second at a time until cond holds.
 func drive(t *testing.T, c *fakeClock, what string, cond func() bool) {
 	t.Helper()

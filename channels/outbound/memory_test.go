@@ -10,6 +10,7 @@ import (
 
 	"ventanilla/channels"
 	"ventanilla/channels/outbound"
+	"ventanilla/internal/testutil"
 )
 
 func newMemory(t *testing.T, opts outbound.Options) outbound.Queue {
@@ -76,7 +77,7 @@ func TestMemoryCloseGivesUpAtItsDeadline(t *testing.T) {
 	mustEnqueue(t, q, msg("behind"))
 	done := make(chan error, 1)
 	go func() { done <- q.Run(context.Background()) }()
-	waitFor(t, "sending", stateIs(t, q, "stuck", outbound.StateSending))
+	testutil.WaitFor(t, "sending", stateIs(t, q, "stuck", outbound.StateSending))
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -122,7 +123,7 @@ func TestMemoryForgetsFinishedMessagesAfterRetain(t *testing.T) {
 	})
 	mustEnqueue(t, q, msg("old"))
 	run(t, q)
-	waitFor(t, "sent", stateIs(t, q, "old", outbound.StateSent))
+	testutil.WaitFor(t, "sent", stateIs(t, q, "old", outbound.StateSent))
 	clock.Advance(2 * time.Hour)
 	// The sweep runs once a minute on the real clock, at most every Retain;
 	// call it through an export for tests instead of waiting.

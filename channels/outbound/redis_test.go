@@ -12,6 +12,7 @@ import (
 
 	"ventanilla/channels"
 	"ventanilla/channels/outbound"
+	"ventanilla/internal/testutil"
 	"ventanilla/sessions/redistest"
 )
 
@@ -49,7 +50,7 @@ func TestRedisKeepsNoMessageContentOnceFinal(t *testing.T) {
 		t.Fatalf("queued message body %q: want the message kept until it is sent", body)
 	}
 	run(t, q)
-	waitFor(t, "sent", stateIs(t, q, "private", outbound.StateSent))
+	testutil.WaitFor(t, "sent", stateIs(t, q, "private", outbound.StateSent))
 	h := client.HGetAll(t.Context(), key).Val()
 	for f, v := range h {
 		if strings.Contains(v, "593991234567") || strings.Contains(v, "trámite") {
@@ -80,7 +81,7 @@ func TestRedisCloseLeavesTheRestForTheNextRun(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- q.Run(context.Background()) }()
-	waitFor(t, "m0 sending", stateIs(t, q, "m0", outbound.StateSending))
+	testutil.WaitFor(t, "m0 sending", stateIs(t, q, "m0", outbound.StateSending))
 	closed := make(chan error, 1)
 	go func() { closed <- q.Close(context.Background()) }()
 	time.Sleep(20 * time.Millisecond)
@@ -101,7 +102,7 @@ func TestRedisCloseLeavesTheRestForTheNextRun(t *testing.T) {
 	next := newRedis(t, client, opts, outbound.RedisOptions{Consumer: "second"})
 	run(t, next)
 	for i := range 3 {
-		waitFor(t, "sent", stateIs(t, next, fmt.Sprint("m", i), outbound.StateSent))
+		testutil.WaitFor(t, "sent", stateIs(t, next, fmt.Sprint("m", i), outbound.StateSent))
 		if n := s.Calls(fmt.Sprint("m", i)); n != 1 {
 			t.Errorf("m%d sent %d times, want 1", i, n)
 		}
@@ -141,7 +142,7 @@ func TestRedisCloseGivesBackWhatWaitsForTheRate(t *testing.T) {
 	mustEnqueue(t, q, msg("waiting"))
 	done := make(chan error, 1)
 	go func() { done <- q.Run(context.Background()) }()
-	waitFor(t, "the message to be taken", func() bool {
+	testutil.WaitFor(t, "the message to be taken", func() bool {
 		p := client.XPending(t.Context(), "{ventanilla:outbound}:stream:twilio", "senders").Val()
 		return p != nil && p.Count == 1
 	})
@@ -153,7 +154,7 @@ func TestRedisCloseGivesBackWhatWaitsForTheRate(t *testing.T) {
 	// two-minute visibility.
 	next := newRedis(t, client, outbound.Options{Senders: map[string]channels.Sender{"twilio": s}, Log: testLog(t)}, outbound.RedisOptions{Consumer: "second"})
 	run(t, next)
-	waitFor(t, "sent", stateIs(t, next, "waiting", outbound.StateSent))
+	testutil.WaitFor(t, "sent", stateIs(t, next, "waiting", outbound.StateSent))
 	if n := s.Calls("waiting"); n != 1 {
 		t.Errorf("sent %d times, want 1", n)
 	}
@@ -178,7 +179,7 @@ func TestRedisInstancesShareTheWorkAndSendEachOnce(t *testing.T) {
 		}
 		mustEnqueue(t, q, msg(fmt.Sprint("m", i)))
 	}
-	waitFor(t, "all sent", func() bool { return s.Total() >= n && depth(t, a) == 0 })
+	testutil.WaitFor(t, "all sent", func() bool { return s.Total() >= n && depth(t, a) == 0 })
 	for i := range n {
 		if c := s.Calls(fmt.Sprint("m", i)); c != 1 {
 			t.Errorf("m%d sent %d times, want 1", i, c)

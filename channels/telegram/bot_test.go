@@ -13,6 +13,7 @@ import (
 
 	"ventanilla/channels"
 	"ventanilla/channels/telegram"
+	"ventanilla/internal/testutil"
 	"ventanilla/sessions"
 )
 
@@ -500,10 +501,10 @@ func TestPoll(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- b.Poll(ctx, h) }()
 
-	waitFor(t, func() bool { return len(h.Calls()) == 2 })
+	testutil.WaitFor(t, "the second update to reach the gateway", func() bool { return len(h.Calls()) == 2 })
 	api.push(textUpdate(503, chatID, "2"))
-	waitFor(t, func() bool { return len(h.Calls()) == 3 })
-	waitFor(t, func() bool { return len(api.Calls("answerCallbackQuery")) == 1 })
+	testutil.WaitFor(t, "the third update to reach the gateway", func() bool { return len(h.Calls()) == 3 })
+	testutil.WaitFor(t, "the callback query to be answered", func() bool { return len(api.Calls("answerCallbackQuery")) == 1 })
 	cancel()
 	select {
 	case err := <-done:
@@ -610,16 +611,5 @@ func TestNewChecksOptions(t *testing.T) {
 	b, _ := newBot(t, api, telegram.Options{WebhookSecret: strings.Repeat("Z", 256)})
 	if b.Name() != "telegram" || b.Username() != "ventanilla_test_bot" {
 		t.Errorf("name %q, username %q", b.Name(), b.Username())
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("timed out waiting")
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"ventanilla/internal/testutil"
 	"ventanilla/sessions/redistest"
 )
 
@@ -119,7 +120,7 @@ func TestQueueOnItsOwnRedisOutlastsRestarts(t *testing.T) {
 		ids = append(ids, body["id"].(string))
 	}
 	// Every message has met the provider's 500 once and waits for a retry.
-	waitUntil(t, "a first attempt of each", func() bool {
+	testutil.WaitFor(t, "a first attempt of each", func() bool {
 		for _, id := range ids {
 			if _, body := call(srv, http.MethodGet, "/v1/notifications/"+id, ""); body["attempts"] != float64(1) || body["status"] != "queued" {
 				return false
@@ -160,7 +161,7 @@ func TestQueueOnItsOwnRedisOutlastsRestarts(t *testing.T) {
 	a, srv = start()
 	defer a.outbound.close(context.Background())
 	defer a.store.Close()
-	waitUntil(t, "every notification sent", func() bool {
+	testutil.WaitFor(t, "every notification sent", func() bool {
 		for _, id := range ids {
 			if _, body := call(srv, http.MethodGet, "/v1/notifications/"+id, ""); body["status"] != "sent" {
 				return false
@@ -193,18 +194,6 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
-}
-
-// waitUntil polls cond until it holds, or fails after 20 seconds.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // A queue Redis without the append-only file would lose every queued
