@@ -3,6 +3,7 @@ package channels
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"ventanilla/i18n"
 	"ventanilla/sessions"
@@ -27,33 +28,45 @@ func (g *Gateway) savePreference(ctx context.Context, in Inbound) {
 // citizen reads what is kept about a number that starts a conversation —
 // the language they chose and a result kept for them (see Pending) — in
 // one round trip when the store can (sessions.MultiGetter). A store that
-// fails leaves the defaults: the conversation can start without them.
-func (g *Gateway) citizen(ctx context.Context, phone string) (locale string, chosen bool, pending []byte) {
+// refuses the read for good (NOPERM, CROSSSLOT) leaves the defaults: the
+// conversation can start without them. A store failing for a while
+// (transient) is returned: a returning citizen taken for a first contact
+// would be asked their language again.
+func (g *Gateway) citizen(ctx context.Context, phone string) (locale string, chosen bool, pending []byte, err error) {
 	locale = g.defaultLocale()
 	if phone == "" {
-		return locale, false, nil
+		return locale, false, nil, nil
 	}
 	var profile, kept sessions.Record
 	if mg, ok := g.Store.(sessions.MultiGetter); ok {
 		recs, err := mg.GetMulti(ctx, ProfileKey(phone), PendingKey(phone))
 		if err != nil {
+			if transient(err) {
+				return locale, false, nil, fmt.Errorf("reading the citizen's profile: %w", err)
+			}
 			g.storeError("reading the citizen's profile", err)
-			return locale, false, nil
+			return locale, false, nil, nil
 		}
 		profile, kept = recs[0], recs[1]
 	} else {
 		var err error
 		if profile, err = g.Store.Get(ctx, ProfileKey(phone)); err != nil && !errors.Is(err, sessions.ErrNotFound) {
+			if transient(err) {
+				return locale, false, nil, fmt.Errorf("reading the citizen's profile: %w", err)
+			}
 			g.storeError("reading the citizen's profile", err)
 		}
 		if kept, err = g.Store.Get(ctx, PendingKey(phone)); err != nil && !errors.Is(err, sessions.ErrNotFound) {
+			if transient(err) {
+				return locale, false, nil, fmt.Errorf("reading a result kept for the citizen: %w", err)
+			}
 			g.storeError("reading a result kept for the citizen", err)
 		}
 	}
 	if l := string(profile.Data); l != "" && g.Engine.Messages.Has(l, i18n.LanguageName) {
 		locale, chosen = l, true
 	}
-	return locale, chosen, kept.Data
+	return locale, chosen, kept.Data, nil
 }
 
 // loadLocale sets the session's locale from the citizen's remembered

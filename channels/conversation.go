@@ -32,7 +32,12 @@ func (g *Gateway) startWith(ctx context.Context, st *state, in Inbound, flow str
 	st.s = sessions.Session{Key: st.key, Phone: in.Phone, Channel: in.Channel, Carrier: in.Carrier, Conversation: in.SessionID, CarrierSeq: in.Seq}
 	var chosen bool
 	var pending []byte
-	st.s.Locale, chosen, pending = g.citizen(ctx, in.Phone)
+	var err error
+	st.s.Locale, chosen, pending, err = g.citizen(ctx, in.Phone)
+	if err != nil {
+		g.logger().Error("citizen's profile unreadable; conversation not started", "carrier", in.Carrier, "kind", errorKind(err), "err", err)
+		return g.failure(g.defaultLocale(), i18n.ServiceUnavail), err
+	}
 	st.info.set(func(i *hopInfo) { i.locale = st.s.Locale })
 	g.savePreference(ctx, in)
 	if in.Cumulative {

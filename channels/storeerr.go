@@ -3,11 +3,16 @@ package channels
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"ventanilla/sessions"
 )
 
 // storeErrorEvery is how often one kind of store error is logged: the
@@ -64,7 +69,8 @@ func (s *storeErrors) log(log *slog.Logger, now time.Time, what string, err erro
 }
 
 // errorKind classes a store error: a Redis error by its code (CROSSSLOT,
-// MOVED, NOSCRIPT, READONLY…), a timeout, a network error, or "other".
+// MOVED, NOSCRIPT, READONLY…), a timeout, a network error (a dropped
+// connection too), the breaker open ("unavailable"), or "other".
 func errorKind(err error) string {
 	var ne net.Error
 	switch {
@@ -75,6 +81,10 @@ func errorKind(err error) string {
 	case errors.As(err, &ne) && ne.Timeout():
 		return "timeout"
 	case errors.As(err, &ne):
+		return "network"
+	case errors.Is(err, sessions.ErrUnavailable):
+		return "unavailable"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, redis.ErrPoolTimeout), errors.Is(err, redis.ErrClosed):
 		return "network"
 	}
 	// Redis errors read "CODE message"; wrapped, they follow the last ": ".
@@ -87,6 +97,23 @@ func errorKind(err error) string {
 		return code
 	}
 	return "other"
+}
+
+// transientKinds are the kinds of store error (see errorKind) that pass
+// with time: the store is slow or unreachable, or a Redis is loading,
+// failing over or moving slots. The rest — NOPERM, CROSSSLOT, WRONGTYPE,
+// NOSCRIPT… — are the deployment's and stay until it is fixed.
+var transientKinds = map[string]bool{
+	"timeout": true, "canceled": true, "network": true, "unavailable": true,
+	"CLUSTERDOWN": true, "TRYAGAIN": true, "LOADING": true, "MASTERDOWN": true,
+	"MOVED": true, "ASK": true, "READONLY": true, "BUSY": true,
+}
+
+// transient reports whether a store error passes with time. A hop that
+// meets one does not go on as if the store held nothing: it answers
+// "service unavailable", as when the session itself cannot be read.
+func transient(err error) bool {
+	return transientKinds[errorKind(err)]
 }
 
 // storeError logs a store failure the hop survives, once per kind a minute.
