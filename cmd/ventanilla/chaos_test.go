@@ -132,8 +132,8 @@ func TestChaosRun(t *testing.T) {
 		gws[0].start(t, args, env)
 		faults <- fmt.Sprintf("%s: instance %s started again", time.Since(watch.start).Round(time.Millisecond), gws[0].addr)
 		time.Sleep(duration / 8)
-		// Languages asked again from here on are counted apart: see the
-		// known defect below.
+		// Languages asked again from here on are counted apart, so a
+		// failure says whether it came with the master's failover.
 		watch.setRedisFault(true)
 		killed := time.Since(watch.start).Round(time.Millisecond)
 		node := cluster.RestartMaster(t)
