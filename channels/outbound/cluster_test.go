@@ -32,17 +32,20 @@ func TestRedisSentinelContract(t *testing.T) {
 
 // Two instances on one Cluster share the work and send each message once.
 func TestRedisClusterInstancesSendEachOnce(t *testing.T) {
-	client := redistest.StartCluster(t)
-	shareTheWork(t, client)
+	shareTheWork(t, redistest.StartCluster(t), 50*time.Millisecond)
 }
 
-func shareTheWork(t *testing.T, client redis.UniversalClient) {
+// shareTheWork runs two consumers on client and checks each message of
+// those enqueued on either goes out once. block is the consumers' blocking
+// read (0: the queue's default).
+func shareTheWork(t *testing.T, client redis.UniversalClient, block time.Duration) {
 	s := newSender(func(ctx context.Context, m channels.Message, n int) error {
+		time.Sleep(time.Millisecond) // long enough for the work to spread over the workers
 		return nil
 	})
 	opts := outbound.Options{Senders: map[string]channels.Sender{"twilio": s}, Workers: 3, Log: testLog(t)}
-	a := newRedis(t, client, opts, outbound.RedisOptions{Consumer: "a", Block: 50 * time.Millisecond})
-	b := newRedis(t, client, opts, outbound.RedisOptions{Consumer: "b", Block: 50 * time.Millisecond})
+	a := newRedis(t, client, opts, outbound.RedisOptions{Consumer: "a", Block: block})
+	b := newRedis(t, client, opts, outbound.RedisOptions{Consumer: "b", Block: block})
 	run(t, a)
 	run(t, b)
 	const n = 40

@@ -161,30 +161,7 @@ func TestRedisCloseGivesBackWhatWaitsForTheRate(t *testing.T) {
 }
 
 func TestRedisInstancesShareTheWorkAndSendEachOnce(t *testing.T) {
-	client := redistest.Start(t)
-	s := newSender(func(ctx context.Context, m channels.Message, n int) error {
-		time.Sleep(time.Millisecond)
-		return nil
-	})
-	opts := outbound.Options{Senders: map[string]channels.Sender{"twilio": s}, Workers: 3, Log: testLog(t)}
-	a := newRedis(t, client, opts, outbound.RedisOptions{Consumer: "a"})
-	b := newRedis(t, client, opts, outbound.RedisOptions{Consumer: "b"})
-	run(t, a)
-	run(t, b)
-	const n = 40
-	for i := range n {
-		q := outbound.Queue(a)
-		if i%2 == 1 {
-			q = b
-		}
-		mustEnqueue(t, q, msg(fmt.Sprint("m", i)))
-	}
-	testutil.WaitFor(t, "all sent", func() bool { return s.Total() >= n && depth(t, a) == 0 })
-	for i := range n {
-		if c := s.Calls(fmt.Sprint("m", i)); c != 1 {
-			t.Errorf("m%d sent %d times, want 1", i, c)
-		}
-	}
+	shareTheWork(t, redistest.Start(t), 0)
 }
 
 func TestRedisOptionsAreChecked(t *testing.T) {
