@@ -277,14 +277,23 @@ func (s *Service) response(ctx context.Context, resp *http.Response) Response {
 		default:
 			r.Outcome = OK
 		}
-	case code == http.StatusNotFound:
-		r.Outcome = NotFound
-	case code >= 400 && code < 500:
-		r.Outcome = Rejected
 	default:
-		r.Outcome, r.Err = Error, fmt.Errorf("%w %d", ErrStatus, code)
+		r.Outcome, r.Err = statusOutcome(code)
 	}
 	return r
+}
+
+// statusOutcome is the outcome of an answer whose status is not 2xx, for
+// every protocol over HTTP: 404 is NotFound, another 4xx the back-end
+// refusing the request, anything else its failure.
+func statusOutcome(code int) (Outcome, error) {
+	switch {
+	case code == http.StatusNotFound:
+		return NotFound, nil
+	case code >= 400 && code < 500:
+		return Rejected, nil
+	}
+	return Error, fmt.Errorf("%w %d", ErrStatus, code)
 }
 
 // jsonContentType accepts application/json and any +json type. A missing

@@ -493,12 +493,8 @@ func soapResponse(ctx context.Context, resp *http.Response, limit int64) Respons
 			return r
 		}
 		r.Body, r.Outcome = payload, OK
-	case code == http.StatusNotFound:
-		r.Outcome = NotFound
-	case code >= 400 && code < 500:
-		r.Outcome = Rejected
 	default:
-		r.Outcome, r.Err = Error, fmt.Errorf("%w %d", ErrStatus, code)
+		r.Outcome, r.Err = statusOutcome(code)
 	}
 	return r
 }
