@@ -1,4 +1,4 @@
-module ventanilla
+module github.com/ventanilla-gob/ventanilla
 
 go 1.26.8
 

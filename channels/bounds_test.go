@@ -8,11 +8,11 @@ import (
 	"strings"
 	"testing"
 
-	"ventanilla/channels"
-	"ventanilla/flows"
-	"ventanilla/i18n"
-	"ventanilla/interop"
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/interop"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // bigBody answers every call with a JSON document of n bytes.

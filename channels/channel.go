@@ -1,6 +1,6 @@
 package channels
 
-import "ventanilla/channels/carrier"
+import "github.com/ventanilla-gob/ventanilla/channels/carrier"
 
 // The carrier contract lives in channels/carrier, a leaf that adapters
 // import without the gateway; these names keep the gateway's code

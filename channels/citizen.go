@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 
-	"ventanilla/i18n"
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // savePreference remembers the text channel a citizen starts a

@@ -7,9 +7,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"ventanilla/channels"
-	"ventanilla/sessions"
-	"ventanilla/sessions/redistest"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 )
 
 // sharedRedis are the shapes of a shared Redis the gateway runs on beyond

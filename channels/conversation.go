@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 
-	"ventanilla/channels/ussd"
-	"ventanilla/flows"
-	"ventanilla/i18n"
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/channels/ussd"
+	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // start begins a new conversation, applying the answers a dialled shortcut

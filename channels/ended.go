@@ -5,8 +5,8 @@ import (
 	"errors"
 	"time"
 
-	"ventanilla/flows"
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // over reports whether s is the record an ended conversation leaves

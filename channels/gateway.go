@@ -8,13 +8,13 @@ import (
 	"sync"
 	"time"
 
-	"ventanilla/channels/chat"
-	"ventanilla/channels/sms"
-	"ventanilla/channels/ussd"
-	"ventanilla/flows"
-	"ventanilla/i18n"
-	"ventanilla/internal/privacy"
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/channels/chat"
+	"github.com/ventanilla-gob/ventanilla/channels/sms"
+	"github.com/ventanilla-gob/ventanilla/channels/ussd"
+	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/internal/privacy"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // Gateway runs hops: it reads the session, lets the engine apply the input,

@@ -9,15 +9,15 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/channels"
-	"ventanilla/channels/channelstest"
-	"ventanilla/channels/ussd"
-	"ventanilla/flows"
-	"ventanilla/flows/catalogue"
-	"ventanilla/i18n"
-	"ventanilla/interop"
-	"ventanilla/sessions"
-	"ventanilla/sessions/redistest"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/channelstest"
+	"github.com/ventanilla-gob/ventanilla/channels/ussd"
+	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/flows/catalogue"
+	"github.com/ventanilla-gob/ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/interop"
+	"github.com/ventanilla-gob/ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 )
 
 type noCalls struct{}

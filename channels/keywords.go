@@ -4,9 +4,9 @@ import (
 	"context"
 	"strings"
 
-	"ventanilla/channels/ussd"
-	"ventanilla/i18n"
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/channels/ussd"
+	"github.com/ventanilla-gob/ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // Keyword is what a keyword does: open a flow, or stop the conversation.

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"ventanilla/channels"
-	"ventanilla/channels/sms"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/sms"
 )
 
 type sentTexts struct{ texts []string }

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/channels"
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // More on a screen that has no further page shows that screen again with a

@@ -3,7 +3,7 @@ package channels
 import (
 	"time"
 
-	"ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 // The sending contract lives in channels/carrier with the rest of the

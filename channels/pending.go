@@ -4,10 +4,10 @@ import (
 	"context"
 	"time"
 
-	"ventanilla/channels/sms"
-	"ventanilla/flows"
-	"ventanilla/i18n"
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/channels/sms"
+	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // PendingKey is the store key of a result kept for a citizen's next contact.

@@ -11,8 +11,8 @@ import (
 
 	"golang.org/x/crypto/scrypt"
 
-	"ventanilla/flows"
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // PINs keeps the PINs citizens set for level 2 flows, in the session

@@ -6,9 +6,9 @@ import (
 	"errors"
 	"testing"
 
-	"ventanilla/channels"
-	"ventanilla/flows"
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // PINs are kept hashed with scrypt and lock after repeated failures; a

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/channels"
-	"ventanilla/sessions"
-	"ventanilla/sessions/redistest"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 )
 
 // profileGetFails is a store whose single reads of a citizen's profile

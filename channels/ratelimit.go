@@ -9,8 +9,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"ventanilla/i18n"
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // Limiter says whether one more hop may go through for key (a phone

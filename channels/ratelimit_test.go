@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/channels"
-	"ventanilla/sessions"
-	"ventanilla/sessions/redistest"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 )
 
 func testLimiter(t *testing.T, l channels.Limiter, advance func()) {

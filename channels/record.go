@@ -3,7 +3,7 @@ package channels
 import (
 	"time"
 
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // Observer hears what hops do, for metrics. Calls happen on the hop, so

@@ -13,15 +13,15 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"ventanilla/channels"
-	"ventanilla/channels/channelstest"
-	"ventanilla/flows"
-	"ventanilla/flows/catalogue"
-	"ventanilla/internal/testutil"
-	"ventanilla/interop"
-	"ventanilla/interop/sample"
-	"ventanilla/sessions"
-	"ventanilla/sessions/redistest"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/channelstest"
+	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/flows/catalogue"
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
+	"github.com/ventanilla-gob/ventanilla/interop"
+	"github.com/ventanilla-gob/ventanilla/interop/sample"
+	"github.com/ventanilla-gob/ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 )
 
 // When Redis goes away mid-conversation, hops answer a localised END and

@@ -1,10 +1,10 @@
 package channels
 
 import (
-	"ventanilla/channels/chat"
-	"ventanilla/channels/sms"
-	"ventanilla/channels/ussd"
-	"ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/channels/chat"
+	"github.com/ventanilla-gob/ventanilla/channels/sms"
+	"github.com/ventanilla-gob/ventanilla/channels/ussd"
+	"github.com/ventanilla-gob/ventanilla/flows"
 )
 
 func (g *Gateway) limit(in Inbound) int {

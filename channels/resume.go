@@ -4,10 +4,10 @@ import (
 	"context"
 	"time"
 
-	"ventanilla/channels/ussd"
-	"ventanilla/flows"
-	"ventanilla/i18n"
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/channels/ussd"
+	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // resumable reports whether a stored conversation is one a citizen can be

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"sync"
 
-	"ventanilla/flows"
-	"ventanilla/i18n"
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // errStore: the session store failed on the way (not a conflict).

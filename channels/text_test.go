@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"ventanilla/channels"
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 func text(channel, body string) channels.Inbound {

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"ventanilla/flows"
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 const budgetHead = "spec_version: 1\nid: b\nversion: 1\ninstitution: X\ntitle: {es: T}\nlocales: [es]\nstart: ask\nsteps:\n" +

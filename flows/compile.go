@@ -14,9 +14,9 @@ import (
 	"github.com/expr-lang/expr"
 	"github.com/looplab/fsm"
 
-	"ventanilla/flows/validate"
-	"ventanilla/i18n"
-	"ventanilla/interop"
+	"github.com/ventanilla-gob/ventanilla/flows/validate"
+	"github.com/ventanilla-gob/ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/interop"
 )
 
 // Messages is what the engine and the lint need of the system messages.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/flows"
 )
 
 var updateDocs = flag.Bool("update-docs", false, "rewrite the generated reference in docs/flows.md")

@@ -15,9 +15,9 @@ import (
 	"strings"
 	"time"
 
-	"ventanilla/i18n"
-	"ventanilla/interop"
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/interop"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // Caller reaches back-end services; *interop.Client implements it.

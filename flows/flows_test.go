@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/channels/ussd"
-	"ventanilla/flows"
-	"ventanilla/i18n"
-	"ventanilla/interop"
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/channels/ussd"
+	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/interop"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 func measure(s *flows.Screen) int { return len([]rune(ussd.Paginate(s, 1<<20)[0])) }

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/flows"
 )
 
 const lateHead = "spec_version: 1\nid: l\nversion: 1\ninstitution: X\ntitle: {es: T}\nlocales: [es]\nstart: lookup\nsteps:\n" +

@@ -13,7 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"ventanilla/flows/validate"
+	"github.com/ventanilla-gob/ventanilla/flows/validate"
 )
 
 // Bounds that keep a hostile or broken file from costing more than a sane one.

@@ -3,7 +3,7 @@ package flows
 import (
 	"github.com/expr-lang/expr/vm"
 
-	"ventanilla/flows/validate"
+	"github.com/ventanilla-gob/ventanilla/flows/validate"
 )
 
 // SpecVersion is the version of the flow file format this build reads.

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"ventanilla/channels/ussd"
-	"ventanilla/flows"
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/channels/ussd"
+	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 const nineOffices = `spec_version: 1

@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	suggestpkg "ventanilla/internal/suggest"
+	suggestpkg "github.com/ventanilla-gob/ventanilla/internal/suggest"
 )
 
 // Severity of a problem found in a flow file.

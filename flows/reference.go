@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"ventanilla/flows/validate"
+	"github.com/ventanilla-gob/ventanilla/flows/validate"
 )
 
 // Reference renders the flow language reference — flow fields, step kinds

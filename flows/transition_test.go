@@ -11,7 +11,7 @@ import (
 
 	"github.com/looplab/fsm"
 
-	"ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/i18n"
 )
 
 // catalogue compiles the flows that ship in catalogue/, read from disk:

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/i18n"
 )
 
 // Validators give only the bounds a flow set; a one-sided bound must read

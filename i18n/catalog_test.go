@@ -17,7 +17,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
-	"ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/i18n"
 )
 
 // Screen budget: a USSD screen holds 182 characters, and a message must leave

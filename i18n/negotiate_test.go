@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/i18n"
 )
 
 var supported = []string{"es", "en", "qu"}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/interop"
+	"github.com/ventanilla-gob/ventanilla/interop"
 )
 
 // slotsJSON is a realistic answer: twelve free slots, ~600 bytes.

@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/interop"
+	"github.com/ventanilla-gob/ventanilla/interop"
 )
 
 // loopbackClient is the http.Client every test uses: any attempt to leave

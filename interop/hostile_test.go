@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/interop"
+	"github.com/ventanilla-gob/ventanilla/interop"
 )
 
 // rawServer accepts loopback TCP connections and hands each to serve, for

@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/interop"
+	"github.com/ventanilla-gob/ventanilla/interop"
 )
 
 // testPKI is a CA made for one test, with what it signed.

@@ -13,7 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	suggestpkg "ventanilla/internal/suggest"
+	suggestpkg "github.com/ventanilla-gob/ventanilla/internal/suggest"
 )
 
 // Registry holds the services a gateway may call, by ID. It is immutable once

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/interop"
+	"github.com/ventanilla-gob/ventanilla/interop"
 )
 
 // env is an injected environment for LoadRegistryWith and ParseRegistry.

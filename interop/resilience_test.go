@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/internal/testutil"
-	"ventanilla/interop"
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
+	"github.com/ventanilla-gob/ventanilla/interop"
 )
 
 // counted serves h and counts the requests it gets.

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/interop"
+	"github.com/ventanilla-gob/ventanilla/interop"
 )
 
 const (

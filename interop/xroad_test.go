@@ -14,7 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"ventanilla/interop"
+	"github.com/ventanilla-gob/ventanilla/interop"
 )
 
 // securityServer behaves as the X-Road message protocol for REST (r1)

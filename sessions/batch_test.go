@@ -11,8 +11,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"ventanilla/internal/testutil"
-	"ventanilla/sessions/redistest"
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
+	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 )
 
 // batchedClient is a fresh client of the test server with Batch on.

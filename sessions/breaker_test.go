@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/internal/testutil"
-	"ventanilla/sessions/redistest"
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
+	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 )
 
 func TestBreakerKeepsCapabilities(t *testing.T) {

@@ -8,9 +8,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"ventanilla/sessions"
-	"ventanilla/sessions/redistest"
-	"ventanilla/sessions/storetest"
+	"github.com/ventanilla-gob/ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
+	"github.com/ventanilla-gob/ventanilla/sessions/storetest"
 )
 
 // Every store of this package passes the exported contract, as a store

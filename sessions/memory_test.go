@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/internal/testutil"
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 )
 
 type fakeClock struct {

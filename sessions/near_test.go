@@ -8,7 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"ventanilla/sessions/redistest"
+	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 )
 
 // countingClient is a client of the test server that counts its commands.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/sessions/redistest"
+	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 )
 
 func TestRedisValueLayout(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"ventanilla/sessions/redistest"
+	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 )
 
 func retag(k string) (string, bool) {

@@ -14,9 +14,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"ventanilla/carriers/africastalking"
-	"ventanilla/carriers/internal/carriertest"
-	"ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/carriers/africastalking"
+	"github.com/ventanilla-gob/ventanilla/carriers/internal/carriertest"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 const path = "/ussd/africastalking"

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"ventanilla/carriers/africastalking"
-	"ventanilla/carriers/internal/carriertest"
-	"ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/carriers/africastalking"
+	"github.com/ventanilla-gob/ventanilla/carriers/internal/carriertest"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 const eventsPath = "/ussd/africastalking/events"

@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"testing"
 
-	"ventanilla/carriers/internal/carriertest"
-	"ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/carriers/internal/carriertest"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 // BenchmarkCallback is one incoming SMS through the router: body, fields,

@@ -11,8 +11,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"ventanilla/carriers/internal/wire"
-	"ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/carriers/internal/wire"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 // Name is the adapter's and the sender's name, and the Carrier of its hops

@@ -12,9 +12,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"ventanilla/carriers/atsms"
-	"ventanilla/carriers/internal/carriertest"
-	"ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/carriers/atsms"
+	"github.com/ventanilla-gob/ventanilla/carriers/internal/carriertest"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 const form = "application/x-www-form-urlencoded"

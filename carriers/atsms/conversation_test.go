@@ -9,7 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"ventanilla/channels/channelstest"
+	"github.com/ventanilla-gob/ventanilla/channels/channelstest"
 )
 
 // citizen texts the gateway's short code through Africa's Talking and

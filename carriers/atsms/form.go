@@ -3,7 +3,7 @@ package atsms
 import (
 	"strings"
 
-	"ventanilla/carriers/internal/wire"
+	"github.com/ventanilla-gob/ventanilla/carriers/internal/wire"
 )
 
 const (

@@ -15,8 +15,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"ventanilla/carriers/internal/wire"
-	"ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/carriers/internal/wire"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 // Africa's Talking's SMS API hosts.

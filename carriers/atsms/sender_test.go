@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/carriers/atsms"
-	"ventanilla/carriers/internal/carriertest"
-	"ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/carriers/atsms"
+	"github.com/ventanilla-gob/ventanilla/carriers/internal/carriertest"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 const apiKey = "atsk_0f1e2d3c4b5a69788796a5b4c3d2e1f0"

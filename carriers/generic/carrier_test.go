@@ -11,9 +11,9 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"ventanilla/carriers/generic"
-	"ventanilla/carriers/internal/carriertest"
-	"ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/carriers/generic"
+	"github.com/ventanilla-gob/ventanilla/carriers/internal/carriertest"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 const (

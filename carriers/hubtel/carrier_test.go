@@ -14,9 +14,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"ventanilla/carriers/hubtel"
-	"ventanilla/carriers/internal/carriertest"
-	"ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/carriers/hubtel"
+	"github.com/ventanilla-gob/ventanilla/carriers/internal/carriertest"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 const (

@@ -8,9 +8,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"ventanilla/carriers/hubtel"
-	"ventanilla/carriers/internal/carriertest"
-	"ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/carriers/hubtel"
+	"github.com/ventanilla-gob/ventanilla/carriers/internal/carriertest"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 // FuzzParse feeds arbitrary bodies to the parser and through the real

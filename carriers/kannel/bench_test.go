@@ -4,9 +4,9 @@ import (
 	"net/url"
 	"testing"
 
-	"ventanilla/carriers/internal/carriertest"
-	"ventanilla/carriers/kannel"
-	"ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/carriers/internal/carriertest"
+	"github.com/ventanilla-gob/ventanilla/carriers/kannel"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 func benchRequest(b *testing.B, file string) kannel.Request {

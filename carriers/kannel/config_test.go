@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"ventanilla/carriers/kannel"
-	"ventanilla/carriers/kannel/conf"
+	"github.com/ventanilla-gob/ventanilla/carriers/kannel"
+	"github.com/ventanilla-gob/ventanilla/carriers/kannel/conf"
 )
 
 // group is one "group = x" block of a kannel.conf.

@@ -9,10 +9,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"ventanilla/carriers/internal/carriertest"
-	"ventanilla/carriers/kannel"
-	"ventanilla/carriers/kannel/kanneltest"
-	"ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/carriers/internal/carriertest"
+	"github.com/ventanilla-gob/ventanilla/carriers/kannel"
+	"github.com/ventanilla-gob/ventanilla/carriers/kannel/kanneltest"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 // wait bounds every wait on Kannel.

@@ -12,9 +12,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"ventanilla/carriers/internal/carriertest"
-	"ventanilla/carriers/kannel"
-	"ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/carriers/internal/carriertest"
+	"github.com/ventanilla-gob/ventanilla/carriers/kannel"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 func seed(f *testing.F, pattern string) {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 func TestMain(m *testing.M) {

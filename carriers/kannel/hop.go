@@ -7,7 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"ventanilla/carriers/internal/wire"
+	"github.com/ventanilla-gob/ventanilla/carriers/internal/wire"
 )
 
 // refuse answers a call that cannot be parsed. Kannel then sends the

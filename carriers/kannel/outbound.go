@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 // Outbound makes a Sender one of the outbound queue's senders, under the

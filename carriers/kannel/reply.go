@@ -8,7 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"ventanilla/channels/sms/alphabet"
+	"github.com/ventanilla-gob/ventanilla/channels/sms/alphabet"
 )
 
 // Kannel's data codings (%c, X-Kannel-Coding, the sendsms coding field).

@@ -11,7 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/text/encoding/charmap"
 
-	"ventanilla/carriers/internal/wire"
+	"github.com/ventanilla-gob/ventanilla/carriers/internal/wire"
 )
 
 // Query is the query string the sms-service get-url must carry, after the

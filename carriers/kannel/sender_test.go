@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/carriers/kannel"
+	"github.com/ventanilla-gob/ventanilla/carriers/kannel"
 )
 
 // sendsms is a stand-in for smsbox's sendsms interface on loopback.

@@ -11,9 +11,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"ventanilla/carriers/internal/wire"
-	"ventanilla/channels/carrier"
-	"ventanilla/channels/sms/alphabet"
+	"github.com/ventanilla-gob/ventanilla/carriers/internal/wire"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/channels/sms/alphabet"
 )
 
 // ServiceOp is an SMPP ussd_service_op value (TLV 0x0501).

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"ventanilla/carriers/internal/carriertest"
-	"ventanilla/carriers/kannel"
-	"ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/carriers/internal/carriertest"
+	"github.com/ventanilla-gob/ventanilla/carriers/kannel"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 const ussdPath = "/ussd/kannel"

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"ventanilla/carriers/internal/carriertest"
-	"ventanilla/carriers/nalo"
-	"ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/carriers/internal/carriertest"
+	"github.com/ventanilla-gob/ventanilla/carriers/nalo"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 const (

@@ -12,8 +12,8 @@ import (
 	"github.com/twilio/twilio-go/client"
 	"github.com/twilio/twilio-go/twiml"
 
-	"ventanilla/carriers/internal/wire"
-	"ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/carriers/internal/wire"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 const (

@@ -12,9 +12,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"ventanilla/carriers/internal/carriertest"
-	"ventanilla/carriers/twilio"
-	"ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/carriers/internal/carriertest"
+	"github.com/ventanilla-gob/ventanilla/carriers/twilio"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 func TestNewRequiresSecrets(t *testing.T) {

@@ -8,9 +8,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"ventanilla/carriers/twilio"
-	"ventanilla/channels/carrier"
-	"ventanilla/channels/channelstest"
+	"github.com/ventanilla-gob/ventanilla/carriers/twilio"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/channels/channelstest"
 )
 
 // citizen texts the gateway through Twilio as one number on one channel.

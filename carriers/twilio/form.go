@@ -3,8 +3,8 @@ package twilio
 import (
 	"strings"
 
-	"ventanilla/carriers/internal/wire"
-	"ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/carriers/internal/wire"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 const (

@@ -9,9 +9,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"ventanilla/carriers/internal/carriertest"
-	"ventanilla/carriers/twilio"
-	"ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/carriers/internal/carriertest"
+	"github.com/ventanilla-gob/ventanilla/carriers/twilio"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{2,14}$`)

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"testing"
 
-	"ventanilla/carriers/internal/carriertest"
+	"github.com/ventanilla-gob/ventanilla/carriers/internal/carriertest"
 )
 
 func TestMain(m *testing.M) { carriertest.RunLoopbackOnly(m) }

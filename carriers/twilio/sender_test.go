@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/carriers/internal/carriertest"
-	"ventanilla/carriers/twilio"
-	"ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/carriers/internal/carriertest"
+	"github.com/ventanilla-gob/ventanilla/carriers/twilio"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 const (

@@ -6,7 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"ventanilla/carriers/internal/wire"
+	"github.com/ventanilla-gob/ventanilla/carriers/internal/wire"
 )
 
 // Status is one delivery status callback.

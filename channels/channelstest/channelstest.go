@@ -10,13 +10,13 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/channels"
-	"ventanilla/channels/ussd"
-	"ventanilla/flows"
-	"ventanilla/flows/catalogue"
-	"ventanilla/i18n"
-	"ventanilla/interop"
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/ussd"
+	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/flows/catalogue"
+	"github.com/ventanilla-gob/ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/interop"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // Now is the gateway's clock in tests: 2026-11-23 09:00 UTC.

@@ -3,8 +3,8 @@ package chat_test
 import (
 	"testing"
 
-	"ventanilla/channels/chat"
-	"ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/channels/chat"
+	"github.com/ventanilla-gob/ventanilla/flows"
 )
 
 var (

@@ -5,7 +5,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/flows"
 )
 
 // Message is a screen as a chat platform shows it.

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"ventanilla/channels/chat"
-	"ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/channels/chat"
+	"github.com/ventanilla-gob/ventanilla/flows"
 )
 
 var (

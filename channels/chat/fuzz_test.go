@@ -6,8 +6,8 @@ import (
 	"testing"
 	"unicode/utf16"
 
-	"ventanilla/channels/chat"
-	"ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/channels/chat"
+	"github.com/ventanilla-gob/ventanilla/flows"
 )
 
 // FuzzRender feeds arbitrary screens and options: Render must terminate,

@@ -9,8 +9,8 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
-	"ventanilla/channels/chat"
-	"ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/channels/chat"
+	"github.com/ventanilla-gob/ventanilla/flows"
 )
 
 const propertyCases = 3000

@@ -23,10 +23,10 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/nyaruka/phonenumbers"
 
-	"ventanilla/channels"
-	"ventanilla/channels/outbound"
-	"ventanilla/channels/sms"
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/outbound"
+	"github.com/ventanilla-gob/ventanilla/channels/sms"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // Limits.

@@ -13,10 +13,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"ventanilla/channels"
-	"ventanilla/channels/notify"
-	"ventanilla/channels/outbound"
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/notify"
+	"github.com/ventanilla-gob/ventanilla/channels/outbound"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 const (

@@ -13,7 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"ventanilla/internal/suggest"
+	"github.com/ventanilla-gob/ventanilla/internal/suggest"
 )
 
 // Locales a template may be written in; DefaultLocale is required, and is

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/channels/notify"
+	"github.com/ventanilla-gob/ventanilla/channels/notify"
 )
 
 func TestTemplatesRender(t *testing.T) {

@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"testing"
 
-	"ventanilla/channels"
-	"ventanilla/channels/outbound"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/outbound"
 )
 
 type nopSender struct{}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 
-	"ventanilla/channels"
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // ErrUnavailable: the queue's store was failing moments ago (its breaker

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/channels"
-	"ventanilla/channels/outbound"
-	"ventanilla/channels/sms"
-	"ventanilla/internal/testutil"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/outbound"
+	"github.com/ventanilla-gob/ventanilla/channels/sms"
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 )
 
 // newQueueFunc returns an empty queue with opts; the suite fills in the

@@ -12,8 +12,8 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"ventanilla/channels"
-	"ventanilla/channels/sms"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/sms"
 )
 
 // core is what both queues share: pacing per carrier, one attempt at a

@@ -21,10 +21,10 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"ventanilla/channels"
-	"ventanilla/channels/outbound"
-	"ventanilla/internal/testutil"
-	"ventanilla/sessions/redistest"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/outbound"
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
+	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 )
 
 const (

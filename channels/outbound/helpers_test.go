@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/channels"
-	"ventanilla/channels/outbound"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/outbound"
 )
 
 // fakeClock is the queue's clock in tests: time moves only when the test

@@ -9,9 +9,9 @@ import (
 	"sync"
 	"testing"
 
-	"ventanilla/channels"
-	"ventanilla/channels/outbound"
-	"ventanilla/internal/privacy"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/outbound"
+	"github.com/ventanilla-gob/ventanilla/internal/privacy"
 )
 
 // syncBuffer is a log sink the queue's workers may write to concurrently.

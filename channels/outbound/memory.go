@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels"
 )
 
 // Memory is a Queue inside the process, for a single instance, development

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/channels"
-	"ventanilla/channels/outbound"
-	"ventanilla/internal/testutil"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/outbound"
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 )
 
 func newMemory(t *testing.T, opts outbound.Options) outbound.Queue {

@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/carriers/atsms"
-	"ventanilla/carriers/twilio"
-	"ventanilla/channels"
-	"ventanilla/channels/outbound"
-	"ventanilla/sessions/redistest"
+	"github.com/ventanilla-gob/ventanilla/carriers/atsms"
+	"github.com/ventanilla-gob/ventanilla/carriers/twilio"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/outbound"
+	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 )
 
 // provider plays a carrier's API on loopback, on the queue's clock: it

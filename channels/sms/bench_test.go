@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"ventanilla/channels/sms"
-	"ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/channels/sms"
+	"github.com/ventanilla-gob/ventanilla/flows"
 )
 
 var (

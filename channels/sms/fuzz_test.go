@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"ventanilla/channels/sms"
-	"ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/channels/sms"
+	"github.com/ventanilla-gob/ventanilla/flows"
 )
 
 // FuzzSegments checks the counters against the reference encoder on

@@ -1,6 +1,6 @@
 package sms
 
-import "ventanilla/channels/sms/alphabet"
+import "github.com/ventanilla-gob/ventanilla/channels/sms/alphabet"
 
 // The GSM-7 alphabet lives in channels/sms/alphabet, a leaf that carrier
 // adapters use without the renderer (which depends on the engine).

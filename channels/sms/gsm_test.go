@@ -5,8 +5,8 @@ import (
 	"testing"
 	"unicode/utf16"
 
-	"ventanilla/channels/sms"
-	"ventanilla/channels/sms/alphabet"
+	"github.com/ventanilla-gob/ventanilla/channels/sms"
+	"github.com/ventanilla-gob/ventanilla/channels/sms/alphabet"
 )
 
 // The GSM 7-bit default alphabet (3GPP TS 23.038 §6.2.1) in code order,

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"unicode"
 
-	"ventanilla/channels/sms"
-	"ventanilla/channels/sms/alphabet"
-	"ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/channels/sms"
+	"github.com/ventanilla-gob/ventanilla/channels/sms/alphabet"
+	"github.com/ventanilla-gob/ventanilla/flows"
 )
 
 // The property tests check the package from the outside over random

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/flows"
 )
 
 // DefaultMaxSegments is the reply budget when Options leaves it at zero.

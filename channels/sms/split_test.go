@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"ventanilla/channels/sms"
+	"github.com/ventanilla-gob/ventanilla/channels/sms"
 )
 
 func words(w string, n int) string { return strings.TrimSpace(strings.Repeat(w+" ", n)) }

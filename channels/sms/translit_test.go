@@ -3,7 +3,7 @@ package sms_test
 import (
 	"testing"
 
-	"ventanilla/channels/sms"
+	"github.com/ventanilla-gob/ventanilla/channels/sms"
 )
 
 func TestTransliterate(t *testing.T) {

@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/channels"
-	"ventanilla/channels/telegram"
-	"ventanilla/internal/testutil"
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/telegram"
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 var menu = channels.Reply{

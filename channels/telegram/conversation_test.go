@@ -10,11 +10,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"ventanilla/channels"
-	"ventanilla/channels/channelstest"
-	"ventanilla/channels/telegram"
-	"ventanilla/interop"
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/channelstest"
+	"github.com/ventanilla-gob/ventanilla/channels/telegram"
+	"github.com/ventanilla-gob/ventanilla/interop"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // turnosBackend answers the catalogue's appointment services with canned

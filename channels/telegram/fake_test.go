@@ -22,8 +22,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"ventanilla/channels"
-	"ventanilla/channels/telegram"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/telegram"
 )
 
 const (

@@ -1,6 +1,6 @@
 package telegram
 
-import "ventanilla/i18n"
+import "github.com/ventanilla-gob/ventanilla/i18n"
 
 // text is one of the adapter's own messages, per locale. They are few
 // and only this adapter says them, so they live here rather than in the

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels"
 )
 
 func TestE164(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"github.com/cenkalti/backoff/v5"
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
-	"ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels"
 )
 
 // The waits between failed getUpdates: 1s, doubling up to 30s, back to

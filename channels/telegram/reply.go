@@ -5,7 +5,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
-	"ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels"
 )
 
 // maxData is the most bytes of callback data Telegram takes.

@@ -7,7 +7,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
-	"ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels"
 )
 
 // event is what the adapter needs from one update.

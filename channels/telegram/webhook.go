@@ -13,7 +13,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/labstack/echo/v4"
 
-	"ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels"
 )
 
 // serve answers one webhook request. Only a request with the right secret

@@ -3,8 +3,8 @@ package ussd_test
 import (
 	"testing"
 
-	"ventanilla/channels/ussd"
-	"ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/channels/ussd"
+	"github.com/ventanilla-gob/ventanilla/flows"
 )
 
 var (

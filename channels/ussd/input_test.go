@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"ventanilla/channels/ussd"
+	"github.com/ventanilla-gob/ventanilla/channels/ussd"
 )
 
 func TestLatestInput(t *testing.T) {

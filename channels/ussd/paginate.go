@@ -5,8 +5,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"ventanilla/channels/carrier"
-	"ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/flows"
 )
 
 // DefaultLimit is the characters one USSD screen can carry (see

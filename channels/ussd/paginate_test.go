@@ -6,8 +6,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"ventanilla/channels/ussd"
-	"ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/channels/ussd"
+	"github.com/ventanilla-gob/ventanilla/flows"
 )
 
 var (

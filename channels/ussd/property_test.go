@@ -8,8 +8,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"ventanilla/channels/ussd"
-	"ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/channels/ussd"
+	"github.com/ventanilla-gob/ventanilla/flows"
 )
 
 // The property test checks Paginate from the outside, the way a handset

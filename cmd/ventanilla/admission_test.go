@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // floodHops sends n first hops from rotating numbers — never answered —

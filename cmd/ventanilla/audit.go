@@ -7,12 +7,12 @@ import (
 	"log/slog"
 	"time"
 
-	"ventanilla/channels"
-	"ventanilla/flows"
-	"ventanilla/internal/audit"
-	"ventanilla/internal/privacy"
-	"ventanilla/interop"
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/internal/audit"
+	"github.com/ventanilla-gob/ventanilla/internal/privacy"
+	"github.com/ventanilla-gob/ventanilla/interop"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // pseudonymizer returns the keyed hash for citizens' identifiers in logs

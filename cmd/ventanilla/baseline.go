@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"ventanilla/internal/loadgen"
+	"github.com/ventanilla-gob/ventanilla/internal/loadgen"
 )
 
 // cmdBaseline serves the bench's bare net/http baseline in a process of

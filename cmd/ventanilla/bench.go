@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"ventanilla/internal/loadgen"
-	"ventanilla/internal/suggest"
+	"github.com/ventanilla-gob/ventanilla/internal/loadgen"
+	"github.com/ventanilla-gob/ventanilla/internal/suggest"
 )
 
 const benchUsage = `Usage: ventanilla bench [flags]

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/internal/loadgen"
+	"github.com/ventanilla-gob/ventanilla/internal/loadgen"
 )
 
 // benchGateway is the product's router with a hop budget no loaded test

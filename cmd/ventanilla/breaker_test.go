@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/sessions"
-	"ventanilla/sessions/redistest"
+	"github.com/ventanilla-gob/ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 )
 
 // With the session Redis stopped, hops answer "Servicio no disponible"

@@ -12,8 +12,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"ventanilla/channels"
-	"ventanilla/internal/suggest"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/internal/suggest"
 )
 
 // carrierConfig is one carrier's entry in the carriers file:

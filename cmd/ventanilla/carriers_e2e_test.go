@@ -14,8 +14,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"ventanilla/channels"
-	"ventanilla/channels/sms"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/sms"
 )
 
 // handset is a citizen's phone talking to the gateway through one

@@ -18,9 +18,9 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/internal/loadgen"
-	"ventanilla/interop/sample"
-	"ventanilla/sessions/redistest"
+	"github.com/ventanilla-gob/ventanilla/internal/loadgen"
+	"github.com/ventanilla-gob/ventanilla/interop/sample"
+	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 )
 
 // The chaos run: two gateway instances (real `ventanilla serve`

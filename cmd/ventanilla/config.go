@@ -12,13 +12,13 @@ import (
 	"strings"
 	"time"
 
-	"ventanilla/channels"
-	"ventanilla/flows"
-	"ventanilla/flows/catalogue"
-	"ventanilla/i18n"
-	"ventanilla/internal/privacy"
-	"ventanilla/internal/suggest"
-	"ventanilla/interop"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/flows/catalogue"
+	"github.com/ventanilla-gob/ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/internal/privacy"
+	"github.com/ventanilla-gob/ventanilla/internal/suggest"
+	"github.com/ventanilla-gob/ventanilla/interop"
 )
 
 // config is what serve, demo, lint, test and simulate share.

@@ -19,8 +19,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"ventanilla/interop/sample"
-	"ventanilla/sessions/redistest"
+	"github.com/ventanilla-gob/ventanilla/interop/sample"
+	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 )
 
 // gatewayFor starts the sample back-end and the gateway with the catalogue

@@ -11,8 +11,8 @@ import (
 	"syscall"
 	"testing"
 
-	"ventanilla/flows"
-	"ventanilla/flows/catalogue"
+	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/flows/catalogue"
 )
 
 // A FIFO named like a flow in the flows folder is refused with its name;

@@ -13,8 +13,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"ventanilla/carriers/kannel"
-	"ventanilla/carriers/kannel/kanneltest"
+	"github.com/ventanilla-gob/ventanilla/carriers/kannel"
+	"github.com/ventanilla-gob/ventanilla/carriers/kannel/kanneltest"
 )
 
 // The turnos booking by SMS, the whole way through real Kannel: each

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/interop/sample"
-	"ventanilla/sessions/redistest"
+	"github.com/ventanilla-gob/ventanilla/interop/sample"
+	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 )
 
 // instance is a `ventanilla serve` process: this test binary, started as

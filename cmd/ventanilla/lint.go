@@ -9,8 +9,8 @@ import (
 	"sort"
 	"strings"
 
-	"ventanilla/flows"
-	"ventanilla/flows/flowtest"
+	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/flows/flowtest"
 )
 
 // cmdLint checks flow files: exit 0 when clean, 1 on errors (or warnings

@@ -10,7 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/flows"
 )
 
 const usage = `ventanilla — multi-channel citizen access gateway

@@ -5,7 +5,7 @@ import (
 	"os"
 	"testing"
 
-	"ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels"
 )
 
 // asMain makes the test binary act as the ventanilla command when a test

@@ -17,11 +17,11 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"ventanilla/channels"
-	"ventanilla/channels/chat"
-	"ventanilla/channels/sms"
-	"ventanilla/flows"
-	"ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/chat"
+	"github.com/ventanilla-gob/ventanilla/channels/sms"
+	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/i18n"
 )
 
 var navSeed = flag.Uint64("nav.seed", 0, "seed of TestNavigationModel's random walks (0: a new one each run)")

@@ -17,9 +17,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"ventanilla/interop/sample"
 
-	"ventanilla/flows/catalogue"
+	"github.com/ventanilla-gob/ventanilla/flows/catalogue"
+	"github.com/ventanilla-gob/ventanilla/interop/sample"
 )
 
 // copyCatalogue writes the catalogue's flow files into a directory the

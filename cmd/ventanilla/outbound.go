@@ -14,13 +14,13 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/redis/go-redis/v9"
 
-	"ventanilla/carriers/atsms"
-	"ventanilla/carriers/kannel"
-	"ventanilla/carriers/twilio"
-	"ventanilla/channels"
-	"ventanilla/channels/notify"
-	"ventanilla/channels/outbound"
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/carriers/atsms"
+	"github.com/ventanilla-gob/ventanilla/carriers/kannel"
+	"github.com/ventanilla-gob/ventanilla/carriers/twilio"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/notify"
+	"github.com/ventanilla-gob/ventanilla/channels/outbound"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // outboundPath is the queue of messages the gateway sends on its own, the

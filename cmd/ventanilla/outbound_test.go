@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/channels"
-	"ventanilla/channels/outbound"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/outbound"
 )
 
 type namedSender string

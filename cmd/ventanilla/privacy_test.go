@@ -13,10 +13,10 @@ import (
 	"sync"
 	"testing"
 
-	"ventanilla/internal/privacy"
-	"ventanilla/interop"
-	"ventanilla/interop/sample"
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/internal/privacy"
+	"github.com/ventanilla-gob/ventanilla/interop"
+	"github.com/ventanilla-gob/ventanilla/interop/sample"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // lockedBuffer collects log output written from several goroutines.

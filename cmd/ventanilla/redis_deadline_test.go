@@ -13,8 +13,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"ventanilla/sessions"
-	"ventanilla/sessions/redistest"
+	"github.com/ventanilla-gob/ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 )
 
 // A Redis that stops answering costs a hop its budget and no more: every

@@ -10,9 +10,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"ventanilla/channels"
-	"ventanilla/internal/privacy"
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/internal/privacy"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // keyspaceKey holds the key that names citizens in Redis keys when

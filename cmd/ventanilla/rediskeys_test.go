@@ -14,8 +14,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"ventanilla/channels"
-	"ventanilla/sessions/redistest"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 )
 
 // documentedKeys reads the table of Redis keys in docs/privacy.md: each

@@ -13,8 +13,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"ventanilla/channels"
-	"ventanilla/interop/sample"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/interop/sample"
 )
 
 // cmdSimulate talks to a flow in the terminal exactly as a feature phone

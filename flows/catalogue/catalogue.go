@@ -8,7 +8,7 @@ import (
 	"io/fs"
 	"sort"
 
-	"ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/flows"
 )
 
 //go:embed *.yaml

@@ -3,11 +3,11 @@ package catalogue_test
 import (
 	"testing"
 
-	"ventanilla/channels/ussd"
-	"ventanilla/flows"
-	"ventanilla/flows/catalogue"
-	"ventanilla/i18n"
-	"ventanilla/interop"
+	"github.com/ventanilla-gob/ventanilla/channels/ussd"
+	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/flows/catalogue"
+	"github.com/ventanilla-gob/ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/interop"
 )
 
 func measure(s *flows.Screen) int { return len([]rune(ussd.Paginate(s, 1<<20)[0])) }

@@ -15,10 +15,10 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"ventanilla/channels"
-	"ventanilla/flows"
-	"ventanilla/interop"
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/interop"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // Transcript is one scripted conversation.

@@ -6,11 +6,11 @@ import (
 	"path/filepath"
 	"testing"
 
-	"ventanilla/channels/ussd"
-	"ventanilla/flows"
-	"ventanilla/flows/catalogue"
-	"ventanilla/flows/flowtest"
-	"ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/channels/ussd"
+	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/flows/catalogue"
+	"github.com/ventanilla-gob/ventanilla/flows/flowtest"
+	"github.com/ventanilla-gob/ventanilla/i18n"
 )
 
 var update = flag.Bool("update", false, "rewrite the transcripts' expected screens")

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"time"
 
-	"ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/i18n"
 )
 
 // dateFormat is how citizens are asked to write a date. Only the order of

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/i18n"
 )
 
 // The clock in these tests is fixedClock: 23 November 2026, 22:30 in Ecuador.

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"time"
 
-	"ventanilla/i18n"
-	"ventanilla/internal/ecid"
+	"github.com/ventanilla-gob/ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/internal/ecid"
 )
 
 // Ecuadorian identifiers. The rules are those python-stdnum's ec/ci and ec/ruc

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"testing"
 
-	"ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/i18n"
 )
 
 // Check digits in the comments below: cédula weights 2,1,2,1,2,1,2,1,2 on

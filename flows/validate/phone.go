@@ -6,7 +6,7 @@ import (
 
 	"github.com/nyaruka/phonenumbers"
 
-	"ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/i18n"
 )
 
 var failPhone = &Failure{MessageID: i18n.ValidatePhone}

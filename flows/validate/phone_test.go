@@ -3,7 +3,7 @@ package validate
 import (
 	"testing"
 
-	"ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/i18n"
 )
 
 func TestPhone(t *testing.T) {

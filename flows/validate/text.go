@@ -7,7 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/i18n"
 )
 
 var (

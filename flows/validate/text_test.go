@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/i18n"
 )
 
 func TestRange(t *testing.T) {

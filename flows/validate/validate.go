@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"ventanilla/i18n"
-	suggestpkg "ventanilla/internal/suggest"
+	"github.com/ventanilla-gob/ventanilla/i18n"
+	suggestpkg "github.com/ventanilla-gob/ventanilla/internal/suggest"
 )
 
 // Spec is one validator as written in a flow, already decoded by the loader:

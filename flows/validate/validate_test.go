@@ -11,7 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/i18n"
 )
 
 func TestCompileErrors(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/internal/audit"
+	"github.com/ventanilla-gob/ventanilla/internal/audit"
 )
 
 // stuckSink blocks every Write until released, like a disk that hangs.

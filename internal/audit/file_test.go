@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/internal/audit"
+	"github.com/ventanilla-gob/ventanilla/internal/audit"
 )
 
 // clock is a settable time for a sink.

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"ventanilla/internal/audit"
+	"github.com/ventanilla-gob/ventanilla/internal/audit"
 )
 
 // MemorySink keeps records in memory: the sink of the tests.

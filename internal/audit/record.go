@@ -8,7 +8,7 @@ import (
 	"math"
 	"time"
 
-	"ventanilla/internal/privacy"
+	"github.com/ventanilla-gob/ventanilla/internal/privacy"
 )
 
 // Kinds of record.

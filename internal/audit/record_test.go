@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/internal/audit"
+	"github.com/ventanilla-gob/ventanilla/internal/audit"
 )
 
 var guayaquil = time.FixedZone("ECT", -5*3600)

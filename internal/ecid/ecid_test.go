@@ -3,7 +3,7 @@ package ecid_test
 import (
 	"testing"
 
-	"ventanilla/internal/ecid"
+	"github.com/ventanilla-gob/ventanilla/internal/ecid"
 )
 
 func TestCedula(t *testing.T) {

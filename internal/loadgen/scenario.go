@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"ventanilla/internal/ecid"
+	"github.com/ventanilla-gob/ventanilla/internal/ecid"
 )
 
 // Step is one hop of a conversation: what the citizen sends and what the

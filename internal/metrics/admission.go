@@ -3,7 +3,7 @@ package metrics
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // admission exports, per carrier, the memory store's new conversations —

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 var metricName = regexp.MustCompile(`ventanilla_[a-z_]+`)

@@ -12,8 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"ventanilla/channels"
-	"ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/flows"
 )
 
 // Metrics holds the collectors and the registry they are served from.

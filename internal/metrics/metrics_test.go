@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 func TestExposition(t *testing.T) {

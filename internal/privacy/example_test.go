@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"os"
 
-	"ventanilla/internal/privacy"
+	"github.com/ventanilla-gob/ventanilla/internal/privacy"
 )
 
 func ExampleNewHandler() {

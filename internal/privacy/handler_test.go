@@ -13,7 +13,7 @@ import (
 	"testing/slogtest"
 	"time"
 
-	"ventanilla/internal/privacy"
+	"github.com/ventanilla-gob/ventanilla/internal/privacy"
 )
 
 func jsonLogger(p *privacy.Pseudonymizer) (*slog.Logger, *bytes.Buffer) {

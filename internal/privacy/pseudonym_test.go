@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"ventanilla/internal/privacy"
+	"github.com/ventanilla-gob/ventanilla/internal/privacy"
 )
 
 var testKey = []byte("0123456789abcdef0123456789abcdef-test-key")

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"strings"
 
-	"ventanilla/internal/ecid"
+	"github.com/ventanilla-gob/ventanilla/internal/ecid"
 )
 
 // Placeholders Scrub puts where it removed something.

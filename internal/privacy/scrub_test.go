@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"ventanilla/internal/privacy"
+	"github.com/ventanilla-gob/ventanilla/internal/privacy"
 )
 
 // identifiers are personal data and secrets in the shapes they reach logs

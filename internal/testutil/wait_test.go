@@ -4,7 +4,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"ventanilla/internal/testutil"
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 )
 
 func TestWaitForReturnsOnceTheConditionHolds(t *testing.T) {

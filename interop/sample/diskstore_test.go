@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/interop/sample"
+	"github.com/ventanilla-gob/ventanilla/interop/sample"
 )
 
 func openStore(t *testing.T, path string) *sample.DiskStore {

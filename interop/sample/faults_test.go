@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/interop"
-	"ventanilla/interop/sample"
+	"github.com/ventanilla-gob/ventanilla/interop"
+	"github.com/ventanilla-gob/ventanilla/interop/sample"
 )
 
 func TestFaultInjection(t *testing.T) {

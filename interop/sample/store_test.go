@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/interop/sample"
+	"github.com/ventanilla-gob/ventanilla/interop/sample"
 )
 
 func TestMemoryStore(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"ventanilla/sessions/redistest"
+	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 )
 
 // A master killed and started again loses nothing: its replica took over

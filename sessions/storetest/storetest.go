@@ -26,7 +26,7 @@ import (
 	"testing"
 	"time"
 
-	"ventanilla/sessions"
+	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // ClockAdvancer is implemented by test stores whose clock the suite can move,

@@ -12,7 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 // Hopper records every Inbound it is given and answers with Reply and

@@ -12,7 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 // Suite says how to talk to one adapter; each Case is one request to it.

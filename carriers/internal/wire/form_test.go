@@ -17,7 +17,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"ventanilla/carriers/internal/wire"
+	"github.com/ventanilla-gob/ventanilla/carriers/internal/wire"
 )
 
 // atHop is an Africa's Talking callback body as it arrives on every hop.

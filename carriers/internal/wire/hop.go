@@ -7,7 +7,7 @@ import (
 	"runtime/debug"
 	"strings"
 
-	"ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 // Fallback is the last screen when the gateway gave nothing to show (it

@@ -24,7 +24,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
-	"ventanilla/carriers/kannel/conf"
+	"github.com/ventanilla-gob/ventanilla/carriers/kannel/conf"
 )
 
 // Timeouts: every wait is bounded.
