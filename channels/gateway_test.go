@@ -10,14 +10,14 @@ import (
 	"time"
 
 	"github.com/ventanilla-gob/ventanilla/channels"
-	"github.com/ventanilla-gob/ventanilla/channels/channelstest"
 	"github.com/ventanilla-gob/ventanilla/channels/ussd"
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/flows/catalogue"
 	"github.com/ventanilla-gob/ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/internal/channelstest"
+	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 	"github.com/ventanilla-gob/ventanilla/interop"
 	"github.com/ventanilla-gob/ventanilla/sessions"
-	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 )
 
 type noCalls struct{}

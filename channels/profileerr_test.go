@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 	"github.com/ventanilla-gob/ventanilla/sessions"
-	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 )
 
 // profileGetFails is a store whose single reads of a citizen's profile

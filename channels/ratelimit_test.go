@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 	"github.com/ventanilla-gob/ventanilla/sessions"
-	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 )
 
 func testLimiter(t *testing.T, l channels.Limiter, advance func()) {

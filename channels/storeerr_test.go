@@ -8,8 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 	"github.com/ventanilla-gob/ventanilla/sessions"
-	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 )
 
 // syncBuffer is a log destination safe for the hops' goroutines.

@@ -11,8 +11,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 	"github.com/ventanilla-gob/ventanilla/internal/testutil"
-	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 )
 
 // batchedClient is a fresh client of the test server with Batch on.

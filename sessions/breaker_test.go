@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 	"github.com/ventanilla-gob/ventanilla/internal/testutil"
-	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 )
 
 func TestBreakerKeepsCapabilities(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
+	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 )
 
 // slot agrees with the cluster on where keys live, hash tags included.

@@ -8,8 +8,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 	"github.com/ventanilla-gob/ventanilla/sessions"
-	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 	"github.com/ventanilla-gob/ventanilla/sessions/storetest"
 )
 

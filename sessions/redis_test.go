@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
+	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 )
 
 func TestRedisValueLayout(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/ventanilla-gob/ventanilla/channels/channelstest"
+	"github.com/ventanilla-gob/ventanilla/internal/channelstest"
 )
 
 // citizen texts the gateway's short code through Africa's Talking and

@@ -11,8 +11,8 @@ import (
 
 	"github.com/ventanilla-gob/ventanilla/carriers/internal/carriertest"
 	"github.com/ventanilla-gob/ventanilla/carriers/kannel"
-	"github.com/ventanilla-gob/ventanilla/carriers/kannel/kanneltest"
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/internal/kanneltest"
 )
 
 // wait bounds every wait on Kannel.

@@ -10,7 +10,7 @@ import (
 
 	"github.com/ventanilla-gob/ventanilla/carriers/twilio"
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
-	"github.com/ventanilla-gob/ventanilla/channels/channelstest"
+	"github.com/ventanilla-gob/ventanilla/internal/channelstest"
 )
 
 // citizen texts the gateway through Twilio as one number on one channel.

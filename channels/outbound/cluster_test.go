@@ -10,8 +10,8 @@ import (
 
 	"github.com/ventanilla-gob/ventanilla/channels"
 	"github.com/ventanilla-gob/ventanilla/channels/outbound"
+	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 	"github.com/ventanilla-gob/ventanilla/internal/testutil"
-	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 )
 
 // The queue's contract holds on a real Redis Cluster of three masters,

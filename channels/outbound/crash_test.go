@@ -23,8 +23,8 @@ import (
 
 	"github.com/ventanilla-gob/ventanilla/channels"
 	"github.com/ventanilla-gob/ventanilla/channels/outbound"
+	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 	"github.com/ventanilla-gob/ventanilla/internal/testutil"
-	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 )
 
 const (

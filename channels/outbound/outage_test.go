@@ -14,7 +14,7 @@ import (
 	"github.com/ventanilla-gob/ventanilla/carriers/twilio"
 	"github.com/ventanilla-gob/ventanilla/channels"
 	"github.com/ventanilla-gob/ventanilla/channels/outbound"
-	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
+	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 )
 
 // provider plays a carrier's API on loopback, on the queue's clock: it

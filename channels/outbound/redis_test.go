@@ -12,8 +12,8 @@ import (
 
 	"github.com/ventanilla-gob/ventanilla/channels"
 	"github.com/ventanilla-gob/ventanilla/channels/outbound"
+	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 	"github.com/ventanilla-gob/ventanilla/internal/testutil"
-	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 )
 
 func newRedis(t *testing.T, client redis.UniversalClient, opts outbound.Options, ro outbound.RedisOptions) *outbound.Redis {

@@ -11,8 +11,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/ventanilla-gob/ventanilla/channels"
-	"github.com/ventanilla-gob/ventanilla/channels/channelstest"
 	"github.com/ventanilla-gob/ventanilla/channels/telegram"
+	"github.com/ventanilla-gob/ventanilla/internal/channelstest"
 	"github.com/ventanilla-gob/ventanilla/interop"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )

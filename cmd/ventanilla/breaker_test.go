@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 	"github.com/ventanilla-gob/ventanilla/sessions"
-	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 )
 
 // With the session Redis stopped, hops answer "Servicio no disponible"

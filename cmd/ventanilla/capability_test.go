@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 	"github.com/ventanilla-gob/ventanilla/sessions"
-	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 )
 
 // thirdStore is a store of another type kept on Redis: what the gateway

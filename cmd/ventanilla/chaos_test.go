@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"github.com/ventanilla-gob/ventanilla/internal/loadgen"
-	"github.com/ventanilla-gob/ventanilla/interop/sample"
-	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
+	"github.com/ventanilla-gob/ventanilla/internal/redistest"
+	"github.com/ventanilla-gob/ventanilla/internal/sample"
 )
 
 // The chaos run: two gateway instances (real `ventanilla serve`

@@ -19,8 +19,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/ventanilla-gob/ventanilla/interop/sample"
-	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
+	"github.com/ventanilla-gob/ventanilla/internal/redistest"
+	"github.com/ventanilla-gob/ventanilla/internal/sample"
 )
 
 // gatewayFor starts the sample back-end and the gateway with the catalogue

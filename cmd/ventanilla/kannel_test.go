@@ -14,7 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ventanilla-gob/ventanilla/carriers/kannel"
-	"github.com/ventanilla-gob/ventanilla/carriers/kannel/kanneltest"
+	"github.com/ventanilla-gob/ventanilla/internal/kanneltest"
 )
 
 // The turnos booking by SMS, the whole way through real Kannel: each

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ventanilla-gob/ventanilla/interop/sample"
-	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
+	"github.com/ventanilla-gob/ventanilla/internal/redistest"
+	"github.com/ventanilla-gob/ventanilla/internal/sample"
 )
 
 // instance is a `ventanilla serve` process: this test binary, started as

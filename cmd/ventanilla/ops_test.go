@@ -19,7 +19,7 @@ import (
 	"testing"
 
 	"github.com/ventanilla-gob/ventanilla/flows/catalogue"
-	"github.com/ventanilla-gob/ventanilla/interop/sample"
+	"github.com/ventanilla-gob/ventanilla/internal/sample"
 )
 
 // copyCatalogue writes the catalogue's flow files into a directory the

@@ -14,8 +14,8 @@ import (
 	"testing"
 
 	"github.com/ventanilla-gob/ventanilla/internal/privacy"
+	"github.com/ventanilla-gob/ventanilla/internal/sample"
 	"github.com/ventanilla-gob/ventanilla/interop"
-	"github.com/ventanilla-gob/ventanilla/interop/sample"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 

@@ -13,8 +13,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 	"github.com/ventanilla-gob/ventanilla/sessions"
-	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
 )
 
 // A Redis that stops answering costs a hop its budget and no more: every

@@ -15,7 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ventanilla-gob/ventanilla/channels"
-	"github.com/ventanilla-gob/ventanilla/sessions/redistest"
+	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 )
 
 // documentedKeys reads the table of Redis keys in docs/privacy.md: each

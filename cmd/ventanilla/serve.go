@@ -41,8 +41,8 @@ import (
 	"github.com/ventanilla-gob/ventanilla/internal/audit"
 	"github.com/ventanilla-gob/ventanilla/internal/gctune"
 	"github.com/ventanilla-gob/ventanilla/internal/metrics"
+	"github.com/ventanilla-gob/ventanilla/internal/sample"
 	"github.com/ventanilla-gob/ventanilla/interop"
-	"github.com/ventanilla-gob/ventanilla/interop/sample"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 

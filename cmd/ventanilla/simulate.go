@@ -14,7 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ventanilla-gob/ventanilla/channels"
-	"github.com/ventanilla-gob/ventanilla/interop/sample"
+	"github.com/ventanilla-gob/ventanilla/internal/sample"
 )
 
 // cmdSimulate talks to a flow in the terminal exactly as a feature phone

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ventanilla-gob/ventanilla/interop/sample"
+	"github.com/ventanilla-gob/ventanilla/internal/sample"
 )
 
 // twilioAPI answers the Messages resource as Twilio documents it and keeps

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/ventanilla-gob/ventanilla/interop/sample"
+	"github.com/ventanilla-gob/ventanilla/internal/sample"
 )
 
 // botAPI answers the two Bot API methods the gateway uses here, as

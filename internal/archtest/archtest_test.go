@@ -41,7 +41,7 @@ var rules = []rule{
 	{"channels/carrier/...", append([]string{"channels", "flows/...", "sessions/...", "interop/..."}, heavy...), "the carrier contract is a leaf"},
 	{"channels/sms/alphabet/...", append([]string{"channels", "flows/...", "sessions/...", "interop/..."}, heavy...), "the GSM-7 alphabet that carriers use is a leaf"},
 	{"flows/...", []string{"interop/...", "sessions/..."}, "the engine owns the interfaces it needs; back-end calls and stores plug into them"},
-	{"...", []string{"internal/testutil"}, "only tests import the test helpers"},
+	{"...", []string{"internal/testutil", "internal/redistest", "internal/kanneltest", "internal/channelstest"}, "only tests import the test helpers"},
 }
 
 // exceptions are dependencies that break a rule today and are known: each

@@ -11,7 +11,7 @@ import (
 	"time"
 	"unicode/utf16"
 
-	"github.com/ventanilla-gob/ventanilla/carriers/kannel/kanneltest"
+	"github.com/ventanilla-gob/ventanilla/internal/kanneltest"
 )
 
 const wait = 10 * time.Second

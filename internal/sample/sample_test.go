@@ -14,7 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/ventanilla-gob/ventanilla/interop/sample"
+	"github.com/ventanilla-gob/ventanilla/internal/sample"
 )
 
 // monday is the tests' "now": Monday 23 November 2026, 04:00 in Ecuador.

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ventanilla-gob/ventanilla/interop/sample"
+	"github.com/ventanilla-gob/ventanilla/internal/sample"
 )
 
 func TestMemoryStore(t *testing.T) {
