@@ -4,7 +4,7 @@
 // and its end-of-session notification (a form POST with the session's
 // status, answered with an empty 200).
 //
-// It only translates: it validates the form, hands a channels.Inbound to
+// It only translates: it validates the form, hands a carrier.Inbound to
 // the gateway's Hopper and frames the Reply. It must not interpret the
 // text history, render screens or keep state; the engine does that.
 //

@@ -6,7 +6,7 @@
 // empty body. Sender delivers queued messages through AT's SMS API
 // (POST {base}/version1/messaging), sandbox or production.
 //
-// It only translates: it validates the form, hands a channels.Inbound to
+// It only translates: it validates the form, hands a carrier.Inbound to
 // the gateway and the reply to the Outbox. It must not keep state, render
 // screens, retry sends or read the text beyond checking it; the Outbox
 // retries, guided by how Sender classifies its failures.

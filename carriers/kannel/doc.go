@@ -6,7 +6,7 @@
 // reply's text/plain body is what Kannel sends back, its X-Kannel-Coding
 // and X-Kannel-Meta-Data headers say how (UCS-2, and for USSD the
 // ussd_service_op TLV). The adapters only translate: they validate the
-// call, hand a channels.Inbound to the Hopper and frame the Reply. They
+// call, hand a carrier.Inbound to the Hopper and frame the Reply. They
 // must not keep state, render screens or read the text beyond decoding it
 // (and telling a dialled string from other text on a USSD begin).
 //

@@ -23,9 +23,10 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/nyaruka/phonenumbers"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/outbound"
 	"github.com/ventanilla-gob/ventanilla/channels/sms"
+	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
@@ -143,7 +144,7 @@ func New(opts Options) (*Handler, error) {
 }
 
 // Mount adds POST /v1/notifications and GET /v1/notifications/:id.
-func (h *Handler) Mount(r channels.Router) {
+func (h *Handler) Mount(r carrier.Router) {
 	r.Add(http.MethodPost, "/v1/notifications", h.create)
 	r.Add(http.MethodGet, "/v1/notifications/:id", h.get)
 }
@@ -197,7 +198,7 @@ func (h *Handler) unavailable(c echo.Context, what string, err error) error {
 // institution returns who the bearer token belongs to, comparing with
 // every token in constant time.
 func (h *Handler) institution(r *http.Request) (string, bool) {
-	tok, ok := channels.BearerToken(r.Header.Get(echo.HeaderAuthorization))
+	tok, ok := gateway.BearerToken(r.Header.Get(echo.HeaderAuthorization))
 	if !ok {
 		return "", false
 	}
@@ -341,7 +342,7 @@ func jsonKind(goKind string) string {
 // notification is a validated request, ready to store and queue.
 type notification struct {
 	id, channel, locale, fingerprint string
-	msg                              channels.Message
+	msg                              carrier.Message
 }
 
 // prepare validates a request and resolves what it leaves open: the
@@ -409,7 +410,7 @@ func (h *Handler) prepareAs(inst string, req request, channel, locale, id string
 		channel:     channel,
 		locale:      used,
 		fingerprint: fingerprint(req),
-		msg:         channels.Message{ID: id, Channel: kind, Carrier: h.o.Carriers[channel], To: req.To, Text: text, Deadline: deadline},
+		msg:         carrier.Message{ID: id, Channel: kind, Carrier: h.o.Carriers[channel], To: req.To, Text: text, Deadline: deadline},
 	}, nil
 }
 
@@ -480,7 +481,7 @@ func isE164(s string) bool {
 // rememberedLocale is the locale the citizen chose in a conversation, or
 // DefaultLocale. A store that fails does not stop a notification.
 func (h *Handler) rememberedLocale(ctx context.Context, phone string) string {
-	rec, err := h.o.Store.Get(ctx, channels.ProfileKey(phone))
+	rec, err := h.o.Store.Get(ctx, gateway.ProfileKey(phone))
 	switch {
 	case err == nil && slices.Contains(Locales, string(rec.Data)):
 		return string(rec.Data)
@@ -493,7 +494,7 @@ func (h *Handler) rememberedLocale(ctx context.Context, phone string) string {
 // preferredChannel is the text channel the citizen last used, when it is
 // available here; else sms, else the first channel available.
 func (h *Handler) preferredChannel(ctx context.Context, phone string) string {
-	rec, err := h.o.Store.Get(ctx, channels.PreferenceKey(phone))
+	rec, err := h.o.Store.Get(ctx, gateway.PreferenceKey(phone))
 	switch {
 	case err == nil && h.o.Carriers[string(rec.Data)] != "":
 		return string(rec.Data)

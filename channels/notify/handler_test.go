@@ -13,9 +13,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/notify"
 	"github.com/ventanilla-gob/ventanilla/channels/outbound"
+	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
@@ -25,17 +26,17 @@ const (
 	citizen    = "+593991234567"
 )
 
-// carrier records what reaches it; a send waits while hold is set.
-type carrier struct {
+// fakeCarrier records what reaches it; a send waits while hold is set.
+type fakeCarrier struct {
 	name string
 	mu   sync.Mutex
-	got  []channels.Message
+	got  []carrier.Message
 	hold chan struct{}
 }
 
-func (c *carrier) Name() string { return c.name }
+func (c *fakeCarrier) Name() string { return c.name }
 
-func (c *carrier) SendID(ctx context.Context, m channels.Message) (string, error) {
+func (c *fakeCarrier) SendID(ctx context.Context, m carrier.Message) (string, error) {
 	if c.hold != nil {
 		select {
 		case <-c.hold:
@@ -49,30 +50,30 @@ func (c *carrier) SendID(ctx context.Context, m channels.Message) (string, error
 	return "SM" + m.ID, nil
 }
 
-func (c *carrier) Send(ctx context.Context, m channels.Message) error {
+func (c *fakeCarrier) Send(ctx context.Context, m carrier.Message) error {
 	_, err := c.SendID(ctx, m)
 	return err
 }
 
-func (c *carrier) Sent() []channels.Message {
+func (c *fakeCarrier) Sent() []carrier.Message {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]channels.Message(nil), c.got...)
+	return append([]carrier.Message(nil), c.got...)
 }
 
 type fixture struct {
 	e       *echo.Echo
 	queue   *outbound.Memory
 	store   *sessions.Memory
-	sms, wa *carrier
+	sms, wa *fakeCarrier
 	clock   time.Time
 }
 
 func newFixture(t testing.TB, edit ...func(*notify.Options)) *fixture {
 	t.Helper()
-	f := &fixture{sms: &carrier{name: "twilio-sms"}, wa: &carrier{name: "twilio-wa"}, clock: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	f := &fixture{sms: &fakeCarrier{name: "twilio-sms"}, wa: &fakeCarrier{name: "twilio-wa"}, clock: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
 	q, err := outbound.NewMemory(outbound.Options{
-		Senders: map[string]channels.Sender{"twilio-sms": f.sms, "twilio-wa": f.wa},
+		Senders: map[string]carrier.Sender{"twilio-sms": f.sms, "twilio-wa": f.wa},
 		Now:     func() time.Time { return f.clock },
 	})
 	if err != nil {
@@ -256,7 +257,7 @@ func TestNotificationLifecycle(t *testing.T) {
 	want("delivered", 1)
 
 	sent := f.sms.Sent()
-	wantMsg := channels.Message{ID: "ntf_test1", Channel: "sms", Carrier: "twilio-sms", To: citizen, Text: "Su trámite 123 está listo para retirar.", Deadline: f.clock.Add(outbound.DefaultValidFor)}
+	wantMsg := carrier.Message{ID: "ntf_test1", Channel: "sms", Carrier: "twilio-sms", To: citizen, Text: "Su trámite 123 está listo para retirar.", Deadline: f.clock.Add(outbound.DefaultValidFor)}
 	if len(sent) != 1 || fmt.Sprint(sent[0]) != fmt.Sprint(wantMsg) {
 		t.Errorf("carrier got %+v, want %+v", sent, wantMsg)
 	}
@@ -351,7 +352,7 @@ func TestLocale(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			if tc.profile != "" {
-				if err := f.store.Set(context.Background(), channels.ProfileKey(citizen), []byte(tc.profile), time.Hour); err != nil {
+				if err := f.store.Set(context.Background(), gateway.ProfileKey(citizen), []byte(tc.profile), time.Hour); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -369,7 +370,7 @@ func TestLocale(t *testing.T) {
 
 func TestTransliterateKeepsSMSInGSM(t *testing.T) {
 	f := newFixture(t, func(o *notify.Options) { o.Transliterate = true })
-	if err := f.store.Set(context.Background(), channels.PreferenceKey(citizen), []byte("whatsapp"), time.Hour); err != nil {
+	if err := f.store.Set(context.Background(), gateway.PreferenceKey(citizen), []byte("whatsapp"), time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	for _, body := range []string{listo, strings.Replace(listo, `"to"`, `"channel": "sms", "to"`, 1)} {
@@ -402,7 +403,7 @@ func TestChannel(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			if tc.pref != "" {
-				if err := f.store.Set(context.Background(), channels.PreferenceKey(citizen), []byte(tc.pref), time.Hour); err != nil {
+				if err := f.store.Set(context.Background(), gateway.PreferenceKey(citizen), []byte(tc.pref), time.Hour); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -440,7 +441,7 @@ func TestNewChecksOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, _ := outbound.NewMemory(outbound.Options{Senders: map[string]channels.Sender{"x": &carrier{name: "x"}}})
+	q, _ := outbound.NewMemory(outbound.Options{Senders: map[string]carrier.Sender{"x": &fakeCarrier{name: "x"}}})
 	good := func() notify.Options {
 		return notify.Options{Queue: q, Store: sessions.NewMemory(sessions.MemoryOptions{}), Templates: tpl,
 			Tokens: map[string]string{"rc": civilToken}, Carriers: map[string]string{"sms": "x"}}
@@ -465,7 +466,7 @@ func TestNewChecksOptions(t *testing.T) {
 	}
 }
 
-func waitSent(t *testing.T, c *carrier, n int) {
+func waitSent(t *testing.T, c *fakeCarrier, n int) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for len(c.Sent()) < n {

@@ -5,19 +5,19 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/outbound"
 )
 
 type nopSender struct{}
 
-func (nopSender) Name() string                                       { return "twilio" }
-func (nopSender) Send(ctx context.Context, m channels.Message) error { return nil }
+func (nopSender) Name() string                                      { return "twilio" }
+func (nopSender) Send(ctx context.Context, m carrier.Message) error { return nil }
 
 // BenchmarkMemoryEnqueueAndSend measures Enqueue while the workers send
 // what it queues, through a sender that costs nothing.
 func BenchmarkMemoryEnqueueAndSend(b *testing.B) {
-	q, err := outbound.NewMemory(outbound.Options{Senders: map[string]channels.Sender{"twilio": nopSender{}}})
+	q, err := outbound.NewMemory(outbound.Options{Senders: map[string]carrier.Sender{"twilio": nopSender{}}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
@@ -45,7 +45,7 @@ func (g guarded) do(ctx context.Context, call func(context.Context) error) error
 	return out
 }
 
-func (g guarded) Enqueue(ctx context.Context, m channels.Message) (id string, err error) {
+func (g guarded) Enqueue(ctx context.Context, m carrier.Message) (id string, err error) {
 	err = g.do(ctx, func(ctx context.Context) error {
 		id, err = g.Queue.Enqueue(ctx, m)
 		return err

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/outbound"
 	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 	"github.com/ventanilla-gob/ventanilla/internal/testutil"
@@ -31,7 +31,7 @@ func TestBreakerQueueRedisStoppedAndRestarted(t *testing.T) {
 	})
 	t.Cleanup(b.Close)
 	q := outbound.WithBreaker(newRedis(t, client, outbound.Options{
-		Senders: map[string]channels.Sender{"twilio": newSender(nil)},
+		Senders: map[string]carrier.Sender{"twilio": newSender(nil)},
 		Log:     testLog(t),
 	}, outbound.RedisOptions{}), b)
 	ctx := t.Context()

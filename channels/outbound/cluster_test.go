@@ -8,7 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/outbound"
 	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 	"github.com/ventanilla-gob/ventanilla/internal/testutil"
@@ -39,11 +39,11 @@ func TestRedisClusterInstancesSendEachOnce(t *testing.T) {
 // those enqueued on either goes out once. block is the consumers' blocking
 // read (0: the queue's default).
 func shareTheWork(t *testing.T, client redis.UniversalClient, block time.Duration) {
-	s := newSender(func(ctx context.Context, m channels.Message, n int) error {
+	s := newSender(func(ctx context.Context, m carrier.Message, n int) error {
 		time.Sleep(time.Millisecond) // long enough for the work to spread over the workers
 		return nil
 	})
-	opts := outbound.Options{Senders: map[string]channels.Sender{"twilio": s}, Workers: 3, Log: testLog(t)}
+	opts := outbound.Options{Senders: map[string]carrier.Sender{"twilio": s}, Workers: 3, Log: testLog(t)}
 	a := newRedis(t, client, opts, outbound.RedisOptions{Consumer: "a", Block: block})
 	b := newRedis(t, client, opts, outbound.RedisOptions{Consumer: "b", Block: block})
 	run(t, a)

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/outbound"
 	"github.com/ventanilla-gob/ventanilla/channels/sms"
 	"github.com/ventanilla-gob/ventanilla/internal/testutil"
@@ -24,7 +24,7 @@ type newQueueFunc func(t *testing.T, opts outbound.Options) outbound.Queue
 func testQueue(t *testing.T, newQueue newQueueFunc) {
 	setup := func(t *testing.T, s *fakeSender, opts outbound.Options) (outbound.Queue, *fakeClock) {
 		clock := newClock()
-		opts.Senders = map[string]channels.Sender{"twilio": s}
+		opts.Senders = map[string]carrier.Sender{"twilio": s}
 		opts.Now, opts.Sleep, opts.Log = clock.Now, clock.Sleep, testLog(t)
 		return newQueue(t, opts), clock
 	}
@@ -85,9 +85,9 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 	})
 
 	t.Run("retryable failures are retried after the backoff", func(t *testing.T) {
-		s := newSender(func(ctx context.Context, m channels.Message, n int) error {
+		s := newSender(func(ctx context.Context, m carrier.Message, n int) error {
 			if n <= 3 {
-				return &channels.RetryableError{Err: errors.New("twilio: 503 service unavailable")}
+				return &carrier.RetryableError{Err: errors.New("twilio: 503 service unavailable")}
 			}
 			return nil
 		})
@@ -141,9 +141,9 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 		{"a backoff longer than the Retry-After wins", time.Minute, 5 * time.Second, time.Minute, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newSender(func(ctx context.Context, m channels.Message, n int) error {
+			s := newSender(func(ctx context.Context, m carrier.Message, n int) error {
 				if m.ID == "throttled" && n == 1 {
-					return &channels.RetryableError{Err: errors.New("twilio: 429 too many requests"), After: tc.ra}
+					return &carrier.RetryableError{Err: errors.New("twilio: 429 too many requests"), After: tc.ra}
 				}
 				return nil
 			})
@@ -176,7 +176,7 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 	}
 
 	t.Run("a failure that is not retryable fails at once, without personal data", func(t *testing.T) {
-		s := newSender(func(ctx context.Context, m channels.Message, n int) error {
+		s := newSender(func(ctx context.Context, m carrier.Message, n int) error {
 			return fmt.Errorf("twilio: 400: 'To' number %s is not a valid phone number (text %q, ref 593991234567)", m.To, m.Text)
 		})
 		q, _ := setup(t, s, outbound.Options{})
@@ -198,7 +198,7 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 	})
 
 	t.Run("a sender that panics fails the message, not the process", func(t *testing.T) {
-		s := newSender(func(ctx context.Context, m channels.Message, n int) error {
+		s := newSender(func(ctx context.Context, m carrier.Message, n int) error {
 			panic("index out of range in the carrier adapter")
 		})
 		q, _ := setup(t, s, outbound.Options{})
@@ -211,8 +211,8 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 	})
 
 	t.Run("retries stop after MaxAttempts", func(t *testing.T) {
-		s := newSender(func(ctx context.Context, m channels.Message, n int) error {
-			return &channels.RetryableError{Err: errors.New("twilio: 500")}
+		s := newSender(func(ctx context.Context, m carrier.Message, n int) error {
+			return &carrier.RetryableError{Err: errors.New("twilio: 500")}
 		})
 		q, clock := setup(t, s, outbound.Options{MaxAttempts: 3, Backoff: func(int) time.Duration { return time.Second }})
 		mustEnqueue(t, q, msg("doomed"))
@@ -229,11 +229,11 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 		var at []time.Duration
 		var clock *fakeClock
 		start := time.Time{}
-		s := newSender(func(ctx context.Context, m channels.Message, n int) error {
+		s := newSender(func(ctx context.Context, m carrier.Message, n int) error {
 			mu.Lock()
 			at = append(at, clock.Now().Sub(start))
 			mu.Unlock()
-			return &channels.RetryableError{Err: errors.New("twilio: 500")}
+			return &carrier.RetryableError{Err: errors.New("twilio: 500")}
 		})
 		var q outbound.Queue
 		q, clock = setup(t, s, outbound.Options{Backoff: func(int) time.Duration { return time.Minute }})
@@ -298,10 +298,10 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 	})
 
 	t.Run("a carrier that keeps failing hands the message to its failover, and back", func(t *testing.T) {
-		down := func(ctx context.Context, m channels.Message, n int) error {
-			return &channels.RetryableError{Err: errors.New("500 internal server error")}
+		down := func(ctx context.Context, m carrier.Message, n int) error {
+			return &carrier.RetryableError{Err: errors.New("500 internal server error")}
 		}
-		primary := newSender(func(ctx context.Context, m channels.Message, n int) error {
+		primary := newSender(func(ctx context.Context, m carrier.Message, n int) error {
 			if n <= 3 {
 				return down(ctx, m, n)
 			}
@@ -310,7 +310,7 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 		other := newNamedSender("africastalking-sms", down)
 		clock := newClock()
 		q := newQueue(t, outbound.Options{
-			Senders:  map[string]channels.Sender{"twilio": primary, "africastalking-sms": other},
+			Senders:  map[string]carrier.Sender{"twilio": primary, "africastalking-sms": other},
 			Failover: map[string]string{"twilio": "africastalking-sms", "africastalking-sms": "twilio"},
 			Backoff:  func(int) time.Duration { return time.Second },
 			Now:      clock.Now, Sleep: clock.Sleep, Log: testLog(t),
@@ -332,7 +332,7 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 	})
 
 	t.Run("a send that outlasts SendTimeout is retried", func(t *testing.T) {
-		s := newSender(func(ctx context.Context, m channels.Message, n int) error {
+		s := newSender(func(ctx context.Context, m carrier.Message, n int) error {
 			if n == 1 {
 				<-ctx.Done()
 				return ctx.Err() // a sender that does not classify its timeout
@@ -405,7 +405,7 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 
 	t.Run("statuses follow the message, and delivery reports update them", func(t *testing.T) {
 		release := make(chan struct{})
-		s := newSender(func(ctx context.Context, m channels.Message, n int) error {
+		s := newSender(func(ctx context.Context, m carrier.Message, n int) error {
 			if m.ID == "life" {
 				select {
 				case <-release:
@@ -463,13 +463,13 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 		q, _ := setup(t, newSender(nil), outbound.Options{})
 		for _, tc := range []struct {
 			name string
-			edit func(*channels.Message)
+			edit func(*carrier.Message)
 			want error
 		}{
-			{"no ID", func(m *channels.Message) { m.ID = "" }, outbound.ErrInvalid},
-			{"no recipient", func(m *channels.Message) { m.To = "" }, outbound.ErrInvalid},
-			{"no text", func(m *channels.Message) { m.Text = "" }, outbound.ErrInvalid},
-			{"unknown carrier", func(m *channels.Message) { m.Carrier = "pigeon" }, outbound.ErrUnknownCarrier},
+			{"no ID", func(m *carrier.Message) { m.ID = "" }, outbound.ErrInvalid},
+			{"no recipient", func(m *carrier.Message) { m.To = "" }, outbound.ErrInvalid},
+			{"no text", func(m *carrier.Message) { m.Text = "" }, outbound.ErrInvalid},
+			{"unknown carrier", func(m *carrier.Message) { m.Carrier = "pigeon" }, outbound.ErrUnknownCarrier},
 		} {
 			m := msg("x")
 			tc.edit(&m)
@@ -491,7 +491,7 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 	})
 }
 
-func mustEnqueue(t *testing.T, q outbound.Queue, m channels.Message) {
+func mustEnqueue(t *testing.T, q outbound.Queue, m carrier.Message) {
 	t.Helper()
 	if _, err := q.Enqueue(context.Background(), m); err != nil {
 		t.Fatalf("Enqueue(%s): %v", m.ID, err)

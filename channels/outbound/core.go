@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/sms"
 )
 
@@ -74,7 +74,7 @@ var (
 // wait, and sends under ctx. mark records the attempt as "sending" before
 // the provider is called and returns the attempt's number; it is the last
 // moment a crash cannot cause a duplicate.
-func (c *core) attempt(wait, ctx context.Context, m channels.Message, mark func(context.Context) (int, error)) outcome {
+func (c *core) attempt(wait, ctx context.Context, m carrier.Message, mark func(context.Context) (int, error)) outcome {
 	sender := c.opts.Senders[m.Carrier]
 	if err := c.pace(wait, m); err != nil || ctx.Err() != nil {
 		return outcome{kind: outcomeNotStarted}
@@ -106,7 +106,7 @@ func (c *core) attempt(wait, ctx context.Context, m channels.Message, mark func(
 		// so nothing is recorded and recovery decides.
 		return outcome{kind: outcomeAborted, attempts: n}
 	}
-	retry, after := channels.Retryable(err)
+	retry, after := carrier.Retryable(err)
 	if timedOut && errors.Is(err, context.DeadlineExceeded) {
 		retry = true // our own timeout, whatever the sender made of it
 	}
@@ -140,7 +140,7 @@ func (c *core) attempt(wait, ctx context.Context, m channels.Message, mark func(
 
 // send calls the sender; a sender that panics fails the message instead
 // of the process, which would only panic again on the message's recovery.
-func (c *core) send(ctx context.Context, sender channels.Sender, m channels.Message) (pid string, err error) {
+func (c *core) send(ctx context.Context, sender carrier.Sender, m carrier.Message) (pid string, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			c.opts.Log.Error("outbound: sender panicked", "message_id", m.ID, "carrier", m.Carrier, "panic", Scrub(fmt.Sprint(r), m), "stack", string(debug.Stack()))
@@ -156,7 +156,7 @@ func (c *core) send(ctx context.Context, sender channels.Sender, m channels.Mess
 // pace waits while the carrier asked us to, then for the message's
 // segments in the carrier's bucket. A message costing more than the bucket
 // holds takes it in burst-sized bites, which keeps the long-run rate.
-func (c *core) pace(ctx context.Context, m channels.Message) error {
+func (c *core) pace(ctx context.Context, m carrier.Message) error {
 	for {
 		c.mu.Lock()
 		until := c.paused[m.Carrier]
@@ -194,7 +194,7 @@ func (c *core) pause(carrier string, until time.Time) {
 
 // Cost is what a message takes from its carrier's rate: its SMS segments,
 // at least one.
-func Cost(m channels.Message) int {
+func Cost(m carrier.Message) int {
 	n, _ := sms.Segments(m.Text)
 	return max(1, n)
 }
@@ -202,7 +202,7 @@ func Cost(m channels.Message) int {
 // Scrub makes a provider's error safe to keep and show: the recipient, the
 // text and any run of seven or more digits (a phone number, a cédula) are
 // replaced, and it is cut to 200 bytes.
-func Scrub(s string, m channels.Message) string {
+func Scrub(s string, m carrier.Message) string {
 	if m.Text != "" {
 		s = strings.ReplaceAll(s, m.Text, "[text]")
 	}

@@ -21,7 +21,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/outbound"
 	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 	"github.com/ventanilla-gob/ventanilla/internal/testutil"
@@ -43,7 +43,7 @@ type httpSender struct {
 
 func (s httpSender) Name() string { return crashCarrier }
 
-func (s httpSender) Send(ctx context.Context, m channels.Message) error {
+func (s httpSender) Send(ctx context.Context, m carrier.Message) error {
 	body, _ := json.Marshal(map[string]string{"id": m.ID, "to": m.To, "text": m.Text})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(body))
 	if err != nil {
@@ -52,7 +52,7 @@ func (s httpSender) Send(ctx context.Context, m channels.Message) error {
 	req.Header.Set("Idempotency-Key", m.ID)
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return &channels.RetryableError{Err: err}
+		return &carrier.RetryableError{Err: err}
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, resp.Body)
@@ -60,7 +60,7 @@ func (s httpSender) Send(ctx context.Context, m channels.Message) error {
 	case resp.StatusCode == http.StatusOK:
 		return nil
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		return &channels.RetryableError{Err: fmt.Errorf("provider: %s", resp.Status)}
+		return &carrier.RetryableError{Err: fmt.Errorf("provider: %s", resp.Status)}
 	}
 	return fmt.Errorf("provider: %s", resp.Status)
 }
@@ -76,7 +76,7 @@ func TestHelperProcess(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("HELPER_MESSAGES"))
 	client := redis.NewClient(&redis.Options{Addr: os.Getenv("HELPER_REDIS")})
 	q, err := outbound.NewRedis(client, outbound.Options{
-		Senders:  map[string]channels.Sender{crashCarrier: httpSender{url: os.Getenv("HELPER_URL"), client: &http.Client{}}},
+		Senders:  map[string]carrier.Sender{crashCarrier: httpSender{url: os.Getenv("HELPER_URL"), client: &http.Client{}}},
 		Limiters: map[string]outbound.Limiter{crashCarrier: &blockingLimiter{allow: 2}},
 		Workers:  3,
 	}, outbound.RedisOptions{Consumer: "doomed", Block: 50 * time.Millisecond})
@@ -85,7 +85,7 @@ func TestHelperProcess(t *testing.T) {
 		os.Exit(2)
 	}
 	for i := range n {
-		m := channels.Message{ID: fmt.Sprint("c", i), Channel: "sms", Carrier: crashCarrier, To: "+593991234567", Text: "Su trámite está listo."}
+		m := carrier.Message{ID: fmt.Sprint("c", i), Channel: "sms", Carrier: crashCarrier, To: "+593991234567", Text: "Su trámite está listo."}
 		if _, err := q.Enqueue(context.Background(), m); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
@@ -193,7 +193,7 @@ func TestRedisCrashMidSend(t *testing.T) {
 	afterCrash.Store(true)
 
 	q := newRedis(t, client, outbound.Options{
-		Senders: map[string]channels.Sender{crashCarrier: httpSender{url: provider.URL, client: provider.Client()}},
+		Senders: map[string]carrier.Sender{crashCarrier: httpSender{url: provider.URL, client: provider.Client()}},
 		Workers: 2,
 		// Generous: a send that times out after the provider took it is the
 		// at-least-once window, which this test keeps out of the way.

@@ -1,7 +1,7 @@
 // Package outbound is the one path for messages the gateway sends on its own
 // initiative: replies that do not travel back in a carrier's HTTP response,
 // and notifications institutions ask for. A Queue accepts a message once per
-// ID, sends it through the carrier's channels.Sender within the carrier's
+// ID, sends it through the carrier's carrier.Sender within the carrier's
 // rate (in SMS segments per second), retries what the sender calls
 // retryable until the message's deadline (failing over to another carrier
 // when one keeps failing), and keeps a status a carrier's delivery

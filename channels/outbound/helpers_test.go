@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/outbound"
 )
 
@@ -74,20 +74,20 @@ type fakeSender struct {
 	name   string
 	mu     sync.Mutex
 	calls  map[string]int
-	script func(ctx context.Context, m channels.Message, n int) error
+	script func(ctx context.Context, m carrier.Message, n int) error
 }
 
 var (
-	_ channels.Sender   = (*fakeSender)(nil)
+	_ carrier.Sender    = (*fakeSender)(nil)
 	_ outbound.IDSender = (*fakeSender)(nil)
 )
 
-func newSender(script func(ctx context.Context, m channels.Message, n int) error) *fakeSender {
+func newSender(script func(ctx context.Context, m carrier.Message, n int) error) *fakeSender {
 	return &fakeSender{name: "twilio", calls: map[string]int{}, script: script}
 }
 
 // newNamedSender is newSender for another carrier than "twilio".
-func newNamedSender(name string, script func(ctx context.Context, m channels.Message, n int) error) *fakeSender {
+func newNamedSender(name string, script func(ctx context.Context, m carrier.Message, n int) error) *fakeSender {
 	s := newSender(script)
 	s.name = name
 	return s
@@ -95,12 +95,12 @@ func newNamedSender(name string, script func(ctx context.Context, m channels.Mes
 
 func (s *fakeSender) Name() string { return s.name }
 
-func (s *fakeSender) Send(ctx context.Context, m channels.Message) error {
+func (s *fakeSender) Send(ctx context.Context, m carrier.Message) error {
 	_, err := s.SendID(ctx, m)
 	return err
 }
 
-func (s *fakeSender) SendID(ctx context.Context, m channels.Message) (string, error) {
+func (s *fakeSender) SendID(ctx context.Context, m carrier.Message) (string, error) {
 	s.mu.Lock()
 	s.calls[m.ID]++
 	n := s.calls[m.ID]
@@ -158,8 +158,8 @@ func testLog(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-func msg(id string) channels.Message {
-	return channels.Message{ID: id, Channel: "sms", Carrier: "twilio", To: "+593991234567", Text: "Su trámite 123 está listo para retirar."}
+func msg(id string) carrier.Message {
+	return carrier.Message{ID: id, Channel: "sms", Carrier: "twilio", To: "+593991234567", Text: "Su trámite 123 está listo para retirar."}
 }
 
 // run runs q until the test ends, then closes it.

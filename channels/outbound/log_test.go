@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/outbound"
 	"github.com/ventanilla-gob/ventanilla/internal/privacy"
 )
@@ -39,15 +39,15 @@ func TestFailedMessageLogKeepsItsID(t *testing.T) {
 	const id = "ntf_3f0c9a61d2b84e7c9b1f0a2d4c6e8f10"
 	var out syncBuffer
 	log := slog.New(privacy.NewHandler(slog.NewTextHandler(&out, nil), nil))
-	s := newSender(func(ctx context.Context, m channels.Message, n int) error {
+	s := newSender(func(ctx context.Context, m carrier.Message, n int) error {
 		if n == 1 {
-			return &channels.RetryableError{Err: errors.New("twilio: 503 for " + m.To)}
+			return &carrier.RetryableError{Err: errors.New("twilio: 503 for " + m.To)}
 		}
 		return errors.New("twilio: 400 invalid number " + m.To)
 	})
 	clock := newClock()
 	q, err := outbound.NewMemory(outbound.Options{
-		Senders: map[string]channels.Sender{"twilio": s},
+		Senders: map[string]carrier.Sender{"twilio": s},
 		Now:     clock.Now, Sleep: clock.Sleep, Log: log,
 	})
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 // Memory is a Queue inside the process, for a single instance, development
@@ -29,7 +29,7 @@ type Memory struct {
 }
 
 type item struct {
-	msg channels.Message // emptied once final: no personal data kept
+	msg carrier.Message // emptied once final: no personal data kept
 	st  Status
 	due time.Time
 	seq uint64
@@ -63,7 +63,7 @@ func NewMemory(opts Options) (*Memory, error) {
 }
 
 // Enqueue queues m unless its ID is known.
-func (q *Memory) Enqueue(ctx context.Context, m channels.Message) (string, error) {
+func (q *Memory) Enqueue(ctx context.Context, m carrier.Message) (string, error) {
 	if err := q.c.opts.check(m); err != nil {
 		return "", err
 	}
@@ -117,7 +117,7 @@ func (q *Memory) MarkDelivered(ctx context.Context, providerID, state string) er
 	}
 	it.st.State, it.st.Updated = to, q.c.opts.Now()
 	if to == StateFailed {
-		it.st.LastError = "carrier reported " + Scrub(state, channels.Message{})
+		it.st.LastError = "carrier reported " + Scrub(state, carrier.Message{})
 	}
 	return nil
 }
@@ -280,10 +280,10 @@ func (q *Memory) process(ctx context.Context, l *lane, it *item) {
 		if out.providerID != "" {
 			q.byProvider[out.providerID] = it.st.ID
 		}
-		it.msg = channels.Message{}
+		it.msg = carrier.Message{}
 	case outcomeFailed:
 		it.st.State, it.st.Updated, it.st.LastError = StateFailed, now, out.err
-		it.msg = channels.Message{}
+		it.msg = carrier.Message{}
 		q.c.opts.Log.Warn("outbound: message failed", "message_id", it.st.ID, "carrier", it.st.Carrier, "attempts", it.st.Attempts, "err", out.err)
 	case outcomeRetry:
 		it.due = now.Add(out.delay)

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/outbound"
 	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 )
@@ -27,15 +27,15 @@ func TestMemoryContract(t *testing.T) {
 }
 
 func TestMemoryCloseDrainsTheQueue(t *testing.T) {
-	s := newSender(func(ctx context.Context, m channels.Message, n int) error {
+	s := newSender(func(ctx context.Context, m carrier.Message, n int) error {
 		time.Sleep(time.Millisecond)
 		if m.ID == "m3" && n == 1 {
-			return &channels.RetryableError{Err: errors.New("503")}
+			return &carrier.RetryableError{Err: errors.New("503")}
 		}
 		return nil
 	})
 	q := newMemory(t, outbound.Options{
-		Senders: map[string]channels.Sender{"twilio": s},
+		Senders: map[string]carrier.Sender{"twilio": s},
 		Workers: 2,
 		Backoff: func(int) time.Duration { return 5 * time.Millisecond },
 		Log:     testLog(t),
@@ -68,11 +68,11 @@ func TestMemoryCloseDrainsTheQueue(t *testing.T) {
 }
 
 func TestMemoryCloseGivesUpAtItsDeadline(t *testing.T) {
-	s := newSender(func(ctx context.Context, m channels.Message, n int) error {
+	s := newSender(func(ctx context.Context, m carrier.Message, n int) error {
 		<-ctx.Done()
 		return ctx.Err()
 	})
-	q := newMemory(t, outbound.Options{Senders: map[string]channels.Sender{"twilio": s}, Workers: 1, Log: testLog(t)})
+	q := newMemory(t, outbound.Options{Senders: map[string]carrier.Sender{"twilio": s}, Workers: 1, Log: testLog(t)})
 	mustEnqueue(t, q, msg("stuck"))
 	mustEnqueue(t, q, msg("behind"))
 	done := make(chan error, 1)
@@ -95,11 +95,11 @@ func TestMemoryCloseGivesUpAtItsDeadline(t *testing.T) {
 
 func TestMemoryCloseWithoutRunDrainsToo(t *testing.T) {
 	s := newSender(nil)
-	q := newMemory(t, outbound.Options{Senders: map[string]channels.Sender{"twilio": s}, Log: testLog(t)})
+	q := newMemory(t, outbound.Options{Senders: map[string]carrier.Sender{"twilio": s}, Log: testLog(t)})
 	if err := q.Close(context.Background()); err != nil {
 		t.Fatalf("Close of an empty queue: %v", err)
 	}
-	q = newMemory(t, outbound.Options{Senders: map[string]channels.Sender{"twilio": s}, Log: testLog(t)})
+	q = newMemory(t, outbound.Options{Senders: map[string]carrier.Sender{"twilio": s}, Log: testLog(t)})
 	mustEnqueue(t, q, msg("early"))
 	if err := q.Close(context.Background()); err != nil {
 		t.Fatalf("Close of a queue that never ran: %v", err)
@@ -115,7 +115,7 @@ func TestMemoryCloseWithoutRunDrainsToo(t *testing.T) {
 func TestMemoryForgetsFinishedMessagesAfterRetain(t *testing.T) {
 	clock := newClock()
 	q := newMemory(t, outbound.Options{
-		Senders: map[string]channels.Sender{"twilio": newSender(nil)},
+		Senders: map[string]carrier.Sender{"twilio": newSender(nil)},
 		Retain:  time.Hour,
 		Now:     clock.Now,
 		Sleep:   clock.Sleep,
@@ -140,11 +140,11 @@ func TestOptionsAreChecked(t *testing.T) {
 		want string
 	}{
 		{"no senders", outbound.Options{}, "no senders"},
-		{"nil sender", outbound.Options{Senders: map[string]channels.Sender{"twilio": nil}}, "nil"},
-		{"sender under another name", outbound.Options{Senders: map[string]channels.Sender{"whatsapp": newSender(nil)}}, "calls itself"},
-		{"odd carrier name", outbound.Options{Senders: map[string]channels.Sender{"a:b": newSender(nil)}}, "plain word"},
-		{"negative rate", outbound.Options{Senders: map[string]channels.Sender{"twilio": newSender(nil)}, Rates: map[string]float64{"twilio": -1}}, "negative"},
-		{"rate for a carrier without sender", outbound.Options{Senders: map[string]channels.Sender{"twilio": newSender(nil)}, Rates: map[string]float64{"twillio": 1}}, "no sender"},
+		{"nil sender", outbound.Options{Senders: map[string]carrier.Sender{"twilio": nil}}, "nil"},
+		{"sender under another name", outbound.Options{Senders: map[string]carrier.Sender{"whatsapp": newSender(nil)}}, "calls itself"},
+		{"odd carrier name", outbound.Options{Senders: map[string]carrier.Sender{"a:b": newSender(nil)}}, "plain word"},
+		{"negative rate", outbound.Options{Senders: map[string]carrier.Sender{"twilio": newSender(nil)}, Rates: map[string]float64{"twilio": -1}}, "negative"},
+		{"rate for a carrier without sender", outbound.Options{Senders: map[string]carrier.Sender{"twilio": newSender(nil)}, Rates: map[string]float64{"twillio": 1}}, "no sender"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := outbound.NewMemory(tc.opts); err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -180,7 +180,7 @@ func TestBackoff(t *testing.T) {
 }
 
 func TestScrub(t *testing.T) {
-	m := channels.Message{To: "+593991234567", Text: "Su cédula 1712345678 está lista"}
+	m := carrier.Message{To: "+593991234567", Text: "Su cédula 1712345678 está lista"}
 	for _, tc := range []struct{ in, want string }{
 		{"400: +593991234567 is not valid", "400: [to] is not valid"},
 		{"rejected: Su cédula 1712345678 está lista", "rejected: [text]"},

@@ -12,7 +12,7 @@ import (
 
 	"github.com/ventanilla-gob/ventanilla/carriers/atsms"
 	"github.com/ventanilla-gob/ventanilla/carriers/twilio"
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/outbound"
 	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 )
@@ -91,7 +91,7 @@ func atSent(n int) []byte {
 	return fmt.Appendf(nil, `{"SMSMessageData": {"Message": "Sent to 1/1 Total Cost: KES 0.8000", "Recipients": [{"statusCode": 101, "number": "+593991234567", "status": "Success", "cost": "KES 0.8000", "messageId": "ATXid_%032x"}]}}`, n)
 }
 
-func twilioSender(t *testing.T, url string) channels.Sender {
+func twilioSender(t *testing.T, url string) carrier.Sender {
 	s, err := twilio.NewSender(twilio.SenderOptions{AccountSID: "AC3f8c2a9e1b7d4c6a0e5f2b3d9c1a7e40", AuthToken: "token0123456789", From: "+14155552345", BaseURL: url})
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +99,7 @@ func twilioSender(t *testing.T, url string) channels.Sender {
 	return s
 }
 
-func atSender(t *testing.T, url string) channels.Sender {
+func atSender(t *testing.T, url string) carrier.Sender {
 	s, err := atsms.NewSender(atsms.SenderOptions{Username: "ventanilla", APIKey: "atsk_0123456789", BaseURL: url})
 	if err != nil {
 		t.Fatal(err)
@@ -169,12 +169,12 @@ func TestProviderOutageOutlasted(t *testing.T) {
 			srv := httptest.NewServer(p)
 			defer srv.Close()
 			q := kind.new(t, outbound.Options{
-				Senders: map[string]channels.Sender{"twilio": twilioSender(t, srv.URL)},
+				Senders: map[string]carrier.Sender{"twilio": twilioSender(t, srv.URL)},
 				Now:     clock.Now, Sleep: clock.Sleep, Log: testLog(t),
 			})
 			var ids []string
 			for i := range 50 {
-				m := channels.Message{ID: fmt.Sprintf("ntf_%02d", i), Channel: "sms", Carrier: "twilio", To: "+593991234567", Text: fmt.Sprintf("Su trámite %02d está listo.", i)}
+				m := carrier.Message{ID: fmt.Sprintf("ntf_%02d", i), Channel: "sms", Carrier: "twilio", To: "+593991234567", Text: fmt.Sprintf("Su trámite %02d está listo.", i)}
 				mustEnqueue(t, q, m)
 				ids = append(ids, m.ID)
 			}
@@ -218,13 +218,13 @@ func TestProviderOutageFailsOver(t *testing.T) {
 			defer downSrv.Close()
 			defer upSrv.Close()
 			q := kind.new(t, outbound.Options{
-				Senders:  map[string]channels.Sender{"twilio": twilioSender(t, downSrv.URL), atsms.Name: atSender(t, upSrv.URL)},
+				Senders:  map[string]carrier.Sender{"twilio": twilioSender(t, downSrv.URL), atsms.Name: atSender(t, upSrv.URL)},
 				Failover: map[string]string{"twilio": atsms.Name, atsms.Name: "twilio"},
 				Now:      clock.Now, Sleep: clock.Sleep, Log: testLog(t),
 			})
 			var ids []string
 			for i := range 50 {
-				m := channels.Message{ID: fmt.Sprintf("ntf_%02d", i), Channel: "sms", Carrier: "twilio", To: "+593991234567", Text: fmt.Sprintf("Su trámite %02d está listo.", i)}
+				m := carrier.Message{ID: fmt.Sprintf("ntf_%02d", i), Channel: "sms", Carrier: "twilio", To: "+593991234567", Text: fmt.Sprintf("Su trámite %02d está listo.", i)}
 				mustEnqueue(t, q, m)
 				ids = append(ids, m.ID)
 			}

@@ -11,7 +11,7 @@ import (
 	"github.com/cenkalti/backoff/v5"
 	"golang.org/x/time/rate"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 // Queue sends messages through their carrier's Sender, once per ID.
@@ -19,7 +19,7 @@ type Queue interface {
 	// Enqueue accepts m for sending and returns its ID. An ID the queue
 	// already knows (queued, in flight or finished within the retention)
 	// is not queued again: Enqueue returns the same ID and nil.
-	Enqueue(ctx context.Context, m channels.Message) (id string, err error)
+	Enqueue(ctx context.Context, m carrier.Message) (id string, err error)
 	// Status reports where the message with id is, or ErrNotFound.
 	Status(ctx context.Context, id string) (Status, error)
 	// MarkDelivered applies a carrier's delivery report for the message the
@@ -94,7 +94,7 @@ var (
 // Twilio MessageSid); the queue records the id so that the provider's
 // delivery callbacks can be matched with MarkDelivered.
 type IDSender interface {
-	SendID(ctx context.Context, m channels.Message) (providerID string, err error)
+	SendID(ctx context.Context, m carrier.Message) (providerID string, err error)
 }
 
 // Limiter paces one carrier in segments. *rate.Limiter is one; tests
@@ -110,7 +110,7 @@ var _ Limiter = (*rate.Limiter)(nil)
 type Options struct {
 	// Senders by carrier name, which is the sender's Name(); a message goes
 	// through Senders[m.Carrier].
-	Senders map[string]channels.Sender
+	Senders map[string]carrier.Sender
 	// Rates caps each carrier in SMS segments per second (sms.Segments of
 	// the text, at least 1 per message); a carrier without a rate is not
 	// paced. Workers wait for their turn; nothing is dropped.
@@ -299,7 +299,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // check validates a message at Enqueue.
-func (o *Options) check(m channels.Message) error {
+func (o *Options) check(m carrier.Message) error {
 	switch {
 	case m.ID == "" || len(m.ID) > 200:
 		return fmt.Errorf("%w: the ID must have 1 to 200 bytes", ErrInvalid)

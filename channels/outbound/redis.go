@@ -15,7 +15,7 @@ import (
 	"github.com/cenkalti/backoff/v5"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 // RedisOptions configures NewRedis. Zero values select the defaults.
@@ -288,7 +288,7 @@ return 1
 
 // Enqueue stores the message and its status and queues its ID, unless the
 // ID is known.
-func (q *Redis) Enqueue(ctx context.Context, m channels.Message) (string, error) {
+func (q *Redis) Enqueue(ctx context.Context, m carrier.Message) (string, error) {
 	if err := q.c.opts.check(m); err != nil {
 		return "", err
 	}
@@ -354,7 +354,7 @@ func (q *Redis) MarkDelivered(ctx context.Context, providerID, state string) err
 	}
 	var msg string
 	if to == StateFailed {
-		msg = "carrier reported " + Scrub(state, channels.Message{})
+		msg = "carrier reported " + Scrub(state, carrier.Message{})
 	}
 	if err := deliveredScript.Run(ctx, q.client, []string{q.msgKey(id)}, to, q.nowMs(), msg, ms(q.c.opts.Retain)).Err(); err != nil {
 		return fmt.Errorf("outbound: redis delivery report: %w", err)
@@ -623,7 +623,7 @@ func (q *Redis) handle(taking, ctx context.Context, l *redisLane, e entry) {
 		drop("dropping a finished message")
 		return
 	}
-	var m channels.Message
+	var m carrier.Message
 	if err := json.Unmarshal([]byte(body), &m); err != nil || m.Carrier != l.carrier {
 		q.finish(ctx, l, e, StateFailed, "", "stored message unreadable")
 		return

@@ -10,7 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/outbound"
 	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 	"github.com/ventanilla-gob/ventanilla/internal/testutil"
@@ -40,7 +40,7 @@ func TestRedisContract(t *testing.T) {
 func TestRedisKeepsNoMessageContentOnceFinal(t *testing.T) {
 	client := redistest.Start(t)
 	q := newRedis(t, client, outbound.Options{
-		Senders: map[string]channels.Sender{"twilio": newSender(nil)},
+		Senders: map[string]carrier.Sender{"twilio": newSender(nil)},
 		Retain:  time.Hour,
 		Log:     testLog(t),
 	}, outbound.RedisOptions{})
@@ -68,13 +68,13 @@ func TestRedisKeepsNoMessageContentOnceFinal(t *testing.T) {
 func TestRedisCloseLeavesTheRestForTheNextRun(t *testing.T) {
 	client := redistest.Start(t)
 	release := make(chan struct{})
-	s := newSender(func(ctx context.Context, m channels.Message, n int) error {
+	s := newSender(func(ctx context.Context, m carrier.Message, n int) error {
 		if m.ID == "m0" {
 			<-release
 		}
 		return nil
 	})
-	opts := outbound.Options{Senders: map[string]channels.Sender{"twilio": s}, Workers: 1, Log: testLog(t)}
+	opts := outbound.Options{Senders: map[string]carrier.Sender{"twilio": s}, Workers: 1, Log: testLog(t)}
 	q := newRedis(t, client, opts, outbound.RedisOptions{Consumer: "first"})
 	for i := range 3 {
 		mustEnqueue(t, q, msg(fmt.Sprint("m", i)))
@@ -134,7 +134,7 @@ func TestRedisCloseGivesBackWhatWaitsForTheRate(t *testing.T) {
 	client := redistest.Start(t)
 	s := newSender(nil)
 	q := newRedis(t, client, outbound.Options{
-		Senders:  map[string]channels.Sender{"twilio": s},
+		Senders:  map[string]carrier.Sender{"twilio": s},
 		Limiters: map[string]outbound.Limiter{"twilio": &blockingLimiter{}},
 		Workers:  1,
 		Log:      testLog(t),
@@ -152,7 +152,7 @@ func TestRedisCloseGivesBackWhatWaitsForTheRate(t *testing.T) {
 	<-done
 	// Given back, the next process sends it at once, not after the
 	// two-minute visibility.
-	next := newRedis(t, client, outbound.Options{Senders: map[string]channels.Sender{"twilio": s}, Log: testLog(t)}, outbound.RedisOptions{Consumer: "second"})
+	next := newRedis(t, client, outbound.Options{Senders: map[string]carrier.Sender{"twilio": s}, Log: testLog(t)}, outbound.RedisOptions{Consumer: "second"})
 	run(t, next)
 	testutil.WaitFor(t, "sent", stateIs(t, next, "waiting", outbound.StateSent))
 	if n := s.Calls("waiting"); n != 1 {
@@ -167,7 +167,7 @@ func TestRedisInstancesShareTheWorkAndSendEachOnce(t *testing.T) {
 func TestRedisOptionsAreChecked(t *testing.T) {
 	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
 	defer client.Close()
-	opts := outbound.Options{Senders: map[string]channels.Sender{"twilio": newSender(nil)}, SendTimeout: time.Minute}
+	opts := outbound.Options{Senders: map[string]carrier.Sender{"twilio": newSender(nil)}, SendTimeout: time.Minute}
 	if _, err := outbound.NewRedis(client, opts, outbound.RedisOptions{Visibility: 30 * time.Second}); err == nil || !strings.Contains(err.Error(), "must exceed the send timeout") {
 		t.Errorf("visibility under the send timeout: %v", err)
 	}

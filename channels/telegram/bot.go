@@ -15,7 +15,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/labstack/echo/v4"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
@@ -100,7 +100,7 @@ type Options struct {
 	Log *slog.Logger
 }
 
-// Bot is the Telegram adapter: a channels.Carrier for webhook mode, and
+// Bot is the Telegram adapter: a carrier.Carrier for webhook mode, and
 // Poll for long polling.
 type Bot struct {
 	opts   Options
@@ -121,7 +121,7 @@ const (
 	modePolling
 )
 
-var _ channels.Carrier = (*Bot)(nil)
+var _ carrier.Carrier = (*Bot)(nil)
 
 // New checks opts and the token: it calls getMe once, so an unknown or
 // revoked token fails here (wrapping ErrTokenRejected) rather than on the
@@ -197,7 +197,7 @@ func (b *Bot) Username() string { return b.bot.Self.UserName }
 
 // Mount registers the webhook route, POST Path. A bot that is polling is
 // not mounted.
-func (b *Bot) Mount(r channels.Router, h channels.Hopper) {
+func (b *Bot) Mount(r carrier.Router, h carrier.Hopper) {
 	if b.mode.Swap(modeWebhook) == modePolling {
 		b.mode.Store(modePolling)
 		b.log.Error("webhook not mounted: the bot is long polling", "err", ErrBothModes)

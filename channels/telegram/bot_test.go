@@ -11,15 +11,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/telegram"
 	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
-var menu = channels.Reply{
+var menu = carrier.Reply{
 	Text: "Bienvenido a Ventanilla. Elija su idioma:",
-	Buttons: [][]channels.Button{
+	Buttons: [][]carrier.Button{
 		{{Label: "Español", Data: "1"}},
 		{{Label: "English", Data: "2"}},
 		{{Label: "Atrás", Data: "0"}, {Label: "Más", Data: "98"}},
@@ -48,7 +48,7 @@ func TestWebhookSecret(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b, _ := newBot(t, api, telegram.Options{})
-			h := &hopper{Reply: channels.Reply{Text: "ok"}}
+			h := &hopper{Reply: carrier.Reply{Text: "ok"}}
 			rec := post(server(b, h), testdata(t, "text.json"), tc.secret)
 			if rec.Code != tc.want || len(h.Calls()) != tc.hops {
 				t.Errorf("status %d, hops %d; want %d, %d", rec.Code, len(h.Calls()), tc.want, tc.hops)
@@ -81,7 +81,7 @@ func TestTextMessage(t *testing.T) {
 	if rec := post(server(b, h), testdata(t, "text.json"), testSecret); rec.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}
-	want := channels.Inbound{Channel: "chat", Carrier: "telegram", SessionID: "4242", Input: "hola", Seq: 810000001}
+	want := carrier.Inbound{Channel: "chat", Carrier: "telegram", SessionID: "4242", Input: "hola", Seq: 810000001}
 	if got := h.Calls(); len(got) != 1 || got[0] != want {
 		t.Fatalf("inbound %+v, want %+v", got, want)
 	}
@@ -113,16 +113,16 @@ func TestTextMessage(t *testing.T) {
 func TestReplyShapes(t *testing.T) {
 	api := newFakeAPI(t)
 	b, _ := newBot(t, api, telegram.Options{})
-	e := server(b, &hopper{reply: func(in channels.Inbound) channels.Reply {
+	e := server(b, &hopper{reply: func(in carrier.Inbound) carrier.Reply {
 		switch in.Input {
 		case "end":
-			return channels.Reply{Text: "Gracias.", End: true, Buttons: menu.Buttons}
+			return carrier.Reply{Text: "Gracias.", End: true, Buttons: menu.Buttons}
 		case "bad":
-			return channels.Reply{Text: "x", Buttons: [][]channels.Button{{{Label: "ok", Data: "1"}, {Label: "empty"}, {Label: "long", Data: strings.Repeat("9", 65)}}}}
+			return carrier.Reply{Text: "x", Buttons: [][]carrier.Button{{{Label: "ok", Data: "1"}, {Label: "empty"}, {Label: "long", Data: strings.Repeat("9", 65)}}}}
 		case "empty":
-			return channels.Reply{Buttons: menu.Buttons}
+			return carrier.Reply{Buttons: menu.Buttons}
 		}
-		return channels.Reply{}
+		return carrier.Reply{}
 	}})
 	post(e, textUpdate(1, chatID, "end"), testSecret)
 	post(e, textUpdate(2, chatID, "bad"), testSecret)
@@ -208,7 +208,7 @@ func TestCommands(t *testing.T) {
 		t.Run(tc.text, func(t *testing.T) {
 			api := newFakeAPI(t)
 			b, _ := newBot(t, api, telegram.Options{})
-			h := &hopper{Reply: channels.Reply{Text: "ok"}}
+			h := &hopper{Reply: carrier.Reply{Text: "ok"}}
 			post(server(b, h), textUpdate(1, chatID, tc.text), testSecret)
 			if in := h.Calls(); len(in) != 1 || in[0].Input != tc.want {
 				t.Errorf("input %+v, want %q", in, tc.want)
@@ -467,7 +467,7 @@ func TestReplyKeyboard(t *testing.T) {
 			t.Errorf("%q → %q, want %q", tc.typed, in[len(in)-1].Input, tc.want)
 		}
 	}
-	h.Reply = channels.Reply{Text: "Gracias.", End: true}
+	h.Reply = carrier.Reply{Text: "Gracias.", End: true}
 	api.reset()
 	post(e, textUpdate(99, chatID, "1"), testSecret)
 	if m := markupOf(t, api.Calls()[0]); !m.Remove {

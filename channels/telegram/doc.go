@@ -1,6 +1,6 @@
 // Package telegram connects a Telegram bot to the gateway: updates arrive
 // by webhook (Mount) or long polling (Poll), never both; each becomes a
-// channels.Inbound on the "chat" channel, and each Reply goes back by
+// carrier.Inbound on the "chat" channel, and each Reply goes back by
 // sendMessage with its buttons as an inline or a reply keyboard.
 //
 // It translates and links, nothing more: it keeps no conversation state

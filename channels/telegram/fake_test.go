@@ -22,7 +22,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/telegram"
 )
 
@@ -290,14 +290,14 @@ func newBot(t testing.TB, api *fakeAPI, opts telegram.Options) (*telegram.Bot, *
 // hopper records every Inbound and answers with the reply reply returns
 // (or Reply when reply is nil).
 type hopper struct {
-	Reply channels.Reply
-	reply func(channels.Inbound) channels.Reply
+	Reply carrier.Reply
+	reply func(carrier.Inbound) carrier.Reply
 
 	mu    sync.Mutex
-	calls []channels.Inbound
+	calls []carrier.Inbound
 }
 
-func (h *hopper) Hop(_ context.Context, in channels.Inbound) (channels.Reply, error) {
+func (h *hopper) Hop(_ context.Context, in carrier.Inbound) (carrier.Reply, error) {
 	h.mu.Lock()
 	h.calls = append(h.calls, in)
 	h.mu.Unlock()
@@ -307,14 +307,14 @@ func (h *hopper) Hop(_ context.Context, in channels.Inbound) (channels.Reply, er
 	return h.Reply, nil
 }
 
-func (h *hopper) Calls() []channels.Inbound {
+func (h *hopper) Calls() []carrier.Inbound {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return append([]channels.Inbound(nil), h.calls...)
+	return append([]carrier.Inbound(nil), h.calls...)
 }
 
 // server mounts b as the product does.
-func server(b *telegram.Bot, h channels.Hopper) *echo.Echo {
+func server(b *telegram.Bot, h carrier.Hopper) *echo.Echo {
 	e := echo.New()
 	b.Mount(e, h)
 	return e

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 func TestE164(t *testing.T) {
@@ -82,7 +82,7 @@ func FuzzDecode(f *testing.F) {
 		if utf8.ValidString(string(body)) && !utf8.ValidString(ev.input) {
 			t.Fatalf("input %q is not UTF-8", ev.input)
 		}
-		_ = inlineKeyboard([][]channels.Button{{{Label: ev.input, Data: ev.input}}})
+		_ = inlineKeyboard([][]carrier.Button{{{Label: ev.input, Data: ev.input}}})
 	})
 }
 
@@ -112,7 +112,7 @@ func BenchmarkDecodeParse(b *testing.B) {
 }
 
 func BenchmarkInlineKeyboard(b *testing.B) {
-	rows := [][]channels.Button{
+	rows := [][]carrier.Button{
 		{{Label: "Cédula y documentos", Data: "1"}}, {{Label: "Turnos médicos", Data: "2"}},
 		{{Label: "Impuestos y tasas", Data: "3"}}, {{Label: "Bono de desarrollo", Data: "4"}},
 		{{Label: "Atrás", Data: "0"}, {Label: "Más", Data: "98"}},

@@ -9,7 +9,7 @@ import (
 	"github.com/cenkalti/backoff/v5"
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 // The waits between failed getUpdates: 1s, doubling up to 30s, back to
@@ -38,7 +38,7 @@ const (
 // Errors that will not pass (the token is rejected) end Poll; the rest
 // (network, Telegram's 5xx, 409 from a second poller) are logged and
 // retried with backoff.
-func (b *Bot) Poll(ctx context.Context, h channels.Hopper) error {
+func (b *Bot) Poll(ctx context.Context, h carrier.Hopper) error {
 	if !b.mode.CompareAndSwap(modeIdle, modePolling) {
 		return ErrBothModes
 	}
@@ -94,7 +94,7 @@ func (b *Bot) Poll(ctx context.Context, h channels.Hopper) error {
 }
 
 // handleDetached handles an update to the end even if ctx ends meanwhile.
-func (b *Bot) handleDetached(ctx context.Context, h channels.Hopper, u *tgbotapi.Update) {
+func (b *Bot) handleDetached(ctx context.Context, h carrier.Hopper, u *tgbotapi.Update) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handleTimeout)
 	defer cancel()
 	b.handle(ctx, h, u)

@@ -5,7 +5,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 // maxData is the most bytes of callback data Telegram takes.
@@ -21,7 +21,7 @@ const emptyText = "…"
 // both). It returns the id of the message that carries the screen's
 // buttons (0 when there were none or the send failed) and, for reply
 // keyboards, their label → data pairs.
-func (b *Bot) reply(ctx context.Context, ev event, r channels.Reply, loc string, offer bool) (int, [][2]string) {
+func (b *Bot) reply(ctx context.Context, ev event, r carrier.Reply, loc string, offer bool) (int, [][2]string) {
 	if r.Text == "" && len(r.Buttons) == 0 {
 		return 0, nil
 	}
@@ -92,11 +92,11 @@ func (b *Bot) answer(ctx context.Context, ev event, text string) {
 
 // pressable reports whether a button can be sent: Telegram rejects the
 // whole message for one button with empty or oversized callback data.
-func pressable(btn channels.Button) bool {
+func pressable(btn carrier.Button) bool {
 	return btn.Data != "" && len(btn.Data) <= maxData
 }
 
-func hasButtons(rows [][]channels.Button) bool {
+func hasButtons(rows [][]carrier.Button) bool {
 	for _, row := range rows {
 		for _, btn := range row {
 			if pressable(btn) {
@@ -108,7 +108,7 @@ func hasButtons(rows [][]channels.Button) bool {
 }
 
 // label is what a button shows; a button without a label shows its data.
-func label(btn channels.Button) string {
+func label(btn carrier.Button) string {
 	if btn.Label != "" {
 		return btn.Label
 	}
@@ -117,7 +117,7 @@ func label(btn channels.Button) string {
 
 // inlineKeyboard lays the buttons out as they come; each press sends the
 // button's Data as callback data.
-func inlineKeyboard(rows [][]channels.Button) tgbotapi.InlineKeyboardMarkup {
+func inlineKeyboard(rows [][]carrier.Button) tgbotapi.InlineKeyboardMarkup {
 	kb := tgbotapi.InlineKeyboardMarkup{InlineKeyboard: make([][]tgbotapi.InlineKeyboardButton, 0, len(rows))}
 	for _, row := range rows {
 		out := make([]tgbotapi.InlineKeyboardButton, 0, len(row))
@@ -137,7 +137,7 @@ func inlineKeyboard(rows [][]channels.Button) tgbotapi.InlineKeyboardMarkup {
 // keyboard. A press sends the label as text, so the labels and their data
 // come back too, to be remembered for the next message. When two buttons
 // share a label the first one wins.
-func replyKeyboard(rows [][]channels.Button) (*tgbotapi.ReplyKeyboardMarkup, [][2]string) {
+func replyKeyboard(rows [][]carrier.Button) (*tgbotapi.ReplyKeyboardMarkup, [][2]string) {
 	var keys [][2]string
 	kb := tgbotapi.ReplyKeyboardMarkup{ResizeKeyboard: true, OneTimeKeyboard: true}
 	for _, row := range rows {

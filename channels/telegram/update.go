@@ -7,7 +7,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 // event is what the adapter needs from one update.
@@ -103,7 +103,7 @@ func notCommandRune(r rune) bool {
 // replies, and a write of the record when a number was linked or buttons
 // were sent. Failures are logged and end the update; nothing is retried
 // (a retried hop could apply the citizen's answer twice).
-func (b *Bot) handle(ctx context.Context, h channels.Hopper, u *tgbotapi.Update) {
+func (b *Bot) handle(ctx context.Context, h carrier.Hopper, u *tgbotapi.Update) {
 	ev, ok := parse(u)
 	if !ok {
 		return
@@ -118,7 +118,7 @@ func (b *Bot) handle(ctx context.Context, h channels.Hopper, u *tgbotapi.Update)
 		b.answer(ctx, ev, msgStale.in(loc))
 		return
 	}
-	in := channels.Inbound{
+	in := carrier.Inbound{
 		Channel:   "chat",
 		Carrier:   name,
 		SessionID: strconv.FormatInt(ev.chat, 10),

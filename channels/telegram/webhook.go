@@ -13,7 +13,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/labstack/echo/v4"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 // serve answers one webhook request. Only a request with the right secret
@@ -27,7 +27,7 @@ import (
 // unseen, the message id needed to tell a fresh button from an old one
 // would be unknown, and one update could not be answered with two
 // messages (the screen, then the phone-sharing button).
-func (b *Bot) serve(c echo.Context, h channels.Hopper) error {
+func (b *Bot) serve(c echo.Context, h carrier.Hopper) error {
 	req := c.Request()
 	got := req.Header.Get(SecretHeader)
 	if got == "" {

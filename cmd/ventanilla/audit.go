@@ -7,9 +7,9 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/internal/audit"
+	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/internal/privacy"
 	"github.com/ventanilla-gob/ventanilla/interop"
 	"github.com/ventanilla-gob/ventanilla/sessions"
@@ -53,8 +53,8 @@ type recorder struct {
 }
 
 var (
-	_ flows.Recorder    = (*recorder)(nil)
-	_ channels.Recorder = (*recorder)(nil)
+	_ flows.Recorder   = (*recorder)(nil)
+	_ gateway.Recorder = (*recorder)(nil)
 )
 
 func (r *recorder) write(rec audit.Record) {
@@ -72,7 +72,7 @@ func (r *recorder) RecordCall(s *sessions.Session, flow string, version int, ste
 	})
 }
 
-func (r *recorder) RecordOutcome(o channels.Outcome) {
+func (r *recorder) RecordOutcome(o gateway.Outcome) {
 	r.write(audit.Record{
 		Kind: audit.KindOutcome, Citizen: r.p.ID(privacy.KindPhone, o.Phone),
 		Channel: o.Channel, Carrier: o.Carrier, Flow: o.Flow, FlowVersion: o.Version, Step: o.Step,

@@ -12,7 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/internal/suggest"
 )
 
@@ -209,8 +209,8 @@ func (p *carriersParser) carrier(n *yaml.Node, path string, limited bool) carrie
 }
 
 // auth builds the callback authentication, reading secrets from getenv.
-func (c carrierConfig) auth(getenv func(string) (string, bool)) (channels.Auth, error) {
-	var a channels.Auth
+func (c carrierConfig) auth(getenv func(string) (string, bool)) (gateway.Auth, error) {
+	var a gateway.Auth
 	for _, s := range c.AllowIPs {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/sms"
 )
 
@@ -143,7 +143,7 @@ func TestOneBookingThroughEveryCarrier(t *testing.T) {
 }
 
 // servesUSSD reports whether c mounts a USSD callback.
-func servesUSSD(c channels.Carrier) bool {
+func servesUSSD(c carrier.Carrier) bool {
 	e := echo.New()
 	c.Mount(e, noHop{})
 	for _, r := range e.Routes() {
@@ -156,8 +156,8 @@ func servesUSSD(c channels.Carrier) bool {
 
 type noHop struct{}
 
-func (noHop) Hop(context.Context, channels.Inbound) (channels.Reply, error) {
-	return channels.Reply{}, nil
+func (noHop) Hop(context.Context, carrier.Inbound) (carrier.Reply, error) {
+	return carrier.Reply{}, nil
 }
 
 // checkScreen holds a screen to what every handset can show.

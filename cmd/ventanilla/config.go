@@ -12,10 +12,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/flows/catalogue"
 	"github.com/ventanilla-gob/ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/internal/privacy"
 	"github.com/ventanilla-gob/ventanilla/internal/suggest"
 	"github.com/ventanilla-gob/ventanilla/interop"
@@ -259,8 +259,8 @@ const defaultKeywords = "TURNO=turnos,TURNOS=turnos,CITA=turnos,ESTADO=estado-tr
 	"BUZON=buzon,QUEJA=buzon,MENU=inicio,INICIO=inicio,AYUDA=inicio,HELP=inicio,START=inicio,SALIR=stop,STOP=stop"
 
 // keywords parses --keywords.
-func (c *config) keywords() (map[string]channels.Keyword, error) {
-	out := map[string]channels.Keyword{}
+func (c *config) keywords() (map[string]gateway.Keyword, error) {
+	out := map[string]gateway.Keyword{}
 	for _, pair := range strings.Split(c.Keywords, ",") {
 		pair = strings.TrimSpace(pair)
 		if pair == "" {
@@ -270,11 +270,11 @@ func (c *config) keywords() (map[string]channels.Keyword, error) {
 		if !ok || strings.TrimSpace(word) == "" || strings.TrimSpace(flow) == "" {
 			return nil, fmt.Errorf("--keywords: %q is not WORD=flow", pair)
 		}
-		kw := channels.Keyword{Flow: strings.TrimSpace(flow)}
+		kw := gateway.Keyword{Flow: strings.TrimSpace(flow)}
 		if kw.Flow == "stop" {
-			kw = channels.Keyword{Stop: true}
+			kw = gateway.Keyword{Stop: true}
 		}
-		out[channels.NormalizeKeyword(word)] = kw
+		out[gateway.NormalizeKeyword(word)] = kw
 	}
 	return out, nil
 }

@@ -5,7 +5,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 // asMain makes the test binary act as the ventanilla command when a test
@@ -22,4 +22,4 @@ func TestMain(m *testing.M) {
 
 // carriers is carrierList with slog's default logger, for tests that do
 // not look at the adapters' lines.
-func carriers(cfg map[string]carrierConfig) []channels.Carrier { return carrierList(cfg, nil) }
+func carriers(cfg map[string]carrierConfig) []carrier.Carrier { return carrierList(cfg, nil) }

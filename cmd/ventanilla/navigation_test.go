@@ -17,11 +17,12 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/chat"
 	"github.com/ventanilla-gob/ventanilla/channels/sms"
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 )
 
 var navSeed = flag.Uint64("nav.seed", 0, "seed of TestNavigationModel's random walks (0: a new one each run)")
@@ -163,7 +164,7 @@ type seen struct {
 
 type walker struct {
 	t       *testing.T
-	g       *channels.Gateway
+	g       *gateway.Gateway
 	rng     *rand.Rand
 	msgs    *i18n.Catalog
 	channel string
@@ -188,7 +189,7 @@ func (m *walker) fail(format string, args ...any) {
 // send makes one hop and returns the page shown.
 func (m *walker) send(input string) (seen, bool) {
 	m.t.Helper()
-	in := channels.Inbound{Channel: m.channel, Carrier: "walker", Phone: m.phone, Input: input}
+	in := carrier.Inbound{Channel: m.channel, Carrier: "walker", Phone: m.phone, Input: input}
 	limit := 0
 	switch m.channel {
 	case "ussd":
@@ -234,7 +235,7 @@ func (m *walker) send(input string) (seen, bool) {
 	return p, r.End
 }
 
-func shown(text string, buttons [][]channels.Button) string {
+func shown(text string, buttons [][]carrier.Button) string {
 	s := "  | " + strings.ReplaceAll(text, "\n", "\n  | ")
 	for _, row := range buttons {
 		var b []string
@@ -253,7 +254,7 @@ var (
 
 // parse reads a page the way a citizen does: its options and the
 // navigation keys it offers, on the channel's own layout.
-func (m *walker) parse(r channels.Reply) seen {
+func (m *walker) parse(r carrier.Reply) seen {
 	// A page is its text and, on chat, its buttons: two pages are the
 	// same only when both are.
 	p := seen{text: r.Text}

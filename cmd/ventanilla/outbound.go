@@ -17,9 +17,10 @@ import (
 	"github.com/ventanilla-gob/ventanilla/carriers/atsms"
 	"github.com/ventanilla-gob/ventanilla/carriers/kannel"
 	"github.com/ventanilla-gob/ventanilla/carriers/twilio"
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/notify"
 	"github.com/ventanilla-gob/ventanilla/channels/outbound"
+	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
@@ -53,7 +54,7 @@ func (a *app) textChannels(e *echo.Echo, getenv func(string) (string, bool), sto
 		return out
 	}
 	public := strings.TrimRight(get("VENTANILLA_PUBLIC_URL"), "/")
-	senders := map[string]channels.Sender{}
+	senders := map[string]carrier.Sender{}
 	statusURL := ""
 	if public != "" {
 		statusURL = public + "/sms/twilio/status"
@@ -152,7 +153,7 @@ func (a *app) textChannels(e *echo.Echo, getenv func(string) (string, bool), sto
 
 // startQueue starts the outbound queue over the senders and makes it the
 // engine's way to send late results and one-time codes.
-func (a *app) startQueue(senders map[string]channels.Sender, store sessions.Store) (*outboundPath, error) {
+func (a *app) startQueue(senders map[string]carrier.Sender, store sessions.Store) (*outboundPath, error) {
 	rates, err := parseRates(a.cfg.OutboundRates)
 	if err != nil {
 		return nil, err
@@ -218,15 +219,15 @@ func (a *app) startQueue(senders map[string]channels.Sender, store sessions.Stor
 		// Results of slow async calls, and one-time codes of level 2
 		// flows, go out by SMS; a code is worth sending only while it
 		// can be typed.
-		a.gateway.Engine.Notifier = channels.LateSMS{Send: smsNotifier{queue: p.queue, carrier: p.sms}, SMS: a.gateway.SMS}
+		a.gateway.Engine.Notifier = gateway.LateSMS{Send: smsNotifier{queue: p.queue, carrier: p.sms}, SMS: a.gateway.SMS}
 		a.gateway.Engine.OTP = smsNotifier{queue: p.queue, carrier: p.sms, validFor: otpValidFor}
-		a.gateway.Engine.PINs = channels.PINs{Store: store}
+		a.gateway.Engine.PINs = gateway.PINs{Store: store}
 	}
 	return p, nil
 }
 
 // notifications mounts the institutions' notifications API.
-func (a *app) notifications(e *echo.Echo, get func(string) string, senders map[string]channels.Sender, store sessions.Store) error {
+func (a *app) notifications(e *echo.Echo, get func(string) string, senders map[string]carrier.Sender, store sessions.Store) error {
 	p := a.outbound
 	tpl, err := notify.LoadTemplates(a.cfg.NotifyTemplates)
 	if err != nil {
@@ -322,7 +323,7 @@ const otpValidFor = 5 * time.Minute
 // smsFailover chains the configured SMS carriers in a cycle, each failing
 // over to the next, so that a message one keeps failing goes out through
 // another.
-func smsFailover(senders map[string]channels.Sender) map[string]string {
+func smsFailover(senders map[string]carrier.Sender) map[string]string {
 	var have []string
 	for _, name := range smsSenders {
 		if senders[name] != nil {
@@ -352,7 +353,7 @@ func (n smsNotifier) Notify(ctx context.Context, phone, _ string, text string) e
 	if n.validFor > 0 {
 		deadline = time.Now().Add(n.validFor)
 	}
-	_, err := n.queue.Enqueue(ctx, channels.Message{
+	_, err := n.queue.Enqueue(ctx, carrier.Message{
 		// Random: ids are logged and name Redis keys, so no number in them.
 		ID:      "sms_" + strings.ToLower(rand.Text()),
 		Channel: "sms", Carrier: n.carrier, To: phone, Text: text,

@@ -6,18 +6,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/outbound"
 )
 
 type namedSender string
 
-func (s namedSender) Name() string                                       { return string(s) }
-func (s namedSender) Send(ctx context.Context, m channels.Message) error { return nil }
+func (s namedSender) Name() string                                      { return string(s) }
+func (s namedSender) Send(ctx context.Context, m carrier.Message) error { return nil }
 
 func TestSMSFailoverCyclesThroughTheConfiguredCarriers(t *testing.T) {
-	senders := func(names ...string) map[string]channels.Sender {
-		out := map[string]channels.Sender{}
+	senders := func(names ...string) map[string]carrier.Sender {
+		out := map[string]carrier.Sender{}
 		for _, n := range names {
 			out[n] = namedSender(n)
 		}
@@ -25,7 +25,7 @@ func TestSMSFailoverCyclesThroughTheConfiguredCarriers(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name    string
-		senders map[string]channels.Sender
+		senders map[string]carrier.Sender
 		want    map[string]string
 	}{
 		{"one SMS carrier: nothing to fail over to", senders("twilio", "whatsapp"), nil},
@@ -43,11 +43,11 @@ func TestSMSFailoverCyclesThroughTheConfiguredCarriers(t *testing.T) {
 // A one-time code is accepted for minutes: the queue must not deliver it
 // hours later, after a provider's outage.
 func TestOneTimeCodesExpireWithTheCode(t *testing.T) {
-	q, err := outbound.NewMemory(outbound.Options{Senders: map[string]channels.Sender{"twilio": namedSender("twilio")}})
+	q, err := outbound.NewMemory(outbound.Options{Senders: map[string]carrier.Sender{"twilio": namedSender("twilio")}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []channels.Message
+	var got []carrier.Message
 	spy := spyQueue{Queue: q, got: &got}
 	before := time.Now()
 	otp := smsNotifier{queue: spy, carrier: "twilio", validFor: otpValidFor}
@@ -76,10 +76,10 @@ func TestOneTimeCodesExpireWithTheCode(t *testing.T) {
 
 type spyQueue struct {
 	outbound.Queue
-	got *[]channels.Message
+	got *[]carrier.Message
 }
 
-func (s spyQueue) Enqueue(ctx context.Context, m channels.Message) (string, error) {
+func (s spyQueue) Enqueue(ctx context.Context, m carrier.Message) (string, error) {
 	*s.got = append(*s.got, m)
 	return s.Queue.Enqueue(ctx, m)
 }

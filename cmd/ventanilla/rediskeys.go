@@ -10,7 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/internal/privacy"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
@@ -53,7 +53,7 @@ func redisStore(client redis.UniversalClient, getenv func(string) (string, bool)
 func rekey(client redis.UniversalClient, store *sessions.Redis, log *slog.Logger) {
 	start := time.Now()
 	ctx := context.Background()
-	moved, err := store.Rekey(ctx, channels.Retagged)
+	moved, err := store.Rekey(ctx, gateway.Retagged)
 	switch {
 	case err != nil:
 		log.Error("records kept under the keys of an earlier version were not all moved; the next start moves the rest", "moved", moved, "err", err)
@@ -94,7 +94,7 @@ func storeKeys(client redis.UniversalClient, getenv func(string) (string, bool),
 // namedLimiter counts hops in Redis under the store's name of a number
 // (sessions.Redis.Name), so that hop limits name no one either.
 type namedLimiter struct {
-	channels.Limiter
+	gateway.Limiter
 	name func(string) string
 }
 

@@ -14,7 +14,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 )
 
@@ -77,23 +78,23 @@ func TestRedisKeysAreDocumentedAndNameNoOne(t *testing.T) {
 		SharedLimits: true, LimitPhone: 100, LimitCarrier: 1000,
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx := t.Context()
-	hop := func(in channels.Inbound) {
+	hop := func(in carrier.Inbound) {
 		t.Helper()
 		if _, err := a.gateway.Hop(ctx, in); err != nil {
 			t.Fatalf("hop %+v: %v", in, err)
 		}
 	}
-	ussd := channels.Inbound{Channel: "ussd", Carrier: "africastalking", SessionID: "s1", Phone: "+593991234501", ServiceCode: "*384#", Cumulative: true}
+	ussd := carrier.Inbound{Channel: "ussd", Carrier: "africastalking", SessionID: "s1", Phone: "+593991234501", ServiceCode: "*384#", Cumulative: true}
 	hop(ussd)
 	ussd.Input = "2" // English: remembered in the profile; the conversation goes on
 	hop(ussd)
-	hop(channels.Inbound{Channel: "sms", Carrier: "twilio", Phone: "+593991234502", Input: "hola"})
-	hop(channels.Inbound{Channel: "chat", Carrier: "whatsapp", Phone: "+593991234503", Input: "hola"})
-	hop(channels.Inbound{Channel: "ussd", Carrier: "africastalking", SessionID: "no-number", ServiceCode: "*384#", Cumulative: true})
-	if err := (channels.Pending{Store: a.store}).Notify(ctx, "+593991234504", "", "Su turno T-0001"); err != nil {
+	hop(carrier.Inbound{Channel: "sms", Carrier: "twilio", Phone: "+593991234502", Input: "hola"})
+	hop(carrier.Inbound{Channel: "chat", Carrier: "whatsapp", Phone: "+593991234503", Input: "hola"})
+	hop(carrier.Inbound{Channel: "ussd", Carrier: "africastalking", SessionID: "no-number", ServiceCode: "*384#", Cumulative: true})
+	if err := (gateway.Pending{Store: a.store}).Notify(ctx, "+593991234504", "", "Su turno T-0001"); err != nil {
 		t.Fatal(err)
 	}
-	pins := channels.PINs{Store: a.store, Cost: 2}
+	pins := gateway.PINs{Store: a.store, Cost: 2}
 	if err := pins.Set(ctx, "+593991234505", "1234"); err != nil {
 		t.Fatal(err)
 	}

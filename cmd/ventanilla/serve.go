@@ -32,13 +32,14 @@ import (
 	"github.com/ventanilla-gob/ventanilla/carriers/kannel"
 	"github.com/ventanilla-gob/ventanilla/carriers/nalo"
 	"github.com/ventanilla-gob/ventanilla/carriers/twilio"
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/sms"
 	"github.com/ventanilla-gob/ventanilla/channels/telegram"
 	"github.com/ventanilla-gob/ventanilla/channels/ussd"
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/i18n"
 	"github.com/ventanilla-gob/ventanilla/internal/audit"
+	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/internal/gctune"
 	"github.com/ventanilla-gob/ventanilla/internal/metrics"
 	"github.com/ventanilla-gob/ventanilla/internal/sample"
@@ -51,9 +52,9 @@ import (
 // carriers file (nil: defaults); a carrier it disables is still built and
 // then skipped when mounting. log is the adapters' logger (the gateway's,
 // so that their lines are pseudonymised too).
-func carrierList(cfg map[string]carrierConfig, log *slog.Logger) []channels.Carrier {
+func carrierList(cfg map[string]carrierConfig, log *slog.Logger) []carrier.Carrier {
 	limit := func(name string) int { return cfg[name].Limit }
-	return []channels.Carrier{
+	return []carrier.Carrier{
 		africastalking.New(africastalking.Options{Limit: limit("africastalking"), Log: log}),
 		hubtel.New(hubtel.Options{Limit: limit("hubtel"), Log: log}),
 		nalo.New(nalo.Options{Limit: limit("nalo"), Log: log}),
@@ -79,7 +80,7 @@ func carrierNames() (known, limited []string) {
 // app is a configured gateway, ready to serve.
 type app struct {
 	echo     *echo.Echo
-	gateway  *channels.Gateway
+	gateway  *gateway.Gateway
 	store    sessions.Store
 	audit    *audit.Async  // nil without --audit-dir
 	poller   *telegram.Bot // Telegram by long polling; nil with a webhook or no bot
@@ -94,7 +95,7 @@ type app struct {
 	getenv     func(string) (string, bool)
 	msgs       *i18n.Catalog
 	carrierCfg map[string]carrierConfig // the carriers file
-	pollHop    channels.Hopper          // what the Telegram poller hops through
+	pollHop    carrier.Hopper           // what the Telegram poller hops through
 
 	// What a reload replaces, atomically, while hops keep running.
 	flows    atomic.Pointer[flows.Registry]
@@ -108,7 +109,7 @@ type loaded struct {
 	flows    *flows.Registry
 	caller   *interop.Client
 	routes   map[string]string
-	keywords map[string]channels.Keyword
+	keywords map[string]gateway.Keyword
 }
 
 // load reads and checks the flows, the services and the routes.
@@ -195,7 +196,7 @@ func (s *swapCaller) Call(ctx context.Context, service string, params map[string
 
 // newApp builds the gateway from configuration. getenv resolves ${VAR} in
 // the services file and the secrets the carriers file names.
-func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), list []channels.Carrier) (*app, error) {
+func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), list []carrier.Carrier) (*app, error) {
 	msgs, err := c.catalog()
 	if err != nil {
 		return nil, fmt.Errorf("loading system messages: %w", err)
@@ -261,12 +262,12 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 		Log:          log,
 		// Without an SMS carrier, results of slow async calls wait for the
 		// citizen's next contact.
-		Notifier: channels.Pending{Store: store},
+		Notifier: gateway.Pending{Store: store},
 	}
 	if rec != nil {
 		engine.Recorder = rec
 	}
-	a.gateway = &channels.Gateway{
+	a.gateway = &gateway.Gateway{
 		Engine: engine, Store: store, Log: log, Routes: routes,
 		SessionTTL: c.SessionTTL, ResumeWindow: c.Resume, Budget: c.Budget,
 		Observer: a.metrics,
@@ -360,7 +361,7 @@ func (a *app) telegram(e *echo.Echo, getenv func(string) (string, bool)) error {
 // counts its limits and metrics. own is the check the adapter makes itself
 // (Twilio's signature), if any. Each carrier mounted is logged with its
 // checks, and remembered for production mode's.
-func (a *app) mount(e *echo.Echo, c channels.Carrier, own ownCheck) error {
+func (a *app) mount(e *echo.Echo, c carrier.Carrier, own ownCheck) error {
 	cc := a.carrierCfg[c.Name()]
 	if cc.Disabled {
 		a.log.Info("carrier off: disabled in the carriers file", "carrier", c.Name())
@@ -370,7 +371,7 @@ func (a *app) mount(e *echo.Echo, c channels.Carrier, own ownCheck) error {
 	if err != nil {
 		return fmt.Errorf("carrier %s: %w", c.Name(), err)
 	}
-	channels.Mount(e, c, auth, a.hopper(cc))
+	gateway.Mount(e, c, auth, a.hopper(cc))
 	checks := authChecks(auth)
 	if own.name != "" {
 		checks = append(checks, own.name)
@@ -411,7 +412,7 @@ type ownCheck struct {
 type mounted struct {
 	name   string
 	checks []string
-	auth   channels.Auth
+	auth   gateway.Auth
 	own    ownCheck
 }
 
@@ -427,7 +428,7 @@ func (a *app) storeBreaker(r sessions.Store) *sessions.Breaker {
 }
 
 // authChecks names the checks of a carrier's callback authentication.
-func authChecks(a channels.Auth) []string {
+func authChecks(a gateway.Auth) []string {
 	var out []string
 	if len(a.AllowIPs) > 0 {
 		out = append(out, "allow_ips")
@@ -443,7 +444,7 @@ func authChecks(a channels.Auth) []string {
 
 // hopper is what a carrier's hops go through: the gateway, with the
 // carrier's budget when its configuration sets one.
-func (a *app) hopper(cc carrierConfig) channels.Hopper {
+func (a *app) hopper(cc carrierConfig) carrier.Hopper {
 	if cc.Budget > 0 {
 		return budgeted{a.gateway, cc.Budget}
 	}
@@ -452,11 +453,11 @@ func (a *app) hopper(cc carrierConfig) channels.Hopper {
 
 // budgeted gives a carrier's hops the budget its configuration sets.
 type budgeted struct {
-	h      channels.Hopper
+	h      carrier.Hopper
 	budget time.Duration
 }
 
-func (b budgeted) Hop(ctx context.Context, in channels.Inbound) (channels.Reply, error) {
+func (b budgeted) Hop(ctx context.Context, in carrier.Inbound) (carrier.Reply, error) {
 	if in.Budget == 0 {
 		in.Budget = b.budget
 	}
@@ -477,12 +478,12 @@ func (a *app) ready(c echo.Context) error {
 }
 
 // adminAuth checks the admin bearer token, read the way every endpoint
-// reads one (channels.BearerToken), in constant time: the digests compared
+// reads one (gateway.BearerToken), in constant time: the digests compared
 // have one length whatever the token's.
 func (a *app) adminAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	want := sha256.Sum256([]byte(a.cfg.AdminToken))
 	return func(c echo.Context) error {
-		tok, ok := channels.BearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
+		tok, ok := gateway.BearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
 		got := sha256.Sum256([]byte(tok))
 		if !ok || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="ventanilla"`)
@@ -555,26 +556,26 @@ func plainErrors(err error, c echo.Context) {
 // limiters builds the hop limits: in this process, or in Redis, shared by
 // every instance, with --shared-limits — behind Redis's breaker, so that
 // they fail open at once while it is down.
-func (c *config) limiters(store sessions.Store, breaker *sessions.Breaker) (phone, carrier channels.Limiter) {
+func (c *config) limiters(store sessions.Store, breaker *sessions.Breaker) (phone, carrier gateway.Limiter) {
 	window := c.LimitWindow
 	if window <= 0 {
 		window = time.Minute
 	}
-	build := func(max int, prefix string) channels.Limiter {
+	build := func(max int, prefix string) gateway.Limiter {
 		if max <= 0 {
 			return nil
 		}
 		if r, ok := store.(sessions.RedisBacked); ok && c.SharedLimits {
-			var l channels.Limiter = &channels.RedisLimiter{Client: r.Client(), Max: max, Window: window, Prefix: "ventanilla:rate:" + prefix}
+			var l gateway.Limiter = &gateway.RedisLimiter{Client: r.Client(), Max: max, Window: window, Prefix: "ventanilla:rate:" + prefix}
 			if prefix == "phone:" {
 				l = namedLimiter{l, r.Name} // no number in a key
 			}
 			if breaker != nil {
-				l = channels.GuardedLimiter{Limiter: l, Breaker: breaker}
+				l = gateway.GuardedLimiter{Limiter: l, Breaker: breaker}
 			}
 			return l
 		}
-		return channels.NewMemoryLimiter(max, window)
+		return gateway.NewMemoryLimiter(max, window)
 	}
 	return build(c.LimitPhone, "phone:"), build(c.LimitCarrier, "carrier:")
 }

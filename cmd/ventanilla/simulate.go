@@ -13,7 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/internal/sample"
 )
 
@@ -58,7 +58,7 @@ func cmdSimulate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	in := bufio.NewScanner(stdin)
 	session, hop := 1, ""
 	for {
-		reply, err := a.gateway.Hop(ctx, channels.Inbound{
+		reply, err := a.gateway.Hop(ctx, carrier.Inbound{
 			Channel: "ussd", Carrier: "simulator", SessionID: fmt.Sprintf("sim-%d", session),
 			Phone: *phone, ServiceCode: "*384#", Input: hop, Limit: *limit,
 		})

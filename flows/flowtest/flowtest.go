@@ -15,8 +15,9 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/interop"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
@@ -83,7 +84,7 @@ func (r *Runner) Run(ctx context.Context, t *Transcript) ([]Hop, []Failure, erro
 		phone = "+593991234567"
 	}
 	if t.Locale != "" {
-		if err := store.Set(ctx, channels.ProfileKey(phone), []byte(t.Locale), time.Hour); err != nil {
+		if err := store.Set(ctx, gateway.ProfileKey(phone), []byte(t.Locale), time.Hour); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -97,14 +98,14 @@ func (r *Runner) Run(ctx context.Context, t *Transcript) ([]Hop, []Failure, erro
 		Nav:      flows.DefaultNav,
 		Root:     r.Root,
 	}
-	gw := &channels.Gateway{Engine: engine, Store: store, Routes: map[string]string{}}
+	gw := &gateway.Gateway{Engine: engine, Store: store, Routes: map[string]string{}}
 	if t.Start != "" {
 		gw.Routes["*384#"] = t.Start
 	}
 	var got []Hop
 	var fails []Failure
 	for i, h := range t.Hops {
-		reply, err := gw.Hop(ctx, channels.Inbound{
+		reply, err := gw.Hop(ctx, carrier.Inbound{
 			Channel: "ussd", Carrier: "flowtest", SessionID: "transcript", Phone: phone,
 			ServiceCode: "*384#", Input: h.Send, Limit: t.Limit,
 		})

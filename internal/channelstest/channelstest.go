@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
 	"github.com/ventanilla-gob/ventanilla/channels/ussd"
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/flows/catalogue"
 	"github.com/ventanilla-gob/ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/interop"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
@@ -41,7 +41,7 @@ func (Backend) Call(_ context.Context, service string, _ map[string]any) interop
 
 // Gateway is the real gateway with the real catalogue on store (a fresh
 // memory store when nil), calling caller (Backend when nil).
-func Gateway(t testing.TB, store sessions.Store, caller flows.Caller) *channels.Gateway {
+func Gateway(t testing.TB, store sessions.Store, caller flows.Caller) *gateway.Gateway {
 	t.Helper()
 	msgs, err := i18n.Load()
 	if err != nil {
@@ -66,5 +66,5 @@ func Gateway(t testing.TB, store sessions.Store, caller flows.Caller) *channels.
 		Nav:      flows.DefaultNav,
 		Root:     "inicio",
 	}
-	return &channels.Gateway{Engine: engine, Store: store, Now: Now}
+	return &gateway.Gateway{Engine: engine, Store: store, Now: Now}
 }

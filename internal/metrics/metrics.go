@@ -12,8 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
 	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 )
 
 // Metrics holds the collectors and the registry they are served from.
@@ -30,8 +30,8 @@ type Metrics struct {
 }
 
 var (
-	_ channels.Observer = (*Metrics)(nil)
-	_ flows.Observer    = (*Metrics)(nil)
+	_ gateway.Observer = (*Metrics)(nil)
+	_ flows.Observer   = (*Metrics)(nil)
 )
 
 // hopBuckets are sized for a hop on a carrier's clock: most well under a
@@ -88,13 +88,13 @@ func (m *Metrics) Gauge(name, help string, read func() float64) {
 	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ventanilla_" + name, Help: help}, read))
 }
 
-// Hop implements channels.Observer.
+// Hop implements gateway.Observer.
 func (m *Metrics) Hop(carrier, flow, outcome string, d time.Duration) {
 	m.hops.WithLabelValues(carrier, flow, outcome).Inc()
 	m.hopSeconds.WithLabelValues(carrier).Observe(d.Seconds())
 }
 
-// Abandoned implements channels.Observer.
+// Abandoned implements gateway.Observer.
 func (m *Metrics) Abandoned(flow, step string) {
 	m.funnel.WithLabelValues(flow, step, "abandoned").Inc()
 }

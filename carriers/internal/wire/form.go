@@ -97,7 +97,7 @@ func unescape(s string) (string, error) {
 // errSemicolon is url.ParseQuery's refusal of ";" as a separator.
 var errSemicolon = errors.New("invalid semicolon separator in query")
 
-// Seq turns a provider's message id into channels.Inbound.Seq. The
+// Seq turns a provider's message id into carrier.Inbound.Seq. The
 // gateway only compares a hop's Seq with the previous hop's, so a webhook
 // the provider sends again is shown the same screen instead of being
 // applied twice. 31 bits of a hash keep it positive on every platform; a

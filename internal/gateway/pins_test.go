@@ -1,4 +1,4 @@
-package channels_test
+package gateway_test
 
 import (
 	"bytes"
@@ -6,8 +6,8 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
 	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
@@ -15,7 +15,7 @@ import (
 // right PIN clears the count.
 func TestPINs(t *testing.T) {
 	store := sessions.NewMemory(sessions.MemoryOptions{})
-	p := channels.PINs{Store: store, MaxFailures: 3, Cost: 1 << 10}
+	p := gateway.PINs{Store: store, MaxFailures: 3, Cost: 1 << 10}
 	ctx := context.Background()
 	const phone = "+593991234567"
 	if has, _ := p.Has(ctx, phone); has {

@@ -1,6 +1,10 @@
-package channels
+package gateway
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
+)
 
 // untaggedKinds are the keys that named a citizen without a hash tag
 // before keys carried one: "profile:+593991234567".
@@ -49,7 +53,7 @@ func e164(s string) bool {
 // Key returns the store key of the conversation an inbound hop belongs to:
 // by number on USSD and SMS; chat platforms keep a conversation each
 // (a citizen on WhatsApp and on Telegram holds two).
-func Key(in Inbound) string {
+func Key(in carrier.Inbound) string {
 	if in.Phone != "" {
 		if in.Channel == "chat" {
 			return "chat:" + in.Carrier + ":" + Tag(in.Phone)

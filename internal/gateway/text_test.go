@@ -1,20 +1,21 @@
-package channels_test
+package gateway_test
 
 import (
 	"context"
 	"strings"
 	"testing"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
-func text(channel, body string) channels.Inbound {
-	return channels.Inbound{Channel: channel, Carrier: "kannel", Phone: "+593991234567", Input: body}
+func text(channel, body string) carrier.Inbound {
+	return carrier.Inbound{Channel: channel, Carrier: "kannel", Phone: "+593991234567", Input: body}
 }
 
-func withKeywords(g *channels.Gateway) *channels.Gateway {
-	g.Keywords = map[string]channels.Keyword{
+func withKeywords(g *gateway.Gateway) *gateway.Gateway {
+	g.Keywords = map[string]gateway.Keyword{
 		"TURNO":  {Flow: "turnos"},
 		"ESTADO": {Flow: "estado-tramite"},
 		"AYUDA":  {Flow: "inicio"},
@@ -68,11 +69,11 @@ func TestKeywords(t *testing.T) {
 // would type.
 func TestChatButtons(t *testing.T) {
 	g := withKeywords(newGateway(t, sessions.NewMemory(sessions.MemoryOptions{})))
-	r := hop(t, g, channels.Inbound{Channel: "chat", Carrier: "telegram", SessionID: "42", Phone: "+593991234567", Input: "/start"})
+	r := hop(t, g, carrier.Inbound{Channel: "chat", Carrier: "telegram", SessionID: "42", Phone: "+593991234567", Input: "/start"})
 	if len(r.Buttons) != 3 || r.Buttons[1][0].Data != "2" || r.Buttons[1][0].Label != "English" {
 		t.Fatalf("buttons: %+v", r.Buttons)
 	}
-	r = hop(t, g, channels.Inbound{Channel: "chat", Carrier: "telegram", SessionID: "42", Phone: "+593991234567", Input: "2"})
+	r = hop(t, g, carrier.Inbound{Channel: "chat", Carrier: "telegram", SessionID: "42", Phone: "+593991234567", Input: "2"})
 	last := r.Buttons[len(r.Buttons)-1]
 	if !strings.HasPrefix(r.Text, "Citizen services") || last[0].Data != "0" || last[0].Label != "Back" {
 		t.Errorf("after choosing: %q %+v", r.Text, r.Buttons)
@@ -81,7 +82,7 @@ func TestChatButtons(t *testing.T) {
 
 func TestNormalizeKeyword(t *testing.T) {
 	for in, want := range map[string]string{"ayúda": "AYUDA", " Turno ": "TURNO", "ESTADO": "ESTADO", "stop": "STOP"} {
-		if got := channels.NormalizeKeyword(in); got != want {
+		if got := gateway.NormalizeKeyword(in); got != want {
 			t.Errorf("%q → %q, want %q", in, got, want)
 		}
 	}
@@ -92,8 +93,8 @@ func TestNormalizeKeyword(t *testing.T) {
 func TestPreferredChannelRemembered(t *testing.T) {
 	store := sessions.NewMemory(sessions.MemoryOptions{})
 	g := newGateway(t, store)
-	hop(t, g, channels.Inbound{Channel: "chat", Carrier: "telegram", SessionID: "9", Phone: "+593991234567", Input: "hola"})
-	rec, err := store.Get(context.Background(), channels.PreferenceKey("+593991234567"))
+	hop(t, g, carrier.Inbound{Channel: "chat", Carrier: "telegram", SessionID: "9", Phone: "+593991234567", Input: "hola"})
+	rec, err := store.Get(context.Background(), gateway.PreferenceKey("+593991234567"))
 	if err != nil || string(rec.Data) != "telegram" {
 		t.Errorf("preference: %q %v", rec.Data, err)
 	}

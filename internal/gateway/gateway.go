@@ -1,4 +1,4 @@
-package channels
+package gateway
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/chat"
 	"github.com/ventanilla-gob/ventanilla/channels/sms"
 	"github.com/ventanilla-gob/ventanilla/channels/ussd"
@@ -104,7 +105,7 @@ func (i *hopInfo) get() (locale, flow, outcome string) {
 	return i.locale, i.flow, i.outcome
 }
 
-var _ Hopper = (*Gateway)(nil)
+var _ carrier.Hopper = (*Gateway)(nil)
 
 // maxAttempts bounds how often a hop re-runs after losing a race for its
 // session; more than a couple means something else is writing in a loop.
@@ -123,7 +124,7 @@ const (
 // reply. An error means the gateway itself could not answer (the store is
 // down) and comes with a localised reply as well, so a carrier adapter can
 // always answer.
-func (g *Gateway) Hop(ctx context.Context, in Inbound) (Reply, error) {
+func (g *Gateway) Hop(ctx context.Context, in carrier.Inbound) (carrier.Reply, error) {
 	budget := in.Budget
 	if budget <= 0 {
 		budget = g.budget()
@@ -141,7 +142,7 @@ func (g *Gateway) Hop(ctx context.Context, in Inbound) (Reply, error) {
 	// again offers to resume.
 	info := &hopInfo{locale: g.defaultLocale()}
 	type result struct {
-		r   Reply
+		r   carrier.Reply
 		err error
 	}
 	var res result
@@ -175,13 +176,13 @@ func (g *Gateway) Hop(ctx context.Context, in Inbound) (Reply, error) {
 	return res.r, res.err
 }
 
-func (g *Gateway) hop(ctx context.Context, in Inbound, info *hopInfo) (Reply, error) {
+func (g *Gateway) hop(ctx context.Context, in carrier.Inbound, info *hopInfo) (carrier.Reply, error) {
 	if r, limited := g.limited(ctx, in, info); limited {
 		return r, nil
 	}
 	var err error
 	for range maxAttempts {
-		var r Reply
+		var r carrier.Reply
 		r, err = g.try(ctx, in, info)
 		if !errors.Is(err, sessions.ErrConflict) {
 			return r, err
@@ -213,7 +214,7 @@ func (g *Gateway) conversations() sessions.Store {
 	return g.Store
 }
 
-func (g *Gateway) try(ctx context.Context, in Inbound, info *hopInfo) (Reply, error) {
+func (g *Gateway) try(ctx context.Context, in carrier.Inbound, info *hopInfo) (carrier.Reply, error) {
 	st := state{key: Key(in), info: info}
 	rec, err := g.conversations().Get(ctx, st.key)
 	if v, ok := g.conversations().(sessions.Verifier); ok && rec.Local {
@@ -247,19 +248,19 @@ func (g *Gateway) try(ctx context.Context, in Inbound, info *hopInfo) (Reply, er
 		// The conversation under key has ended. A request the carrier
 		// repeats gets the reply it had, and nothing runs again; anything
 		// else is a new conversation in its place.
-		if in.Event == EventEnd {
+		if in.Event == carrier.EventEnd {
 			info.set(func(i *hopInfo) { i.outcome = "closed" })
-			return Reply{}, nil
+			return carrier.Reply{}, nil
 		}
 		if repeated(&st.s, in) {
 			info.set(func(i *hopInfo) { i.outcome = "repeat" })
 			text, _ := st.s.Vars[replyVar].(string)
-			return Reply{Text: text, End: true}, nil
+			return carrier.Reply{Text: text, End: true}, nil
 		}
 		st.found = false
 	}
-	if in.Event == EventEnd {
-		return Reply{}, g.closed(ctx, &st, in)
+	if in.Event == carrier.EventEnd {
+		return carrier.Reply{}, g.closed(ctx, &st, in)
 	}
 	if st.found && flows.CallPending(&st.s) {
 		return g.finishCall(ctx, &st, in)
@@ -268,7 +269,7 @@ func (g *Gateway) try(ctx context.Context, in Inbound, info *hopInfo) (Reply, er
 		return g.byKeyword(ctx, &st, in, kw, args)
 	}
 	sameConversation := st.found && st.s.Conversation == in.SessionID && st.s.Carrier == in.Carrier
-	if sameConversation && !(in.Event == EventBegin && in.BeginIsNew) {
+	if sameConversation && !(in.Event == carrier.EventBegin && in.BeginIsNew) {
 		if st.s.Vars[resumeVar] == true {
 			return g.resumeChoice(ctx, &st, in)
 		}
@@ -322,7 +323,7 @@ func (g *Gateway) resumeWindow() time.Duration {
 
 // sessionTTL keeps a USSD conversation at least as long as it can be
 // resumed, and a text conversation for TextTTL.
-func (g *Gateway) sessionTTL(in Inbound) time.Duration {
+func (g *Gateway) sessionTTL(in carrier.Inbound) time.Duration {
 	if in.Channel != "ussd" {
 		if g.TextTTL > 0 {
 			return g.TextTTL

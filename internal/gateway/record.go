@@ -1,8 +1,9 @@
-package channels
+package gateway
 
 import (
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
@@ -41,7 +42,7 @@ type Outcome struct {
 }
 
 // record writes the audit record of a hop that ended a conversation.
-func (g *Gateway) record(in Inbound, info *hopInfo, r Reply, err error) {
+func (g *Gateway) record(in carrier.Inbound, info *hopInfo, r carrier.Reply, err error) {
 	if g.Recorder == nil {
 		return
 	}

@@ -1,4 +1,4 @@
-package channels_test
+package gateway_test
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package channels_test
+package gateway_test
 
 import (
 	"strings"
@@ -7,7 +7,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
@@ -43,7 +44,7 @@ func TestReturningCitizenOnSharedRedis(t *testing.T) {
 		if r := hop(t, g, at("a", "2")); !strings.HasPrefix(r.Text, "Citizen services") {
 			t.Fatalf("after choosing English: %q", r.Text)
 		}
-		if err := (channels.Pending{Store: store}).Notify(t.Context(), "+593991234567", "", "Your appointment T-0001 is booked."); err != nil {
+		if err := (gateway.Pending{Store: store}).Notify(t.Context(), "+593991234567", "", "Your appointment T-0001 is booked."); err != nil {
 			t.Fatal(err)
 		}
 		advance(g, time.Hour) // past the resume window: a fresh start
@@ -69,12 +70,12 @@ func TestCitizenKeysShareOneSlot(t *testing.T) {
 	client := redistest.StartCluster(t)
 	const phone = "+593991234567"
 	keys := []string{
-		channels.Key(channels.Inbound{Channel: "ussd", Carrier: "africastalking", Phone: phone, SessionID: "s"}),
-		channels.Key(channels.Inbound{Channel: "sms", Carrier: "twilio", Phone: phone}),
-		channels.Key(channels.Inbound{Channel: "chat", Carrier: "whatsapp", Phone: phone}),
-		channels.ProfileKey(phone),
-		channels.PreferenceKey(phone),
-		channels.PendingKey(phone),
+		gateway.Key(carrier.Inbound{Channel: "ussd", Carrier: "africastalking", Phone: phone, SessionID: "s"}),
+		gateway.Key(carrier.Inbound{Channel: "sms", Carrier: "twilio", Phone: phone}),
+		gateway.Key(carrier.Inbound{Channel: "chat", Carrier: "whatsapp", Phone: phone}),
+		gateway.ProfileKey(phone),
+		gateway.PreferenceKey(phone),
+		gateway.PendingKey(phone),
 	}
 	slots := map[int64][]string{}
 	for _, k := range keys {

@@ -1,4 +1,4 @@
-package channels
+package gateway
 
 import (
 	"crypto/subtle"
@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 // Auth is how a carrier's callbacks prove they come from the carrier. Any
@@ -77,7 +79,7 @@ func (a Auth) allowed(remote string) bool {
 }
 
 // Mount mounts a carrier on the server behind its authentication.
-func Mount(e *echo.Echo, c Carrier, a Auth, h Hopper) {
+func Mount(e *echo.Echo, c carrier.Carrier, a Auth, h carrier.Hopper) {
 	var mws []echo.MiddlewareFunc
 	if len(a.AllowIPs) > 0 || a.BasicUser != "" || a.BasicPassword != "" {
 		mws = append(mws, a.Middleware())

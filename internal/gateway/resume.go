@@ -1,9 +1,10 @@
-package channels
+package gateway
 
 import (
 	"context"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/ussd"
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/i18n"
@@ -29,7 +30,7 @@ func (g *Gateway) resumable(s *sessions.Session) bool {
 
 // offerResume asks a citizen who dialled again whether to continue the
 // conversation that dropped or to start over.
-func (g *Gateway) offerResume(ctx context.Context, st *state, in Inbound) (Reply, error) {
+func (g *Gateway) offerResume(ctx context.Context, st *state, in carrier.Inbound) (carrier.Reply, error) {
 	s := &st.s
 	s.Conversation, s.Carrier, s.CarrierSeq, s.Trail, s.Page = in.SessionID, in.Carrier, in.Seq, "", 0
 	if in.Cumulative {
@@ -64,7 +65,7 @@ func (g *Gateway) resumeScreen(s *sessions.Session, prefix string) flows.Screen 
 }
 
 // resumeChoice applies the answer to the resume offer.
-func (g *Gateway) resumeChoice(ctx context.Context, st *state, in Inbound) (Reply, error) {
+func (g *Gateway) resumeChoice(ctx context.Context, st *state, in carrier.Inbound) (carrier.Reply, error) {
 	s := &st.s
 	text := in.Input
 	if in.Cumulative {
@@ -115,7 +116,7 @@ func (g *Gateway) resumeChoice(ctx context.Context, st *state, in Inbound) (Repl
 const resumeNoteVar = "$resume_note"
 
 // resumeNote shows the offer again from its first page, under a note.
-func (g *Gateway) resumeNote(ctx context.Context, st *state, in Inbound, id string) (Reply, error) {
+func (g *Gateway) resumeNote(ctx context.Context, st *state, in carrier.Inbound, id string) (carrier.Reply, error) {
 	s := &st.s
 	note := g.Engine.Messages.Text(s.Locale, id)
 	s.Vars[resumeNoteVar], s.Page = note, 0
@@ -124,7 +125,7 @@ func (g *Gateway) resumeNote(ctx context.Context, st *state, in Inbound, id stri
 
 // closed records that the carrier closed a session. The conversation is
 // kept: a citizen whose session dropped can dial again and continue.
-func (g *Gateway) closed(ctx context.Context, st *state, in Inbound) error {
+func (g *Gateway) closed(ctx context.Context, st *state, in carrier.Inbound) error {
 	flow := ""
 	if st.found {
 		flow = flowOf(&st.s)

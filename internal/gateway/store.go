@@ -1,4 +1,4 @@
-package channels
+package gateway
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/i18n"
 	"github.com/ventanilla-gob/ventanilla/sessions"
@@ -23,7 +24,7 @@ var errEncoding = errors.New("encoding session")
 var encodeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 
 // put encodes the session and writes it with compare-and-set.
-func (g *Gateway) put(ctx context.Context, st *state, in Inbound) error {
+func (g *Gateway) put(ctx context.Context, st *state, in carrier.Inbound) error {
 	buf := encodeBuffers.Get().(*[]byte)
 	defer encodeBuffers.Put(buf)
 	data, err := st.s.AppendBinary((*buf)[:0])
@@ -46,7 +47,7 @@ func (g *Gateway) put(ctx context.Context, st *state, in Inbound) error {
 // the call is made. Whatever happens to this hop afterwards, the next one
 // finds the call under way and finishes it (flows.CallPending) instead of
 // asking again what led to it.
-func (g *Gateway) checkpoint(st *state, in Inbound) func(context.Context) error {
+func (g *Gateway) checkpoint(st *state, in carrier.Inbound) func(context.Context) error {
 	return func(ctx context.Context) error {
 		err := g.put(ctx, st, in)
 		if err != nil && !errors.Is(err, sessions.ErrConflict) && !errors.Is(err, errEncoding) {
@@ -62,9 +63,9 @@ var errTooLarge = errors.New("session too large")
 
 // finish renders the engine's screen and writes the session: deleted when
 // the conversation is over, kept otherwise.
-func (g *Gateway) finish(ctx context.Context, st *state, in Inbound, screen flows.Screen, err error, chosenBefore bool) (Reply, error) {
+func (g *Gateway) finish(ctx context.Context, st *state, in carrier.Inbound, screen flows.Screen, err error, chosenBefore bool) (carrier.Reply, error) {
 	if errors.Is(err, sessions.ErrConflict) {
-		return Reply{}, err // the session copy was stale: run the hop again
+		return carrier.Reply{}, err // the session copy was stale: run the hop again
 	}
 	s := &st.s
 	if errors.Is(err, errStore) {
@@ -96,7 +97,7 @@ func (g *Gateway) finish(ctx context.Context, st *state, in Inbound, screen flow
 	return g.save(ctx, st, in, screen)
 }
 
-func (g *Gateway) save(ctx context.Context, st *state, in Inbound, screen flows.Screen) (Reply, error) {
+func (g *Gateway) save(ctx context.Context, st *state, in carrier.Inbound, screen flows.Screen) (carrier.Reply, error) {
 	s := &st.s
 	reply, lastPage := g.render(in, screen)
 	if screen.End && lastPage {
@@ -104,7 +105,7 @@ func (g *Gateway) save(ctx context.Context, st *state, in Inbound, screen flows.
 	}
 	if err := g.put(ctx, st, in); err != nil {
 		if errors.Is(err, sessions.ErrConflict) {
-			return Reply{}, err
+			return carrier.Reply{}, err
 		}
 		if errors.Is(err, errEncoding) {
 			return g.failure(s.Locale, i18n.TryAgain), err

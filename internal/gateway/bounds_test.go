@@ -1,4 +1,4 @@
-package channels_test
+package gateway_test
 
 import (
 	"bytes"
@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/interop"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
@@ -69,7 +69,7 @@ func TestSessionSizeIsBounded(t *testing.T) {
 		}
 		// What stays is at most the ended conversation's record of its
 		// reply (for a carrier repeating the request), never the session.
-		rec, err := store.Get(context.Background(), channels.Key(in))
+		rec, err := store.Get(context.Background(), gateway.Key(in))
 		var s sessions.Session
 		if err == nil {
 			err = s.UnmarshalBinary(rec.Data)

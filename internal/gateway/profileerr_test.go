@@ -1,4 +1,4 @@
-package channels_test
+package gateway_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
@@ -71,7 +71,7 @@ func TestTransientProfileReadErrorAnswersServiceUnavailable(t *testing.T) {
 				ctx := context.Background()
 				base := sessions.NewRedis(client, sessions.RedisOptions{Prefix: "t" + string(rune('a'+i)) + ":"})
 				in := at("s", "")
-				if err := base.Set(ctx, channels.ProfileKey(in.Phone), []byte("es"), time.Hour); err != nil {
+				if err := base.Set(ctx, gateway.ProfileKey(in.Phone), []byte("es"), time.Hour); err != nil {
 					t.Fatal(err)
 				}
 				g := newGateway(t, wrap(base, err))
@@ -82,7 +82,7 @@ func TestTransientProfileReadErrorAnswersServiceUnavailable(t *testing.T) {
 				if !strings.HasPrefix(r.Text, "Servicio no disponible") || !r.End {
 					t.Errorf("reply %q (end %v); want the service unavailable, ending", r.Text, r.End)
 				}
-				if _, err := base.Get(ctx, channels.Key(in)); !errors.Is(err, sessions.ErrNotFound) {
+				if _, err := base.Get(ctx, gateway.Key(in)); !errors.Is(err, sessions.ErrNotFound) {
 					t.Errorf("a conversation was written (err %v); want none", err)
 				}
 				// Once the store is back, the citizen is known again.

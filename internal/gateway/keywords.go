@@ -1,9 +1,10 @@
-package channels
+package gateway
 
 import (
 	"context"
 	"strings"
 
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/ussd"
 	"github.com/ventanilla-gob/ventanilla/i18n"
 	"github.com/ventanilla-gob/ventanilla/sessions"
@@ -16,7 +17,7 @@ type Keyword struct {
 }
 
 // keyword recognises a keyword at the start of an SMS or chat message.
-func (g *Gateway) keyword(in Inbound) (Keyword, []string, bool) {
+func (g *Gateway) keyword(in carrier.Inbound) (Keyword, []string, bool) {
 	if in.Channel == "ussd" || len(g.Keywords) == 0 {
 		return Keyword{}, nil, false
 	}
@@ -58,7 +59,7 @@ func NormalizeKeyword(w string) string {
 
 // byKeyword starts the keyword's flow with its arguments as answers, or
 // ends the conversation for a stop keyword.
-func (g *Gateway) byKeyword(ctx context.Context, st *state, in Inbound, kw Keyword, args []string) (Reply, error) {
+func (g *Gateway) byKeyword(ctx context.Context, st *state, in carrier.Inbound, kw Keyword, args []string) (carrier.Reply, error) {
 	if st.found {
 		g.abandoned(&st.s)
 	}
@@ -76,7 +77,7 @@ func (g *Gateway) byKeyword(ctx context.Context, st *state, in Inbound, kw Keywo
 			locale = s.Locale
 		}
 		st.info.set(func(i *hopInfo) { i.outcome = "end" })
-		return Reply{Text: g.Engine.Messages.Text(locale, i18n.Goodbye), End: true}, nil
+		return carrier.Reply{Text: g.Engine.Messages.Text(locale, i18n.Goodbye), End: true}, nil
 	}
 	return g.startWith(ctx, st, in, kw.Flow, args)
 }

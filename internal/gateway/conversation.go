@@ -1,10 +1,11 @@
-package channels
+package gateway
 
 import (
 	"context"
 	"errors"
 	"fmt"
 
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/ussd"
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/i18n"
@@ -13,7 +14,7 @@ import (
 
 // start begins a new conversation, applying the answers a dialled shortcut
 // carries (*384*1*2# answers 1 then 2) until one is not accepted.
-func (g *Gateway) start(ctx context.Context, st *state, in Inbound) (Reply, error) {
+func (g *Gateway) start(ctx context.Context, st *state, in carrier.Inbound) (carrier.Reply, error) {
 	flow, answers := ussd.Dialled(in.ServiceCode, g.Routes)
 	if in.Cumulative && in.Input != "" {
 		// Some operators deliver *384*1*2# as *384# with the text "1*2".
@@ -25,7 +26,7 @@ func (g *Gateway) start(ctx context.Context, st *state, in Inbound) (Reply, erro
 
 // startWith begins a conversation on flow ("" is the root) and applies
 // answers in turn until one is not accepted.
-func (g *Gateway) startWith(ctx context.Context, st *state, in Inbound, flow string, answers []string) (Reply, error) {
+func (g *Gateway) startWith(ctx context.Context, st *state, in carrier.Inbound, flow string, answers []string) (carrier.Reply, error) {
 	// What a first hop writes is the carrier's until the citizen answers:
 	// under a flood the memory store drops the oldest of it first.
 	ctx = sessions.WithOrigin(ctx, in.Carrier)
@@ -79,7 +80,7 @@ func (g *Gateway) showPending(ctx context.Context, st *state, pending []byte, sc
 }
 
 // answer applies the citizen's answer in a running conversation.
-func (g *Gateway) answer(ctx context.Context, st *state, in Inbound) (Reply, error) {
+func (g *Gateway) answer(ctx context.Context, st *state, in carrier.Inbound) (carrier.Reply, error) {
 	s := &st.s
 	input := flows.Input{Text: in.Input, Pages: g.pager(in), Confirm: st.confirm, Checkpoint: g.checkpoint(st, in)}
 	if in.Cumulative {
@@ -93,7 +94,7 @@ func (g *Gateway) answer(ctx context.Context, st *state, in Inbound) (Reply, err
 		s.CarrierSeq = in.Seq
 	}
 	// A first hop of the running conversation is the carrier retrying it.
-	input.Redisplay = input.Redisplay || in.Event == EventBegin
+	input.Redisplay = input.Redisplay || in.Event == carrier.EventBegin
 	chosen := s.Vars["language_chosen"] == true
 	screen, err := g.Engine.Apply(ctx, s, input)
 	if err == nil && input.Redisplay {
@@ -114,9 +115,9 @@ func (g *Gateway) answer(ctx context.Context, st *state, in Inbound) (Reply, err
 // for; for a citizen who came back, that result under a note that the
 // request had been sent before. What the hop brings is not an answer to
 // anything yet and is not applied.
-func (g *Gateway) finishCall(ctx context.Context, st *state, in Inbound) (Reply, error) {
+func (g *Gateway) finishCall(ctx context.Context, st *state, in carrier.Inbound) (carrier.Reply, error) {
 	s := &st.s
-	back := s.Conversation != in.SessionID || s.Carrier != in.Carrier || in.Event == EventBegin && in.BeginIsNew ||
+	back := s.Conversation != in.SessionID || s.Carrier != in.Carrier || in.Event == carrier.EventBegin && in.BeginIsNew ||
 		in.Channel != "ussd" && in.Seq != s.CarrierSeq // a new message, not the retry of the last one
 	if back {
 		s.Conversation, s.Carrier, s.Trail, s.Page = in.SessionID, in.Carrier, "", 0

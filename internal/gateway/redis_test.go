@@ -1,4 +1,4 @@
-package channels_test
+package gateway_test
 
 import (
 	"context"
@@ -13,10 +13,11 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/flows/catalogue"
 	"github.com/ventanilla-gob/ventanilla/internal/channelstest"
+	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 	"github.com/ventanilla-gob/ventanilla/internal/sample"
 	"github.com/ventanilla-gob/ventanilla/internal/testutil"
@@ -28,16 +29,16 @@ import (
 // nothing panics; when it comes back, service resumes without a restart.
 func TestRedisOutageAndRecovery(t *testing.T) {
 	t.Run("redis", func(t *testing.T) {
-		outage(t, func(c redis.UniversalClient) *channels.Gateway {
+		outage(t, func(c redis.UniversalClient) *gateway.Gateway {
 			return newGateway(t, sessions.NewRedis(c, sessions.RedisOptions{}))
 		})
 	})
 	t.Run("near", func(t *testing.T) {
-		outage(t, func(c redis.UniversalClient) *channels.Gateway { return nearGateway(t, c) })
+		outage(t, func(c redis.UniversalClient) *gateway.Gateway { return nearGateway(t, c) })
 	})
 }
 
-func outage(t *testing.T, newGateway func(redis.UniversalClient) *channels.Gateway) {
+func outage(t *testing.T, newGateway func(redis.UniversalClient) *gateway.Gateway) {
 	addr, stop := redistest.StartServer(t)
 	g := newGateway(redistest.Client(t, addr))
 	hop(t, g, at("r", ""))
@@ -64,7 +65,7 @@ func outage(t *testing.T, newGateway func(redis.UniversalClient) *channels.Gatew
 
 // nearGateway is an instance as serve builds it on Redis: conversations
 // in a Near in front of the Redis store, the rest in the store.
-func nearGateway(t testing.TB, client redis.UniversalClient) *channels.Gateway {
+func nearGateway(t testing.TB, client redis.UniversalClient) *gateway.Gateway {
 	store := sessions.NewRedis(client, sessions.RedisOptions{})
 	g := newGateway(t, store)
 	g.Conversations = sessions.NewNear(store, sessions.NearOptions{})
@@ -87,7 +88,7 @@ func TestTwoInstancesShareOneRedis(t *testing.T) {
 	})
 }
 
-func alternate(t *testing.T, a, b *channels.Gateway) {
+func alternate(t *testing.T, a, b *gateway.Gateway) {
 	hop(t, a, at("x", ""))
 	if r := hop(t, b, at("x", "2")); !strings.HasPrefix(r.Text, "Citizen services") {
 		t.Fatalf("second instance: %q", r.Text)
@@ -149,7 +150,7 @@ func (c *countedCalls) Call(ctx context.Context, service string, params map[stri
 func TestStaleCopyMakesNoBackendCall(t *testing.T) {
 	client := redistest.Start(t)
 	var calls [2]countedCalls
-	instance := func(c *countedCalls) *channels.Gateway {
+	instance := func(c *countedCalls) *gateway.Gateway {
 		store := sessions.NewRedis(client, sessions.RedisOptions{})
 		g := channelstest.Gateway(t, store, c)
 		g.Conversations = sessions.NewNear(store, sessions.NearOptions{})
@@ -157,7 +158,7 @@ func TestStaleCopyMakesNoBackendCall(t *testing.T) {
 	}
 	a, b := instance(&calls[0]), instance(&calls[1])
 	// Without the cumulative text, which would give the stale copy away.
-	typed := func(text string) channels.Inbound {
+	typed := func(text string) carrier.Inbound {
 		in := at("z", text)
 		in.Cumulative = false
 		return in
@@ -279,7 +280,7 @@ func TestInstanceDiesDuringTheBookingCall(t *testing.T) {
 	inst := newInstitution(t)
 	booked := make(chan struct{})
 	dying := &cutAfter{institution: inst, then: func() { close(booked) }, let: make(chan struct{})}
-	instance := func(caller flows.Caller) *channels.Gateway {
+	instance := func(caller flows.Caller) *gateway.Gateway {
 		store := sessions.NewRedis(client, sessions.RedisOptions{})
 		g := channelstest.Gateway(t, store, caller)
 		g.Conversations = sessions.NewNear(store, sessions.NearOptions{})
@@ -353,7 +354,7 @@ func TestStoreStopsAfterTheBackendBooked(t *testing.T) {
 		}, func(t *testing.T, admin *redis.Client) {
 			redisSignal(t, admin, syscall.SIGCONT)
 			testutil.WaitFor(t, "the pending conversation in Redis", func() bool {
-				return admin.Exists(context.Background(), "ventanilla:"+channels.PendingKey("+593991234567")).Val() == 1
+				return admin.Exists(context.Background(), "ventanilla:"+gateway.PendingKey("+593991234567")).Val() == 1
 			})
 		}, "Resultado de su consulta anterior:\nTurno reservado. Código "},
 	} {

@@ -1,4 +1,4 @@
-package channels_test
+package gateway_test
 
 import (
 	"context"
@@ -6,7 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
@@ -16,15 +17,15 @@ import (
 func TestMoreWithoutNextPage(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		in   func(string) channels.Inbound
+		in   func(string) carrier.Inbound
 		more string // how the More key shows on this channel
 	}{
-		{"ussd", func(s string) channels.Inbound {
+		{"ussd", func(s string) carrier.Inbound {
 			in := at("s", s)
 			in.Cumulative = false
 			return in
 		}, "98. "},
-		{"sms", func(s string) channels.Inbound { return text("sms", s) }, "98 "},
+		{"sms", func(s string) carrier.Inbound { return text("sms", s) }, "98 "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := newGateway(t, sessions.NewMemory(sessions.MemoryOptions{}))
@@ -116,10 +117,10 @@ func TestKeptResultAboveAPagedScreen(t *testing.T) {
 	g := newGateway(t, store)
 	ctx := context.Background()
 	const phone = "+593991234567"
-	if err := store.Set(ctx, channels.ProfileKey(phone), []byte("es"), time.Hour); err != nil {
+	if err := store.Set(ctx, gateway.ProfileKey(phone), []byte("es"), time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	if err := (channels.Pending{Store: store}).Notify(ctx, phone, "es", "Trámite 1002: listo."); err != nil {
+	if err := (gateway.Pending{Store: store}).Notify(ctx, phone, "es", "Trámite 1002: listo."); err != nil {
 		t.Fatal(err)
 	}
 	dial := func(input string) string {

@@ -1,16 +1,16 @@
-package channels_test
+package gateway_test
 
 import (
 	"context"
 	"testing"
 	"time"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
-func testLimiter(t *testing.T, l channels.Limiter, advance func()) {
+func testLimiter(t *testing.T, l gateway.Limiter, advance func()) {
 	ctx := context.Background()
 	for i := range 3 {
 		if ok, err := l.Allow(ctx, "+593991234567"); !ok || err != nil {
@@ -31,14 +31,14 @@ func testLimiter(t *testing.T, l channels.Limiter, advance func()) {
 
 func TestMemoryLimiter(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	l := channels.NewMemoryLimiter(3, time.Minute)
+	l := gateway.NewMemoryLimiter(3, time.Minute)
 	l.Now = func() time.Time { return now }
 	testLimiter(t, l, func() { now = now.Add(time.Minute) })
 }
 
 func TestRedisLimiter(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	l := &channels.RedisLimiter{Client: redistest.Start(t), Max: 3, Window: time.Minute, Now: func() time.Time { return now }}
+	l := &gateway.RedisLimiter{Client: redistest.Start(t), Max: 3, Window: time.Minute, Now: func() time.Time { return now }}
 	testLimiter(t, l, func() { now = now.Add(time.Minute) })
 }
 
@@ -46,7 +46,7 @@ func TestRedisLimiter(t *testing.T) {
 // conversation is not touched.
 func TestHopLimitPerPhone(t *testing.T) {
 	g := newGateway(t, sessions.NewMemory(sessions.MemoryOptions{}))
-	g.PhoneLimit = channels.NewMemoryLimiter(2, time.Minute)
+	g.PhoneLimit = gateway.NewMemoryLimiter(2, time.Minute)
 	hop(t, g, at("a", ""))
 	hop(t, g, at("a", "1"))
 	r := hop(t, g, at("a", "1*1"))

@@ -1,12 +1,12 @@
-package channels_test
+package gateway_test
 
 import (
 	"context"
 	"strings"
 	"testing"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
 	"github.com/ventanilla-gob/ventanilla/channels/sms"
+	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 )
 
 type sentTexts struct{ texts []string }
@@ -33,7 +33,7 @@ func TestLateSMSIsLaidOutForSMS(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var box sentTexts
-			late := channels.LateSMS{Send: &box, SMS: c.opts}
+			late := gateway.LateSMS{Send: &box, SMS: c.opts}
 			if err := late.Notify(context.Background(), "+593991234567", "es", long); err != nil {
 				t.Fatal(err)
 			}
@@ -52,7 +52,7 @@ func TestLateSMSIsLaidOutForSMS(t *testing.T) {
 	}
 	var box sentTexts
 	short := "Trámite 1002: listo."
-	channels.LateSMS{Send: &box, SMS: sms.Options{Transliterate: true}}.Notify(context.Background(), "+593991234567", "es", short)
+	gateway.LateSMS{Send: &box, SMS: sms.Options{Transliterate: true}}.Notify(context.Background(), "+593991234567", "es", short)
 	if box.texts[0] != "Tramite 1002: listo." {
 		t.Errorf("short result: %q", box.texts[0])
 	}

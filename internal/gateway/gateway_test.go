@@ -1,4 +1,4 @@
-package channels_test
+package gateway_test
 
 import (
 	"context"
@@ -9,12 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ventanilla-gob/ventanilla/channels"
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/ussd"
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/flows/catalogue"
 	"github.com/ventanilla-gob/ventanilla/i18n"
 	"github.com/ventanilla-gob/ventanilla/internal/channelstest"
+	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 	"github.com/ventanilla-gob/ventanilla/interop"
 	"github.com/ventanilla-gob/ventanilla/sessions"
@@ -42,7 +43,7 @@ func (c *clock) now() time.Time { return c.t }
 
 func measure(s *flows.Screen) int { return len([]rune(ussd.Paginate(s, 1<<20)[0])) }
 
-func newGateway(t testing.TB, store sessions.Store) *channels.Gateway {
+func newGateway(t testing.TB, store sessions.Store) *gateway.Gateway {
 	t.Helper()
 	clk := &clock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
 	msgs, err := i18n.Load()
@@ -61,21 +62,21 @@ func newGateway(t testing.TB, store sessions.Store) *channels.Gateway {
 		Nav:      flows.DefaultNav,
 		Root:     "inicio",
 	}
-	return &channels.Gateway{Engine: engine, Store: store, Now: clk.now}
+	return &gateway.Gateway{Engine: engine, Store: store, Now: clk.now}
 }
 
 // advance moves a gateway's clock (shared with its engine).
-func advance(g *channels.Gateway, d time.Duration) {
+func advance(g *gateway.Gateway, d time.Duration) {
 	t := g.Now().Add(d)
 	g.Now = func() time.Time { return t }
 	g.Engine.Now = g.Now
 }
 
-func at(session, text string) channels.Inbound {
-	return channels.Inbound{Channel: "ussd", Carrier: "africastalking", SessionID: session, Phone: "+593991234567", ServiceCode: "*384#", Input: text, Cumulative: true}
+func at(session, text string) carrier.Inbound {
+	return carrier.Inbound{Channel: "ussd", Carrier: "africastalking", SessionID: session, Phone: "+593991234567", ServiceCode: "*384#", Input: text, Cumulative: true}
 }
 
-func hop(t testing.TB, g *channels.Gateway, in channels.Inbound) channels.Reply {
+func hop(t testing.TB, g *gateway.Gateway, in carrier.Inbound) carrier.Reply {
 	t.Helper()
 	r, err := g.Hop(context.Background(), in)
 	if err != nil {
@@ -160,7 +161,7 @@ func TestEndedSessionKeepsOnlyItsReply(t *testing.T) {
 	if r := hop(t, g, in); !r.End {
 		t.Fatalf("not ended: %q", r.Text)
 	}
-	rec, err := store.Get(context.Background(), channels.Key(in))
+	rec, err := store.Get(context.Background(), gateway.Key(in))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +216,7 @@ func TestCarrierEndKeepsTheConversation(t *testing.T) {
 	hop(t, g, at("a", "1"))
 	hop(t, g, at("a", "1*3")) // the mailbox
 	end := at("a", "")
-	end.Event, end.EndStatus = channels.EventEnd, "Incomplete"
+	end.Event, end.EndStatus = carrier.EventEnd, "Incomplete"
 	hop(t, g, end)
 	if r := hop(t, g, at("b", "")); !strings.HasPrefix(r.Text, "Tiene un trámite sin terminar: Buzón ciudadano.") {
 		t.Errorf("dialling again: %q", r.Text)
@@ -273,9 +274,9 @@ func TestBudgetExceeded(t *testing.T) {
 // Protocols that number hops: a repeated number is a retry.
 func TestRepeatedSequenceIsARetry(t *testing.T) {
 	g := newGateway(t, sessions.NewMemory(sessions.MemoryOptions{}))
-	in := channels.Inbound{Channel: "ussd", Carrier: "hubtel", SessionID: "h", Phone: "+593991234567", Seq: 1, Event: channels.EventBegin}
+	in := carrier.Inbound{Channel: "ussd", Carrier: "hubtel", SessionID: "h", Phone: "+593991234567", Seq: 1, Event: carrier.EventBegin}
 	hop(t, g, in)
-	in.Event, in.Seq, in.Input = channels.EventContinue, 2, "1"
+	in.Event, in.Seq, in.Input = carrier.EventContinue, 2, "1"
 	first := hop(t, g, in)
 	again := hop(t, g, in)
 	if first.Text != again.Text || first.End != again.End || !strings.HasPrefix(again.Text, "Ventanilla ciudadana") {
@@ -296,7 +297,7 @@ func TestConcurrentHopsOnRedis(t *testing.T) {
 	hop(t, g, at("c", ""))
 	hop(t, g, at("c", "1")) // Español → services
 	var wg sync.WaitGroup
-	replies := make([]channels.Reply, 8)
+	replies := make([]carrier.Reply, 8)
 	for i := range replies {
 		wg.Add(1)
 		go func() {
@@ -330,7 +331,7 @@ func benchHops(b *testing.B, store, conversations sessions.Store) {
 	// Every 100 hops a new session starts, keeping the history realistic.
 	// Every conversation is a new citizen (conversations are kept by
 	// number), who chooses a language, then walks the menus.
-	var in channels.Inbound
+	var in carrier.Inbound
 	var trail string
 	for i := range b.N {
 		if i%100 == 0 {
@@ -381,7 +382,7 @@ func BenchmarkHopNear(b *testing.B) {
 // (protocols without hop numbers) gets the same screen, not an error.
 func TestRetriedFirstHop(t *testing.T) {
 	g := newGateway(t, sessions.NewMemory(sessions.MemoryOptions{}))
-	in := channels.Inbound{Channel: "ussd", Carrier: "nalo", SessionID: "n1", Phone: "+593991234567", Event: channels.EventBegin}
+	in := carrier.Inbound{Channel: "ussd", Carrier: "nalo", SessionID: "n1", Phone: "+593991234567", Event: carrier.EventBegin}
 	first := hop(t, g, in)
 	again := hop(t, g, in)
 	if first.Text != again.Text || strings.Contains(again.Text, "no válida") {
@@ -394,7 +395,7 @@ func TestSessionIDsDoNotCollideAcrossCarriers(t *testing.T) {
 	g := newGateway(t, sessions.NewMemory(sessions.MemoryOptions{}))
 	hop(t, g, at("same", ""))
 	hop(t, g, at("same", "1")) // services menu on Africa's Talking
-	in := channels.Inbound{Channel: "ussd", Carrier: "nalo", SessionID: "same", Phone: "+593991234567", Event: channels.EventBegin}
+	in := carrier.Inbound{Channel: "ussd", Carrier: "nalo", SessionID: "same", Phone: "+593991234567", Event: carrier.EventBegin}
 	if r := hop(t, g, in); !strings.HasPrefix(r.Text, "Ventanilla ciudadana") {
 		t.Errorf("a new dial on another carrier: %q", r.Text)
 	}
@@ -422,7 +423,7 @@ func TestAsyncResultKeptForNextContact(t *testing.T) {
 	// the machine's load; the margin leaves the hop time to answer
 	// within its budget even on a busy machine.
 	g.Engine.Caller = slowStatus{delay: time.Second}
-	g.Engine.Notifier = channels.Pending{Store: store}
+	g.Engine.Notifier = gateway.Pending{Store: store}
 	g.Engine.AsyncMargin = 1500 * time.Millisecond
 	g.Routes = map[string]string{"*384*2#": "estado-tramite"}
 	in := at("a", "")
@@ -438,7 +439,7 @@ func TestAsyncResultKeptForNextContact(t *testing.T) {
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		if _, err := store.Get(context.Background(), channels.PendingKey("+593991234567")); err == nil {
+		if _, err := store.Get(context.Background(), gateway.PendingKey("+593991234567")); err == nil {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -460,9 +461,9 @@ func TestAsyncResultKeptForNextContact(t *testing.T) {
 // a citizen who dials again is not shown the old screen as a retry.
 func TestBeginIsNewWhenIDsRepeat(t *testing.T) {
 	g := newGateway(t, sessions.NewMemory(sessions.MemoryOptions{}))
-	in := channels.Inbound{Channel: "ussd", Carrier: "kannel", SessionID: "+593991234567", Phone: "+593991234567", Event: channels.EventBegin, BeginIsNew: true}
+	in := carrier.Inbound{Channel: "ussd", Carrier: "kannel", SessionID: "+593991234567", Phone: "+593991234567", Event: carrier.EventBegin, BeginIsNew: true}
 	hop(t, g, in)
-	hop(t, g, channels.Inbound{Channel: "ussd", Carrier: "kannel", SessionID: "+593991234567", Phone: "+593991234567", Input: "1"})
+	hop(t, g, carrier.Inbound{Channel: "ussd", Carrier: "kannel", SessionID: "+593991234567", Phone: "+593991234567", Input: "1"})
 	in.ServiceCode = "*384*3#" // dials again with a shortcut to the mailbox
 	if r := hop(t, g, in); !strings.HasPrefix(r.Text, "Buzón ciudadano") {
 		t.Errorf("a new dial with a repeated id: %q", r.Text)
@@ -494,7 +495,7 @@ func TestHopOutlivesTheCarriersConnection(t *testing.T) {
 // the dial) of a conversation whose answers so far are answers.
 type protocol struct {
 	name string
-	in   func(session string, answers []string) channels.Inbound
+	in   func(session string, answers []string) carrier.Inbound
 }
 
 // protocols are the ways carriers deliver hops: cumulative text (Africa's
@@ -502,35 +503,35 @@ type protocol struct {
 // ids that repeat (Kannel), and texts numbered by message id (SMS,
 // WhatsApp, Telegram updates).
 var protocols = []protocol{
-	{"africastalking", func(session string, answers []string) channels.Inbound {
+	{"africastalking", func(session string, answers []string) carrier.Inbound {
 		return at(session, strings.Join(answers, "*"))
 	}},
-	{"hubtel", func(session string, answers []string) channels.Inbound {
+	{"hubtel", func(session string, answers []string) carrier.Inbound {
 		in := ussdHop("hubtel", session, answers)
 		in.Seq = len(answers) + 1
 		return in
 	}},
-	{"nalo", func(session string, answers []string) channels.Inbound { return ussdHop("nalo", session, answers) }},
-	{"kannel", func(session string, answers []string) channels.Inbound {
+	{"nalo", func(session string, answers []string) carrier.Inbound { return ussdHop("nalo", session, answers) }},
+	{"kannel", func(session string, answers []string) carrier.Inbound {
 		in := ussdHop("kannel", "+593991234567", answers)
 		in.BeginIsNew = true
 		return in
 	}},
-	{"sms", func(session string, answers []string) channels.Inbound {
+	{"sms", func(session string, answers []string) carrier.Inbound {
 		return textHop("sms", "twilio", "", session, answers)
 	}},
-	{"whatsapp", func(session string, answers []string) channels.Inbound {
+	{"whatsapp", func(session string, answers []string) carrier.Inbound {
 		return textHop("chat", "whatsapp", "", session, answers)
 	}},
-	{"telegram", func(session string, answers []string) channels.Inbound {
+	{"telegram", func(session string, answers []string) carrier.Inbound {
 		return textHop("chat", "telegram", "4242", session, answers)
 	}},
 }
 
-func ussdHop(carrier, session string, answers []string) channels.Inbound {
-	in := channels.Inbound{Channel: "ussd", Carrier: carrier, SessionID: session, Phone: "+593991234567", ServiceCode: "*384#"}
+func ussdHop(carrierName, session string, answers []string) carrier.Inbound {
+	in := carrier.Inbound{Channel: "ussd", Carrier: carrierName, SessionID: session, Phone: "+593991234567", ServiceCode: "*384#"}
 	if len(answers) == 0 {
-		in.Event = channels.EventBegin
+		in.Event = carrier.EventBegin
 	} else {
 		in.Input = answers[len(answers)-1]
 	}
@@ -539,8 +540,8 @@ func ussdHop(carrier, session string, answers []string) channels.Inbound {
 
 // textHop is a message of a text conversation; its id (Seq) is the
 // session's name and the message's place in it, so each is new.
-func textHop(channel, carrier, chat, session string, answers []string) channels.Inbound {
-	in := channels.Inbound{Channel: channel, Carrier: carrier, SessionID: chat, Phone: "+593991234567", Input: "hola"}
+func textHop(channel, carrierName, chat, session string, answers []string) carrier.Inbound {
+	in := carrier.Inbound{Channel: channel, Carrier: carrierName, SessionID: chat, Phone: "+593991234567", Input: "hola"}
 	if len(answers) > 0 {
 		in.Input = answers[len(answers)-1]
 	}
@@ -550,10 +551,10 @@ func textHop(channel, carrier, chat, session string, answers []string) channels.
 
 // converse runs a conversation of answers on the protocol, alternating
 // between the gateways given, and returns the last hop and its reply.
-func converse(t *testing.T, p protocol, session string, answers []string, gs ...*channels.Gateway) (channels.Inbound, channels.Reply) {
+func converse(t *testing.T, p protocol, session string, answers []string, gs ...*gateway.Gateway) (carrier.Inbound, carrier.Reply) {
 	t.Helper()
-	var in channels.Inbound
-	var r channels.Reply
+	var in carrier.Inbound
+	var r carrier.Reply
 	for i := 0; i <= len(answers); i++ {
 		in = p.in(session, answers[:i])
 		r = hop(t, gs[i%len(gs)], in)
@@ -575,20 +576,20 @@ func TestRepeatedLastRequestActsOnce(t *testing.T) {
 	booking := []string{"1", "1", "1", "1", "1714307103", "1"}
 	type setup struct {
 		name string
-		new  func(t *testing.T, calls *countedCalls) (*channels.Gateway, *channels.Gateway)
+		new  func(t *testing.T, calls *countedCalls) (*gateway.Gateway, *gateway.Gateway)
 	}
 	setups := []setup{
-		{"memory", func(t *testing.T, calls *countedCalls) (*channels.Gateway, *channels.Gateway) {
+		{"memory", func(t *testing.T, calls *countedCalls) (*gateway.Gateway, *gateway.Gateway) {
 			g := channelstest.Gateway(t, sessions.NewMemory(sessions.MemoryOptions{}), calls)
 			return g, g
 		}},
-		{"redis", func(t *testing.T, calls *countedCalls) (*channels.Gateway, *channels.Gateway) {
+		{"redis", func(t *testing.T, calls *countedCalls) (*gateway.Gateway, *gateway.Gateway) {
 			g := channelstest.Gateway(t, sessions.NewRedis(redistest.Start(t), sessions.RedisOptions{}), calls)
 			return g, g
 		}},
-		{"two-instances", func(t *testing.T, calls *countedCalls) (*channels.Gateway, *channels.Gateway) {
+		{"two-instances", func(t *testing.T, calls *countedCalls) (*gateway.Gateway, *gateway.Gateway) {
 			client := redistest.Start(t)
-			instance := func() *channels.Gateway {
+			instance := func() *gateway.Gateway {
 				store := sessions.NewRedis(client, sessions.RedisOptions{})
 				g := channelstest.Gateway(t, store, calls)
 				g.Conversations = sessions.NewNear(store, sessions.NearOptions{})
@@ -618,7 +619,7 @@ func TestRepeatedLastRequestActsOnce(t *testing.T) {
 						t.Fatalf("booking ended with %+v", r)
 					}
 					made := calls.n.Load()
-					for _, g := range []*channels.Gateway{a, b} {
+					for _, g := range []*gateway.Gateway{a, b} {
 						again := hop(t, g, last)
 						if again.Text != r.Text || again.End != r.End {
 							t.Errorf("repeated last request: %+v, want %+v", again, r)

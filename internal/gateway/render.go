@@ -1,13 +1,14 @@
-package channels
+package gateway
 
 import (
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/chat"
 	"github.com/ventanilla-gob/ventanilla/channels/sms"
 	"github.com/ventanilla-gob/ventanilla/channels/ussd"
 	"github.com/ventanilla-gob/ventanilla/flows"
 )
 
-func (g *Gateway) limit(in Inbound) int {
+func (g *Gateway) limit(in carrier.Inbound) int {
 	if in.Limit > 0 {
 		return in.Limit
 	}
@@ -15,7 +16,7 @@ func (g *Gateway) limit(in Inbound) int {
 }
 
 // pager tells the engine how many pages a screen takes on the hop's channel.
-func (g *Gateway) pager(in Inbound) func(*flows.Screen) int {
+func (g *Gateway) pager(in carrier.Inbound) func(*flows.Screen) int {
 	switch in.Channel {
 	case "sms":
 		opts := g.SMS
@@ -30,7 +31,7 @@ func (g *Gateway) pager(in Inbound) func(*flows.Screen) int {
 
 // render lays the screen out for the channel and reports whether the page
 // shown is its last: a final screen ends the conversation only there.
-func (g *Gateway) render(in Inbound, s flows.Screen) (Reply, bool) {
+func (g *Gateway) render(in carrier.Inbound, s flows.Screen) (carrier.Reply, bool) {
 	var text string
 	var pages int
 	switch in.Channel {
@@ -40,11 +41,11 @@ func (g *Gateway) render(in Inbound, s flows.Screen) (Reply, bool) {
 		m := chat.Render(&s, g.Chat)
 		pages = chat.Pages(&s, g.Chat)
 		last := s.Page >= pages-1
-		r := Reply{Text: m.Text, End: s.End && last}
+		r := carrier.Reply{Text: m.Text, End: s.End && last}
 		for _, row := range m.Buttons {
-			out := make([]Button, len(row))
+			out := make([]carrier.Button, len(row))
 			for i, b := range row {
-				out[i] = Button{Label: b.Label, Data: b.Data}
+				out[i] = carrier.Button{Label: b.Label, Data: b.Data}
 			}
 			r.Buttons = append(r.Buttons, out)
 		}
@@ -53,9 +54,9 @@ func (g *Gateway) render(in Inbound, s flows.Screen) (Reply, bool) {
 		text, pages = ussd.Render(&s, g.limit(in))
 	}
 	last := s.Page >= pages-1
-	return Reply{Text: text, End: s.End && last}, last
+	return carrier.Reply{Text: text, End: s.End && last}, last
 }
 
-func (g *Gateway) failure(locale, id string) Reply {
-	return Reply{Text: g.Engine.Messages.Text(locale, id), End: true}
+func (g *Gateway) failure(locale, id string) carrier.Reply {
+	return carrier.Reply{Text: g.Engine.Messages.Text(locale, id), End: true}
 }

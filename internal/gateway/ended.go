@@ -1,10 +1,11 @@
-package channels
+package gateway
 
 import (
 	"context"
 	"errors"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
@@ -23,7 +24,7 @@ func over(s *sessions.Session) bool {
 // answered any more, so any other request of it is a repeat too. A text
 // without a message id cannot be told from a new one, and a begin of a
 // carrier whose session ids repeat is a new dial.
-func repeated(s *sessions.Session, in Inbound) bool {
+func repeated(s *sessions.Session, in carrier.Inbound) bool {
 	if in.Carrier != s.Carrier || in.SessionID != s.Conversation {
 		return false
 	}
@@ -33,7 +34,7 @@ func repeated(s *sessions.Session, in Inbound) bool {
 	if in.Channel != "ussd" || in.SessionID == "" {
 		return false
 	}
-	return !(in.Event == EventBegin && in.BeginIsNew)
+	return !(in.Event == carrier.EventBegin && in.BeginIsNew)
 }
 
 // end replaces an ended conversation with the record of its last reply,
@@ -43,7 +44,7 @@ func repeated(s *sessions.Session, in Inbound) bool {
 // variables and no place in a flow, so an ended conversation can never be
 // resumed. A write that fails leaves the conversation to expire; the
 // citizen still gets the reply.
-func (g *Gateway) end(ctx context.Context, st *state, in Inbound, reply Reply) (Reply, error) {
+func (g *Gateway) end(ctx context.Context, st *state, in carrier.Inbound, reply carrier.Reply) (carrier.Reply, error) {
 	was := st.s
 	if flows.EffectsMade(&was) {
 		st.info.set(func(i *hopInfo) { i.result = reply.Text })
@@ -55,7 +56,7 @@ func (g *Gateway) end(ctx context.Context, st *state, in Inbound, reply Reply) (
 	}
 	if err := g.put(ctx, st, in); err != nil {
 		if errors.Is(err, sessions.ErrConflict) {
-			return Reply{}, err
+			return carrier.Reply{}, err
 		}
 		g.logger().Warn("ended conversation not recorded; it will expire", "carrier", in.Carrier, "err", err)
 	}
@@ -68,7 +69,7 @@ func (g *Gateway) end(ctx context.Context, st *state, in Inbound, reply Reply) (
 // again, and would not otherwise learn that the turno was booked. The
 // store may be what made the hop late, so the write is tried again, in
 // the background, for as long as a citizen may dial back to resume.
-func (g *Gateway) keepResult(in Inbound, info *hopInfo) {
+func (g *Gateway) keepResult(in carrier.Inbound, info *hopInfo) {
 	info.mu.Lock()
 	text := info.result
 	info.mu.Unlock()

@@ -1,4 +1,4 @@
-package channels
+package gateway
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/i18n"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
@@ -126,7 +127,7 @@ func (g GuardedLimiter) Allow(ctx context.Context, key string) (bool, error) {
 }
 
 // limited applies the hop limits. A limited hop touches no session.
-func (g *Gateway) limited(ctx context.Context, in Inbound, info *hopInfo) (Reply, bool) {
+func (g *Gateway) limited(ctx context.Context, in carrier.Inbound, info *hopInfo) (carrier.Reply, bool) {
 	over := func(l Limiter, key string) bool {
 		if l == nil || key == "" {
 			return false
@@ -138,7 +139,7 @@ func (g *Gateway) limited(ctx context.Context, in Inbound, info *hopInfo) (Reply
 		return !ok
 	}
 	if !over(g.PhoneLimit, in.Phone) && !over(g.CarrierLimit, in.Carrier) {
-		return Reply{}, false
+		return carrier.Reply{}, false
 	}
 	info.set(func(i *hopInfo) { i.outcome = "limited" })
 	locale := g.defaultLocale()

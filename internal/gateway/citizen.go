@@ -1,17 +1,18 @@
-package channels
+package gateway
 
 import (
 	"context"
 	"errors"
 	"fmt"
 
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/i18n"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // savePreference remembers the text channel a citizen starts a
 // conversation on; once per conversation, not per hop.
-func (g *Gateway) savePreference(ctx context.Context, in Inbound) {
+func (g *Gateway) savePreference(ctx context.Context, in carrier.Inbound) {
 	if in.Channel == "ussd" || in.Phone == "" {
 		return
 	}
