@@ -16,6 +16,7 @@ import (
 
 	"github.com/ventanilla-gob/ventanilla/flows/validate"
 	"github.com/ventanilla-gob/ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/internal/tmpl"
 	"github.com/ventanilla-gob/ventanilla/interop"
 )
 
@@ -686,17 +687,14 @@ func (c *compiler) worstCase(t *Text, loc, itemPrefix string) string {
 		}
 	}
 	var b strings.Builder
-	for _, p := range tp.parts {
-		if p.path == nil {
-			b.WriteString(p.lit)
-			continue
-		}
+	_ = tp.Execute(&b, func(b *strings.Builder, h *tmpl.Hole) error {
 		n := DefaultVarLength
-		if d, ok := c.f.Vars[strings.Join(p.path, ".")]; ok && d.MaxLength > 0 {
+		if d, ok := c.f.Vars[h.Name]; ok && d.MaxLength > 0 {
 			n = d.MaxLength
 		}
 		b.WriteString(strings.Repeat("x", n))
-	}
+		return nil
+	})
 	return b.String()
 }
 

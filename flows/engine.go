@@ -415,7 +415,7 @@ func (h *hop) render(cf *Compiled, t *Text, item any) string {
 		return ""
 	}
 	var b strings.Builder
-	b.Grow(tp.size + 16)
+	b.Grow(tp.Len() + 16)
 	tp.render(&b, h.s.Vars, item)
 	return b.String()
 }

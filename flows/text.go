@@ -1,83 +1,36 @@
 package flows
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/ventanilla-gob/ventanilla/internal/tmpl"
 )
 
-// template is a text with {{variable}} or {{item.field}} holes, parsed once
-// when the flow loads. Holes only look values up: there is no logic in a
-// text, so a text can never run code or reach anything but the variables.
-type template struct {
-	parts []tpart
-	size  int // bytes of literal text, to size the output
-}
-
-type tpart struct {
-	lit  string
-	path []string // nil for a literal
-}
-
-const maxTemplateHoles = 32
+// template is a flow text: literal text with {{variable}} or {{item.field}}
+// holes (the one template language, internal/tmpl), parsed once when the
+// flow loads. Holes only look values up: there is no logic in a text, so
+// a text can never run code or reach anything but the variables.
+type template struct{ tmpl.Template }
 
 func parseTemplate(src string) (template, error) {
-	var t template
-	rest := src
-	for {
-		i := strings.Index(rest, "{{")
-		if i < 0 {
-			break
-		}
-		j := strings.Index(rest[i:], "}}")
-		if j < 0 {
-			return t, fmt.Errorf("unclosed {{ in %q", src)
-		}
-		if i > 0 {
-			t.parts = append(t.parts, tpart{lit: rest[:i]})
-			t.size += i
-		}
-		name := strings.TrimSpace(rest[i+2 : i+j])
-		if !validPath(name) {
-			return t, fmt.Errorf("{{%s}}: a hole holds a variable name or a dotted path such as {{item.name}}", name)
-		}
-		t.parts = append(t.parts, tpart{path: strings.Split(name, ".")})
-		if len(t.parts) > 2*maxTemplateHoles {
-			return t, fmt.Errorf("more than %d {{…}} holes", maxTemplateHoles)
-		}
-		rest = rest[i+j+2:]
+	t, err := tmpl.Parse(src, tmpl.Options{Dotted: true})
+	var te *tmpl.Error
+	if errors.As(err, &te) && te.Kind == tmpl.Unclosed {
+		// The wording flow authors have always read.
+		err = fmt.Errorf("unclosed {{ in %q", src)
 	}
-	if strings.Contains(rest, "}}") {
-		return t, fmt.Errorf("}} without {{ in %q", src)
-	}
-	if rest != "" {
-		t.parts = append(t.parts, tpart{lit: rest})
-		t.size += len(rest)
-	}
-	return t, nil
+	return template{t}, err
 }
 
+func validIdent(s string) bool { return tmpl.ValidName(s) }
+
+// validPath reports whether p is a variable name or a dotted path of them.
 func validPath(p string) bool {
-	if p == "" {
-		return false
-	}
 	for _, seg := range strings.Split(p, ".") {
 		if !validIdent(seg) {
-			return false
-		}
-	}
-	return true
-}
-
-func validIdent(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for i, r := range s {
-		switch {
-		case r == '_', r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
-		case r >= '0' && r <= '9' && i > 0:
-		default:
 			return false
 		}
 	}
@@ -87,10 +40,8 @@ func validIdent(s string) bool {
 // holes returns the paths the template reads.
 func (t *template) holes() [][]string {
 	var out [][]string
-	for _, p := range t.parts {
-		if p.path != nil {
-			out = append(out, p.path)
-		}
+	for _, h := range t.Holes() {
+		out = append(out, h.Path)
 	}
 	return out
 }
@@ -98,18 +49,15 @@ func (t *template) holes() [][]string {
 // render writes the template with values from vars; item, when not nil, is
 // what {{item…}} refers to. Missing values render as nothing.
 func (t *template) render(b *strings.Builder, vars map[string]any, item any) {
-	for _, p := range t.parts {
-		if p.path == nil {
-			b.WriteString(p.lit)
-			continue
+	for _, p := range t.Parts() {
+		switch {
+		case p.Hole == nil:
+			b.WriteString(p.Lit)
+		case p.Hole.Path[0] == "item" && item != nil:
+			writeValue(b, lookup(item, p.Hole.Path[1:]))
+		default:
+			writeValue(b, lookup(vars, p.Hole.Path))
 		}
-		var v any
-		if p.path[0] == "item" && item != nil {
-			v = lookup(item, p.path[1:])
-		} else {
-			v = lookup(vars, p.path)
-		}
-		writeValue(b, v)
 	}
 }
 
