@@ -248,7 +248,14 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 	}
 	if m, ok := raw.(*sessions.Memory); ok {
 		a.metrics.Gauge("sessions_stored", "Conversations and profiles held by the memory store (expired ones until swept).", func() float64 { return float64(m.Len()) })
-		a.metrics.NewSessions(m.Admission, m.MaxNew())
+		a.metrics.NewSessions(func() []metrics.Admitted {
+			adm := m.Admission()
+			out := make([]metrics.Admitted, len(adm))
+			for i, o := range adm {
+				out[i] = metrics.Admitted(o)
+			}
+			return out
+		}, m.MaxNew())
 	}
 	engine := &flows.Engine{
 		Flows:        a.flows.Load,

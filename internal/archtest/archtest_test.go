@@ -45,6 +45,7 @@ var rules = []rule{
 	{"sessions/...", []string{"internal/gateway"}, "stores know nothing of the gateway that uses them"},
 	{"interop/...", []string{"internal/gateway"}, "back-end calls know nothing of the gateway"},
 	{"flows/...", []string{"interop/...", "sessions/..."}, "the engine owns the interfaces it needs; back-end calls and stores plug into them"},
+	{"internal/metrics", []string{"..."}, "metrics is a leaf: the gateway, the engine and the back-end client report to it through interfaces they declare"},
 	{"...", []string{"internal/testutil", "internal/redistest", "internal/kanneltest", "internal/channelstest"}, "only tests import the test helpers"},
 }
 

@@ -2,15 +2,21 @@ package metrics
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/ventanilla-gob/ventanilla/sessions"
 )
+
+// Admitted is one carrier's first hops in the memory store: the records
+// held now and those dropped so far. sessions.Admitted converts to it.
+type Admitted struct {
+	Origin  string
+	New     int    // new records held now
+	Evicted uint64 // new records dropped to make room, so far
+}
 
 // admission exports, per carrier, the memory store's new conversations —
 // started and not yet answered — against the cap on them, read when
 // scraped.
 type admission struct {
-	read                 func() []sessions.Admitted
+	read                 func() []Admitted
 	limit                float64
 	held, capped, evicts *prometheus.Desc
 }
@@ -20,7 +26,7 @@ type admission struct {
 // (ventanilla_sessions_new), the cap on them (ventanilla_sessions_new_limit)
 // and how many were dropped, oldest first, to keep within it or to make
 // room in a full store (ventanilla_sessions_new_evicted_total).
-func (m *Metrics) NewSessions(read func() []sessions.Admitted, limit int) {
+func (m *Metrics) NewSessions(read func() []Admitted, limit int) {
 	m.Registry.MustRegister(&admission{
 		read:  read,
 		limit: float64(limit),

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 var metricName = regexp.MustCompile(`ventanilla_[a-z_]+`)
@@ -38,7 +36,7 @@ func TestDashboardQueriesExportedMetrics(t *testing.T) {
 	m.Gauge("outbound_queue_depth", "x", func() float64 { return 0 })
 	m.Gauge("audit_dropped_total", "x", func() float64 { return 0 })
 	m.StoreBreaker("sessions", 0)
-	m.NewSessions(func() []sessions.Admitted { return []sessions.Admitted{{Origin: "c"}} }, 1)
+	m.NewSessions(func() []Admitted { return []Admitted{{Origin: "c"}} }, 1)
 	families, err := m.Registry.Gather()
 	if err != nil {
 		t.Fatal(err)

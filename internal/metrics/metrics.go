@@ -1,7 +1,8 @@
 // Package metrics exposes the gateway's Prometheus metrics, every name
 // prefixed ventanilla_. It listens to the gateway, the engine and the
 // back-end client through their small Observer interfaces, so none of them
-// imports Prometheus.
+// imports Prometheus; it imports none of them either (a leaf), and its
+// tests check that it satisfies their interfaces.
 package metrics
 
 import (
@@ -11,9 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/ventanilla-gob/ventanilla/flows"
-	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 )
 
 // Metrics holds the collectors and the registry they are served from.
@@ -28,11 +26,6 @@ type Metrics struct {
 	breaker     *prometheus.GaugeVec
 	stores      *prometheus.GaugeVec
 }
-
-var (
-	_ gateway.Observer = (*Metrics)(nil)
-	_ flows.Observer   = (*Metrics)(nil)
-)
 
 // hopBuckets are sized for a hop on a carrier's clock: most well under a
 // millisecond, back-end calls in the tens or hundreds of milliseconds,

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 func TestExposition(t *testing.T) {
@@ -20,8 +18,8 @@ func TestExposition(t *testing.T) {
 	m.Breaker("turnos.offices", 2)
 	m.StoreBreaker("sessions", 2)
 	m.Gauge("sessions_active", "Conversations in the store.", func() float64 { return 7 })
-	m.NewSessions(func() []sessions.Admitted {
-		return []sessions.Admitted{{Origin: "africastalking", New: 40, Evicted: 3}}
+	m.NewSessions(func() []Admitted {
+		return []Admitted{{Origin: "africastalking", New: 40, Evicted: 3}}
 	}, 100)
 
 	rec := httptest.NewRecorder()
