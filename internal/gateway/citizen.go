@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/i18n"
@@ -95,4 +96,12 @@ func (g *Gateway) saveLocale(ctx context.Context, s *sessions.Session) {
 	if err := g.Store.Set(ctx, ProfileKey(s.Phone), []byte(s.Locale), g.profileTTL()); err != nil {
 		g.storeError("remembering the citizen's language", err)
 	}
+}
+
+// profileTTL is how long a citizen's language choice is remembered.
+func (g *Gateway) profileTTL() time.Duration {
+	if g.ProfileTTL > 0 {
+		return g.ProfileTTL
+	}
+	return 400 * 24 * time.Hour
 }

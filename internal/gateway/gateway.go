@@ -313,36 +313,3 @@ func (g *Gateway) budget() time.Duration {
 	}
 	return 4 * time.Second
 }
-
-func (g *Gateway) resumeWindow() time.Duration {
-	if g.ResumeWindow > 0 {
-		return g.ResumeWindow
-	}
-	return 5 * time.Minute
-}
-
-// sessionTTL keeps a USSD conversation at least as long as it can be
-// resumed, and a text conversation for TextTTL.
-func (g *Gateway) sessionTTL(in carrier.Inbound) time.Duration {
-	if in.Channel != "ussd" {
-		if g.TextTTL > 0 {
-			return g.TextTTL
-		}
-		return 30 * time.Minute
-	}
-	ttl := g.SessionTTL
-	if ttl <= 0 {
-		ttl = 3 * time.Minute
-	}
-	if in.Channel == "ussd" {
-		ttl = max(ttl, g.resumeWindow())
-	}
-	return ttl
-}
-
-func (g *Gateway) profileTTL() time.Duration {
-	if g.ProfileTTL > 0 {
-		return g.ProfileTTL
-	}
-	return 400 * 24 * time.Hour
-}

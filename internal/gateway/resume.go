@@ -141,3 +141,11 @@ func (g *Gateway) closed(ctx context.Context, st *state, in carrier.Inbound) err
 	st.s.Conversation = ""
 	return g.put(ctx, st, in)
 }
+
+// resumeWindow is how long a dropped USSD conversation can be resumed.
+func (g *Gateway) resumeWindow() time.Duration {
+	if g.ResumeWindow > 0 {
+		return g.ResumeWindow
+	}
+	return 5 * time.Minute
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/flows"
@@ -120,4 +121,23 @@ func (g *Gateway) save(ctx context.Context, st *state, in carrier.Inbound, scree
 		return g.failure(s.Locale, i18n.ServiceUnavail), fmt.Errorf("writing session: %w", err)
 	}
 	return reply, nil
+}
+
+// sessionTTL keeps a USSD conversation at least as long as it can be
+// resumed, and a text conversation for TextTTL.
+func (g *Gateway) sessionTTL(in carrier.Inbound) time.Duration {
+	if in.Channel != "ussd" {
+		if g.TextTTL > 0 {
+			return g.TextTTL
+		}
+		return 30 * time.Minute
+	}
+	ttl := g.SessionTTL
+	if ttl <= 0 {
+		ttl = 3 * time.Minute
+	}
+	if in.Channel == "ussd" {
+		ttl = max(ttl, g.resumeWindow())
+	}
+	return ttl
 }
