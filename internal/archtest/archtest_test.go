@@ -73,7 +73,8 @@ var exceptions = []string{
 
 type pkg struct {
 	ImportPath string
-	Deps       []string
+	Imports    []string // direct, non-test
+	Deps       []string // transitive, non-test
 	Module     *struct{ Path string }
 }
 
@@ -138,7 +139,7 @@ func match(pattern, p string) bool {
 func list(t *testing.T) (string, []pkg) {
 	t.Helper()
 	module := strings.TrimSpace(string(goList(t, "-m")))
-	out := goList(t, "-json=ImportPath,Deps,Module", module+"/...")
+	out := goList(t, "-json=ImportPath,Imports,Deps,Module", module+"/...")
 	var pkgs []pkg
 	dec := json.NewDecoder(bytes.NewReader(out))
 	for {
