@@ -77,15 +77,15 @@ var guardedOptions = append(slices.Clip(exprOptions), budgetOptions()...)
 // Compile checks a parsed flow and builds its runnable form. Problems hold
 // every error and warning; the flow is nil when any is an error.
 func Compile(f *Flow, env Env) (*Compiled, Problems) {
-	c := &compiler{f: f, env: env, r: &report{file: f.File}}
+	c := &compiler{f: f, env: env, r: newReport(f.File)}
 	if env.Limit <= 0 {
 		c.env.Limit = 182
 	}
 	c.run()
-	if c.r.list.HasErrors() {
-		return nil, c.r.list
+	if c.r.Problems.HasErrors() {
+		return nil, c.r.Problems
 	}
-	return &Compiled{Flow: f, events: c.events, next: table(f.Start.ID, c.events)}, c.r.list
+	return &Compiled{Flow: f, events: c.events, next: table(f.Start.ID, c.events)}, c.r.Problems
 }
 
 type compiler struct {

@@ -13,6 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/ventanilla-gob/ventanilla/diag"
 	"github.com/ventanilla-gob/ventanilla/flows/validate"
 )
 
@@ -91,51 +92,34 @@ func ReadFiles(ctx context.Context, paths []string) ([]Source, error) {
 // Problems found here are about form: unknown fields, wrong types, bad
 // expressions. Problems that need the whole flow come from Lint.
 func Parse(name string, data []byte) (*Flow, Problems) {
-	r := &report{file: name}
+	r := newReport(name)
 	if len(data) > MaxFileSize {
-		r.errorf(Pos{1, 1}, "", "too-large", "file is %d bytes; the limit is %d", len(data), MaxFileSize)
-		return nil, r.list
+		r.errorf(Pos{Line: 1, Col: 1}, "", "too-large", "file is %d bytes; the limit is %d", len(data), MaxFileSize)
+		return nil, r.Problems
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		line, msg := yamlErrorLine(err)
-		r.errorf(Pos{line, 1}, "", "yaml", "%s", msg)
-		return nil, r.list
+	root, bad := diag.Parse(name, data)
+	if bad != nil {
+		r.errorf(Pos{Line: max(bad.Pos.Line, 1), Col: 1}, "", "yaml", "%s", bad.Message)
+		return nil, r.Problems
 	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
-		r.errorf(Pos{1, 1}, "", "yaml", "the file is empty")
-		return nil, r.list
+	if root == nil {
+		r.errorf(Pos{Line: 1, Col: 1}, "", "yaml", "the file is empty")
+		return nil, r.Problems
 	}
-	root := doc.Content[0]
+	if a := diag.Anchor(root); a != nil {
+		r.errorf(pos(a), "", "yaml", "anchors and aliases (&, *) are not supported in flow files; write the text out")
+		return nil, r.Problems
+	}
 	if !checkDepth(root, 0, r) {
-		return nil, r.list
+		return nil, r.Problems
 	}
 	f := &Flow{File: name, Pos: pos(root), Steps: map[string]*Step{}, fieldPos: map[string]Pos{}}
 	p := &parser{r: r}
 	p.flow(root, f)
-	return f, r.list
-}
-
-func yamlErrorLine(err error) (int, string) {
-	msg := err.Error()
-	msg = strings.TrimPrefix(msg, "yaml: ")
-	// yaml.v3 says "line N: message"; keep the line as the position.
-	if strings.HasPrefix(msg, "line ") {
-		rest := msg[5:]
-		if i := strings.Index(rest, ":"); i > 0 {
-			if n, err := strconv.Atoi(rest[:i]); err == nil {
-				return n, strings.TrimSpace(rest[i+1:])
-			}
-		}
-	}
-	return 1, msg
+	return f, r.Problems
 }
 
 func checkDepth(n *yaml.Node, depth int, r *report) bool {
-	if n.Kind == yaml.AliasNode || n.Anchor != "" {
-		r.errorf(pos(n), "", "yaml", "anchors and aliases (&, *) are not supported in flow files; write the text out")
-		return false
-	}
 	if depth > MaxDepth {
 		r.errorf(pos(n), "", "too-deep", "nesting deeper than %d levels", MaxDepth)
 		return false
@@ -148,53 +132,21 @@ func checkDepth(n *yaml.Node, depth int, r *report) bool {
 	return true
 }
 
-func pos(n *yaml.Node) Pos { return Pos{n.Line, n.Column} }
+func pos(n *yaml.Node) Pos { return diag.At(n) }
 
 type parser struct{ r *report }
 
-// pairs walks a mapping node, reporting duplicate keys.
+// pairs walks a mapping node the way every YAML file is walked
+// (diag.Report.Pairs), reporting duplicate keys.
 func (p *parser) pairs(n *yaml.Node, path string, fn func(key string, k, v *yaml.Node)) {
-	if n.Kind != yaml.MappingNode {
-		p.r.errorf(pos(n), path, "wrong-type", "expected a mapping (key: value), found %s", describe(n))
-		return
-	}
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind != yaml.ScalarNode {
-			p.r.errorf(pos(k), path, "wrong-type", "keys must be plain words")
-			continue
-		}
-		if seen[k.Value] {
-			p.r.errorf(pos(k), join(path, k.Value), "duplicate-id", "%q is defined twice", k.Value)
-			continue
-		}
-		seen[k.Value] = true
-		fn(k.Value, k, v)
-	}
+	p.r.Pairs(n, path, definedTwice, func(k, v *yaml.Node) { fn(k.Value, k, v) })
 }
 
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
+func definedTwice(key string, _ int) string { return fmt.Sprintf("%q is defined twice", key) }
 
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		if n.Tag == "!!null" {
-			return "nothing"
-		}
-		return fmt.Sprintf("%q", n.Value)
-	}
-	return "something else"
-}
+func join(path, key string) string { return diag.Join(path, key) }
+
+func describe(n *yaml.Node) string { return diag.Describe(n) }
 
 func (p *parser) flow(root *yaml.Node, f *Flow) {
 	known := make([]string, len(FlowFields))

@@ -9,9 +9,6 @@ import (
 // SpecVersion is the version of the flow file format this build reads.
 const SpecVersion = 1
 
-// Pos is a position in a flow file, 1-based.
-type Pos struct{ Line, Col int }
-
 // Flow is one flow file as loaded, before compilation.
 type Flow struct {
 	File        string
