@@ -114,7 +114,7 @@ func grep(s, sub string) string {
 func BenchmarkHopRedisDown(b *testing.B) {
 	addr, stop := redistest.StartServer(b)
 	a, err := newApp(&config{Root: "inicio", RedisURL: "redis://" + addr + "/0", NearSessions: 1000, RedisBatch: true},
-		slog.New(slog.NewTextHandler(io.Discard, nil)), func(string) (string, bool) { return "", false }, carriers(nil))
+		slog.New(slog.NewTextHandler(io.Discard, nil)), func(string) (string, bool) { return "", false }, registry)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -412,27 +412,6 @@ func (c *config) loadFlows(paths []string, msgs *i18n.Catalog, services *interop
 	return reg, problems, nil
 }
 
-// lateResults is where results of async calls go with this environment:
-// by SMS when one of smsSenders has its credentials (the conditions
-// textChannels starts a sender on), else to the citizen's next contact.
-func lateResults(getenv func(string) (string, bool)) string {
-	set := func(keys ...string) bool {
-		for _, k := range keys {
-			if v, _ := getenv(k); v == "" {
-				return false
-			}
-		}
-		return true
-	}
-	switch {
-	case set("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN") && (set("TWILIO_FROM") || set("TWILIO_MESSAGING_SERVICE_SID")),
-		set("AT_USERNAME", "AT_API_KEY"),
-		set("KANNEL_SENDSMS_URL"):
-		return flows.LateBySMS
-	}
-	return flows.LateAtNextContact
-}
-
 // lintEnv resolves ${VAR} for linting: an unset variable gets a placeholder,
 // since the lint checks which services exist, not where they are.
 func lintEnv(name string) (string, bool) {

@@ -48,7 +48,7 @@ func gatewayLogging(t *testing.T, c *config, log *slog.Logger) (*httptest.Server
 	if c.Root == "" {
 		c.Root = "inicio"
 	}
-	a, err := newApp(c, log, getenv, carrierList(nil, log))
+	a, err := newApp(c, log, getenv, registry)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,11 +235,7 @@ func TestTwilioInboundNeedsOnlyTheTokenAndTheURL(t *testing.T) {
 	env := map[string]string{"TWILIO_AUTH_TOKEN": token, "VENTANILLA_PUBLIC_URL": srv.URL, "KANNEL_USERNAME": "ventanilla"}
 	getenv := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	file := writeFile(t, "carriers.yaml", "carriers:\n  africastalking-sms: {budget: 10s}\n")
-	cfg, err := loadCarriers(file, getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := newApp(&config{Root: "inicio", Keywords: defaultKeywords, Carriers: file}, log, getenv, carrierList(cfg, log))
+	a, err := newApp(&config{Root: "inicio", Keywords: defaultKeywords, Carriers: file}, log, getenv, registry)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,12 +294,8 @@ func newTextPhones(t *testing.T, log *slog.Logger, c *config, backend string) *t
 		"TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_WEBHOOK_SECRET": "s3cret_token", "TELEGRAM_API_ENDPOINT": tg.URL + "/bot%s/%s",
 	}
 	getenv := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-	cfg, err := loadCarriers(c.Carriers, getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
 	c.Root, c.Keywords = "inicio", defaultKeywords
-	a, err := newApp(c, log, getenv, carrierList(cfg, log))
+	a, err := newApp(c, log, getenv, registry)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -90,7 +90,7 @@ func TestLateResultsAgreeWithTheGateway(t *testing.T) {
 	for _, env := range cases {
 		getenv := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		a, err := newApp(&config{Root: "inicio"}, log, getenv, carrierList(nil, log))
+		a, err := newApp(&config{Root: "inicio"}, log, getenv, registry)
 		if err != nil {
 			t.Fatalf("%v: %v", env, err)
 		}

@@ -21,7 +21,7 @@ func BenchmarkHTTPHop(b *testing.B) {
 				return "http://127.0.0.1:1", true
 			}
 			return "", false
-		}, carriers(nil))
+		}, registry)
 	if err != nil {
 		b.Fatal(err)
 	}

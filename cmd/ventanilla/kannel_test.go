@@ -66,7 +66,7 @@ func TestNotificationThroughRealKannel(t *testing.T) {
 		"VENTANILLA_SAMPLE_URL":    "http://127.0.0.1:9",
 	}
 	getenv := func(key string) (string, bool) { v, ok := env[key]; return v, ok }
-	a, err := newApp(&config{Root: "inicio", NotifyTemplates: templates, SMSTranslit: true}, slog.New(slog.NewTextHandler(io.Discard, nil)), getenv, carriers(nil))
+	a, err := newApp(&config{Root: "inicio", NotifyTemplates: templates, SMSTranslit: true}, slog.New(slog.NewTextHandler(io.Discard, nil)), getenv, registry)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"os"
 	"testing"
-
-	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 )
 
 // asMain makes the test binary act as the ventanilla command when a test
@@ -19,7 +17,3 @@ func TestMain(m *testing.M) {
 	os.Setenv(asMain, "1")
 	os.Exit(m.Run())
 }
-
-// carriers is carrierList with slog's default logger, for tests that do
-// not look at the adapters' lines.
-func carriers(cfg map[string]carrierConfig) []carrier.Carrier { return carrierList(cfg, nil) }

@@ -143,8 +143,9 @@ func TestProductionNeedsSecrets(t *testing.T) {
 // Every environment variable the binary reads is in docs/operations.md's
 // tables, with its flag where it has one, and the tables name no variable
 // the binary does not read. The code's list is taken from the source: each
-// literal name passed to getenv, get, os.Getenv or os.LookupEnv, the
-// variables without a flag (envOnly) and every flag's VENTANILLA_*.
+// literal name passed to getenv, get, a.getenv, a carrier's b.get,
+// os.Getenv or os.LookupEnv, the variables without a flag (envOnly), the
+// variables the carriers declare, and every flag's VENTANILLA_*.
 func TestEveryVariableIsDocumented(t *testing.T) {
 	read := map[string]bool{}
 	fset := token.NewFileSet()
@@ -176,7 +177,7 @@ func TestEveryVariableIsDocumented(t *testing.T) {
 				return true
 			}
 			switch name {
-			case "getenv", "get", "os.Getenv", "os.LookupEnv":
+			case "getenv", "get", "a.getenv", "b.get", "os.Getenv", "os.LookupEnv":
 				v, _ := strconv.Unquote(lit.Value)
 				read[v] = true
 			}
@@ -196,6 +197,11 @@ func TestEveryVariableIsDocumented(t *testing.T) {
 		}
 	}
 	read["GOGC"] = true // read by internal/gctune through serve's getenv
+	for _, c := range registry {
+		for _, v := range c.env {
+			read[v.name] = true
+		}
+	}
 	for _, v := range envOnly {
 		read[envPrefix+v] = true
 	}
@@ -212,7 +218,7 @@ func TestEveryVariableIsDocumented(t *testing.T) {
 	doc := string(data)
 	config := doc[strings.Index(doc, "## Configuration"):strings.Index(doc, "## Carriers file")]
 	documented := map[string]string{} // variable → its table row
-	name := regexp.MustCompile("`((?:VENTANILLA|TWILIO|AT|KANNEL|TELEGRAM|GO)[A-Z_]*)`")
+	name := regexp.MustCompile("`([A-Z][A-Z0-9_]{2,})`")
 	for _, line := range strings.Split(config, "\n") {
 		if !strings.HasPrefix(line, "| ") {
 			continue
@@ -315,11 +321,7 @@ func TestProductionRefusesOpenCallbacksAndWeakTokens(t *testing.T) {
 	start := func(env map[string]string, carriersFile, admin string) error {
 		getenv := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 		c := &config{Production: true, Root: "inicio", AuditDir: dir, Carriers: carriersFile, AdminToken: admin, NotifyTemplates: templates}
-		cfg, err := loadCarriers(carriersFile, getenv)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, err := newApp(c, slog.New(slog.NewTextHandler(io.Discard, nil)), getenv, carrierList(cfg, nil))
+		a, err := newApp(c, slog.New(slog.NewTextHandler(io.Discard, nil)), getenv, registry)
 		if err == nil {
 			a.outbound.close(t.Context())
 			a.store.Close()

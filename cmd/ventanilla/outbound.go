@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -14,9 +12,6 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ventanilla-gob/ventanilla/carriers/atsms"
-	"github.com/ventanilla-gob/ventanilla/carriers/kannel"
-	"github.com/ventanilla-gob/ventanilla/carriers/twilio"
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/notify"
 	"github.com/ventanilla-gob/ventanilla/channels/outbound"
@@ -37,128 +32,15 @@ type outboundPath struct {
 	client  *redis.Client // the queue's own Redis, closed by close
 }
 
-// textChannels sets up the outbound path from the environment: senders
-// for the carriers whose credentials are set, the queue (durable in Redis
-// when sessions are), the Twilio and Africa's Talking SMS callbacks, the
-// notifications API when templates are configured, and the engine's
-// notifier for late results. A carrier configured only in part is logged
-// with what it lacks.
-func (a *app) textChannels(e *echo.Echo, getenv func(string) (string, bool), store sessions.Store) error {
-	get := func(k string) string { v, _ := getenv(k); return v }
-	set := func(keys ...string) (out []string) {
-		for _, k := range keys {
-			if get(k) != "" {
-				out = append(out, k)
-			}
-		}
-		return out
-	}
-	public := strings.TrimRight(get("VENTANILLA_PUBLIC_URL"), "/")
-	senders := map[string]carrier.Sender{}
-	statusURL := ""
-	if public != "" {
-		statusURL = public + "/sms/twilio/status"
-	}
-	sid, token := get("TWILIO_ACCOUNT_SID"), get("TWILIO_AUTH_TOKEN")
-	if sid != "" && token != "" {
-		if from, svc := get("TWILIO_FROM"), get("TWILIO_MESSAGING_SERVICE_SID"); from != "" || svc != "" {
-			s, err := twilio.NewSender(twilio.SenderOptions{AccountSID: sid, AuthToken: token, From: from, MessagingServiceSID: svc, StatusCallback: statusURL, BaseURL: get("TWILIO_API_URL"), Log: a.log})
-			if err != nil {
-				return fmt.Errorf("twilio sender: %w", err)
-			}
-			senders[s.Name()] = s
-		}
-		if from := get("TWILIO_WHATSAPP_FROM"); from != "" {
-			s, err := twilio.NewSender(twilio.SenderOptions{AccountSID: sid, AuthToken: token, From: from, WhatsApp: true, StatusCallback: statusURL, BaseURL: get("TWILIO_API_URL"), Log: a.log})
-			if err != nil {
-				return fmt.Errorf("whatsapp sender: %w", err)
-			}
-			senders[s.Name()] = s
-		}
-		if len(set("TWILIO_FROM", "TWILIO_MESSAGING_SERVICE_SID", "TWILIO_WHATSAPP_FROM")) == 0 {
-			a.log.Warn("sender off: set TWILIO_FROM, TWILIO_MESSAGING_SERVICE_SID or TWILIO_WHATSAPP_FROM", "carrier", "twilio")
-		}
-	} else if given := set("TWILIO_ACCOUNT_SID", "TWILIO_FROM", "TWILIO_MESSAGING_SERVICE_SID", "TWILIO_WHATSAPP_FROM", "TWILIO_API_URL"); len(given) > 0 {
-		missing := "TWILIO_ACCOUNT_SID"
-		if token == "" {
-			missing = "TWILIO_AUTH_TOKEN"
-		}
-		a.log.Warn("sender off: "+missing+" is not set", "carrier", "twilio", "set", strings.Join(given, ","))
-	}
-	if user, key := get("AT_USERNAME"), get("AT_API_KEY"); user != "" && key != "" {
-		s, err := atsms.NewSender(atsms.SenderOptions{Username: user, APIKey: key, From: get("AT_SMS_FROM"), BaseURL: get("AT_SMS_BASE_URL")})
-		if err != nil {
-			return fmt.Errorf("africa's talking sms sender: %w", err)
-		}
-		senders[s.Name()] = s
-	} else if given := set("AT_USERNAME", "AT_API_KEY", "AT_SMS_FROM", "AT_SMS_BASE_URL"); len(given) > 0 {
-		a.log.Warn("carrier off: AT_USERNAME and AT_API_KEY are both needed", "carrier", atsms.Name, "set", strings.Join(given, ","))
-	}
-	if base := get("KANNEL_SENDSMS_URL"); base != "" {
-		s := kannel.Outbound{Sender: &kannel.Sender{BaseURL: base, Username: get("KANNEL_USERNAME"), Password: get("KANNEL_PASSWORD"), From: get("KANNEL_FROM"), SMSC: get("KANNEL_SMSC")}}
-		senders[s.Name()] = s
-	} else if given := set("KANNEL_USERNAME", "KANNEL_PASSWORD", "KANNEL_FROM", "KANNEL_SMSC"); len(given) > 0 {
-		a.log.Warn("sender off: KANNEL_SENDSMS_URL is not set", "carrier", "kannel-sms", "set", strings.Join(given, ","))
-	}
-	for _, name := range slices.Sorted(maps.Keys(senders)) {
-		a.log.Info("sender on", "carrier", name)
-	}
-
-	// The queue runs when there is something to send with.
-	var queue outbound.Queue
-	if len(senders) > 0 {
-		p, err := a.startQueue(senders, store)
-		if err != nil {
-			return err
-		}
-		queue = p.queue
-	}
-	// Inbound SMS and WhatsApp by Twilio need only the auth token and the
-	// public URL: replies travel in the webhook's TwiML answer.
-	switch {
-	case token != "" && public != "":
-		opts := twilio.Options{PublicURL: public + "/sms/twilio", StatusURL: statusURL, AuthToken: token, Log: a.log}
-		if queue != nil {
-			opts.Status = statusSink{queue}
-		}
-		h, err := twilio.New(opts)
-		if err != nil {
-			return fmt.Errorf("twilio: %w", err)
-		}
-		if err := a.mount(e, h, ownCheck{name: "twilio signature"}); err != nil {
-			return err
-		}
-	case token != "":
-		a.log.Warn("carrier off: VENTANILLA_PUBLIC_URL is not set, so no Twilio signature can be checked", "carrier", twilio.Name)
-	case public != "":
-		a.log.Warn("carrier off: TWILIO_AUTH_TOKEN is not set", "carrier", twilio.Name)
-	}
-	if _, ok := senders[atsms.Name]; ok {
-		h, err := atsms.New(atsms.Options{Outbox: queue, Log: a.log})
-		if err != nil {
-			return fmt.Errorf("africa's talking sms: %w", err)
-		}
-		if err := a.mount(e, h, ownCheck{}); err != nil {
-			return err
-		}
-	}
-	if a.cfg.NotifyTemplates == "" {
-		return nil
-	}
-	if queue == nil {
-		return errors.New("--notify-templates: notifications need a sender; set the credentials of an SMS carrier (Twilio, Africa's Talking or Kannel)")
-	}
-	return a.notifications(e, get, senders, store)
-}
-
 // startQueue starts the outbound queue over the senders and makes it the
-// engine's way to send late results and one-time codes.
-func (a *app) startQueue(senders map[string]carrier.Sender, store sessions.Store) (*outboundPath, error) {
+// engine's way to send late results and one-time codes, by the first SMS
+// carrier of order that has a sender.
+func (a *app) startQueue(order []string, senders map[string]carrier.Sender, store sessions.Store) (*outboundPath, error) {
 	rates, err := parseRates(a.cfg.OutboundRates)
 	if err != nil {
 		return nil, err
 	}
-	opts := outbound.Options{Senders: senders, Rates: rates, Failover: smsFailover(senders), Log: a.log}
+	opts := outbound.Options{Senders: senders, Rates: rates, Failover: smsFailover(order, senders), Log: a.log}
 	p := &outboundPath{records: store}
 	r, shared := sessions.Unwrap(store).(sessions.RedisBacked)
 	switch {
@@ -210,7 +92,7 @@ func (a *app) startQueue(senders map[string]carrier.Sender, store sessions.Store
 		n, _ := p.queue.Depth(ctx)
 		return float64(n)
 	})
-	for _, name := range smsSenders {
+	for _, name := range order {
 		if _, ok := senders[name]; ok && p.sms == "" {
 			p.sms = name
 		}
@@ -227,13 +109,14 @@ func (a *app) startQueue(senders map[string]carrier.Sender, store sessions.Store
 }
 
 // notifications mounts the institutions' notifications API.
-func (a *app) notifications(e *echo.Echo, get func(string) string, senders map[string]carrier.Sender, store sessions.Store) error {
+func (a *app) notifications(e *echo.Echo, senders map[string]carrier.Sender, store sessions.Store) error {
 	p := a.outbound
 	tpl, err := notify.LoadTemplates(a.cfg.NotifyTemplates)
 	if err != nil {
 		return err
 	}
-	tokens, err := pairs("VENTANILLA_NOTIFY_TOKENS", get("VENTANILLA_NOTIFY_TOKENS"))
+	secret, _ := a.getenv("VENTANILLA_NOTIFY_TOKENS")
+	tokens, err := pairs("VENTANILLA_NOTIFY_TOKENS", secret)
 	if err != nil {
 		return err
 	}
@@ -242,10 +125,7 @@ func (a *app) notifications(e *echo.Echo, get func(string) string, senders map[s
 		return err
 	}
 	if len(routes) == 0 && p.sms != "" {
-		routes = map[string]string{"sms": p.sms}
-		if _, ok := senders["whatsapp"]; ok {
-			routes["whatsapp"] = "whatsapp"
-		}
+		routes = defaultRoutes(p.sms, senders)
 	}
 	h, err := notify.New(notify.Options{Queue: p.queue, Store: store, Records: p.records, Templates: tpl, Tokens: tokens, Carriers: routes, Transliterate: a.cfg.SMSTranslit, Log: a.log})
 	if err != nil {
@@ -312,20 +192,16 @@ func (s statusSink) MarkDelivered(ctx context.Context, providerID, state string)
 	return nil
 }
 
-// smsSenders are the SMS carriers, in the order of preference for the
-// gateway's own messages.
-var smsSenders = []string{"kannel-sms", "twilio", "africastalking-sms"}
-
 // otpValidFor is how long a one-time code is accepted after it is sent
 // (the engine's code lifetime): the queue gives up on it after that.
 const otpValidFor = 5 * time.Minute
 
-// smsFailover chains the configured SMS carriers in a cycle, each failing
-// over to the next, so that a message one keeps failing goes out through
-// another.
-func smsFailover(senders map[string]carrier.Sender) map[string]string {
+// smsFailover chains the configured SMS carriers in a cycle, in order,
+// each failing over to the next, so that a message one keeps failing goes
+// out through another.
+func smsFailover(order []string, senders map[string]carrier.Sender) map[string]string {
 	var have []string
-	for _, name := range smsSenders {
+	for _, name := range order {
 		if senders[name] != nil {
 			have = append(have, name)
 		}

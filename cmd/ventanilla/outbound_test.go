@@ -33,7 +33,7 @@ func TestSMSFailoverCyclesThroughTheConfiguredCarriers(t *testing.T) {
 		{"three", senders("kannel-sms", "twilio", "africastalking-sms"), map[string]string{"kannel-sms": "twilio", "twilio": "africastalking-sms", "africastalking-sms": "kannel-sms"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := smsFailover(tc.senders); !maps.Equal(got, tc.want) {
+			if got := smsFailover(smsOrder(registry), tc.senders); !maps.Equal(got, tc.want) {
 				t.Errorf("failover %v, want %v", got, tc.want)
 			}
 		})

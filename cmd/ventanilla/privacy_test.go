@@ -152,24 +152,24 @@ func TestEveryCarriersLinesGoThroughThePrivacyHandler(t *testing.T) {
 	log := slog.New(privacy.NewHandler(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}), p))
 	booking := []string{"1", "1", "1", "1", "1", cedula, "1"}
 
-	for _, c := range carrierList(nil, nil) {
-		newHandset, ok := handsets[c.Name()]
+	for _, c := range registry {
+		newHandset, ok := handsets[c.name]
 		if !ok {
 			continue
 		}
 		srv, a := gatewayLogging(t, &config{pseudo: p}, log)
 		a.gateway.Engine.Recorder = panicOn{service: "turnos.mine"}
-		h := newHandset(t, srv.URL, "privacy-"+c.Name())
+		h := newHandset(t, srv.URL, "privacy-"+c.name)
 		h.dial("*384#")
 		for _, in := range booking {
 			h.answer(in)
 		}
-		h = newHandset(t, srv.URL, "privacy-"+c.Name()+"-mine")
+		h = newHandset(t, srv.URL, "privacy-"+c.name+"-mine")
 		h.dial("*384#")
 		h.answer("1") // Turnos
 		h.answer("2") // Mis turnos
 		if text, end := h.answer(cedula); !end || text != "Servicio no disponible. Intente más tarde." {
-			t.Errorf("%s: the panicking hop showed %q (end %v)", c.Name(), text, end)
+			t.Errorf("%s: the panicking hop showed %q (end %v)", c.name, text, end)
 		}
 	}
 

@@ -86,7 +86,7 @@ func TestQueueOnItsOwnRedisOutlastsRestarts(t *testing.T) {
 		c := &config{Root: "inicio", Keywords: defaultKeywords, NotifyTemplates: templates,
 			RedisURL: "redis://" + sessAddr + "/0", QueueRedisURL: "redis://" + qAddr + "/0"}
 		log := slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logged}, nil))
-		a, err := newApp(c, log, getenv, nil)
+		a, err := newApp(c, log, getenv, registry)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,14 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,16 +23,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ventanilla-gob/ventanilla/carriers/africastalking"
-	"github.com/ventanilla-gob/ventanilla/carriers/atsms"
-	"github.com/ventanilla-gob/ventanilla/carriers/generic"
-	"github.com/ventanilla-gob/ventanilla/carriers/hubtel"
-	"github.com/ventanilla-gob/ventanilla/carriers/kannel"
-	"github.com/ventanilla-gob/ventanilla/carriers/nalo"
-	"github.com/ventanilla-gob/ventanilla/carriers/twilio"
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/sms"
-	"github.com/ventanilla-gob/ventanilla/channels/telegram"
 	"github.com/ventanilla-gob/ventanilla/channels/ussd"
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/i18n"
@@ -47,43 +37,13 @@ import (
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
-// carriers is the one list of carrier adapters the gateway serves. Adding a
-// provider is its folder under carriers/ plus one line here. cfg is the
-// carriers file (nil: defaults); a carrier it disables is still built and
-// then skipped when mounting. log is the adapters' logger (the gateway's,
-// so that their lines are pseudonymised too).
-func carrierList(cfg map[string]carrierConfig, log *slog.Logger) []carrier.Carrier {
-	limit := func(name string) int { return cfg[name].Limit }
-	return []carrier.Carrier{
-		africastalking.New(africastalking.Options{Limit: limit("africastalking"), Log: log}),
-		hubtel.New(hubtel.Options{Limit: limit("hubtel"), Log: log}),
-		nalo.New(nalo.Options{Limit: limit("nalo"), Log: log}),
-		generic.New(generic.Options{Limit: limit("generic"), Log: log}),
-		kannel.NewUSSD(kannel.USSDOptions{Limit: limit("kannel-ussd"), Log: log}),
-		kannel.NewSMS(kannel.SMSOptions{Limit: limit("kannel-sms"), Log: log}),
-	}
-}
-
-// textCarriers are mounted from their credentials in the environment
-// (outbound.go, telegram); the carriers file knows them by these names.
-var textCarriers = []string{twilio.Name, atsms.Name, "telegram"}
-
-// carrierNames lists every carrier the carriers file may name, and those
-// of them whose screens have a length limit (limit:).
-func carrierNames() (known, limited []string) {
-	for _, c := range carrierList(nil, nil) {
-		limited = append(limited, c.Name())
-	}
-	return append(slices.Clone(limited), textCarriers...), limited
-}
-
 // app is a configured gateway, ready to serve.
 type app struct {
 	echo     *echo.Echo
 	gateway  *gateway.Gateway
 	store    sessions.Store
-	audit    *audit.Async  // nil without --audit-dir
-	poller   *telegram.Bot // Telegram by long polling; nil with a webhook or no bot
+	audit    *audit.Async // nil without --audit-dir
+	poller   poller       // a carrier by long polling (Telegram without a webhook); nil when none
 	outbound *outboundPath
 	mounted  []mounted // the carriers whose callbacks are served
 	metrics  *metrics.Metrics
@@ -95,7 +55,8 @@ type app struct {
 	getenv     func(string) (string, bool)
 	msgs       *i18n.Catalog
 	carrierCfg map[string]carrierConfig // the carriers file
-	pollHop    carrier.Hopper           // what the Telegram poller hops through
+	pollHop    carrier.Hopper           // what the poller hops through
+	polled     string                   // the carrier the poller is
 
 	// What a reload replaces, atomically, while hops keep running.
 	flows    atomic.Pointer[flows.Registry]
@@ -194,9 +155,11 @@ func (s *swapCaller) Call(ctx context.Context, service string, params map[string
 	return s.p.Load().Call(ctx, service, params)
 }
 
-// newApp builds the gateway from configuration. getenv resolves ${VAR} in
-// the services file and the secrets the carriers file names.
-func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), list []carrier.Carrier) (*app, error) {
+// newApp builds the gateway from configuration, with the carriers of list
+// (registry, or fewer in tests). getenv resolves ${VAR} in the services
+// file and the secrets the carriers file names, and holds the carriers'
+// credentials.
+func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), list []carrierEntry) (*app, error) {
 	msgs, err := c.catalog()
 	if err != nil {
 		return nil, fmt.Errorf("loading system messages: %w", err)
@@ -305,15 +268,7 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 		admin.POST("/reload", a.adminReload)
 	}
 	a.carrierCfg = carrierCfg
-	for _, car := range list {
-		if err := a.mount(e, car, ownCheck{}); err != nil {
-			return nil, err
-		}
-	}
-	if err := a.telegram(e, getenv); err != nil {
-		return nil, err
-	}
-	if err := a.textChannels(e, getenv, store); err != nil {
+	if err := a.carriers(e, list, store); err != nil {
 		return nil, err
 	}
 	a.warnUnused()
@@ -329,82 +284,6 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 	}
 	a.echo = e
 	return a, nil
-}
-
-// telegram connects the Telegram bot when TELEGRAM_BOT_TOKEN is set: by
-// webhook when TELEGRAM_WEBHOOK_SECRET is set too, else by long polling
-// (started by serve). A bot that cannot reach Telegram is logged and left
-// off, so an outage there never keeps the USSD and SMS channels down.
-func (a *app) telegram(e *echo.Echo, getenv func(string) (string, bool)) error {
-	get := func(k string) string { v, _ := getenv(k); return v }
-	token, secret, endpoint := get("TELEGRAM_BOT_TOKEN"), get("TELEGRAM_WEBHOOK_SECRET"), get("TELEGRAM_API_ENDPOINT")
-	cc := a.carrierCfg["telegram"]
-	switch {
-	case token == "":
-		if secret != "" || endpoint != "" {
-			a.log.Warn("carrier off: TELEGRAM_BOT_TOKEN is not set", "carrier", "telegram")
-		}
-		return nil
-	case cc.Disabled:
-		a.log.Info("carrier off: disabled in the carriers file", "carrier", "telegram")
-		return nil
-	}
-	bot, err := telegram.New(telegram.Options{Token: token, WebhookSecret: secret, APIEndpoint: endpoint, Links: a.store, Log: a.log})
-	if err != nil {
-		a.log.Error("carrier off: the Telegram bot could not start", "carrier", "telegram", "err", err)
-		return nil
-	}
-	if secret == "" {
-		a.poller, a.pollHop = bot, a.hopper(cc)
-		a.log.Info("carrier on", "carrier", "telegram", "by", "long polling")
-		return nil
-	}
-	return a.mount(e, bot, ownCheck{name: "webhook secret", secretVar: "TELEGRAM_WEBHOOK_SECRET", secret: secret})
-}
-
-// mount is the one path every carrier takes, USSD, SMS and chat alike:
-// its entry in the carriers file decides whether it is on, the callback
-// authentication in front of it and its hop budget; the gateway behind it
-// counts its limits and metrics. own is the check the adapter makes itself
-// (Twilio's signature), if any. Each carrier mounted is logged with its
-// checks, and remembered for production mode's.
-func (a *app) mount(e *echo.Echo, c carrier.Carrier, own ownCheck) error {
-	cc := a.carrierCfg[c.Name()]
-	if cc.Disabled {
-		a.log.Info("carrier off: disabled in the carriers file", "carrier", c.Name())
-		return nil
-	}
-	auth, err := cc.auth(a.getenv)
-	if err != nil {
-		return fmt.Errorf("carrier %s: %w", c.Name(), err)
-	}
-	gateway.Mount(e, c, auth, a.hopper(cc))
-	checks := authChecks(auth)
-	if own.name != "" {
-		checks = append(checks, own.name)
-	}
-	a.mounted = append(a.mounted, mounted{name: c.Name(), checks: checks, auth: auth, own: own})
-	attrs := []any{"carrier", c.Name(), "callback_auth", strings.Join(checks, ",")}
-	if len(checks) == 0 {
-		attrs[3] = "none"
-	}
-	if cc.Budget > 0 {
-		attrs = append(attrs, "budget", cc.Budget)
-	}
-	a.log.Info("carrier on", attrs...)
-	return nil
-}
-
-// warnUnused warns of carriers-file entries for carriers that are not on
-// (their credentials are not set): the settings would otherwise be
-// ignored in silence.
-func (a *app) warnUnused() {
-	for _, name := range slices.Sorted(maps.Keys(a.carrierCfg)) {
-		on := slices.ContainsFunc(a.mounted, func(m mounted) bool { return m.name == name })
-		if !on && !a.carrierCfg[name].Disabled && !(name == "telegram" && a.poller != nil) {
-			a.log.Warn("carriers file: this carrier is not on, so its settings do nothing; set its credentials (docs/operations.md)", "carrier", name)
-		}
-	}
 }
 
 // ownCheck is a check a carrier adapter makes on its callbacks itself:
@@ -733,12 +612,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 			return os.LookupEnv(name)
 		}
 	}
-	carrierCfg, err := loadCarriers(c.Carriers, getenv)
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
-		return 1
-	}
-	a, err := newApp(&c, log, getenv, carrierList(carrierCfg, log))
+	a, err := newApp(&c, log, getenv, registry)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1

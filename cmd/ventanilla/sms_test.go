@@ -96,7 +96,7 @@ func TestTwilioAndNotificationsWiring(t *testing.T) {
 	defer srv.Close()
 	public = srv.URL
 	a, err := newApp(&config{Root: "inicio", Keywords: defaultKeywords, NotifyTemplates: templates, SMSTranslit: true,
-		Routes: "*384*2#=estado-tramite", Budget: 300 * time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)), getenv, carriers(nil))
+		Routes: "*384*2#=estado-tramite", Budget: 300 * time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)), getenv, registry)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,7 +52,7 @@ func TestTelegramWebhookWiring(t *testing.T) {
 		"VENTANILLA_SAMPLE_URL":   backend.URL,
 	}
 	getenv := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-	a, err := newApp(&config{Root: "inicio", Keywords: defaultKeywords}, slog.New(slog.NewTextHandler(io.Discard, nil)), getenv, carriers(nil))
+	a, err := newApp(&config{Root: "inicio", Keywords: defaultKeywords}, slog.New(slog.NewTextHandler(io.Discard, nil)), getenv, registry)
 	if err != nil {
 		t.Fatal(err)
 	}
