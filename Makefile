@@ -54,9 +54,10 @@ lint: build
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-## docs: regenerate the flow language reference in docs/flows.md from the step descriptions
+## docs: regenerate the flow language reference in docs/flows.md and the carriers' part of docs/operations.md
 docs:
 	$(GO) test ./flows -run TestDocsReferenceIsFresh -update-docs
+	$(GO) test ./cmd/ventanilla -run TestDocsCarriersAreFresh -update-docs
 
 ## clean: remove the built binary
 clean:

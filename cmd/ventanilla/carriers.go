@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,6 +25,7 @@ import (
 	"github.com/ventanilla-gob/ventanilla/channels/telegram"
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/internal/gateway"
+	"github.com/ventanilla-gob/ventanilla/internal/suggest"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
@@ -70,6 +72,9 @@ var registry = []carrierEntry{
 // delivery reports); then every callback, each through mount. Then the
 // notifications API, when templates are configured.
 func (a *app) carriers(e *echo.Echo, list []carrierEntry, store sessions.Store) error {
+	if err := checkSenderNames(a.cfg, list); err != nil {
+		return err
+	}
 	public, _ := a.getenv("VENTANILLA_PUBLIC_URL")
 	builds := make([]*carrierBuild, len(list))
 	senders := map[string]carrier.Sender{}
@@ -86,6 +91,9 @@ func (a *app) carriers(e *echo.Echo, list []carrierEntry, store sessions.Store) 
 			return err
 		}
 		for _, s := range out {
+			if !slices.Contains(c.senders, s.Name()) {
+				return fmt.Errorf("carrier %s: its entry does not name its sender %q", c.name, s.Name())
+			}
 			senders[s.Name()] = s
 		}
 	}
@@ -147,6 +155,10 @@ func (a *app) carriers(e *echo.Echo, list []carrierEntry, store sessions.Store) 
 // gets the same budget. Each carrier served is logged with its checks, and
 // remembered for production mode's.
 func (a *app) mount(e *echo.Echo, name string, in inbound) error {
+	if in.carrier.Name() != name {
+		// The carriers file, the log and the metrics would disagree.
+		return fmt.Errorf("carrier %s: its adapter is named %q", name, in.carrier.Name())
+	}
 	cc := a.carrierCfg[name]
 	if in.poll {
 		p, ok := in.carrier.(poller)
@@ -205,6 +217,44 @@ func carrierNames() (known, limited []string) {
 		}
 	}
 	return known, limited
+}
+
+// checkSenderNames refuses a sender that --outbound-rates or
+// --notify-carriers names and no carrier of list has, with the one
+// probably meant: its rate would be ignored, or every notification routed
+// to it would fail.
+func checkSenderNames(c *config, list []carrierEntry) error {
+	var known []string
+	for _, e := range list {
+		known = append(known, e.senders...)
+	}
+	unknown := func(what, name string) error {
+		msg := fmt.Sprintf("%s: unknown sender %q", what, name)
+		if s := suggest.Closest(name, known); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		return fmt.Errorf("%s; known: %s", msg, strings.Join(known, ", "))
+	}
+	var errs []error
+	rates, err := pairs("--outbound-rates", c.OutboundRates)
+	if err != nil {
+		return err
+	}
+	for _, name := range slices.Sorted(maps.Keys(rates)) {
+		if !slices.Contains(known, name) {
+			errs = append(errs, unknown("--outbound-rates", name))
+		}
+	}
+	routes, err := pairs("--notify-carriers", c.NotifyCarriers)
+	if err != nil {
+		return err
+	}
+	for _, ch := range slices.Sorted(maps.Keys(routes)) {
+		if name := routes[ch]; !slices.Contains(known, name) {
+			errs = append(errs, unknown("--notify-carriers: "+ch+"="+name, name))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // smsOrder names the SMS carriers of list, in their order there: the
@@ -412,7 +462,7 @@ var kannelSMS = carrierEntry{
 var twilioSMS = carrierEntry{
 	name: twilio.Name, title: "Twilio", kind: kindSMS,
 	env: []envVar{
-		{name: "TWILIO_AUTH_TOKEN", doc: "with `VENTANILLA_PUBLIC_URL`: inbound SMS and WhatsApp at `/sms/twilio`, replies as TwiML ([channels](channels.md#twilio-sms-and-whatsapp))", secret: true, required: true},
+		{name: "TWILIO_AUTH_TOKEN", doc: "with `VENTANILLA_PUBLIC_URL`: inbound SMS and WhatsApp at `/sms/twilio`, replies as TwiML", secret: true, required: true},
 		{name: "TWILIO_ACCOUNT_SID", doc: "with the auth token and a sender: messages the gateway starts go out by Twilio's REST API"},
 		{name: "TWILIO_FROM", doc: "the SMS sender: our number"},
 		{name: "TWILIO_MESSAGING_SERVICE_SID", doc: "the SMS sender: a Messaging Service, instead of `TWILIO_FROM`"},

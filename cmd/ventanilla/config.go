@@ -112,6 +112,15 @@ func flagSet(name string, stderr io.Writer, c *config) *flag.FlagSet {
 	fs.StringVar(&c.Carriers, "carriers", "", "carriers file: per-carrier screen limit, budget and callback authentication")
 	fs.BoolVar(&c.Production, "production", false, "refuse to start without the secrets and callback authentication production needs")
 	fs.StringVar(&c.Nav, "nav", "0,00,98", "navigation keys: back,home,more")
+	if name == "serve" || name == "demo" {
+		// The carriers' variables are no flags: --help lists them from
+		// the registry.
+		fs.Usage = func() {
+			fmt.Fprintf(fs.Output(), "Usage of %s:\n", name)
+			fs.PrintDefaults()
+			fmt.Fprint(fs.Output(), carriersHelp(registry))
+		}
+	}
 	return fs
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -564,6 +565,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	}
 	fs := flagSet(name, stderr, &c)
 	if err := parseFlags(fs, args, &c); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0 // asked for, and printed
+		}
 		return 2
 	}
 	pseudo, err := pseudonymizer(os.LookupEnv, nil)

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"flag"
+	"os"
+	"strings"
+	"testing"
+)
+
+var updateDocs = flag.Bool("update-docs", false, "rewrite the generated carriers part of docs/operations.md")
+
+const (
+	operationsDoc = "../../docs/operations.md"
+	carriersBegin = "<!-- BEGIN GENERATED CARRIERS: `make docs` rewrites what follows. -->\n"
+	carriersEnd   = "<!-- END GENERATED CARRIERS -->\n"
+)
+
+// The carriers' part of docs/operations.md is written from the registry;
+// this test fails when it is stale (`make docs` rewrites it).
+func TestDocsCarriersAreFresh(t *testing.T) {
+	data, err := os.ReadFile(operationsDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(data)
+	i, j := strings.Index(doc, carriersBegin), strings.Index(doc, carriersEnd)
+	if i < 0 || j < i {
+		t.Fatalf("%s lacks the generated carriers markers", operationsDoc)
+	}
+	want := doc[:i+len(carriersBegin)] + carriersReference(registry) + doc[j:]
+	if *updateDocs {
+		if err := os.WriteFile(operationsDoc, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if doc != want {
+		t.Errorf("%s is stale: run `make docs`", operationsDoc)
+	}
+}
+
+// `serve --help` lists every variable of every carrier of the registry,
+// and every carrier.
+func TestServeHelpListsTheCarriers(t *testing.T) {
+	code, _, errs := runCLI(t, "", "serve", "--help")
+	if code != 0 {
+		t.Errorf("serve --help: exit %d", code)
+	}
+	for _, c := range registry {
+		if !strings.Contains(errs, c.name) {
+			t.Errorf("serve --help does not name carrier %s", c.name)
+		}
+		for _, v := range c.env {
+			if !strings.Contains(errs, "    "+v.name+" ") {
+				t.Errorf("serve --help does not list %s of %s", v.name, c.name)
+			}
+		}
+	}
+}
