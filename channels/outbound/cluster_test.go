@@ -40,7 +40,10 @@ func TestRedisClusterInstancesSendEachOnce(t *testing.T) {
 // read (0: the queue's default).
 func shareTheWork(t *testing.T, client redis.UniversalClient, block time.Duration) {
 	s := newSender(func(ctx context.Context, m carrier.Message, n int) error {
-		time.Sleep(time.Millisecond) // long enough for the work to spread over the workers
+		// A carrier's latency, kept on purpose: while one consumer's
+		// workers send, the other's take the next messages, so the two
+		// compete for the work. Nothing waits on it.
+		time.Sleep(time.Millisecond)
 		return nil
 	})
 	opts := outbound.Options{Senders: map[string]carrier.Sender{"twilio": s}, Workers: 3, Log: testLog(t)}

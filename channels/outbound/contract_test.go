@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/outbound"
 	"github.com/ventanilla-gob/ventanilla/channels/sms"
@@ -22,10 +24,10 @@ type newQueueFunc func(t *testing.T, opts outbound.Options) outbound.Queue
 
 // testQueue is the contract the memory and the Redis queue both pass.
 func testQueue(t *testing.T, newQueue newQueueFunc) {
-	setup := func(t *testing.T, s *fakeSender, opts outbound.Options) (outbound.Queue, *fakeClock) {
+	setup := func(t *testing.T, s *fakeSender, opts outbound.Options) (outbound.Queue, *clockwork.FakeClock) {
 		clock := newClock()
 		opts.Senders = map[string]carrier.Sender{"twilio": s}
-		opts.Now, opts.Sleep, opts.Log = clock.Now, clock.Sleep, testLog(t)
+		opts.Now, opts.Sleep, opts.Log = clock.Now, testutil.Sleep(clock), testLog(t)
 		return newQueue(t, opts), clock
 	}
 
@@ -86,7 +88,7 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 
 	t.Run("retryable failures are retried after the backoff", func(t *testing.T) {
 		s := newSender(func(ctx context.Context, m carrier.Message, n int) error {
-			if n <= 3 {
+			if m.ID == "r1" && n <= 3 {
 				return &carrier.RetryableError{Err: errors.New("twilio: 503 service unavailable")}
 			}
 			return nil
@@ -113,8 +115,17 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 			if !strings.Contains(st.LastError, "503") {
 				t.Errorf("LastError %q, want the carrier's 503", st.LastError)
 			}
+			// A second before the retry is due: the queue's one waiter on
+			// the clock (the memory queue's worker, the Redis queue's mover)
+			// has looked at that time and waits again, and a message
+			// queued after that goes out; the retry, had it been due, would
+			// have gone out before it.
+			testutil.Asleep(t, clock, 1)
 			clock.Advance(time.Duration(k)*10*time.Second - time.Second)
-			time.Sleep(20 * time.Millisecond)
+			testutil.Asleep(t, clock, 1)
+			probe := fmt.Sprint("probe", k)
+			mustEnqueue(t, q, msg(probe))
+			testutil.WaitFor(t, probe+" sent", stateIs(t, q, probe, outbound.StateSent))
 			if n := s.Calls("r1"); n != k {
 				t.Fatalf("sent %d times a second before the retry was due, want %d", n, k)
 			}
@@ -147,8 +158,13 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 				}
 				return nil
 			})
-			q, clock := setup(t, s, outbound.Options{Backoff: func(int) time.Duration { return tc.backoff }})
+			// One worker, so that "next" is taken once "throttled" had its
+			// 429, and then waits on the clock for the carrier.
+			q, clock := setup(t, s, outbound.Options{Workers: 1, Backoff: func(int) time.Duration { return tc.backoff }})
+			// The carrier asked the whole account to wait: another message
+			// waits too.
 			mustEnqueue(t, q, msg("throttled"))
+			mustEnqueue(t, q, msg("next"))
 			run(t, q)
 			testutil.WaitFor(t, "the 429", func() bool {
 				st := status(t, q, "throttled")
@@ -158,11 +174,17 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 			if got := st.Next.Sub(st.Updated); got != tc.wantDelay {
 				t.Fatalf("retry due in %v, want %v", got, tc.wantDelay)
 			}
-			// The carrier asked the whole account to wait: another message
-			// waits too.
-			mustEnqueue(t, q, msg("next"))
+			// A second before the Retry-After ends, every goroutine that
+			// could send waits on the clock: the worker holding "next",
+			// and the Redis queue's mover, which has looked at that time.
+			// Nothing can be sent until the clock moves again.
+			sleepers := 1
+			if _, ok := q.(*outbound.Redis); ok {
+				sleepers = 2
+			}
+			testutil.Asleep(t, clock, sleepers)
 			clock.Advance(tc.ra - time.Second)
-			time.Sleep(20 * time.Millisecond)
+			testutil.Asleep(t, clock, sleepers)
 			if s.Calls("throttled") != 1 || s.Calls("next") != 0 {
 				t.Fatalf("sent during the Retry-After: throttled %d, next %d", s.Calls("throttled"), s.Calls("next"))
 			}
@@ -227,7 +249,7 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 	t.Run("retries go on until the message's deadline, and stop there", func(t *testing.T) {
 		var mu sync.Mutex
 		var at []time.Duration
-		var clock *fakeClock
+		var clock *clockwork.FakeClock
 		start := time.Time{}
 		s := newSender(func(ctx context.Context, m carrier.Message, n int) error {
 			mu.Lock()
@@ -253,18 +275,11 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 			if status(t, q, "otp").State == outbound.StateFailed {
 				break
 			}
+			// Advance once a waiter on the clock (a memory queue's worker,
+			// a Redis queue's mover) sleeps, so that the minute wakes it.
+			testutil.Asleep(t, clock, 1)
 			clock.Advance(time.Minute)
-			// A Redis queue polls its retries on the clock: nudge it
-			// until the retry is taken.
-			for i := 0; s.Calls("otp") == k; i++ {
-				if i == 1000 {
-					t.Fatalf("attempt %d never came", k+1)
-				}
-				time.Sleep(10 * time.Millisecond)
-				if i%5 == 4 {
-					clock.Advance(100 * time.Millisecond)
-				}
-			}
+			testutil.WaitFor(t, fmt.Sprintf("attempt %d", k+1), func() bool { return s.Calls("otp") > k })
 		}
 		st := status(t, q, "otp")
 		if st.State != outbound.StateFailed || !strings.Contains(st.LastError, "deadline") || !strings.Contains(st.LastError, "500") {
@@ -277,7 +292,7 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 		defer mu.Unlock()
 		ok := len(at) == 6 && st.Attempts == 6
 		for i := range at {
-			// Each attempt a minute after the last, give or take the nudges.
+			// Each attempt a minute after the last.
 			ok = ok && at[i] >= time.Duration(i)*time.Minute && at[i] < time.Duration(i)*time.Minute+20*time.Second
 		}
 		if !ok {
@@ -313,7 +328,7 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 			Senders:  map[string]carrier.Sender{"twilio": primary, "africastalking-sms": other},
 			Failover: map[string]string{"twilio": "africastalking-sms", "africastalking-sms": "twilio"},
 			Backoff:  func(int) time.Duration { return time.Second },
-			Now:      clock.Now, Sleep: clock.Sleep, Log: testLog(t),
+			Now:      clock.Now, Sleep: testutil.Sleep(clock), Log: testLog(t),
 		})
 		mustEnqueue(t, q, msg("fo"))
 		run(t, q)

@@ -150,22 +150,15 @@ func TestRedisCrashMidSend(t *testing.T) {
 		}
 	}()
 
-	deadline := time.Now().Add(8 * time.Second)
-	for {
-		p, _ := client.XPending(context.Background(), crashStream, outbound.DefaultGroup).Result()
-		if doomed.Load() == 2 && p != nil && p.Count == 3 {
-			break
-		}
+	testutil.WaitFor(t, "the helper to have 2 sends in flight and 3 messages taken", func() bool {
 		select {
 		case err := <-exited:
 			t.Fatalf("helper exited early: %v\n%s", err, stderr.String())
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("helper never had 2 sends in flight and 3 messages taken (sends %d)\n%s", doomed.Load(), stderr.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		p, _ := client.XPending(context.Background(), crashStream, outbound.DefaultGroup).Result()
+		return doomed.Load() == 2 && p != nil && p.Count == 3
+	})
 	// Which two of the three taken messages got the rate's tokens is up
 	// to the helper's workers.
 	var inDoubt []string

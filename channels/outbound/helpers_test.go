@@ -9,62 +9,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/outbound"
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 )
 
-// fakeClock is the queue's clock in tests: time moves only when the test
-// advances it, and sleepers wake when it passes their deadline.
-type fakeClock struct {
-	mu       sync.Mutex
-	now      time.Time
-	sleepers map[*sleeper]struct{}
-}
-
-type sleeper struct {
-	until time.Time
-	wake  chan struct{}
-}
-
-func newClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), sleepers: map[*sleeper]struct{}{}}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	c.mu.Lock()
-	s := &sleeper{until: c.now.Add(d), wake: make(chan struct{})}
-	c.sleepers[s] = struct{}{}
-	c.mu.Unlock()
-	select {
-	case <-s.wake:
-		return nil
-	case <-ctx.Done():
-		c.mu.Lock()
-		delete(c.sleepers, s)
-		c.mu.Unlock()
-		return ctx.Err()
-	}
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	for s := range c.sleepers {
-		if !s.until.After(c.now) {
-			close(s.wake)
-			delete(c.sleepers, s)
-		}
-	}
+// newClock is the queue's clock in tests, a fake one: time moves only
+// when the test advances it. The queue takes it as Now and Sleep:
+// opts.Now, opts.Sleep = clock.Now, testutil.Sleep(clock).
+func newClock() *clockwork.FakeClock {
+	return testutil.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 }
 
 // fakeSender is a carrier: each call runs the script for that message's
@@ -180,16 +136,15 @@ func run(t *testing.T, q outbound.Queue) {
 }
 
 // drive advances the clock a second at a time until cond holds.
-func drive(t *testing.T, c *fakeClock, what string, cond func() bool) {
+func drive(t *testing.T, c *clockwork.FakeClock, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out driving the clock until %s", what)
+	testutil.WaitFor(t, what, func() bool {
+		if cond() {
+			return true
 		}
 		c.Advance(time.Second)
-		time.Sleep(time.Millisecond)
-	}
+		return false
+	})
 }
 
 func status(t *testing.T, q outbound.Queue, id string) outbound.Status {

@@ -12,6 +12,7 @@ import (
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/outbound"
 	"github.com/ventanilla-gob/ventanilla/internal/privacy"
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 )
 
 // syncBuffer is a log sink the queue's workers may write to concurrently.
@@ -48,7 +49,7 @@ func TestFailedMessageLogKeepsItsID(t *testing.T) {
 	clock := newClock()
 	q, err := outbound.NewMemory(outbound.Options{
 		Senders: map[string]carrier.Sender{"twilio": s},
-		Now:     clock.Now, Sleep: clock.Sleep, Log: log,
+		Now:     clock.Now, Sleep: testutil.Sleep(clock), Log: log,
 	})
 	if err != nil {
 		t.Fatal(err)

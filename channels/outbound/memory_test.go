@@ -27,8 +27,11 @@ func TestMemoryContract(t *testing.T) {
 }
 
 func TestMemoryCloseDrainsTheQueue(t *testing.T) {
+	release := make(chan struct{})
 	s := newSender(func(ctx context.Context, m carrier.Message, n int) error {
-		time.Sleep(time.Millisecond)
+		if m.ID == "m0" {
+			<-release // in flight when Close begins
+		}
 		if m.ID == "m3" && n == 1 {
 			return &carrier.RetryableError{Err: errors.New("503")}
 		}
@@ -48,7 +51,18 @@ func TestMemoryCloseDrainsTheQueue(t *testing.T) {
 	go func() { done <- q.Run(context.Background()) }()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := q.Close(ctx); err != nil {
+	closed := make(chan error, 1)
+	go func() { closed <- q.Close(ctx) }()
+	// A closing queue refuses new messages; those it took before Close
+	// began are sent like the rest.
+	probes := 0
+	testutil.WaitFor(t, "Close to begin", func() bool {
+		probes++
+		_, err := q.Enqueue(t.Context(), msg(fmt.Sprint("probe", probes)))
+		return errors.Is(err, outbound.ErrClosed)
+	})
+	close(release)
+	if err := <-closed; err != nil {
 		t.Fatalf("Close: %v", err)
 	}
 	if err := <-done; err != nil {
@@ -118,7 +132,7 @@ func TestMemoryForgetsFinishedMessagesAfterRetain(t *testing.T) {
 		Senders: map[string]carrier.Sender{"twilio": newSender(nil)},
 		Retain:  time.Hour,
 		Now:     clock.Now,
-		Sleep:   clock.Sleep,
+		Sleep:   testutil.Sleep(clock),
 		Log:     testLog(t),
 	})
 	mustEnqueue(t, q, msg("old"))

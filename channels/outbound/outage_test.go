@@ -10,11 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/ventanilla-gob/ventanilla/carriers/atsms"
 	"github.com/ventanilla-gob/ventanilla/carriers/twilio"
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/outbound"
 	"github.com/ventanilla-gob/ventanilla/internal/redistest"
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 )
 
 // provider plays a carrier's API on loopback, on the queue's clock: it
@@ -22,7 +25,7 @@ import (
 // the message otherwise. It counts what it took and what it refused.
 type provider struct {
 	t     *testing.T
-	clock *fakeClock
+	clock *clockwork.FakeClock
 	down  func(now time.Time) bool
 	fail  []byte // the error answer, as the carrier documents it
 	ok    func(n int) []byte
@@ -33,7 +36,7 @@ type provider struct {
 	requests int
 }
 
-func newProvider(t *testing.T, clock *fakeClock, failFile string, ok func(n int) []byte, down func(time.Time) bool) *provider {
+func newProvider(t *testing.T, clock *clockwork.FakeClock, failFile string, ok func(n int) []byte, down func(time.Time) bool) *provider {
 	fail, err := os.ReadFile(failFile)
 	if err != nil {
 		t.Fatal(err)
@@ -127,11 +130,10 @@ var queueKinds = []struct {
 // settle moves the clock a second at a time, each time the queue has done
 // all it can at the present instant (nothing sending, no retry due), until
 // every message is final or limit has passed on the clock.
-func settle(t *testing.T, q outbound.Queue, clock *fakeClock, ids []string, limit time.Duration) {
+func settle(t *testing.T, q outbound.Queue, clock *clockwork.FakeClock, ids []string, limit time.Duration) {
 	t.Helper()
 	end := clock.Now().Add(limit)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	testutil.WaitFor(t, "every message final or the end of the outage", func() bool {
 		idle, final := true, true
 		now := clock.Now()
 		for _, id := range ids {
@@ -144,17 +146,13 @@ func settle(t *testing.T, q outbound.Queue, clock *fakeClock, ids []string, limi
 			}
 		}
 		if final || idle && !now.Before(end) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the queue made no progress in 60s of real time at %v of the clock", now)
+			return true
 		}
 		if idle {
 			clock.Advance(time.Second)
-		} else {
-			time.Sleep(time.Millisecond)
 		}
-	}
+		return false
+	})
 }
 
 // A provider answering 500 for 45 seconds is a bad minute, not a reason to
@@ -170,7 +168,7 @@ func TestProviderOutageOutlasted(t *testing.T) {
 			defer srv.Close()
 			q := kind.new(t, outbound.Options{
 				Senders: map[string]carrier.Sender{"twilio": twilioSender(t, srv.URL)},
-				Now:     clock.Now, Sleep: clock.Sleep, Log: testLog(t),
+				Now:     clock.Now, Sleep: testutil.Sleep(clock), Log: testLog(t),
 			})
 			var ids []string
 			for i := range 50 {
@@ -220,7 +218,7 @@ func TestProviderOutageFailsOver(t *testing.T) {
 			q := kind.new(t, outbound.Options{
 				Senders:  map[string]carrier.Sender{"twilio": twilioSender(t, downSrv.URL), atsms.Name: atSender(t, upSrv.URL)},
 				Failover: map[string]string{"twilio": atsms.Name, atsms.Name: "twilio"},
-				Now:      clock.Now, Sleep: clock.Sleep, Log: testLog(t),
+				Now:      clock.Now, Sleep: testutil.Sleep(clock), Log: testLog(t),
 			})
 			var ids []string
 			for i := range 50 {

@@ -2,6 +2,7 @@ package outbound_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -84,7 +85,12 @@ func TestRedisCloseLeavesTheRestForTheNextRun(t *testing.T) {
 	testutil.WaitFor(t, "m0 sending", stateIs(t, q, "m0", outbound.StateSending))
 	closed := make(chan error, 1)
 	go func() { closed <- q.Close(context.Background()) }()
-	time.Sleep(20 * time.Millisecond)
+	// m0 is released once Close has begun, which a closing queue's
+	// refusal of new messages shows.
+	testutil.WaitFor(t, "Close to begin", func() bool {
+		_, err := q.Enqueue(t.Context(), msg("m0"))
+		return errors.Is(err, outbound.ErrClosed)
+	})
 	close(release)
 	if err := <-closed; err != nil {
 		t.Fatalf("Close: %v", err)
