@@ -5,10 +5,13 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ventanilla-gob/ventanilla/internal/redistest"
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 	"github.com/ventanilla-gob/ventanilla/sessions/storetest"
 )
@@ -20,12 +23,12 @@ import (
 // clockedMemory lets the contract suite move the clock of a Memory.
 type clockedMemory struct {
 	*sessions.Memory
-	*sessions.FakeClock
+	*clockwork.FakeClock
 }
 
 func TestMemoryContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) sessions.Store {
-		clock := sessions.NewFakeClock()
+		clock := testutil.NewClock(time.Date(2025, 11, 23, 10, 0, 0, 0, time.UTC))
 		m := sessions.NewMemory(sessions.MemoryOptions{Now: clock.Now})
 		t.Cleanup(func() { _ = m.Close() })
 		return clockedMemory{m, clock}

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 )
 
-// waitExpired moves the store's clock past ttl, or polls a store on a real
-// clock for up to two seconds: the assertion is that the record goes, not
-// when exactly.
+// waitExpired moves the store's clock past ttl, or waits for a store on a
+// real clock to drop the record: the assertion is that the record goes,
+// not when exactly.
 func waitExpired(t *testing.T, s Store, key string, ttl time.Duration) {
 	t.Helper()
 	if a, ok := s.(interface{ Advance(time.Duration) }); ok {
@@ -19,20 +21,13 @@ func waitExpired(t *testing.T, s Store, key string, ttl time.Duration) {
 		}
 		return
 	}
-	deadline := time.Now().Add(ttl + 2*time.Second)
-	for {
+	testutil.WaitFor(t, "the record to expire", func() bool {
 		_, err := s.Get(t.Context(), key)
-		if errors.Is(err, ErrNotFound) {
-			return
-		}
-		if err != nil {
+		if err != nil && !errors.Is(err, ErrNotFound) {
 			t.Fatalf("Get: %v", err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("record with ttl %v still there after %v", ttl, ttl+2*time.Second)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return errors.Is(err, ErrNotFound)
+	})
 }
 
 func mustPut(t *testing.T, s Store, key, data string, rev uint64) uint64 {

@@ -9,37 +9,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 )
 
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2025, 11, 23, 10, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+func newFakeClock() *clockwork.FakeClock {
+	return testutil.NewClock(time.Date(2025, 11, 23, 10, 0, 0, 0, time.UTC))
 }
 
 // clockedMemory lets the contract suite move the clock of a Memory.
 type clockedMemory struct {
 	*Memory
-	*fakeClock
+	*clockwork.FakeClock
 }
 
-func newTestMemory(t testing.TB, opts MemoryOptions) (*Memory, *fakeClock) {
+func newTestMemory(t testing.TB, opts MemoryOptions) (*Memory, *clockwork.FakeClock) {
 	clock := newFakeClock()
 	opts.Now = clock.Now
 	m := NewMemory(opts)
