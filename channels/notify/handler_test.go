@@ -17,6 +17,7 @@ import (
 	"github.com/ventanilla-gob/ventanilla/channels/notify"
 	"github.com/ventanilla-gob/ventanilla/channels/outbound"
 	"github.com/ventanilla-gob/ventanilla/internal/gateway"
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
@@ -231,19 +232,13 @@ func TestNotificationLifecycle(t *testing.T) {
 	}
 	want := func(status string, attempts int) {
 		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			g := f.get(t, civilToken, "ntf_test1")
-			if g.Code == 200 && g.Body["status"] == status {
-				if g.Body["attempts"] != float64(attempts) || g.Body["channel"] != "sms" || g.Body["id"] != "ntf_test1" || g.Body["updated"] != "2026-03-02T09:00:00Z" {
-					t.Errorf("GET: %v, want %d attempts on sms, updated 2026-03-02T09:00:00Z", g.Body, attempts)
-				}
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("GET: %d %v, want status %s", g.Code, g.Body, status)
-			}
-			time.Sleep(2 * time.Millisecond)
+		var g response
+		testutil.WaitFor(t, "status "+status, func() bool {
+			g = f.get(t, civilToken, "ntf_test1")
+			return g.Code == 200 && g.Body["status"] == status
+		})
+		if g.Body["attempts"] != float64(attempts) || g.Body["channel"] != "sms" || g.Body["id"] != "ntf_test1" || g.Body["updated"] != "2026-03-02T09:00:00Z" {
+			t.Errorf("GET: %v, want %d attempts on sms, updated 2026-03-02T09:00:00Z", g.Body, attempts)
 		}
 	}
 	want("queued", 0)
@@ -325,11 +320,13 @@ func TestIdempotencyKey(t *testing.T) {
 			t.Fatalf("%d %v, want 422 naming idempotency_key", r.Code, r.Body)
 		}
 	})
-	deadline := time.Now().Add(5 * time.Second)
-	for len(f.sms.Sent()) < 4 && time.Now().Before(deadline) {
-		time.Sleep(2 * time.Millisecond)
-	}
-	time.Sleep(20 * time.Millisecond)
+	// Every request has been answered, so every message is queued: once
+	// the queue holds none, waiting or in flight, nothing more is sent.
+	waitSent(t, f.sms, 4)
+	testutil.WaitFor(t, "the queue to empty", func() bool {
+		n, err := f.queue.Depth(t.Context())
+		return err == nil && n == 0
+	})
 	count := map[string]int{}
 	for _, m := range f.sms.Sent() {
 		count[m.ID]++
@@ -468,13 +465,7 @@ func TestNewChecksOptions(t *testing.T) {
 
 func waitSent(t *testing.T, c *fakeCarrier, n int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for len(c.Sent()) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s got %d messages, want %d", c.name, len(c.Sent()), n)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	testutil.WaitFor(t, fmt.Sprintf("%d messages at %s", n, c.name), func() bool { return len(c.Sent()) >= n })
 }
 
 // How long a notification is worth sending: the request's valid_for, else
