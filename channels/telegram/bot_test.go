@@ -258,9 +258,8 @@ func TestStartOffersPhoneSharing(t *testing.T) {
 // Sharing one's own number links the chat to it for LinkTTL; from then
 // on every Inbound carries the number, and no sharing button is offered.
 func TestContactLinksTheChat(t *testing.T) {
-	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
-	store := memoryStore(t, clock)
+	clock := testutil.NewClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	store := memoryStore(t, clock.Now)
 	api := newFakeAPI(t)
 	b, _ := newBot(t, api, telegram.Options{Links: store})
 	h := &hopper{Reply: menu}
@@ -290,11 +289,11 @@ func TestContactLinksTheChat(t *testing.T) {
 		t.Errorf("a linked chat was offered the sharing button again (%d messages)", n)
 	}
 
-	now = now.Add(399 * 24 * time.Hour)
+	clock.Advance(399 * 24 * time.Hour)
 	if _, err := store.Get(context.Background(), telegram.LinkKey(chatID)); err != nil {
 		t.Errorf("link gone after 399 days: %v", err)
 	}
-	now = now.Add(2 * 24 * time.Hour)
+	clock.Advance(2 * 24 * time.Hour)
 	if _, err := store.Get(context.Background(), telegram.LinkKey(chatID)); !errors.Is(err, sessions.ErrNotFound) {
 		t.Errorf("link kept past LinkTTL: %v", err)
 	}
