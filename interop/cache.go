@@ -14,6 +14,7 @@ type cache struct {
 	size  int64
 	items map[string]*list.Element // of *cacheEntry
 	lru   list.List                // front: most recently used
+	now   func() time.Time
 }
 
 type cacheEntry struct {
@@ -29,8 +30,8 @@ type cacheEntry struct {
 // tiny answers are bounded too.
 const entryOverhead = 128
 
-func newCache(max int64) *cache {
-	return &cache{max: max, items: map[string]*list.Element{}}
+func newCache(max int64, now func() time.Time) *cache {
+	return &cache{max: max, items: map[string]*list.Element{}, now: now}
 }
 
 func (c *cache) get(key string) (Response, bool) {
@@ -41,7 +42,7 @@ func (c *cache) get(key string) (Response, bool) {
 		return Response{}, false
 	}
 	e := el.Value.(*cacheEntry)
-	if !time.Now().Before(e.expires) {
+	if !c.now().Before(e.expires) {
 		c.remove(el)
 		return Response{}, false
 	}
@@ -52,7 +53,7 @@ func (c *cache) get(key string) (Response, bool) {
 func (c *cache) put(key string, r Response, ttl time.Duration) {
 	e := &cacheEntry{
 		key: key, status: r.Status, body: r.Body, id: r.CorrelationID,
-		expires: time.Now().Add(ttl),
+		expires: c.now().Add(ttl),
 		size:    int64(len(key)+len(r.Body)+len(r.CorrelationID)) + entryOverhead,
 	}
 	if e.size > c.max {

@@ -47,6 +47,7 @@ type Client struct {
 
 	margin    time.Duration
 	cacheSize int64
+	now       func() time.Time
 	log       *slog.Logger
 	observe   func(service string, from, to CircuitState)
 }
@@ -91,6 +92,13 @@ func WithCacheSize(bytes int64) Option {
 	return func(c *Client) { c.cacheSize = bytes }
 }
 
+// WithClock sets the clock that cached answers expire by (default
+// time.Now). The gateway keeps the default; the option is part of the
+// client's API for tests and embedding programs.
+func WithClock(now func() time.Time) Option {
+	return func(c *Client) { c.now = now }
+}
+
 // CircuitState is a service's circuit breaker state.
 type CircuitState string
 
@@ -116,6 +124,7 @@ func NewClient(reg *Registry, httpClient *http.Client, opts ...Option) *Client {
 		services:  map[string]*serviceState{},
 		margin:    DefaultSafetyMargin,
 		cacheSize: DefaultCacheSize,
+		now:       time.Now,
 		log:       slog.Default(),
 	}
 	for _, p := range protocols {
@@ -131,7 +140,7 @@ func NewClient(reg *Registry, httpClient *http.Client, opts ...Option) *Client {
 			st.limiter = rate.NewLimiter(rate.Limit(s.Rate.PerSecond), s.Rate.Burst)
 		}
 		if s.Cache > 0 && c.cache == nil {
-			c.cache = newCache(c.cacheSize)
+			c.cache = newCache(c.cacheSize, c.now)
 		}
 		c.services[id] = st
 	}

@@ -3,6 +3,7 @@ package interop_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 	"github.com/ventanilla-gob/ventanilla/interop"
 )
 
@@ -198,12 +200,13 @@ func TestHostileBackends(t *testing.T) {
 	// Every server above is closed; the client's idle connections go now.
 	// What is left must settle back to where the test started.
 	hc.CloseIdleConnections()
-	var now int
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if now = runtime.NumGoroutine(); now <= before+2 {
-			return
+	defer func() {
+		if t.Failed() {
+			buf := make([]byte, 1<<16)
+			t.Logf("goroutines: %d before, %d after\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
 		}
-	}
-	buf := make([]byte, 1<<16)
-	t.Errorf("goroutines: %d before, %d after\n%s", before, now, buf[:runtime.Stack(buf, true)])
+	}()
+	testutil.WaitFor(t, fmt.Sprintf("the goroutines to settle back to %d (+2)", before), func() bool {
+		return runtime.NumGoroutine() <= before+2
+	})
 }

@@ -402,9 +402,14 @@ func TestCache(t *testing.T) {
 
 	t.Run("expires after the TTL", func(t *testing.T) {
 		url, hits := counted(t, slots)
-		c := client(t, url, interop.Service{Cache: 30 * time.Millisecond})
+		clock := testutil.NewClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+		c := client(t, url, interop.Service{Cache: 30 * time.Millisecond}, interop.WithClock(clock.Now))
 		c.Call(context.Background(), "svc", nil)
-		time.Sleep(60 * time.Millisecond)
+		clock.Advance(30*time.Millisecond - time.Nanosecond)
+		if r := c.Call(context.Background(), "svc", nil); !r.Cached || hits.Load() != 1 {
+			t.Errorf("just before the TTL: cached=%v, hits %d", r.Cached, hits.Load())
+		}
+		clock.Advance(time.Nanosecond)
 		if r := c.Call(context.Background(), "svc", nil); r.Cached || hits.Load() != 2 {
 			t.Errorf("cached=%v, hits %d", r.Cached, hits.Load())
 		}
