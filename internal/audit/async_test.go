@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ventanilla-gob/ventanilla/internal/audit"
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 )
 
 // stuckSink blocks every Write until released, like a disk that hangs.
@@ -131,6 +133,7 @@ func TestAsyncWriteRacingClose(t *testing.T) {
 	a := audit.NewAsync(inner, 16)
 	var wg sync.WaitGroup
 	var accepted sync.Map
+	var tries atomic.Int32
 	for w := range 8 {
 		wg.Go(func() {
 			for i := range 200 {
@@ -139,10 +142,12 @@ func TestAsyncWriteRacingClose(t *testing.T) {
 				if a.Write(context.Background(), r) == nil {
 					accepted.Store([2]int{w, i}, true)
 				}
+				tries.Add(1)
 			}
 		})
 	}
-	time.Sleep(time.Millisecond)
+	// Close once the writers are under way, while most writes are to come.
+	testutil.WaitFor(t, "the first writes", func() bool { return tries.Load() >= 8 })
 	if err := a.Close(); err != nil {
 		t.Fatal(err)
 	}

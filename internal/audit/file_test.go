@@ -14,19 +14,17 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/ventanilla-gob/ventanilla/internal/audit"
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 )
 
-// clock is a settable time for a sink.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
+// set moves the clock to t.
+func set(c *clockwork.FakeClock, t time.Time) { c.Advance(t.Sub(c.Now())) }
 
 func newFileSink(t *testing.T, dir string, opts audit.FileOptions) *audit.FileSink {
 	t.Helper()
@@ -81,19 +79,19 @@ func outcome(flow string) audit.Record {
 
 func TestFileSinkOneFilePerUTCDay(t *testing.T) {
 	dir := t.TempDir()
-	clk := &clock{t: time.Date(2026, 11, 23, 23, 59, 59, 0, time.UTC)}
+	clk := testutil.NewClock(time.Date(2026, 11, 23, 23, 59, 59, 0, time.UTC))
 	s := newFileSink(t, dir, audit.FileOptions{Now: clk.Now})
 	ctx := context.Background()
 
 	if err := s.Write(ctx, outcome("a")); err != nil {
 		t.Fatal(err)
 	}
-	clk.Set(time.Date(2026, 11, 24, 0, 0, 1, 0, time.UTC))
+	set(clk, time.Date(2026, 11, 24, 0, 0, 1, 0, time.UTC))
 	if err := s.Write(ctx, outcome("b")); err != nil {
 		t.Fatal(err)
 	}
 	// 20:00 in Guayaquil is already the 25th in UTC.
-	clk.Set(time.Date(2026, 11, 24, 20, 0, 0, 0, guayaquil))
+	set(clk, time.Date(2026, 11, 24, 20, 0, 0, 0, guayaquil))
 	if err := s.Write(ctx, outcome("c")); err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +135,7 @@ func TestFileSinkRetention(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	clk := &clock{t: now}
+	clk := testutil.NewClock(now)
 	s := newFileSink(t, dir, audit.FileOptions{Now: clk.Now, Retention: 90 * 24 * time.Hour})
 
 	for name := range old {
@@ -152,7 +150,7 @@ func TestFileSinkRetention(t *testing.T) {
 	}
 
 	// A day later the next file goes, at the first write of the day.
-	clk.Set(now.AddDate(0, 0, 1))
+	set(clk, now.AddDate(0, 0, 1))
 	if err := s.Write(context.Background(), outcome("x")); err != nil {
 		t.Fatal(err)
 	}
@@ -171,22 +169,16 @@ func TestFileSinkRetentionWithoutWrites(t *testing.T) {
 	if err := os.WriteFile(name, []byte("{}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: now}
+	clk := testutil.NewClock(now)
 	newFileSink(t, dir, audit.FileOptions{Now: clk.Now, Retention: 24 * time.Hour, FlushInterval: 5 * time.Millisecond})
 	if _, err := os.Stat(name); err != nil {
 		t.Fatalf("deleted too early: %v", err)
 	}
-	clk.Set(now.AddDate(0, 0, 1)) // midnight passes on a quiet gateway
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if _, err := os.Stat(name); errors.Is(err, os.ErrNotExist) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the janitor did not run when the day changed")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	set(clk, now.AddDate(0, 0, 1)) // midnight passes on a quiet gateway
+	testutil.WaitFor(t, "the janitor to run when the day changed", func() bool {
+		_, err := os.Stat(name)
+		return errors.Is(err, os.ErrNotExist)
+	})
 }
 
 func mergeMaps(a, b map[string]string) map[string]string {
@@ -313,23 +305,27 @@ func size(t *testing.T, dir string) int64 {
 	return fi.Size()
 }
 
+// In a bubble of testing/synctest the sink's ticker runs on a fake clock
+// that moves only when every goroutine of the test waits: the second
+// passes at once, and synctest.Wait lets the flush finish before the
+// file is looked at.
 func TestFileSinkFlushesWithinASecond(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	s := newFileSink(t, dir, audit.FileOptions{FlushInterval: time.Hour}) // capped to a second
-	start := time.Now()
-	if err := s.Write(context.Background(), outcome("x")); err != nil {
-		t.Fatal(err)
-	}
-	if size(t, dir) != 0 {
-		t.Log("flushed at once (the ticker fired): fine, but not what this test looks at")
-	}
-	for size(t, dir) == 0 {
-		if time.Since(start) > 1500*time.Millisecond {
-			t.Fatal("record not in the file after 1.5 s")
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		s := newFileSink(t, dir, audit.FileOptions{FlushInterval: time.Hour}) // capped to a second
+		if err := s.Write(context.Background(), outcome("x")); err != nil {
+			t.Fatal(err)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		synctest.Wait()
+		if size(t, dir) != 0 {
+			t.Fatal("flushed at once: the write should stay buffered until the ticker fires")
+		}
+		time.Sleep(time.Second) // on the bubble's clock
+		synctest.Wait()
+		if size(t, dir) == 0 {
+			t.Fatal("record not in the file a second after the write")
+		}
+	})
 }
 
 func TestFileSinkSyncWritesBeforeReturning(t *testing.T) {
