@@ -17,14 +17,9 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/jonboulle/clockwork"
-
 	"github.com/ventanilla-gob/ventanilla/internal/audit"
 	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 )
-
-// set moves the clock to t.
-func set(c *clockwork.FakeClock, t time.Time) { c.Advance(t.Sub(c.Now())) }
 
 func newFileSink(t *testing.T, dir string, opts audit.FileOptions) *audit.FileSink {
 	t.Helper()
@@ -86,12 +81,12 @@ func TestFileSinkOneFilePerUTCDay(t *testing.T) {
 	if err := s.Write(ctx, outcome("a")); err != nil {
 		t.Fatal(err)
 	}
-	set(clk, time.Date(2026, 11, 24, 0, 0, 1, 0, time.UTC))
+	testutil.SetClock(clk, time.Date(2026, 11, 24, 0, 0, 1, 0, time.UTC))
 	if err := s.Write(ctx, outcome("b")); err != nil {
 		t.Fatal(err)
 	}
 	// 20:00 in Guayaquil is already the 25th in UTC.
-	set(clk, time.Date(2026, 11, 24, 20, 0, 0, 0, guayaquil))
+	testutil.SetClock(clk, time.Date(2026, 11, 24, 20, 0, 0, 0, guayaquil))
 	if err := s.Write(ctx, outcome("c")); err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +145,7 @@ func TestFileSinkRetention(t *testing.T) {
 	}
 
 	// A day later the next file goes, at the first write of the day.
-	set(clk, now.AddDate(0, 0, 1))
+	testutil.SetClock(clk, now.AddDate(0, 0, 1))
 	if err := s.Write(context.Background(), outcome("x")); err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +169,7 @@ func TestFileSinkRetentionWithoutWrites(t *testing.T) {
 	if _, err := os.Stat(name); err != nil {
 		t.Fatalf("deleted too early: %v", err)
 	}
-	set(clk, now.AddDate(0, 0, 1)) // midnight passes on a quiet gateway
+	testutil.SetClock(clk, now.AddDate(0, 0, 1)) // midnight passes on a quiet gateway
 	testutil.WaitFor(t, "the janitor to run when the day changed", func() bool {
 		_, err := os.Stat(name)
 		return errors.Is(err, os.ErrNotExist)

@@ -4,7 +4,8 @@ import (
 	"runtime"
 	"runtime/debug"
 	"testing"
-	"time"
+
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 )
 
 func TestPercent(t *testing.T) {
@@ -38,14 +39,13 @@ func noEnv(string) (string, bool) { return "", false }
 func TestTunerRaisesGOGCForASmallHeap(t *testing.T) {
 	tuner := Start(256<<20, 0, noEnv)
 	defer tuner.Stop()
-	deadline := time.Now().Add(5 * time.Second)
-	for tuner.Current() <= 100 {
-		if time.Now().After(deadline) {
-			t.Fatalf("GOGC still %d after collections of a test's small heap", tuner.Current())
+	testutil.WaitFor(t, "GOGC raised after collections of a test's small heap", func() bool {
+		if tuner.Current() > 100 {
+			return true
 		}
 		runtime.GC()
-		time.Sleep(10 * time.Millisecond)
-	}
+		return false
+	})
 	if got := debug.SetGCPercent(-1); got != tuner.Current() {
 		t.Errorf("runtime GOGC %d, tuner says %d", got, tuner.Current())
 	}

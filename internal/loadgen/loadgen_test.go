@@ -229,6 +229,8 @@ func TestRunStopsWithinItsDuration(t *testing.T) {
 	t.Run("answering target", func(t *testing.T) {
 		fake := newFake()
 		fake.inject = func(w http.ResponseWriter, r *http.Request, text string) bool {
+			// A target's latency, kept on purpose: the run must end on
+			// time with hops in flight. Nothing waits on it.
 			time.Sleep(5 * time.Millisecond)
 			return false
 		}

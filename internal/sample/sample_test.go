@@ -14,22 +14,14 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/ventanilla-gob/ventanilla/internal/sample"
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 )
 
 // monday is the tests' "now": Monday 23 November 2026, 04:00 in Ecuador.
 var monday = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-
-// clock is a settable clock for Options.Now.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Set(t time.Time)     { c.mu.Lock(); defer c.mu.Unlock(); c.now = t }
-func newClock(t time.Time) *clock    { return &clock{now: t} }
-func (c *clock) Add(d time.Duration) { c.Set(c.Now().Add(d)) }
 
 // codes hands out T-TEST1, T-TEST2, …
 func codes() func() string {
@@ -41,12 +33,12 @@ func codes() func() string {
 type api struct {
 	t     *testing.T
 	url   string
-	clock *clock
+	clock *clockwork.FakeClock
 }
 
 func start(t *testing.T) *api {
 	t.Helper()
-	c := newClock(monday)
+	c := testutil.NewClock(monday)
 	srv := httptest.NewServer(sample.New(sample.Options{Now: c.Now, Codes: codes()}))
 	t.Cleanup(srv.Close)
 	return &api{t: t, url: srv.URL, clock: c}
@@ -165,7 +157,7 @@ func TestSlots(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := start(t)
-			a.clock.Set(tt.now)
+			testutil.SetClock(a.clock, tt.now)
 			got := slotIDs(t, a.want("GET", "/offices/cuenca/slots", "", 200, ""))
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("slots\n got %q\nwant %q", got, tt.want)
@@ -296,7 +288,7 @@ func TestMyAppointments(t *testing.T) {
 			`{"code":"T-TEST1","office":"quito-sur","office_name":"Quito Sur","date":"2026-11-25","time":"09:00","status":"active"}]`)
 
 	// Once its time has passed an appointment is no longer listed.
-	a.clock.Set(time.Date(2026, 11, 24, 16, 0, 0, 0, ecuador))
+	testutil.SetClock(a.clock, time.Date(2026, 11, 24, 16, 0, 0, 0, ecuador))
 	a.want("GET", "/appointments?cedula=1714307103", "", 200,
 		`[{"code":"T-TEST1","office":"quito-sur","office_name":"Quito Sur","date":"2026-11-25","time":"09:00","status":"active"}]`)
 
@@ -318,7 +310,7 @@ func TestGetAppointment(t *testing.T) {
 		`{"code":"T-TEST2","office":"ambato","office_name":"Ambato","date":"2026-11-24","time":"10:30","status":"cancelled"}`)
 	a.want("GET", "/appointments/T-NOPE", "", 404, `{"error":"unknown_appointment"}`)
 
-	a.clock.Set(time.Date(2026, 11, 24, 9, 0, 0, 0, ecuador))
+	testutil.SetClock(a.clock, time.Date(2026, 11, 24, 9, 0, 0, 0, ecuador))
 	a.want("GET", "/appointments/T-TEST1", "", 200,
 		`{"code":"T-TEST1","office":"ambato","office_name":"Ambato","date":"2026-11-24","time":"09:00","status":"past"}`)
 }
@@ -336,7 +328,7 @@ func TestCancel(t *testing.T) {
 	a.want("POST", "/appointments/T-TEST2/cancel", `{"cedula":"1714307103","reason":"x"}`, 400, `{"error":"invalid_json"}`)
 
 	// Too late: its time has passed.
-	a.clock.Set(time.Date(2026, 11, 24, 11, 0, 0, 0, ecuador))
+	testutil.SetClock(a.clock, time.Date(2026, 11, 24, 11, 0, 0, 0, ecuador))
 	a.want("POST", "/appointments/T-TEST2/cancel", `{"cedula":"1714307103"}`, 404, `{"error":"unknown_appointment"}`)
 }
 

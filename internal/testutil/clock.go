@@ -47,3 +47,6 @@ func Asleep(t testing.TB, c *clockwork.FakeClock, n int) {
 		t.Fatalf("timed out waiting for %d sleepers on the clock", n)
 	}
 }
+
+// SetClock moves c to t, forwards or back.
+func SetClock(c *clockwork.FakeClock, t time.Time) { c.Advance(t.Sub(c.Now())) }
