@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ventanilla-gob/ventanilla/internal/suggest"
 )
 
 // The services file accepts exactly the fields Service declares.
@@ -68,7 +70,7 @@ func TestSuggest(t *testing.T) {
 		"methd": "method", "base-url": "base_url", "timout": "timeout", "header": "headers",
 		"retries": "", "x": "",
 	} {
-		if got := suggest(in, known); got != want {
+		if got := suggest.Closest(in, known); got != want {
 			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
 		}
 	}

@@ -1,7 +1,6 @@
 package interop
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -13,7 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	suggestpkg "github.com/ventanilla-gob/ventanilla/internal/suggest"
+	"github.com/ventanilla-gob/ventanilla/diag"
 )
 
 // Registry holds the services a gateway may call, by ID. It is immutable once
@@ -81,20 +80,7 @@ type ConfigError struct {
 }
 
 func (e *ConfigError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		b.WriteString(":" + strconv.Itoa(e.Line))
-		if e.Column > 0 {
-			b.WriteString(":" + strconv.Itoa(e.Column))
-		}
-	}
-	b.WriteString(": ")
-	if e.Path != "" {
-		b.WriteString(e.Path + ": ")
-	}
-	b.WriteString(e.Err.Error())
-	return b.String()
+	return diag.Problem{File: e.File, Pos: diag.Pos{Line: e.Line, Col: e.Column}, Path: e.Path, Message: e.Err.Error()}.String()
 }
 
 func (e *ConfigError) Unwrap() error { return e.Err }
@@ -129,21 +115,22 @@ func LoadRegistryWith(path string, getenv func(string) (string, bool)) (*Registr
 // ParseRegistry parses a services file already in memory; name is used in
 // error positions. Every problem found is reported, each as a *ConfigError,
 // joined with errors.Join. A nil getenv reads the process environment.
+// An alias (*name) stands for what it names; merge keys (<<) are refused.
 func ParseRegistry(name string, data []byte, getenv func(string) (string, bool)) (*Registry, error) {
 	if getenv == nil {
 		getenv = os.LookupEnv
 	}
-	p := &parser{file: name, getenv: getenv}
+	p := &parser{r: &diag.Report{File: name}, getenv: getenv}
 	reg := &Registry{services: map[string]*Service{}}
 
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, p.syntaxError(err)
+	root, bad := diag.Parse(name, data)
+	if bad != nil {
+		return nil, configError(*bad)
 	}
-	if len(doc.Content) == 0 {
+	if root == nil {
 		return reg, nil // empty file: no services
 	}
-	root := resolve(doc.Content[0])
+	root = diag.Resolve(root)
 	if root.Kind != yaml.MappingNode {
 		if root.ShortTag() == "!!null" {
 			return reg, nil
@@ -154,10 +141,10 @@ func ParseRegistry(name string, data []byte, getenv func(string) (string, bool))
 	var services, servicesKey *yaml.Node
 	p.fields(root, "", func(key, val *yaml.Node) {
 		if key.Value != "services" {
-			p.unknownField(key, "", []string{"services"})
+			p.r.Unknown(key, "", []string{"services"})
 			return
 		}
-		services, servicesKey = resolve(val), key
+		services, servicesKey = val, key
 	})
 	if services != nil && services.ShortTag() != "!!null" {
 		if services.Kind != yaml.MappingNode {
@@ -177,77 +164,35 @@ func ParseRegistry(name string, data []byte, getenv func(string) (string, bool))
 }
 
 type parser struct {
-	file   string
+	r      *diag.Report
 	getenv func(string) (string, bool)
-	errs   []*ConfigError
 }
 
 func (p *parser) errorf(n *yaml.Node, path, format string, args ...any) {
-	p.errs = append(p.errs, &ConfigError{
-		File: p.file, Line: n.Line, Column: n.Column, Path: path,
-		Err: fmt.Errorf(format, args...),
-	})
+	p.r.At(n, path, format, args...)
 }
 
 func (p *parser) err() error {
-	if len(p.errs) == 0 {
+	if len(p.r.Problems) == 0 {
 		return nil
 	}
-	slices.SortStableFunc(p.errs, func(a, b *ConfigError) int {
-		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
-	})
-	errs := make([]error, len(p.errs))
-	for i, e := range p.errs {
-		errs[i] = e
+	p.r.Problems.Sort()
+	errs := make([]error, len(p.r.Problems))
+	for i, pr := range p.r.Problems {
+		errs[i] = configError(pr)
 	}
 	return errors.Join(errs...)
 }
 
-// syntaxError positions yaml.v3's "yaml: line 3: …" messages, which carry a
-// line but no column.
-func (p *parser) syntaxError(err error) error {
-	msg := err.Error()
-	e := &ConfigError{File: p.file}
-	if rest, ok := strings.CutPrefix(msg, "yaml: line "); ok {
-		if n, text, ok := strings.Cut(rest, ": "); ok {
-			if line, convErr := strconv.Atoi(n); convErr == nil {
-				e.Line, msg = line, text
-			}
-		}
-	}
-	e.Err = errors.New(strings.TrimPrefix(msg, "yaml: "))
-	return e
+func configError(p diag.Problem) *ConfigError {
+	return &ConfigError{File: p.File, Line: p.Pos.Line, Column: p.Pos.Col, Path: p.Path, Err: errors.New(p.Message)}
 }
 
-// fields calls fn for each key of mapping m, in order, reporting keys that
-// are not plain strings and keys given twice.
+// fields calls fn for each key of mapping m, in order, with aliases
+// followed, reporting merge keys, keys that are not plain strings and keys
+// given twice.
 func (p *parser) fields(m *yaml.Node, path string, fn func(key, val *yaml.Node)) {
-	seen := make(map[string]*yaml.Node, len(m.Content)/2)
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		key, val := m.Content[i], m.Content[i+1]
-		if key.ShortTag() == "!!merge" {
-			p.errorf(key, path, "merge keys (<<) are not supported: write the fields out")
-			continue
-		}
-		if key.Kind != yaml.ScalarNode {
-			p.errorf(key, path, "keys must be plain names")
-			continue
-		}
-		if first, dup := seen[key.Value]; dup {
-			p.errorf(key, join(path, key.Value), "duplicate key %q (first at line %d)", key.Value, first.Line)
-			continue
-		}
-		seen[key.Value] = key
-		fn(key, val)
-	}
-}
-
-func (p *parser) unknownField(key *yaml.Node, path string, known []string) {
-	msg := fmt.Sprintf("unknown field %q", key.Value)
-	if s := suggest(key.Value, known); s != "" {
-		msg += fmt.Sprintf(" (did you mean %q?)", s)
-	}
-	p.errorf(key, join(path, key.Value), "%s", msg)
+	p.r.Pairs(m, path, nil, fn)
 }
 
 // serviceDecoder decodes one service. keys remembers where each field was
@@ -258,13 +203,28 @@ type serviceDecoder struct {
 	p    *parser
 	s    *Service
 	path string
-	keys map[string]*yaml.Node // field ("method", "headers.X-Api-Key") → key node
-	bad  map[string]bool       // fields already reported, so prepare does not pile on
+	key  *yaml.Node      // the service's id
+	node *yaml.Node      // its mapping
+	bad  map[string]bool // fields already reported, so prepare does not pile on
 }
 
 func (d *serviceDecoder) fail(field, format string, args ...any) {
 	d.bad[field] = true
-	d.p.errorf(d.keys[field], join(d.path, field), format, args...)
+	d.p.errorf(d.at(field), join(d.path, field), format, args...)
+}
+
+// at is the key a field ("method", "headers.X-Api-Key", "auth.token") is
+// written at; for a field that is not written, the key of the block that
+// lacks it ("auth"), or else the service's id.
+func (d *serviceDecoder) at(field string) *yaml.Node {
+	for f := field; ; f = f[:strings.LastIndexByte(f, '.')] {
+		if k, _, ok := diag.Find(d.node, f); ok && k != nil {
+			return k
+		}
+		if !strings.Contains(f, ".") {
+			return d.key
+		}
+	}
 }
 
 // serviceFields is the one list of fields a services file may set: the
@@ -304,20 +264,18 @@ func (p *parser) service(key, val *yaml.Node) *Service {
 		p.errorf(key, path, "invalid service id %q (use letters, digits, '.', '_' and '-')", key.Value)
 		return nil
 	}
-	before := len(p.errs)
+	before := len(p.r.Problems)
 	d := &serviceDecoder{p: p, s: &Service{ID: key.Value}, path: path,
-		keys: map[string]*yaml.Node{}, bad: map[string]bool{}}
-	val = resolve(val)
+		key: key, node: val, bad: map[string]bool{}}
 	switch {
 	case val.Kind == yaml.MappingNode:
 		p.fields(val, path, func(k, v *yaml.Node) {
 			decode, ok := serviceFields[k.Value]
 			if !ok {
-				p.unknownField(k, path, sortedKeys(serviceFields))
+				p.r.Unknown(k, path, sortedKeys(serviceFields))
 				return
 			}
-			d.keys[k.Value] = k
-			if v = resolve(v); v.ShortTag() != "!!null" { // "method:" with no value: the default
+			if v.ShortTag() != "!!null" { // "method:" with no value: the default
 				decode(d, v)
 			}
 		})
@@ -331,21 +289,9 @@ func (p *parser) service(key, val *yaml.Node) *Service {
 		if d.bad[fe.field] {
 			continue
 		}
-		if _, ok := d.keys[fe.field]; !ok {
-			// A required field that is missing: point at the block that
-			// lacks it ("auth" for auth.token), or at the service.
-			d.keys[fe.field] = key
-			for f := fe.field; strings.Contains(f, "."); {
-				f = f[:strings.LastIndexByte(f, '.')]
-				if k, ok := d.keys[f]; ok {
-					d.keys[fe.field] = k
-					break
-				}
-			}
-		}
 		d.fail(fe.field, "%v", fe.err)
 	}
-	if len(p.errs) > before {
+	if len(p.r.Problems) > before {
 		return nil
 	}
 	return d.s
@@ -411,12 +357,11 @@ func (d *serviceDecoder) block(v *yaml.Node, field string, fields map[string]fun
 	d.p.fields(v, path, func(k, val *yaml.Node) {
 		decode, ok := fields[k.Value]
 		if !ok {
-			d.p.unknownField(k, path, sortedKeys(fields))
+			d.p.r.Unknown(k, path, sortedKeys(fields))
 			d.bad[field+"."+k.Value] = true
 			return
 		}
-		d.keys[field+"."+k.Value] = k
-		if val = resolve(val); val.ShortTag() != "!!null" {
+		if val.ShortTag() != "!!null" {
 			decode(val)
 		}
 	})
@@ -497,13 +442,11 @@ func (d *serviceDecoder) headers(v *yaml.Node) {
 	byLower := map[string]*yaml.Node{}
 	d.p.fields(v, join(d.path, "headers"), func(k, val *yaml.Node) {
 		field := "headers." + k.Value
-		d.keys[field] = k
 		if first, dup := byLower[strings.ToLower(k.Value)]; dup {
 			d.fail(field, "already set as %q at line %d (header names ignore case)", first.Value, first.Line)
 			return
 		}
 		byLower[strings.ToLower(k.Value)] = k
-		val = resolve(val)
 		if val.Kind != yaml.ScalarNode || val.ShortTag() == "!!null" {
 			d.fail(field, "want a value (a string, a number or ${VAR})")
 			return
@@ -563,21 +506,4 @@ func expandEnv(s string, getenv func(string) (string, bool)) (string, error) {
 	}
 }
 
-// resolve follows aliases ("*name") to the node they stand for.
-func resolve(n *yaml.Node) *yaml.Node {
-	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 8; i++ {
-		n = n.Alias
-	}
-	return n
-}
-
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
-// suggest returns the known name closest to name when it is near enough to
-// be a typo, or "".
-func suggest(name string, known []string) string { return suggestpkg.Closest(name, known) }
+func join(path, key string) string { return diag.Join(path, key) }

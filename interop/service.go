@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/ventanilla-gob/ventanilla/internal/suggest"
 )
 
 // Service kinds. Each has its own protocol (see protocol.go); flows do not
@@ -199,7 +201,7 @@ func (s *Service) prepare() []error {
 		bad("kind", "kind %q is not supported yet (supported: %s)", s.Kind, strings.Join(kinds, ", "))
 	default:
 		msg := fmt.Sprintf("unknown kind %q (known: %s)", s.Kind, strings.Join(kinds, ", "))
-		if sug := suggest(s.Kind, kinds); sug != "" {
+		if sug := suggest.Closest(s.Kind, kinds); sug != "" {
 			msg = fmt.Sprintf("unknown kind %q (did you mean %q? known: %s)", s.Kind, sug, strings.Join(kinds, ", "))
 		}
 		bad("kind", "%s", msg)

@@ -19,6 +19,8 @@ import (
 
 	"github.com/tidwall/gjson"
 	"gopkg.in/yaml.v3"
+
+	"github.com/ventanilla-gob/ventanilla/internal/suggest"
 )
 
 // KindSOAP is a SOAP 1.1 or 1.2 service over HTTP, with an optional
@@ -137,8 +139,7 @@ func decodeSOAP(d *serviceDecoder, v *yaml.Node) {
 								return
 							}
 							d.p.fields(v, join(d.path, f+".params"), func(k, val *yaml.Node) {
-								d.keys[f+".params."+k.Value] = k
-								t.params[k.Value] = d.str(resolve(val), f+".params."+k.Value, true)
+								t.params[k.Value] = d.str(val, f+".params."+k.Value, true)
 							})
 						},
 					})
@@ -210,7 +211,7 @@ func (c *soapConfig) prepareSecurity(s *Service, bad func(field, format string, 
 	case "text", "digest":
 	default:
 		msg := fmt.Sprintf(`unknown password type %q (known: text, digest)`, sec.passwordType)
-		if sug := suggest(sec.passwordType, []string{"text", "digest"}); sug != "" {
+		if sug := suggest.Closest(sec.passwordType, []string{"text", "digest"}); sug != "" {
 			msg = fmt.Sprintf(`unknown password type %q (did you mean %q? known: text, digest)`, sec.passwordType, sug)
 		}
 		bad(f+".password_type", "%s", msg)

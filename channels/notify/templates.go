@@ -13,7 +13,9 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/ventanilla-gob/ventanilla/diag"
 	"github.com/ventanilla-gob/ventanilla/internal/suggest"
+	"github.com/ventanilla-gob/ventanilla/internal/tmpl"
 )
 
 // Locales a template may be written in; DefaultLocale is required, and is
@@ -37,7 +39,7 @@ type Template struct {
 	// sending (valid_for: in the file); 0 leaves it to the queue's
 	// default. A request may ask for its own.
 	ValidFor time.Duration
-	texts    map[string][]piece
+	texts    map[string]tmpl.Template
 }
 
 // Bounds of a validity, in a template or a request: long enough for one
@@ -60,36 +62,12 @@ func ParseValidFor(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// piece is literal text, or a hole when hole is set.
-type piece struct {
-	text, hole string
-}
-
-// Problem is one mistake in a templates file, where it is.
-type Problem struct {
-	File      string
-	Line, Col int
-	Path      string // "templates.tramite_listo.es"
-	Msg       string
-}
-
-func (p Problem) String() string {
-	if p.Path == "" {
-		return fmt.Sprintf("%s:%d:%d: %s", p.File, p.Line, p.Col, p.Msg)
-	}
-	return fmt.Sprintf("%s:%d:%d: %s: %s", p.File, p.Line, p.Col, p.Path, p.Msg)
-}
+// Problem is one mistake in a templates file, where it is; templates
+// files report problems the way every YAML file does (package diag).
+type Problem = diag.Problem
 
 // Problems is every mistake found in a templates file.
-type Problems []Problem
-
-func (ps Problems) Error() string {
-	lines := make([]string, len(ps))
-	for i, p := range ps {
-		lines[i] = p.String()
-	}
-	return strings.Join(lines, "\n")
-}
+type Problems = diag.Problems
 
 // LoadTemplates reads and checks a templates file.
 func LoadTemplates(path string) (*Templates, error) {
@@ -100,10 +78,7 @@ func LoadTemplates(path string) (*Templates, error) {
 	return ParseTemplates(path, data)
 }
 
-var (
-	idPattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
-	namePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
-)
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
 // ParseTemplates reads a templates file's contents; name is what errors
 // call it. Every problem found is returned together, as Problems:
@@ -113,89 +88,70 @@ var (
 //	    es: "Su trámite {{numero}} está listo para retirar."
 //	    en: "Your application {{numero}} is ready for pickup."
 //	    valid_for: 48h   # optional: how long it is worth sending
+//
+// An alias (*name) stands for the text or template it names; merge keys
+// (<<) are refused.
 func ParseTemplates(name string, data []byte) (*Templates, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+	root, bad := diag.Parse(name, data)
+	if bad != nil {
+		return nil, fmt.Errorf("%s: yaml: line %d: %s", name, bad.Pos.Line, bad.Message)
 	}
-	p := &parser{file: name}
+	r := &diag.Report{File: name}
 	t := &Templates{byID: map[string]*Template{}}
-	if len(doc.Content) == 0 {
-		p.add(&doc, "", "empty file: want a templates: mapping")
-		return nil, p.problems
+	if root == nil {
+		r.Add(Problem{Message: "empty file: want a templates: mapping"})
+		return nil, r.Problems
 	}
-	root := doc.Content[0]
-	if root.Kind != yaml.MappingNode {
-		p.add(root, "", "want a mapping with templates:")
-		return nil, p.problems
+	if root = diag.Resolve(root); root.Kind != yaml.MappingNode {
+		r.At(root, "", "want a mapping with templates:")
+		return nil, r.Problems
 	}
 	var list *yaml.Node
-	for i := 0; i < len(root.Content); i += 2 {
-		k, v := root.Content[i], root.Content[i+1]
+	r.Pairs(root, "", nil, func(k, v *yaml.Node) {
 		if k.Value != "templates" {
-			p.add(k, k.Value, "unknown key (want templates)")
-			continue
+			r.At(k, k.Value, "unknown key (want templates)")
+			return
 		}
 		list = v
-	}
+	})
 	if list == nil || list.Kind != yaml.MappingNode || len(list.Content) == 0 {
 		at := root
 		if list != nil {
 			at = list
 		}
-		p.add(at, "templates", "want a mapping of template ids to their texts")
-		return nil, p.problems
+		r.At(at, "templates", "want a mapping of template ids to their texts")
+		r.Problems.Sort()
+		return nil, r.Problems
 	}
-	seen := map[string]int{}
-	for i := 0; i < len(list.Content); i += 2 {
-		k, v := list.Content[i], list.Content[i+1]
+	dup := func(_ string, first int) string { return fmt.Sprintf("duplicate template (first at line %d)", first) }
+	r.Pairs(list, "templates", dup, func(k, v *yaml.Node) {
 		path := "templates." + k.Value
-		if line, dup := seen[k.Value]; dup {
-			p.add(k, path, fmt.Sprintf("duplicate template (first at line %d)", line))
-			continue
-		}
-		seen[k.Value] = k.Line
 		if !idPattern.MatchString(k.Value) {
-			p.add(k, path, "template ids are lower case letters, digits, _ and -")
-			continue
+			r.At(k, path, "template ids are lower case letters, digits, _ and -")
+			return
 		}
-		if tp := p.template(k.Value, v, path); tp != nil {
+		if tp := template(r, k.Value, v, path); tp != nil {
 			t.byID[k.Value] = tp
 		}
-	}
-	if len(p.problems) > 0 {
-		sort.SliceStable(p.problems, func(i, j int) bool {
-			a, b := p.problems[i], p.problems[j]
-			return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
-		})
-		return nil, p.problems
+	})
+	if len(r.Problems) > 0 {
+		r.Problems.Sort()
+		return nil, r.Problems
 	}
 	return t, nil
 }
 
-type parser struct {
-	file     string
-	problems Problems
-}
+func duplicateLocale(string, int) string { return "duplicate locale" }
 
-func (p *parser) add(n *yaml.Node, path, msg string) {
-	p.addAt(n.Line, n.Column, path, msg)
-}
-
-func (p *parser) addAt(line, col int, path, msg string) {
-	p.problems = append(p.problems, Problem{File: p.file, Line: line, Col: col, Path: path, Msg: msg})
-}
-
-func (p *parser) template(id string, n *yaml.Node, path string) *Template {
+func template(r *diag.Report, id string, n *yaml.Node, path string) *Template {
 	if n.Kind != yaml.MappingNode {
-		p.add(n, path, "want a mapping of locales (es, en, qu) to texts")
+		r.At(n, path, "want a mapping of locales (es, en, qu) to texts")
 		return nil
 	}
-	t := &Template{ID: id, texts: map[string][]piece{}}
+	t := &Template{ID: id, texts: map[string]tmpl.Template{}}
 	holes := map[string][]string{}
-	ok := true
-	for i := 0; i < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
+	before := len(r.Problems)
+	r.Pairs(n, path, duplicateLocale, func(k, v *yaml.Node) {
 		lpath := path + "." + k.Value
 		if k.Value == "valid_for" {
 			d, err := ParseValidFor(v.Value)
@@ -203,11 +159,10 @@ func (p *parser) template(id string, n *yaml.Node, path string) *Template {
 				err = errors.New("valid_for: want a duration like 30m or 48h")
 			}
 			if err != nil {
-				p.add(v, lpath, err.Error())
-				ok = false
+				r.At(v, lpath, "%s", err)
 			}
 			t.ValidFor = d
-			continue
+			return
 		}
 		switch {
 		case !slices.Contains(Locales, k.Value):
@@ -215,46 +170,38 @@ func (p *parser) template(id string, n *yaml.Node, path string) *Template {
 			if near := suggest.Closest(k.Value, append(slices.Clone(Locales), "valid_for")); near != "" {
 				msg = fmt.Sprintf("unknown key (did you mean %s?)", near)
 			}
-			p.add(k, lpath, msg)
-			ok = false
-			continue
-		case t.texts[k.Value] != nil:
-			p.add(k, lpath, "duplicate locale")
-			ok = false
-			continue
+			r.At(k, lpath, "%s", msg)
+			return
 		case v.Kind != yaml.ScalarNode || v.Tag != "!!str":
-			p.add(v, lpath, "want a text")
-			ok = false
-			continue
+			r.At(v, lpath, "want a text")
+			return
 		case strings.TrimSpace(v.Value) == "":
-			p.add(v, lpath, "empty text")
-			ok = false
-			continue
+			r.At(v, lpath, "empty text")
+			return
 		}
-		pieces, names, err := parseText(v.Value)
+		text, err := tmpl.Parse(v.Value, tmpl.Options{})
 		if err != nil {
-			line, col := v.Line, v.Column
-			var te *textError
+			at := diag.At(v)
+			var te *tmpl.Error
 			if errors.As(err, &te) && !strings.Contains(v.Value, "\n") {
 				// One line: point at the brace itself.
-				col += utf8.RuneCountInString(v.Value[:te.at])
+				at.Col += utf8.RuneCountInString(v.Value[:te.At])
 				if v.Style == yaml.DoubleQuotedStyle || v.Style == yaml.SingleQuotedStyle {
-					col++
+					at.Col++
 				}
 			}
-			p.addAt(line, col, lpath, err.Error())
-			ok = false
-			continue
+			r.Add(Problem{Pos: at, Path: lpath, Message: err.Error()})
+			return
 		}
-		t.texts[k.Value] = pieces
-		holes[k.Value] = names
-	}
-	if !ok {
+		t.texts[k.Value] = text
+		holes[k.Value] = text.Names()
+	})
+	if len(r.Problems) > before {
 		return nil
 	}
 	es, hasES := holes[DefaultLocale]
 	if !hasES {
-		p.add(n, path, "no es text: es is what every citizen gets when their locale is missing")
+		r.At(n, path, "no es text: es is what every citizen gets when their locale is missing")
 		return nil
 	}
 	for _, loc := range Locales {
@@ -264,74 +211,20 @@ func (p *parser) template(id string, n *yaml.Node, path string) *Template {
 		}
 		for _, h := range other {
 			if !slices.Contains(es, h) {
-				p.add(n, path+"."+loc, fmt.Sprintf("uses {{%s}}, which es does not", h))
-				ok = false
+				r.At(n, path+"."+loc, "uses {{%s}}, which es does not", h)
 			}
 		}
 		for _, h := range es {
 			if !slices.Contains(other, h) {
-				p.add(n, path+"."+loc, fmt.Sprintf("lacks {{%s}}, which es uses", h))
-				ok = false
+				r.At(n, path+"."+loc, "lacks {{%s}}, which es uses", h)
 			}
 		}
 	}
-	if !ok {
+	if len(r.Problems) > before {
 		return nil
 	}
 	t.Params = es
 	return t
-}
-
-type textError struct {
-	at  int // byte offset in the text
-	msg string
-}
-
-func (e *textError) Error() string { return e.msg }
-
-// parseText splits a text into literal pieces and {{name}} holes, and
-// returns the holes' names, sorted and unique.
-func parseText(s string) ([]piece, []string, error) {
-	var out []piece
-	names := map[string]bool{}
-	rest, off := s, 0
-	for {
-		open := strings.Index(rest, "{{")
-		closeAt := strings.Index(rest, "}}")
-		if closeAt >= 0 && (open < 0 || closeAt < open) {
-			return nil, nil, &textError{off + closeAt, `"}}" without "{{"`}
-		}
-		if open < 0 {
-			if rest != "" {
-				out = append(out, piece{text: rest})
-			}
-			break
-		}
-		if open > 0 {
-			out = append(out, piece{text: rest[:open]})
-		}
-		end := strings.Index(rest[open+2:], "}}")
-		if end < 0 {
-			return nil, nil, &textError{off + open, `"{{" not closed with "}}"`}
-		}
-		name := strings.TrimSpace(rest[open+2 : open+2+end])
-		switch {
-		case name == "":
-			return nil, nil, &textError{off + open, "empty {{}}"}
-		case !namePattern.MatchString(name):
-			return nil, nil, &textError{off + open, fmt.Sprintf("{{%s}}: holes are a {{name}} of letters, digits and _; templates have no logic", name)}
-		}
-		out = append(out, piece{hole: name})
-		names[name] = true
-		next := open + 2 + end + 2
-		rest, off = rest[next:], off+next
-	}
-	list := make([]string, 0, len(names))
-	for n := range names {
-		list = append(list, n)
-	}
-	sort.Strings(list)
-	return out, list, nil
 }
 
 // Get returns the template with id.
@@ -352,7 +245,10 @@ func (t *Templates) IDs() []string {
 }
 
 // Has reports whether the template is written in locale.
-func (tp *Template) Has(locale string) bool { return tp.texts[locale] != nil }
+func (tp *Template) Has(locale string) bool {
+	_, ok := tp.texts[locale]
+	return ok
+}
 
 // Render fills the holes of the locale's text (es when the template lacks
 // it) and returns the text and the locale used. Every name in Params must
@@ -361,17 +257,10 @@ func (tp *Template) Render(locale string, params map[string]string) (text, used 
 	if !tp.Has(locale) {
 		locale = DefaultLocale
 	}
-	var b strings.Builder
-	for _, p := range tp.texts[locale] {
-		if p.hole == "" {
-			b.WriteString(p.text)
-			continue
-		}
-		v, ok := params[p.hole]
-		if !ok {
-			return "", "", fmt.Errorf("template %s: no value for {{%s}}", tp.ID, p.hole)
-		}
-		b.WriteString(v)
+	tx := tp.texts[locale]
+	text, err = tx.Render(params)
+	if err != nil {
+		return "", "", fmt.Errorf("template %s: %w", tp.ID, err)
 	}
-	return b.String(), locale, nil
+	return text, locale, nil
 }
