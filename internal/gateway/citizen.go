@@ -12,14 +12,15 @@ import (
 )
 
 // savePreference remembers the text channel a citizen starts a
-// conversation on; once per conversation, not per hop.
+// conversation on; once per conversation, not per hop. Every SMS carrier
+// is the channel "sms"; a chat carrier is a channel of its own
+// ("whatsapp", "telegram"), named as the carrier.
 func (g *Gateway) savePreference(ctx context.Context, in carrier.Inbound) {
 	if in.Channel == "ussd" || in.Phone == "" {
 		return
 	}
 	pref := "sms"
-	switch in.Carrier {
-	case "whatsapp", "telegram":
+	if in.Channel == "chat" {
 		pref = in.Carrier
 	}
 	if err := g.Store.Set(ctx, PreferenceKey(in.Phone), []byte(pref), g.profileTTL()); err != nil {

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -97,5 +98,28 @@ func TestPreferredChannelRemembered(t *testing.T) {
 	rec, err := store.Get(context.Background(), gateway.PreferenceKey("+593991234567"))
 	if err != nil || string(rec.Data) != "telegram" {
 		t.Errorf("preference: %q %v", rec.Data, err)
+	}
+}
+
+// The preference is "sms" for every SMS carrier and the carrier itself
+// for every chat carrier: the gateway names none of them. A chat carrier
+// other than WhatsApp and Telegram used to be remembered as "sms".
+func TestPreferredChannelByKind(t *testing.T) {
+	for i, tc := range []struct{ channel, carrier, want string }{
+		{"chat", "telegram", "telegram"},
+		{"chat", "whatsapp", "whatsapp"},
+		{"chat", "messenger", "messenger"},
+		{"sms", "twilio", "sms"},
+		{"sms", "kannel", "sms"},
+		{"sms", "africastalking-sms", "sms"},
+	} {
+		store := sessions.NewMemory(sessions.MemoryOptions{})
+		g := newGateway(t, store)
+		phone := fmt.Sprintf("+59399123450%d", i)
+		hop(t, g, carrier.Inbound{Channel: tc.channel, Carrier: tc.carrier, SessionID: phone, Phone: phone, Input: "hola"})
+		rec, err := store.Get(context.Background(), gateway.PreferenceKey(phone))
+		if err != nil || string(rec.Data) != tc.want {
+			t.Errorf("%s by %s: preference %q %v, want %q", tc.channel, tc.carrier, rec.Data, err, tc.want)
+		}
 	}
 }
