@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ventanilla-gob/ventanilla/conversation"
 	"github.com/ventanilla-gob/ventanilla/flows"
-	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 const budgetHead = "spec_version: 1\nid: b\nversion: 1\ninstitution: X\ntitle: {es: T}\nlocales: [es]\nstart: ask\nsteps:\n" +
@@ -56,7 +56,7 @@ func TestExpressionsWithinBudget(t *testing.T) {
 	reg := load(t, flows.Source{Name: "b.yaml", Data: []byte(f)})
 	e := newEngine(t, &reg)
 	e.Root = "b"
-	s := &sessions.Session{Locale: "es"}
+	s := &conversation.State{Locale: "es"}
 	if _, err := e.Apply(context.Background(), s, flows.Input{}); err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestExpressionMemoryIsBounded(t *testing.T) {
 			reg := load(t, flows.Source{Name: "b.yaml", Data: []byte(f)})
 			e := newEngine(t, &reg)
 			e.Root = "b"
-			s := &sessions.Session{Locale: "es"}
+			s := &conversation.State{Locale: "es"}
 			if _, err := e.Apply(context.Background(), s, flows.Input{}); err != nil {
 				t.Fatal(err)
 			}
@@ -113,7 +113,7 @@ func TestHopBuildBudget(t *testing.T) {
 	e := newEngine(t, &reg)
 	e.Root = "b"
 	e.MaxAutoSteps = 64
-	s := &sessions.Session{Locale: "es"}
+	s := &conversation.State{Locale: "es"}
 	if _, err := e.Apply(context.Background(), s, flows.Input{}); err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func BenchmarkCostliestHop(b *testing.B) {
 	e.MaxAutoSteps = 64
 	b.ReportAllocs()
 	for b.Loop() {
-		s := &sessions.Session{Locale: "es"}
+		s := &conversation.State{Locale: "es"}
 		e.Apply(context.Background(), s, flows.Input{})
 		if _, err := e.Apply(context.Background(), s, flows.Input{Text: "a"}); !errors.Is(err, flows.ErrBudget) {
 			b.Fatalf("want ErrBudget, got %v", err)

@@ -17,7 +17,6 @@ import (
 	"github.com/ventanilla-gob/ventanilla/flows/validate"
 	"github.com/ventanilla-gob/ventanilla/i18n"
 	"github.com/ventanilla-gob/ventanilla/internal/tmpl"
-	"github.com/ventanilla-gob/ventanilla/interop"
 )
 
 // Messages is what the engine and the lint need of the system messages.
@@ -291,7 +290,7 @@ func (c *compiler) step(s *Step) {
 			}
 		}
 		var outcomes []string
-		for _, o := range interop.Outcomes() {
+		for _, o := range Outcomes() {
 			outcomes = append(outcomes, string(o))
 		}
 		if _, ok := s.On["ok"]; !ok && s.On != nil {

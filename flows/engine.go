@@ -15,15 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/conversation"
 	"github.com/ventanilla-gob/ventanilla/i18n"
-	"github.com/ventanilla-gob/ventanilla/interop"
-	"github.com/ventanilla-gob/ventanilla/sessions"
 )
-
-// Caller reaches back-end services; *interop.Client implements it.
-type Caller interface {
-	Call(ctx context.Context, service string, params map[string]any) interop.Response
-}
 
 // NavKeys are the inputs that navigate instead of answering. They are the
 // same on every channel and every screen that waits for the citizen.
@@ -50,7 +44,7 @@ type Observer interface {
 // trail: who (the session), which flow, version and step, what service,
 // how it ended. It must not block the hop.
 type Recorder interface {
-	RecordCall(s *sessions.Session, flow string, version int, step, service string, resp interop.Response)
+	RecordCall(s *conversation.State, flow string, version int, step, service string, resp Response)
 }
 
 // Notifier delivers a text to a citizen outside the conversation: the
@@ -156,14 +150,6 @@ type Input struct {
 	Resume bool
 }
 
-// Effects is what a Caller that knows its services adds: whether a call
-// of service changes something at the back-end (a booking), so that the
-// engine stores the conversation before making it. A Caller without it
-// is taken to change something with every call.
-type Effects interface {
-	Effects(service string) bool
-}
-
 // Variables of back-end calls; "$" keeps flows from them.
 const (
 	callVar  = "$call"  // the call step a stored session is waiting for
@@ -173,7 +159,7 @@ const (
 
 // EffectsMade reports whether a back-end call that changes something was
 // made in the conversation s.
-func EffectsMade(s *sessions.Session) bool {
+func EffectsMade(s *conversation.State) bool {
 	n, _ := s.Vars[callsVar].(int64)
 	return n > 0
 }
@@ -182,7 +168,7 @@ func EffectsMade(s *sessions.Session) bool {
 // that changes something, and no hop has stored its result since: the
 // call may have been made, and the next hop must finish it (Apply does)
 // rather than offer the step before it again.
-func CallPending(s *sessions.Session) bool {
+func CallPending(s *conversation.State) bool {
 	_, ok := s.Vars[callVar]
 	return ok
 }
@@ -203,7 +189,7 @@ const (
 // flow until a step waits for the citizen or the conversation ends. The
 // session is changed in place; on an error the caller must not save it and
 // shows Failure instead.
-func (e *Engine) Apply(ctx context.Context, s *sessions.Session, in Input) (Screen, error) {
+func (e *Engine) Apply(ctx context.Context, s *conversation.State, in Input) (Screen, error) {
 	reg := e.Flows()
 	h := hop{e: e, s: s, ctx: ctx, reg: reg, in: &in}
 	now := e.now().UnixMilli()
@@ -228,7 +214,7 @@ func (e *Engine) Apply(ctx context.Context, s *sessions.Session, in Input) (Scre
 		s.Vars["phone"] = s.Phone
 		s.Vars["channel"] = s.Channel
 		s.Vars["locale"] = s.Locale
-		s.Frames = append(s.Frames, sessions.Frame{Flow: cf.ID, Version: cf.Version, Step: cf.Start.ID})
+		s.Frames = append(s.Frames, conversation.Frame{Flow: cf.ID, Version: cf.Version, Step: cf.Start.ID})
 		if sc, stop, err := h.gate(cf, ""); err != nil || stop {
 			return sc, err
 		}
@@ -330,7 +316,7 @@ func (e *Engine) Apply(ctx context.Context, s *sessions.Session, in Input) (Scre
 
 // Title returns the title of the flow the session is in, in its locale:
 // what a citizen is reminded of when offered to resume.
-func (e *Engine) Title(s *sessions.Session) string {
+func (e *Engine) Title(s *conversation.State) string {
 	cur := s.Current()
 	if cur == nil {
 		return ""
@@ -359,7 +345,7 @@ func (e *Engine) now() time.Time {
 // hop is the work of one Apply.
 type hop struct {
 	e       *Engine
-	s       *sessions.Session
+	s       *conversation.State
 	ctx     context.Context
 	reg     *Registry
 	in      *Input
@@ -543,7 +529,7 @@ func (h *hop) goTo(cf *Compiled, id string) (Screen, error) {
 			if sc, stop, err := h.gate(child, st.ID); err != nil || stop {
 				return sc, err
 			}
-			s.Frames = append(s.Frames, sessions.Frame{Flow: child.ID, Version: child.Version, Step: child.Start.ID, Return: st.ID})
+			s.Frames = append(s.Frames, conversation.Frame{Flow: child.ID, Version: child.Version, Step: child.Start.ID, Return: st.ID})
 			cf, id = child, child.Start.ID
 			continue
 		case "end":
@@ -741,7 +727,7 @@ func (h *hop) enterGuarded(flowRef, gotoStep string) (Screen, error) {
 		return Screen{}, fmt.Errorf("level 2 flow %s: %w", flowRef, ErrNoFlow)
 	}
 	if gotoStep != "" {
-		s.Frames = append(s.Frames, sessions.Frame{Flow: cf.ID, Version: cf.Version, Step: cf.Start.ID, Return: gotoStep})
+		s.Frames = append(s.Frames, conversation.Frame{Flow: cf.ID, Version: cf.Version, Step: cf.Start.ID, Return: gotoStep})
 	}
 	return h.goTo(cf, cf.Start.ID)
 }
@@ -793,22 +779,19 @@ func (h *hop) call(cf *Compiled, st *Step) (string, string) {
 	for _, p := range st.Params {
 		v, err := h.eval(&p.Expr)
 		if err != nil {
-			return string(interop.Error), h.route(st, string(interop.Error))
+			return string(Failed), h.route(st, string(Failed))
 		}
 		params[p.Name] = v
 	}
-	ctx := interop.WithIdempotencyKey(h.ctx, h.idempotencyKey(cf, st, params))
-	if id := citizenID(h.s.Vars); id != "" {
-		ctx = interop.WithUserID(ctx, id)
-	}
-	var resp interop.Response
+	req := Request{Service: st.Service, Params: params, IdempotencyKey: h.idempotencyKey(cf, st, params), UserID: citizenID(h.s.Vars)}
+	var resp Response
 	if st.Async == "sms" && h.e.Notifier != nil {
 		var later bool
-		if resp, later = h.callAsync(ctx, cf, st, params); later {
+		if resp, later = h.callAsync(cf, st, req); later {
 			return asyncOutcome, ""
 		}
 	} else {
-		resp = h.e.Caller.Call(ctx, st.Service, params)
+		resp = h.e.Caller.Call(h.ctx, req)
 	}
 	return h.called(st, resp)
 }
@@ -863,7 +846,7 @@ func (h *hop) idempotencyKey(cf *Compiled, st *Step, params map[string]any) stri
 }
 
 // called records a call's response and returns its outcome and route.
-func (h *hop) called(st *Step, resp interop.Response) (string, string) {
+func (h *hop) called(st *Step, resp Response) (string, string) {
 	outcome := string(resp.Outcome)
 	if o := h.e.Observer; o != nil {
 		o.Call(st.Service, outcome, resp.Elapsed)
@@ -876,7 +859,7 @@ func (h *hop) called(st *Step, resp interop.Response) (string, string) {
 			r.RecordCall(h.s, f.Flow, f.Version, st.ID, st.Service, resp)
 		}
 	}
-	if resp.Outcome == interop.OK {
+	if resp.Outcome == OK && resp.Get != nil {
 		for _, m := range st.Map {
 			h.s.Vars[m.Name] = resp.Get(m.Expr.Src)
 		}
@@ -901,10 +884,10 @@ func citizenID(vars map[string]any) string {
 // it is not done by then, the rest of the flow runs in the background on a
 // copy of the session once the call answers, and its text goes to the
 // citizen through the Notifier; later is true and the hop ends.
-func (h *hop) callAsync(ctx context.Context, cf *Compiled, st *Step, params map[string]any) (resp interop.Response, later bool) {
+func (h *hop) callAsync(cf *Compiled, st *Step, req Request) (resp Response, later bool) {
 	deadline, ok := h.ctx.Deadline()
 	if !ok {
-		return h.e.Caller.Call(ctx, st.Service, params), false
+		return h.e.Caller.Call(h.ctx, req), false
 	}
 	margin := h.e.AsyncMargin
 	if margin <= 0 {
@@ -914,11 +897,11 @@ func (h *hop) callAsync(ctx context.Context, cf *Compiled, st *Step, params map[
 	if timeout <= 0 {
 		timeout = 2 * time.Minute
 	}
-	// The call must outlive the hop: its context keeps the values (the
-	// citizen id) but not the hop's deadline.
-	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
-	done := make(chan interop.Response, 1)
-	go func() { done <- h.e.Caller.Call(bg, st.Service, params) }()
+	// The call must outlive the hop: its context keeps the hop's values
+	// but not its deadline.
+	bg, cancel := context.WithTimeout(context.WithoutCancel(h.ctx), timeout)
+	done := make(chan Response, 1)
+	go func() { done <- h.e.Caller.Call(bg, req) }()
 	wait := time.NewTimer(time.Until(deadline) - margin)
 	defer wait.Stop()
 	select {
@@ -930,23 +913,23 @@ func (h *hop) callAsync(ctx context.Context, cf *Compiled, st *Step, params map[
 	snapshot, err := h.s.MarshalBinary()
 	if err != nil {
 		cancel()
-		return interop.Response{Outcome: interop.Error, Err: err}, false
+		return Response{Outcome: Failed, Err: err}, false
 	}
 	go h.e.finishLater(bg, cancel, snapshot, cf, st, done)
-	return interop.Response{}, true
+	return Response{}, true
 }
 
 // finishLater runs the rest of a flow after an async call answered, on a
 // copy of the session that is never saved, and sends what it says.
-func (e *Engine) finishLater(ctx context.Context, cancel context.CancelFunc, snapshot []byte, cf *Compiled, st *Step, done <-chan interop.Response) {
+func (e *Engine) finishLater(ctx context.Context, cancel context.CancelFunc, snapshot []byte, cf *Compiled, st *Step, done <-chan Response) {
 	defer cancel()
-	var resp interop.Response
+	var resp Response
 	select {
 	case resp = <-done:
 	case <-ctx.Done():
-		resp = interop.Response{Outcome: interop.Timeout, Err: ctx.Err()}
+		resp = Response{Outcome: Timeout, Err: ctx.Err()}
 	}
-	var s sessions.Session
+	var s conversation.State
 	if err := s.UnmarshalBinary(snapshot); err != nil {
 		return
 	}
@@ -991,7 +974,7 @@ func (h *hop) route(st *Step, outcome string) string {
 	if _, ok := st.On[outcome]; ok {
 		return outcome
 	}
-	if _, ok := st.On["error"]; ok && outcome != string(interop.OK) {
+	if _, ok := st.On["error"]; ok && outcome != string(OK) {
 		return "error"
 	}
 	return ""
@@ -1117,7 +1100,7 @@ func (h *hop) advance(cf *Compiled, st *Step, event string) (Screen, error) {
 	if o := h.e.Observer; o != nil {
 		o.StepCompleted(cf.ID, st.ID)
 	}
-	s.History = append(s.History, sessions.Mark{Depth: len(s.Frames), Step: st.ID})
+	s.History = append(s.History, conversation.Mark{Depth: len(s.Frames), Step: st.ID})
 	if max := h.e.MaxHistory; max > 0 && len(s.History) > max {
 		s.History = append(s.History[:0], s.History[len(s.History)-max:]...)
 	}
@@ -1127,7 +1110,7 @@ func (h *hop) advance(cf *Compiled, st *Step, event string) (Screen, error) {
 // Above puts text above sc, the screen Apply has just returned for s, and
 // keeps it there while the citizen pages through that screen: the gateway
 // shows a result kept for the citizen this way.
-func Above(s *sessions.Session, sc *Screen, text string) {
+func Above(s *conversation.State, sc *Screen, text string) {
 	if text == "" {
 		return
 	}

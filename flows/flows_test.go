@@ -8,10 +8,9 @@ import (
 	"time"
 
 	"github.com/ventanilla-gob/ventanilla/channels/ussd"
+	"github.com/ventanilla-gob/ventanilla/conversation"
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/i18n"
-	"github.com/ventanilla-gob/ventanilla/interop"
-	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 func measure(s *flows.Screen) int { return len([]rune(ussd.Paginate(s, 1<<20)[0])) }
@@ -177,9 +176,9 @@ steps:
     text: {es: "Fin de la versión %d"}
 `
 
-type fakeCaller struct{ resp interop.Response }
+type fakeCaller struct{ resp flows.Response }
 
-func (f fakeCaller) Call(context.Context, string, map[string]any) interop.Response { return f.resp }
+func (f fakeCaller) Call(context.Context, flows.Request) flows.Response { return f.resp }
 
 func newEngine(t testing.TB, reg **flows.Registry) *flows.Engine {
 	return &flows.Engine{
@@ -211,13 +210,13 @@ func TestSessionFinishesOnItsVersion(t *testing.T) {
 	reg := load(t, version(1))
 	e := newEngine(t, &reg)
 	ctx := context.Background()
-	old := &sessions.Session{Locale: "es"}
+	old := &conversation.State{Locale: "es"}
 	sc, err := e.Apply(ctx, old, flows.Input{})
 	if err != nil || !strings.Contains(sc.Text, "Versión 1") {
 		t.Fatalf("start: %q %v", sc.Text, err)
 	}
 	reg = load(t, version(2)).Carry(reg)
-	fresh := &sessions.Session{Locale: "es"}
+	fresh := &conversation.State{Locale: "es"}
 	if sc, _ := e.Apply(ctx, fresh, flows.Input{}); !strings.Contains(sc.Text, "Versión 2") {
 		t.Errorf("new conversation: %q", sc.Text)
 	}
@@ -283,7 +282,7 @@ func TestGotoBackAndRetries(t *testing.T) {
 	e := newEngine(t, &reg)
 	e.Root = "parent"
 	ctx := context.Background()
-	s := &sessions.Session{Locale: "es"}
+	s := &conversation.State{Locale: "es"}
 	steps := []struct{ in, want string }{
 		{"", "Padre\n"},
 		{"1", "Escriba un número del 1 al 5"},
@@ -305,7 +304,7 @@ func TestGotoBackAndRetries(t *testing.T) {
 	if len(s.Frames) != 1 || s.Current().Step != "menu" {
 		t.Errorf("frames after back: %+v", s.Frames)
 	}
-	s = &sessions.Session{Locale: "es"}
+	s = &conversation.State{Locale: "es"}
 	for _, in := range []string{"", "1", "x", "y"} {
 		sc, err := e.Apply(ctx, s, flows.Input{Text: in})
 		if err != nil {
@@ -325,7 +324,7 @@ func TestDeterministic(t *testing.T) {
 	e.Root = "parent"
 	var encoded [2][]byte
 	for i := range encoded {
-		s := &sessions.Session{Key: "k", Locale: "es"}
+		s := &conversation.State{Key: "k", Locale: "es"}
 		for _, in := range []string{"", "1", "4"} {
 			if _, err := e.Apply(context.Background(), s, flows.Input{Text: in}); err != nil {
 				t.Fatal(err)
@@ -368,7 +367,7 @@ func TestLongFinalTextIsPaged(t *testing.T) {
 	e := newEngine(t, &reg)
 	e.Root = "long"
 	pages := func(s *flows.Screen) int { return ussd.Pages(s, 60) }
-	s := &sessions.Session{Locale: "es"}
+	s := &conversation.State{Locale: "es"}
 	var seen []string
 	for i, in := range []string{"", "98", "98", "98", "98"} {
 		sc, err := e.Apply(context.Background(), s, flows.Input{Text: in, Pages: pages})
@@ -397,7 +396,7 @@ func BenchmarkApply(b *testing.B) {
 	e := newEngine(b, &reg)
 	e.Root = "parent"
 	ctx := context.Background()
-	s := &sessions.Session{Key: "ussd:bench:1", Phone: "+593991234567", Channel: "ussd", Locale: "es"}
+	s := &conversation.State{Key: "ussd:bench:1", Phone: "+593991234567", Channel: "ussd", Locale: "es"}
 	if _, err := e.Apply(ctx, s, flows.Input{}); err != nil {
 		b.Fatal(err)
 	}
@@ -405,7 +404,7 @@ func BenchmarkApply(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
-		var cur sessions.Session
+		var cur conversation.State
 		if err := cur.UnmarshalBinary(data); err != nil {
 			b.Fatal(err)
 		}
@@ -444,11 +443,11 @@ func TestAuthLevelOne(t *testing.T) {
 	reg := load(t, flows.Source{Name: "personal.yaml", Data: []byte(personal)})
 	e := newEngine(t, &reg)
 	e.Root = "personal"
-	sc, err := e.Apply(context.Background(), &sessions.Session{Locale: "es", Channel: "chat"}, flows.Input{})
+	sc, err := e.Apply(context.Background(), &conversation.State{Locale: "es", Channel: "chat"}, flows.Input{})
 	if err != nil || !sc.End || !strings.HasPrefix(sc.Text, "Este trámite necesita su número verificado") {
 		t.Errorf("without a number: %q %v", sc.Text, err)
 	}
-	sc, err = e.Apply(context.Background(), &sessions.Session{Locale: "es", Channel: "ussd", Phone: "+593991234567"}, flows.Input{})
+	sc, err = e.Apply(context.Background(), &conversation.State{Locale: "es", Channel: "ussd", Phone: "+593991234567"}, flows.Input{})
 	if err != nil || sc.Text != "Su número +593991234567" {
 		t.Errorf("with a number: %q %v", sc.Text, err)
 	}
@@ -473,7 +472,7 @@ func TestAuthLevelTwo(t *testing.T) {
 	e.OTP = box
 	e.Codes = func() string { return "424242" }
 	ctx := context.Background()
-	s := &sessions.Session{Locale: "es", Channel: "ussd", Phone: "+593991234567"}
+	s := &conversation.State{Locale: "es", Channel: "ussd", Phone: "+593991234567"}
 	sc, _ := e.Apply(ctx, s, flows.Input{})
 	if sc.End || sc.Text != "Le enviamos un código por SMS. Escríbalo para continuar:" {
 		t.Fatalf("prompt: %q", sc.Text)
@@ -488,7 +487,7 @@ func TestAuthLevelTwo(t *testing.T) {
 		t.Errorf("right code: %q", sc.Text)
 	}
 	// Three wrong codes end it.
-	s = &sessions.Session{Locale: "es", Channel: "ussd", Phone: "+593991234567"}
+	s = &conversation.State{Locale: "es", Channel: "ussd", Phone: "+593991234567"}
 	e.Apply(ctx, s, flows.Input{})
 	for range 3 {
 		sc, _ = e.Apply(ctx, s, flows.Input{Text: "000000"})
@@ -498,7 +497,7 @@ func TestAuthLevelTwo(t *testing.T) {
 	}
 	// Without a way to send SMS, level 2 is refused politely.
 	e.OTP = nil
-	sc, _ = e.Apply(ctx, &sessions.Session{Locale: "es", Channel: "ussd", Phone: "+593991234567"}, flows.Input{})
+	sc, _ = e.Apply(ctx, &conversation.State{Locale: "es", Channel: "ussd", Phone: "+593991234567"}, flows.Input{})
 	if !sc.End || !strings.HasPrefix(sc.Text, "Este trámite necesita verificación por SMS") {
 		t.Errorf("without SMS: %q", sc.Text)
 	}
@@ -514,7 +513,7 @@ func TestAuthLevelTwoThroughGoto(t *testing.T) {
 	e.OTP = &smsBox{}
 	e.Codes = func() string { return "135790" }
 	ctx := context.Background()
-	s := &sessions.Session{Locale: "es", Channel: "ussd", Phone: "+593991234567"}
+	s := &conversation.State{Locale: "es", Channel: "ussd", Phone: "+593991234567"}
 	for _, st := range []struct{ in, want string }{
 		{"", "Padre"},
 		{"1", "Le enviamos un código por SMS"},
@@ -564,7 +563,7 @@ func TestAuthLevelTwoWithPIN(t *testing.T) {
 	e.PINs = pins
 	ctx := context.Background()
 	phone := "+593991234567"
-	s := &sessions.Session{Locale: "es", Channel: "ussd", Phone: phone}
+	s := &conversation.State{Locale: "es", Channel: "ussd", Phone: phone}
 	steps := []struct{ in, want string }{
 		{"", "Le enviamos un código por SMS"},
 		{"424242", "Cree un PIN de 4 dígitos"},
@@ -580,7 +579,7 @@ func TestAuthLevelTwoWithPIN(t *testing.T) {
 	if pins.pins[phone] != "4821" {
 		t.Fatalf("PIN not kept: %v", pins.pins)
 	}
-	s = &sessions.Session{Locale: "es", Channel: "ussd", Phone: phone}
+	s = &conversation.State{Locale: "es", Channel: "ussd", Phone: phone}
 	for _, st := range []struct{ in, want string }{
 		{"", "Escriba su PIN de 4 dígitos"},
 		{"0000", "PIN incorrecto.\nEscriba su PIN"},
@@ -594,7 +593,7 @@ func TestAuthLevelTwoWithPIN(t *testing.T) {
 	if len(box.sent) != 1 {
 		t.Errorf("a code was sent although the citizen has a PIN: %q", box.sent)
 	}
-	s = &sessions.Session{Locale: "es", Channel: "ussd", Phone: phone}
+	s = &conversation.State{Locale: "es", Channel: "ussd", Phone: phone}
 	e.Apply(ctx, s, flows.Input{})
 	e.Apply(ctx, s, flows.Input{Text: "9999"})
 	sc, _ := e.Apply(ctx, s, flows.Input{Text: "9999"})
@@ -633,9 +632,9 @@ steps:
 // countingCaller counts the calls that reach the back-end.
 type countingCaller struct{ n *int }
 
-func (c countingCaller) Call(context.Context, string, map[string]any) interop.Response {
+func (c countingCaller) Call(context.Context, flows.Request) flows.Response {
 	*c.n++
-	return interop.Response{Outcome: interop.OK}
+	return flows.Response{Outcome: flows.OK}
 }
 
 // Input.Confirm runs once before the hop's first back-end call, and when
@@ -657,7 +656,7 @@ func TestConfirmBeforeEffects(t *testing.T) {
 			calls, confirms := 0, 0
 			e := newEngine(t, &reg)
 			e.Caller = countingCaller{&calls}
-			s := &sessions.Session{Locale: "es"}
+			s := &conversation.State{Locale: "es"}
 			confirm := func(context.Context) error { confirms++; return tt.confirm }
 			// The first screen has no effect: Confirm is not needed.
 			if _, err := e.Apply(t.Context(), s, flows.Input{Confirm: confirm}); err != nil || confirms != 0 {

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/ventanilla-gob/ventanilla/channels/ussd"
+	"github.com/ventanilla-gob/ventanilla/conversation"
 	"github.com/ventanilla-gob/ventanilla/flows"
-	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 const nineOffices = `spec_version: 1
@@ -48,7 +48,7 @@ steps:
 type pager struct {
 	t     *testing.T
 	e     *flows.Engine
-	s     *sessions.Session
+	s     *conversation.State
 	limit int
 }
 
@@ -81,7 +81,7 @@ func TestPagesOfAScreenAreStable(t *testing.T) {
 	reg := load(t, flows.Source{Name: "nueve.yaml", Data: []byte(nineOffices)})
 	e := newEngine(t, &reg)
 	e.Root = "nueve"
-	p := &pager{t: t, e: e, s: &sessions.Session{Locale: "es"}, limit: 60}
+	p := &pager{t: t, e: e, s: &conversation.State{Locale: "es"}, limit: 60}
 	text, _ := p.send("")
 	pages := []string{text}
 	for strings.Contains(text, "\n98. ") {
@@ -148,7 +148,7 @@ steps:
 	reg := load(t, flows.Source{Name: "pregunta.yaml", Data: []byte(flow)})
 	e := newEngine(t, &reg)
 	e.Root = "pregunta"
-	p := &pager{t: t, e: e, s: &sessions.Session{Locale: "es"}, limit: 182}
+	p := &pager{t: t, e: e, s: &conversation.State{Locale: "es"}, limit: 182}
 	p.send("")
 	for _, tc := range []struct{ in, want string }{
 		{"98", "No hay más páginas.\nEscriba un número del 0 al 99:"},
@@ -173,7 +173,7 @@ func TestWrongAnswerOnALaterPage(t *testing.T) {
 	reg := load(t, flows.Source{Name: "nueve.yaml", Data: []byte(nineOffices)})
 	e := newEngine(t, &reg)
 	e.Root = "nueve"
-	p := &pager{t: t, e: e, s: &sessions.Session{Locale: "es"}, limit: 60}
+	p := &pager{t: t, e: e, s: &conversation.State{Locale: "es"}, limit: 60}
 	p.send("")
 	p.send("98")
 	first, _ := p.send("98")
@@ -201,7 +201,7 @@ func BenchmarkPageTurn(b *testing.B) {
 	e.Root = "nueve"
 	ctx := context.Background()
 	pages := func(s *flows.Screen) int { return ussd.Pages(s, 60) }
-	s := &sessions.Session{Key: "ussd:bench:1", Phone: "+593991234567", Channel: "ussd", Locale: "es"}
+	s := &conversation.State{Key: "ussd:bench:1", Phone: "+593991234567", Channel: "ussd", Locale: "es"}
 	if _, err := e.Apply(ctx, s, flows.Input{Pages: pages}); err != nil {
 		b.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func BenchmarkPageTurn(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
-		var cur sessions.Session
+		var cur conversation.State
 		if err := cur.UnmarshalBinary(data); err != nil {
 			b.Fatal(err)
 		}

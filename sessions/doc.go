@@ -1,6 +1,7 @@
-// Package sessions keeps conversation state between hops: the Session type,
-// its compact binary encoding, and the Store contract with an in-process and a
-// Redis implementation. It knows nothing of flows, channels or carriers, and
+// Package sessions keeps conversation state between hops: the Store
+// contract, which holds encoded conversations (package conversation) and
+// small per-citizen profiles as bytes, with an in-process and a Redis
+// implementation. It knows nothing of flows, channels or carriers, and
 // it never logs nor puts keys or session contents in errors: both carry
 // citizens' personal data.
 //

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/conversation"
 	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 )
 
@@ -54,5 +55,59 @@ func wantRecord(t *testing.T, s Store, key, data string, rev uint64) {
 	}
 	if !bytes.Equal(rec.Data, []byte(data)) || rec.Rev != rev {
 		t.Fatalf("Get %q = (%q, rev %d), want (%q, rev %d)", key, rec.Data, rec.Rev, data, rev)
+	}
+}
+
+// typicalSession is a citizen three flows deep, choosing among five offices:
+// the shape the store benchmarks are measured on (the codec's own tests
+// measure the same one).
+func typicalSession() *conversation.State {
+	offices := make([]any, 5)
+	for i := range offices {
+		offices[i] = map[string]any{
+			"id":      "OF-00" + string(rune('1'+i)),
+			"name":    "Oficina Desconcentrada Quito Norte " + string(rune('A'+i)),
+			"address": "Av. Amazonas N34-120 y Av. Naciones Unidas",
+			"hours":   "08:30-16:30",
+			"lat":     -0.1807 + float64(i)/100,
+			"lon":     -78.4678,
+			"queue":   int64(14 + i),
+			"open":    i != 3,
+		}
+	}
+	return &conversation.State{
+		Key:          "ussd:+593991234567",
+		Conversation: "ATUid_3f9a1c2e7b5d4e60a8c1b2d3",
+		Phone:        "+593991234567",
+		Channel:      "ussd",
+		Carrier:      "africastalking",
+		Locale:       "es",
+		Frames: []conversation.Frame{
+			{Flow: "menu", Version: 12, Step: "pick_service"},
+			{Flow: "turnos", Version: 7, Step: "pick_office", Return: "after_turnos"},
+			{Flow: "buscar_oficina", Version: 3, Step: "list_offices", Return: "confirm_office"},
+		},
+		History: []conversation.Mark{
+			{Depth: 1, Step: "pick_service"},
+			{Depth: 2, Step: "ask_cedula"},
+			{Depth: 2, Step: "pick_district"},
+			{Depth: 3, Step: "list_offices"},
+		},
+		Vars: map[string]any{
+			"cedula":    "1712345678",
+			"nombre":    "María Quispe Mamani",
+			"district":  "San Juan de Lurigancho",
+			"verified":  true,
+			"attempts":  int64(1),
+			"score":     0.87,
+			"tramite":   nil,
+			"offices":   offices,
+			"page_size": int64(5),
+		},
+		Page:    1,
+		Seq:     9,
+		Trail:   "1*2*1712345678*3",
+		Started: 1763890000000,
+		Updated: 1763890042000,
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
+	"github.com/ventanilla-gob/ventanilla/conversation"
 	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 )
 
@@ -403,8 +404,8 @@ func TestMemoryAdmissionUnderRace(t *testing.T) {
 // carrier), 1,000,000 of them against the default caps; it reports the
 // heap the store keeps afterwards.
 func BenchmarkMemoryFlood(b *testing.B) {
-	s := Session{Key: "ussd:+593980000000", Phone: "+593980000000", Channel: "ussd", Carrier: "africastalking",
-		Locale: "es", Conversation: "ATUid_0123456789abcdef", Frames: []Frame{{Flow: "inicio", Version: 1, Step: "idioma"}},
+	s := conversation.State{Key: "ussd:+593980000000", Phone: "+593980000000", Channel: "ussd", Carrier: "africastalking",
+		Locale: "es", Conversation: "ATUid_0123456789abcdef", Frames: []conversation.Frame{{Flow: "inicio", Version: 1, Step: "idioma"}},
 		Vars: map[string]any{"language_chosen": false}, Seq: 1, Started: 1764000000000, Updated: 1764000000000}
 	data, err := s.MarshalBinary()
 	if err != nil {

@@ -7,12 +7,12 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/conversation"
+
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/internal/audit"
 	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/internal/privacy"
-	"github.com/ventanilla-gob/ventanilla/interop"
-	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // pseudonymizer returns the keyed hash for citizens' identifiers in logs
@@ -64,7 +64,7 @@ func (r *recorder) write(rec audit.Record) {
 	}
 }
 
-func (r *recorder) RecordCall(s *sessions.Session, flow string, version int, step, service string, resp interop.Response) {
+func (r *recorder) RecordCall(s *conversation.State, flow string, version int, step, service string, resp flows.Response) {
 	r.write(audit.Record{
 		Kind: audit.KindCall, Citizen: r.p.ID(privacy.KindPhone, s.Phone),
 		Channel: s.Channel, Carrier: s.Carrier, Flow: flow, FlowVersion: version, Step: step,

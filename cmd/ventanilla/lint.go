@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/ventanilla-gob/ventanilla/flows"
-	"github.com/ventanilla-gob/ventanilla/flows/flowtest"
+	"github.com/ventanilla-gob/ventanilla/internal/flowtest"
 )
 
 // cmdLint checks flow files: exit 0 when clean, 1 on errors (or warnings

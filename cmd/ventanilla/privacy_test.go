@@ -13,10 +13,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ventanilla-gob/ventanilla/conversation"
+	"github.com/ventanilla-gob/ventanilla/flows"
+
 	"github.com/ventanilla-gob/ventanilla/internal/privacy"
 	"github.com/ventanilla-gob/ventanilla/internal/sample"
-	"github.com/ventanilla-gob/ventanilla/interop"
-	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // lockedBuffer collects log output written from several goroutines.
@@ -112,7 +113,7 @@ func TestLogsAndAuditHoldNoIdentifiers(t *testing.T) {
 // personal data.
 type panicOn struct{ service string }
 
-func (p panicOn) RecordCall(s *sessions.Session, _ string, _ int, _, service string, _ interop.Response) {
+func (p panicOn) RecordCall(s *conversation.State, _ string, _ int, _, service string, _ flows.Response) {
 	if service == p.service {
 		panic("recorder broke for " + s.Phone + " on " + service)
 	}

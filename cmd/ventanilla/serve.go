@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/interop/flowcall"
+
 	"github.com/labstack/echo/v4"
 	"github.com/redis/go-redis/v9"
 
@@ -224,7 +226,7 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 	engine := &flows.Engine{
 		Flows:        a.flows.Load,
 		Messages:     msgs,
-		Caller:       &a.caller,
+		Caller:       flowcall.Caller(&a.caller),
 		Nav:          nav,
 		Root:         c.Root,
 		MaxHistory:   20,

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/interop/flowcall"
+
 	"github.com/ventanilla-gob/ventanilla/channels/ussd"
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/flows/catalogue"
@@ -26,7 +28,7 @@ func Now() time.Time { return time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC) }
 // (interop/sample) returns, and every other service as unavailable.
 type Backend struct{}
 
-// Call implements flows.Caller.
+// Call implements flowcall.Backend.
 func (Backend) Call(_ context.Context, service string, _ map[string]any) interop.Response {
 	body := map[string]string{
 		"turnos.offices": `[{"id":"quito-norte","name":"Quito Norte","city":"Quito"},{"id":"cuenca","name":"Cuenca","city":"Cuenca"}]`,
@@ -41,7 +43,7 @@ func (Backend) Call(_ context.Context, service string, _ map[string]any) interop
 
 // Gateway is the real gateway with the real catalogue on store (a fresh
 // memory store when nil), calling caller (Backend when nil).
-func Gateway(t testing.TB, store sessions.Store, caller flows.Caller) *gateway.Gateway {
+func Gateway(t testing.TB, store sessions.Store, caller flowcall.Backend) *gateway.Gateway {
 	t.Helper()
 	msgs, err := i18n.Load()
 	if err != nil {
@@ -61,7 +63,7 @@ func Gateway(t testing.TB, store sessions.Store, caller flows.Caller) *gateway.G
 	engine := &flows.Engine{
 		Flows:    func() *flows.Registry { return reg },
 		Messages: msgs,
-		Caller:   caller,
+		Caller:   flowcall.Caller(caller),
 		Now:      Now,
 		Nav:      flows.DefaultNav,
 		Root:     "inicio",

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ventanilla-gob/ventanilla/conversation"
+	"github.com/ventanilla-gob/ventanilla/interop/flowcall"
+
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/i18n"
 	"github.com/ventanilla-gob/ventanilla/internal/gateway"
@@ -54,7 +57,7 @@ func TestSessionSizeIsBounded(t *testing.T) {
 		}
 		g.Engine.Flows = func() *flows.Registry { return reg }
 		g.Engine.Root = "hoarder"
-		g.Engine.Caller = bigBody{n: flows.MaxSessionSize + 1}
+		g.Engine.Caller = flowcall.Caller(bigBody{n: flows.MaxSessionSize + 1})
 		var logs bytes.Buffer
 		g.Log = slog.New(slog.NewTextHandler(&logs, nil))
 		in := at("s", "")
@@ -70,7 +73,7 @@ func TestSessionSizeIsBounded(t *testing.T) {
 		// What stays is at most the ended conversation's record of its
 		// reply (for a carrier repeating the request), never the session.
 		rec, err := store.Get(context.Background(), gateway.Key(in))
-		var s sessions.Session
+		var s conversation.State
 		if err == nil {
 			err = s.UnmarshalBinary(rec.Data)
 		}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/conversation"
+
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/i18n"
 	"github.com/ventanilla-gob/ventanilla/sessions"
@@ -74,7 +76,7 @@ func (g *Gateway) citizen(ctx context.Context, phone string) (locale string, cho
 
 // loadLocale sets the session's locale from the citizen's remembered
 // choice and reports whether there was one.
-func (g *Gateway) loadLocale(ctx context.Context, s *sessions.Session) bool {
+func (g *Gateway) loadLocale(ctx context.Context, s *conversation.State) bool {
 	s.Locale = g.defaultLocale()
 	if s.Phone == "" {
 		return false
@@ -90,7 +92,7 @@ func (g *Gateway) loadLocale(ctx context.Context, s *sessions.Session) bool {
 	return true
 }
 
-func (g *Gateway) saveLocale(ctx context.Context, s *sessions.Session) {
+func (g *Gateway) saveLocale(ctx context.Context, s *conversation.State) {
 	if s.Phone == "" {
 		return
 	}

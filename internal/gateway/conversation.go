@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/ventanilla-gob/ventanilla/conversation"
+
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/ussd"
 	"github.com/ventanilla-gob/ventanilla/flows"
@@ -30,7 +32,7 @@ func (g *Gateway) startWith(ctx context.Context, st *state, in carrier.Inbound, 
 	// What a first hop writes is the carrier's until the citizen answers:
 	// under a flood the memory store drops the oldest of it first.
 	ctx = sessions.WithOrigin(ctx, in.Carrier)
-	st.s = sessions.Session{Key: st.key, Phone: in.Phone, Channel: in.Channel, Carrier: in.Carrier, Conversation: in.SessionID, CarrierSeq: in.Seq}
+	st.s = conversation.State{Key: st.key, Phone: in.Phone, Channel: in.Channel, Carrier: in.Carrier, Conversation: in.SessionID, CarrierSeq: in.Seq}
 	var chosen bool
 	var pending []byte
 	var err error
@@ -134,14 +136,14 @@ func (g *Gateway) finishCall(ctx context.Context, st *state, in carrier.Inbound)
 }
 
 // flowID is the id of the flow a session is in, for metrics labels.
-func flowID(s *sessions.Session) string {
+func flowID(s *conversation.State) string {
 	if f := s.Current(); f != nil {
 		return f.Flow
 	}
 	return ""
 }
 
-func flowOf(s *sessions.Session) string {
+func flowOf(s *conversation.State) string {
 	if f := s.Current(); f != nil {
 		return fmt.Sprintf("%s@%d", f.Flow, f.Version)
 	}

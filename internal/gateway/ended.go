@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/conversation"
+
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/sessions"
@@ -12,7 +14,7 @@ import (
 
 // over reports whether s is the record an ended conversation leaves
 // behind (see ended), not a conversation that goes on.
-func over(s *sessions.Session) bool {
+func over(s *conversation.State) bool {
 	_, ok := s.Vars[replyVar]
 	return s.Ended && ok
 }
@@ -24,7 +26,7 @@ func over(s *sessions.Session) bool {
 // answered any more, so any other request of it is a repeat too. A text
 // without a message id cannot be told from a new one, and a begin of a
 // carrier whose session ids repeat is a new dial.
-func repeated(s *sessions.Session, in carrier.Inbound) bool {
+func repeated(s *conversation.State, in carrier.Inbound) bool {
 	if in.Carrier != s.Carrier || in.SessionID != s.Conversation {
 		return false
 	}
@@ -49,7 +51,7 @@ func (g *Gateway) end(ctx context.Context, st *state, in carrier.Inbound, reply 
 	if flows.EffectsMade(&was) {
 		st.info.set(func(i *hopInfo) { i.result = reply.Text })
 	}
-	st.s = sessions.Session{
+	st.s = conversation.State{
 		Key: st.key, Phone: was.Phone, Channel: in.Channel, Carrier: in.Carrier, Locale: was.Locale,
 		Conversation: in.SessionID, CarrierSeq: in.Seq, Started: was.Started, Updated: g.now().UnixMilli(),
 		Ended: true, Vars: map[string]any{replyVar: reply.Text},
@@ -83,7 +85,7 @@ func (g *Gateway) keepResult(in carrier.Inbound, info *hopInfo) {
 		// waits for the call, and the next contact finishes it and shows
 		// the result: keeping it as well would show it twice.
 		rec, err := g.Store.Get(ctx, Key(in))
-		var s sessions.Session
+		var s conversation.State
 		if err == nil && s.UnmarshalBinary(rec.Data) == nil && flows.CallPending(&s) {
 			return nil
 		}

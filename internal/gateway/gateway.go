@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/conversation"
+
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/chat"
 	"github.com/ventanilla-gob/ventanilla/channels/sms"
@@ -197,7 +199,7 @@ func (g *Gateway) hop(ctx context.Context, in carrier.Inbound, info *hopInfo) (c
 type state struct {
 	key   string
 	rev   uint64
-	s     sessions.Session
+	s     conversation.State
 	found bool // a session was stored under key
 	info  *hopInfo
 	// confirm, when the session came from this instance's own copy, makes

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/conversation"
+	"github.com/ventanilla-gob/ventanilla/interop/flowcall"
+
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/ussd"
 	"github.com/ventanilla-gob/ventanilla/flows"
@@ -57,7 +60,7 @@ func newGateway(t testing.TB, store sessions.Store) *gateway.Gateway {
 	engine := &flows.Engine{
 		Flows:    func() *flows.Registry { return reg },
 		Messages: msgs,
-		Caller:   noCalls{},
+		Caller:   flowcall.Caller(noCalls{}),
 		Now:      clk.now,
 		Nav:      flows.DefaultNav,
 		Root:     "inicio",
@@ -165,7 +168,7 @@ func TestEndedSessionKeepsOnlyItsReply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var s sessions.Session
+	var s conversation.State
 	if err := s.UnmarshalBinary(rec.Data); err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +263,7 @@ func TestShortcutDialling(t *testing.T) {
 // "try again", never a carrier error.
 func TestBudgetExceeded(t *testing.T) {
 	g := newGateway(t, sessions.NewMemory(sessions.MemoryOptions{}))
-	g.Engine.Caller = slowCalls{}
+	g.Engine.Caller = flowcall.Caller(slowCalls{})
 	hop(t, g, at("a", ""))
 	hop(t, g, at("a", "1"))
 	hop(t, g, at("a", "1*1"))
@@ -422,7 +425,7 @@ func TestAsyncResultKeptForNextContact(t *testing.T) {
 	// The call outlasts the half second the hop waits for it, whatever
 	// the machine's load; the margin leaves the hop time to answer
 	// within its budget even on a busy machine.
-	g.Engine.Caller = slowStatus{delay: time.Second}
+	g.Engine.Caller = flowcall.Caller(slowStatus{delay: time.Second})
 	g.Engine.Notifier = gateway.Pending{Store: store}
 	g.Engine.AsyncMargin = 1500 * time.Millisecond
 	g.Routes = map[string]string{"*384*2#": "estado-tramite"}

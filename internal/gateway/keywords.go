@@ -4,10 +4,11 @@ import (
 	"context"
 	"strings"
 
+	"github.com/ventanilla-gob/ventanilla/conversation"
+
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/ussd"
 	"github.com/ventanilla-gob/ventanilla/i18n"
-	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // Keyword is what a keyword does: open a flow, or stop the conversation.
@@ -71,7 +72,7 @@ func (g *Gateway) byKeyword(ctx context.Context, st *state, in carrier.Inbound, 
 				g.logger().Warn("stopped conversation not deleted; it will expire", "err", err)
 			}
 		} else {
-			var s sessions.Session
+			var s conversation.State
 			s.Phone = in.Phone
 			g.loadLocale(ctx, &s)
 			locale = s.Locale

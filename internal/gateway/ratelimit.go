@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/conversation"
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
@@ -144,7 +146,7 @@ func (g *Gateway) limited(ctx context.Context, in carrier.Inbound, info *hopInfo
 	info.set(func(i *hopInfo) { i.outcome = "limited" })
 	locale := g.defaultLocale()
 	if in.Phone != "" {
-		var s sessions.Session
+		var s conversation.State
 		s.Phone = in.Phone
 		g.loadLocale(ctx, &s)
 		locale = s.Locale

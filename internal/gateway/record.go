@@ -3,8 +3,9 @@ package gateway
 import (
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/conversation"
+
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
-	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // Observer hears what hops do, for metrics. Calls happen on the hop, so
@@ -66,7 +67,7 @@ func (g *Gateway) record(in carrier.Inbound, info *hopInfo, r carrier.Reply, err
 }
 
 // note keeps where a conversation stands, for the audit record.
-func (g *Gateway) note(info *hopInfo, s *sessions.Session) {
+func (g *Gateway) note(info *hopInfo, s *conversation.State) {
 	if g.Recorder == nil {
 		return
 	}
@@ -81,7 +82,7 @@ func (g *Gateway) note(info *hopInfo, s *sessions.Session) {
 }
 
 // abandoned reports a conversation left mid-flow.
-func (g *Gateway) abandoned(s *sessions.Session) {
+func (g *Gateway) abandoned(s *conversation.State) {
 	if s.Ended {
 		return
 	}

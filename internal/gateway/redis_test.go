@@ -11,10 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/interop/flowcall"
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
-	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/flows/catalogue"
 	"github.com/ventanilla-gob/ventanilla/internal/channelstest"
 	"github.com/ventanilla-gob/ventanilla/internal/gateway"
@@ -280,7 +281,7 @@ func TestInstanceDiesDuringTheBookingCall(t *testing.T) {
 	inst := newInstitution(t)
 	booked := make(chan struct{})
 	dying := &cutAfter{institution: inst, then: func() { close(booked) }, let: make(chan struct{})}
-	instance := func(caller flows.Caller) *gateway.Gateway {
+	instance := func(caller flowcall.Backend) *gateway.Gateway {
 		store := sessions.NewRedis(client, sessions.RedisOptions{})
 		g := channelstest.Gateway(t, store, caller)
 		g.Conversations = sessions.NewNear(store, sessions.NearOptions{})

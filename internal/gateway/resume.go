@@ -4,18 +4,19 @@ import (
 	"context"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/conversation"
+
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/ussd"
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/i18n"
-	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 // resumable reports whether a stored conversation is one a citizen can be
 // offered to continue: recent enough and mid-trámite — inside a flow the
 // root menu led to, or past the first screen of a flow dialled directly.
 // A citizen who only reached the root menu just starts again.
-func (g *Gateway) resumable(s *sessions.Session) bool {
+func (g *Gateway) resumable(s *conversation.State) bool {
 	if s.Ended || s.Channel != "ussd" || len(s.Frames) == 0 {
 		return false
 	}
@@ -43,7 +44,7 @@ func (g *Gateway) offerResume(ctx context.Context, st *state, in carrier.Inbound
 	return g.save(ctx, st, in, g.resumeScreen(s, ""))
 }
 
-func (g *Gateway) resumeScreen(s *sessions.Session, prefix string) flows.Screen {
+func (g *Gateway) resumeScreen(s *conversation.State, prefix string) flows.Screen {
 	m := g.Engine.Messages
 	text := m.Format(s.Locale, i18n.ResumePrompt, map[string]any{"Flow": g.Engine.Title(s)})
 	if prefix != "" {

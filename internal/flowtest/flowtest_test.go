@@ -9,7 +9,7 @@ import (
 	"github.com/ventanilla-gob/ventanilla/channels/ussd"
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/flows/catalogue"
-	"github.com/ventanilla-gob/ventanilla/flows/flowtest"
+	"github.com/ventanilla-gob/ventanilla/internal/flowtest"
 	"github.com/ventanilla-gob/ventanilla/i18n"
 )
 

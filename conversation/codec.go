@@ -1,4 +1,4 @@
-package sessions
+package conversation
 
 import (
 	"encoding"
@@ -55,24 +55,24 @@ const (
 // ErrMalformed: the bytes are not a session this build can decode (corrupt,
 // truncated, hostile or written by an incompatible version). The session
 // cannot be recovered; end it cleanly and let the citizen start again.
-var ErrMalformed = errors.New("sessions: malformed session encoding")
+var ErrMalformed = errors.New("conversation: malformed session encoding")
 
 var (
-	_ encoding.BinaryMarshaler   = (*Session)(nil)
-	_ encoding.BinaryAppender    = (*Session)(nil)
-	_ encoding.BinaryUnmarshaler = (*Session)(nil)
+	_ encoding.BinaryMarshaler   = (*State)(nil)
+	_ encoding.BinaryAppender    = (*State)(nil)
+	_ encoding.BinaryUnmarshaler = (*State)(nil)
 )
 
 // MarshalBinary encodes the session. It fails only when Vars holds a type
 // outside the documented set or nests deeper than 32 levels.
-func (s *Session) MarshalBinary() ([]byte, error) {
+func (s *State) MarshalBinary() ([]byte, error) {
 	// The 2 KiB budget of a typical session, so it never grows.
 	return s.AppendBinary(make([]byte, 0, 2048))
 }
 
 // AppendBinary appends the encoding of the session to dst, so a hop can reuse
 // one buffer. On error it returns dst unchanged.
-func (s *Session) AppendBinary(dst []byte) ([]byte, error) {
+func (s *State) AppendBinary(dst []byte) ([]byte, error) {
 	b := append(dst, codecVersion)
 	b = appendString(b, s.Key)
 	b = appendString(b, s.Phone)
@@ -308,7 +308,7 @@ func prependPath(err error, step string) error {
 // input: it never panics, bounds nesting, and allocates no more than a small
 // constant factor of len(data), because every length and count is checked
 // against the bytes that remain before anything is allocated.
-func (s *Session) UnmarshalBinary(data []byte) error {
+func (s *State) UnmarshalBinary(data []byte) error {
 	if len(data) == 0 {
 		return fmt.Errorf("%w: empty input", ErrMalformed)
 	}
@@ -322,7 +322,7 @@ func (s *Session) UnmarshalBinary(data []byte) error {
 	// ones that repeat.
 	d := decoder{s: string(data), off: 1}
 
-	var out Session
+	var out State
 	out.Key = d.string()
 	out.Phone = d.string()
 	out.Channel = d.string()

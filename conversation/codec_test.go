@@ -1,4 +1,4 @@
-package sessions
+package conversation
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ import (
 
 // typicalSession is a citizen three flows deep, choosing among five offices:
 // the shape the size budget and the benchmarks are measured on.
-func typicalSession() *Session {
+func typicalSession() *State {
 	offices := make([]any, 5)
 	for i := range offices {
 		offices[i] = map[string]any{
@@ -32,7 +32,7 @@ func typicalSession() *Session {
 			"open":    i != 3,
 		}
 	}
-	return &Session{
+	return &State{
 		Key:          "ussd:+593991234567",
 		Conversation: "ATUid_3f9a1c2e7b5d4e60a8c1b2d3",
 		Phone:        "+593991234567",
@@ -84,35 +84,35 @@ func nested(depth int) any {
 func TestRoundTrip(t *testing.T) {
 	tests := []struct {
 		name string
-		in   *Session
-		want *Session // nil: same as in
+		in   *State
+		want *State // nil: same as in
 	}{
-		{name: "empty session", in: &Session{}},
+		{name: "empty session", in: &State{}},
 		{name: "typical session", in: typicalSession()},
-		{name: "empty vars stay empty, not nil", in: &Session{Vars: map[string]any{}}},
-		{name: "ended session", in: &Session{Key: "sms:+51987654321", Ended: true, Seq: 40}},
-		{name: "unicode and bytes in strings", in: &Session{
+		{name: "empty vars stay empty, not nil", in: &State{Vars: map[string]any{}}},
+		{name: "ended session", in: &State{Key: "sms:+51987654321", Ended: true, Seq: 40}},
+		{name: "unicode and bytes in strings", in: &State{
 			Locale: "qu",
 			Trail:  "ñandú\x00\xff",
 			Vars:   map[string]any{"": "empty key", "clave ñ": "Ñuñoa 🚌", "\xff": "\x00"},
 		}},
-		{name: "integer extremes", in: &Session{
+		{name: "integer extremes", in: &State{
 			Retries: math.MinInt64, Page: math.MaxInt64, Seq: -1,
 			Started: math.MinInt64, Updated: math.MaxInt64,
 			Frames:  []Frame{{Version: math.MinInt64}},
 			History: []Mark{{Depth: math.MaxInt64}},
 			Vars:    map[string]any{"min": int64(math.MinInt64), "max": int64(math.MaxInt64), "zero": int64(0)},
 		}},
-		{name: "floats", in: &Session{Vars: map[string]any{
+		{name: "floats", in: &State{Vars: map[string]any{
 			"zero": 0.0, "neg zero": math.Copysign(0, -1), "inf": math.Inf(1), "-inf": math.Inf(-1),
 			"tiny": math.SmallestNonzeroFloat64, "max": math.MaxFloat64, "half": 0.5,
 		}}},
-		{name: "empty containers nested", in: &Session{Vars: map[string]any{
+		{name: "empty containers nested", in: &State{Vars: map[string]any{
 			"list": []any{}, "map": map[string]any{}, "both": []any{map[string]any{}, []any{}, nil},
 		}}},
-		{name: "int is stored as int64", in: &Session{Vars: map[string]any{"n": 42, "l": []any{-7}}},
-			want: &Session{Vars: map[string]any{"n": int64(42), "l": []any{int64(-7)}}}},
-		{name: "nesting at the limit", in: &Session{Vars: map[string]any{"deep": nested(maxDepth - 1)}}},
+		{name: "int is stored as int64", in: &State{Vars: map[string]any{"n": 42, "l": []any{-7}}},
+			want: &State{Vars: map[string]any{"n": int64(42), "l": []any{int64(-7)}}}},
+		{name: "nesting at the limit", in: &State{Vars: map[string]any{"deep": nested(maxDepth - 1)}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -120,7 +120,7 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("MarshalBinary: %v", err)
 			}
-			var got Session
+			var got State
 			if err := got.UnmarshalBinary(b); err != nil {
 				t.Fatalf("UnmarshalBinary: %v", err)
 			}
@@ -136,12 +136,12 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestRoundTripNaN(t *testing.T) {
-	in := &Session{Vars: map[string]any{"nan": math.NaN()}}
+	in := &State{Vars: map[string]any{"nan": math.NaN()}}
 	b, err := in.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got Session
+	var got State
 	if err := got.UnmarshalBinary(b); err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestMarshalErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dst := []byte("keep")
-			got, err := (&Session{Vars: tt.vars}).AppendBinary(dst)
+			got, err := (&State{Vars: tt.vars}).AppendBinary(dst)
 			if err == nil {
 				t.Fatal("AppendBinary succeeded")
 			}
@@ -218,7 +218,7 @@ func TestMarshalErrors(t *testing.T) {
 func TestMarshalRefusesCycles(t *testing.T) {
 	m := map[string]any{}
 	m["self"] = m
-	if _, err := (&Session{Vars: m}).MarshalBinary(); err == nil {
+	if _, err := (&State{Vars: m}).MarshalBinary(); err == nil {
 		t.Fatal("a map containing itself encoded without error")
 	}
 }
@@ -240,12 +240,12 @@ func TestMarshalSortsKeys(t *testing.T) {
 			m[k] = int64(len(m))
 		}
 		t.Run(strconv.Itoa(n)+" keys", func(t *testing.T) {
-			s := &Session{Vars: m}
+			s := &State{Vars: m}
 			b, err := s.MarshalBinary()
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got Session
+			var got State
 			if err := got.UnmarshalBinary(b); err != nil {
 				t.Fatalf("UnmarshalBinary: %v", err)
 			}
@@ -351,7 +351,7 @@ func TestUnmarshalConcurrent(t *testing.T) {
 	// strings that repeat across sessions and strings that collide.
 	const workers, sessions = 8, 50
 	data := make([][]byte, sessions)
-	want := make([]*Session, sessions)
+	want := make([]*State, sessions)
 	for i := range data {
 		s := typicalSession()
 		s.Vars["nombre"] = "Ciudadano " + strconv.Itoa(i%7)
@@ -368,7 +368,7 @@ func TestUnmarshalConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for r := range 20 {
 				i := (w*31 + r*7) % sessions
-				var s Session
+				var s State
 				if err := s.UnmarshalBinary(data[i]); err != nil {
 					errs <- err
 					return
@@ -388,7 +388,7 @@ func TestUnmarshalConcurrent(t *testing.T) {
 }
 
 func TestUnmarshalErrors(t *testing.T) {
-	good, err := (&Session{Vars: map[string]any{"a": true, "b": "x"}}).MarshalBinary()
+	good, err := (&State{Vars: map[string]any{"a": true, "b": "x"}}).MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -424,7 +424,7 @@ func TestUnmarshalErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := Session{Key: "untouched"}
+			s := State{Key: "untouched"}
 			err := s.UnmarshalBinary(tt.in)
 			if !errors.Is(err, ErrMalformed) {
 				t.Fatalf("error %v, want ErrMalformed", err)
@@ -445,7 +445,7 @@ func TestUnmarshalRejectsEveryTruncation(t *testing.T) {
 		t.Fatal(err)
 	}
 	for n := range len(b) {
-		var s Session
+		var s State
 		if err := s.UnmarshalBinary(b[:n]); !errors.Is(err, ErrMalformed) {
 			t.Fatalf("first %d of %d bytes: error %v, want ErrMalformed", n, len(b), err)
 		}
@@ -464,7 +464,7 @@ func TestTypicalSessionSize(t *testing.T) {
 }
 
 func FuzzUnmarshalBinary(f *testing.F) {
-	for _, s := range []*Session{typicalSession(), {}, {Vars: map[string]any{"deep": nested(maxDepth - 1)}}} {
+	for _, s := range []*State{typicalSession(), {}, {Vars: map[string]any{"deep": nested(maxDepth - 1)}}} {
 		b, err := s.MarshalBinary()
 		if err != nil {
 			f.Fatal(err)
@@ -477,7 +477,7 @@ func FuzzUnmarshalBinary(f *testing.F) {
 	f.Add([]byte{codecVersion, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var s Session
+		var s State
 		if err := s.UnmarshalBinary(data); err != nil {
 			if !errors.Is(err, ErrMalformed) {
 				t.Fatalf("error %v does not wrap ErrMalformed", err)
@@ -493,7 +493,7 @@ func FuzzUnmarshalBinary(f *testing.F) {
 		if !bytes.Equal(enc, data) {
 			t.Fatalf("re-encoding differs:\n in %x\nout %x", data, enc)
 		}
-		var again Session
+		var again State
 		if err := again.UnmarshalBinary(enc); err != nil {
 			t.Fatalf("re-encoded session does not decode: %v", err)
 		}
@@ -554,7 +554,7 @@ func BenchmarkUnmarshal(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		var s Session
+		var s State
 		if err := s.UnmarshalBinary(data); err != nil {
 			b.Fatal(err)
 		}
@@ -568,7 +568,7 @@ func BenchmarkAppendBinaryAfterDecode(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var s Session
+	var s State
 	if err := s.UnmarshalBinary(data); err != nil {
 		b.Fatal(err)
 	}
@@ -598,7 +598,7 @@ func BenchmarkUnmarshalManyCitizens(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		var s Session
+		var s State
 		if err := s.UnmarshalBinary(data[i%len(data)]); err != nil {
 			b.Fatal(err)
 		}
@@ -614,7 +614,7 @@ func BenchmarkUnmarshalParallel(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			var s Session
+			var s State
 			if err := s.UnmarshalBinary(data); err != nil {
 				b.Error(err)
 				return

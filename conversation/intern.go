@@ -1,4 +1,4 @@
-package sessions
+package conversation
 
 import (
 	"hash/maphash"

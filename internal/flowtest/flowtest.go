@@ -1,7 +1,9 @@
 // Package flowtest runs golden conversation transcripts: scripted inputs
 // and the exact screens a feature phone must show, with back-end responses
 // mocked. Flow authors run them with `ventanilla flows test`; the project's
-// own tests run the catalogue's transcripts the same way.
+// own tests run the catalogue's transcripts the same way. A transcript
+// plays through the whole gateway (a memory store, USSD paging), so this
+// package sits above the engine, not in it.
 package flowtest
 
 import (
@@ -19,6 +21,7 @@ import (
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/interop"
+	"github.com/ventanilla-gob/ventanilla/interop/flowcall"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
@@ -88,12 +91,12 @@ func (r *Runner) Run(ctx context.Context, t *Transcript) ([]Hop, []Failure, erro
 			return nil, nil, err
 		}
 	}
-	caller := &mockCaller{mocks: t.Mocks, used: map[string]int{}}
+	mocks := &mockCaller{mocks: t.Mocks, used: map[string]int{}}
 	reg := r.Flows
 	engine := &flows.Engine{
 		Flows:    func() *flows.Registry { return reg },
 		Messages: r.Messages,
-		Caller:   caller,
+		Caller:   flowcall.Caller(mocks),
 		Now:      func() time.Time { return now },
 		Nav:      flows.DefaultNav,
 		Root:     r.Root,
@@ -122,8 +125,8 @@ func (r *Runner) Run(ctx context.Context, t *Transcript) ([]Hop, []Failure, erro
 			continue
 		}
 	}
-	if caller.err != nil {
-		return got, fails, caller.err
+	if mocks.err != nil {
+		return got, fails, mocks.err
 	}
 	return got, fails, nil
 }
