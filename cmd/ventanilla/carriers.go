@@ -207,10 +207,10 @@ func (a *app) warnUnused() {
 	}
 }
 
-// carrierNames lists every carrier the carriers file may name, and those
-// of them whose screens have a length limit (limit:).
-func carrierNames() (known, limited []string) {
-	for _, c := range registry {
+// carrierNames lists every carrier of list, which the carriers file may
+// name, and those of them whose screens have a length limit (limit:).
+func carrierNames(list []carrierEntry) (known, limited []string) {
+	for _, c := range list {
 		known = append(known, c.name)
 		if c.limited() {
 			limited = append(limited, c.name)

@@ -50,7 +50,7 @@ var carrierKeys = []string{"disabled", "limit", "budget", "allow_ips", "basic_us
 // carrier, key or value the gateway does not know stops the start, each
 // with its file:line:col and, for names, the one probably meant: a
 // misspelt carrier would otherwise run with no callback authentication.
-func loadCarriers(path string, getenv func(string) (string, bool)) (map[string]carrierConfig, error) {
+func loadCarriers(path string, getenv func(string) (string, bool), list []carrierEntry) (map[string]carrierConfig, error) {
 	if path == "" {
 		return map[string]carrierConfig{}, nil
 	}
@@ -59,7 +59,7 @@ func loadCarriers(path string, getenv func(string) (string, bool)) (map[string]c
 		return nil, fmt.Errorf("carriers file: %w", err)
 	}
 	p := &carriersParser{file: path}
-	known, limited := carrierNames()
+	known, limited := carrierNames(list)
 	out := p.parse(data, known, limited)
 	for name, c := range out {
 		if _, err := c.auth(getenv); err != nil {

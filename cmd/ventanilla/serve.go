@@ -178,7 +178,7 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 	a.flows.Store(l.flows)
 	a.caller.Store(l.caller)
 	routes := l.routes
-	carrierCfg, err := loadCarriers(c.Carriers, getenv)
+	carrierCfg, err := loadCarriers(c.Carriers, getenv, list)
 	if err != nil {
 		return nil, err
 	}
