@@ -3,16 +3,20 @@ package i18n
 import (
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
-	"github.com/nicksnyder/go-i18n/v2/i18n/template"
 	"golang.org/x/text/language"
 	"gopkg.in/yaml.v3"
+
+	"github.com/ventanilla-gob/ventanilla/internal/suggest"
+	"github.com/ventanilla-gob/ventanilla/internal/tmpl"
 )
 
 // DefaultLocale is the locale every other locale falls back to.
@@ -28,7 +32,8 @@ var ReviewPending = map[string][]string{
 	"qu": {
 		NavBack, NavHome, NavMore, NavNoMore, NavNoBack,
 		InvalidOption, InvalidInput, TooManyAttempts, SessionExpired, ServiceUnavail, TryAgain, Goodbye, FlowTooLarge,
-		ValidateCedula, ValidateRUC, ValidatePhone, ValidateDate, ValidateRange, ValidateLength, ValidateRegex, ValidateRequired,
+		ValidateCedula, ValidateRUC, ValidatePhone, ValidateDate, ValidateRange, ValidateRangeMax, ValidateRangeMin,
+		ValidateLength, ValidateLengthMax, ValidateLengthMin, ValidateRegex, ValidateRequired,
 		CallNotFound, CallRejected, CallError, CallTimeout, CallUnavailable,
 		LanguageName,
 		ResumePrompt, ResumeContinue, ResumeRestart, ResumeDone,
@@ -81,7 +86,15 @@ type entry struct {
 	// message needs data (templated).
 	text      string
 	templated bool
+	tmpl      tmpl.Template
+	names     []string // the values its holes read: "Min" for {{Min}}
+	variants  []string // ids of its variants ("validate.range.max"), sorted
 }
+
+// holes is how system messages write holes: the one template language of
+// flows and notifications (internal/tmpl), with go-i18n's {{.Name}} read
+// as {{Name}} so that message files written for go-i18n keep working.
+var holes = tmpl.Options{Dotted: true, LeadingDot: true}
 
 // Load builds the catalogue from the embedded files, plus optional extra
 // TOML/YAML/JSON message files (paths) that override or add messages
@@ -123,7 +136,14 @@ func Load(extra ...string) (*Catalog, error) {
 		c.entries[loc] = make(map[string]entry, len(l.messages[loc]))
 		for id, m := range l.messages[loc] {
 			if isTemplated(m) {
-				c.entries[loc][id] = entry{text: m.Other, templated: true}
+				t, _ := tmpl.Parse(m.Other, holes) // checked as the file was read
+				var names []string
+				for _, h := range t.Holes() {
+					if !slices.Contains(names, h.Path[0]) {
+						names = append(names, h.Path[0])
+					}
+				}
+				c.entries[loc][id] = entry{text: m.Other, templated: true, tmpl: t, names: names}
 				continue
 			}
 			// Render once here so that Text never executes a template.
@@ -132,6 +152,15 @@ func Load(extra ...string) (*Catalog, error) {
 				return nil, fmt.Errorf("i18n: locale %s: message %q: %w", loc, id, err)
 			}
 			c.entries[loc][id] = entry{text: text}
+		}
+		for id, e := range c.entries[loc] {
+			for other := range c.entries[loc] {
+				if strings.HasPrefix(other, id+".") {
+					e.variants = append(e.variants, other)
+				}
+			}
+			slices.Sort(e.variants)
+			c.entries[loc][id] = e
 		}
 	}
 	return c, nil
@@ -166,8 +195,15 @@ func (l *loader) add(buf []byte, path string) error {
 			// file said, or fall back to the default locale.
 			continue
 		}
+		if m.LeftDelim != "" || m.RightDelim != "" {
+			return fmt.Errorf("i18n: %s: message %q: holes are written {{name}}; other delimiters are not read", path, m.ID)
+		}
 		if isTemplated(m) {
-			if _, err := (&template.TextParser{}).Parse(m.Other, m.LeftDelim, m.RightDelim); err != nil {
+			t, err := tmpl.Parse(m.Other, holes)
+			if err != nil {
+				return fmt.Errorf("i18n: %s: message %q: %w", path, m.ID, err)
+			}
+			if err := checkValues(m.ID, &t); err != nil {
 				return fmt.Errorf("i18n: %s: message %q: %w", path, m.ID, err)
 			}
 		}
@@ -180,12 +216,41 @@ func (l *loader) add(buf []byte, path string) error {
 	return nil
 }
 
-func isTemplated(m *goi18n.Message) bool {
-	delim := m.LeftDelim
-	if delim == "" {
-		delim = "{{"
+// values lists what the gateway hands each system message that has holes;
+// a system message may only show these (an institution's own messages may
+// show what its flows hand them).
+var values = map[string][]string{
+	ValidateRange: {"Min", "Max"}, ValidateRangeMax: {"Max"}, ValidateRangeMin: {"Min"},
+	ValidateLength: {"Min", "Max"}, ValidateLengthMax: {"Max"}, ValidateLengthMin: {"Min"},
+	ResumePrompt: {"Flow"},
+	AuthCodeSMS:  {"Code"},
+}
+
+// checkValues refuses a hole of a system message that the gateway never
+// fills, which would otherwise fall back to Spanish without a word.
+func checkValues(id string, t *tmpl.Template) error {
+	if !slices.Contains(AllIDs, id) {
+		return nil
 	}
-	return strings.Contains(m.Other, delim)
+	known := values[id]
+	for _, h := range t.Holes() {
+		if slices.Contains(known, h.Path[0]) {
+			continue
+		}
+		if len(known) == 0 {
+			return fmt.Errorf("{{%s}}: this message is given no values; write it without holes", h.Name)
+		}
+		msg := fmt.Sprintf("{{%s}}: this message is given %s", h.Name, strings.Join(known, " and "))
+		if near := suggest.Closest(h.Name, known); near != "" {
+			msg += fmt.Sprintf(" (did you mean {{%s}}?)", near)
+		}
+		return errors.New(msg)
+	}
+	return nil
+}
+
+func isTemplated(m *goi18n.Message) bool {
+	return strings.Contains(m.Other, "{{") || strings.Contains(m.Other, "}}")
 }
 
 // Locales returns the supported locales, default first: ["es","en","qu"].
@@ -223,8 +288,11 @@ func (c *Catalog) Text(locale, id string) string {
 }
 
 // Format returns the message for id in locale rendered with data, falling
-// back like Text. A text that fails to render with data falls back too, so a
-// citizen never sees a template error.
+// back like Text. Texts have holes and no conditions: when data lacks a
+// value the message shows, Format takes the variant of the message (an id
+// below it, "validate.range.min") that shows the most of data and needs
+// nothing data lacks. A text that fails to render with data falls back
+// too, so a citizen never sees a template error.
 func (c *Catalog) Format(locale, id string, data map[string]any) string {
 	if c == nil {
 		return id
@@ -240,10 +308,68 @@ func (c *Catalog) Format(locale, id string, data map[string]any) string {
 		if !e.templated {
 			return e.text
 		}
-		text, err := c.localizers[loc].Localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: data})
+		if !fits(e, data) {
+			best := -1
+			for _, v := range e.variants {
+				if ve := c.entries[loc][v]; fits(ve, data) && len(ve.names) > best {
+					e, best = ve, len(ve.names)
+				}
+			}
+			if best < 0 {
+				continue
+			}
+			if !e.templated {
+				return e.text
+			}
+		}
+		var b strings.Builder
+		b.Grow(e.tmpl.Len() + 16)
+		err := e.tmpl.Execute(&b, func(b *strings.Builder, h *tmpl.Hole) error {
+			return writeValue(b, data, h)
+		})
 		if err == nil {
-			return text
+			return b.String()
 		}
 	}
 	return id
+}
+
+// fits reports whether data has a value for every hole of e.
+func fits(e entry, data map[string]any) bool {
+	for _, n := range e.names {
+		if _, ok := data[n]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// writeValue writes the value a hole reads from data: a string, a number
+// or a boolean; anything else, or nothing, fails the rendering.
+func writeValue(b *strings.Builder, data map[string]any, h *tmpl.Hole) error {
+	var v any = data
+	for _, k := range h.Path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return fmt.Errorf("no value for {{%s}}", h.Name)
+		}
+		if v, ok = m[k]; !ok {
+			return fmt.Errorf("no value for {{%s}}", h.Name)
+		}
+	}
+	switch x := v.(type) {
+	case string:
+		b.WriteString(x)
+	case int:
+		b.WriteString(strconv.Itoa(x))
+	case int64:
+		b.WriteString(strconv.FormatInt(x, 10))
+	case float64:
+		b.WriteString(strconv.FormatFloat(x, 'f', -1, 64))
+	case bool:
+		b.WriteString(strconv.FormatBool(x))
+	default:
+		return fmt.Errorf("{{%s}}: %T is not a text or a number", h.Name, v)
+	}
+	return nil
 }

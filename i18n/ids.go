@@ -18,15 +18,20 @@ const (
 	// The flow outgrew the gateway's bounds (a session too large).
 	FlowTooLarge = "error.flow_too_large" // "Este trámite no puede continuar por un error de la institución. …"
 
-	// Default messages of the built-in validators; {{.Min}}, {{.Max}} where shown.
-	ValidateCedula   = "validate.cedula" // "Cédula no válida. Escriba los 10 dígitos."
-	ValidateRUC      = "validate.ruc"
-	ValidatePhone    = "validate.phone"
-	ValidateDate     = "validate.date"     // "Fecha no válida. Use DD/MM/AAAA."
-	ValidateRange    = "validate.range"    // "Escriba un número entre {{.Min}} y {{.Max}}."
-	ValidateLength   = "validate.length"   // "Escriba entre {{.Min}} y {{.Max}} caracteres."
-	ValidateRegex    = "validate.regex"    // "Formato no válido."
-	ValidateRequired = "validate.required" // "Escriba una respuesta."
+	// Default messages of the built-in validators; {{Min}}, {{Max}} where
+	// shown. A bound that is not set picks the variant that leaves it out.
+	ValidateCedula    = "validate.cedula" // "Cédula no válida. Escriba los 10 dígitos."
+	ValidateRUC       = "validate.ruc"
+	ValidatePhone     = "validate.phone"
+	ValidateDate      = "validate.date"       // "Fecha no válida. Use DD/MM/AAAA."
+	ValidateRange     = "validate.range"      // "Escriba un número entre {{Min}} y {{Max}}."
+	ValidateRangeMax  = "validate.range.max"  // "Escriba un número hasta {{Max}}."
+	ValidateRangeMin  = "validate.range.min"  // "Escriba un número desde {{Min}}."
+	ValidateLength    = "validate.length"     // "Escriba entre {{Min}} y {{Max}} caracteres."
+	ValidateLengthMax = "validate.length.max" // "Escriba hasta {{Max}} caracteres."
+	ValidateLengthMin = "validate.length.min" // "Escriba al menos {{Min}} caracteres."
+	ValidateRegex     = "validate.regex"      // "Formato no válido."
+	ValidateRequired  = "validate.required"   // "Escriba una respuesta."
 
 	// Default messages for the outcomes of a back-end call.
 	CallNotFound    = "call.not_found"   // "No encontramos ese registro."
@@ -38,8 +43,8 @@ const (
 	LanguageName = "language.name" // the language's own name: "Español", "English", "Runa shimi"
 
 	// Offered when a citizen dials again after a USSD session dropped
-	// mid-trámite; {{.Flow}} is the trámite's title.
-	ResumePrompt   = "resume.prompt"   // "Tiene un trámite sin terminar: {{.Flow}}."
+	// mid-trámite; {{Flow}} is the trámite's title.
+	ResumePrompt   = "resume.prompt"   // "Tiene un trámite sin terminar: {{Flow}}."
 	ResumeContinue = "resume.continue" // "Continuar"
 	ResumeRestart  = "resume.restart"  // "Empezar de nuevo"
 	// Heads the result of a back-end call that was under way when the
@@ -58,7 +63,7 @@ const (
 	AuthNeedsNumber = "auth.needs_number" // "Este trámite necesita su número verificado. Compártalo e intente de nuevo."
 	// Level 2: a one-time code by SMS.
 	AuthCodePrompt  = "auth.code_prompt"  // "Le enviamos un código por SMS. Escríbalo para continuar:"
-	AuthCodeSMS     = "auth.code_sms"     // "Ventanilla: su código es {{.Code}}. No lo comparta con nadie."
+	AuthCodeSMS     = "auth.code_sms"     // "Ventanilla: su código es {{Code}}. No lo comparta con nadie."
 	AuthCodeWrong   = "auth.code_wrong"   // "Código incorrecto."
 	AuthCodeExpired = "auth.code_expired" // "El código caducó. Marque de nuevo para recibir otro."
 	AuthUnavailable = "auth.unavailable"  // "Este trámite necesita verificación por SMS, que no está disponible ahora."
@@ -76,7 +81,8 @@ const (
 var AllIDs = []string{
 	NavBack, NavHome, NavMore, NavNoMore, NavNoBack,
 	InvalidOption, InvalidInput, TooManyAttempts, SessionExpired, ServiceUnavail, TryAgain, Goodbye, FlowTooLarge,
-	ValidateCedula, ValidateRUC, ValidatePhone, ValidateDate, ValidateRange, ValidateLength, ValidateRegex, ValidateRequired,
+	ValidateCedula, ValidateRUC, ValidatePhone, ValidateDate, ValidateRange, ValidateRangeMax, ValidateRangeMin,
+	ValidateLength, ValidateLengthMax, ValidateLengthMin, ValidateRegex, ValidateRequired,
 	CallNotFound, CallRejected, CallError, CallTimeout, CallUnavailable,
 	LanguageName,
 	ResumePrompt, ResumeContinue, ResumeRestart, ResumeDone,
