@@ -57,4 +57,3 @@ func (s *State) Current() *Frame {
 	}
 	return &s.Frames[len(s.Frames)-1]
 }
-

@@ -9,8 +9,8 @@ import (
 	"github.com/ventanilla-gob/ventanilla/channels/ussd"
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/flows/catalogue"
-	"github.com/ventanilla-gob/ventanilla/internal/flowtest"
 	"github.com/ventanilla-gob/ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/internal/flowtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the transcripts' expected screens")
