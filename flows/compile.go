@@ -7,14 +7,12 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/expr-lang/expr"
 	"github.com/looplab/fsm"
 
-	"github.com/ventanilla-gob/ventanilla/flows/validate"
 	"github.com/ventanilla-gob/ventanilla/i18n"
 	"github.com/ventanilla-gob/ventanilla/internal/tmpl"
 )
@@ -131,11 +129,9 @@ func (c *compiler) run() {
 func (c *compiler) personalVars() map[string]bool {
 	vars := map[string]bool{"phone": true, "cedula": true, "citizen_id": true}
 	for _, id := range c.f.Order {
-		s := c.f.Steps[id]
-		for _, v := range s.Validate {
-			switch v.Spec.Kind {
-			case "cedula", "ruc", "phone":
-				vars[s.Save.ID] = true
+		if p, ok := c.f.Steps[id].body.(interface{ personal() string }); ok {
+			if v := p.personal(); v != "" {
+				vars[v] = true
 			}
 		}
 	}
@@ -165,17 +161,17 @@ func (c *compiler) authLevel() {
 	}
 	for _, id := range f.Order {
 		s := f.Steps[id]
-		texts := []*Text{&s.Text, &s.Label, &s.Error}
-		for _, o := range s.Options {
-			texts = append(texts, &o.Label)
-		}
-		for _, t := range texts {
+		for _, t := range s.body.texts() {
 			if uses(t) {
 				c.r.errorf(t.Pos, t.Path, "auth-level", "this text shows personal data; declare level: 1 (the number verified by the carrier) or more")
 				return
 			}
 		}
-		for _, p := range s.Params {
+		sender, ok := s.body.(interface{ sent() []*Assign })
+		if !ok {
+			continue
+		}
+		for _, p := range sender.sent() {
 			for _, name := range identifier.FindAllString(p.Expr.Src, -1) {
 				if personal[name] {
 					c.r.errorf(p.Pos, p.Path, "auth-level", "this call sends personal data (%s); declare level: 1 (the number verified by the carrier) or more", name)
@@ -205,134 +201,9 @@ func (c *compiler) edge(s *Step, event string, to Ref) {
 }
 
 func (c *compiler) step(s *Step) {
-	switch s.Kind {
-	case "menu":
-		c.text(&s.Text, true)
-		if len(s.Options) == 0 {
-			c.r.errorf(s.Pos, s.Path+".options", "missing-field", "a menu needs at least one option")
-		}
-		for i, o := range s.Options {
-			c.text(&o.Label, true)
-			c.ref(o.Next, true)
-			c.condition(&o.When)
-			c.edge(s, "option:"+strconv.Itoa(i+1), o.Next)
-		}
-	case "list":
-		c.text(&s.Text, true)
-		c.expression(&s.Items, false)
-		c.text(&s.Label, true)
-		c.ref(s.Next, true)
-		c.ref(s.Empty, false)
-		c.variable(s.Save)
-		if s.Max < 0 || s.Max > MaxOptions {
-			c.r.errorf(s.fieldPos["max"], s.Path+".max", "wrong-type", "max must be between 1 and %d", MaxOptions)
-		}
-		c.edge(s, "selected", s.Next)
-		c.edge(s, "empty", s.Empty)
-	case "input":
-		c.text(&s.Text, true)
-		c.text(&s.Error, true)
-		c.ref(s.Next, true)
-		c.ref(s.OnFail, false)
-		c.variable(s.Save)
-		if _, ok := s.fieldPos["retries"]; ok && (s.Retries < 1 || s.Retries > 10) {
-			c.r.errorf(s.fieldPos["retries"], s.Path+".retries", "wrong-type", "retries must be between 1 and 10")
-		}
-		for _, v := range s.Validate {
-			chk, err := validate.Compile(v.Spec)
-			if err != nil {
-				code, at, path := "bad-validator", v.Pos, v.Path
-				var ce *validate.CompileError
-				if errors.As(err, &ce) && ce.Arg != "" {
-					if p, ok := v.ArgPos[ce.Arg]; ok {
-						at, path = p, v.Path+"."+ce.Arg
-					}
-					if ce.Arg == "kind" {
-						code = "unknown-validator"
-					}
-				}
-				c.r.errorf(at, path, code, "%v", err)
-				continue
-			}
-			s.checks = append(s.checks, chk)
-		}
-		c.edge(s, "valid", s.Next)
-		c.edge(s, "exhausted", s.OnFail)
-	case "branch":
-		for i, cs := range s.Cases {
-			c.condition(&cs.When)
-			c.ref(cs.Next, true)
-			c.edge(s, "case:"+strconv.Itoa(i+1), cs.Next)
-		}
-		c.ref(s.Default, true)
-		c.edge(s, "default", s.Default)
-	case "set":
-		for _, a := range s.Assign {
-			c.expression(&a.Expr, false)
-			if a.Name == "locale" {
-				continue
-			}
-			c.variable(Ref{ID: a.Name, Pos: a.Pos, Path: a.Path})
-		}
-		c.ref(s.Next, true)
-		c.edge(s, "next", s.Next)
-	case "call":
-		if c.env.Service != nil && s.Service != "" && !c.env.Service(s.Service) {
-			c.r.errorf(s.fieldPos["service"], s.Path+".service", "unknown-service", "service %q is not declared in the services configuration", s.Service)
-		}
-		for _, a := range s.Params {
-			c.expression(&a.Expr, false)
-		}
-		for _, m := range s.Map {
-			c.variable(Ref{ID: m.Name, Pos: m.Pos, Path: m.Path})
-			if m.Expr.Src == "" {
-				c.r.errorf(m.Expr.Pos, m.Path, "wrong-type", "give the JSON path of the response field, or @this")
-			}
-		}
-		var outcomes []string
-		for _, o := range Outcomes() {
-			outcomes = append(outcomes, string(o))
-		}
-		if _, ok := s.On["ok"]; !ok && s.On != nil {
-			c.r.errorf(s.fieldPos["on"], s.Path+".on", "missing-field", "a call needs an ok route")
-		}
-		keys := make([]string, 0, len(s.On))
-		for k := range s.On {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			r := s.On[k]
-			if !slices.Contains(outcomes, k) {
-				c.r.errorf(r.Pos, r.Path, "unknown-outcome", "unknown outcome %q%s; outcomes are %s", k, suggest(k, outcomes), strings.Join(outcomes, ", "))
-				continue
-			}
-			c.ref(r, true)
-			c.edge(s, k, r)
-		}
-		if s.Async != "" && s.Async != "sms" {
-			c.r.errorf(s.fieldPos["async"], s.Path+".async", "wrong-type", "async is \"sms\" or absent")
-		}
-		if s.Async == "sms" {
-			c.lateResult(s)
-		}
-	case "message":
-		c.text(&s.Text, true)
-		c.ref(s.Next, true)
-		c.edge(s, "next", s.Next)
-	case "end":
-		c.text(&s.Text, true)
-	case "goto":
-		if s.Flow.ID == c.f.ID {
-			c.r.errorf(s.Flow.Pos, s.Flow.Path, "unknown-flow", "a flow cannot goto itself; use a step of the flow instead")
-		} else if c.env.Flow != nil && s.Flow.ID != "" && !c.env.Flow(s.Flow.ID) {
-			c.r.errorf(s.Flow.Pos, s.Flow.Path, "unknown-flow", "unknown flow %q", s.Flow.ID)
-		}
-		c.ref(s.Next, false)
-		c.edge(s, "return", s.Next)
-	}
-	if spec, _ := kindByName(s.Kind); spec != nil && spec.Waits {
-		c.screenLength(s)
+	s.body.compile(c, s)
+	if w, ok := s.body.(waiting); ok {
+		c.screenLength(s, w)
 	}
 }
 
@@ -455,7 +326,7 @@ func (c *compiler) parseTemplates(t *Text) {
 // answer by SMS, nor another flow. And it says where the text will go
 // when no SMS carrier can send it.
 func (c *compiler) lateResult(call *Step) {
-	at, path := c.f.Steps[call.ID].fieldPos["async"], call.Path+".async"
+	at, path := call.fieldPos["async"], call.Path+".async"
 	if c.env.LateResults == LateAtNextContact {
 		c.r.warnf(at, path, "async-without-sms", "no SMS carrier is configured: a result that outlasts the hop is shown at the top of the citizen's next conversation, and the citizen is told so")
 	}
@@ -469,11 +340,11 @@ func (c *compiler) lateResult(call *Step) {
 			continue
 		}
 		seen[r.ID] = true
-		switch s.Kind {
-		case "menu", "input", "list":
+		if _, asks := s.body.(waiting); asks {
 			c.r.errorf(at, path, "late-result", "after an async call the flow must end in a text, which may go out by SMS once the citizen has gone; it reaches %s, %s that asks the citizen: end with a message or end step, and ask before the call", s.Path, article(s.Kind))
 			return
-		case "goto":
+		}
+		if _, leaves := s.body.(*gotoStep); leaves {
 			c.r.errorf(at, path, "late-result", "after an async call the flow must end in a text, which may go out by SMS once the citizen has gone; it reaches %s, a goto to another flow: end with a message or end step", s.Path)
 			return
 		}
@@ -483,23 +354,7 @@ func (c *compiler) lateResult(call *Step) {
 
 // successors lists the steps a step can go to within its flow.
 func successors(s *Step) []Ref {
-	var out []Ref
-	for _, o := range s.Options {
-		out = append(out, o.Next)
-	}
-	for _, cs := range s.Cases {
-		out = append(out, cs.Next)
-	}
-	keys := make([]string, 0, len(s.On))
-	for k := range s.On {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		out = append(out, s.On[k])
-	}
-	out = append(out, s.Next, s.Empty, s.OnFail, s.Default)
-	return slices.DeleteFunc(out, func(r Ref) bool { return r.ID == "" })
+	return slices.DeleteFunc(s.body.next(), func(r Ref) bool { return r.ID == "" })
 }
 
 func (c *compiler) reachability() {
@@ -538,7 +393,7 @@ func (c *compiler) loops() {
 	var visit func(id string) bool
 	visit = func(id string) bool {
 		s := c.f.Steps[id]
-		if spec, _ := kindByName(s.Kind); spec == nil || spec.Waits {
+		if _, waits := s.body.(waiting); waits {
 			return false
 		}
 		color[id] = grey
@@ -566,19 +421,12 @@ func (c *compiler) loops() {
 	}
 }
 
-// growth warns about a variable set from its own value on a step that
-// can run again (x: x + …, concat(x, …)): each pass makes the session
-// larger, and a conversation that outgrows MaxSessionSize is ended.
+// growth has each set step check that no variable grows from its own
+// value on a step that can run again.
 func (c *compiler) growth() {
 	for _, id := range c.f.Order {
-		s := c.f.Steps[id]
-		if s.Kind != "set" || !c.onCycle(id) {
-			continue
-		}
-		for _, a := range s.Assign {
-			if a.Expr.prog != nil && slices.Contains(readVars(a.Expr.Src), a.Name) {
-				c.r.warnf(a.Pos, a.Path, "session-growth", "%s grows from its own value each time step %q runs again; a conversation whose session outgrows %d KiB is ended with an apology", a.Name, id, MaxSessionSize>>10)
-			}
+		if set, ok := c.f.Steps[id].body.(*setStep); ok {
+			set.growth(c, c.f.Steps[id])
 		}
 	}
 }
@@ -607,27 +455,10 @@ func (c *compiler) onCycle(id string) bool {
 // in some locale, counting the longest error that can precede it, the
 // options, the navigation and the declared (or default) length of every
 // interpolated variable.
-func (c *compiler) screenLength(s *Step) {
+func (c *compiler) screenLength(s *Step, w waiting) {
 	for _, loc := range c.f.Locales {
-		sc := &Screen{Locale: loc}
-		var b strings.Builder
-		if s.Kind == "input" || s.Kind == "menu" || s.Kind == "list" {
-			if e := c.longestError(s, loc); e != "" {
-				b.WriteString(e)
-				b.WriteString("\n")
-			}
-		}
-		b.WriteString(c.worstCase(&s.Text, loc, ""))
-		sc.Text = b.String()
-		switch s.Kind {
-		case "menu":
-			for i, o := range s.Options {
-				sc.Options = append(sc.Options, Option{Key: strconv.Itoa(i + 1), Label: c.worstCase(&o.Label, loc, "")})
-			}
-		case "list":
-			// Lists page by whole options; one option must fit with the text.
-			sc.Options = []Option{{Key: "20", Label: c.worstCase(&s.Label, loc, "item")}}
-		}
+		sc := w.fit(c, s, loc)
+		sc.Locale = loc
 		if c.env.Messages != nil {
 			sc.Nav.Back = Option{Key: "0", Label: c.env.Messages.Text(loc, i18n.NavBack)}
 			sc.Nav.Home = Option{Key: "00", Label: c.env.Messages.Text(loc, i18n.NavHome)}
@@ -636,38 +467,31 @@ func (c *compiler) screenLength(s *Step) {
 		if measure == nil {
 			measure = estimate
 		}
-		if n := measure(sc); n > c.env.Limit {
+		if n := measure(&sc); n > c.env.Limit {
 			c.r.warnf(s.Pos, s.Path, "screen-too-long", "in %s the screen can reach %d characters, over the %d of one USSD page; shorten it or it will be split into pages", loc, n, c.env.Limit)
 		}
 	}
 }
 
-func (c *compiler) longestError(s *Step, loc string) string {
-	longest := ""
-	pick := func(t string) {
-		if utf8.RuneCountInString(t) > utf8.RuneCountInString(longest) {
-			longest = t
-		}
+// fitScreen is a waiting step's largest screen in loc: the error above
+// the prompt, each filled to its longest, and the options.
+func (c *compiler) fitScreen(loc, errText string, prompt *Text, opts []Option) Screen {
+	var b strings.Builder
+	if errText != "" {
+		b.WriteString(errText)
+		b.WriteString("\n")
 	}
+	b.WriteString(c.worstCase(prompt, loc, ""))
+	return Screen{Text: b.String(), Options: opts, Locale: loc}
+}
+
+// invalidOption is the error above a screen of options after an answer
+// that is none of them.
+func (c *compiler) invalidOption(loc string) string {
 	if c.env.Messages == nil {
 		return ""
 	}
-	if s.Kind != "input" {
-		pick(c.env.Messages.Text(loc, i18n.InvalidOption))
-		return longest
-	}
-	if !s.Error.IsZero() {
-		pick(c.worstCase(&s.Error, loc, ""))
-		return longest
-	}
-	pick(c.env.Messages.Text(loc, i18n.ValidateRequired))
-	for _, v := range s.Validate {
-		id := "validate." + v.Spec.Kind
-		if c.env.Messages.Has(loc, id) {
-			pick(c.env.Messages.Format(loc, id, map[string]any{"Min": 9999, "Max": 9999}))
-		}
-	}
-	return longest
+	return c.env.Messages.Text(loc, i18n.InvalidOption)
 }
 
 // worstCase renders a text with every hole filled to its maximum length.

@@ -260,6 +260,7 @@ func (p *parser) step(id, path string, n *yaml.Node) *Step {
 		p.r.errorf(pos(kindNode), join(path, "kind"), "unknown-kind", "unknown step kind %q%s; the kinds are %s", s.Kind, suggest(s.Kind, kindNamesList()), kindNames())
 		return nil
 	}
+	s.body = spec.new()
 	fields := append(append([]FieldSpec{}, commonFields...), spec.Fields...)
 	names := make([]string, len(fields))
 	for i, fs := range fields {
@@ -283,7 +284,7 @@ func (p *parser) step(id, path string, n *yaml.Node) *Step {
 			}
 			return
 		}
-		p.value(fs, v, join(path, key), fs.bind(s))
+		p.value(fs, v, join(path, key), fs.bind(s.body))
 	})
 	for _, fs := range spec.Fields {
 		if _, ok := s.fieldPos[fs.Name]; fs.Required && !ok {

@@ -34,43 +34,15 @@ type VarDecl struct {
 	Pos       Pos
 }
 
-// Step is one step of a flow. Which fields are meaningful depends on Kind;
-// the kind's entry in Kinds() is the one description of them.
+// Step is one step of a flow: what every step has, and its body, the
+// fields and behaviour of its kind (one file per kind, step_<kind>.go).
 type Step struct {
 	ID   string
 	Kind string
 	Pos  Pos
 	Path string
 
-	Text    Text
-	Options []*MenuOption // menu
-	Next    Ref
-
-	Items Expr // list: expression yielding the array
-	Label Text // list: template of each item's label (the item is "item")
-	Save  Ref  // list and input: variable to save into
-	Empty Ref  // list: where to go when there are no items
-	Max   int  // list: most options on one page
-
-	Validate []ValidatorSpec // input
-	checks   []validate.Validator
-	Error    Text // input: message when the answer is not valid
-	Retries  int  // input: failed attempts allowed before on_fail
-	OnFail   Ref  // input
-
-	Cases   []*Case // branch
-	Default Ref     // branch
-
-	Assign []*Assign // set: variables; call: params
-
-	Service string    // call
-	Params  []*Assign // call
-	Map     []*Assign // call: variable ← JSON path of the response
-	On      map[string]Ref
-	Async   string // call: "" or "sms" (later: result by SMS when the back-end is slow)
-
-	Flow Ref // goto
-
+	body     body
 	fieldPos map[string]Pos
 }
 

@@ -14,7 +14,7 @@ import (
 func Reference() string {
 	var b strings.Builder
 	b.WriteString("## Reference\n\n")
-	fmt.Fprintf(&b, "Generated from `flows/spec.go` and `flows/validate` for `spec_version: %d`.\n\n", SpecVersion)
+	fmt.Fprintf(&b, "Generated from the step kinds' own files (`flows/step_*.go`, listed in `flows/spec.go`) and `flows/validate` for `spec_version: %d`.\n\n", SpecVersion)
 	b.WriteString("### Flow fields\n\n")
 	fieldTable(&b, FlowFields)
 	b.WriteString("### Step kinds\n\n")

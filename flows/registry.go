@@ -165,14 +165,14 @@ func tooLarge(file string, ps Problems) bool {
 func gotoProblems(list []*Flow, all *Problems) map[*Flow]bool {
 	type edge struct {
 		from *Flow
-		step *Step
+		flow Ref // the goto's flow field
 		to   string
 	}
 	out := map[string][]edge{}
 	for _, f := range list {
 		for _, id := range f.Order {
-			if s := f.Steps[id]; s.Kind == "goto" && s.Flow.ID != "" && s.Flow.ID != f.ID {
-				out[f.ID] = append(out[f.ID], edge{f, s, s.Flow.ID})
+			if g, ok := stepBody[*gotoStep](f.Steps[id]); ok && g.Flow.ID != "" && g.Flow.ID != f.ID {
+				out[f.ID] = append(out[f.ID], edge{f, g.Flow, g.Flow.ID})
 			}
 		}
 	}
@@ -182,7 +182,7 @@ func gotoProblems(list []*Flow, all *Problems) map[*Flow]bool {
 			return
 		}
 		bad[e.from] = true
-		*all = append(*all, Problem{File: e.from.File, Pos: e.step.Flow.Pos, Path: e.step.Flow.Path, Code: code, Severity: Error, Message: msg})
+		*all = append(*all, Problem{File: e.from.File, Pos: e.flow.Pos, Path: e.flow.Path, Code: code, Severity: Error, Message: msg})
 	}
 	ids := make([]string, 0, len(out))
 	for id := range out {
