@@ -20,6 +20,7 @@ import (
 	"github.com/ventanilla-gob/ventanilla/internal/channelstest"
 	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/internal/redistest"
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 	"github.com/ventanilla-gob/ventanilla/interop"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
@@ -35,20 +36,17 @@ type slowCalls struct{}
 
 func (slowCalls) Call(ctx context.Context, _ string, _ map[string]any) interop.Response {
 	<-ctx.Done()
+	// A back-end that answers late, on purpose: past the deadline, not
+	// at it. Nothing waits on the sleep.
 	time.Sleep(20 * time.Millisecond)
 	return interop.Response{Outcome: interop.Timeout}
 }
-
-// clock is a settable test clock shared by the engine and the gateway.
-type clock struct{ t time.Time }
-
-func (c *clock) now() time.Time { return c.t }
 
 func measure(s *flows.Screen) int { return len([]rune(ussd.Paginate(s, 1<<20)[0])) }
 
 func newGateway(t testing.TB, store sessions.Store) *gateway.Gateway {
 	t.Helper()
-	clk := &clock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
+	clk := testutil.NewClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	msgs, err := i18n.Load()
 	if err != nil {
 		t.Fatal(err)
@@ -61,18 +59,18 @@ func newGateway(t testing.TB, store sessions.Store) *gateway.Gateway {
 		Flows:    func() *flows.Registry { return reg },
 		Messages: msgs,
 		Caller:   flowcall.Caller(noCalls{}),
-		Now:      clk.now,
+		Now:      clk.Now,
 		Nav:      flows.DefaultNav,
 		Root:     "inicio",
 	}
-	return &gateway.Gateway{Engine: engine, Store: store, Now: clk.now}
+	return &gateway.Gateway{Engine: engine, Store: store, Now: clk.Now}
 }
 
-// advance moves a gateway's clock (shared with its engine).
+// advance moves a gateway's clock, shared with its engine, by d: both
+// take a fake clock set d later.
 func advance(g *gateway.Gateway, d time.Duration) {
-	t := g.Now().Add(d)
-	g.Now = func() time.Time { return t }
-	g.Engine.Now = g.Now
+	clk := testutil.NewClock(g.Now().Add(d))
+	g.Now, g.Engine.Now = clk.Now, clk.Now
 }
 
 func at(session, text string) carrier.Inbound {
@@ -440,16 +438,10 @@ func TestAsyncResultKeptForNextContact(t *testing.T) {
 	if !r.End || r.Text != "Su consulta tarda más de lo normal. Le mostraremos el resultado la próxima vez que nos contacte." {
 		t.Fatalf("slow call: %+v", r)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if _, err := store.Get(context.Background(), gateway.PendingKey("+593991234567")); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the result never arrived")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testutil.WaitFor(t, "the result to arrive", func() bool {
+		_, err := store.Get(context.Background(), gateway.PendingKey("+593991234567"))
+		return err == nil
+	})
 	g.Budget = 0
 	next := hop(t, g, at("b", ""))
 	if !strings.HasPrefix(next.Text, "Resultado de su consulta anterior:\nTrámite 1002: listo.") {

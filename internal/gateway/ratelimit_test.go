@@ -7,6 +7,7 @@ import (
 
 	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/internal/redistest"
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
@@ -30,16 +31,16 @@ func testLimiter(t *testing.T, l gateway.Limiter, advance func()) {
 }
 
 func TestMemoryLimiter(t *testing.T) {
-	now := time.Unix(1_800_000_000, 0)
+	clock := testutil.NewClock(time.Unix(1_800_000_000, 0))
 	l := gateway.NewMemoryLimiter(3, time.Minute)
-	l.Now = func() time.Time { return now }
-	testLimiter(t, l, func() { now = now.Add(time.Minute) })
+	l.Now = clock.Now
+	testLimiter(t, l, func() { clock.Advance(time.Minute) })
 }
 
 func TestRedisLimiter(t *testing.T) {
-	now := time.Unix(1_800_000_000, 0)
-	l := &gateway.RedisLimiter{Client: redistest.Start(t), Max: 3, Window: time.Minute, Now: func() time.Time { return now }}
-	testLimiter(t, l, func() { now = now.Add(time.Minute) })
+	clock := testutil.NewClock(time.Unix(1_800_000_000, 0))
+	l := &gateway.RedisLimiter{Client: redistest.Start(t), Max: 3, Window: time.Minute, Now: clock.Now}
+	testLimiter(t, l, func() { clock.Advance(time.Minute) })
 }
 
 // A citizen over the limit is told so in their language, and the
