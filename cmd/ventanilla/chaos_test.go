@@ -121,7 +121,9 @@ func TestChaosRun(t *testing.T) {
 	}
 	watch.startRun()
 
-	// The faults, on a schedule within the run.
+	// The faults, on a schedule within the run. The sleeps are the
+	// schedule: the load runs on the real clock for its duration, and the
+	// faults must fall at points within it, whatever state it is in then.
 	faults := make(chan string, 4)
 	var fw sync.WaitGroup
 	fw.Go(func() {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 	"github.com/ventanilla-gob/ventanilla/internal/sample"
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 )
 
 // instance is a `ventanilla serve` process: this test binary, started as
@@ -37,24 +38,20 @@ func startInstance(t *testing.T, redisAddr, backend string) *instance {
 	in := &instance{url: "http://" + addr, cmd: cmd, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); close(in.done) }()
 	t.Cleanup(func() { _ = cmd.Process.Kill(); <-in.done })
-	for give := time.Now().Add(30 * time.Second); ; {
-		resp, err := http.Get(in.url + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return in
-			}
-		}
+	testutil.WaitFor(t, "the instance to be ready", func() bool {
 		select {
 		case <-in.done:
 			t.Fatal("the instance exited at start")
 		default:
 		}
-		if time.Now().After(give) {
-			t.Fatalf("the instance is not ready: %v", err)
+		resp, err := http.Get(in.url + "/readyz")
+		if err != nil {
+			return false
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	return in
 }
 
 // atPost sends one Africa's Talking request and returns the reply, or ""

@@ -17,6 +17,7 @@ import (
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/internal/redistest"
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 )
 
 // documentedKeys reads the table of Redis keys in docs/privacy.md: each
@@ -206,12 +207,9 @@ func upgrade(t *testing.T, client redis.UniversalClient, c *config) {
 		t.Fatal(err)
 	}
 	gatewayFor(t, c)
-	for deadline := time.Now().Add(10 * time.Second); client.Exists(ctx, late).Val() == 1; {
-		if time.Now().After(deadline) {
-			t.Fatal("a key written by the earlier version after the first move is never moved")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.WaitFor(t, "a key written by the earlier version after the first move to be moved", func() bool {
+		return client.Exists(ctx, late).Val() == 0
+	})
 }
 
 func scanAll(t *testing.T, client redis.UniversalClient, pattern string) []string {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ventanilla-gob/ventanilla/internal/sample"
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 )
 
 // twilioAPI answers the Messages resource as Twilio documents it and keeps
@@ -139,19 +140,11 @@ func TestTwilioAndNotificationsWiring(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted || created.ID == "" {
 		t.Fatalf("notification: %d %+v", resp.StatusCode, created)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	testutil.WaitFor(t, "Twilio to get the notification", func() bool {
 		api.mu.Lock()
-		n := len(api.sent)
-		api.mu.Unlock()
-		if n > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("Twilio never got the notification")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		defer api.mu.Unlock()
+		return len(api.sent) > 0
+	})
 	api.mu.Lock()
 	got := api.sent[0]
 	api.mu.Unlock()
@@ -187,24 +180,17 @@ func TestTwilioAndNotificationsWiring(t *testing.T) {
 	if r := ussd("1002"); r != "END Su consulta tarda más de lo normal. Le enviaremos el resultado por SMS." {
 		t.Fatalf("slow lookup: %q", r)
 	}
-	deadline = time.Now().Add(5 * time.Second)
-	for {
+	var last url.Values
+	testutil.WaitFor(t, "the async result to go out by SMS", func() bool {
 		api.mu.Lock()
-		var last url.Values
+		defer api.mu.Unlock()
 		if len(api.sent) > 1 {
 			last = api.sent[len(api.sent)-1]
 		}
-		api.mu.Unlock()
-		if last != nil {
-			if last.Get("To") != "+593991000502" || !strings.Contains(last.Get("Body"), "1002") {
-				t.Errorf("async result sent as %v", last)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the async result never went out by SMS")
-		}
-		time.Sleep(20 * time.Millisecond)
+		return last != nil
+	})
+	if last.Get("To") != "+593991000502" || !strings.Contains(last.Get("Body"), "1002") {
+		t.Errorf("async result sent as %v", last)
 	}
 }
 
