@@ -15,12 +15,13 @@ import (
 	"golang.org/x/text/language"
 	"gopkg.in/yaml.v3"
 
+	"github.com/ventanilla-gob/ventanilla/i18n/locale"
 	"github.com/ventanilla-gob/ventanilla/internal/suggest"
 	"github.com/ventanilla-gob/ventanilla/internal/tmpl"
 )
 
 // DefaultLocale is the locale every other locale falls back to.
-const DefaultLocale = "es"
+const DefaultLocale = locale.Default
 
 // locales are the supported locales, default first.
 var locales = []string{DefaultLocale, "en", "qu"}
@@ -177,7 +178,7 @@ func (l *loader) add(buf []byte, path string) error {
 	if err != nil {
 		return fmt.Errorf("i18n: %s: %w", path, err)
 	}
-	loc, ok := matchTag(locales, mf.Tag)
+	loc, ok := locale.Match(locales, mf.Tag)
 	if !ok {
 		return fmt.Errorf("i18n: %s: locale %q from the file name is not one of %s (name files like name.es.toml)",
 			path, mf.Tag, strings.Join(locales, ", "))
@@ -257,7 +258,7 @@ func isTemplated(m *goi18n.Message) bool {
 func (c *Catalog) Locales() []string { return slices.Clone(locales) }
 
 // Supported reports whether locale is one of Locales(). The match is exact:
-// map what a channel reports ("es-EC", "Kichwa") with Negotiate first.
+// map what a channel reports ("es-EC", "Kichwa") with locale.Negotiate first.
 func (c *Catalog) Supported(locale string) bool { return slices.Contains(locales, locale) }
 
 // Has reports whether the locale has its own text for id, without falling

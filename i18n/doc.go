@@ -1,6 +1,7 @@
 // Package i18n holds the words the gateway itself says — navigation labels,
 // validation errors, session and back-end outcomes — in Spanish (default),
-// English and Kichwa, and picks a citizen's locale (Negotiate).
+// English and Kichwa. Picking a citizen's locale is i18n/locale's
+// (Negotiate), a leaf that carrier adapters import.
 //
 // Texts are short enough for a 182-character USSD screen. Text serves them
 // pre-rendered, without allocating, on the hot path. Flows carry their own

@@ -16,7 +16,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
-	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
 const (
@@ -86,10 +85,10 @@ type Options struct {
 	// half of it. Default: a client with no Timeout of its own.
 	HTTPClient *http.Client
 	// Links keeps each chat's record (the linked phone number and the last
-	// keyboard); the gateway's session store is the natural place. Nil
-	// disables phone linking and the check for presses on old buttons,
-	// and is not allowed with reply keyboards.
-	Links sessions.Store
+	// keyboard); the gateway's session store is the natural place
+	// (sessions.Plain). Nil disables phone linking and the check for
+	// presses on old buttons, and is not allowed with reply keyboards.
+	Links Links
 	// Keyboard is KeyboardInline (default) or KeyboardReply.
 	Keyboard string
 	// DefaultRegion is the ISO 3166 region a shared number without country

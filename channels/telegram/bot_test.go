@@ -76,7 +76,7 @@ func TestWebhookSecret(t *testing.T) {
 // callback data are the buttons' Data.
 func TestTextMessage(t *testing.T) {
 	api := newFakeAPI(t)
-	b, _ := newBot(t, api, telegram.Options{Links: memoryStore(t, nil)})
+	b, _ := newBot(t, api, telegram.Options{Links: sessions.Plain{Store: memoryStore(t, nil)}})
 	h := &hopper{Reply: menu}
 	if rec := post(server(b, h), testdata(t, "text.json"), testSecret); rec.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
@@ -148,7 +148,7 @@ func TestReplyShapes(t *testing.T) {
 // spinning.
 func TestCallbackQuery(t *testing.T) {
 	api := newFakeAPI(t)
-	b, _ := newBot(t, api, telegram.Options{Links: memoryStore(t, nil)})
+	b, _ := newBot(t, api, telegram.Options{Links: sessions.Plain{Store: memoryStore(t, nil)}})
 	h := &hopper{Reply: menu}
 	e := server(b, h)
 	post(e, testdata(t, "callback.json"), testSecret)
@@ -173,7 +173,7 @@ func TestCallbackQuery(t *testing.T) {
 // answer the current question with an old choice), and a notice says so.
 func TestOldButtonsAreStale(t *testing.T) {
 	api := newFakeAPI(t)
-	b, _ := newBot(t, api, telegram.Options{Links: memoryStore(t, nil)})
+	b, _ := newBot(t, api, telegram.Options{Links: sessions.Plain{Store: memoryStore(t, nil)}})
 	h := &hopper{Reply: menu}
 	e := server(b, h)
 	post(e, textUpdate(1, chatID, "hola"), testSecret) // message 7001
@@ -229,7 +229,7 @@ func TestStartOffersPhoneSharing(t *testing.T) {
 	} {
 		t.Run(tc.lang, func(t *testing.T) {
 			api := newFakeAPI(t)
-			b, _ := newBot(t, api, telegram.Options{Links: memoryStore(t, nil)})
+			b, _ := newBot(t, api, telegram.Options{Links: sessions.Plain{Store: memoryStore(t, nil)}})
 			body := strings.Replace(string(testdata(t, "start.json")), `"language_code": "es"`, `"language_code": "`+tc.lang+`"`, 1)
 			post(server(b, &hopper{Reply: menu}), []byte(body), testSecret)
 			sent := api.Calls("sendMessage")
@@ -261,7 +261,7 @@ func TestContactLinksTheChat(t *testing.T) {
 	clock := testutil.NewClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	store := memoryStore(t, clock.Now)
 	api := newFakeAPI(t)
-	b, _ := newBot(t, api, telegram.Options{Links: store})
+	b, _ := newBot(t, api, telegram.Options{Links: sessions.Plain{Store: store}})
 	h := &hopper{Reply: menu}
 	e := server(b, h)
 
@@ -314,7 +314,7 @@ func TestContactOfAnotherUserRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			store := memoryStore(t, nil)
 			api := newFakeAPI(t)
-			b, _ := newBot(t, api, telegram.Options{Links: store})
+			b, _ := newBot(t, api, telegram.Options{Links: sessions.Plain{Store: store}})
 			h := &hopper{Reply: menu}
 			e := server(b, h)
 			if rec := post(e, tc.body, testSecret); rec.Code != http.StatusOK {
@@ -397,7 +397,7 @@ func TestSendFailureStillAnswers200(t *testing.T) {
 	api := newFakeAPI(t)
 	api.fail("sendMessage", http.StatusForbidden, "Forbidden: bot was blocked by the user")
 	store := memoryStore(t, nil)
-	b, logs := newBot(t, api, telegram.Options{Links: store})
+	b, logs := newBot(t, api, telegram.Options{Links: sessions.Plain{Store: store}})
 	e := server(b, &hopper{Reply: menu})
 	post(e, testdata(t, "contact.json"), testSecret)
 	if rec := post(e, textUpdate(20, chatID, "Calle Sucre 123"), testSecret); rec.Code != http.StatusOK {
@@ -440,7 +440,7 @@ func TestSetWebhook(t *testing.T) {
 // time, resized), and a pressed label comes back as the button's Data.
 func TestReplyKeyboard(t *testing.T) {
 	api := newFakeAPI(t)
-	b, _ := newBot(t, api, telegram.Options{Links: memoryStore(t, nil), Keyboard: telegram.KeyboardReply})
+	b, _ := newBot(t, api, telegram.Options{Links: sessions.Plain{Store: memoryStore(t, nil)}, Keyboard: telegram.KeyboardReply})
 	h := &hopper{Reply: menu}
 	e := server(b, h)
 	post(e, testdata(t, "start.json"), testSecret)
@@ -492,7 +492,7 @@ func TestRetriedUpdateKeepsItsSeq(t *testing.T) {
 // confirms the handled ones, and stops when its context ends.
 func TestPoll(t *testing.T) {
 	api := newFakeAPI(t)
-	b, _ := newBot(t, api, telegram.Options{Links: memoryStore(t, nil)})
+	b, _ := newBot(t, api, telegram.Options{Links: sessions.Plain{Store: memoryStore(t, nil)}})
 	api.push(textUpdate(501, chatID, "hola"))
 	api.push(callbackUpdate(502, chatID, 7001, "1"))
 	h := &hopper{Reply: menu}

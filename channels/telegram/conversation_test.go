@@ -97,7 +97,7 @@ func TestConversationBookAppointment(t *testing.T) {
 	store := sessions.NewMemory(sessions.MemoryOptions{})
 	t.Cleanup(func() { store.Close() })
 	api := newFakeAPI(t)
-	b, _ := newBot(t, api, telegram.Options{Links: store})
+	b, _ := newBot(t, api, telegram.Options{Links: sessions.Plain{Store: store}})
 	c := &chat{t: t, e: server(b, channelstest.Gateway(t, store, turnosBackend{})), api: api, update: 900}
 
 	sent := c.send(textUpdate(c.next(), chatID, "/start"))
@@ -170,7 +170,7 @@ func TestConversationAfterLinking(t *testing.T) {
 		t.Fatal(err)
 	}
 	api := newFakeAPI(t)
-	b, _ := newBot(t, api, telegram.Options{Links: store})
+	b, _ := newBot(t, api, telegram.Options{Links: sessions.Plain{Store: store}})
 	c := &chat{t: t, e: server(b, channelstest.Gateway(t, store, turnosBackend{})), api: api, update: 200}
 	c.send(textUpdate(c.next(), chatID, "/start"))
 	sent := c.send(contactUpdate(c.next(), chatID, chatID, "+593991234567"))
@@ -201,7 +201,7 @@ func TestRetriedPressGetsTheSameScreen(t *testing.T) {
 	store := sessions.NewMemory(sessions.MemoryOptions{})
 	t.Cleanup(func() { store.Close() })
 	api := newFakeAPI(t)
-	b, _ := newBot(t, api, telegram.Options{Links: store})
+	b, _ := newBot(t, api, telegram.Options{Links: sessions.Plain{Store: store}})
 	backend := &bookings{}
 	c := &chat{t: t, e: server(b, channelstest.Gateway(t, store, backend)), api: api, update: 300}
 	c.send(textUpdate(c.next(), chatID, "/start"))

@@ -10,9 +10,23 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/nyaruka/phonenumbers"
-
-	"github.com/ventanilla-gob/ventanilla/sessions"
 )
+
+// Links keeps each chat's record with compare-and-set. The adapter names
+// no store, so that it compiles without one: sessions.Plain makes the
+// gateway's session store one.
+type Links interface {
+	// Get returns the record under key and its revision; found is false
+	// when there is none.
+	Get(ctx context.Context, key string) (data []byte, rev uint64, found bool, err error)
+	// Put writes data under key if the stored revision is still rev (0:
+	// none) and returns the new revision; conflict is true when another
+	// write came first.
+	Put(ctx context.Context, key string, data []byte, rev uint64, ttl time.Duration) (newRev uint64, conflict bool, err error)
+}
+
+// errConflict: other updates of the chat kept writing its record first.
+var errConflict = errors.New("telegram: chat record: revision conflict")
 
 // chatTTL keeps the record of a chat with no linked number: only its last
 // keyboard, which matters no longer than a conversation lives.
@@ -66,20 +80,20 @@ func (b *Bot) loadLink(ctx context.Context, chat int64) record {
 	if b.opts.Links == nil {
 		return record{}
 	}
-	rec, err := b.opts.Links.Get(ctx, LinkKey(chat))
+	data, rev, found, err := b.opts.Links.Get(ctx, LinkKey(chat))
 	switch {
-	case errors.Is(err, sessions.ErrNotFound):
-		return record{}
 	case err != nil:
 		b.log.Warn("chat record not read; going on without the linked number", "err", err)
 		return record{}
+	case !found:
+		return record{}
 	}
 	var r record
-	if err := json.Unmarshal(rec.Data, &r); err != nil {
+	if err := json.Unmarshal(data, &r); err != nil {
 		b.log.Warn("chat record unreadable; it will be replaced", "err", err)
 		r = record{}
 	}
-	r.rev = rec.Rev
+	r.rev = rev
 	return r
 }
 
@@ -98,15 +112,15 @@ func (b *Bot) save(ctx context.Context, chat int64, r *record, change func(*reco
 		if r.Phone != "" {
 			ttl = LinkTTL
 		}
-		var rev uint64
-		rev, err = b.opts.Links.Put(ctx, LinkKey(chat), data, r.rev, ttl)
-		if err == nil {
+		rev, conflict, perr := b.opts.Links.Put(ctx, LinkKey(chat), data, r.rev, ttl)
+		switch {
+		case perr != nil:
+			return perr
+		case !conflict:
 			r.rev = rev
 			return nil
 		}
-		if !errors.Is(err, sessions.ErrConflict) {
-			return err
-		}
+		err = errConflict
 		*r = b.loadLink(ctx, chat)
 	}
 	return err

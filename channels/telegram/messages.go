@@ -1,6 +1,6 @@
 package telegram
 
-import "github.com/ventanilla-gob/ventanilla/i18n"
+import "github.com/ventanilla-gob/ventanilla/i18n/locale"
 
 // text is one of the adapter's own messages, per locale. They are few
 // and only this adapter says them, so they live here rather than in the
@@ -50,12 +50,12 @@ func (t text) in(loc string) string {
 	return t.es
 }
 
-// locale picks the adapter's locale from the sender's Telegram language
-// (an IETF tag such as "en" or "es-EC"). The gateway's own screens follow
+// adapterLocale picks the adapter's locale from the sender's Telegram
+// language (an IETF tag such as "en" or "es-EC"). The gateway's own screens follow
 // the language the citizen chose in the flow; the adapter cannot know
 // that choice, so its few messages follow the Telegram app's language.
-func locale(tag string) string {
-	return i18n.Negotiate(adapterLocales, tag)
+func adapterLocale(tag string) string {
+	return locale.Negotiate(adapterLocales, tag)
 }
 
 // adapterLocales are the locales of the adapter's messages, the default first.

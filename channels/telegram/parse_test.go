@@ -34,8 +34,8 @@ func TestE164(t *testing.T) {
 
 func TestLocale(t *testing.T) {
 	for tag, want := range map[string]string{"en": "en", "en-US": "en", "EN": "en", "es-EC": "es", "qu": "qu", "pt-br": "es", "": "es", "quz-EC": "qu", "qug": "qu"} {
-		if got := locale(tag); got != want {
-			t.Errorf("locale(%q) = %q, want %q", tag, got, want)
+		if got := adapterLocale(tag); got != want {
+			t.Errorf("adapterLocale(%q) = %q, want %q", tag, got, want)
 		}
 	}
 }

@@ -112,7 +112,7 @@ func (b *Bot) handle(ctx context.Context, h carrier.Hopper, u *tgbotapi.Update) 
 		b.answer(ctx, ev, "")
 		return
 	}
-	loc := locale(ev.lang)
+	loc := adapterLocale(ev.lang)
 	l := b.loadLink(ctx, ev.chat)
 	if ev.callback != "" && l.stale(ev.pressed, ev.update) {
 		b.answer(ctx, ev, msgStale.in(loc))

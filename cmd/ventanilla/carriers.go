@@ -583,7 +583,7 @@ var telegramChat = carrierEntry{
 			return inbound{}, nil
 		}
 		secret := b.get("TELEGRAM_WEBHOOK_SECRET")
-		bot, err := telegram.New(telegram.Options{Token: b.get("TELEGRAM_BOT_TOKEN"), WebhookSecret: secret, APIEndpoint: b.get("TELEGRAM_API_ENDPOINT"), Links: b.store, Log: b.log})
+		bot, err := telegram.New(telegram.Options{Token: b.get("TELEGRAM_BOT_TOKEN"), WebhookSecret: secret, APIEndpoint: b.get("TELEGRAM_API_ENDPOINT"), Links: sessions.Plain{Store: b.store}, Log: b.log})
 		if err != nil {
 			b.log.Error("carrier off: the Telegram bot could not start", "carrier", "telegram", "err", err)
 			return inbound{}, nil

@@ -40,6 +40,8 @@ var rules = []rule{
 	{"carriers/...", heavy, "a carrier adapter compiles without the engine's, the stores' and the back-ends' libraries"},
 	{"channels/carrier/...", append([]string{"internal/gateway", "flows/...", "sessions/...", "interop/..."}, heavy...), "the carrier contract is a leaf"},
 	{"channels/sms/alphabet/...", append([]string{"internal/gateway", "flows/...", "sessions/...", "interop/..."}, heavy...), "the GSM-7 alphabet that carriers use is a leaf"},
+	{"channels/telegram/...", append([]string{"internal/gateway", "flows/...", "sessions/...", "interop/...", "i18n"}, heavy...), "the Telegram adapter is a carrier: it keeps its chat links through an interface it declares"},
+	{"i18n/locale/...", append([]string{"i18n"}, heavy...), "locale negotiation is a leaf that carrier adapters import"},
 	{"channels/...", []string{"internal/gateway"}, "channel adapters and the outbound queue are mounted on the gateway in cmd, they do not import it"},
 	{"flows/...", []string{"internal/gateway"}, "the engine knows nothing of the gateway that runs it"},
 	{"sessions/...", []string{"internal/gateway"}, "stores know nothing of the gateway that uses them"},

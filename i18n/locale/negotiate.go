@@ -1,4 +1,8 @@
-package i18n
+// Package locale picks a citizen's locale from what a channel reports: a
+// BCP 47 tag, an Accept-Language list or a language's name. It is a leaf
+// that carrier adapters may import without the message catalogue (and
+// go-i18n) of package i18n.
+package locale
 
 import (
 	"slices"
@@ -32,6 +36,9 @@ var languageNames = map[string]string{
 // macrolanguage and the ISO 639-3 codes of the Quichua languages of Ecuador
 // (Chimborazo, Imbabura, Calderón, Cañar, Loja, Salasaca, Northern and
 // Southern Pastaza, Napo, Tena), plus quz, which Windows uses for "quz-EC".
+// Default is the locale every other locale falls back to.
+const Default = "es"
+
 var kichwaCodes = []string{"qu", "qug", "qvi", "qud", "qxr", "qvj", "qxl", "qvz", "qup", "qvo", "quw", "quz"}
 
 // Negotiate picks the best of the supported locales (base language codes such
@@ -51,7 +58,7 @@ func Negotiate(supported []string, prefs ...string) string {
 	if len(supported) > 0 {
 		return supported[0]
 	}
-	return DefaultLocale
+	return Default
 }
 
 func negotiateOne(supported []string, pref string) (string, bool) {
@@ -69,7 +76,7 @@ func negotiateOne(supported []string, pref string) (string, bool) {
 			return "", false
 		}
 		for _, t := range tags {
-			if loc, ok := matchTag(supported, t); ok {
+			if loc, ok := Match(supported, t); ok {
 				return loc, true
 			}
 		}
@@ -79,13 +86,13 @@ func negotiateOne(supported []string, pref string) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	return matchTag(supported, t)
+	return Match(supported, t)
 }
 
-// matchTag maps a tag to a supported locale by its base language. x/text
+// Match maps a tag to a supported locale by its base language. x/text
 // guesses a base for tags without one ("und" is "en" with low confidence):
 // only a base actually written counts.
-func matchTag(supported []string, t language.Tag) (string, bool) {
+func Match(supported []string, t language.Tag) (string, bool) {
 	base, conf := t.Base()
 	if conf != language.Exact {
 		return "", false

@@ -1,10 +1,10 @@
-package i18n_test
+package locale_test
 
 import (
 	"slices"
 	"testing"
 
-	"github.com/ventanilla-gob/ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/i18n/locale"
 )
 
 var supported = []string{"es", "en", "qu"}
@@ -48,7 +48,7 @@ func TestNegotiate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := i18n.Negotiate(supported, tt.prefs...); got != tt.want {
+			if got := locale.Negotiate(supported, tt.prefs...); got != tt.want {
 				t.Errorf("Negotiate(%q) = %q, want %q", tt.prefs, got, tt.want)
 			}
 		})
@@ -56,13 +56,13 @@ func TestNegotiate(t *testing.T) {
 }
 
 func TestNegotiateDefaultIsFirstSupported(t *testing.T) {
-	if got := i18n.Negotiate([]string{"en", "es"}, "fr"); got != "en" {
+	if got := locale.Negotiate([]string{"en", "es"}, "fr"); got != "en" {
 		t.Errorf("got %q, want the first supported locale", got)
 	}
-	if got := i18n.Negotiate(nil, "en"); got != "es" {
+	if got := locale.Negotiate(nil, "en"); got != "es" {
 		t.Errorf("nothing supported: got %q, want es", got)
 	}
-	if got := i18n.Negotiate([]string{"es", "en"}, "kichwa"); got != "es" {
+	if got := locale.Negotiate([]string{"es", "en"}, "kichwa"); got != "es" {
 		t.Errorf("Kichwa not supported: got %q, want es", got)
 	}
 }
@@ -72,7 +72,7 @@ func FuzzNegotiate(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, pref string) {
-		if got := i18n.Negotiate(supported, pref); !slices.Contains(supported, got) {
+		if got := locale.Negotiate(supported, pref); !slices.Contains(supported, got) {
 			t.Fatalf("Negotiate(%q) = %q, not a supported locale", pref, got)
 		}
 	})
