@@ -23,6 +23,7 @@ Usage:
   ventanilla flows graph FLOW
   ventanilla flows reference        print the flow language reference (Markdown)
   ventanilla simulate [FLOW]        talk to a flow as a feature phone would
+  ventanilla studio [flags]         the flow author's studio in the browser (loopback)
   ventanilla bench [flags]          load a running gateway with simulated citizens, against a net/http baseline
   ventanilla baseline [--carrier C] the bare net/http baseline bench starts in a process of its own
 
@@ -65,6 +66,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 	case "simulate":
 		return cmdSimulate(ctx, args[1:], stdin, stdout, stderr)
+	case "studio":
+		return cmdStudio(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, args[1:], stdout, stderr)
 	case "baseline":

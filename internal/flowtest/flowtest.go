@@ -69,16 +69,24 @@ type Runner struct {
 	Flows    *flows.Registry
 	Messages flows.Messages
 	Root     string
-	// Now is the fixed clock of every conversation (default 2026-11-23 09:00 UTC-5).
+	// Now is the fixed clock of every conversation (default Epoch).
 	Now time.Time
+	// Observer, when set, hears the steps the conversations reach: which
+	// steps the transcripts cover.
+	Observer flows.Observer
 }
+
+// Epoch is the clock of a transcript's conversation unless the Runner
+// sets another: a Monday morning in Quito, so that what a flow shows
+// never depends on the day it is tested.
+var Epoch = time.Date(2026, 11, 23, 9, 0, 0, 0, time.FixedZone("ECT", -5*3600))
 
 // Run plays a transcript and returns the screens it got, one per hop, and
 // the hops whose screen differs.
 func (r *Runner) Run(ctx context.Context, t *Transcript) ([]Hop, []Failure, error) {
 	now := r.Now
 	if now.IsZero() {
-		now = time.Date(2026, 11, 23, 9, 0, 0, 0, time.FixedZone("ECT", -5*3600))
+		now = Epoch
 	}
 	store := sessions.NewMemory(sessions.MemoryOptions{Now: func() time.Time { return now }})
 	defer store.Close()
@@ -91,7 +99,7 @@ func (r *Runner) Run(ctx context.Context, t *Transcript) ([]Hop, []Failure, erro
 			return nil, nil, err
 		}
 	}
-	mocks := &mockCaller{mocks: t.Mocks, used: map[string]int{}}
+	mocks := NewMocks(t.Mocks)
 	reg := r.Flows
 	engine := &flows.Engine{
 		Flows:    func() *flows.Registry { return reg },
@@ -100,6 +108,7 @@ func (r *Runner) Run(ctx context.Context, t *Transcript) ([]Hop, []Failure, erro
 		Now:      func() time.Time { return now },
 		Nav:      flows.DefaultNav,
 		Root:     r.Root,
+		Observer: r.Observer,
 	}
 	gw := &gateway.Gateway{Engine: engine, Store: store, Routes: map[string]string{}}
 	if t.Start != "" {
@@ -125,8 +134,8 @@ func (r *Runner) Run(ctx context.Context, t *Transcript) ([]Hop, []Failure, erro
 			continue
 		}
 	}
-	if mocks.err != nil {
-		return got, fails, mocks.err
+	if err := mocks.Err(); err != nil {
+		return got, fails, err
 	}
 	return got, fails, nil
 }
@@ -218,13 +227,26 @@ func deleteKey(m *yaml.Node, key string) {
 	}
 }
 
-type mockCaller struct {
+// Mocks answers back-end calls with a transcript's mocks, as Run does:
+// calls to a service take its mocks in order and the last one repeats.
+// It serves one conversation at a time.
+type Mocks struct {
 	mocks map[string][]Mock
 	used  map[string]int
 	err   error
 }
 
-func (c *mockCaller) Call(_ context.Context, service string, _ map[string]any) interop.Response {
+// NewMocks returns a caller that answers with mocks.
+func NewMocks(mocks map[string][]Mock) *Mocks {
+	return &Mocks{mocks: mocks, used: map[string]int{}}
+}
+
+// Err is the first call the mocks could not answer, if any.
+func (c *Mocks) Err() error { return c.err }
+
+// Call answers with the service's next mock; a service without one is
+// unavailable, and Err says so.
+func (c *Mocks) Call(_ context.Context, service string, _ map[string]any) interop.Response {
 	list := c.mocks[service]
 	if len(list) == 0 {
 		if c.err == nil {

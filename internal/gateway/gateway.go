@@ -75,6 +75,10 @@ type Gateway struct {
 	Chat chat.Options
 	// Recorder, when set, gets how each conversation ended.
 	Recorder Recorder
+	// Shown, when set, hears every screen before the channel's renderer
+	// lays it out: a simulator shows the same screen on several media.
+	// It runs on the hop and must not block.
+	Shown func(in carrier.Inbound, s flows.Screen)
 	// PhoneLimit and CarrierLimit, when set, bound the hops per phone
 	// number and per carrier; a citizen over the limit is told, in their
 	// language, to try again later.

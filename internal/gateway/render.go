@@ -32,6 +32,9 @@ func (g *Gateway) pager(in carrier.Inbound) func(*flows.Screen) int {
 // render lays the screen out for the channel and reports whether the page
 // shown is its last: a final screen ends the conversation only there.
 func (g *Gateway) render(in carrier.Inbound, s flows.Screen) (carrier.Reply, bool) {
+	if g.Shown != nil {
+		g.Shown(in, s)
+	}
 	var text string
 	var pages int
 	switch in.Channel {

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ventanilla-gob/ventanilla/channels/sms"
+	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/internal/sample"
+	"github.com/ventanilla-gob/ventanilla/internal/studio"
+	"github.com/ventanilla-gob/ventanilla/interop"
+)
+
+// studioAddr is where the studio listens unless --addr says otherwise:
+// loopback, on a port of its own so that it runs beside `make run`.
+const studioAddr = "127.0.0.1:8099"
+
+// cmdStudio serves the studio: three phones on one conversation, the
+// lint kept live, the diagram, and transcripts recorded from the browser.
+func cmdStudio(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var c config
+	fs := flagSet("studio", stderr, &c)
+	addr := fs.Lookup("addr")
+	addr.DefValue = studioAddr
+	_ = addr.Value.Set(studioAddr)
+	token := fs.String("token", "", "a secret every request must carry; required with an --addr that is not loopback")
+	transcripts := fs.String("transcripts", filepath.Join("testdata", "conversations"), "directory of golden transcripts: mocks to answer with, coverage, where \"save as transcript\" writes")
+	if err := parseFlags(fs, args, &c); err != nil {
+		return 2
+	}
+	if !loopbackAddr(c.Addr) && *token == "" {
+		fmt.Fprintf(stderr, "studio: --addr %s is reachable from other machines: give a --token as well\n", c.Addr)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	getenv := os.LookupEnv
+	if _, set := os.LookupEnv("VENTANILLA_SAMPLE_URL"); !set && c.Services == "" {
+		// The catalogue's services are the sample back-end's, served here.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		backend := &http.Server{Handler: sample.New(sample.Options{}), ReadHeaderTimeout: 5 * time.Second}
+		go backend.Serve(ln)
+		defer backend.Close()
+		url := "http://" + ln.Addr().String()
+		getenv = func(name string) (string, bool) {
+			if name == "VENTANILLA_SAMPLE_URL" {
+				return url, true
+			}
+			return os.LookupEnv(name)
+		}
+	}
+	msgs, err := c.catalog()
+	if err != nil {
+		fmt.Fprintf(stderr, "studio: %v\n", err)
+		return 2
+	}
+	services, err := c.services(getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "studio: services: %v\n", err)
+		return 1
+	}
+	nav, err := c.nav()
+	if err != nil {
+		fmt.Fprintf(stderr, "studio: %v\n", err)
+		return 2
+	}
+	load := func() (*flows.Registry, flows.Problems, error) {
+		svc, err := c.services(getenv)
+		if err != nil {
+			return nil, nil, fmt.Errorf("services: %w", err)
+		}
+		reg, problems, err := c.loadFlows(nil, msgs, svc, getenv)
+		if err != nil || problems.HasErrors() {
+			return nil, problems, err
+		}
+		if reg.Latest(c.Root) == nil {
+			return nil, problems, fmt.Errorf("root flow %q is not loaded", c.Root)
+		}
+		return reg, problems, nil
+	}
+	var watch []string
+	for _, p := range []string{c.FlowsDir, c.Services, *transcripts} {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Stat(p); err == nil {
+			watch = append(watch, p)
+		}
+	}
+	st, err := studio.New(studio.Options{
+		Load: load, Messages: msgs, Root: c.Root, Nav: nav,
+		Services:     interop.NewClient(services, nil, interop.WithLogger(log)),
+		ServiceNames: services.IDs(),
+		Watch:        watch, Transcripts: *transcripts,
+		Budget: c.Budget,
+		SMS:    sms.Options{MaxSegments: c.SMSSegments, Transliterate: c.SMSTranslit},
+		Token:  *token, Log: log,
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "studio: %v\n", err)
+		return 1
+	}
+	if err := st.Watch(ctx); err != nil {
+		fmt.Fprintf(stderr, "studio: watching the flow files: %v\n", err)
+		return 1
+	}
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "studio: %v\n", err)
+		return 1
+	}
+	srv := &http.Server{Handler: st, ReadHeaderTimeout: 5 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	url := "http://" + ln.Addr().String() + "/"
+	if *token != "" {
+		url += "?token=" + *token
+	}
+	fmt.Fprintf(stdout, "Ventanilla Studio on %s\n", url)
+	if c.FlowsDir == "" {
+		fmt.Fprintln(stdout, "Showing the embedded catalogue; give --flows DIR to edit flows and see the lint live.")
+	}
+	go func() {
+		<-ctx.Done()
+		shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(shut)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintf(stderr, "studio: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// loopbackAddr reports whether a listen address is reachable from this
+// machine only.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
