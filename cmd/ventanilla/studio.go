@@ -41,76 +41,12 @@ func cmdStudio(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	getenv := os.LookupEnv
-	if _, set := os.LookupEnv("VENTANILLA_SAMPLE_URL"); !set && c.Services == "" {
-		// The catalogue's services are the sample back-end's, served here.
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
-		backend := &http.Server{Handler: sample.New(sample.Options{}), ReadHeaderTimeout: 5 * time.Second}
-		go backend.Serve(ln)
-		defer backend.Close()
-		url := "http://" + ln.Addr().String()
-		getenv = func(name string) (string, bool) {
-			if name == "VENTANILLA_SAMPLE_URL" {
-				return url, true
-			}
-			return os.LookupEnv(name)
-		}
-	}
-	msgs, err := c.catalog()
-	if err != nil {
-		fmt.Fprintf(stderr, "studio: %v\n", err)
-		return 2
-	}
-	services, err := c.services(getenv)
-	if err != nil {
-		fmt.Fprintf(stderr, "studio: services: %v\n", err)
-		return 1
-	}
-	nav, err := c.nav()
-	if err != nil {
-		fmt.Fprintf(stderr, "studio: %v\n", err)
-		return 2
-	}
-	load := func() (*flows.Registry, flows.Problems, error) {
-		svc, err := c.services(getenv)
-		if err != nil {
-			return nil, nil, fmt.Errorf("services: %w", err)
-		}
-		reg, problems, err := c.loadFlows(nil, msgs, svc, getenv)
-		if err != nil || problems.HasErrors() {
-			return nil, problems, err
-		}
-		if reg.Latest(c.Root) == nil {
-			return nil, problems, fmt.Errorf("root flow %q is not loaded", c.Root)
-		}
-		return reg, problems, nil
-	}
-	var watch []string
-	for _, p := range []string{c.FlowsDir, c.Services, *transcripts} {
-		if p == "" {
-			continue
-		}
-		if _, err := os.Stat(p); err == nil {
-			watch = append(watch, p)
-		}
-	}
-	st, err := studio.New(studio.Options{
-		Load: load, Messages: msgs, Root: c.Root, Nav: nav,
-		Services:     interop.NewClient(services, nil, interop.WithLogger(log)),
-		ServiceNames: services.IDs(),
-		Watch:        watch, Transcripts: *transcripts,
-		Budget: c.Budget,
-		SMS:    sms.Options{MaxSegments: c.SMSSegments, Transliterate: c.SMSTranslit},
-		Token:  *token, Log: log,
-	})
+	st, stop, err := newStudio(&c, *transcripts, *token, os.LookupEnv, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "studio: %v\n", err)
 		return 1
 	}
+	defer stop()
 	if err := st.Watch(ctx); err != nil {
 		fmt.Fprintf(stderr, "studio: watching the flow files: %v\n", err)
 		return 1
@@ -154,4 +90,82 @@ func loopbackAddr(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// newStudio builds the studio from configuration: the flows and services
+// as serve reads them, the sample back-end in place of the catalogue's
+// services when nothing else is configured. stop ends the sample back-end.
+func newStudio(c *config, transcripts, token string, getenv func(string) (string, bool), log *slog.Logger) (*studio.Studio, func(), error) {
+	stop := func() {}
+	if _, set := getenv("VENTANILLA_SAMPLE_URL"); !set && c.Services == "" {
+		// The catalogue's services are the sample back-end's, served here.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, nil, err
+		}
+		backend := &http.Server{Handler: sample.New(sample.Options{}), ReadHeaderTimeout: 5 * time.Second}
+		go backend.Serve(ln)
+		stop = func() { backend.Close() }
+		url := "http://" + ln.Addr().String()
+		outer := getenv
+		getenv = func(name string) (string, bool) {
+			if name == "VENTANILLA_SAMPLE_URL" {
+				return url, true
+			}
+			return outer(name)
+		}
+	}
+	st, err := buildStudio(c, transcripts, token, getenv, log)
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return st, stop, nil
+}
+
+func buildStudio(c *config, transcripts, token string, getenv func(string) (string, bool), log *slog.Logger) (*studio.Studio, error) {
+	msgs, err := c.catalog()
+	if err != nil {
+		return nil, err
+	}
+	services, err := c.services(getenv)
+	if err != nil {
+		return nil, fmt.Errorf("services: %w", err)
+	}
+	nav, err := c.nav()
+	if err != nil {
+		return nil, err
+	}
+	load := func() (*flows.Registry, flows.Problems, error) {
+		svc, err := c.services(getenv)
+		if err != nil {
+			return nil, nil, fmt.Errorf("services: %w", err)
+		}
+		reg, problems, err := c.loadFlows(nil, msgs, svc, getenv)
+		if err != nil || problems.HasErrors() {
+			return nil, problems, err
+		}
+		if reg.Latest(c.Root) == nil {
+			return nil, problems, fmt.Errorf("root flow %q is not loaded", c.Root)
+		}
+		return reg, problems, nil
+	}
+	var watch []string
+	for _, p := range []string{c.FlowsDir, c.Services, transcripts} {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Stat(p); err == nil {
+			watch = append(watch, p)
+		}
+	}
+	return studio.New(studio.Options{
+		Load: load, Messages: msgs, Root: c.Root, Nav: nav,
+		Services:     interop.NewClient(services, nil, interop.WithLogger(log)),
+		ServiceNames: services.IDs(),
+		Watch:        watch, Transcripts: transcripts,
+		Budget: c.Budget,
+		SMS:    sms.Options{MaxSegments: c.SMSSegments, Transliterate: c.SMSTranslit},
+		Token:  token, Log: log,
+	})
 }

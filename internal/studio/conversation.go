@@ -139,9 +139,10 @@ func newConversation(ctx context.Context, st *Studio, settings Settings) (*conve
 		MaxHistory:   20,
 		MaxAutoSteps: 64,
 		Observer:     (*observer)(c),
+		Log:          st.opts.Log,
 	}
 	c.gw = &gateway.Gateway{
-		Engine: engine, Store: c.store, Now: clock, Budget: st.opts.Budget,
+		Engine: engine, Store: c.store, Now: clock, Budget: st.opts.Budget, Log: st.opts.Log,
 		Routes: map[string]string{}, SMS: st.opts.SMS, Chat: st.opts.Chat,
 		Shown: func(_ carrier.Inbound, s flows.Screen) { c.shown = &s },
 	}

@@ -205,8 +205,8 @@ func (s *Studio) cover(ctx context.Context) {
 
 type coverage map[string]bool
 
-func (c coverage) StepReached(flow, step string)       { c[flow+"/"+step] = true }
-func (c coverage) StepCompleted(string, string)        {}
+func (c coverage) StepReached(flow, step string)      { c[flow+"/"+step] = true }
+func (c coverage) StepCompleted(string, string)       {}
 func (c coverage) Call(string, string, time.Duration) {}
 
 // Reload loads the flows again: with errors the running flows stay and the

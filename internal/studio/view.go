@@ -130,6 +130,6 @@ var funcs = template.FuncMap{
 		}
 		return p
 	},
-	"base": filepath.Base,
+	"base":  filepath.Base,
 	"lines": func(s string) []string { return strings.Split(s, "\n") },
 }

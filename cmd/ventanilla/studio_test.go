@@ -1,0 +1,112 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// studioPage drives a studio over HTTP as its page's forms do.
+type studioPage struct {
+	t    *testing.T
+	url  string
+	csrf string
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
+
+func openStudio(t *testing.T, transcripts string, args ...string) *studioPage {
+	t.Helper()
+	var c config
+	fs := flagSet("studio", io.Discard, &c)
+	if err := parseFlags(fs, args, &c); err != nil {
+		t.Fatal(err)
+	}
+	st, stop, err := newStudio(&c, transcripts, "", os.LookupEnv, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	srv := httptest.NewServer(st)
+	t.Cleanup(srv.Close)
+	p := &studioPage{t: t, url: srv.URL}
+	m := csrfRE.FindStringSubmatch(p.get("/"))
+	if m == nil {
+		t.Fatal("no form token on the page")
+	}
+	p.csrf = m[1]
+	return p
+}
+
+func (p *studioPage) get(path string) string {
+	p.t.Helper()
+	resp, err := http.Get(p.url + path)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return string(body)
+}
+
+func (p *studioPage) post(path string, form url.Values) string {
+	p.t.Helper()
+	form.Set("csrf", p.csrf)
+	resp, err := http.PostForm(p.url+path, form)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		p.t.Fatalf("POST %s: %s: %s", path, resp.Status, body)
+	}
+	return string(body)
+}
+
+// A call made in the studio against the sample back-end, saved as a
+// transcript, passes `ventanilla flows test` at once: the back-end's
+// answers are its mocks.
+func TestStudioSavesATranscriptThatFlowsTestPasses(t *testing.T) {
+	dir := t.TempDir()
+	p := openStudio(t, dir)
+	p.post("/send", url.Values{"phone": {"ussd"}, "call": {"1"}})
+	var page string
+	for _, answer := range []string{"1", "1", "1", "1", "1", "1714307103", "1"} {
+		page = p.post("/send", url.Values{"phone": {"ussd"}, "text": {answer}})
+	}
+	if !strings.Contains(page, `id="ussd-end"`) {
+		t.Fatalf("the booking did not end:\n%s", page)
+	}
+	page = p.post("/save", url.Values{"name": {"booked-in-the-studio"}})
+	if !strings.Contains(page, "Saved ") {
+		t.Fatalf("not saved: %s", page[strings.Index(page, `id="saved"`):])
+	}
+	path := filepath.Join(dir, "booked-in-the-studio.yaml")
+	code, out, errs := runCLI(t, "", "flows", "test", path)
+	if code != 0 {
+		data, _ := os.ReadFile(path)
+		t.Fatalf("flows test: exit %d\n%s%s\n--- the transcript\n%s", code, out, errs, data)
+	}
+	if data, _ := os.ReadFile(path); testing.Verbose() {
+		t.Logf("%s", data)
+	}
+	if !strings.Contains(out, "1 passed, 0 failed") {
+		t.Errorf("flows test says:\n%s", out)
+	}
+}
+
+// The studio listens beyond loopback only with a token.
+func TestStudioRefusesAnOpenAddressWithoutAToken(t *testing.T) {
+	code, _, errs := runCLI(t, "", "studio", "--addr", "0.0.0.0:0")
+	if code != 2 || !strings.Contains(errs, "give a --token") {
+		t.Errorf("exit %d: %s", code, errs)
+	}
+}
