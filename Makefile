@@ -5,7 +5,7 @@ BIN     := bin/ventanilla
 # Root can install packages directly; anyone else needs sudo.
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run test build lint bench docs deps clean
+.PHONY: help run test build lint bench docs deps assets clean
 
 ## help: list the targets and what each does
 help:
@@ -19,10 +19,10 @@ run: build
 build:
 	$(GO) build -o $(BIN) ./cmd/ventanilla
 
-## test: install what the tests need (redis-server, redis-cli, Kannel), then run every test, fuzz seed corpus and transcript
+## test: install what the tests need (redis-server, redis-cli, Kannel, Chromium), then run every test, fuzz seed corpus and transcript
 test: deps
 	$(GO) vet ./...
-	VENTANILLA_REQUIRE_REDIS=1 VENTANILLA_REQUIRE_KANNEL=1 $(GO) test -race -count=1 ./...
+	VENTANILLA_REQUIRE_REDIS=1 VENTANILLA_REQUIRE_KANNEL=1 VENTANILLA_REQUIRE_CHROMIUM=1 $(GO) test -race -count=1 ./...
 
 ## deps: install the real servers the tests run against, when missing
 deps:
@@ -38,6 +38,10 @@ deps:
 		echo "installing kannel and kannel-extras (the Kannel tests run against real bearerbox, smsbox and fakesmsc)"; \
 		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kannel kannel-extras >/dev/null; }
 	@{ command -v bearerbox || test -x /usr/sbin/bearerbox; } >/dev/null 2>&1 && test -x /usr/lib/kannel/test/fakesmsc || { echo "kannel and kannel-extras could not be installed"; exit 1; }
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing chromium (the studio's browser tests drive a real headless Chromium)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 || { echo "chromium could not be installed"; exit 1; }
 
 ## lint: formatting, vet, and the catalogue flows in strict mode
 # The catalogue is linted for the deployment it is written for, one with an
@@ -58,6 +62,23 @@ bench:
 docs:
 	$(GO) test ./flows -run TestDocsReferenceIsFresh -update-docs
 	$(GO) test ./cmd/ventanilla -run TestDocsCarriersAreFresh -update-docs
+
+## assets: vendor axe-core (the studio's accessibility check in the browser tests) from npm, pinned and integrity-checked
+# The studio's own page needs no library; axe-core runs only in its browser
+# tests. The file is committed, so tests and builds need no network; this
+# target is how it was made and how to move it to another version.
+AXE_VERSION   := 4.14.1
+AXE_INTEGRITY := sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==
+AXE_DIR       := internal/studio/testdata/axe-core
+assets:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	( cd "$$tmp" && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null ) && \
+	got="sha512-$$(openssl dgst -sha512 -binary "$$tmp/axe-core-$(AXE_VERSION).tgz" | base64 -w0)" && \
+	if [ "$$got" != "$(AXE_INTEGRITY)" ]; then echo "axe-core $(AXE_VERSION): integrity $$got, want $(AXE_INTEGRITY)"; exit 1; fi && \
+	tar -xzf "$$tmp/axe-core-$(AXE_VERSION).tgz" -C "$$tmp" package/axe.min.js package/LICENSE && \
+	mkdir -p $(AXE_DIR) && cp "$$tmp/package/axe.min.js" "$$tmp/package/LICENSE" $(AXE_DIR)/ && \
+	printf 'axe-core %s\nintegrity %s\nsha256 %s\n' $(AXE_VERSION) $(AXE_INTEGRITY) $$(sha256sum $(AXE_DIR)/axe.min.js | cut -d' ' -f1) > $(AXE_DIR)/VERSION && \
+	echo "vendored axe-core $(AXE_VERSION) into $(AXE_DIR)"
 
 ## clean: remove the built binary
 clean:

@@ -138,7 +138,7 @@ var benchEnv = []string{"URL", "CARRIER", "SCENARIO", "CITIZENS", "CONCURRENCY",
 
 // testHarnessEnv are read by the test helpers (sessions/redistest,
 // carriers/kannel/kanneltest), never by the binary; they are not typos.
-var testHarnessEnv = []string{"REDIS_ADDR", "REDIS_DB", "REDIS_SERVER", "REQUIRE_REDIS", "REQUIRE_KANNEL"}
+var testHarnessEnv = []string{"REDIS_ADDR", "REDIS_DB", "REDIS_SERVER", "REQUIRE_REDIS", "REQUIRE_KANNEL", "REQUIRE_CHROMIUM"}
 
 // envName is the environment variable of a flag: --hop-budget is
 // VENTANILLA_HOP_BUDGET.
