@@ -67,6 +67,7 @@ func cmdStudio(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	go func() {
 		<-ctx.Done()
+		st.Close()
 		shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		srv.Shutdown(shut)

@@ -89,6 +89,14 @@ type Studio struct {
 	saved    string // the last transcript saved, or why it was not
 	version  uint64
 	changed  chan struct{} // closed and replaced on every change
+	closed   chan struct{} // closed by Close: the pages' event streams end
+	close    sync.Once
+}
+
+// Close ends the pages' event streams, which would otherwise keep a
+// server that shuts down waiting for them.
+func (s *Studio) Close() {
+	s.close.Do(func() { close(s.closed) })
 }
 
 // New loads the flows and builds the studio.
@@ -119,7 +127,7 @@ func New(opts Options) (*Studio, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Studio{opts: opts, page: page, csrf: hex.EncodeToString(tok), changed: make(chan struct{})}
+	s := &Studio{opts: opts, page: page, csrf: hex.EncodeToString(tok), changed: make(chan struct{}), closed: make(chan struct{})}
 	reg, problems, err := opts.Load()
 	if err != nil {
 		return nil, err
@@ -469,6 +477,8 @@ func (s *Studio) events(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-ch:
 		case <-r.Context().Done():
+			return
+		case <-s.closed:
 			return
 		}
 	}

@@ -73,6 +73,7 @@ func newFixture(t *testing.T, onDisk bool) *fixture {
 	f.Studio = st
 	f.srv = httptest.NewServer(st)
 	t.Cleanup(f.srv.Close)
+	t.Cleanup(st.Close) // first: a page's event stream would hold srv.Close
 	return f
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/ventanilla-gob/ventanilla/channels/chat"
@@ -69,7 +70,8 @@ func (s *Studio) view() view {
 		Flows: s.registry().IDs(), Transcripts: s.transcripts(), Picks: Picks,
 		Open: c.open, Where: c.where(), Notice: c.notice, LoadErr: s.loadErr,
 		CoverErr: s.coverErr, Saved: s.saved, Transcript: s.opts.Transcripts,
-		SMS: c.smsThread, Chat: c.chatMsgs,
+		// Copies: a reload rewrites the last message in place while the page renders.
+		SMS: slices.Clone(c.smsThread), Chat: slices.Clone(c.chatMsgs),
 		USSD: ussdView{
 			Text: c.ussdText, Count: c.ussdCount(), Limit: c.limit, Over: c.ussdCount() > c.limit,
 			End: c.ussdEnd, BudgetMS: s.opts.Budget.Milliseconds(),
