@@ -15,7 +15,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/ventanilla-gob/ventanilla/flows/flowtest"
+	"github.com/ventanilla-gob/ventanilla/internal/flowtest"
 )
 
 // axe is axe-core, vendored by `make assets`.

@@ -7,8 +7,9 @@ import (
 	"sync"
 
 	"github.com/ventanilla-gob/ventanilla/flows"
-	"github.com/ventanilla-gob/ventanilla/flows/flowtest"
+	"github.com/ventanilla-gob/ventanilla/internal/flowtest"
 	"github.com/ventanilla-gob/ventanilla/interop"
+	"github.com/ventanilla-gob/ventanilla/interop/flowcall"
 )
 
 // Answers an author can pick for a service, so that every branch of a
@@ -36,10 +37,11 @@ type call struct {
 
 // caller is the conversation's back-end: the flows' services or a
 // transcript's mocks, with the answers the author picked per service put
-// in their place. It records every call, for the transcript saved later.
+// in their place. It records every call, for the transcript saved later;
+// the engine reaches it through flowcall, as it reaches interop.
 type caller struct {
 	mu    sync.Mutex
-	base  flows.Caller
+	base  flowcall.Backend
 	picks map[string]string
 	dial  int
 	calls []call

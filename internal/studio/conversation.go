@@ -14,9 +14,11 @@ import (
 	"github.com/ventanilla-gob/ventanilla/channels/chat"
 	"github.com/ventanilla-gob/ventanilla/channels/sms"
 	"github.com/ventanilla-gob/ventanilla/channels/ussd"
+	convstate "github.com/ventanilla-gob/ventanilla/conversation"
 	"github.com/ventanilla-gob/ventanilla/flows"
-	"github.com/ventanilla-gob/ventanilla/flows/flowtest"
+	"github.com/ventanilla-gob/ventanilla/internal/flowtest"
 	"github.com/ventanilla-gob/ventanilla/internal/gateway"
+	"github.com/ventanilla-gob/ventanilla/interop/flowcall"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
@@ -132,7 +134,7 @@ func newConversation(ctx context.Context, st *Studio, settings Settings) (*conve
 	engine := &flows.Engine{
 		Flows:        st.registry,
 		Messages:     st.opts.Messages,
-		Caller:       c.caller,
+		Caller:       flowcall.Caller(c.caller),
 		Now:          clock,
 		Nav:          st.opts.Nav,
 		Root:         st.opts.Root,
@@ -364,7 +366,7 @@ func (c *conversation) reloaded(ctx context.Context, reg *flows.Registry) bool {
 	if err != nil {
 		return false
 	}
-	var s sessions.Session
+	var s convstate.State
 	if err := s.UnmarshalBinary(rec.Data); err != nil {
 		return false
 	}

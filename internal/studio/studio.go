@@ -27,8 +27,9 @@ import (
 	"github.com/ventanilla-gob/ventanilla/channels/sms"
 	"github.com/ventanilla-gob/ventanilla/channels/ussd"
 	"github.com/ventanilla-gob/ventanilla/flows"
-	"github.com/ventanilla-gob/ventanilla/flows/flowtest"
 	"github.com/ventanilla-gob/ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/internal/flowtest"
+	"github.com/ventanilla-gob/ventanilla/interop/flowcall"
 )
 
 //go:embed templates/*.html
@@ -46,7 +47,7 @@ type Options struct {
 	Messages *i18n.Catalog
 	// Services calls the flows' real back-ends; ServiceNames lists them
 	// for the answer picker.
-	Services     flows.Caller
+	Services     flowcall.Backend
 	ServiceNames []string
 	Root         string
 	Nav          flows.NavKeys
@@ -73,12 +74,11 @@ type Options struct {
 
 // Studio is the web app: an http.Handler.
 type Studio struct {
-	opts  Options
-	mux   *http.ServeMux
-	page  *template.Template
-	csrf  string
-	reg   atomic.Pointer[flows.Registry]
-	calls flows.Caller
+	opts Options
+	mux  *http.ServeMux
+	page *template.Template
+	csrf string
+	reg  atomic.Pointer[flows.Registry]
 
 	mu       sync.Mutex
 	conv     *conversation
@@ -150,7 +150,7 @@ func (s *Studio) registry() *flows.Registry { return s.reg.Load() }
 
 // backend is what answers calls: the flows' services, or the mocks of the
 // transcript named.
-func (s *Studio) backend(transcript string) (flows.Caller, error) {
+func (s *Studio) backend(transcript string) (flowcall.Backend, error) {
 	if transcript == "" {
 		if s.opts.Services == nil {
 			return nil, errors.New("no services configured")

@@ -15,8 +15,8 @@ import (
 
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/flows/catalogue"
-	"github.com/ventanilla-gob/ventanilla/flows/flowtest"
 	"github.com/ventanilla-gob/ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/internal/flowtest"
 	"github.com/ventanilla-gob/ventanilla/interop"
 )
 
