@@ -257,6 +257,36 @@ func checkSenderNames(c *config, list []carrierEntry) error {
 	return errors.Join(errs...)
 }
 
+// checkCarrierEnv refuses an environment variable one or two letters away
+// from a variable a carrier of list reads, under the same prefix
+// (TWILIO_AUTH_TOKNE), with the one probably meant: the carrier would
+// otherwise stay off, or start without what was meant for it. Variables
+// the carriers file names (named are its *_env values) are the operator's
+// own and pass.
+func checkCarrierEnv(environ []string, list []carrierEntry, named []string) error {
+	var declared, prefixes []string
+	for _, c := range list {
+		for _, v := range c.env {
+			declared = append(declared, v.name)
+			if p, _, ok := strings.Cut(v.name, "_"); ok && !slices.Contains(prefixes, p+"_") {
+				prefixes = append(prefixes, p+"_")
+			}
+		}
+	}
+	var errs []error
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if slices.Contains(declared, name) || slices.Contains(named, name) ||
+			!slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(name, p) }) {
+			continue
+		}
+		if s := suggest.Closest(name, declared); s != "" {
+			errs = append(errs, fmt.Errorf("%s: not a variable of ventanilla (did you mean %s?)", name, s))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // smsOrder names the SMS carriers of list, in their order there: the
 // order of preference for the gateway's own messages, and of failover.
 func smsOrder(list []carrierEntry) []string {

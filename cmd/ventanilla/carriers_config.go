@@ -208,6 +208,15 @@ func (p *carriersParser) carrier(n *yaml.Node, path string, limited bool) carrie
 	return c
 }
 
+// envNames lists the variables the carriers file names for secrets.
+func envNames(cfg map[string]carrierConfig) []string {
+	var out []string
+	for _, c := range cfg {
+		out = append(out, c.BasicPasswordEnv, c.PathTokenEnv)
+	}
+	return out
+}
+
 // auth builds the callback authentication, reading secrets from getenv.
 func (c carrierConfig) auth(getenv func(string) (string, bool)) (gateway.Auth, error) {
 	var a gateway.Auth

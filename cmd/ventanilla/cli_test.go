@@ -171,6 +171,9 @@ func TestMisconfigurationStopsTheStart(t *testing.T) {
 		{name: "misspelt carrier in --notify-carriers",
 			args: []string{"--notify-carriers", "sms=kannel-smss"},
 			want: []string{`--notify-carriers: sms=kannel-smss: unknown sender "kannel-smss" (did you mean "kannel-sms"?)`}},
+		{name: "misspelt carrier variable",
+			env:  map[string]string{"TWILIO_AUTH_TOKNE": "twilioauthtoken0123456789abcdef0"},
+			want: []string{"TWILIO_AUTH_TOKNE: not a variable of ventanilla (did you mean TWILIO_AUTH_TOKEN?)"}},
 		{name: "zero budget",
 			args: []string{"--hop-budget", "0s"},
 			want: []string{"--hop-budget 0s: want a positive duration"}},
@@ -187,6 +190,17 @@ func TestMisconfigurationStopsTheStart(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A variable the carriers file names is the operator's own, however close
+// to a carrier's it is.
+func TestCarriersFileVariablesAreNoTypos(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "carriers.yaml")
+	os.WriteFile(path, []byte("carriers:\n  kannel-sms:\n    basic_user: kannel\n    basic_password_env: KANNEL_PASSWORD2\n"), 0o644)
+	code, errs := runServe(t, map[string]string{"KANNEL_PASSWORD2": "kannel-callback-password"}, "--carriers", path)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, errs)
 	}
 }
 

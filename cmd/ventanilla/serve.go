@@ -618,6 +618,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 			return os.LookupEnv(name)
 		}
 	}
+	// A carriers file that does not load is newApp's to report.
+	cfg, _ := loadCarriers(c.Carriers, getenv, registry)
+	if err := checkCarrierEnv(os.Environ(), registry, envNames(cfg)); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 1
+	}
 	a, err := newApp(&c, log, getenv, registry)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
