@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ventanilla-gob/ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 )
 
 // The clock in these tests is fixedClock: 23 November 2026, 22:30 in Ecuador.
@@ -81,15 +82,15 @@ func TestDateBounds(t *testing.T) {
 }
 
 func TestDateBoundsMoveWithTheClock(t *testing.T) {
-	now := time.Date(2026, 1, 31, 9, 0, 0, 0, time.UTC)
-	v, err := CompileWithClock(Spec{Kind: "date", Args: map[string]any{"min": "today"}}, func() time.Time { return now })
+	clock := testutil.NewClock(time.Date(2026, 1, 31, 9, 0, 0, 0, time.UTC))
+	v, err := CompileWithClock(Spec{Kind: "date", Args: map[string]any{"min": "today"}}, clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, f := v.Check("31/01/2026"); f != nil {
 		t.Fatalf("today rejected: %v", f)
 	}
-	now = now.AddDate(0, 0, 1)
+	clock.Advance(24 * time.Hour)
 	if _, f := v.Check("31/01/2026"); f == nil {
 		t.Fatal("yesterday accepted after the clock moved")
 	}
