@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/ventanilla-gob/ventanilla/diag"
 	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/internal/suggest"
 )
@@ -58,27 +60,30 @@ func loadCarriers(path string, getenv func(string) (string, bool), list []carrie
 	if err != nil {
 		return nil, fmt.Errorf("carriers file: %w", err)
 	}
-	p := &carriersParser{file: path}
+	p := &carriersParser{r: &diag.Report{File: path}}
 	known, limited := carrierNames(list)
 	out := p.parse(data, known, limited)
-	for name, c := range out {
-		if _, err := c.auth(getenv); err != nil {
-			p.errs = append(p.errs, fmt.Errorf("%s: carriers.%s: %w", path, name, err))
+	for _, name := range slices.Sorted(maps.Keys(out)) {
+		if _, err := out[name].auth(getenv); err != nil {
+			p.r.Add(diag.Problem{Path: "carriers." + name, Message: err.Error()})
 		}
 	}
-	if len(p.errs) > 0 {
-		return nil, fmt.Errorf("carriers file:\n%w", errors.Join(p.errs...))
+	if len(p.r.Problems) > 0 {
+		errs := make([]error, len(p.r.Problems))
+		for i, pr := range p.r.Problems {
+			errs[i] = errors.New(pr.String())
+		}
+		return nil, fmt.Errorf("carriers file:\n%w", errors.Join(errs...))
 	}
 	return out, nil
 }
 
-type carriersParser struct {
-	file string
-	errs []error
-}
+// carriersParser reads the carriers file the way every YAML file is read
+// (package diag): aliases followed, merge keys and keys given twice refused.
+type carriersParser struct{ r *diag.Report }
 
 func (p *carriersParser) errorf(n *yaml.Node, path, format string, args ...any) {
-	p.errs = append(p.errs, fmt.Errorf("%s:%d:%d: %s: %s", p.file, n.Line, n.Column, path, fmt.Sprintf(format, args...)))
+	p.r.At(n, path, format, args...)
 }
 
 // unknown reports a name that is not one of known, with the one meant.
@@ -93,33 +98,19 @@ func (p *carriersParser) unknown(n *yaml.Node, path, what string, known []string
 // mapping calls fn for each key of m, refusing keys that are not plain
 // names and keys given twice.
 func (p *carriersParser) mapping(m *yaml.Node, path string, fn func(key, val *yaml.Node)) {
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		key, val := m.Content[i], m.Content[i+1]
-		if key.Kind != yaml.ScalarNode || key.ShortTag() == "!!merge" {
-			p.errorf(key, path, "keys must be plain names")
-			continue
-		}
-		if seen[key.Value] {
-			p.errorf(key, path+"."+key.Value, "given twice")
-			continue
-		}
-		seen[key.Value] = true
-		fn(key, val)
-	}
+	p.r.Pairs(m, path, nil, fn)
 }
 
 func (p *carriersParser) parse(data []byte, known, limited []string) map[string]carrierConfig {
 	out := map[string]carrierConfig{}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		p.errs = append(p.errs, fmt.Errorf("%s: %w", p.file, err))
+	root, bad := diag.Parse(p.r.File, data)
+	if bad != nil {
+		p.r.Add(*bad)
 		return nil
 	}
-	if len(doc.Content) == 0 || doc.Content[0].ShortTag() == "!!null" {
+	if root = diag.Resolve(root); root == nil || root.ShortTag() == "!!null" {
 		return out
 	}
-	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
 		p.errorf(root, "(top)", "want a mapping with a \"carriers\" key")
 		return nil
