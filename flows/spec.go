@@ -78,6 +78,7 @@ var kinds = []KindSpec{
 	messageKind,
 	endKind,
 	gotoKind,
+	smsKind,
 }
 
 // FlowFields describes the top-level fields of a flow file.

@@ -103,6 +103,8 @@ func (a *app) startQueue(order []string, senders map[string]carrier.Sender, stor
 		// can be typed.
 		a.gateway.Engine.Notifier = gateway.LateSMS{Send: smsNotifier{queue: p.queue, carrier: p.sms}, SMS: a.gateway.SMS}
 		a.gateway.Engine.OTP = smsNotifier{queue: p.queue, carrier: p.sms, validFor: otpValidFor}
+		// sms steps' texts, laid out as every SMS reply is.
+		a.gateway.Engine.SMS = gateway.LateSMS{Send: smsNotifier{queue: p.queue, carrier: p.sms}, SMS: a.gateway.SMS}
 		a.gateway.Engine.PINs = gateway.PINs{Store: store}
 	}
 	return p, nil
@@ -216,8 +218,9 @@ func smsFailover(order []string, senders map[string]carrier.Sender) map[string]s
 	return out
 }
 
-// smsNotifier sends results of slow async calls, and one-time codes, by
-// SMS; validFor bounds how long the queue tries (0: its default).
+// smsNotifier sends results of slow async calls, one-time codes and sms
+// steps' texts by SMS; validFor bounds how long the queue tries (0: its
+// default).
 type smsNotifier struct {
 	queue    outbound.Queue
 	carrier  string

@@ -1,0 +1,111 @@
+package flows
+
+import "errors"
+
+var smsKind = KindSpec{
+	Name:   "sms",
+	Doc:    "Sends the citizen a text by SMS — a payment reference, a booking code to keep — in the conversation's language, and goes on without waiting. It goes to the number the conversation came from, through the outbound queue that notifications use, which retries it with the carrier for a day. `sent` means the queue took it; `failed` that it could not be sent: no SMS carrier is configured (the lint warns of it), the conversation has no number (a chat platform before the citizen shares one), or the queue refused it. Without `on_fail`, a text that could not be sent is shown above the next screen instead, so the citizen still gets it. The text goes out as one SMS of at most the gateway's segments (`--sms-segments`), cut at a word beyond them.",
+	Events: []string{"sent", "failed"},
+	Fields: []FieldSpec{
+		{Name: "text", Type: TypeText, Required: true, Doc: "The SMS.", bind: bind(func(b *smsStep) any { return &b.Text })},
+		{Name: "next", Type: TypeStep, Required: true, Doc: "Where to go once the SMS is queued.", bind: bind(func(b *smsStep) any { return &b.Next })},
+		{Name: "on_fail", Type: TypeStep, Doc: "Where to go when the SMS cannot be sent; without it the flow goes on at `next` with the text shown on the screen.", bind: bind(func(b *smsStep) any { return &b.OnFail })},
+	},
+	Example: `spec_version: 1
+id: example-sms
+version: 1
+institution: Example
+title: {es: Ejemplo, en: Example}
+locales: [es, en]
+start: code
+steps:
+  code:
+    kind: set
+    vars:
+      reference: '"PAG-2291"'
+    next: send
+  send:
+    kind: sms
+    text: {es: "Su referencia de pago es {{reference}}.", en: "Your payment reference is {{reference}}."}
+    next: sent
+    on_fail: shown
+  sent:
+    kind: end
+    text: {es: "Le enviamos la referencia por SMS.", en: "We sent you the reference by SMS."}
+  shown:
+    kind: end
+    text: {es: "Su referencia es {{reference}}.", en: "Your reference is {{reference}}."}
+`,
+	new: func() body { return &smsStep{} },
+}
+
+type smsStep struct {
+	Text   Text
+	Next   Ref
+	OnFail Ref
+}
+
+func (b *smsStep) compile(c *compiler, s *Step) {
+	c.text(&b.Text, true)
+	c.ref(b.Next, true)
+	c.ref(b.OnFail, false)
+	c.edge(s, "sent", b.Next)
+	if b.OnFail.ID != "" {
+		c.edge(s, "failed", b.OnFail)
+	} else {
+		c.edge(s, "failed", b.Next)
+	}
+	if c.env.LateResults == LateAtNextContact {
+		c.r.warnf(s.Pos, s.Path, "sms-without-carrier", "no SMS carrier is configured: this SMS cannot be sent, and the flow goes to %s", b.failure())
+	}
+}
+
+// failure says where a failed SMS leaves the flow.
+func (b *smsStep) failure() string {
+	if b.OnFail.ID != "" {
+		return "on_fail (" + b.OnFail.ID + ")"
+	}
+	return "next (" + b.Next.ID + ") with the text on the screen"
+}
+
+func (b *smsStep) next() []Ref { return []Ref{b.Next, b.OnFail} }
+
+func (b *smsStep) texts() []*Text { return []*Text{&b.Text} }
+
+// Why an sms step could not send, for the log.
+var (
+	errNoSMS    = errors.New("no SMS carrier is configured")
+	errNoNumber = errors.New("the conversation has no number")
+	errNoText   = errors.New("the text is empty in the conversation's locale")
+)
+
+// run queues the text through the engine's SMS notifier, once the hop
+// has confirmed that no other instance moved the conversation on: a
+// queued SMS cannot be taken back.
+func (b *smsStep) run(h *hop, cf *Compiled, st *Step) (Screen, exit, error) {
+	s := h.s
+	text := h.render(cf, &b.Text, nil)
+	err := errNoSMS
+	switch {
+	case h.e.SMS == nil:
+	case s.Phone == "":
+		err = errNoNumber
+	case text == "":
+		err = errNoText
+	default:
+		if err = h.confirm(); err != nil {
+			return Screen{}, exit{}, err
+		}
+		err = h.e.SMS.Notify(h.ctx, s.Phone, s.Locale, text)
+	}
+	if err == nil {
+		return Screen{}, along(cf, st, "sent"), nil
+	}
+	if l := h.e.Log; l != nil {
+		l.Warn("sms step not sent", "flow", cf.String(), "step", st.ID, "err", err)
+	}
+	if b.OnFail.ID == "" {
+		h.say(text)
+	}
+	return Screen{}, along(cf, st, "failed"), nil
+}
