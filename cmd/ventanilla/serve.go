@@ -629,6 +629,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
 	}
+	if demo {
+		st, err := mountSimulator(a, &c, getenv, log)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: simulator: %v\n", name, err)
+			return 1
+		}
+		go func() {
+			<-ctx.Done()
+			st.Close() // its pages' event streams would hold the shutdown
+		}()
+	}
 	defer a.store.Close()
 	if a.breaker != nil {
 		defer a.breaker.Close()

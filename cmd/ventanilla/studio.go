@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/labstack/echo/v4"
+
 	"github.com/ventanilla-gob/ventanilla/channels/sms"
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/internal/sample"
@@ -169,4 +171,21 @@ func buildStudio(c *config, transcripts, token string, getenv func(string) (stri
 		SMS:    sms.Options{MaxSegments: c.SMSSegments, Transliterate: c.SMSTranslit},
 		Token:  token, Log: log,
 	})
+}
+
+// mountSimulator serves the studio's three phones at /simulator/ of the
+// demo, on the demo's flows and sample back-end, so that a newcomer sees
+// the product in a browser. serve never mounts it: it is an author's tool
+// that keeps one conversation in memory.
+func mountSimulator(a *app, c *config, getenv func(string) (string, bool), log *slog.Logger) (*studio.Studio, error) {
+	st, err := buildStudio(c, filepath.Join("testdata", "conversations"), "", getenv, log)
+	if err != nil {
+		return nil, err
+	}
+	h := echo.WrapHandler(http.StripPrefix("/simulator", st))
+	a.echo.GET("/simulator", func(c echo.Context) error {
+		return c.Redirect(http.StatusMovedPermanently, "/simulator/")
+	})
+	a.echo.Any("/simulator/*", h)
+	return st, nil
 }

@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ventanilla-gob/ventanilla/internal/sample"
 )
 
 // studioPage drives a studio over HTTP as its page's forms do.
@@ -108,5 +110,58 @@ func TestStudioRefusesAnOpenAddressWithoutAToken(t *testing.T) {
 	code, _, errs := runCLI(t, "", "studio", "--addr", "0.0.0.0:0")
 	if code != 2 || !strings.Contains(errs, "give a --token") {
 		t.Errorf("exit %d: %s", code, errs)
+	}
+}
+
+// The demo serves the three phones at /simulator/, on its own flows and
+// sample back-end; serve does not.
+func TestDemoServesTheSimulatorAndServeDoesNot(t *testing.T) {
+	backend := httptest.NewServer(sample.New(sample.Options{}))
+	t.Cleanup(backend.Close)
+	getenv := func(name string) (string, bool) {
+		if name == "VENTANILLA_SAMPLE_URL" {
+			return backend.URL, true
+		}
+		return "", false
+	}
+	log := slog.New(slog.DiscardHandler)
+	app := func(demo bool) *httptest.Server {
+		c := &config{Root: "inicio"}
+		a, err := newApp(c, log, getenv, registry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.store.Close() })
+		srv := httptest.NewServer(a.echo)
+		t.Cleanup(srv.Close)
+		if demo {
+			st, err := mountSimulator(a, c, getenv, log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(st.Close)
+		}
+		return srv
+	}
+	demo := &studioPage{t: t, url: app(true).URL + "/simulator"}
+	m := csrfRE.FindStringSubmatch(demo.get(""))
+	if m == nil {
+		t.Fatal("no simulator page at /simulator")
+	}
+	demo.csrf = m[1]
+	page := demo.post("/send", url.Values{"phone": {"ussd"}, "call": {"1"}})
+	if !strings.Contains(page, "Bienvenido a Ventanilla") {
+		t.Fatalf("calling on the simulator shows:\n%s", page)
+	}
+	if css := demo.get("/assets/studio.css"); !strings.Contains(css, ".screen") {
+		t.Error("the simulator's style sheet is not served under /simulator/")
+	}
+	resp, err := http.Get(app(false).URL + "/simulator/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("serve answers /simulator/ with %s, want 404", resp.Status)
 	}
 }

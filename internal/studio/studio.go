@@ -352,7 +352,10 @@ func (s *Studio) done(w http.ResponseWriter, r *http.Request) {
 		s.render(w, "panels", r)
 		return
 	}
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	// Relative, so that the studio works under a path prefix too (the
+	// demo's /simulator/).
+	w.Header().Set("Location", "./")
+	w.WriteHeader(http.StatusSeeOther)
 }
 
 func (s *Studio) send(w http.ResponseWriter, r *http.Request) {

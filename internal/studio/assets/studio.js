@@ -26,7 +26,7 @@
 
   function refresh() {
     if (busy) return;
-    fetch("/panels", { headers: { "X-Studio": "panels" } })
+    fetch("panels", { headers: { "X-Studio": "panels" } })
       .then((r) => r.text())
       .then(swap);
   }
@@ -79,7 +79,7 @@
 
   wire();
   if (window.EventSource) {
-    const events = new EventSource("/events");
+    const events = new EventSource("events");
     events.addEventListener("change", (e) => {
       if (String(e.data) !== panels.dataset.version) {
         panels.dataset.version = e.data;
