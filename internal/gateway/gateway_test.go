@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/ventanilla-gob/ventanilla/conversation"
@@ -37,7 +38,8 @@ type slowCalls struct{}
 func (slowCalls) Call(ctx context.Context, _ string, _ map[string]any) interop.Response {
 	<-ctx.Done()
 	// A back-end that answers late, on purpose: past the deadline, not
-	// at it. Nothing waits on the sleep.
+	// at it. Its one user runs in a synctest bubble, where the sleep
+	// passes on the bubble's fake clock.
 	time.Sleep(20 * time.Millisecond)
 	return interop.Response{Outcome: interop.Timeout}
 }
@@ -259,17 +261,24 @@ func TestShortcutDialling(t *testing.T) {
 
 // A hop that would outlast the carrier's budget ends with a localised
 // "try again", never a carrier error.
+//
+// In a testing/synctest bubble the budget and the back-end's lateness
+// pass on a fake clock: the test waits for neither.
 func TestBudgetExceeded(t *testing.T) {
-	g := newGateway(t, sessions.NewMemory(sessions.MemoryOptions{}))
-	g.Engine.Caller = flowcall.Caller(slowCalls{})
-	hop(t, g, at("a", ""))
-	hop(t, g, at("a", "1"))
-	hop(t, g, at("a", "1*1"))
-	g.Budget = 50 * time.Millisecond
-	r, err := g.Hop(context.Background(), at("a", "1*1*1")) // calls turnos.offices
-	if err != nil || !r.End || r.Text != "No pudimos atenderle. Intente de nuevo en unos minutos." {
-		t.Errorf("got %+v %v", r, err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		store := sessions.NewMemory(sessions.MemoryOptions{})
+		defer store.Close()
+		g := newGateway(t, store)
+		g.Engine.Caller = flowcall.Caller(slowCalls{})
+		hop(t, g, at("a", ""))
+		hop(t, g, at("a", "1"))
+		hop(t, g, at("a", "1*1"))
+		g.Budget = 50 * time.Millisecond
+		r, err := g.Hop(context.Background(), at("a", "1*1*1")) // calls turnos.offices
+		if err != nil || !r.End || r.Text != "No pudimos atenderle. Intente de nuevo en unos minutos." {
+			t.Errorf("got %+v %v", r, err)
+		}
+	})
 }
 
 // Protocols that number hops: a repeated number is a retry.
