@@ -1,0 +1,83 @@
+package indicators
+
+import (
+	"encoding/csv"
+	"io"
+	"strconv"
+)
+
+// CSVHeader is the first line of the CSV form: one row per figure, in
+// long form, so that a spreadsheet pivots it any way.
+var CSVHeader = []string{"table", "key", "institution", "channel", "figure", "value"}
+
+// WriteCSV writes r in long form: table, key, figure, value. Figures
+// without a value (a rate of nothing) are left out.
+func WriteCSV(w io.Writer, r *Report) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write(CSVHeader)
+	meta := [][2]string{
+		{"from", r.From}, {"to", r.To}, {"granularity", r.Granularity}, {"k", strconv.FormatInt(r.K, 10)},
+		{"licence", r.Licence}, {"licence_url", r.LicenceURL}, {"services_online", strconv.Itoa(r.ServicesOnline)},
+	}
+	for _, m := range meta {
+		_ = cw.Write([]string{"report", "", "", "", m[0], m[1]})
+	}
+	rows := func(table string, rows []Row) {
+		for _, row := range rows {
+			for _, f := range row.Figures.list() {
+				_ = cw.Write([]string{table, row.Key, row.Institution, row.Channel, f[0], f[1]})
+			}
+		}
+	}
+	rows("total", []Row{{Key: "", Figures: r.Total}})
+	rows("periods", r.Periods)
+	rows("services", r.Services)
+	rows("institutions", r.Institutions)
+	rows("channels", r.Channels)
+	rows("carriers", r.Carriers)
+	rows("locales", r.Locales)
+	for _, b := range r.Backends {
+		_ = cw.Write([]string{"backends", b.Service, "", "", "calls", strconv.FormatInt(b.Calls, 10)})
+		for _, o := range sortedKeys(b.Outcomes) {
+			_ = cw.Write([]string{"backends", b.Service, "", "", "outcome_share." + o, ftoa(b.Outcomes[o])})
+		}
+	}
+	for table, n := range map[string]map[string]int64{"conversations": r.Withheld.Conversations, "ratings": r.Withheld.Ratings, "reminders": r.Withheld.Reminders} {
+		for _, t := range sortedKeys(n) {
+			_ = cw.Write([]string{"withheld", t, "", "", table, strconv.FormatInt(n[t], 10)})
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// list is the figures of a row as names and values, in the order of
+// the JSON form; figures without a value are left out.
+func (f Figures) list() [][2]string {
+	i := func(n int64) string { return strconv.FormatInt(n, 10) }
+	out := [][2]string{{"conversations_started", i(f.Started)}, {"tramites_completed", i(f.Completed)}}
+	if f.CompletionRate != nil {
+		out = append(out, [2]string{"completion_rate", ftoa(*f.CompletionRate)})
+	}
+	if f.MedianHops != nil {
+		out = append(out, [2]string{"median_hops", strconv.Itoa(*f.MedianHops)})
+	}
+	if f.MedianSeconds != nil {
+		out = append(out, [2]string{"median_seconds", strconv.Itoa(*f.MedianSeconds)})
+	}
+	for _, s := range sortedKeys(f.Abandoned) {
+		out = append(out, [2]string{"abandoned_at." + s, i(f.Abandoned[s])})
+	}
+	s := f.Satisfaction
+	out = append(out, [2]string{"satisfaction.count", i(s.Count)})
+	if s.Mean != nil {
+		out = append(out, [2]string{"satisfaction.mean", ftoa(*s.Mean)}, [2]string{"satisfaction.perception_index", ftoa(*s.Index)})
+	}
+	for j, n := range s.Distribution {
+		out = append(out, [2]string{"satisfaction.score_" + strconv.Itoa(j+1), i(n)})
+	}
+	out = append(out, [2]string{"reminders.sent", i(f.Reminders.Sent)}, [2]string{"reminders.confirmed", i(f.Reminders.Confirmed)}, [2]string{"reminders.cancelled", i(f.Reminders.Cancelled)})
+	return out
+}
+
+func ftoa(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }

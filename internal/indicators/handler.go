@@ -1,0 +1,97 @@
+package indicators
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ventanilla-gob/ventanilla/internal/suggest"
+)
+
+// DefaultDays is the span of a report that names no from.
+const DefaultDays = 30
+
+var params = []string{"from", "to", "granularity", "format"}
+
+// query reads a report's query from the URL: from and to as YYYY-MM-DD
+// (default: the last 30 days up to today in zone), granularity, format
+// (json or csv).
+func (p *Publisher) query(r *http.Request, zone *time.Location) (Query, string, error) {
+	v := r.URL.Query()
+	for name := range v {
+		if !slices.Contains(params, name) {
+			if s := suggest.Closest(name, params); s != "" {
+				return Query{}, "", fmt.Errorf("unknown parameter %q (did you mean %q?)", name, s)
+			}
+			return Query{}, "", fmt.Errorf("unknown parameter %q (known: %s)", name, strings.Join(params, ", "))
+		}
+	}
+	now := time.Now
+	if p.Now != nil {
+		now = p.Now
+	}
+	y, m, d := now().In(zone).Date()
+	q := Query{To: time.Date(y, m, d, 0, 0, 0, 0, time.UTC), Granularity: v.Get("granularity")}
+	q.From = q.To.AddDate(0, 0, 1-DefaultDays)
+	for name, dst := range map[string]*time.Time{"from": &q.From, "to": &q.To} {
+		if s := v.Get(name); s != "" {
+			t, err := time.Parse(DayLayout, s)
+			if err != nil {
+				return Query{}, "", fmt.Errorf("%s=%q: a day, YYYY-MM-DD", name, s)
+			}
+			*dst = t
+		}
+	}
+	if v.Get("from") != "" && v.Get("to") == "" && q.To.Before(q.From) {
+		q.To = q.From
+	}
+	format := v.Get("format")
+	if format == "" && strings.Contains(r.Header.Get("Accept"), "text/csv") {
+		format = "csv"
+	}
+	switch format {
+	case "", "json", "csv":
+	default:
+		return Query{}, "", fmt.Errorf("format=%q: json or csv", format)
+	}
+	return q, format, nil
+}
+
+// Handler serves GET /v1/indicators: the report as JSON, or as CSV with
+// format=csv (or Accept: text/csv). The figures are public: no token.
+func (p *Publisher) Handler(zone *time.Location, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q, format, err := p.query(r, zone)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		rep, err := p.Report(r.Context(), q)
+		if err != nil {
+			status := http.StatusBadRequest
+			if !errors.As(err, new(QueryError)) {
+				status = http.StatusServiceUnavailable
+				log.Error("indicators not read", "err", err)
+				err = fmt.Errorf("the counts cannot be read now; try again later")
+			}
+			http.Error(w, err.Error(), status)
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=60")
+		if format == "csv" {
+			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+			w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="indicators-%s-%s.csv"`, rep.From, rep.To))
+			_ = WriteCSV(w, rep)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(rep)
+	})
+}

@@ -1,0 +1,564 @@
+package indicators
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Granularities of a report's periods.
+const (
+	Day   = "day"
+	Week  = "week"  // ISO weeks, Monday to Sunday, named by their Monday
+	Month = "month" // calendar months, named YYYY-MM
+)
+
+// Query asks for a report.
+type Query struct {
+	From, To    time.Time // days, both included
+	Granularity string    // Day, Week or Month
+}
+
+// MaxDays bounds the days one report reads.
+const MaxDays = 1100
+
+// QueryError is a query that cannot be answered as asked.
+type QueryError string
+
+func (e QueryError) Error() string { return string(e) }
+
+// Service is a service (a flow) on line, for the count of services on
+// line and the names in the report.
+type Service struct {
+	ID, Institution, Title string
+}
+
+// Publisher makes reports from a store.
+type Publisher struct {
+	Store Store
+	// K is the least count of a published cell (default 10).
+	K int64
+	// Services lists the services on line now.
+	Services func() []Service
+	// Licence and LicenceURL say how the figures may be reused.
+	Licence, LicenceURL string
+	// Publisher names who publishes them.
+	Name string
+	Now  func() time.Time
+}
+
+// DefaultK is the least count of a published cell unless configured.
+const DefaultK = 10
+
+// Default licence of the figures: open data, reuse with attribution.
+const (
+	DefaultLicence    = "CC-BY-4.0"
+	DefaultLicenceURL = "https://creativecommons.org/licenses/by/4.0/"
+)
+
+// Report is what GET /v1/indicators answers.
+type Report struct {
+	From           string    `json:"from"`
+	To             string    `json:"to"`
+	Granularity    string    `json:"granularity"`
+	Generated      time.Time `json:"generated"`
+	K              int64     `json:"k"`
+	Publisher      string    `json:"publisher,omitempty"`
+	Licence        string    `json:"licence"`
+	LicenceURL     string    `json:"licence_url"`
+	ServicesOnline int       `json:"services_online"`
+
+	Total        Figures       `json:"total"`
+	Periods      []Row         `json:"periods"`
+	Services     []Row         `json:"services"`
+	Institutions []Row         `json:"institutions"`
+	Channels     []Row         `json:"channels"`
+	Carriers     []Row         `json:"carriers"`
+	Locales      []Row         `json:"locales"`
+	Backends     []BackendRow  `json:"backends"`
+	Withheld     WithheldCount `json:"withheld"`
+}
+
+// Row is the figures of one service, institution, channel, carrier,
+// locale or period.
+type Row struct {
+	Key         string `json:"key"`
+	Institution string `json:"institution,omitempty"` // services
+	Channel     string `json:"channel,omitempty"`     // carriers
+	Title       string `json:"title,omitempty"`       // services
+	Figures
+}
+
+// Figures are the figures of one row; see docs/indicators.md.
+type Figures struct {
+	Started        int64    `json:"conversations_started"`
+	Completed      int64    `json:"tramites_completed"`
+	CompletionRate *float64 `json:"completion_rate"`
+	MedianHops     *int     `json:"median_hops"`
+	MedianSeconds  *int     `json:"median_seconds"`
+	// Abandoned counts, per step, the conversations left there.
+	Abandoned    map[string]int64 `json:"abandoned_at,omitempty"`
+	Satisfaction Satisfaction     `json:"satisfaction"`
+	Reminders    Reminders        `json:"reminders"`
+}
+
+// Satisfaction summarises the ratings of a row.
+type Satisfaction struct {
+	Count int64 `json:"count"`
+	// Mean of the scores, 1–5.
+	Mean *float64 `json:"mean"`
+	// Distribution counts the ratings of each score, 1 to 5.
+	Distribution [5]int64 `json:"distribution"`
+	// Index is the perception index: the share of ratings of 4 or 5, in
+	// percent.
+	Index *float64 `json:"perception_index"`
+}
+
+// Reminders counts what came of the reminders of a row.
+type Reminders struct {
+	Sent      int64 `json:"sent"`
+	Confirmed int64 `json:"confirmed"`
+	Cancelled int64 `json:"cancelled"`
+}
+
+// BackendRow is the outcomes of one back-end service's calls.
+type BackendRow struct {
+	Service  string             `json:"service"`
+	Calls    int64              `json:"calls"`
+	Outcomes map[string]float64 `json:"outcome_shares"`
+}
+
+// WithheldCount is what the published rows of each table leave out of
+// the total, withheld so that no cell counts fewer than k.
+type WithheldCount struct {
+	Conversations map[string]int64 `json:"conversations"`
+	Ratings       map[string]int64 `json:"ratings"`
+	Reminders     map[string]int64 `json:"reminders"`
+}
+
+// atom is the counts of one cell of a table on one day, before anything
+// is withheld.
+type atom struct {
+	started, completed int64
+	abandoned          map[string]int64
+	hops, secs         map[string]int64
+	ratings            [5]int64
+	sent, confirmed    int64
+	cancelled          int64
+	institution        string
+	channel            string
+}
+
+func (a *atom) add(c Cell, n int64) {
+	name, arg, _ := strings.Cut(c.Metric, ":")
+	switch name {
+	case MetricStarted:
+		a.started += n
+	case MetricCompleted:
+		a.completed += n
+	case MetricAbandoned:
+		if a.abandoned == nil {
+			a.abandoned = map[string]int64{}
+		}
+		a.abandoned[arg] += n
+	case MetricHops:
+		if a.hops == nil {
+			a.hops = map[string]int64{}
+		}
+		a.hops[arg] += n
+	case MetricSeconds:
+		if a.secs == nil {
+			a.secs = map[string]int64{}
+		}
+		a.secs[arg] += n
+	case MetricRating:
+		if s, err := strconv.Atoi(arg); err == nil && s >= 1 && s <= 5 {
+			a.ratings[s-1] += n
+		}
+	case MetricReminder:
+		switch arg {
+		case ReminderSent:
+			a.sent += n
+		case ReminderConfirmed:
+			a.confirmed += n
+		case ReminderCancelled:
+			a.cancelled += n
+		}
+	}
+}
+
+func (a *atom) ratingCount() int64 {
+	var n int64
+	for _, v := range a.ratings {
+		n += v
+	}
+	return n
+}
+
+// acc adds up the published parts of atoms into a row.
+type acc struct {
+	Figures
+	hops, secs map[string]int64
+}
+
+func (r *acc) addConversations(a *atom) {
+	r.Started += a.started
+	r.Completed += a.completed
+	for s, n := range a.abandoned {
+		if r.Abandoned == nil {
+			r.Abandoned = map[string]int64{}
+		}
+		r.Abandoned[s] += n
+	}
+	r.hops = addMap(r.hops, a.hops)
+	r.secs = addMap(r.secs, a.secs)
+}
+
+func (r *acc) addRatings(a *atom) {
+	for i, v := range a.ratings {
+		r.Satisfaction.Distribution[i] += v
+		r.Satisfaction.Count += v
+	}
+}
+
+func (r *acc) addReminders(a *atom) {
+	r.Reminders.Sent += a.sent
+	r.Reminders.Confirmed += a.confirmed
+	r.Reminders.Cancelled += a.cancelled
+}
+
+func addMap(dst, src map[string]int64) map[string]int64 {
+	if len(src) == 0 {
+		return dst
+	}
+	if dst == nil {
+		dst = map[string]int64{}
+	}
+	for k, v := range src {
+		dst[k] += v
+	}
+	return dst
+}
+
+// finish works out the rates and medians of a row.
+func (r *acc) finish() Figures {
+	f := r.Figures
+	if f.Started > 0 {
+		rate := float64(f.Completed) / float64(f.Started)
+		f.CompletionRate = &rate
+	}
+	f.MedianHops = median(r.hops, hopBuckets)
+	f.MedianSeconds = median(r.secs, secondBuckets)
+	s := &f.Satisfaction
+	if s.Count > 0 {
+		var sum, top int64
+		for i, v := range s.Distribution {
+			sum += int64(i+1) * v
+			if i >= 3 {
+				top += v
+			}
+		}
+		mean := float64(sum) / float64(s.Count)
+		index := 100 * float64(top) / float64(s.Count)
+		s.Mean, s.Index = &mean, &index
+	}
+	return f
+}
+
+// median is the bound of the histogram bucket that holds the median.
+func median(h map[string]int64, bounds []int) *int {
+	var n int64
+	for _, v := range h {
+		n += v
+	}
+	if n == 0 {
+		return nil
+	}
+	var seen int64
+	for _, b := range bounds {
+		seen += h[strconv.Itoa(b)]
+		if 2*seen >= n {
+			return &b
+		}
+	}
+	last := bounds[len(bounds)-1] + 1 // past the last bucket
+	return &last
+}
+
+// table is a one-way breakdown: the key of a cell's dims in it.
+type table struct {
+	name string
+	key  func(Dims) string
+}
+
+var tables = []table{
+	{"services", func(d Dims) string { return d.Flow }},
+	{"carriers", func(d Dims) string { return d.Channel + "/" + d.Carrier }},
+	{"locales", func(d Dims) string { return d.Locale }},
+}
+
+// Report reads the counts of q's days and publishes them, withholding
+// small cells (see withhold). The unit withheld is a day's cell of a
+// table: every figure published is a sum of cells each counting at
+// least k, so no choice of from, to or granularity, and no difference
+// of two reports, tells a withheld cell apart.
+func (p *Publisher) Report(ctx context.Context, q Query) (*Report, error) {
+	if q.To.Before(q.From) {
+		return nil, QueryError(fmt.Sprintf("to (%s) is before from (%s)", q.To.Format(DayLayout), q.From.Format(DayLayout)))
+	}
+	days := Days(q.From, q.To)
+	if len(days) > MaxDays {
+		return nil, QueryError(fmt.Sprintf("%d days asked for; at most %d in one report", len(days), MaxDays))
+	}
+	switch q.Granularity {
+	case "":
+		q.Granularity = Day
+	case Day, Week, Month:
+	default:
+		return nil, QueryError(fmt.Sprintf("granularity=%q: day, week or month", q.Granularity))
+	}
+	cells, err := p.Store.Read(ctx, days)
+	if err != nil {
+		return nil, err
+	}
+	k := p.K
+	if k <= 0 {
+		k = DefaultK
+	}
+	now := time.Now
+	if p.Now != nil {
+		now = p.Now
+	}
+	r := &Report{
+		From: days[0], To: days[len(days)-1], Granularity: q.Granularity, Generated: now().UTC().Truncate(time.Second),
+		K: k, Publisher: p.Name, Licence: p.Licence, LicenceURL: p.LicenceURL,
+		Withheld: WithheldCount{Conversations: map[string]int64{}, Ratings: map[string]int64{}, Reminders: map[string]int64{}},
+	}
+	if r.Licence == "" {
+		r.Licence, r.LicenceURL = DefaultLicence, DefaultLicenceURL
+	}
+	titles := map[string]Service{}
+	if p.Services != nil {
+		svcs := p.Services()
+		r.ServicesOnline = len(svcs)
+		for _, s := range svcs {
+			titles[s.ID] = s
+		}
+	}
+
+	// Per day: the day's own total, and each table's cells.
+	type dayAtoms struct {
+		total  atom
+		tables []map[string]*atom
+		calls  map[string]map[string]int64 // service → outcome → n
+	}
+	byDay := map[string]*dayAtoms{}
+	for c, n := range cells {
+		da := byDay[c.Day]
+		if da == nil {
+			da = &dayAtoms{tables: make([]map[string]*atom, len(tables)), calls: map[string]map[string]int64{}}
+			for i := range da.tables {
+				da.tables[i] = map[string]*atom{}
+			}
+			byDay[c.Day] = da
+		}
+		if name, arg, _ := strings.Cut(c.Metric, ":"); name == MetricCall {
+			svc, outcome, _ := strings.Cut(arg, ":")
+			if da.calls[svc] == nil {
+				da.calls[svc] = map[string]int64{}
+			}
+			da.calls[svc][outcome] += n
+			continue
+		}
+		da.total.add(c, n)
+		for i, t := range tables {
+			key := t.key(c.Dims)
+			a := da.tables[i][key]
+			if a == nil {
+				a = &atom{institution: c.Dims.Institution, channel: c.Dims.Channel}
+				da.tables[i][key] = a
+			}
+			a.add(c, n)
+		}
+	}
+
+	total := &acc{}
+	periods := map[string]*acc{}
+	rows := make([]map[string]*acc, len(tables))
+	for i := range rows {
+		rows[i] = map[string]*acc{}
+	}
+	institutions, channels := map[string]*acc{}, map[string]*acc{}
+	inst, chans := map[string]string{}, map[string]string{}
+	calls := map[string]map[string]int64{}
+	for _, day := range days {
+		da := byDay[day]
+		if da == nil {
+			continue
+		}
+		period := periodOf(day, q.Granularity)
+		pa := periods[period]
+		if pa == nil {
+			pa = &acc{}
+			periods[period] = pa
+		}
+		// The day's total is a cell too: published when it counts k.
+		if da.total.started >= k {
+			total.addConversations(&da.total)
+			pa.addConversations(&da.total)
+		}
+		if da.total.ratingCount() >= k {
+			total.addRatings(&da.total)
+			pa.addRatings(&da.total)
+		}
+		if da.total.sent >= k {
+			total.addReminders(&da.total)
+			pa.addReminders(&da.total)
+		}
+		for i, t := range tables {
+			keys := sortedKeys(da.tables[i])
+			atoms := make([]*atom, len(keys))
+			for j, key := range keys {
+				atoms[j] = da.tables[i][key]
+			}
+			publish := func(count func(*atom) int64, add func(*acc, *atom), withheld map[string]int64) {
+				counts := make([]int64, len(atoms))
+				for j, a := range atoms {
+					counts[j] = count(a)
+				}
+				hidden, totalHidden := withhold(counts, k)
+				for j, a := range atoms {
+					if hidden[j] {
+						if !totalHidden {
+							withheld[t.name] += counts[j]
+						}
+						continue
+					}
+					if counts[j] == 0 {
+						continue
+					}
+					key := keys[j]
+					row := rows[i][key]
+					if row == nil {
+						row = &acc{}
+						rows[i][key] = row
+					}
+					add(row, a)
+					switch t.name {
+					case "services":
+						inst[key] = a.institution
+						ia := institutions[a.institution]
+						if ia == nil {
+							ia = &acc{}
+							institutions[a.institution] = ia
+						}
+						add(ia, a)
+					case "carriers":
+						chans[key] = a.channel
+						ca := channels[a.channel]
+						if ca == nil {
+							ca = &acc{}
+							channels[a.channel] = ca
+						}
+						add(ca, a)
+					}
+				}
+			}
+			publish(func(a *atom) int64 { return a.started }, (*acc).addConversations, r.Withheld.Conversations)
+			publish((*atom).ratingCount, (*acc).addRatings, r.Withheld.Ratings)
+			publish(func(a *atom) int64 { return a.sent }, (*acc).addReminders, r.Withheld.Reminders)
+		}
+		// Back-end calls: a service's calls of the day are a cell.
+		svcs := sortedKeys(da.calls)
+		counts := make([]int64, len(svcs))
+		for j, s := range svcs {
+			for _, n := range da.calls[s] {
+				counts[j] += n
+			}
+		}
+		hidden, _ := withhold(counts, k)
+		for j, s := range svcs {
+			if hidden[j] {
+				continue
+			}
+			if calls[s] == nil {
+				calls[s] = map[string]int64{}
+			}
+			for o, n := range da.calls[s] {
+				calls[s][o] += n
+			}
+		}
+	}
+
+	r.Total = total.finish()
+	for _, key := range sortedKeys(periods) {
+		r.Periods = append(r.Periods, Row{Key: key, Figures: periods[key].finish()})
+	}
+	for i, t := range tables {
+		for _, key := range sortedKeys(rows[i]) {
+			row := Row{Key: key, Figures: rows[i][key].finish()}
+			switch t.name {
+			case "services":
+				row.Institution = inst[key]
+				if s, ok := titles[key]; ok {
+					row.Title = s.Title
+					if row.Institution == "" {
+						row.Institution = s.Institution
+					}
+				}
+				r.Services = append(r.Services, row)
+			case "carriers":
+				row.Channel = chans[key]
+				_, row.Key, _ = strings.Cut(key, "/")
+				r.Carriers = append(r.Carriers, row)
+			case "locales":
+				r.Locales = append(r.Locales, row)
+			}
+		}
+	}
+	for _, key := range sortedKeys(institutions) {
+		r.Institutions = append(r.Institutions, Row{Key: key, Figures: institutions[key].finish()})
+	}
+	for _, key := range sortedKeys(channels) {
+		r.Channels = append(r.Channels, Row{Key: key, Figures: channels[key].finish()})
+	}
+	for _, s := range sortedKeys(calls) {
+		row := BackendRow{Service: s, Outcomes: map[string]float64{}}
+		for _, n := range calls[s] {
+			row.Calls += n
+		}
+		for o, n := range calls[s] {
+			row.Outcomes[o] = float64(n) / float64(row.Calls)
+		}
+		r.Backends = append(r.Backends, row)
+	}
+	return r, nil
+}
+
+// periodOf names the period of a day.
+func periodOf(day, granularity string) string {
+	t, err := time.Parse(DayLayout, day)
+	if err != nil {
+		return day
+	}
+	switch granularity {
+	case Week:
+		wd := (int(t.Weekday()) + 6) % 7 // Monday 0
+		return t.AddDate(0, 0, -wd).Format(DayLayout)
+	case Month:
+		return t.Format("2006-01")
+	}
+	return day
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

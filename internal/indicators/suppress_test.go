@@ -1,0 +1,180 @@
+package indicators
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestWithhold(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		cells       []int64
+		hidden      []bool
+		totalHidden bool
+	}{
+		{"all large", []int64{10, 20, 30}, []bool{false, false, false}, false},
+		{"one small is withheld with the next smallest", []int64{3, 20, 12}, []bool{true, false, true}, false},
+		{"two small adding up to k", []int64{4, 6, 50}, []bool{true, true, false}, false},
+		{"two small adding up to less than k take a third", []int64{2, 3, 11, 50}, []bool{true, true, true, false}, false},
+		{"zeros are published", []int64{0, 15, 3, 12}, []bool{false, false, true, true}, false},
+		{"a small total is withheld whole", []int64{3, 4}, []bool{true, true}, true},
+		{"nothing at all", []int64{0, 0}, []bool{true, true}, false},
+		{"one cell", []int64{12}, []bool{false}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hidden, totalHidden := withhold(tc.cells, 10)
+			if !slices.Equal(hidden, tc.hidden) || totalHidden != tc.totalHidden {
+				t.Errorf("withhold(%v) = %v, %v; want %v, %v", tc.cells, hidden, totalHidden, tc.hidden, tc.totalHidden)
+			}
+		})
+	}
+}
+
+// day is 2026-12-01 plus n days.
+func day(n int) time.Time { return time.Date(2026, 12, 1+n, 0, 0, 0, 0, time.UTC) }
+
+func report(t *testing.T, p *Publisher, from, to int, g string) *Report {
+	t.Helper()
+	r, err := p.Report(context.Background(), Query{From: day(from), To: day(to), Granularity: g})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func started(rows []Row) map[string]int64 {
+	m := map[string]int64{}
+	for _, r := range rows {
+		m[r.Key] = r.Started
+	}
+	return m
+}
+
+// TestNobodySingledOut is the attack: a service used by three citizens
+// on a day, among services used by many, must not show — not in its
+// row, not as the total minus the other rows, not as its institution
+// minus its sibling, not as the difference of two date ranges.
+func TestNobodySingledOut(t *testing.T) {
+	m := NewMemory()
+	add := func(d int, flow, inst string, n int64) {
+		dims := Dims{Flow: flow, Institution: inst, Channel: "ussd", Carrier: "africastalking", Locale: "es"}
+		_ = m.Add(context.Background(), map[Cell]int64{{Day: day(d).Format(DayLayout), Dims: dims, Metric: MetricStarted}: n})
+	}
+	add(0, "turnos", "Registro Civil", 40)
+	add(0, "estado", "Registro Civil", 25)
+	add(0, "buzon", "Defensoría", 30)
+	add(1, "turnos", "Registro Civil", 40)
+	add(1, "estado", "Registro Civil", 25)
+	add(1, "rare", "Registro Civil", 3) // three citizens: never to be told apart
+	add(1, "buzon", "Defensoría", 30)
+	p := &Publisher{Store: m, K: 10}
+
+	one := report(t, p, 1, 1, Day)
+	svc := started(one.Services)
+	if _, ok := svc["rare"]; ok {
+		t.Fatalf("a cell of 3 was published: %+v", one.Services)
+	}
+	var sum int64
+	for _, v := range svc {
+		sum += v
+	}
+	if rest := one.Total.Started - sum; rest != 0 && rest < 10 {
+		t.Errorf("total %d minus published services %d = %d: the small cell comes back by subtraction", one.Total.Started, sum, rest)
+	}
+	if rest := one.Total.Started - sum; rest != one.Withheld.Conversations["services"] {
+		t.Errorf("withheld conversations of services = %d, the total minus the rows = %d", one.Withheld.Conversations["services"], rest)
+	}
+	inst := started(one.Institutions)
+	if inst["Registro Civil"]-svc["turnos"]-svc["estado"] != 0 {
+		t.Errorf("institution %d minus its published services %d, %d gives the small cell back", inst["Registro Civil"], svc["turnos"], svc["estado"])
+	}
+
+	both := report(t, p, 0, 1, Day)
+	first := report(t, p, 0, 0, Day)
+	for key, n := range started(both.Services) {
+		if d := n - started(first.Services)[key]; d != svc[key] {
+			t.Errorf("%s: two days minus the first = %d, the second day's published figure is %d", key, d, svc[key])
+		}
+	}
+	if d := both.Total.Started - first.Total.Started; d != one.Total.Started {
+		t.Errorf("total: two days minus the first = %d, the second day's total is %d", d, one.Total.Started)
+	}
+}
+
+// TestDifferencesRevealOnlyPublishedCells checks the property behind the
+// method on random counts: any figure of any report is the sum of the
+// same figure in the one-day reports of its days, so the difference of
+// two reports, whatever their ranges and granularity, is made of
+// published one-day cells; and in a one-day report, the total minus a
+// table's rows is nothing or at least k.
+func TestDifferencesRevealOnlyPublishedCells(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	m := NewMemory()
+	flows := []string{"a", "b", "c", "d", "e"}
+	carriers := []string{"at", "kannel", "twilio"}
+	locales := []string{"es", "en", "qu"}
+	const days = 10
+	for d := range days {
+		batch := map[Cell]int64{}
+		for range 40 {
+			dims := Dims{Flow: flows[rnd.IntN(len(flows))], Channel: "sms", Carrier: carriers[rnd.IntN(len(carriers))], Locale: locales[rnd.IntN(len(locales))]}
+			dims.Institution = "inst-" + dims.Flow
+			batch[Cell{Day: day(d).Format(DayLayout), Dims: dims, Metric: MetricStarted}] += int64(rnd.IntN(6))
+			batch[Cell{Day: day(d).Format(DayLayout), Dims: dims, Metric: fmt.Sprintf("%s:%d", MetricRating, 1+rnd.IntN(5))}] += int64(rnd.IntN(3))
+		}
+		_ = m.Add(context.Background(), batch)
+	}
+	p := &Publisher{Store: m, K: 10}
+	single := make([]*Report, days)
+	for d := range days {
+		single[d] = report(t, p, d, d, Day)
+		r := single[d]
+		for name, rows := range map[string][]Row{"services": r.Services, "carriers": r.Carriers, "locales": r.Locales} {
+			var sum, small int64
+			for _, row := range rows {
+				sum += row.Started
+				if row.Started > 0 && row.Started < 10 {
+					small++
+				}
+			}
+			if small > 0 {
+				t.Errorf("day %d, %s: %d published cells count fewer than 10", d, name, small)
+			}
+			if rest := r.Total.Started - sum; rest != 0 && rest < 10 {
+				t.Errorf("day %d, %s: the total minus the rows is %d", d, name, rest)
+			}
+		}
+	}
+	for _, g := range []string{Day, Week, Month} {
+		for from := range days {
+			for to := from; to < days; to++ {
+				r := report(t, p, from, to, g)
+				for name, get := range map[string]func(*Report) []Row{
+					"services": func(r *Report) []Row { return r.Services },
+					"locales":  func(r *Report) []Row { return r.Locales },
+					"channels": func(r *Report) []Row { return r.Channels },
+				} {
+					want := map[string][2]int64{}
+					for d := from; d <= to; d++ {
+						for _, row := range get(single[d]) {
+							w := want[row.Key]
+							w[0] += row.Started
+							w[1] += row.Satisfaction.Count
+							want[row.Key] = w
+						}
+					}
+					for _, row := range get(r) {
+						if w := want[row.Key]; row.Started != w[0] || row.Satisfaction.Count != w[1] {
+							t.Fatalf("%s %d..%d by %s, %s %q: %d conversations, %d ratings; the one-day reports add up to %d, %d",
+								name, from, to, g, name, row.Key, row.Started, row.Satisfaction.Count, w[0], w[1])
+						}
+					}
+				}
+			}
+		}
+	}
+}
