@@ -16,6 +16,7 @@ import (
 	"github.com/ventanilla-gob/ventanilla/flows/catalogue"
 	"github.com/ventanilla-gob/ventanilla/i18n"
 	"github.com/ventanilla-gob/ventanilla/internal/gateway"
+	"github.com/ventanilla-gob/ventanilla/internal/indicators"
 	"github.com/ventanilla-gob/ventanilla/internal/privacy"
 	"github.com/ventanilla-gob/ventanilla/internal/suggest"
 	"github.com/ventanilla-gob/ventanilla/interop"
@@ -63,6 +64,12 @@ type config struct {
 	NearSessions    int
 	RedisBatch      bool
 	GCFloorMB       int
+	Zone            string
+
+	IndicatorsK          int
+	IndicatorsLicence    string
+	IndicatorsLicenceURL string
+	IndicatorsPublisher  string
 
 	pseudo *privacy.Pseudonymizer // shared by the logger and the audit trail
 }
@@ -112,6 +119,11 @@ func flagSet(name string, stderr io.Writer, c *config) *flag.FlagSet {
 	fs.StringVar(&c.Carriers, "carriers", "", "carriers file: per-carrier screen limit, budget and callback authentication")
 	fs.BoolVar(&c.Production, "production", false, "refuse to start without the secrets and callback authentication production needs")
 	fs.StringVar(&c.Nav, "nav", "0,00,98", "navigation keys: back,home,more")
+	fs.StringVar(&c.Zone, "zone", indicators.DefaultZone, "the offices' time zone: where indicators' days begin, and reminders' times")
+	fs.IntVar(&c.IndicatorsK, "indicators-k", indicators.DefaultK, "least count of a published indicator cell; smaller ones are withheld")
+	fs.StringVar(&c.IndicatorsLicence, "indicators-licence", indicators.DefaultLicence, "licence of the published indicators (an SPDX id)")
+	fs.StringVar(&c.IndicatorsLicenceURL, "indicators-licence-url", indicators.DefaultLicenceURL, "address of the indicators' licence text")
+	fs.StringVar(&c.IndicatorsPublisher, "indicators-publisher", "", "who publishes the indicators, shown with them")
 	if name == "serve" || name == "demo" {
 		// The carriers' variables are no flags: --help lists them from
 		// the registry.

@@ -34,6 +34,7 @@ import (
 	"github.com/ventanilla-gob/ventanilla/internal/audit"
 	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/internal/gctune"
+	"github.com/ventanilla-gob/ventanilla/internal/indicators"
 	"github.com/ventanilla-gob/ventanilla/internal/metrics"
 	"github.com/ventanilla-gob/ventanilla/internal/sample"
 	"github.com/ventanilla-gob/ventanilla/interop"
@@ -51,6 +52,9 @@ type app struct {
 	mounted  []mounted // the carriers whose callbacks are served
 	metrics  *metrics.Metrics
 	log      *slog.Logger
+	// counter counts indicators; closeIndicators stores what it holds.
+	counter         *indicators.Counter
+	closeIndicators func()
 	// breaker guards Redis; nil with the memory store.
 	breaker *sessions.Breaker
 
@@ -274,6 +278,9 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 	if err := a.carriers(e, list, store); err != nil {
 		return nil, err
 	}
+	if err := a.indicators(e, raw); err != nil {
+		return nil, err
+	}
 	a.warnUnused()
 	if c.Production {
 		var refused []string
@@ -282,6 +289,7 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 		}
 		if refused = append(refused, a.productionProblems()...); len(refused) > 0 {
 			a.outbound.close(context.Background())
+			a.closeIndicators()
 			return nil, fmt.Errorf("production mode refuses to start:\n  %s", strings.Join(refused, "\n  "))
 		}
 	}
@@ -706,6 +714,9 @@ wait:
 	defer cancelDrain()
 	if err := a.outbound.close(drain); err != nil {
 		log.Error("outbound queue", "err", err)
+	}
+	if a.closeIndicators != nil {
+		a.closeIndicators()
 	}
 	if a.audit != nil {
 		if err := a.audit.Close(); err != nil {

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	// The offices' time zone must load on a host without a zone
+	// database (a distroless container).
+	_ "time/tzdata"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/internal/indicators"
+	"github.com/ventanilla-gob/ventanilla/sessions"
+)
+
+// indicatorsRetention is how long a day's counts are kept in Redis: the
+// plans compare years, so three of them.
+const indicatorsRetention = 3 * 366 * 24 * time.Hour
+
+// indicatorStore is where the counts live: in the queue's Redis when it
+// has one (it is the one kept on disk, with appendonly yes), else in the
+// sessions' Redis, else in memory. Counts are cumulative and worth years;
+// a Redis without persistence loses them at its restart, which the
+// operations guide warns about.
+func (a *app) indicatorStore(raw sessions.Store) (indicators.Store, func(), error) {
+	if a.cfg.QueueRedisURL != "" {
+		client, err := redisClient(a.cfg.QueueRedisURL)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--queue-redis-url: %w", err)
+		}
+		return indicators.NewRedis(client, indicatorsRetention), func() { _ = client.Close() }, nil
+	}
+	if r, ok := sessions.Unwrap(raw).(sessions.RedisBacked); ok {
+		return indicators.NewRedis(r.Client(), indicatorsRetention), func() {}, nil
+	}
+	return indicators.NewMemory(), func() {}, nil
+}
+
+// indicators counts conversations, ratings and reminders, and publishes
+// them: GET /v1/indicators (JSON, CSV) and the page /indicators.
+func (a *app) indicators(e *echo.Echo, raw sessions.Store) error {
+	zone, err := time.LoadLocation(a.cfg.Zone)
+	if err != nil {
+		return fmt.Errorf("--zone %q: %w", a.cfg.Zone, err)
+	}
+	store, closeStore, err := a.indicatorStore(raw)
+	if err != nil {
+		return err
+	}
+	a.counter = indicators.NewCounter(store, indicators.Options{Zone: zone, Registerer: a.metrics.Registry, Log: a.log})
+	a.closeIndicators = func() {
+		a.counter.Close()
+		closeStore()
+	}
+	a.gateway.Engine.Observer = calls{Observer: a.gateway.Engine.Observer, counter: a.counter}
+	pub := &indicators.Publisher{
+		Store: store, K: int64(a.cfg.IndicatorsK), Name: a.cfg.IndicatorsPublisher,
+		Licence: a.cfg.IndicatorsLicence, LicenceURL: a.cfg.IndicatorsLicenceURL,
+		Services: a.services,
+	}
+	e.GET("/v1/indicators", echo.WrapHandler(pub.Handler(zone, a.log)))
+	e.GET("/indicators", echo.WrapHandler(pub.Page(zone, a.log)))
+	return nil
+}
+
+// services are the flows on line but the root menu.
+func (a *app) services() []indicators.Service {
+	reg := a.flows.Load()
+	var out []indicators.Service
+	for _, id := range reg.IDs() {
+		f := reg.Latest(id)
+		if id == a.cfg.Root || f == nil {
+			continue
+		}
+		out = append(out, indicators.Service{ID: id, Institution: f.Institution, Title: f.Title.ByLocale["es"]})
+	}
+	return out
+}
+
+// calls lets the counter hear back-end calls beside the metrics.
+type calls struct {
+	flows.Observer
+	counter *indicators.Counter
+}
+
+func (c calls) Call(service, outcome string, d time.Duration) {
+	if c.Observer != nil {
+		c.Observer.Call(service, outcome, d)
+	}
+	c.counter.Call(service, outcome, d)
+}
+
+func (c calls) StepReached(flow, step string) {
+	if c.Observer != nil {
+		c.Observer.StepReached(flow, step)
+	}
+}
+
+func (c calls) StepCompleted(flow, step string) {
+	if c.Observer != nil {
+		c.Observer.StepCompleted(flow, step)
+	}
+}
