@@ -187,6 +187,7 @@ func (h *hop) enterGuarded(flowRef, gotoStep string) (Screen, error) {
 	}
 	if gotoStep != "" {
 		s.Frames = append(s.Frames, conversation.Frame{Flow: cf.ID, Version: cf.Version, Step: cf.Start.ID, Return: gotoStep})
+		h.entered(cf)
 	}
 	return h.goTo(cf, cf.Start.ID)
 }

@@ -33,6 +33,25 @@ type Observer interface {
 	Call(service, outcome string, d time.Duration)
 }
 
+// Counter hears what the published indicators count: a conversation
+// entering a flow (at its start or through a goto), reaching an end step
+// and rating the service. It learns the conversation's channel, carrier
+// and language, never who the citizen is. Calls happen on the hop, so
+// they must be cheap and must not block.
+type Counter interface {
+	Entered(c Conversation, flow, institution string)
+	// Ended reports an end step reached; completed is the step's
+	// `completed`.
+	Ended(c Conversation, flow, institution, step string, completed bool)
+}
+
+// Conversation is what a Counter learns of a conversation.
+type Conversation struct {
+	Channel, Carrier, Locale string
+	Hops                     int           // hops so far
+	Duration                 time.Duration // since the conversation started
+}
+
 // Engine runs hops. It holds no conversation state: everything a hop needs
 // is in the session it is given, so any instance can serve any hop.
 type Engine struct {
@@ -49,6 +68,9 @@ type Engine struct {
 	MaxHistory int
 	// Observer, when set, hears the step funnel.
 	Observer Observer
+	// Counter, when set, hears flows entered and ended, for the
+	// indicators.
+	Counter Counter
 	// Notifier delivers results of async calls; without one, async calls
 	// are waited for like any other.
 	Notifier Notifier
@@ -145,6 +167,7 @@ func (e *Engine) Apply(ctx context.Context, s *conversation.State, in Input) (Sc
 		s.Vars["channel"] = s.Channel
 		s.Vars["locale"] = s.Locale
 		s.Frames = append(s.Frames, conversation.Frame{Flow: cf.ID, Version: cf.Version, Step: cf.Start.ID})
+		h.entered(cf)
 		if sc, stop, err := h.gate(cf, ""); err != nil || stop {
 			return sc, err
 		}
@@ -435,4 +458,21 @@ func (h *hop) advance(cf *Compiled, st *Step, event string) (Screen, error) {
 		s.History = append(s.History[:0], s.History[len(s.History)-max:]...)
 	}
 	return h.next(cf, st, event)
+}
+
+// entered tells the Counter that the conversation entered cf.
+func (h *hop) entered(cf *Compiled) {
+	if c := h.e.Counter; c != nil {
+		c.Entered(h.counted(), cf.ID, cf.Institution)
+	}
+}
+
+// counted is the conversation as a Counter learns it.
+func (h *hop) counted() Conversation {
+	s := h.s
+	c := Conversation{Channel: s.Channel, Carrier: s.Carrier, Locale: s.Locale, Hops: s.Seq}
+	if s.Started > 0 {
+		c.Duration = time.Duration(s.Updated-s.Started) * time.Millisecond
+	}
+	return c
 }

@@ -323,6 +323,8 @@ func (p *parser) value(fs *FieldSpec, n *yaml.Node, path string, dst any) {
 		*d = p.expr(n, path)
 	case *int:
 		*d = p.int(n, path)
+	case *bool:
+		*d = p.bool(n, path)
 	case *string:
 		*d = p.str(n, path)
 	case *[]*MenuOption:
@@ -366,6 +368,17 @@ func (p *parser) int(n *yaml.Node, path string) int {
 		return 0
 	}
 	return v
+}
+
+func (p *parser) bool(n *yaml.Node, path string) bool {
+	if !p.scalar(n, path, "true or false") {
+		return false
+	}
+	if n.Tag != "!!bool" || (n.Value != "true" && n.Value != "false") {
+		p.r.errorf(pos(n), path, "wrong-type", "expected true or false, found %q", n.Value)
+		return false
+	}
+	return n.Value == "true"
 }
 
 func (p *parser) strList(n *yaml.Node, path string) []string {

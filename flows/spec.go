@@ -13,6 +13,7 @@ const (
 	TypeExpr       FieldType = "expression"  // an expression (expr language)
 	TypeCondition  FieldType = "condition"   // an expression that yields true or false
 	TypeInt        FieldType = "integer"     // a whole number
+	TypeBool       FieldType = "boolean"     // true or false
 	TypeString     FieldType = "string"      // free text, not shown to citizens
 	TypeOptions    FieldType = "options"     // list of {label, next, when}
 	TypeCases      FieldType = "cases"       // list of {when, next}

@@ -7,6 +7,7 @@ var endKind = KindSpec{
 	Doc:  "Shows a final text. In a flow entered with `goto`, the text is carried over and the calling flow goes on at the goto's `next`; otherwise the conversation ends.",
 	Fields: []FieldSpec{
 		{Name: "text", Type: TypeText, Required: true, Doc: "The final text.", bind: bind(func(b *endStep) any { return &b.Text })},
+		{Name: "completed", Type: TypeBool, Doc: "`true` when reaching this end means the trámite was done (a turno booked, a ticket opened): the indicators count it as completed (see docs/indicators.md). Default false.", bind: bind(func(b *endStep) any { return &b.Completed })},
 	},
 	Example: `spec_version: 1
 id: example-end
@@ -19,12 +20,14 @@ steps:
   bye:
     kind: end
     text: {es: "Gracias por su visita.", en: "Thank you for your visit."}
+    completed: true
 `,
 	new: func() body { return &endStep{} },
 }
 
 type endStep struct {
-	Text Text
+	Text      Text
+	Completed bool // the trámite was done, for the indicators
 }
 
 func (b *endStep) compile(c *compiler, _ *Step) { c.text(&b.Text, true) }
@@ -40,6 +43,9 @@ func (b *endStep) run(h *hop, cf *Compiled, st *Step) (Screen, exit, error) {
 	h.say(h.render(cf, &b.Text, nil))
 	if o := h.e.Observer; o != nil {
 		o.StepCompleted(cf.ID, st.ID)
+	}
+	if c := h.e.Counter; c != nil {
+		c.Ended(h.counted(), cf.ID, cf.Institution, st.ID, b.Completed)
 	}
 	if len(s.Frames) == 1 {
 		return h.finish(), exit{}, nil

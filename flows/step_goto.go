@@ -67,5 +67,6 @@ func (b *gotoStep) run(h *hop, cf *Compiled, st *Step) (Screen, exit, error) {
 		return sc, exit{}, err
 	}
 	s.Frames = append(s.Frames, conversation.Frame{Flow: child.ID, Version: child.Version, Step: child.Start.ID, Return: st.ID})
+	h.entered(child)
 	return Screen{}, exit{cf: child, to: child.Start.ID}, nil
 }
