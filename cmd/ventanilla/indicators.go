@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/internal/indicators"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
@@ -55,6 +56,8 @@ func (a *app) indicators(e *echo.Echo, raw sessions.Store) error {
 		closeStore()
 	}
 	a.gateway.Engine.Observer = calls{Observer: a.gateway.Engine.Observer, counter: a.counter}
+	a.gateway.Engine.Counter = counting{a}
+	a.gateway.Counter = counting{a}
 	pub := &indicators.Publisher{
 		Store: store, K: int64(a.cfg.IndicatorsK), Name: a.cfg.IndicatorsPublisher,
 		Licence: a.cfg.IndicatorsLicence, LicenceURL: a.cfg.IndicatorsLicenceURL,
@@ -77,6 +80,43 @@ func (a *app) services() []indicators.Service {
 		out = append(out, indicators.Service{ID: id, Institution: f.Institution, Title: f.Title.ByLocale["es"]})
 	}
 	return out
+}
+
+// counting tells the indicators what the engine and the gateway hear.
+// The root flow is a menu, not a service: a conversation counts in each
+// service it enters, and not before.
+type counting struct{ a *app }
+
+var (
+	_ flows.Counter   = counting{}
+	_ gateway.Counter = counting{}
+)
+
+func (c counting) Entered(conv flows.Conversation, flow, institution string) {
+	if flow == c.a.cfg.Root {
+		return
+	}
+	c.a.counter.Started(indicators.Dims{Flow: flow, Institution: institution, Channel: conv.Channel, Carrier: conv.Carrier, Locale: conv.Locale})
+}
+
+func (c counting) Ended(conv flows.Conversation, flow, institution, step string, completed bool) {
+	if flow == c.a.cfg.Root {
+		return
+	}
+	c.a.counter.Ended(indicators.Dims{Flow: flow, Institution: institution, Channel: conv.Channel, Carrier: conv.Carrier, Locale: conv.Locale},
+		indicators.End{Completed: completed, Step: step, Hops: conv.Hops, Duration: conv.Duration})
+}
+
+func (c counting) Abandoned(channel, carrier, locale, flow string, version int, step string) {
+	if flow == c.a.cfg.Root {
+		return
+	}
+	institution := ""
+	if f := c.a.flows.Load().Version(flow, version); f != nil {
+		institution = f.Institution
+	}
+	c.a.counter.Ended(indicators.Dims{Flow: flow, Institution: institution, Channel: channel, Carrier: carrier, Locale: locale},
+		indicators.End{Abandoned: true, Step: step})
 }
 
 // calls lets the counter hear back-end calls beside the metrics.

@@ -79,6 +79,8 @@ type Gateway struct {
 	// lays it out: a simulator shows the same screen on several media.
 	// It runs on the hop and must not block.
 	Shown func(in carrier.Inbound, s flows.Screen)
+	// Counter, when set, hears conversations left mid-flow.
+	Counter Counter
 	// PhoneLimit and CarrierLimit, when set, bound the hops per phone
 	// number and per carrier; a citizen over the limit is told, in their
 	// language, to try again later.

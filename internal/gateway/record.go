@@ -24,6 +24,14 @@ type Observer interface {
 	Abandoned(flow, step string)
 }
 
+// Counter hears, for the published indicators, a conversation left
+// mid-flow: its channel, carrier and language and where it stopped —
+// never who the citizen was. Calls happen on the hop, so they must be
+// cheap and must not block.
+type Counter interface {
+	Abandoned(channel, carrier, locale, flow string, version int, step string)
+}
+
 // Recorder receives one record per conversation outcome (completed,
 // failed, out of budget, closed by the carrier, abandoned), for the access
 // audit trail. It must not block the hop.
@@ -95,6 +103,9 @@ func (g *Gateway) abandoned(s *conversation.State) {
 			o.Duration = g.now().Sub(time.UnixMilli(s.Started))
 		}
 		g.Recorder.RecordOutcome(o)
+	}
+	if f := s.Current(); f != nil && g.Counter != nil {
+		g.Counter.Abandoned(s.Channel, s.Carrier, s.Locale, f.Flow, f.Version, f.Step)
 	}
 	if g.Observer == nil {
 		return

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/ventanilla-gob/ventanilla/internal/indicators"
+	"github.com/ventanilla-gob/ventanilla/internal/redistest"
+)
+
+// Citizens book turnos and give up half-way on USSD; the indicators of
+// the day count them per service, channel and language, with nobody's
+// number among them.
+func TestIndicatorsCountConversations(t *testing.T) {
+	t.Run("memory", func(t *testing.T) { countConversations(t, &config{IndicatorsK: 2}) })
+	t.Run("redis", func(t *testing.T) {
+		addr := redistest.Start(t).Options().Addr
+		countConversations(t, &config{RedisURL: "redis://" + addr + "/0", NearSessions: 1000, IndicatorsK: 2})
+	})
+}
+
+func countConversations(t *testing.T, c *config) {
+	srv, a := gatewayLogging(t, c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	phones := []string{"+593991000011", "+593991000012", "+593991000013"}
+	for _, phone := range phones {
+		d := &dialer{t: t, url: srv.URL, session: "ind-" + phone, phone: phone}
+		for _, in := range []string{"", "1", "1", "1", "1", "1", "1714307103"} {
+			d.send(in)
+		}
+		expect(t, d.send("1"), "END Turno reservado")
+	}
+	for i, phone := range phones[:2] {
+		d := &dialer{t: t, url: srv.URL, session: "left-" + phone, phone: phone}
+		d.send("")
+		d.send("1")
+		d.send("1") // book: the offices
+		// Dialling again and declining to resume leaves the first at the office list.
+		d = &dialer{t: t, url: srv.URL, session: "again-" + phone + string(rune('a'+i)), phone: phone}
+		expect(t, d.send(""), "1.")
+		d.send("2")
+	}
+	if err := a.counter.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.Get(srv.URL + "/v1/indicators")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %s", res.StatusCode, body)
+	}
+	for _, p := range phones {
+		if strings.Contains(string(body), p) || strings.Contains(string(body), p[1:]) {
+			t.Fatalf("the indicators hold a phone number: %s", body)
+		}
+	}
+	var r indicators.Report
+	if err := json.Unmarshal(body, &r); err != nil {
+		t.Fatal(err)
+	}
+	var turnos *indicators.Row
+	for i := range r.Services {
+		if r.Services[i].Key == "turnos" {
+			turnos = &r.Services[i]
+		}
+		if r.Services[i].Key == "inicio" {
+			t.Errorf("the root menu counted as a service: %+v", r.Services[i])
+		}
+	}
+	if turnos == nil {
+		t.Fatalf("no turnos among %s", body)
+	}
+	if turnos.Started != 5 || turnos.Completed != 3 || turnos.Abandoned["pick_office"] != 2 || turnos.Institution != "Institución de ejemplo" {
+		t.Errorf("turnos: %d started, %d completed, abandoned %v, institution %q; want 5, 3, pick_office 2", turnos.Started, turnos.Completed, turnos.Abandoned, turnos.Institution)
+	}
+	if turnos.MedianHops == nil {
+		t.Error("no median hops")
+	} else if *turnos.MedianHops != 8 {
+		t.Errorf("median hops %d; want 8 (the language, the menus, the cédula, the confirmation)", *turnos.MedianHops)
+	}
+	if len(r.Channels) != 1 || r.Channels[0].Key != "ussd" || r.Channels[0].Started != 5 {
+		t.Errorf("channels %+v", r.Channels)
+	}
+	if len(r.Backends) == 0 || r.ServicesOnline < 3 {
+		t.Errorf("back-ends %+v, services online %d", r.Backends, r.ServicesOnline)
+	}
+	page, err := http.Get(srv.URL + "/indicators")
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	if !strings.Contains(string(html), "<svg") || !strings.Contains(string(html), "Turnos") {
+		t.Errorf("the page shows no chart of turnos")
+	}
+}
