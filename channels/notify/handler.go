@@ -77,7 +77,25 @@ type Options struct {
 	// IDs makes the id of a notification sent without an idempotency key.
 	IDs func() string
 	Log *slog.Logger
+	// Later, when set, keeps notifications asked for later (send_at)
+	// until then; without it send_at is refused.
+	Later Later
+	// MaxAhead is how far ahead send_at may be (default 90 days).
+	MaxAhead time.Duration
 }
+
+// Later keeps a message until a time and then hands it to the queue. Its
+// handover is idempotent on the message's id, as the queue is.
+type Later interface {
+	// Schedule keeps m until at; scheduling an id again replaces it.
+	Schedule(ctx context.Context, at time.Time, m carrier.Message, validFor time.Duration) error
+	// Cancel forgets the message with id; false when it is not kept (sent
+	// already, or never scheduled).
+	Cancel(ctx context.Context, id string) (bool, error)
+}
+
+// DefaultMaxAhead is how far ahead send_at may be.
+const DefaultMaxAhead = 90 * 24 * time.Hour
 
 // Handler serves the notifications API.
 type Handler struct {
@@ -140,13 +158,18 @@ func New(opts Options) (*Handler, error) {
 	if h.o.Log == nil {
 		h.o.Log = slog.Default()
 	}
+	if h.o.MaxAhead <= 0 {
+		h.o.MaxAhead = DefaultMaxAhead
+	}
 	return h, nil
 }
 
-// Mount adds POST /v1/notifications and GET /v1/notifications/:id.
+// Mount adds POST /v1/notifications, GET /v1/notifications/:id and, for
+// notifications sent later, DELETE /v1/notifications/:id.
 func (h *Handler) Mount(r carrier.Router) {
 	r.Add(http.MethodPost, "/v1/notifications", h.create)
 	r.Add(http.MethodGet, "/v1/notifications/:id", h.get)
+	r.Add(http.MethodDelete, "/v1/notifications/:id", h.cancel)
 }
 
 // RecordKey is the store key of what the handler keeps about notification
@@ -160,6 +183,8 @@ type record struct {
 	Locale      string `json:"l"`
 	Fingerprint string `json:"f"`
 	Created     int64  `json:"t"`
+	SendAt      int64  `json:"s,omitempty"` // unix ms; 0: at once
+	Cancelled   bool   `json:"x,omitempty"`
 }
 
 type request struct {
@@ -172,6 +197,8 @@ type request struct {
 	// ValidFor is how long the message is worth sending ("2h"); it
 	// overrides the template's.
 	ValidFor string `json:"valid_for"`
+	// SendAt is when to send it (RFC 3339); empty: at once.
+	SendAt string `json:"send_at"`
 }
 
 // apiError is a 4xx answer naming the field at fault.
@@ -244,6 +271,9 @@ func (h *Handler) create(c echo.Context) error {
 	}
 
 	rec := record{Institution: inst, Channel: n.channel, Locale: n.locale, Fingerprint: n.fingerprint, Created: h.o.Now().UnixMilli()}
+	if !n.sendAt.IsZero() {
+		rec.SendAt = n.sendAt.UnixMilli()
+	}
 	data, _ := json.Marshal(rec)
 	_, err := h.o.Records.Put(ctx, RecordKey(n.id), data, 0, h.o.Retain)
 	switch {
@@ -258,6 +288,10 @@ func (h *Handler) create(c echo.Context) error {
 		if prev.Fingerprint != n.fingerprint {
 			return h.fail(c, &apiError{status: http.StatusUnprocessableEntity, Error: "this idempotency key was used for a different notification", Field: "idempotency_key"})
 		}
+		if prev.Cancelled {
+			// Repeating the request does not undo its cancellation.
+			return c.JSON(http.StatusAccepted, accepted{ID: n.id, Status: StateCancelled})
+		}
 		if prev.Channel != n.channel || prev.Locale != n.locale {
 			// The citizen's preferences changed since: keep the first choice.
 			if n, apiErr = h.prepareAs(inst, req, prev.Channel, prev.Locale, n.id); apiErr != nil {
@@ -268,6 +302,13 @@ func (h *Handler) create(c echo.Context) error {
 		return h.unavailable(c, "storing a notification record", err)
 	}
 
+	if !n.sendAt.IsZero() {
+		if err := h.o.Later.Schedule(ctx, n.sendAt, n.msg, n.validFor); err != nil {
+			return h.unavailable(c, "scheduling a notification", err)
+		}
+		c.Response().Header().Set(echo.HeaderLocation, "/v1/notifications/"+n.id)
+		return c.JSON(http.StatusAccepted, accepted{ID: n.id, Status: StateScheduled})
+	}
 	if _, err := h.o.Queue.Enqueue(ctx, n.msg); err != nil {
 		return h.unavailable(c, "queueing a notification", err)
 	}
@@ -343,7 +384,15 @@ func jsonKind(goKind string) string {
 type notification struct {
 	id, channel, locale, fingerprint string
 	msg                              carrier.Message
+	sendAt                           time.Time // zero: at once
+	validFor                         time.Duration
 }
+
+// States of a notification sent later, before and instead of the queue's.
+const (
+	StateScheduled = "scheduled" // waiting for its send_at
+	StateCancelled = "cancelled" // cancelled before its send_at
+)
 
 // prepare validates a request and resolves what it leaves open: the
 // locale, the channel and the id.
@@ -405,7 +454,14 @@ func (h *Handler) prepareAs(inst string, req request, channel, locale, id string
 	if validFor > 0 {
 		deadline = h.o.Now().Add(validFor)
 	}
+	var sendAt time.Time
+	if req.SendAt != "" {
+		sendAt, _ = time.Parse(time.RFC3339, req.SendAt) // checked in check
+		deadline = time.Time{}                           // from the send, by the scheduler
+	}
 	return notification{
+		sendAt:      sendAt,
+		validFor:    validFor,
 		id:          id,
 		channel:     channel,
 		locale:      used,
@@ -458,6 +514,21 @@ func (h *Handler) check(req request) *apiError {
 	if req.ValidFor != "" {
 		if _, err := ParseValidFor(req.ValidFor); err != nil {
 			return bad("valid_for", "%v", err)
+		}
+	}
+	if req.SendAt != "" {
+		if h.o.Later == nil {
+			return bad("send_at", "send_at is not available here: notifications are sent at once")
+		}
+		at, err := time.Parse(time.RFC3339, req.SendAt)
+		now := h.o.Now()
+		switch {
+		case err != nil:
+			return bad("send_at", "send_at must be a time in RFC 3339, like 2026-12-24T09:00:00-05:00")
+		case !at.After(now):
+			return bad("send_at", "send_at is in the past; leave it out to send at once")
+		case at.After(now.Add(h.o.MaxAhead)):
+			return bad("send_at", "send_at is more than %d days ahead", int(h.o.MaxAhead/(24*time.Hour)))
 		}
 	}
 	if k := req.IdempotencyKey; len(k) > MaxIdempotencyKey || strings.IndexFunc(k, func(r rune) bool { return r < 0x21 || r > 0x7e }) >= 0 {
@@ -538,6 +609,9 @@ func fingerprint(req request) string {
 		// one stay what they were.
 		fmt.Fprintf(h, " valid_for=%q", req.ValidFor)
 	}
+	if req.SendAt != "" {
+		fmt.Fprintf(h, " send_at=%q", req.SendAt)
+	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
@@ -557,6 +631,8 @@ type statusBody struct {
 	Channel  string    `json:"channel"`
 	// ValidUntil is when the queue stops trying.
 	ValidUntil time.Time `json:"valid_until,omitzero"`
+	// SendAt is when a notification sent later is (or was) due.
+	SendAt time.Time `json:"send_at,omitzero"`
 }
 
 func (h *Handler) get(c echo.Context) error {
@@ -582,16 +658,70 @@ func (h *Handler) get(c echo.Context) error {
 		// Another institution's notification does not exist for this one.
 		return h.fail(c, notFound)
 	}
+	var sendAt time.Time
+	if rec.SendAt != 0 {
+		sendAt = time.UnixMilli(rec.SendAt).UTC()
+	}
 	st, err := h.o.Queue.Status(ctx, id)
+	if errors.Is(err, outbound.ErrNotFound) && rec.SendAt != 0 {
+		// Not in the queue yet: waiting for its time, or cancelled.
+		state := StateCancelled
+		if !rec.Cancelled {
+			state = StateScheduled
+		}
+		return c.JSON(http.StatusOK, statusBody{ID: id, Status: state, Updated: time.UnixMilli(rec.Created).UTC(), Channel: rec.Channel, SendAt: sendAt})
+	}
 	if errors.Is(err, outbound.ErrNotFound) {
 		return h.fail(c, notFound)
 	}
 	if err != nil {
 		return h.unavailable(c, "reading a notification's status", err)
 	}
-	body := statusBody{ID: id, Status: st.State, Attempts: st.Attempts, Updated: st.Updated.UTC(), Channel: rec.Channel}
+	body := statusBody{ID: id, Status: st.State, Attempts: st.Attempts, Updated: st.Updated.UTC(), Channel: rec.Channel, SendAt: sendAt}
 	if !st.Deadline.IsZero() {
 		body.ValidUntil = st.Deadline.UTC()
 	}
 	return c.JSON(http.StatusOK, body)
+}
+
+// cancel serves DELETE /v1/notifications/:id: a notification sent later
+// is forgotten while it waits; one handed to the queue is 409.
+func (h *Handler) cancel(c echo.Context) error {
+	inst, ok := h.institution(c.Request())
+	if !ok {
+		return h.unauthorized(c)
+	}
+	id := c.Param("id")
+	notFound := &apiError{status: http.StatusNotFound, Error: "no such notification", Field: "id"}
+	if id == "" || len(id) > 100 || h.o.Later == nil {
+		return h.fail(c, notFound)
+	}
+	ctx := c.Request().Context()
+	got, err := h.o.Records.Get(ctx, RecordKey(id))
+	if errors.Is(err, sessions.ErrNotFound) {
+		return h.fail(c, notFound)
+	}
+	if err != nil {
+		return h.unavailable(c, "reading a notification record", err)
+	}
+	var rec record
+	if err := json.Unmarshal(got.Data, &rec); err != nil || rec.Institution != inst {
+		return h.fail(c, notFound)
+	}
+	if rec.Cancelled {
+		return c.JSON(http.StatusOK, accepted{ID: id, Status: StateCancelled})
+	}
+	cancelled, err := h.o.Later.Cancel(ctx, id)
+	if err != nil {
+		return h.unavailable(c, "cancelling a notification", err)
+	}
+	if !cancelled {
+		return h.fail(c, &apiError{status: http.StatusConflict, Error: "the notification has been sent already (or was never scheduled): it cannot be cancelled", Field: "id"})
+	}
+	rec.Cancelled = true
+	data, _ := json.Marshal(rec)
+	if _, err := h.o.Records.Put(ctx, RecordKey(id), data, got.Rev, h.o.Retain); err != nil {
+		h.o.Log.Warn("notify: cancelled notification not marked; it reads as scheduled until it expires", "err", err)
+	}
+	return c.JSON(http.StatusOK, accepted{ID: id, Status: StateCancelled})
 }

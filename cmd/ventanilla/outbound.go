@@ -16,6 +16,7 @@ import (
 	"github.com/ventanilla-gob/ventanilla/channels/notify"
 	"github.com/ventanilla-gob/ventanilla/channels/outbound"
 	"github.com/ventanilla-gob/ventanilla/internal/gateway"
+	"github.com/ventanilla-gob/ventanilla/internal/reminders"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
@@ -30,6 +31,8 @@ type outboundPath struct {
 	// queue's own Redis, else the session store.
 	records sessions.Store
 	client  *redis.Client // the queue's own Redis, closed by close
+	// later keeps messages to send later: reminders, send_at.
+	later reminders.Store
 }
 
 // startQueue starts the outbound queue over the senders and makes it the
@@ -86,6 +89,7 @@ func (a *app) startQueue(order []string, senders map[string]carrier.Sender, stor
 		}
 	}()
 	a.outbound = p
+	a.startReminders(p, store, runCtx)
 	a.metrics.Gauge("outbound_queue_depth", "Messages waiting in the outbound queue.", func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		defer cancel()
@@ -129,7 +133,8 @@ func (a *app) notifications(e *echo.Echo, senders map[string]carrier.Sender, sto
 	if len(routes) == 0 && p.sms != "" {
 		routes = defaultRoutes(p.sms, senders)
 	}
-	h, err := notify.New(notify.Options{Queue: p.queue, Store: store, Records: p.records, Templates: tpl, Tokens: tokens, Carriers: routes, Transliterate: a.cfg.SMSTranslit, Log: a.log})
+	h, err := notify.New(notify.Options{Queue: p.queue, Store: store, Records: p.records, Templates: tpl, Tokens: tokens, Carriers: routes, Transliterate: a.cfg.SMSTranslit, Log: a.log,
+		Later: reminders.Later{Store: p.later}})
 	if err != nil {
 		return fmt.Errorf("notifications: %w", err)
 	}

@@ -25,6 +25,9 @@ type Reminder struct {
 	Carrier string `json:"carrier,omitempty"`
 	Locale  string `json:"locale"`
 	Text    string `json:"text"`
+	// ValidFor is how long after its handover the message is worth
+	// sending (0: the queue's default).
+	ValidFor time.Duration `json:"valid_for,omitempty"`
 	// Reply is the flow the citizen's answer runs ("" when the reminder
 	// asks nothing), with Vars.
 	Reply string            `json:"reply,omitempty"`
