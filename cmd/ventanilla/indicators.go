@@ -50,7 +50,13 @@ func (a *app) indicators(e *echo.Echo, raw sessions.Store) error {
 	if err != nil {
 		return err
 	}
-	a.counter = indicators.NewCounter(store, indicators.Options{Zone: zone, Registerer: a.metrics.Registry, Log: a.log})
+	opts := indicators.Options{Zone: zone, Registerer: a.metrics.Registry, Log: a.log}
+	if _, own := store.(*indicators.Redis); own && a.breaker != nil && a.cfg.QueueRedisURL == "" {
+		// On the sessions' Redis: while its breaker is open nothing may
+		// wait on it, counts included.
+		opts.Hold = a.breaker.Open
+	}
+	a.counter = indicators.NewCounter(store, opts)
 	a.closeIndicators = func() {
 		a.counter.Close()
 		closeStore()

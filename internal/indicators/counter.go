@@ -2,6 +2,7 @@ package indicators
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -20,6 +21,7 @@ type Counter struct {
 	zone     *time.Location
 	log      *slog.Logger
 	maxCells int
+	hold     func() bool
 
 	mu      sync.Mutex
 	pending map[Cell]int64
@@ -54,6 +56,10 @@ type Options struct {
 	// MaxCells bounds the counts kept while the store cannot take them
 	// (default 100 000 cells); past it new cells are dropped and counted.
 	MaxCells int
+	// Hold, when it says true, keeps the counts for a later flush
+	// without trying the store: its breaker is open, and nothing may
+	// wait on it then.
+	Hold func() bool
 }
 
 // DefaultZone is the offices' time zone unless configured.
@@ -61,7 +67,7 @@ const DefaultZone = "America/Guayaquil"
 
 // NewCounter starts a counter adding to store; Close stops it.
 func NewCounter(store Store, o Options) *Counter {
-	c := &Counter{store: store, now: o.Now, zone: o.Zone, log: o.Log, maxCells: o.MaxCells,
+	c := &Counter{store: store, now: o.Now, zone: o.Zone, log: o.Log, maxCells: o.MaxCells, hold: o.Hold,
 		pending: map[Cell]int64{}, stop: make(chan struct{}), done: make(chan struct{})}
 	if c.now == nil {
 		c.now = time.Now
@@ -222,6 +228,9 @@ func (c *Counter) run(interval time.Duration) {
 // Flush adds the counts taken so far to the store. Counts the store
 // refuses are kept for the next flush, within MaxCells.
 func (c *Counter) Flush(ctx context.Context) error {
+	if c.hold != nil && c.hold() {
+		return ErrHeld
+	}
 	c.mu.Lock()
 	batch := c.pending
 	if len(batch) == 0 {
@@ -244,6 +253,9 @@ func (c *Counter) Flush(ctx context.Context) error {
 	c.mu.Unlock()
 	return err
 }
+
+// ErrHeld: Flush did not try the store, which Options.Hold says is down.
+var ErrHeld = errors.New("indicators: the store is held off; counts kept")
 
 // Close stores what is pending and stops the counter.
 func (c *Counter) Close() {

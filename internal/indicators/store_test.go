@@ -126,3 +126,26 @@ func TestCloseStoresWhatIsPending(t *testing.T) {
 		t.Errorf("after Close the store holds %v; want completed, hops:7 and secs:45", got)
 	}
 }
+
+// While its store's breaker is open, the counter does not try it: a hop
+// must never wait on a store that is down, nor send it a command.
+func TestCounterHoldsWhileTheStoreIsHeldOff(t *testing.T) {
+	store := &failing{Memory: NewMemory(), ok: true}
+	held := true
+	c := NewCounter(store, Options{Interval: time.Hour, Hold: func() bool { return held }})
+	defer c.Close()
+	c.Started(Dims{Flow: "turnos"})
+	if err := c.Flush(context.Background()); !errors.Is(err, ErrHeld) {
+		t.Fatalf("flush while held: %v, want ErrHeld", err)
+	}
+	if got, _ := store.Read(context.Background(), []string{c.day()}); len(got) != 0 {
+		t.Fatalf("the store got %v while held off", got)
+	}
+	held = false
+	if err := c.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := store.Read(context.Background(), []string{c.day()}); len(got) != 1 {
+		t.Errorf("after the hold the store has %v; want the count kept", got)
+	}
+}
