@@ -77,7 +77,8 @@ func TestLintSaysWhereLateResultsGo(t *testing.T) {
 }
 
 // The gateway and the lint read the same environment the same way: the
-// engine promises an SMS exactly when lateResults says one can be sent.
+// engine promises an SMS, and sends sms steps, exactly when lateResults
+// says one can be sent.
 func TestLateResultsAgreeWithTheGateway(t *testing.T) {
 	cases := []map[string]string{
 		{},
@@ -101,6 +102,10 @@ func TestLateResultsAgreeWithTheGateway(t *testing.T) {
 		}
 		if lint := lateResults(getenv); lint != engine {
 			t.Errorf("%v: the lint says %q, the gateway does %q", env, lint, engine)
+		}
+		// sms steps: the lint warns exactly where the engine cannot send.
+		if sends := a.gateway.Engine.SMS != nil; sends != (lateResults(getenv) == flows.LateBySMS) {
+			t.Errorf("%v: the engine sends sms steps: %v; the lint says %q", env, sends, lateResults(getenv))
 		}
 		if a.outbound != nil {
 			a.outbound.close(context.Background())
