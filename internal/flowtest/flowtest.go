@@ -18,6 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/diag"
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/interop"
@@ -140,17 +141,16 @@ func (r *Runner) Run(ctx context.Context, t *Transcript) ([]Hop, []Failure, erro
 	return got, fails, nil
 }
 
-// ReadFile parses a transcript file.
+// ReadFile parses a transcript file; a misspelt key stops it at its
+// line and column, with the key meant.
 func ReadFile(path string) (*Transcript, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	var t Transcript
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&t); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if err := diag.Decode(path, data, &t); err != nil {
+		return nil, err
 	}
 	if t.Name == "" {
 		t.Name = path

@@ -3,6 +3,7 @@ package flowtest_test
 import (
 	"context"
 	"flag"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -53,5 +54,18 @@ func TestCatalogueConversations(t *testing.T) {
 				t.Error(fl.String())
 			}
 		})
+	}
+}
+
+// A misspelt key in a transcript stops it where it is written, with the
+// key meant, the way every YAML file of the project reports problems.
+func TestReadFileNamesAMisspeltKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.yaml")
+	if err := os.WriteFile(path, []byte("name: x\nhops:\n  - send: \"1\"\n    scren: Hola\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := flowtest.ReadFile(path)
+	if want := path + `:4:5: unknown field "scren" (did you mean "screen"?)`; err == nil || err.Error() != want {
+		t.Errorf("ReadFile: %v\nwant %s", err, want)
 	}
 }
