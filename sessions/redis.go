@@ -22,7 +22,7 @@ type RedisOptions struct {
 	DefaultTTL time.Duration
 	// Tag, when set, rewrites the hash tag of every key — the part
 	// between "{" and "}", which names the citizen a record belongs to
-	// (gateway.ProfileKey) — into what it returns: a keyed digest of
+	// (keys.Profile) — into what it returns: a keyed digest of
 	// the number, so that Redis's key space names no one. Keys without a
 	// tag are stored as they are.
 	Tag func(string) string
@@ -187,7 +187,7 @@ func (r *Redis) Put(ctx context.Context, key string, data []byte, rev uint64, tt
 // GetMulti reads keys with one MGET. On a Redis Cluster, where one
 // command may only touch one slot, it sends an MGET per slot, pipelined:
 // still one round trip per node, and one in all for keys sharing a hash
-// tag — the keys of one citizen (see gateway.ProfileKey).
+// tag — the keys of one citizen (see keys.Profile).
 func (r *Redis) GetMulti(ctx context.Context, keys ...string) ([]Record, error) {
 	full := make([]string, len(keys))
 	for i, k := range keys {

@@ -20,13 +20,16 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/ventanilla-gob/ventanilla/internal/bearer"
+
+	"github.com/ventanilla-gob/ventanilla/internal/keys"
+
 	"github.com/labstack/echo/v4"
 	"github.com/nyaruka/phonenumbers"
 
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/outbound"
 	"github.com/ventanilla-gob/ventanilla/channels/sms"
-	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
@@ -225,7 +228,7 @@ func (h *Handler) unavailable(c echo.Context, what string, err error) error {
 // institution returns who the bearer token belongs to, comparing with
 // every token in constant time.
 func (h *Handler) institution(r *http.Request) (string, bool) {
-	tok, ok := gateway.BearerToken(r.Header.Get(echo.HeaderAuthorization))
+	tok, ok := bearer.Token(r.Header.Get(echo.HeaderAuthorization))
 	if !ok {
 		return "", false
 	}
@@ -552,7 +555,7 @@ func isE164(s string) bool {
 // rememberedLocale is the locale the citizen chose in a conversation, or
 // DefaultLocale. A store that fails does not stop a notification.
 func (h *Handler) rememberedLocale(ctx context.Context, phone string) string {
-	rec, err := h.o.Store.Get(ctx, gateway.ProfileKey(phone))
+	rec, err := h.o.Store.Get(ctx, keys.Profile(phone))
 	switch {
 	case err == nil && slices.Contains(Locales, string(rec.Data)):
 		return string(rec.Data)
@@ -565,7 +568,7 @@ func (h *Handler) rememberedLocale(ctx context.Context, phone string) string {
 // preferredChannel is the text channel the citizen last used, when it is
 // available here; else sms, else the first channel available.
 func (h *Handler) preferredChannel(ctx context.Context, phone string) string {
-	rec, err := h.o.Store.Get(ctx, gateway.PreferenceKey(phone))
+	rec, err := h.o.Store.Get(ctx, keys.Preference(phone))
 	switch {
 	case err == nil && h.o.Carriers[string(rec.Data)] != "":
 		return string(rec.Data)

@@ -11,12 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/internal/keys"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/notify"
 	"github.com/ventanilla-gob/ventanilla/channels/outbound"
-	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
@@ -349,7 +350,7 @@ func TestLocale(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			if tc.profile != "" {
-				if err := f.store.Set(context.Background(), gateway.ProfileKey(citizen), []byte(tc.profile), time.Hour); err != nil {
+				if err := f.store.Set(context.Background(), keys.Profile(citizen), []byte(tc.profile), time.Hour); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -367,7 +368,7 @@ func TestLocale(t *testing.T) {
 
 func TestTransliterateKeepsSMSInGSM(t *testing.T) {
 	f := newFixture(t, func(o *notify.Options) { o.Transliterate = true })
-	if err := f.store.Set(context.Background(), gateway.PreferenceKey(citizen), []byte("whatsapp"), time.Hour); err != nil {
+	if err := f.store.Set(context.Background(), keys.Preference(citizen), []byte("whatsapp"), time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	for _, body := range []string{listo, strings.Replace(listo, `"to"`, `"channel": "sms", "to"`, 1)} {
@@ -400,7 +401,7 @@ func TestChannel(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			if tc.pref != "" {
-				if err := f.store.Set(context.Background(), gateway.PreferenceKey(citizen), []byte(tc.pref), time.Hour); err != nil {
+				if err := f.store.Set(context.Background(), keys.Preference(citizen), []byte(tc.pref), time.Hour); err != nil {
 					t.Fatal(err)
 				}
 			}

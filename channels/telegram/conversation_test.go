@@ -8,11 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/internal/keys"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/ventanilla-gob/ventanilla/channels/telegram"
 	"github.com/ventanilla-gob/ventanilla/internal/channelstest"
-	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/interop"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
@@ -166,7 +167,7 @@ func TestConversationRetriedUpdate(t *testing.T) {
 func TestConversationAfterLinking(t *testing.T) {
 	store := sessions.NewMemory(sessions.MemoryOptions{})
 	t.Cleanup(func() { store.Close() })
-	if err := store.Set(context.Background(), gateway.ProfileKey("+593991234567"), []byte("en"), time.Hour); err != nil {
+	if err := store.Set(context.Background(), keys.Profile("+593991234567"), []byte("en"), time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	api := newFakeAPI(t)

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/internal/keys"
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ventanilla-gob/ventanilla/internal/gateway"
@@ -53,7 +55,7 @@ func redisStore(client redis.UniversalClient, getenv func(string) (string, bool)
 func rekey(client redis.UniversalClient, store *sessions.Redis, log *slog.Logger) {
 	start := time.Now()
 	ctx := context.Background()
-	moved, err := store.Rekey(ctx, gateway.Retagged)
+	moved, err := store.Rekey(ctx, keys.Retagged)
 	switch {
 	case err != nil:
 		log.Error("records kept under the keys of an earlier version were not all moved; the next start moves the rest", "moved", moved, "err", err)

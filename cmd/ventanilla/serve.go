@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/internal/bearer"
+
 	"github.com/ventanilla-gob/ventanilla/interop/flowcall"
 
 	"github.com/labstack/echo/v4"
@@ -375,12 +377,12 @@ func (a *app) ready(c echo.Context) error {
 }
 
 // adminAuth checks the admin bearer token, read the way every endpoint
-// reads one (gateway.BearerToken), in constant time: the digests compared
+// reads one (bearer.Token), in constant time: the digests compared
 // have one length whatever the token's.
 func (a *app) adminAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	want := sha256.Sum256([]byte(a.cfg.AdminToken))
 	return func(c echo.Context) error {
-		tok, ok := gateway.BearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
+		tok, ok := bearer.Token(c.Request().Header.Get(echo.HeaderAuthorization))
 		got := sha256.Sum256([]byte(tok))
 		if !ok || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="ventanilla"`)

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/internal/keys"
+
 	"gopkg.in/yaml.v3"
 
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
@@ -96,7 +98,7 @@ func (r *Runner) Run(ctx context.Context, t *Transcript) ([]Hop, []Failure, erro
 		phone = "+593991234567"
 	}
 	if t.Locale != "" {
-		if err := store.Set(ctx, gateway.ProfileKey(phone), []byte(t.Locale), time.Hour); err != nil {
+		if err := store.Set(ctx, keys.Profile(phone), []byte(t.Locale), time.Hour); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -89,17 +88,4 @@ func Mount(e *echo.Echo, c carrier.Carrier, a Auth, h carrier.Hopper) {
 		return
 	}
 	c.Mount(e.Group(a.Prefix(), mws...), h)
-}
-
-// BearerToken returns the token of an Authorization header that uses the
-// Bearer scheme. Every endpoint reads bearer tokens through it, so they
-// all agree: the scheme is case-insensitive (RFC 7235 §2.1: "bearer x"
-// is "Bearer x") and spaces around the token are ignored.
-func BearerToken(header string) (string, bool) {
-	scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
-	}
-	token = strings.TrimSpace(token)
-	return token, token != ""
 }

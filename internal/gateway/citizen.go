@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/internal/keys"
+
 	"github.com/ventanilla-gob/ventanilla/conversation"
 
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
@@ -25,7 +27,7 @@ func (g *Gateway) savePreference(ctx context.Context, in carrier.Inbound) {
 	if in.Channel == "chat" {
 		pref = in.Carrier
 	}
-	if err := g.Store.Set(ctx, PreferenceKey(in.Phone), []byte(pref), g.profileTTL()); err != nil {
+	if err := g.Store.Set(ctx, keys.Preference(in.Phone), []byte(pref), g.profileTTL()); err != nil {
 		g.storeError("remembering the citizen's channel", err)
 	}
 }
@@ -44,7 +46,7 @@ func (g *Gateway) citizen(ctx context.Context, phone string) (locale string, cho
 	}
 	var profile, kept sessions.Record
 	if mg, ok := g.Store.(sessions.MultiGetter); ok {
-		recs, err := mg.GetMulti(ctx, ProfileKey(phone), PendingKey(phone))
+		recs, err := mg.GetMulti(ctx, keys.Profile(phone), keys.Pending(phone))
 		if err != nil {
 			if transient(err) {
 				return locale, false, nil, fmt.Errorf("reading the citizen's profile: %w", err)
@@ -55,13 +57,13 @@ func (g *Gateway) citizen(ctx context.Context, phone string) (locale string, cho
 		profile, kept = recs[0], recs[1]
 	} else {
 		var err error
-		if profile, err = g.Store.Get(ctx, ProfileKey(phone)); err != nil && !errors.Is(err, sessions.ErrNotFound) {
+		if profile, err = g.Store.Get(ctx, keys.Profile(phone)); err != nil && !errors.Is(err, sessions.ErrNotFound) {
 			if transient(err) {
 				return locale, false, nil, fmt.Errorf("reading the citizen's profile: %w", err)
 			}
 			g.storeError("reading the citizen's profile", err)
 		}
-		if kept, err = g.Store.Get(ctx, PendingKey(phone)); err != nil && !errors.Is(err, sessions.ErrNotFound) {
+		if kept, err = g.Store.Get(ctx, keys.Pending(phone)); err != nil && !errors.Is(err, sessions.ErrNotFound) {
 			if transient(err) {
 				return locale, false, nil, fmt.Errorf("reading a result kept for the citizen: %w", err)
 			}
@@ -81,7 +83,7 @@ func (g *Gateway) loadLocale(ctx context.Context, s *conversation.State) bool {
 	if s.Phone == "" {
 		return false
 	}
-	rec, err := g.Store.Get(ctx, ProfileKey(s.Phone))
+	rec, err := g.Store.Get(ctx, keys.Profile(s.Phone))
 	if err != nil && !errors.Is(err, sessions.ErrNotFound) {
 		g.storeError("reading the citizen's profile", err)
 	}
@@ -96,7 +98,7 @@ func (g *Gateway) saveLocale(ctx context.Context, s *conversation.State) {
 	if s.Phone == "" {
 		return
 	}
-	if err := g.Store.Set(ctx, ProfileKey(s.Phone), []byte(s.Locale), g.profileTTL()); err != nil {
+	if err := g.Store.Set(ctx, keys.Profile(s.Phone), []byte(s.Locale), g.profileTTL()); err != nil {
 		g.storeError("remembering the citizen's language", err)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/internal/keys"
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
@@ -73,9 +75,9 @@ func TestCitizenKeysShareOneSlot(t *testing.T) {
 		gateway.Key(carrier.Inbound{Channel: "ussd", Carrier: "africastalking", Phone: phone, SessionID: "s"}),
 		gateway.Key(carrier.Inbound{Channel: "sms", Carrier: "twilio", Phone: phone}),
 		gateway.Key(carrier.Inbound{Channel: "chat", Carrier: "whatsapp", Phone: phone}),
-		gateway.ProfileKey(phone),
-		gateway.PreferenceKey(phone),
-		gateway.PendingKey(phone),
+		keys.Profile(phone),
+		keys.Preference(phone),
+		keys.Pending(phone),
 	}
 	slots := map[int64][]string{}
 	for _, k := range keys {

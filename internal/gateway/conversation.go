@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/ventanilla-gob/ventanilla/internal/keys"
+
 	"github.com/ventanilla-gob/ventanilla/conversation"
 
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
@@ -73,7 +75,7 @@ func (g *Gateway) showPending(ctx context.Context, st *state, pending []byte, sc
 			return err
 		}
 	}
-	if err := g.Store.Delete(ctx, PendingKey(s.Phone)); err != nil {
+	if err := g.Store.Delete(ctx, keys.Pending(s.Phone)); err != nil {
 		g.storeError("forgetting a result kept for the citizen", err)
 		return nil // shown only once it can be forgotten: never twice
 	}

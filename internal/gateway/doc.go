@@ -18,7 +18,8 @@
 //   - record.go: metrics (Observer) and the audit trail (Recorder)
 //   - render.go: laying a screen out for the hop's channel
 //   - store.go, storeerr.go: writing the session, and logging store errors
-//   - keys.go: the store keys kept about a citizen
+//   - keys.go: the key of a hop's conversation (internal/keys names every
+//     key kept about a citizen)
 //   - pins.go, pending.go: PINs, and results kept for the next contact
 //   - auth.go: carriers' callback authentication and the one mount path
 package gateway

@@ -10,6 +10,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/internal/keys"
+
 	"github.com/ventanilla-gob/ventanilla/conversation"
 	"github.com/ventanilla-gob/ventanilla/interop/flowcall"
 
@@ -448,7 +450,7 @@ func TestAsyncResultKeptForNextContact(t *testing.T) {
 		t.Fatalf("slow call: %+v", r)
 	}
 	testutil.WaitFor(t, "the result to arrive", func() bool {
-		_, err := store.Get(context.Background(), gateway.PendingKey("+593991234567"))
+		_, err := store.Get(context.Background(), keys.Pending("+593991234567"))
 		return err == nil
 	})
 	g.Budget = 0

@@ -1,54 +1,9 @@
 package gateway
 
 import (
-	"strings"
-
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/internal/keys"
 )
-
-// untaggedKinds are the keys that named a citizen without a hash tag
-// before keys carried one: "profile:+593991234567".
-var untaggedKinds = []string{"profile:", "pref:", "pending:", "pin:", "pinfail:"}
-
-// Retagged answers the key that a record kept under an untagged key of an
-// earlier version has now, and false for a key that needs no move. It is
-// the rename of the upgrade (sessions.Redis.Rekey): profiles, channel
-// preferences, kept results and PINs by any number; conversations by an
-// E.164 number — a conversation without a number is keyed by its carrier's
-// session and keeps its key.
-func Retagged(key string) (string, bool) {
-	if strings.ContainsRune(key, '{') {
-		return "", false
-	}
-	for _, kind := range untaggedKinds {
-		if who, ok := strings.CutPrefix(key, kind); ok && who != "" {
-			return kind + Tag(who), true
-		}
-	}
-	for _, channel := range []string{"ussd:", "sms:"} {
-		if who, ok := strings.CutPrefix(key, channel); ok && e164(who) {
-			return channel + Tag(who), true
-		}
-	}
-	if rest, ok := strings.CutPrefix(key, "chat:"); ok {
-		if carrier, who, ok := strings.Cut(rest, ":"); ok && e164(who) {
-			return "chat:" + carrier + ":" + Tag(who), true
-		}
-	}
-	return "", false
-}
-
-func e164(s string) bool {
-	if len(s) < 2 || s[0] != '+' {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
 
 // Key returns the store key of the conversation an inbound hop belongs to:
 // by number on USSD and SMS; chat platforms keep a conversation each
@@ -56,23 +11,9 @@ func e164(s string) bool {
 func Key(in carrier.Inbound) string {
 	if in.Phone != "" {
 		if in.Channel == "chat" {
-			return "chat:" + in.Carrier + ":" + Tag(in.Phone)
+			return "chat:" + in.Carrier + ":" + keys.Tag(in.Phone)
 		}
-		return in.Channel + ":" + Tag(in.Phone)
+		return in.Channel + ":" + keys.Tag(in.Phone)
 	}
 	return in.Channel + ":" + in.Carrier + ":" + in.SessionID
 }
-
-// Tag is the hash tag in every key kept about a phone number. The Redis
-// store turns it into a keyed digest of the number
-// (sessions.RedisOptions.Tag), so that its key space names no one, and on
-// a Redis Cluster it keeps a citizen's keys in one slot, where they can be
-// read in one command. docs/privacy.md lists every key.
-func Tag(phone string) string { return "{" + phone + "}" }
-
-// ProfileKey is the store key of what is remembered about a phone number.
-func ProfileKey(phone string) string { return "profile:" + Tag(phone) }
-
-// PreferenceKey is the store key of the text channel a citizen last used
-// ("sms", "whatsapp", "telegram"): where notifications reach them.
-func PreferenceKey(phone string) string { return "pref:" + Tag(phone) }

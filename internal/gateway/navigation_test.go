@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/internal/keys"
+
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/sessions"
@@ -117,7 +119,7 @@ func TestKeptResultAboveAPagedScreen(t *testing.T) {
 	g := newGateway(t, store)
 	ctx := context.Background()
 	const phone = "+593991234567"
-	if err := store.Set(ctx, gateway.ProfileKey(phone), []byte("es"), time.Hour); err != nil {
+	if err := store.Set(ctx, keys.Profile(phone), []byte("es"), time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	if err := (gateway.Pending{Store: store}).Notify(ctx, phone, "es", "Trámite 1002: listo."); err != nil {

@@ -4,14 +4,13 @@ import (
 	"context"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/internal/keys"
+
 	"github.com/ventanilla-gob/ventanilla/channels/sms"
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/i18n"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
-
-// PendingKey is the store key of a result kept for a citizen's next contact.
-func PendingKey(phone string) string { return "pending:" + Tag(phone) }
 
 // Pending is the engine's Notifier where no SMS carrier is configured: it
 // keeps the result of a slow back-end call, and the gateway shows it at
@@ -36,7 +35,7 @@ func (p Pending) Notify(ctx context.Context, phone, _ string, text string) error
 	if ttl <= 0 {
 		ttl = 7 * 24 * time.Hour
 	}
-	return p.Store.Set(ctx, PendingKey(phone), []byte(text), ttl)
+	return p.Store.Set(ctx, keys.Pending(phone), []byte(text), ttl)
 }
 
 // LateSMS sends the result of a slow back-end call by SMS, laid out the

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/internal/keys"
+
 	"golang.org/x/crypto/scrypt"
 
 	"github.com/ventanilla-gob/ventanilla/flows"
@@ -33,9 +35,6 @@ var _ flows.PINs = PINs{}
 // pinTTL keeps a PIN as long as a language choice is remembered.
 const pinTTL = 400 * 24 * time.Hour
 
-func pinKey(phone string) string     { return "pin:" + Tag(phone) }
-func pinFailKey(phone string) string { return "pinfail:" + Tag(phone) }
-
 // ErrLocked: too many wrong PINs; wait for the lockout to pass.
 var ErrLocked = flows.ErrPINLocked
 
@@ -52,7 +51,7 @@ func (p PINs) derive(pin string, salt []byte) ([]byte, error) {
 
 // Has reports whether phone has set a PIN.
 func (p PINs) Has(ctx context.Context, phone string) (bool, error) {
-	_, err := p.Store.Get(ctx, pinKey(phone))
+	_, err := p.Store.Get(ctx, keys.PIN(phone))
 	if errors.Is(err, sessions.ErrNotFound) {
 		return false, nil
 	}
@@ -71,7 +70,7 @@ func (p PINs) Set(ctx context.Context, phone, pin string) error {
 	}
 	rec := append([]byte(strconv.Itoa(p.cost())+":"), salt...)
 	rec = append(rec, key...)
-	return p.Store.Set(ctx, pinKey(phone), rec, pinTTL)
+	return p.Store.Set(ctx, keys.PIN(phone), rec, pinTTL)
 }
 
 // Check compares pin with the one phone set. A wrong PIN counts towards
@@ -85,13 +84,13 @@ func (p PINs) Check(ctx context.Context, phone, pin string) (bool, error) {
 		lockout = 15 * time.Minute
 	}
 	fails := 0
-	if rec, err := p.Store.Get(ctx, pinFailKey(phone)); err == nil {
+	if rec, err := p.Store.Get(ctx, keys.PINFail(phone)); err == nil {
 		fails, _ = strconv.Atoi(string(rec.Data))
 	}
 	if fails >= max {
 		return false, ErrLocked
 	}
-	rec, err := p.Store.Get(ctx, pinKey(phone))
+	rec, err := p.Store.Get(ctx, keys.PIN(phone))
 	if err != nil {
 		return false, err
 	}
@@ -112,11 +111,11 @@ func (p PINs) Check(ctx context.Context, phone, pin string) (bool, error) {
 		return false, err
 	}
 	if subtle.ConstantTimeCompare(key, rest[16:]) == 1 {
-		_ = p.Store.Delete(ctx, pinFailKey(phone))
+		_ = p.Store.Delete(ctx, keys.PINFail(phone))
 		return true, nil
 	}
 	fails++
-	if err := p.Store.Set(ctx, pinFailKey(phone), []byte(strconv.Itoa(fails)), lockout); err != nil {
+	if err := p.Store.Set(ctx, keys.PINFail(phone), []byte(strconv.Itoa(fails)), lockout); err != nil {
 		return false, err
 	}
 	if fails >= max {

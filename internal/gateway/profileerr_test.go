@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/internal/keys"
+
 	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 	"github.com/ventanilla-gob/ventanilla/sessions"
@@ -71,7 +73,7 @@ func TestTransientProfileReadErrorAnswersServiceUnavailable(t *testing.T) {
 				ctx := context.Background()
 				base := sessions.NewRedis(client, sessions.RedisOptions{Prefix: "t" + string(rune('a'+i)) + ":"})
 				in := at("s", "")
-				if err := base.Set(ctx, gateway.ProfileKey(in.Phone), []byte("es"), time.Hour); err != nil {
+				if err := base.Set(ctx, keys.Profile(in.Phone), []byte("es"), time.Hour); err != nil {
 					t.Fatal(err)
 				}
 				g := newGateway(t, wrap(base, err))

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/internal/keys"
+
 	"github.com/ventanilla-gob/ventanilla/interop/flowcall"
 
 	"github.com/redis/go-redis/v9"
@@ -355,7 +357,7 @@ func TestStoreStopsAfterTheBackendBooked(t *testing.T) {
 		}, func(t *testing.T, admin *redis.Client) {
 			redisSignal(t, admin, syscall.SIGCONT)
 			testutil.WaitFor(t, "the pending conversation in Redis", func() bool {
-				return admin.Exists(context.Background(), "ventanilla:"+gateway.PendingKey("+593991234567")).Val() == 1
+				return admin.Exists(context.Background(), "ventanilla:"+keys.Pending("+593991234567")).Val() == 1
 			})
 		}, "Resultado de su consulta anterior:\nTurno reservado. Código "},
 	} {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ventanilla-gob/ventanilla/internal/keys"
+
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/sessions"
@@ -95,7 +97,7 @@ func TestPreferredChannelRemembered(t *testing.T) {
 	store := sessions.NewMemory(sessions.MemoryOptions{})
 	g := newGateway(t, store)
 	hop(t, g, carrier.Inbound{Channel: "chat", Carrier: "telegram", SessionID: "9", Phone: "+593991234567", Input: "hola"})
-	rec, err := store.Get(context.Background(), gateway.PreferenceKey("+593991234567"))
+	rec, err := store.Get(context.Background(), keys.Preference("+593991234567"))
 	if err != nil || string(rec.Data) != "telegram" {
 		t.Errorf("preference: %q %v", rec.Data, err)
 	}
@@ -117,7 +119,7 @@ func TestPreferredChannelByKind(t *testing.T) {
 		g := newGateway(t, store)
 		phone := fmt.Sprintf("+59399123450%d", i)
 		hop(t, g, carrier.Inbound{Channel: tc.channel, Carrier: tc.carrier, SessionID: phone, Phone: phone, Input: "hola"})
-		rec, err := store.Get(context.Background(), gateway.PreferenceKey(phone))
+		rec, err := store.Get(context.Background(), keys.Preference(phone))
 		if err != nil || string(rec.Data) != tc.want {
 			t.Errorf("%s by %s: preference %q %v, want %q", tc.channel, tc.carrier, rec.Data, err, tc.want)
 		}

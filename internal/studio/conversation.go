@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/ventanilla-gob/ventanilla/internal/keys"
+
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/chat"
 	"github.com/ventanilla-gob/ventanilla/channels/sms"
@@ -127,7 +129,7 @@ func newConversation(ctx context.Context, st *Studio, settings Settings) (*conve
 	}
 	c.caller = &caller{base: base, picks: settings.Picks}
 	if settings.Returning && c.phone != "" {
-		if err := c.store.Set(ctx, gateway.ProfileKey(c.phone), []byte(settings.Lang), time.Hour); err != nil {
+		if err := c.store.Set(ctx, keys.Profile(c.phone), []byte(settings.Lang), time.Hour); err != nil {
 			return nil, err
 		}
 	}
@@ -189,7 +191,7 @@ func (c *conversation) call(ctx context.Context, phone, text string) error {
 	c.caller.dial = c.dial
 	c.caller.mu.Unlock()
 	if c.phone != "" {
-		if rec, err := c.store.Get(ctx, gateway.ProfileKey(c.phone)); err == nil {
+		if rec, err := c.store.Get(ctx, keys.Profile(c.phone)); err == nil {
 			c.dialLocale[c.dial] = string(rec.Data)
 		}
 	}
