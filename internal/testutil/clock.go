@@ -44,7 +44,7 @@ func Asleep(t testing.TB, c *clockwork.FakeClock, n int) {
 	ctx, cancel := context.WithTimeout(context.Background(), WaitTimeout)
 	defer cancel()
 	if err := c.BlockUntilContext(ctx, n); err != nil {
-		t.Fatalf("timed out waiting for %d sleepers on the clock", n)
+		t.Fatalf("timed out waiting for %d timers or sleepers on the fake clock: the code under test did not go back to waiting on it", n)
 	}
 }
 
