@@ -3,6 +3,9 @@ package flowcall_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"testing"
 	"time"
@@ -60,5 +63,33 @@ func TestEffectsDefaultsToTrue(t *testing.T) {
 	c := flowcall.Caller(effects{b}).(flows.Effects)
 	if c.Effects("read") || !c.Effects("book") {
 		t.Error("the backend's own answer is not passed on")
+	}
+}
+
+// The step's idempotency key reaches the back-end in the header interop
+// sends it in, so a retried booking books once.
+func TestCallSendsTheIdempotencyKey(t *testing.T) {
+	keys := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		keys <- r.Header.Get(interop.HeaderIdempotencyKey)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"code":"T-1"}`)
+	}))
+	defer srv.Close()
+	reg, err := interop.ParseRegistry("services.yaml", []byte("services:\n  book:\n    base_url: ${URL}\n    method: POST\n"),
+		func(string) (string, bool) { return srv.URL, true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := flowcall.Caller(interop.NewClient(reg, srv.Client()))
+	r := c.Call(t.Context(), flows.Request{Service: "book", IdempotencyKey: "vt1-0123abcd", UserID: "EC1714307103"})
+	if r.Outcome != flows.OK || r.Get("code") != "T-1" {
+		t.Fatalf("response %+v, err %v", r, r.Err)
+	}
+	if got := <-keys; got != "vt1-0123abcd" {
+		t.Errorf("Idempotency-Key %q, want the step's key", got)
+	}
+	if !c.(flows.Effects).Effects("book") {
+		t.Error("a POST service changes something")
 	}
 }
