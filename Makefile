@@ -5,7 +5,7 @@ BIN     := bin/ventanilla
 # Root can install packages directly; anyone else needs sudo.
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run test build lint bench docs deps assets clean
+.PHONY: help run test build lint bench docs screenshots deps assets clean
 
 ## help: list the targets and what each does
 help:
@@ -62,6 +62,10 @@ bench:
 docs:
 	$(GO) test ./flows -run TestDocsReferenceIsFresh -update-docs
 	$(GO) test ./cmd/ventanilla -run TestDocsCarriersAreFresh -update-docs
+
+## screenshots: take the studio's pictures in docs/studio.md again (needs chromium), with the screens they show
+screenshots: deps
+	$(GO) test ./internal/studio -run TestScreenshots -count=1 -update-screenshots
 
 ## assets: vendor axe-core (the studio's accessibility check in the browser tests) from npm, pinned and integrity-checked
 # The studio's own page needs no library; axe-core runs only in its browser

@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -23,9 +25,26 @@ import (
 //go:embed testdata/axe-core/axe.min.js
 var axe string
 
-// browser starts a real headless Chromium (Debian's chromium package),
-// one for all the browser tests of the run: they are few and share it.
-// Without Chromium the test is skipped, unless CI or
+// shared is the one Chromium of the run: the browser tests are few and
+// share it, each in a tab of its own.
+var shared struct {
+	once   sync.Once
+	ctx    context.Context
+	cancel context.CancelFunc
+	err    error
+}
+
+// TestMain closes the shared Chromium once every test is done.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.cancel != nil {
+		shared.cancel()
+	}
+	os.Exit(code)
+}
+
+// browser opens a tab in a real headless Chromium (Debian's chromium
+// package). Without Chromium the test is skipped, unless CI or
 // VENTANILLA_REQUIRE_CHROMIUM=1 (which `make test` sets) asks for it.
 func browser(t *testing.T) context.Context {
 	t.Helper()
@@ -44,19 +63,27 @@ func browser(t *testing.T) context.Context {
 		}
 		t.Skip("chromium not found on PATH: the studio's browser tests are skipped (make test installs it)")
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox, // tests may run as root, where Chromium's sandbox refuses to start
-		chromedp.Flag("disable-gpu", true),
-		chromedp.WindowSize(1280, 1000),
-	)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(alloc)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting %s: %v", path, err)
+	shared.once.Do(func() {
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(path),
+			chromedp.NoSandbox, // tests may run as root, where Chromium's sandbox refuses to start
+			chromedp.Flag("disable-gpu", true),
+			chromedp.WindowSize(1280, 1000),
+		)
+		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancel := chromedp.NewContext(alloc)
+		shared.ctx, shared.cancel = ctx, func() { cancel(); cancelAlloc() }
+		shared.err = chromedp.Do(ctx)
+	})
+	if shared.err != nil {
+		t.Fatalf("starting %s: %v", path, shared.err)
 	}
-	return ctx
+	tab, cancel := chromedp.NewContext(shared.ctx)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(tab); err != nil {
+		t.Fatalf("opening a tab: %v", err)
+	}
+	return tab
 }
 
 func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
@@ -207,4 +234,68 @@ func TestBrowser(t *testing.T) {
 	do(t, ctx, chromedp.EmulateViewport(640, 900, chromedp.EmulateScale(2)))
 	until(t, ctx, "the page reflowed", `document.documentElement.scrollWidth <= window.innerWidth`)
 	checkAxe(t, ctx, "200 % zoom")
+}
+
+var updateScreenshots = flag.Bool("update-screenshots", false, "rewrite the studio's screenshots and their screens in docs/studio.md")
+
+// docsPath is the studio's guide, from this package.
+var docsPath = filepath.Join("..", "..", "docs", "studio.md")
+
+// The three phones in Spanish and in Kichwa, as docs/studio.md shows
+// them: -update-screenshots (make screenshots) takes the pictures and
+// writes the screens they show into the guide; without it the test fails
+// when the guide's screens are not what the studio shows now.
+func TestScreenshots(t *testing.T) {
+	var ctx context.Context
+	if *updateScreenshots {
+		ctx = browser(t)
+	}
+	var got strings.Builder
+	for _, c := range []struct {
+		lang, citizen, mocks string
+		answers              []string
+	}{
+		{"es", "new", "turnos-book-es.yaml", []string{"1", "1", "1"}},
+		{"qu", "returning", "turnos-book-qu.yaml", []string{"1", "1"}},
+	} {
+		f := newFixture(t, false)
+		f.settings(t, map[string][]string{"lang": {c.lang}, "citizen": {c.citizen}, "mocks": {c.mocks}})
+		f.send(t, PhoneUSSD, "")
+		var page string
+		for _, a := range c.answers {
+			page = f.send(t, PhoneUSSD, a)
+		}
+		fmt.Fprintf(&got, "%s:\n\n```\n%s\n```\n\n", c.lang, ussdScreen(t, page))
+		if !*updateScreenshots {
+			continue
+		}
+		do(t, ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(f.srv.URL+"/"))
+		until(t, ctx, "the threads at their latest message", `[...document.querySelectorAll(".thread")].every(e => e.scrollHeight <= e.clientHeight || e.scrollTop > 0)`)
+		png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.ID("phones")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join("..", "..", "docs", "studio-"+c.lang+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	doc, err := os.ReadFile(docsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const begin, end = "<!-- screens: make screenshots -->\n", "<!-- end of screens -->"
+	before, rest, ok1 := strings.Cut(string(doc), begin)
+	_, after, ok2 := strings.Cut(rest, end)
+	if !ok1 || !ok2 {
+		t.Fatalf("docs/studio.md has no %q … %q section", begin, end)
+	}
+	if *updateScreenshots {
+		if err := os.WriteFile(docsPath, []byte(before+begin+got.String()+end+after), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if current, _, _ := strings.Cut(rest, end); current != got.String() {
+		t.Errorf("docs/studio.md shows screens the studio no longer shows: run make screenshots\n--- in the guide\n%s--- now\n%s", current, got.String())
+	}
 }

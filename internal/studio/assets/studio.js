@@ -67,6 +67,8 @@
   }
 
   function wire() {
+    // The threads show their latest messages, as a phone does.
+    for (const t of panels.querySelectorAll(".thread")) t.scrollTop = t.scrollHeight;
     for (const f of panels.querySelectorAll("form.js-post")) f.addEventListener("submit", submit);
     const input = document.getElementById("ussd-input");
     const count = document.getElementById("ussd-input-count");
