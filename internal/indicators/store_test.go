@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ventanilla-gob/ventanilla/internal/redistest"
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 )
 
 // testStore is the contract both stores keep.
@@ -75,15 +76,15 @@ func (f *failing) Add(ctx context.Context, b map[Cell]int64) error {
 
 func TestCounterKeepsCountsWhileTheStoreIsDown(t *testing.T) {
 	store := &failing{Memory: NewMemory()}
-	now := time.Date(2026, 12, 1, 23, 59, 0, 0, mustZone(DefaultZone))
-	c := NewCounter(store, Options{Now: func() time.Time { return now }, Interval: time.Hour})
+	clock := testutil.NewClock(time.Date(2026, 12, 1, 23, 59, 0, 0, mustZone(DefaultZone)))
+	c := NewCounter(store, Options{Now: clock.Now, Interval: time.Hour})
 	defer c.Close()
 	d := Dims{Flow: "turnos", Channel: "sms"}
 	c.Started(d)
 	if err := c.Flush(context.Background()); err == nil {
 		t.Fatal("flush into a store that is down: no error")
 	}
-	now = now.Add(2 * time.Minute) // past midnight in Guayaquil
+	clock.Advance(2 * time.Minute) // past midnight in Guayaquil
 	c.Started(d)
 	c.Rated(d, 5)
 	c.Rated(d, 9) // not a score
