@@ -18,7 +18,7 @@ import (
 // the catalogue package imports this one.
 func catalogue(tb testing.TB) []*Compiled {
 	tb.Helper()
-	names, err := filepath.Glob("catalogue/*.yaml")
+	names, err := filepath.Glob("catalogue/flows/*.yaml")
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -27,6 +27,8 @@ type config struct {
 	Addr            string
 	FlowsDir        string
 	Services        string
+	Packages        listFlag
+	NoCatalogue     bool
 	Messages        string
 	Root            string
 	RedisURL        string
@@ -83,6 +85,8 @@ func flagSet(name string, stderr io.Writer, c *config) *flag.FlagSet {
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address")
 	fs.StringVar(&c.FlowsDir, "flows", "", "directory of flow files (default: the embedded catalogue)")
 	fs.StringVar(&c.Services, "services", "", "services configuration file (default: the catalogue's)")
+	fs.Var(&c.Packages, "packages", "institution packages: a package folder, or a folder of them; repeatable or comma-separated")
+	fs.BoolVar(&c.NoCatalogue, "no-catalogue", false, "leave out the shipped catalogue package: serve --packages alone")
 	fs.StringVar(&c.Messages, "messages", "", "extra system message files, comma-separated")
 	fs.StringVar(&c.Root, "root", "inicio", "flow that starts when a service code has no route")
 	fs.StringVar(&c.RedisURL, "redis-url", "", "Redis URL for sessions (redis://host:6379/0); empty keeps sessions in memory")
@@ -275,9 +279,10 @@ func (c *config) check() error {
 	return errors.Join(errs...)
 }
 
-// defaultKeywords start the catalogue's flows by SMS and chat.
-const defaultKeywords = "TURNO=turnos,TURNOS=turnos,CITA=turnos,ESTADO=estado-tramite,STATUS=estado-tramite," +
-	"BUZON=buzon,QUEJA=buzon,MENU=inicio,INICIO=inicio,AYUDA=inicio,HELP=inicio,START=inicio,SALIR=stop,STOP=stop"
+// defaultKeywords open the national menu and end a conversation by SMS and chat.
+// The words of each trámite come from its package's manifest (entries:
+// keywords:); these are the gateway's own.
+const defaultKeywords = "MENU=inicio,INICIO=inicio,AYUDA=inicio,HELP=inicio,START=inicio,SALIR=stop,STOP=stop"
 
 // keywords parses --keywords.
 func (c *config) keywords() (map[string]gateway.Keyword, error) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/internal/flowtest"
+	"github.com/ventanilla-gob/ventanilla/internal/institution"
 )
 
 // cmdLint checks flow files: exit 0 when clean, 1 on errors (or warnings
@@ -27,15 +28,17 @@ func cmdLint(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "lint: %v\n", err)
 		return 2
 	}
-	services, err := c.services(lintEnv)
+	b, problems, err := c.loadBundle(fs.Args(), msgs, os.LookupEnv, true, "", nil)
 	if err != nil {
-		fmt.Fprintf(stderr, "lint: services: %v\n", err)
-		return 1
-	}
-	reg, problems, err := c.loadFlows(fs.Args(), msgs, services, os.LookupEnv)
-	if err != nil {
+		for _, p := range problems {
+			fmt.Fprintln(stdout, p.String())
+		}
 		fmt.Fprintf(stderr, "lint: %v\n", err)
 		return 2
+	}
+	reg := b.reg
+	if usesPackages(fs.Args()) {
+		problems = ownProblems(problems, fs.Args())
 	}
 	for _, p := range problems {
 		fmt.Fprintln(stdout, p.String())
@@ -46,6 +49,25 @@ func cmdLint(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// ownProblems keeps the problems of the packages linted, and of the
+// flows composed from them: the catalogue they are checked against is not
+// theirs to fix (a clash with it is reported in their own file).
+func ownProblems(ps flows.Problems, dirs []string) flows.Problems {
+	var out flows.Problems
+	for _, p := range ps {
+		keep := strings.HasPrefix(p.File, "(composed)/")
+		for _, d := range dirs {
+			if rel, err := filepath.Rel(d, p.File); err == nil && !strings.HasPrefix(rel, "..") {
+				keep = true
+			}
+		}
+		if keep {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // cmdGraph prints a flow as a Mermaid state diagram.
@@ -59,7 +81,7 @@ func cmdGraph(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: ventanilla flows graph FLOW")
 		return 2
 	}
-	reg, code := loadForRun(&c, stderr)
+	reg, code := loadForRun(&c, nil, stderr)
 	if reg == nil {
 		return code
 	}
@@ -77,24 +99,22 @@ func cmdGraph(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// loadForRun loads the configured flows for graph, test and simulate,
-// printing problems; it returns nil and an exit status when they have errors.
-func loadForRun(c *config, stderr io.Writer) (*flows.Registry, int) {
+// loadForRun loads the configured flows (or the packages among paths) for
+// graph, test and simulate, printing problems; it returns nil and an exit
+// status when they have errors.
+func loadForRun(c *config, packages []string, stderr io.Writer) (*flows.Registry, int) {
 	msgs, err := c.catalog()
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return nil, 2
 	}
-	services, err := c.services(lintEnv)
+	b, problems, err := c.loadBundle(packages, msgs, os.LookupEnv, true, "", nil)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return nil, 1
-	}
-	reg, problems, err := c.loadFlows(nil, msgs, services, os.LookupEnv)
-	if err != nil {
+		fmt.Fprintln(stderr, problems.Error())
 		fmt.Fprintln(stderr, err)
 		return nil, 2
 	}
+	reg := b.reg
 	if problems.HasErrors() {
 		fmt.Fprintln(stderr, problems.Error())
 		return nil, 1
@@ -114,17 +134,45 @@ func cmdFlowTest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if len(paths) == 0 {
 		paths = []string{filepath.Join("testdata", "conversations")}
 	}
-	files, err := transcriptFiles(paths)
-	if err != nil {
-		fmt.Fprintf(stderr, "flows test: %v\n", err)
-		return 2
+	// A package brings its own transcripts (testdata/conversations in its
+	// folder) and is loaded next to the catalogue.
+	var packages, transcripts []string
+	for _, p := range paths {
+		if usesPackages([]string{p}) {
+			packages = append(packages, p)
+		} else {
+			transcripts = append(transcripts, p)
+		}
+	}
+	var files []string
+	if len(packages) > 0 {
+		pkgs, _, err := institution.ReadAll(ctx, packages)
+		if err != nil {
+			fmt.Fprintf(stderr, "flows test: %v\n", err)
+			return 2
+		}
+		for _, p := range pkgs {
+			files = append(files, p.Transcripts...)
+		}
+		if len(files) == 0 && len(transcripts) == 0 {
+			fmt.Fprintf(stderr, "flows test: no transcripts in %s of %s\n", institution.TranscriptsDir, strings.Join(packages, ", "))
+			return 2
+		}
+	}
+	if len(transcripts) > 0 {
+		more, err := transcriptFiles(transcripts)
+		if err != nil {
+			fmt.Fprintf(stderr, "flows test: %v\n", err)
+			return 2
+		}
+		files = append(files, more...)
 	}
 	msgs, err := c.catalog()
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	reg, code := loadForRun(&c, stderr)
+	reg, code := loadForRun(&c, packages, stderr)
 	if reg == nil {
 		return code
 	}

@@ -18,10 +18,13 @@ const usage = `ventanilla — multi-channel citizen access gateway
 Usage:
   ventanilla serve [flags]          run the gateway
   ventanilla demo [flags]           run the gateway and the sample institution back-end
-  ventanilla flows lint [--strict] [PATH...]
-  ventanilla flows test [-update] [PATH...]
+  ventanilla flows lint [--strict] [PATH...]   flow files, or institution packages
+  ventanilla flows test [-update] [PATH...]   transcripts, or institution packages (their testdata/conversations)
   ventanilla flows graph FLOW
   ventanilla flows reference        print the flow language reference (Markdown)
+  ventanilla catalogue [--json] [PACKAGE...]  the services the packages offer (as GET /v1/catalogue)
+  ventanilla institution new ID [--dir DIR]   write a new institution package that lints clean
+  ventanilla institution reference            print the manifest reference (Markdown)
   ventanilla simulate [FLOW]        talk to a flow as a feature phone would
   ventanilla studio [flags]         the flow author's studio in the browser (loopback)
   ventanilla bench [flags]          load a running gateway with simulated citizens, against a net/http baseline
@@ -64,6 +67,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			fmt.Fprint(stdout, flows.Reference())
 			return 0
 		}
+	case "catalogue":
+		return cmdCatalogue(args[1:], stdout, stderr)
+	case "institution":
+		return cmdInstitution(args[1:], stdout, stderr)
 	case "simulate":
 		return cmdSimulate(ctx, args[1:], stdin, stdout, stderr)
 	case "studio":

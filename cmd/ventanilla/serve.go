@@ -37,6 +37,7 @@ import (
 	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/internal/gctune"
 	"github.com/ventanilla-gob/ventanilla/internal/indicators"
+	"github.com/ventanilla-gob/ventanilla/internal/institution"
 	"github.com/ventanilla-gob/ventanilla/internal/metrics"
 	"github.com/ventanilla-gob/ventanilla/internal/sample"
 	"github.com/ventanilla-gob/ventanilla/interop"
@@ -68,9 +69,11 @@ type app struct {
 	polled     string                   // the carrier the poller is
 
 	// What a reload replaces, atomically, while hops keep running.
-	flows    atomic.Pointer[flows.Registry]
-	caller   swapCaller
-	reloadMu sync.Mutex
+	flows     atomic.Pointer[flows.Registry]
+	set       atomic.Pointer[institution.Set]
+	catalogue atomic.Pointer[catalogueDoc]
+	caller    swapCaller
+	reloadMu  sync.Mutex
 }
 
 // loaded is what configuration files produce: the flows and the services
@@ -80,49 +83,45 @@ type loaded struct {
 	caller   *interop.Client
 	routes   map[string]string
 	keywords map[string]gateway.Keyword
+	set      *institution.Set // nil with --flows
 }
 
-// load reads and checks the flows, the services and the routes.
-func (a *app) load() (*loaded, flows.Problems, error) {
+// load reads and checks the flows, the services and the routes. With
+// only set, the package of that institution is read again and the others
+// stay as they run.
+func (a *app) load(only string) (*loaded, flows.Problems, error) {
 	c := a.cfg
-	services, err := c.services(a.getenv)
-	if err != nil {
-		return nil, nil, err
+	var prev []*institution.Package
+	if cur := a.set.Load(); cur != nil {
+		prev = cur.Packages
 	}
-	reg, problems, err := c.loadFlows(nil, a.msgs, services, a.getenv)
+	b, problems, err := c.loadBundle(nil, a.msgs, a.getenv, false, only, prev)
 	if err != nil {
-		return nil, nil, fmt.Errorf("loading flows: %w", err)
+		return nil, problems, fmt.Errorf("loading flows: %w", err)
 	}
+	reg := b.reg
 	if problems.HasErrors() {
 		return nil, problems, fmt.Errorf("loading flows:\n%w", problems)
 	}
 	if reg.Latest(c.Root) == nil {
 		return nil, problems, fmt.Errorf("root flow %q is not loaded (flows: %s)", c.Root, strings.Join(reg.IDs(), ", "))
 	}
-	routes, err := c.routes()
-	if err != nil {
-		return nil, problems, err
-	}
-	for code, id := range routes {
+	for code, id := range b.routes {
 		if reg.Latest(id) == nil {
 			return nil, problems, fmt.Errorf("--routes: %s opens unknown flow %q", code, id)
 		}
 	}
-	keywords, err := c.keywords()
-	if err != nil {
-		return nil, problems, err
-	}
-	for word, kw := range keywords {
+	for word, kw := range b.keywords {
 		if !kw.Stop && reg.Latest(kw.Flow) == nil {
 			return nil, problems, fmt.Errorf("--keywords: %s opens unknown flow %q", word, kw.Flow)
 		}
 	}
-	client := interop.NewClient(services, nil,
+	client := interop.NewClient(b.services, nil,
 		interop.WithLogger(a.log),
 		interop.WithCircuitObserver(func(service string, _, to interop.CircuitState) {
 			a.metrics.Breaker(service, breakerLevel(to))
 		}))
-	return &loaded{flows: reg, caller: client, routes: routes, keywords: keywords}, problems, nil
+	return &loaded{flows: reg, caller: client, routes: b.routes, keywords: b.keywords, set: b.set}, problems, nil
 }
 
 // breakerLevel is the gauge value of a circuit state: 0 closed, 1 half-open, 2 open.
@@ -136,21 +135,35 @@ func breakerLevel(s interop.CircuitState) int {
 	return 0
 }
 
-// reload validates the configuration files again and swaps them in; on any
-// error the running set stays. Conversations in flight finish on the flow
-// versions they started on, which the new registry carries over.
-func (a *app) reload() (flows.Problems, error) {
+// reload validates the configuration files again and swaps them in, all
+// of them or none: on any error in any package the running set stays.
+// Conversations in flight finish on the flow versions they started on,
+// which the new registry carries over. With only set, one institution's
+// package is read again and the others are kept as they run.
+func (a *app) reload(only string) (flows.Problems, error) {
 	a.reloadMu.Lock()
 	defer a.reloadMu.Unlock()
-	l, problems, err := a.load()
+	l, problems, err := a.load(only)
 	if err != nil {
-		a.log.Error("reload refused; the running flows stay", "err", err)
+		a.log.Error("reload refused; the running flows stay", "package", only, "err", err)
 		return problems, err
 	}
-	a.flows.Store(l.flows.Carry(a.flows.Load()))
-	a.caller.Store(l.caller)
-	a.log.Info("flows reloaded", "flows", strings.Join(l.flows.IDs(), ","), "warnings", len(problems))
+	a.swap(l, true)
+	a.log.Info("flows reloaded", "package", only, "flows", strings.Join(l.flows.IDs(), ","), "warnings", len(problems))
 	return problems, nil
+}
+
+// swap puts a loaded set in service; carry keeps the running flow versions
+// for the conversations in flight on them.
+func (a *app) swap(l *loaded, carry bool) {
+	reg := l.flows
+	if carry {
+		reg = reg.Carry(a.flows.Load())
+	}
+	a.flows.Store(reg)
+	a.set.Store(l.set)
+	a.caller.Store(l.caller)
+	a.catalogue.Store(newCatalogueDoc(l.set))
 }
 
 // swapCaller lets a reload replace the back-end client under running hops.
@@ -174,15 +187,14 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 		return nil, fmt.Errorf("loading system messages: %w", err)
 	}
 	a := &app{cfg: c, getenv: getenv, msgs: msgs, log: log, metrics: metrics.New()}
-	l, problems, err := a.load()
+	l, problems, err := a.load("")
 	if err != nil {
 		return nil, err
 	}
 	for _, p := range problems {
 		log.Warn("flow lint", "problem", p.String())
 	}
-	a.flows.Store(l.flows)
-	a.caller.Store(l.caller)
+	a.swap(l, false)
 	routes := l.routes
 	carrierCfg, err := loadCarriers(c.Carriers, getenv, list)
 	if err != nil {
@@ -272,9 +284,11 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	e.GET("/readyz", a.ready)
 	e.GET("/metrics", echo.WrapHandler(a.metrics.Handler()))
+	e.GET("/v1/catalogue", a.serveCatalogue)
 	if c.AdminToken != "" {
 		admin := e.Group("/admin", a.adminAuth)
 		admin.POST("/reload", a.adminReload)
+		admin.POST("/packages/:id/reload", a.adminReloadPackage)
 	}
 	a.carrierCfg = carrierCfg
 	if err := a.carriers(e, list, store); err != nil {
@@ -395,7 +409,25 @@ func (a *app) adminAuth(next echo.HandlerFunc) echo.HandlerFunc {
 // adminReload reloads flows and services: 200 with the warnings, or 422
 // with the problems while the running set stays.
 func (a *app) adminReload(c echo.Context) error {
-	problems, err := a.reload()
+	return a.answerReload(c, "")
+}
+
+// adminReloadPackage reloads one institution's package, keeping the
+// others as they run: 200, 422 with the problems, or 404 for a package
+// that is not loaded.
+func (a *app) adminReloadPackage(c echo.Context) error {
+	id := c.Param("id")
+	if a.set.Load() == nil {
+		return c.String(http.StatusConflict, "flows come from --flows, not packages: reload them all with POST /admin/reload\n")
+	}
+	if a.set.Load().Package(id) == nil {
+		return c.String(http.StatusNotFound, fmt.Sprintf("no package %q is loaded\n", id))
+	}
+	return a.answerReload(c, id)
+}
+
+func (a *app) answerReload(c echo.Context, only string) error {
+	problems, err := a.reload(only)
 	var b strings.Builder
 	for _, p := range problems {
 		b.WriteString(p.String())
@@ -699,7 +731,7 @@ wait:
 			fmt.Fprintf(stderr, "%s: %v\n", name, err)
 			return 1
 		case <-hup:
-			a.reload()
+			a.reload("")
 		case <-ctx.Done():
 			break wait
 		}

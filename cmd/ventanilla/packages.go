@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/flows/catalogue"
+	"github.com/ventanilla-gob/ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/internal/gateway"
+	"github.com/ventanilla-gob/ventanilla/internal/institution"
+	"github.com/ventanilla-gob/ventanilla/interop"
+)
+
+// listFlag is a flag that may be given several times, or once with
+// comma-separated values (as its environment variable is).
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l = append(*l, p)
+		}
+	}
+	return nil
+}
+
+// bundle is what the configuration files produce: the flows, the services
+// they call, the words and codes that open them, and the packages they
+// came from (nil with --flows, which replaces the packages).
+type bundle struct {
+	reg      *flows.Registry
+	services *interop.Registry
+	keywords map[string]gateway.Keyword
+	routes   map[string]string
+	set      *institution.Set
+}
+
+// usesPackages reports whether paths (lint and test arguments) name
+// packages rather than flow files.
+func usesPackages(paths []string) bool {
+	for _, p := range paths {
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			if institution.IsPackage(p) {
+				return true
+			}
+			if entries, err := os.ReadDir(p); err == nil {
+				for _, e := range entries {
+					if e.IsDir() && institution.IsPackage(p+"/"+e.Name()) {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
+// packagesEnv resolves ${VAR} in packages' services files. An unset
+// variable of the national package gets a placeholder (its services
+// point at the sample back-end, which `demo` sets); in lint every unset
+// variable does, since the lint checks which services exist, not where.
+func packagesEnv(getenv func(string) (string, bool), lint bool) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		if v, ok := getenv(name); ok {
+			return v, true
+		}
+		if lint || strings.HasPrefix(name, envPrefix) {
+			return lintEnv(name)
+		}
+		return "", false
+	}
+}
+
+// readPackages reads the packages to serve: the catalogue unless left
+// out, then those of dirs. With only set, the package of that
+// institution is read again from its folder and the others are taken
+// from prev as they are: one institution's release never brings in
+// another's unfinished edits.
+func (c *config) readPackages(dirs []string, only string, prev []*institution.Package) ([]*institution.Package, flows.Problems, error) {
+	if only != "" {
+		var out []*institution.Package
+		found := false
+		for _, p := range prev {
+			if p.ID() != only {
+				out = append(out, p)
+				continue
+			}
+			found = true
+			if p.Dir == catalogue.Name {
+				return nil, nil, fmt.Errorf("package %q is embedded in the binary; it changes with the binary", only)
+			}
+			np, ps, err := institution.ReadDir(context.Background(), p.Dir)
+			if err != nil || np == nil {
+				return nil, ps, errors.Join(err, fmt.Errorf("package %q does not load", only))
+			}
+			if np.ID() != only {
+				return nil, ps, fmt.Errorf("the folder of package %q now says institution %q", only, np.ID())
+			}
+			out = append(out, np)
+			if ps.HasErrors() {
+				return nil, ps, fmt.Errorf("package %q has errors", only)
+			}
+		}
+		if !found {
+			var ids []string
+			for _, p := range prev {
+				ids = append(ids, p.ID())
+			}
+			return nil, nil, fmt.Errorf("no package %q is loaded (packages: %s)", only, strings.Join(ids, ", "))
+		}
+		return out, nil, nil
+	}
+	var out []*institution.Package
+	if !c.NoCatalogue {
+		out = append(out, catalogue.Package())
+	}
+	pkgs, problems, err := institution.ReadAll(context.Background(), dirs)
+	if err != nil {
+		return nil, problems, err
+	}
+	out = append(out, pkgs...)
+	if len(out) == 0 {
+		return nil, problems, errors.New("no packages: --no-catalogue and no --packages")
+	}
+	return out, problems, nil
+}
+
+// loadBundle loads what serve, lint, test and simulate run. paths are the
+// lint and test arguments; none means the configured ones. With only set
+// (a per-package reload) prev are the packages running.
+func (c *config) loadBundle(paths []string, msgs *i18n.Catalog, getenv func(string) (string, bool), lint bool, only string, prev []*institution.Package) (*bundle, flows.Problems, error) {
+	legacy := c.FlowsDir != "" || c.Services != ""
+	dirs := []string(c.Packages)
+	if len(paths) > 0 {
+		legacy = !usesPackages(paths)
+		dirs = paths
+	}
+	if legacy {
+		if len(c.Packages) > 0 {
+			return nil, nil, errors.New("--flows and --services replace the packages; use --packages alone (the catalogue is a package)")
+		}
+		return c.loadLegacy(paths, msgs, getenv, lint)
+	}
+	pkgs, problems, err := c.readPackages(dirs, only, prev)
+	if err != nil {
+		return nil, problems, err
+	}
+	set, ps := institution.Compose(pkgs, institution.Options{Root: c.Root, Getenv: packagesEnv(getenv, lint), Keyword: gateway.NormalizeKeyword})
+	problems = append(problems, ps...)
+	env := flows.Env{Messages: msgs, Measure: measureUSSD, LateResults: lateResults(getenv)}
+	env.Service = func(id string) bool { _, ok := set.Services.Lookup(id); return ok }
+	reg, ps := flows.Load(set.Sources, env)
+	problems = append(problems, ps...)
+	problems.Sort()
+	b := &bundle{reg: reg, services: set.Services, set: set}
+	if b.keywords, err = c.keywords(); err != nil {
+		return nil, problems, err
+	}
+	for _, w := range sortedKeys(set.Keywords) {
+		if kw, dup := b.keywords[w]; dup {
+			return nil, problems, fmt.Errorf("--keywords: %s (opens %q) is also claimed by a package's entry (opens %q)", w, kw.Flow, set.Keywords[w])
+		}
+		b.keywords[w] = gateway.Keyword{Flow: set.Keywords[w]}
+	}
+	if b.routes, err = c.routes(); err != nil {
+		return nil, problems, err
+	}
+	for _, code := range sortedKeys(set.Routes) {
+		if flow, dup := b.routes[code]; dup {
+			return nil, problems, fmt.Errorf("--routes: %s (opens %q) is also claimed by a package's entry (opens %q)", code, flow, set.Routes[code])
+		}
+		b.routes[code] = set.Routes[code]
+	}
+	return b, problems, nil
+}
+
+// loadLegacy loads flow files and one services file as before packages
+// existed: --flows replaces the catalogue. The catalogue's keywords stay
+// on for its flows that are loaded, while --keywords is its default.
+func (c *config) loadLegacy(paths []string, msgs *i18n.Catalog, getenv func(string) (string, bool), lint bool) (*bundle, flows.Problems, error) {
+	svcEnv := getenv
+	if lint {
+		svcEnv = lintEnv
+	}
+	services, err := c.services(svcEnv)
+	if err != nil {
+		return nil, nil, err
+	}
+	reg, problems, err := c.loadFlows(paths, msgs, services, getenv)
+	if err != nil {
+		return nil, problems, err
+	}
+	b := &bundle{reg: reg, services: services}
+	if b.keywords, err = c.keywords(); err != nil {
+		return nil, problems, err
+	}
+	if c.Keywords == defaultKeywords {
+		for _, e := range catalogue.Package().Manifest.Entries {
+			for _, w := range e.Keywords {
+				if reg.Latest(e.Flow) != nil {
+					b.keywords[gateway.NormalizeKeyword(w)] = gateway.Keyword{Flow: e.Flow}
+				}
+			}
+		}
+	}
+	if b.routes, err = c.routes(); err != nil {
+		return nil, problems, err
+	}
+	return b, problems, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
