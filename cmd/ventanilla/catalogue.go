@@ -28,6 +28,7 @@ type catalogueEntry struct {
 	ShortCode   string            `json:"short_code,omitempty"`
 	Languages   []string          `json:"languages"`
 	Level       int               `json:"level"`
+	Draft       bool              `json:"draft,omitempty"` // on the command line only
 }
 
 type catalogueInst struct {
@@ -55,14 +56,15 @@ type catalogueDoc struct {
 	etag string
 }
 
-// newCatalogueDoc lists every live entry of set (drafts are left out: they
-// are not offered yet). With --flows (no packages) the list is empty.
-func newCatalogueDoc(set *institution.Set) *catalogueDoc {
+// newCatalogueDoc lists every live entry of set; drafts are left out (they
+// are not offered yet) unless asked for, as the institutions' own teams
+// do on the command line. With --flows (no packages) the list is empty.
+func newCatalogueDoc(set *institution.Set, drafts bool) *catalogueDoc {
 	out := catalogueBody{Entries: []catalogueEntry{}}
 	insts := map[string]bool{}
 	if set != nil {
 		for _, e := range set.Entries {
-			if e.Draft() {
+			if e.Draft() && !drafts {
 				continue
 			}
 			m := e.Institution
@@ -78,6 +80,7 @@ func newCatalogueDoc(set *institution.Set) *catalogueDoc {
 				ShortCode:   e.ShortCode,
 				Languages:   e.Languages,
 				Level:       e.Level,
+				Draft:       e.Draft(),
 			})
 		}
 	}
@@ -143,7 +146,7 @@ func cmdCatalogue(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, problems.Error())
 		return 1
 	}
-	doc := newCatalogueDoc(b.set)
+	doc := newCatalogueDoc(b.set, !*asJSON)
 	if *asJSON {
 		stdout.Write(doc.body)
 		return 0
@@ -153,10 +156,13 @@ func cmdCatalogue(args []string, stdout, stderr io.Writer) int {
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ENTRY\tTITLE\tCATEGORY\tCHANNELS\tKEYWORDS\tCODE\tLEVEL")
 	for _, e := range body.Entries {
+		if e.Draft {
+			e.ID += " (draft)"
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", e.ID, e.Title.In("es"), e.Category.ID,
 			strings.Join(e.Channels, ","), strings.Join(e.Keywords, ","), e.ShortCode, e.Level)
 	}
 	tw.Flush()
-	fmt.Fprintf(stdout, "%d services from %d institutions\n", body.Count, body.Institutions)
+	fmt.Fprintf(stdout, "%d services from %d institutions (drafts included)\n", body.Count, body.Institutions)
 	return 0
 }

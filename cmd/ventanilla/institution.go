@@ -97,10 +97,16 @@ draft: true
 testers:
   phones: ["+593991234567"]
 
+# The institution's own category of the national menu. A category with one
+# entry shows as that entry; to list the entries under a national category
+# instead (tramites, identidad, transporte…), name it and drop this one.
+categories:
+  ID: {title: {es: "Institución ID", en: "ID institution", qu: "ID institución"}}
+
 entries:
   consulta:
     title: {es: "Consulta ID", en: "ID enquiry", qu: "ID tapuy"}
-    category: tramites
+    category: ID
     description:
       es: "El estado de una solicitud por su número."
       en: "The status of a request by its number."

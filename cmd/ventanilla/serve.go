@@ -72,6 +72,7 @@ type app struct {
 	flows     atomic.Pointer[flows.Registry]
 	set       atomic.Pointer[institution.Set]
 	catalogue atomic.Pointer[catalogueDoc]
+	entrances atomic.Pointer[entrances]
 	caller    swapCaller
 	reloadMu  sync.Mutex
 }
@@ -163,7 +164,20 @@ func (a *app) swap(l *loaded, carry bool) {
 	a.flows.Store(reg)
 	a.set.Store(l.set)
 	a.caller.Store(l.caller)
-	a.catalogue.Store(newCatalogueDoc(l.set))
+	a.catalogue.Store(newCatalogueDoc(l.set, false))
+	a.entrances.Store(&entrances{routes: l.routes, keywords: l.keywords})
+}
+
+// entrances are the service codes and words that open flows; a reload
+// replaces them with the flows.
+type entrances struct {
+	routes   map[string]string
+	keywords map[string]gateway.Keyword
+}
+
+func (a *app) currentEntrances() (map[string]string, map[string]gateway.Keyword) {
+	e := a.entrances.Load()
+	return e.routes, e.keywords
 }
 
 // swapCaller lets a reload replace the back-end client under running hops.
@@ -262,7 +276,7 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 		Engine: engine, Store: store, Log: log, Routes: routes,
 		SessionTTL: c.SessionTTL, ResumeWindow: c.Resume, Budget: c.Budget,
 		Observer: a.metrics,
-		TextTTL:  c.TextTTL, Keywords: l.keywords,
+		TextTTL:  c.TextTTL, Keywords: l.keywords, Entrances: a.currentEntrances,
 		SMS: sms.Options{MaxSegments: c.SMSSegments, Transliterate: c.SMSTranslit},
 	}
 	if rec != nil {

@@ -19,7 +19,7 @@ import (
 // start begins a new conversation, applying the answers a dialled shortcut
 // carries (*384*1*2# answers 1 then 2) until one is not accepted.
 func (g *Gateway) start(ctx context.Context, st *state, in carrier.Inbound) (carrier.Reply, error) {
-	flow, answers := ussd.Dialled(in.ServiceCode, g.Routes)
+	flow, answers := ussd.Dialled(in.ServiceCode, g.routes())
 	if in.Cumulative && in.Input != "" {
 		// Some operators deliver *384*1*2# as *384# with the text "1*2".
 		_, more := ussd.Dialled("*0*"+in.Input+"#", nil)
@@ -48,7 +48,7 @@ func (g *Gateway) startWith(ctx context.Context, st *state, in carrier.Inbound, 
 	if in.Cumulative {
 		st.s.Trail = in.Input
 	}
-	input := flows.Input{Start: flow, Vars: map[string]any{"language_chosen": chosen}, Pages: g.pager(in), Confirm: st.confirm, Checkpoint: g.checkpoint(st, in)}
+	input := flows.Input{Start: flow, Vars: startVars(in, chosen), Pages: g.pager(in), Confirm: st.confirm, Checkpoint: g.checkpoint(st, in)}
 	screen, err := g.Engine.Apply(ctx, &st.s, input)
 	if err == nil {
 		err = g.showPending(ctx, st, pending, &screen)
@@ -150,4 +150,15 @@ func flowOf(s *conversation.State) string {
 		return fmt.Sprintf("%s@%d", f.Flow, f.Version)
 	}
 	return ""
+}
+
+// startVars are the variables a conversation starts with: besides phone,
+// channel and locale (the engine's), the carrier and, on chat platforms,
+// the chat — what a package's draft entries are shown to testers by.
+func startVars(in carrier.Inbound, chosen bool) map[string]any {
+	vars := map[string]any{"language_chosen": chosen, "carrier": in.Carrier}
+	if in.Channel == "chat" {
+		vars["chat"] = in.SessionID
+	}
+	return vars
 }

@@ -68,6 +68,10 @@ type Gateway struct {
 	// in any case and with or without accents ("turno", "TURNO"); the
 	// words after it are the flow's first answers ("ESTADO 123").
 	Keywords map[string]Keyword
+	// Entrances, when set, gives the routes and keywords of each hop in
+	// place of Routes and Keywords, so that a reload can change them
+	// under running hops (institution packages bring their own).
+	Entrances func() (routes map[string]string, keywords map[string]Keyword)
 	// SMS shapes SMS replies (segments, transliteration).
 	SMS sms.Options
 	// Chat shapes chat replies (buttons per page…); zero fields take the
@@ -284,7 +288,7 @@ func (g *Gateway) try(ctx context.Context, in carrier.Inbound, info *hopInfo) (c
 		return g.answer(ctx, &st, in)
 	}
 	// A new carrier session: the citizen dialled (or texted) anew.
-	_, shortcut := ussd.Dialled(in.ServiceCode, g.Routes)
+	_, shortcut := ussd.Dialled(in.ServiceCode, g.routes())
 	if st.found && g.resumable(&st.s) && len(shortcut) == 0 && in.Input == "" {
 		return g.offerResume(ctx, &st, in)
 	}
@@ -320,4 +324,22 @@ func (g *Gateway) budget() time.Duration {
 		return g.Budget
 	}
 	return 4 * time.Second
+}
+
+// routes are the service codes that open a flow, as this hop sees them.
+func (g *Gateway) routes() map[string]string {
+	if g.Entrances != nil {
+		r, _ := g.Entrances()
+		return r
+	}
+	return g.Routes
+}
+
+// keywords are the words that open a flow, as this hop sees them.
+func (g *Gateway) keywords() map[string]Keyword {
+	if g.Entrances != nil {
+		_, k := g.Entrances()
+		return k
+	}
+	return g.Keywords
 }

@@ -19,14 +19,15 @@ type Keyword struct {
 
 // keyword recognises a keyword at the start of an SMS or chat message.
 func (g *Gateway) keyword(in carrier.Inbound) (Keyword, []string, bool) {
-	if in.Channel == "ussd" || len(g.Keywords) == 0 {
+	keywords := g.keywords()
+	if in.Channel == "ussd" || len(keywords) == 0 {
 		return Keyword{}, nil, false
 	}
 	words := strings.Fields(in.Input)
 	if len(words) == 0 {
 		return Keyword{}, nil, false
 	}
-	kw, ok := g.Keywords[NormalizeKeyword(words[0])]
+	kw, ok := keywords[NormalizeKeyword(words[0])]
 	if !ok {
 		return Keyword{}, nil, false
 	}

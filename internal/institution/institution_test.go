@@ -34,7 +34,7 @@ contact: {email: ayuda@transito.example.gob.ec}
 entries:
   multas:
     title: {es: Multas de tránsito, en: Traffic fines, qu: Multakuna}
-    category: transito
+    category: transporte
     keywords: [MULTA]
     short_code: "*384*7#"
     flow: transito-multas
@@ -190,8 +190,8 @@ func TestProblems(t *testing.T) {
 			nil, []string{"transito/institution.yaml:1:1", `the manifest needs "contact"`}},
 		{"entry opens a missing flow", map[string]string{"institution.yaml": strings.Replace(manifestTransito, "flow: transito-multas", "flow: transito-multa", 1)},
 			nil, []string{"transito/institution.yaml:10:11", `opens flow "transito-multa", which is not among the flows of transito`, `transito/flows/`, `did you mean "transito-multas"`}},
-		{"unknown category", map[string]string{"institution.yaml": strings.Replace(manifestTransito, "category: transito", "category: transit", 1)},
-			nil, []string{"transito/institution.yaml:7:15", `unknown category "transit" (did you mean "transito"?)`}},
+		{"unknown category", map[string]string{"institution.yaml": strings.Replace(manifestTransito, "category: transporte", "category: transprte", 1)},
+			nil, []string{"transito/institution.yaml:7:15", `unknown category "transprte" (did you mean "transporte"?)`}},
 		{"flow id outside the namespace", map[string]string{"flows/transito-multas.yaml": flowFile("multas", "transito.multas")},
 			nil, []string{"transito/flows/transito-multas.yaml:2:5", `the flows of institution "transito" are called "transito" or start with "transito-"`}},
 		{"service id outside the namespace", map[string]string{"services.yaml": strings.Replace(servicesTransito, "transito.multas:", "multas:", 1)},
@@ -209,16 +209,16 @@ func TestProblems(t *testing.T) {
 			}), []string{"transito/flows/transito-multas.yaml:11:14", `service "municipio.predial" belongs to institution "municipio" (`, `municipio/services.yaml), which does not share it with "transito"`}},
 		{"a keyword claimed twice", nil,
 			other("municipio", map[string]string{
-				"institution.yaml":            otherManifest("municipio", "entries:\n  multas:\n    title: {es: Multas, en: Fines, qu: Multa}\n    category: municipio\n    keywords: [multa]\n    flow: municipio-multas\n"),
+				"institution.yaml":            otherManifest("municipio", "entries:\n  multas:\n    title: {es: Multas, en: Fines, qu: Multa}\n    category: municipios\n    keywords: [multa]\n    flow: municipio-multas\n"),
 				"flows/municipio-multas.yaml": flowFile("municipio-multas", ""),
 			}), []string{"transito/institution.yaml:8:15", "keyword MULTA is also claimed by", "municipio/institution.yaml (entry municipio/multas)"}},
 		{"a short code claimed twice", nil,
 			other("municipio", map[string]string{
-				"institution.yaml":            otherManifest("municipio", "entries:\n  multas:\n    title: {es: Multas, en: Fines, qu: Multa}\n    category: municipio\n    short_code: \"*384*7#\"\n    flow: municipio-multas\n"),
+				"institution.yaml":            otherManifest("municipio", "entries:\n  multas:\n    title: {es: Multas, en: Fines, qu: Multa}\n    category: municipios\n    short_code: \"*384*7#\"\n    flow: municipio-multas\n"),
 				"flows/municipio-multas.yaml": flowFile("municipio-multas", ""),
 			}), []string{"transito/institution.yaml:9:17", "short code *384*7# is also claimed by", "municipio/institution.yaml (entry municipio/multas)"}},
-		{"a category declared twice", map[string]string{"institution.yaml": manifestTransito + "categories:\n  transito: {title: {es: Tránsito, en: Traffic, qu: Ñan}}\n"},
-			nil, []string{"transito/institution.yaml:12:3", `category "transito" is already declared in catalogue/institution.yaml`}},
+		{"a category declared twice", map[string]string{"institution.yaml": manifestTransito + "categories:\n  transporte: {title: {es: Tránsito, en: Traffic, qu: Ñan}}\n"},
+			nil, []string{"transito/institution.yaml:12:3", `category "transporte" is already declared in catalogue/institution.yaml`}},
 		{"an institution id taken", nil,
 			other("transito2", map[string]string{"institution.yaml": otherManifest("transito", "entries: {}\n")}),
 			[]string{"transito2/institution.yaml:1:1", `institution "transito" is also the package`, "transito/institution.yaml)"}},

@@ -77,15 +77,32 @@ func (c *composer) menu() []flows.Source {
 			continue
 		}
 		var opts []any
-		var conds []string
+		var conds, drafts []string
+		var public []*Listed
 		for _, e := range g.entries {
 			w := c.when(e)
 			opts = append(opts, option(e.Title, goStep(e), w))
 			conds = append(conds, w)
+			if e.Draft() {
+				drafts = append(drafts, testersCond(e.Institution))
+			} else {
+				public = append(public, e)
+			}
 		}
 		step := "cat-" + g.cat.ID
 		paged(steps, step, g.cat.Title, opts)
-		rootOpts = append(rootOpts, option(g.cat.Title, step, any_(conds)))
+		if len(public) > 1 || len(drafts) == 0 {
+			rootOpts = append(rootOpts, option(g.cat.Title, step, any_(conds)))
+			continue
+		}
+		// Drafts alone make this a category: testers see it; anyone else
+		// sees what they would without the drafts, the one public entry.
+		seen := any_(drafts)
+		rootOpts = append(rootOpts, option(g.cat.Title, step, seen))
+		if len(public) == 1 {
+			e := public[0]
+			rootOpts = append(rootOpts, option(e.Title, goStep(e), all(c.when(e), "!"+seen)))
+		}
 	}
 	rootOpts = append(rootOpts, option(languageText, "language", ""))
 	paged(steps, "services", servicesText, rootOpts)
@@ -218,6 +235,17 @@ func any_(conds []string) string {
 		}
 	}
 	return "(" + strings.Join(conds, ") || (") + ")"
+}
+
+// all is the condition that holds when every one of conds does.
+func all(conds ...string) string {
+	var parts []string
+	for _, c := range conds {
+		if c != "" {
+			parts = append(parts, "("+c+")")
+		}
+	}
+	return strings.Join(parts, " && ")
 }
 
 func option(label Text, next, when string) any {

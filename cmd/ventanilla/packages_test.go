@@ -1,0 +1,261 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/internal/sample"
+)
+
+// newPackage writes the scaffold of institution id under dir, with edit
+// applied to its manifest, and returns the package's folder.
+func newPackage(t *testing.T, dir, id string, edit func(manifest string) string) string {
+	t.Helper()
+	if code, out, errs := runCLI(t, "", "institution", "new", id, "--dir", dir); code != 0 {
+		t.Fatalf("institution new: %d\n%s%s", code, out, errs)
+	}
+	pkg := filepath.Join(dir, id)
+	if edit != nil {
+		path := filepath.Join(pkg, "institution.yaml")
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(edit(string(data))), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return pkg
+}
+
+func published(m string) string { return strings.Replace(m, "draft: true\n", "", 1) }
+
+// packagesApp serves the catalogue and the packages under dir. The
+// institutions' back-ends answer every request number with "en revisión".
+func packagesApp(t *testing.T, dir string, admin string) (*httptest.Server, *app) {
+	t.Helper()
+	sampleSrv := httptest.NewServer(sample.New(sample.Options{Now: func() time.Time { return time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC) }}))
+	t.Cleanup(sampleSrv.Close)
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"status": "en revisión"}`)
+	}))
+	t.Cleanup(backend.Close)
+	getenv := func(name string) (string, bool) {
+		switch {
+		case name == "VENTANILLA_SAMPLE_URL", strings.HasSuffix(name, "_API_URL"):
+			if name == "VENTANILLA_SAMPLE_URL" {
+				return sampleSrv.URL, true
+			}
+			return backend.URL, true
+		case strings.HasSuffix(name, "_API_KEY"):
+			return "a-test-key", true
+		}
+		return "", false
+	}
+	c := &config{Root: "inicio", Packages: listFlag{dir}, AdminToken: admin, Keywords: defaultKeywords}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, err := newApp(c, log, getenv, carrierList(nil, log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.store.Close() })
+	srv := httptest.NewServer(a.echo)
+	t.Cleanup(srv.Close)
+	return srv, a
+}
+
+// phoneOn talks to the gateway the way a carrier adapter hands it a hop.
+type phoneOn struct {
+	t  *testing.T
+	a  *app
+	in carrier.Inbound
+}
+
+func (h *phoneOn) send(text string) string {
+	h.t.Helper()
+	in := h.in
+	in.Input = text
+	r, err := h.a.gateway.Hop(context.Background(), in)
+	if err != nil {
+		h.t.Fatalf("hop %q: %v", text, err)
+	}
+	out := r.Text
+	for _, row := range r.Buttons {
+		for _, b := range row {
+			out += "\n" + b.Data + ". " + b.Label
+		}
+	}
+	return out
+}
+
+// The four channels, as their adapters hand hops to the gateway.
+func channelsFor(t *testing.T, a *app, phone, chat string) map[string]*phoneOn {
+	return map[string]*phoneOn{
+		"ussd":     {t, a, carrier.Inbound{Channel: "ussd", Carrier: "africastalking", SessionID: "u-" + phone, Phone: phone, ServiceCode: "*384#"}},
+		"sms":      {t, a, carrier.Inbound{Channel: "sms", Carrier: "twilio", Phone: phone}},
+		"whatsapp": {t, a, carrier.Inbound{Channel: "chat", Carrier: "whatsapp", SessionID: "w-" + phone, Phone: phone}},
+		"telegram": {t, a, carrier.Inbound{Channel: "chat", Carrier: "telegram", SessionID: chat}},
+	}
+}
+
+// A new institution's package placed next to the catalogue appears in the
+// national menu on every channel and in every language, after the
+// catalogue's entries, and opens its flow; nothing else changed.
+func TestNewPackageAppearsInTheMenuOnEveryChannel(t *testing.T) {
+	dir := t.TempDir()
+	newPackage(t, dir, "transito", published)
+	_, a := packagesApp(t, dir, "")
+	titles := map[string]string{"1": "Consulta transito", "2": "transito enquiry", "3": "transito tapuy"}
+	asks := map[string]string{"1": "Escriba el número de su solicitud:", "2": "Type your request number:", "3": "Mañaypa yupayta killkay:"}
+	shipped := map[string]string{"1": "1. Turnos", "2": "1. Appointments", "3": "1. Turnokuna"}
+	n := 0
+	for name := range channelsFor(t, a, "", "") {
+		for _, lang := range []string{"1", "2", "3"} {
+			n++
+			phone := "+59399100" + strings.Repeat("0", 4-len(itoa(n))) + itoa(n)
+			h := channelsFor(t, a, phone, "50"+itoa(n))[name]
+			if first := h.send(""); !strings.Contains(first, "Elija su idioma") {
+				t.Fatalf("%s: first screen %q", name, first)
+			}
+			menu := h.send(lang)
+			if !strings.Contains(menu, shipped[lang]) || !strings.Contains(menu, "4. "+titles[lang]) {
+				t.Errorf("%s, language %s: menu lacks the catalogue's and the new entry:\n%s", name, lang, menu)
+				continue
+			}
+			if got := h.send("4"); !strings.Contains(got, asks[lang]) {
+				t.Errorf("%s, language %s: the entry opened %q", name, lang, got)
+			}
+		}
+	}
+	// Its keyword opens it by SMS.
+	sms := channelsFor(t, a, "+593991009999", "")["sms"]
+	if got := sms.send("TRANSITO"); !strings.Contains(got, "Escriba el número de su solicitud") {
+		t.Errorf("keyword: %q", got)
+	}
+}
+
+// A draft entry is shown, and opened by its keyword, only to the testers
+// the manifest lists: their numbers on USSD, SMS and WhatsApp, their chat
+// on Telegram. Anyone else sees the national menu as if it did not exist.
+func TestDraftEntryOnlyForTesters(t *testing.T) {
+	dir := t.TempDir()
+	newPackage(t, dir, "transito", func(m string) string {
+		return strings.Replace(m, `  phones: ["+593991234567"]`, "  phones: [\"+593991234567\"]\n  telegram: [\"777\"]", 1)
+	})
+	_, a := packagesApp(t, dir, "")
+	const tester, other = "+593991234567", "+593997654321"
+	// The national menu, past the language choice on a first contact (a
+	// number's language is remembered across channels).
+	menu := func(h *phoneOn) string {
+		got := h.send("")
+		if strings.Contains(got, "Elija su idioma") {
+			got = h.send("1")
+		}
+		return got
+	}
+	for _, name := range []string{"ussd", "sms", "whatsapp", "telegram"} {
+		if got := menu(channelsFor(t, a, tester, "777")[name]); !strings.Contains(got, "4. Consulta transito") {
+			t.Errorf("%s: the tester does not see the draft:\n%s", name, got)
+		}
+		if got := menu(channelsFor(t, a, other, "888")[name]); strings.Contains(got, "Consulta transito") || !strings.Contains(got, "3. Quejas y sugerencias") {
+			t.Errorf("%s: another citizen sees the draft:\n%s", name, got)
+		}
+	}
+	for name, h := range channelsFor(t, a, tester, "777") {
+		if name == "ussd" {
+			continue // keywords are for SMS and chat
+		}
+		if got := h.send("TRANSITO"); !strings.Contains(got, "Escriba el número de su solicitud") {
+			t.Errorf("%s: the tester's keyword opened %q", name, got)
+		}
+	}
+	for name, h := range channelsFor(t, a, other, "888") {
+		if name == "ussd" {
+			continue
+		}
+		if got := h.send("TRANSITO"); strings.Contains(got, "solicitud") || !strings.Contains(got, "Ventanilla") {
+			t.Errorf("%s: another citizen's keyword opened %q", name, got)
+		}
+	}
+}
+
+// GET /v1/catalogue lists the live entries with what a portal needs, and
+// answers 304 to a poll while nothing changed; drafts are not listed.
+func TestCatalogueEndpoint(t *testing.T) {
+	dir := t.TempDir()
+	newPackage(t, dir, "transito", published)
+	newPackage(t, dir, "registro-civil", nil) // a draft
+	srv, _ := packagesApp(t, dir, "")
+	resp, err := http.Get(srv.URL + "/v1/catalogue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var doc catalogueBody
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, e := range doc.Entries {
+		ids = append(ids, e.ID)
+	}
+	if got := strings.Join(ids, " "); got != "ventanilla/turnos ventanilla/estado-tramite ventanilla/buzon transito/consulta" {
+		t.Errorf("entries %s", got)
+	}
+	if doc.Count != 4 || doc.Institutions != 2 {
+		t.Errorf("count %d institutions %d", doc.Count, doc.Institutions)
+	}
+	e := doc.Entries[3]
+	if e.Title["en"] != "transito enquiry" || e.Category.ID != "transito" || strings.Join(e.Keywords, ",") != "TRANSITO" ||
+		len(e.Channels) != 4 || strings.Join(e.Languages, ",") != "es,en,qu" || e.Institution.Contact.Email == "" {
+		t.Errorf("entry %+v", e)
+	}
+	etag := resp.Header.Get("ETag")
+	if etag == "" || !strings.Contains(resp.Header.Get("Cache-Control"), "max-age=") {
+		t.Errorf("cache headers: %v", resp.Header)
+	}
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v1/catalogue", nil)
+	req.Header.Set("If-None-Match", etag)
+	again, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again.Body.Close()
+	if again.StatusCode != http.StatusNotModified {
+		t.Errorf("conditional poll: %d", again.StatusCode)
+	}
+}
+
+// The scaffold of a new institution lints clean, strictly, and passes its
+// own transcript; `ventanilla catalogue` lists it.
+func TestInstitutionNewLintsCleanAndPassesItsTranscript(t *testing.T) {
+	dir := t.TempDir()
+	pkg := newPackage(t, dir, "registro-civil", nil)
+	if code, out, errs := runCLI(t, "", "flows", "lint", "--strict", pkg); code != 0 || !strings.Contains(out, "0 errors, 0 warnings") {
+		t.Errorf("lint: %d\n%s%s", code, out, errs)
+	}
+	if code, out, errs := runCLI(t, "", "flows", "test", pkg); code != 0 || !strings.Contains(out, "1 passed, 0 failed") {
+		t.Errorf("test: %d\n%s%s", code, out, errs)
+	}
+	code, out, errs := runCLI(t, "", "catalogue", pkg)
+	if code != 0 || !strings.Contains(out, "registro-civil/consulta (draft)") {
+		t.Errorf("catalogue: %d\n%s%s", code, out, errs)
+	}
+	if code, _, errs := runCLI(t, "", "institution", "new", "registro-civil", "--dir", dir); code == 0 || !strings.Contains(errs, "exists") {
+		t.Errorf("a second new over the first: %d %s", code, errs)
+	}
+	if code, _, errs := runCLI(t, "", "institution", "new", "Registro_Civil"); code != 2 || !strings.Contains(errs, "lower-case") {
+		t.Errorf("a bad id: %d %s", code, errs)
+	}
+}
