@@ -65,7 +65,7 @@ func packagesApp(t *testing.T, dir string, admin string) (*httptest.Server, *app
 	}
 	c := &config{Root: "inicio", Packages: listFlag{dir}, AdminToken: admin, Keywords: defaultKeywords}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := newApp(c, log, getenv, carrierList(nil, log))
+	a, err := newApp(c, log, getenv, registry)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,5 +257,97 @@ func TestInstitutionNewLintsCleanAndPassesItsTranscript(t *testing.T) {
 	}
 	if code, _, errs := runCLI(t, "", "institution", "new", "Registro_Civil"); code != 2 || !strings.Contains(errs, "lower-case") {
 		t.Errorf("a bad id: %d %s", code, errs)
+	}
+}
+
+func postAdmin(t *testing.T, url, path string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url+path, nil)
+	req.Header.Set("Authorization", "Bearer test-admin-token")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func editFile(t *testing.T, path string, edit func(string) string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(edit(string(data))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A reload takes every package or none: one broken package is refused
+// with its problems and the running set keeps serving, conversations in
+// flight included. A per-package reload publishes one institution's
+// release without reading another's folder, and a conversation that saw
+// the menu before it goes on with the menu it saw.
+func TestPackageReloadAllOrNothingWithConversationsInFlight(t *testing.T) {
+	dir := t.TempDir()
+	transito := newPackage(t, dir, "transito", published)
+	municipio := newPackage(t, dir, "municipio", published)
+	srv, a := packagesApp(t, dir, "test-admin-token")
+	ussd := func(phone string) *phoneOn { return channelsFor(t, a, phone, "")["ussd"] }
+	menuOf := func(h *phoneOn) string { h.send(""); return h.send("1") }
+
+	inTransito, inMunicipio, atMenu := ussd("+593991000201"), ussd("+593991000202"), ussd("+593991000203")
+	menuOf(inTransito)
+	expect(t, inTransito.send("5"), "Escriba el número de su solicitud")
+	menuOf(inMunicipio)
+	expect(t, inMunicipio.send("4"), "Escriba el número de su solicitud")
+	expect(t, menuOf(atMenu), "4. Consulta municipio\n5. Consulta transito\n6. Idioma / Language")
+
+	// municipio's release is broken: neither reload takes it.
+	editFile(t, filepath.Join(municipio, "institution.yaml"), func(m string) string { return strings.Replace(m, "keywords:", "keywrds:", 1) })
+	for _, path := range []string{"/admin/reload", "/admin/packages/municipio/reload"} {
+		code, body := postAdmin(t, srv.URL, path)
+		if code != http.StatusUnprocessableEntity || !strings.Contains(body, "municipio/institution.yaml:") || !strings.Contains(body, `(did you mean "keywords"?)`) {
+			t.Errorf("%s: %d %s", path, code, body)
+		}
+	}
+	// Everything keeps serving, the conversations in flight first.
+	expect(t, inTransito.send("1002"), "Solicitud 1002: en revisión.")
+	expect(t, inMunicipio.send("1002"), "Solicitud 1002: en revisión.")
+	expect(t, menuOf(ussd("+593991000204")), "4. Consulta municipio\n5. Consulta transito")
+	if got := channelsFor(t, a, "+593991000205", "")["sms"].send("MUNICIPIO"); !strings.Contains(got, "Escriba el número") {
+		t.Errorf("municipio's keyword after the refused reload: %q", got)
+	}
+
+	// The fixed release adds a second entry (and a keyword); transito's
+	// folder, edited meanwhile, is not read by municipio's reload.
+	editFile(t, filepath.Join(municipio, "institution.yaml"), func(m string) string {
+		return strings.Replace(m, "keywrds:", "keywords:", 1) + `  pagos:
+    title: {es: "Pagos municipio", en: "municipio payments", qu: "municipio pagokuna"}
+    category: municipio
+    keywords: [PREDIAL]
+    flow: municipio-consulta
+`
+	})
+	editFile(t, filepath.Join(transito, "institution.yaml"), func(m string) string { return strings.Replace(m, `es: "Consulta transito"`, `es: "Consulta transito (sin publicar)"`, 1) })
+	code, body := postAdmin(t, srv.URL, "/admin/packages/municipio/reload")
+	if code != http.StatusOK {
+		t.Fatalf("municipio's reload: %d %s", code, body)
+	}
+	fresh := ussd("+593991000206")
+	expect(t, menuOf(fresh), "4. Institución municipio\n5. Consulta transito\n6. Idioma")
+	expect(t, fresh.send("4"), "1. Consulta municipio\n2. Pagos municipio")
+	if got := channelsFor(t, a, "+593991000207", "")["sms"].send("PREDIAL"); !strings.Contains(got, "Escriba el número") {
+		t.Errorf("the new keyword: %q", got)
+	}
+	// The citizen who saw the old menu gets what its option 4 was then.
+	expect(t, atMenu.send("4"), "Escriba el número de su solicitud")
+
+	if code, body := postAdmin(t, srv.URL, "/admin/packages/nadie/reload"); code != http.StatusNotFound {
+		t.Errorf("unknown package: %d %s", code, body)
+	}
+	if code, body := postAdmin(t, srv.URL, "/admin/packages/ventanilla/reload"); code != http.StatusUnprocessableEntity || !strings.Contains(body, "embedded") {
+		t.Errorf("the embedded catalogue: %d %s", code, body)
 	}
 }
