@@ -61,6 +61,11 @@ type Options struct {
 	Records sessions.Store
 
 	Templates *Templates
+	// Owners maps a template id to the institution that owns it (the
+	// templates of its package): only that institution may send it; to
+	// any other it does not exist. A template without an owner may be
+	// sent by every institution.
+	Owners map[string]string
 	// Tokens are the bearer tokens by institution; each at least 16
 	// characters.
 	Tokens map[string]string
@@ -400,7 +405,7 @@ const (
 // prepare validates a request and resolves what it leaves open: the
 // locale, the channel and the id.
 func (h *Handler) prepare(ctx context.Context, inst string, req request) (notification, *apiError) {
-	if apiErr := h.check(req); apiErr != nil {
+	if apiErr := h.check(inst, req); apiErr != nil {
 		return notification{}, apiErr
 	}
 	locale := req.Locale
@@ -474,7 +479,7 @@ func (h *Handler) prepareAs(inst string, req request, channel, locale, id string
 }
 
 // check validates the fields, in the order a reader fills them in.
-func (h *Handler) check(req request) *apiError {
+func (h *Handler) check(inst string, req request) *apiError {
 	if req.To == "" {
 		return bad("to", "to is required: the citizen's number in E.164, like +593991234567")
 	}
@@ -485,7 +490,7 @@ func (h *Handler) check(req request) *apiError {
 		return bad("template", "template is required")
 	}
 	tp, ok := h.o.Templates.Get(req.Template)
-	if !ok {
+	if owner, owned := h.o.Owners[req.Template]; !ok || owned && owner != inst {
 		return bad("template", "unknown template %q", req.Template)
 	}
 	switch {

@@ -264,3 +264,22 @@ func (tp *Template) Render(locale string, params map[string]string) (text, used 
 	}
 	return text, locale, nil
 }
+
+// Merge returns the templates of every set given, as a gateway serving
+// several institutions' templates files needs; an id declared twice is an
+// error.
+func Merge(sets ...*Templates) (*Templates, error) {
+	out := &Templates{byID: map[string]*Template{}}
+	for _, t := range sets {
+		if t == nil {
+			continue
+		}
+		for id, tp := range t.byID {
+			if _, dup := out.byID[id]; dup {
+				return nil, fmt.Errorf("template %q is declared twice", id)
+			}
+			out.byID[id] = tp
+		}
+	}
+	return out, nil
+}

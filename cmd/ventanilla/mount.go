@@ -95,7 +95,12 @@ func (a *app) carriers(e *echo.Echo, list []carrierEntry, store sessions.Store) 
 		}
 	}
 	a.log.Info("carriers", "on", strings.Join(on, ","), "off", strings.Join(off, ","))
-	if a.cfg.NotifyTemplates == "" {
+	if a.cfg.NotifyTemplates == "" && len(a.pkgTemplates) == 0 {
+		return nil
+	}
+	if tokens, _ := a.getenv("VENTANILLA_NOTIFY_TOKENS"); a.cfg.NotifyTemplates == "" && (queue == nil || tokens == "") {
+		// Packages bring templates; the operator has not turned the API on.
+		a.log.Warn("packages have notification templates, but the notifications API is off: it needs an SMS carrier and VENTANILLA_NOTIFY_TOKENS")
 		return nil
 	}
 	if queue == nil {

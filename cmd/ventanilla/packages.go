@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/ventanilla-gob/ventanilla/channels/notify"
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/flows/catalogue"
 	"github.com/ventanilla-gob/ventanilla/i18n"
@@ -40,6 +41,8 @@ type bundle struct {
 	keywords map[string]gateway.Keyword
 	routes   map[string]string
 	set      *institution.Set
+	// templates are the packages' notification templates, by institution.
+	templates map[string]*notify.Templates
 }
 
 // usesPackages reports whether paths (lint and test arguments) name
@@ -158,8 +161,29 @@ func (c *config) loadBundle(paths []string, msgs *i18n.Catalog, getenv func(stri
 	env.Service = func(id string) bool { _, ok := set.Services.Lookup(id); return ok }
 	reg, ps := flows.Load(set.Sources, env)
 	problems = append(problems, ps...)
+	b := &bundle{reg: reg, services: set.Services, set: set, templates: map[string]*notify.Templates{}}
+	for _, p := range set.Packages {
+		if p.Templates == nil {
+			continue
+		}
+		t, err := notify.ParseTemplates(p.Templates.Name, p.Templates.Data)
+		var tps notify.Problems
+		switch {
+		case errors.As(err, &tps):
+			for _, tp := range tps {
+				tp.Severity = flows.Error
+				if tp.Code == "" {
+					tp.Code = "templates"
+				}
+				problems = append(problems, tp)
+			}
+		case err != nil:
+			problems = append(problems, flows.Problem{File: p.Templates.Name, Pos: flows.Pos{Line: 1, Col: 1}, Code: "templates", Severity: flows.Error, Message: err.Error()})
+		default:
+			b.templates[p.ID()] = t
+		}
+	}
 	problems.Sort()
-	b := &bundle{reg: reg, services: set.Services, set: set}
 	if b.keywords, err = c.keywords(); err != nil {
 		return nil, problems, err
 	}

@@ -330,7 +330,9 @@ func TestPackageReloadAllOrNothingWithConversationsInFlight(t *testing.T) {
     flow: municipio-consulta
 `
 	})
-	editFile(t, filepath.Join(transito, "institution.yaml"), func(m string) string { return strings.Replace(m, `es: "Consulta transito"`, `es: "Consulta transito (sin publicar)"`, 1) })
+	editFile(t, filepath.Join(transito, "institution.yaml"), func(m string) string {
+		return strings.Replace(m, `es: "Consulta transito"`, `es: "Consulta transito (sin publicar)"`, 1)
+	})
 	code, body := postAdmin(t, srv.URL, "/admin/packages/municipio/reload")
 	if code != http.StatusOK {
 		t.Fatalf("municipio's reload: %d %s", code, body)
@@ -349,5 +351,76 @@ func TestPackageReloadAllOrNothingWithConversationsInFlight(t *testing.T) {
 	}
 	if code, body := postAdmin(t, srv.URL, "/admin/packages/ventanilla/reload"); code != http.StatusUnprocessableEntity || !strings.Contains(body, "embedded") {
 		t.Errorf("the embedded catalogue: %d %s", code, body)
+	}
+}
+
+// Each institution sends only its own package's templates and reads only
+// its own notifications, through the gateway as configured.
+func TestNotificationTemplatesAreTheInstitutions(t *testing.T) {
+	tw := httptest.NewServer(&twilioAPI{})
+	defer tw.Close()
+	dir := t.TempDir()
+	newPackage(t, dir, "transito", published)
+	newPackage(t, dir, "municipio", published)
+	write := func(path, text string) {
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(dir, "transito", "templates.yaml"), "templates:\n  transito_multa:\n    es: \"Tiene una multa {{numero}}.\"\n")
+	write(filepath.Join(dir, "municipio", "templates.yaml"), "templates:\n  municipio_predial:\n    es: \"Su predial {{numero}} vence pronto.\"\n")
+	env := map[string]string{
+		"TWILIO_ACCOUNT_SID": "AC" + strings.Repeat("a", 32), "TWILIO_AUTH_TOKEN": "twilioauthtoken0123456789abcdef0",
+		"TWILIO_FROM": "+15005550006", "TWILIO_API_URL": tw.URL,
+		"VENTANILLA_NOTIFY_TOKENS": "transito=transito-token-0123456789,municipio=municipio-token-0123456789",
+		"TRANSITO_API_URL":         "http://127.0.0.1:1", "TRANSITO_API_KEY": "k", "MUNICIPIO_API_URL": "http://127.0.0.1:1", "MUNICIPIO_API_KEY": "k",
+	}
+	getenv := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	a, err := newApp(&config{Root: "inicio", Keywords: defaultKeywords, Packages: listFlag{dir}}, slog.New(slog.NewTextHandler(io.Discard, nil)), getenv, registry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.outbound.close(t.Context())
+	srv := httptest.NewServer(a.echo)
+	defer srv.Close()
+	send := func(token, template string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/notifications", strings.NewReader(`{"to": "+593991234567", "template": "`+template+`", "params": {"numero": "7"}}`))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, body := send("transito-token-0123456789", "transito_multa")
+	if code != http.StatusAccepted {
+		t.Fatalf("transito's own template: %d %s", code, body)
+	}
+	var created struct{ ID string }
+	json.Unmarshal([]byte(body), &created)
+	if code, body := send("municipio-token-0123456789", "transito_multa"); code != http.StatusBadRequest || !strings.Contains(body, `unknown template \"transito_multa\"`) {
+		t.Errorf("municipio with transito's template: %d %s", code, body)
+	}
+	if code, body := send("municipio-token-0123456789", "municipio_predial"); code != http.StatusAccepted {
+		t.Errorf("municipio's own template: %d %s", code, body)
+	}
+	read := func(token string) int {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v1/notifications/"+created.ID, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := read("transito-token-0123456789"); got != http.StatusOK {
+		t.Errorf("transito reading its notification: %d", got)
+	}
+	if got := read("municipio-token-0123456789"); got != http.StatusNotFound {
+		t.Errorf("municipio reading transito's notification: %d", got)
 	}
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/channels/notify"
 	"github.com/ventanilla-gob/ventanilla/channels/sms"
 	"github.com/ventanilla-gob/ventanilla/channels/ussd"
 	"github.com/ventanilla-gob/ventanilla/flows"
@@ -73,8 +74,10 @@ type app struct {
 	set       atomic.Pointer[institution.Set]
 	catalogue atomic.Pointer[catalogueDoc]
 	entrances atomic.Pointer[entrances]
-	caller    swapCaller
-	reloadMu  sync.Mutex
+	// pkgTemplates are the packages' notification templates at start.
+	pkgTemplates map[string]*notify.Templates
+	caller       swapCaller
+	reloadMu     sync.Mutex
 }
 
 // loaded is what configuration files produce: the flows and the services
@@ -85,6 +88,9 @@ type loaded struct {
 	routes   map[string]string
 	keywords map[string]gateway.Keyword
 	set      *institution.Set // nil with --flows
+	// templates are the packages' notification templates, by institution;
+	// the notifications API reads them at start.
+	templates map[string]*notify.Templates
 }
 
 // load reads and checks the flows, the services and the routes. With
@@ -122,7 +128,7 @@ func (a *app) load(only string) (*loaded, flows.Problems, error) {
 		interop.WithCircuitObserver(func(service string, _, to interop.CircuitState) {
 			a.metrics.Breaker(service, breakerLevel(to))
 		}))
-	return &loaded{flows: reg, caller: client, routes: b.routes, keywords: b.keywords, set: b.set}, problems, nil
+	return &loaded{flows: reg, caller: client, routes: b.routes, keywords: b.keywords, set: b.set, templates: b.templates}, problems, nil
 }
 
 // breakerLevel is the gauge value of a circuit state: 0 closed, 1 half-open, 2 open.
@@ -209,6 +215,7 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 		log.Warn("flow lint", "problem", p.String())
 	}
 	a.swap(l, false)
+	a.pkgTemplates = l.templates
 	routes := l.routes
 	carrierCfg, err := loadCarriers(c.Carriers, getenv, list)
 	if err != nil {

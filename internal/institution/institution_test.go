@@ -225,7 +225,7 @@ func TestProblems(t *testing.T) {
 		{"a goto into another institution's flow", map[string]string{"flows/transito-otro.yaml": strings.Replace(flowFile("transito-otro", ""), "  done:\n    kind: end", "  go:\n    kind: goto\n    flow: turnos\n  done:\n    kind: end", 1)},
 			nil, []string{"transito/flows/transito-otro.yaml:11:11", `flow "turnos" belongs to institution "ventanilla"`}},
 		{"a template outside the namespace", map[string]string{"templates.yaml": "templates:\n  multa_lista:\n    es: \"Su multa {{numero}} está lista.\"\n"},
-			nil, []string{"transito/templates.yaml:2:3", `template id "multa_lista": the templates of institution "transito" start with "transito."`}},
+			nil, []string{"transito/templates.yaml:2:3", `template id "multa_lista": the templates of institution "transito" start with "transito_"`}},
 		{"a draft without testers", map[string]string{"institution.yaml": manifestTransito + "    draft: true\n"},
 			nil, []string{"transito/institution.yaml:5:3", "a draft, but the manifest lists no testers"}},
 	}

@@ -119,7 +119,7 @@ type Field struct {
 
 // ManifestFields describes the manifest.
 var ManifestFields = []Field{
-	{Name: "institution", Type: "id", Required: true, Doc: "The institution's id: lower-case letters, digits and dashes, starting with a letter (`transito`, `registro-civil`). Its flow ids are this id or start with `id-`; its service and template ids start with `id.`; its secrets are environment variables starting with the id in capitals and `_` (`TRANSITO_`)."},
+	{Name: "institution", Type: "id", Required: true, Doc: "The institution's id: lower-case letters, digits and dashes, starting with a letter (`transito`, `registro-civil`). Its flow ids are this id or start with `id-`; its service ids start with `id.` and its notification template ids with `id_`; its secrets are environment variables starting with the id in capitals and `_` (`TRANSITO_`)."},
 	{Name: "name", Type: "text", Required: true, Doc: "The institution's name per locale: `{es: …, en: …, qu: …}`; `es` is required."},
 	{Name: "contact", Type: "mapping", Required: true, Doc: "Who answers for the institution's trámites; at least one of the fields.", Fields: []Field{
 		{Name: "email", Type: "string", Doc: "An e-mail address."},

@@ -284,7 +284,8 @@ func (c *composer) configErrors(file string, err error) {
 }
 
 // templates checks that each package's notification template ids start
-// with the institution's id and a dot, as its services do; the gateway
+// with the institution's id and "_" (template ids have no dots; no
+// institution id has "_", so the prefix is unambiguous); the gateway
 // parses the templates themselves.
 func (c *composer) templates() {
 	for _, p := range c.set.Packages {
@@ -294,8 +295,8 @@ func (c *composer) templates() {
 		}
 		keys := mappingKeys(p.Templates.Data, "templates")
 		for _, id := range sortedKeys(keys) {
-			if !strings.HasPrefix(id, m.ID+".") {
-				c.errorf(p.Templates.Name, keys[id], "templates."+id, "not-namespaced", "template id %q: the templates of institution %q start with %q", id, m.ID, m.ID+".")
+			if !strings.HasPrefix(id, m.ID+"_") {
+				c.errorf(p.Templates.Name, keys[id], "templates."+id, "not-namespaced", "template id %q: the templates of institution %q start with %q", id, m.ID, m.ID+"_")
 			}
 		}
 	}
