@@ -14,6 +14,7 @@ import (
 	"github.com/ventanilla-gob/ventanilla/i18n"
 	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/internal/institution"
+	"github.com/ventanilla-gob/ventanilla/internal/institution/services"
 	"github.com/ventanilla-gob/ventanilla/interop"
 )
 
@@ -155,13 +156,19 @@ func (c *config) loadBundle(paths []string, msgs *i18n.Catalog, getenv func(stri
 	if err != nil {
 		return nil, problems, err
 	}
-	set, ps := institution.Compose(pkgs, institution.Options{Root: c.Root, Getenv: packagesEnv(getenv, lint), Keyword: gateway.NormalizeKeyword})
+	var parsed services.Collector
+	set, ps := institution.Compose(pkgs, institution.Options{Root: c.Root, Getenv: packagesEnv(getenv, lint), Keyword: gateway.NormalizeKeyword, Services: parsed.Parse})
 	problems = append(problems, ps...)
+	registry, err := parsed.Registry()
+	if err != nil {
+		// A service declared twice: Compose reported it with both files.
+		registry = interop.NewRegistry()
+	}
 	env := flows.Env{Messages: msgs, Measure: measureUSSD, LateResults: lateResults(getenv)}
-	env.Service = func(id string) bool { _, ok := set.Services.Lookup(id); return ok }
+	env.Service = func(id string) bool { _, ok := registry.Lookup(id); return ok }
 	reg, ps := flows.Load(set.Sources, env)
 	problems = append(problems, ps...)
-	b := &bundle{reg: reg, services: set.Services, set: set, templates: map[string]*notify.Templates{}}
+	b := &bundle{reg: reg, services: registry, set: set, templates: map[string]*notify.Templates{}}
 	for _, p := range set.Packages {
 		if p.Templates == nil {
 			continue

@@ -12,6 +12,8 @@ import (
 	"github.com/ventanilla-gob/ventanilla/flows/catalogue"
 	"github.com/ventanilla-gob/ventanilla/i18n"
 	"github.com/ventanilla-gob/ventanilla/internal/institution"
+	"github.com/ventanilla-gob/ventanilla/internal/institution/services"
+	"github.com/ventanilla-gob/ventanilla/interop"
 )
 
 // write creates files (relative name → text) under dir.
@@ -102,17 +104,28 @@ func env(name string) (string, bool) {
 }
 
 // compose reads the catalogue and the packages under root and composes them.
-func compose(t *testing.T, root string) (*institution.Set, flows.Problems) {
+func compose(t *testing.T, root string) (*composed, flows.Problems) {
 	t.Helper()
 	pkgs, problems, err := institution.ReadAll(context.Background(), []string{root})
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, ps := institution.Compose(append([]*institution.Package{catalogue.Package()}, pkgs...), institution.Options{Getenv: env})
-	return set, append(problems, ps...)
+	var c services.Collector
+	set, ps := institution.Compose(append([]*institution.Package{catalogue.Package()}, pkgs...), institution.Options{Getenv: env, Services: c.Parse})
+	problems = append(problems, ps...)
+	reg, err := c.Registry()
+	if err != nil && !problems.HasErrors() {
+		t.Fatal(err)
+	}
+	return &composed{set, reg}, problems
 }
 
-func load(t *testing.T, set *institution.Set) (*flows.Registry, flows.Problems) {
+type composed struct {
+	*institution.Set
+	Services *interop.Registry
+}
+
+func load(t *testing.T, set *composed) (*flows.Registry, flows.Problems) {
 	t.Helper()
 	msgs, err := i18n.Load()
 	if err != nil {

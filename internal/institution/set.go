@@ -1,14 +1,12 @@
 package institution
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
 
 	"github.com/ventanilla-gob/ventanilla/flows"
-	"github.com/ventanilla-gob/ventanilla/interop"
 )
 
 // Options are what composing a set needs from the gateway.
@@ -21,14 +19,19 @@ type Options struct {
 	// Keyword normalises a keyword as the gateway compares them (default:
 	// upper case).
 	Keyword func(string) string
+	// Services parses one package's services file (with getenv, which
+	// resolves its secrets) and returns its problems; nil checks only the
+	// ids the file declares. The gateway parses with interop here, so that
+	// this package (and the embedded catalogue, which composes with it)
+	// stays free of the back-end client.
+	Services func(src flows.Source, getenv func(string) (string, bool)) flows.Problems
 }
 
 // Set is a group of packages checked together, and what the gateway runs
 // from them.
 type Set struct {
-	Packages []*Package // sorted by institution id
+	Packages []*Package // the national one first, then by institution id
 	Sources  []flows.Source
-	Services *interop.Registry
 	Keywords map[string]string // normalised word → flow
 	Routes   map[string]string // short code → flow
 	Entries  []*Listed         // the catalogue, in menu order
@@ -179,11 +182,10 @@ func (c *composer) flows() {
 	}
 }
 
-// services loads each package's services with its own secrets, checks
-// their ids, who may call them, and merges them.
+// services checks each package's services: their secrets, their ids, who
+// may call them.
 func (c *composer) services() {
 	c.serviceOf, c.serviceAt, c.shared = map[string]string{}, map[string]string{}, map[string][]string{}
-	var regs []*interop.Registry
 	for _, p := range c.set.Packages {
 		m := p.Manifest
 		if p.Services == nil {
@@ -204,13 +206,15 @@ func (c *composer) services() {
 		if getenv == nil {
 			getenv = func(string) (string, bool) { return "", false }
 		}
-		reg, err := interop.ParseRegistry(p.Services.Name, p.Services.Data, getenv)
-		if err != nil {
-			c.configErrors(p.Services.Name, err)
-			continue
+		if c.opts.Services != nil {
+			ps := c.opts.Services(*p.Services, getenv)
+			c.list = append(c.list, ps...)
+			if ps.HasErrors() {
+				continue
+			}
 		}
 		keys := serviceKeys(p.Services.Data)
-		for _, id := range reg.IDs() {
+		for _, id := range sortedKeys(keys) {
 			if !m.National && !strings.HasPrefix(id, m.ID+".") {
 				c.errorf(p.Services.Name, keys[id], "services."+id, "not-namespaced", "service id %q: the services of institution %q start with %q", id, m.ID, m.ID+".")
 			}
@@ -220,13 +224,7 @@ func (c *composer) services() {
 			}
 			c.serviceOf[id], c.serviceAt[id] = m.ID, p.Services.Name
 		}
-		regs = append(regs, reg)
 	}
-	merged, err := interop.Merge(regs...)
-	if err != nil {
-		merged = interop.NewRegistry() // the duplicate is reported above
-	}
-	c.set.Services = merged
 	// Shares, granted by the owner only.
 	for _, p := range c.set.Packages {
 		m := p.Manifest
@@ -262,24 +260,6 @@ func (c *composer) services() {
 				}
 			}
 		}
-	}
-}
-
-// configErrors turns a services file's errors into problems.
-func (c *composer) configErrors(file string, err error) {
-	var errs []error
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		errs = j.Unwrap()
-	} else {
-		errs = []error{err}
-	}
-	for _, e := range errs {
-		var ce *interop.ConfigError
-		if errors.As(e, &ce) {
-			c.errorf(file, flows.Pos{Line: max(ce.Line, 1), Col: max(ce.Column, 1)}, ce.Path, "services", "%v", ce.Err)
-			continue
-		}
-		c.errorf(file, flows.Pos{Line: 1, Col: 1}, "", "services", "%v", e)
 	}
 }
 
