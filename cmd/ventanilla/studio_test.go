@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ventanilla-gob/ventanilla/flows/catalogue"
 	"github.com/ventanilla-gob/ventanilla/internal/sample"
 )
 
@@ -163,5 +164,44 @@ func TestDemoServesTheSimulatorAndServeDoesNot(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("serve answers /simulator/ with %s, want 404", resp.Status)
+	}
+}
+
+// No secret of the services file reaches a page or a saved transcript:
+// the studio shows service names and the back-ends' answers only.
+func TestStudioShowsNoSecret(t *testing.T) {
+	backend := httptest.NewServer(sample.New(sample.Options{}))
+	t.Cleanup(backend.Close)
+	const secret = "k3y-0f-the-institution"
+	t.Setenv("VENTANILLA_SAMPLE_URL", backend.URL)
+	t.Setenv("STUDIO_TEST_API_KEY", secret)
+	services := strings.Replace(string(catalogue.Services()), "  turnos.offices:\n    kind: rest\n",
+		"  turnos.offices:\n    kind: rest\n    auth: {type: api_key, header: X-Api-Key, value: \"${STUDIO_TEST_API_KEY}\"}\n", 1)
+	if !strings.Contains(services, "STUDIO_TEST_API_KEY") {
+		t.Fatal("the catalogue's services changed: the test no longer sets a secret")
+	}
+	path := filepath.Join(t.TempDir(), "services.yaml")
+	if err := os.WriteFile(path, []byte(services), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	p := openStudio(t, dir, "--services", path)
+	p.post("/send", url.Values{"phone": {"ussd"}, "call": {"1"}})
+	var pages []string
+	for _, answer := range []string{"1", "1", "1"} {
+		pages = append(pages, p.post("/send", url.Values{"phone": {"ussd"}, "text": {answer}}))
+	}
+	if !strings.Contains(pages[2], "Quito Norte") {
+		t.Fatalf("the offices were not called:\n%s", pages[2])
+	}
+	pages = append(pages, p.post("/save", url.Values{"name": {"offices"}}))
+	saved, err := os.ReadFile(filepath.Join(dir, "offices.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, text := range append(pages, string(saved)) {
+		if strings.Contains(text, secret) || strings.Contains(text, backend.URL) {
+			t.Errorf("answer %d shows the secret or the back-end's address", i)
+		}
 	}
 }
