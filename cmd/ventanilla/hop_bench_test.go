@@ -15,10 +15,17 @@ import (
 // (form parsing, number normalisation, the gateway, the memory store,
 // rendering), served in-process without the network.
 func BenchmarkHTTPHop(b *testing.B) {
-	a, err := newApp(&config{Root: "inicio"}, slog.New(slog.NewTextHandler(io.Discard, nil)),
+	benchHTTPHop(b, &config{Root: "inicio"})
+}
+
+func benchHTTPHop(b *testing.B, c *config) {
+	a, err := newApp(c, slog.New(slog.NewTextHandler(io.Discard, nil)),
 		func(k string) (string, bool) {
-			if k == "VENTANILLA_SAMPLE_URL" {
+			switch {
+			case k == "VENTANILLA_SAMPLE_URL", strings.HasSuffix(k, "_API_URL"):
 				return "http://127.0.0.1:1", true
+			case strings.HasSuffix(k, "_API_KEY"):
+				return "bench-key", true
 			}
 			return "", false
 		}, registry)

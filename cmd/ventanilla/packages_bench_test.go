@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ventanilla-gob/ventanilla/i18n"
+)
+
+// benchPackages writes n published packages of flows flows each (the
+// scaffold's flow, copied under other ids) and returns their folder.
+func benchPackages(tb testing.TB, n, flowsEach int) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	for i := range n {
+		id := fmt.Sprintf("inst%02d", i)
+		for _, f := range scaffold(id) {
+			text := f.text
+			if f.name == "institution.yaml" {
+				text = strings.Replace(text, "draft: true\n", "", 1)
+			}
+			path := filepath.Join(dir, id, filepath.FromSlash(f.name))
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				tb.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+				tb.Fatal(err)
+			}
+			if strings.HasPrefix(f.name, "flows/") {
+				for j := 1; j < flowsEach; j++ {
+					copyID := fmt.Sprintf("%s-consulta%d", id, j)
+					other := strings.Replace(text, "id: "+id+"-consulta", "id: "+copyID, 1)
+					if err := os.WriteFile(filepath.Join(dir, id, "flows", copyID+".yaml"), []byte(other), 0o644); err != nil {
+						tb.Fatal(err)
+					}
+				}
+			}
+		}
+	}
+	return dir
+}
+
+// BenchmarkHTTPHop50Packages is BenchmarkHTTPHop with 50 institution
+// packages of 10 flows each loaded next to the catalogue: the national
+// menu holds 53 categories, paged.
+func BenchmarkHTTPHop50Packages(b *testing.B) {
+	benchHTTPHop(b, &config{Root: "inicio", Packages: listFlag{benchPackages(b, 50, 10)}})
+}
+
+// BenchmarkLoadPackages is what a start or a reload costs with 50
+// packages of 10 flows: reading, checking and composing the packages,
+// compiling the 503 flows.
+func BenchmarkLoadPackages(b *testing.B) {
+	for _, n := range []int{1, 50} {
+		b.Run(fmt.Sprintf("packages=%d", n), func(b *testing.B) {
+			c := &config{Root: "inicio", Keywords: defaultKeywords, Packages: listFlag{benchPackages(b, n, 10)}}
+			msgs, err := i18n.Load()
+			if err != nil {
+				b.Fatal(err)
+			}
+			getenv := func(k string) (string, bool) { return "http://127.0.0.1:1", true }
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				bundle, problems, err := c.loadBundle(nil, msgs, getenv, false, "", nil)
+				if err != nil || problems.HasErrors() {
+					b.Fatal(err, problems)
+				}
+				if len(bundle.reg.IDs()) != 1+3+n*10 {
+					b.Fatalf("%d flows", len(bundle.reg.IDs()))
+				}
+			}
+		})
+	}
+}
