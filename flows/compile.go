@@ -41,6 +41,12 @@ type Env struct {
 	// LateResults is how the results of async calls reach citizens where
 	// the flows will run (LateBySMS, LateAtNextContact); "" skips the check.
 	LateResults string
+
+	// flowWrites lists the variables a flow, and the flows it goes to,
+	// can set; writtenBy names another flow that sets a variable. Load
+	// fills them in from every flow it loads.
+	flowWrites func(flow string) []string
+	writtenBy  func(name, notFlow string) string
 }
 
 // DefaultVarLength is how many characters the lint assumes an interpolated
@@ -90,6 +96,8 @@ type compiler struct {
 	env    Env
 	r      *report
 	events []fsm.EventDesc
+	cur    *Step  // the step being compiled
+	reads  []read // what each step reads, for definedVars
 }
 
 func (c *compiler) run() {
@@ -118,7 +126,9 @@ func (c *compiler) run() {
 	for _, id := range f.Order {
 		c.step(f.Steps[id])
 	}
+	c.cur = nil
 	c.reachability()
+	c.definedVars()
 	c.loops()
 	c.growth()
 	c.authLevel()
@@ -201,6 +211,7 @@ func (c *compiler) edge(s *Step, event string, to Ref) {
 }
 
 func (c *compiler) step(s *Step) {
+	c.cur = s
 	s.body.compile(c, s)
 	if w, ok := s.body.(waiting); ok {
 		c.screenLength(s, w)
@@ -236,6 +247,12 @@ func (c *compiler) expression(e *Expr, cond bool) {
 		c.r.errorf(e.Pos, e.Path, "bad-expression", "%s", firstLine(err.Error()))
 		return
 	}
+	if !c.functionCalls(e) {
+		return
+	}
+	if c.cur != nil {
+		c.reads = append(c.reads, read{step: c.cur, e: e})
+	}
 	prog, err := expr.Compile(e.Src, run...)
 	if err != nil {
 		c.r.errorf(e.Pos, e.Path, "bad-expression", "%s", firstLine(err.Error()))
@@ -264,6 +281,13 @@ func firstLine(s string) string {
 func (c *compiler) text(t *Text, shown bool) {
 	if !t.set {
 		return
+	}
+	if c.cur != nil {
+		defer func() {
+			if t.tmpl != nil {
+				c.reads = append(c.reads, read{step: c.cur, t: t})
+			}
+		}()
 	}
 	if t.MsgID != "" {
 		if m, ok := c.f.Messages[t.MsgID]; ok {

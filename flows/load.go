@@ -403,7 +403,7 @@ func (p *parser) expr(n *yaml.Node, path string) Expr {
 		p.r.errorf(pos(n), path, "too-large", "expression of %d characters; the limit is %d", len(src), MaxExprLen)
 		src = ""
 	}
-	return Expr{Src: src, Pos: pos(n), Path: path}
+	return Expr{Src: src, Pos: pos(n), Path: path, at: spanOf(n)}
 }
 
 func (p *parser) text(n *yaml.Node, path string, t *Text) {
@@ -420,6 +420,10 @@ func (p *parser) text(n *yaml.Node, path string, t *Text) {
 				return
 			}
 			t.ByLocale[loc] = s
+			if t.at == nil {
+				t.at = map[string]span{}
+			}
+			t.at[loc] = spanOf(v)
 		})
 	default:
 		p.r.errorf(pos(n), path, "wrong-type", "a text is {es: …, en: …} or a message id, found %s", describe(n))

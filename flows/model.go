@@ -92,6 +92,7 @@ type Expr struct {
 	Pos  Pos
 	Path string
 	prog *vm.Program
+	at   span // where its characters are in the file
 }
 
 // Text is a localised text: inline per locale, or the id of a message
@@ -103,6 +104,7 @@ type Text struct {
 	Path     string
 	tmpl     map[string]template
 	set      bool
+	at       map[string]span // where each locale's characters are in the file
 }
 
 // IsZero reports whether the text was not written at all.

@@ -131,6 +131,7 @@ func Load(srcs []Source, env Env) (*Registry, Problems) {
 		flowsOf[i] = p.f
 	}
 	bad := gotoProblems(flowsOf, &all)
+	shareWrites(flowsOf, &env)
 	reg := NewRegistry()
 	for _, p := range list {
 		if tooLarge(p.f.File, all) {
@@ -272,4 +273,55 @@ func rotate(cycle []string, id string) []string {
 	}
 	out := append(slices.Clone(ring[i:]), ring[:i]...)
 	return append(out, id)
+}
+
+// shareWrites tells the compilation of each flow what the others set:
+// after a goto, the variables of the flow gone to (and of those it goes
+// to) may be set.
+func shareWrites(list []*Flow, env *Env) {
+	own := map[string][]string{}
+	gotos := map[string][]string{}
+	var ids []string
+	for _, f := range list {
+		ids = append(ids, f.ID)
+		for _, id := range f.Order {
+			s := f.Steps[id]
+			if g, ok := stepBody[*gotoStep](s); ok {
+				gotos[f.ID] = append(gotos[f.ID], g.Flow.ID)
+			}
+			w, ok := s.body.(writer)
+			k, known := kindByName(s.Kind)
+			if !ok || !known {
+				continue
+			}
+			for _, ev := range k.Events {
+				own[f.ID] = append(own[f.ID], w.writes(ev)...)
+			}
+		}
+	}
+	sort.Strings(ids)
+	env.flowWrites = func(flow string) []string {
+		var out []string
+		seen := map[string]bool{}
+		queue := []string{flow}
+		for len(queue) > 0 {
+			id := queue[0]
+			queue = queue[1:]
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			out = append(out, own[id]...)
+			queue = append(queue, gotos[id]...)
+		}
+		return out
+	}
+	env.writtenBy = func(name, notFlow string) string {
+		for _, id := range ids {
+			if id != notFlow && slices.Contains(own[id], name) {
+				return id
+			}
+		}
+		return ""
+	}
 }

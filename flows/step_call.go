@@ -153,3 +153,15 @@ func (b *callStep) route(outcome string) string {
 	}
 	return ""
 }
+
+// writes: the save keys are set when the back-end answers ok.
+func (b *callStep) writes(event string) []string {
+	if event != string(OK) {
+		return nil
+	}
+	out := make([]string, 0, len(b.Map))
+	for _, m := range b.Map {
+		out = append(out, m.Name)
+	}
+	return out
+}

@@ -182,3 +182,10 @@ func (b *inputStep) longestError(c *compiler, loc string) string {
 	}
 	return longest
 }
+
+func (b *inputStep) writes(event string) []string {
+	if event == "valid" {
+		return []string{b.Save.ID}
+	}
+	return nil
+}

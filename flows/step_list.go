@@ -138,3 +138,10 @@ func (b *listStep) answer(h *hop, cf *Compiled, s *Step, text string) (Screen, e
 func (b *listStep) fit(c *compiler, _ *Step, loc string) Screen {
 	return c.fitScreen(loc, c.invalidOption(loc), &b.Text, []Option{{Key: "20", Label: c.worstCase(&b.Label, loc, "item")}})
 }
+
+func (b *listStep) writes(event string) []string {
+	if event == "selected" {
+		return []string{b.Save.ID}
+	}
+	return nil
+}

@@ -80,3 +80,11 @@ func (b *setStep) run(h *hop, cf *Compiled, s *Step) (Screen, exit, error) {
 	}
 	return Screen{}, along(cf, s, "next"), nil
 }
+
+func (b *setStep) writes(string) []string {
+	out := make([]string, 0, len(b.Assign))
+	for _, a := range b.Assign {
+		out = append(out, a.Name)
+	}
+	return out
+}
