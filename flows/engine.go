@@ -69,8 +69,14 @@ type Engine struct {
 	// Observer, when set, hears the step funnel.
 	Observer Observer
 	// Counter, when set, hears flows entered and ended, for the
-	// indicators.
+	// indicators; a Counter that is also a Rater hears ratings.
 	Counter Counter
+	// Ratings, when set, keeps a number from being asked to rate a flow
+	// twice within the rate step's period, across instances.
+	Ratings Ratings
+	// Sample draws a number in [0, 1) for the rate step's sample
+	// (default math/rand).
+	Sample func() float64
 	// Notifier delivers results of async calls; without one, async calls
 	// are waited for like any other.
 	Notifier Notifier

@@ -80,6 +80,7 @@ var kinds = []KindSpec{
 	endKind,
 	gotoKind,
 	smsKind,
+	rateKind,
 }
 
 // FlowFields describes the top-level fields of a flow file.

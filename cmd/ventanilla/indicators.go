@@ -63,6 +63,7 @@ func (a *app) indicators(e *echo.Echo, raw sessions.Store) error {
 	}
 	a.gateway.Engine.Observer = calls{Observer: a.gateway.Engine.Observer, counter: a.counter}
 	a.gateway.Engine.Counter = counting{a}
+	a.gateway.Engine.Ratings = gateway.Ratings{Store: a.store}
 	a.gateway.Counter = counting{a}
 	pub := &indicators.Publisher{
 		Store: store, K: int64(a.cfg.IndicatorsK), Name: a.cfg.IndicatorsPublisher,
@@ -95,6 +96,7 @@ type counting struct{ a *app }
 
 var (
 	_ flows.Counter   = counting{}
+	_ flows.Rater     = counting{}
 	_ gateway.Counter = counting{}
 )
 
@@ -111,6 +113,10 @@ func (c counting) Ended(conv flows.Conversation, flow, institution, step string,
 	}
 	c.a.counter.Ended(indicators.Dims{Flow: flow, Institution: institution, Channel: conv.Channel, Carrier: conv.Carrier, Locale: conv.Locale},
 		indicators.End{Completed: completed, Step: step, Hops: conv.Hops, Duration: conv.Duration})
+}
+
+func (c counting) Rated(conv flows.Conversation, flow, institution string, score int) {
+	c.a.counter.Rated(indicators.Dims{Flow: flow, Institution: institution, Channel: conv.Channel, Carrier: conv.Carrier, Locale: conv.Locale}, score)
 }
 
 func (c counting) Abandoned(channel, carrier, locale, flow string, version int, step string) {

@@ -112,6 +112,9 @@ func (r *Runner) Run(ctx context.Context, t *Transcript) ([]Hop, []Failure, erro
 		Nav:      flows.DefaultNav,
 		Root:     r.Root,
 		Observer: r.Observer,
+		// A number is asked to rate a flow once: a transcript's second
+		// conversation in it is not asked again.
+		Ratings: gateway.Ratings{Store: store},
 	}
 	gw := &gateway.Gateway{Engine: engine, Store: store, Routes: map[string]string{}}
 	if t.Start != "" {

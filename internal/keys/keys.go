@@ -74,3 +74,8 @@ func Pending(phone string) string { return "pending:" + Tag(phone) }
 // the count of wrong PINs entered.
 func PIN(phone string) string     { return "pin:" + Tag(phone) }
 func PINFail(phone string) string { return "pinfail:" + Tag(phone) }
+
+// Rated records that a number was asked to rate flow (the rate step):
+// it lives for the step's period, so that the number is not asked again
+// before, whichever instance serves it.
+func Rated(phone, flow string) string { return "rated:" + Tag(phone) + ":" + flow }
