@@ -179,7 +179,8 @@ func TestStarInsideAnAnswer(t *testing.T) {
 	d.send("1") // Español
 	d.send("3") // buzón
 	d.send("2") // suggestion
-	expect(t, d.send("Más buses *por favor*"), "END ")
+	expect(t, d.send("Más buses *por favor*"), "Su número de caso")
+	expect(t, d.send("5"), "END Gracias.")
 }
 
 // Garbled carrier requests get a 4xx and never start a session.

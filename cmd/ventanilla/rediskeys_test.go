@@ -16,6 +16,7 @@ import (
 
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/internal/gateway"
+	"github.com/ventanilla-gob/ventanilla/internal/indicators"
 	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 )
@@ -67,6 +68,9 @@ var keysWrittenElsewhere = map[string]string{
 	"{ventanilla:outbound}:delayed:<carrier>":      "channels/outbound",
 	"{ventanilla:outbound}:msg:<id>":               "channels/outbound",
 	"{ventanilla:outbound}:provider:<provider-id>": "channels/outbound",
+	"{ventanilla:reminders}:due":                   "internal/reminders",
+	"{ventanilla:reminders}:r:<id>":                "internal/reminders",
+	"{ventanilla:reminders}:key:<key>":             "internal/reminders",
 }
 
 // Every key the gateway writes in Redis is in docs/privacy.md's table,
@@ -101,6 +105,13 @@ func TestRedisKeysAreDocumentedAndNameNoOne(t *testing.T) {
 	}
 	if ok, err := pins.Check(ctx, "+593991234505", "0000"); ok || err != nil {
 		t.Fatalf("a wrong PIN: %v, %v", ok, err)
+	}
+	if ok, err := (gateway.Ratings{Store: a.store}).Ask(ctx, "+593991234506", "buzon", time.Hour); !ok || err != nil {
+		t.Fatalf("asking to rate: %v, %v", ok, err)
+	}
+	a.counter.Started(indicators.Dims{Flow: "buzon", Channel: "ussd", Carrier: "africastalking", Locale: "es"})
+	if err := a.counter.Flush(ctx); err != nil {
+		t.Fatal(err)
 	}
 
 	documented := documentedKeys(t)
