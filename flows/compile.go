@@ -96,8 +96,11 @@ type compiler struct {
 	env    Env
 	r      *report
 	events []fsm.EventDesc
-	cur    *Step  // the step being compiled
-	reads  []read // what each step reads, for definedVars
+	cur    *Step // the step being compiled
+	// dangling: some step goes to a step that does not exist, so which
+	// steps it was meant to reach is unknown.
+	dangling bool
+	reads    []read // what each step reads, for definedVars
 }
 
 func (c *compiler) run() {
@@ -198,6 +201,7 @@ func (c *compiler) ref(r Ref, required bool) bool {
 	}
 	if _, ok := c.f.Steps[r.ID]; !ok {
 		c.r.errorf(r.Pos, r.Path, "dangling-next", "unknown step %q%s", r.ID, suggest(r.ID, c.f.Order))
+		c.dangling = true
 		return false
 	}
 	return true
@@ -383,6 +387,11 @@ func successors(s *Step) []Ref {
 
 func (c *compiler) reachability() {
 	if _, ok := c.f.Steps[c.f.Start.ID]; !ok {
+		return
+	}
+	if c.dangling {
+		// The steps behind a dangling next are unreachable because of
+		// it: its error is the one to fix, not a warning for each.
 		return
 	}
 	seen := map[string]bool{c.f.Start.ID: true}
