@@ -44,3 +44,57 @@ func TestLintCorpus(t *testing.T) {
 		})
 	}
 }
+
+// TestLintVariablesAcrossGotos: a flow gone to shares the conversation's
+// variables, so what one flow sets and another reads is a warning, not
+// an error, on both sides of the goto.
+func TestLintVariablesAcrossGotos(t *testing.T) {
+	caller := `spec_version: 1
+id: caller
+version: 1
+institution: Example
+title: {es: Ejemplo}
+locales: [es]
+start: ask
+steps:
+  ask:
+    kind: input
+    text: {es: "Nombre:"}
+    save: name
+    next: run
+  run:
+    kind: goto
+    flow: callee
+    next: done
+  done:
+    kind: end
+    text: {es: "Cita {{slot}}"}
+`
+	callee := `spec_version: 1
+id: callee
+version: 1
+institution: Example
+title: {es: Ejemplo}
+locales: [es]
+start: pick
+steps:
+  pick:
+    kind: input
+    text: {es: "Hola {{name}}, hora:"}
+    save: slot
+    next: bye
+  bye:
+    kind: end
+    text: {es: "Listo."}
+`
+	_, ps := Load([]Source{{Name: "caller.yaml", Data: []byte(caller)}, {Name: "callee.yaml", Data: []byte(callee)}}, Env{})
+	var got []string
+	for _, p := range ps {
+		got = append(got, fmt.Sprintf("%s:%d:%d %s %s", p.File, p.Pos.Line, p.Pos.Col, p.Severity, p.Code))
+	}
+	want := []string{"callee.yaml:11:22 warning maybe-unset", "caller.yaml:20:22 warning maybe-unset"}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v\n%v", got, want, ps)
+	}
+}
