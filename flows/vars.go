@@ -26,8 +26,9 @@ type writer interface {
 	writes(event string) []string
 }
 
-// gatewayVars are set before the first step of every conversation.
-var gatewayVars = map[string]bool{"phone": true, "channel": true, "locale": true, "language_chosen": true}
+// gatewayVars are set before the first step of every conversation (chat
+// only on chat platforms, and nil elsewhere: flows test it).
+var gatewayVars = map[string]bool{"phone": true, "channel": true, "locale": true, "language_chosen": true, "carrier": true, "chat": true}
 
 // Functions are the functions expressions can call: the expression
 // language's builtins, less those the engine takes away.
