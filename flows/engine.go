@@ -93,9 +93,9 @@ type Engine struct {
 	// OTP sends the one-time codes of level 2 flows by SMS; without it a
 	// level 2 flow tells the citizen verification is not available.
 	OTP Notifier
-	// SMS queues the texts of sms steps to the citizen; without it (no
-	// SMS carrier) an sms step fails.
-	SMS Notifier
+	// SMS queues the texts of sms steps to the citizen, each under its
+	// key; without it (no SMS carrier) an sms step fails.
+	SMS SMSSender
 	// Codes draws one-time codes (default: 6 random digits).
 	Codes func() string
 	// PINs, when set, lets citizens prove level 2 with a PIN they set

@@ -1,10 +1,16 @@
 package flows
 
-import "errors"
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+)
 
 var smsKind = KindSpec{
 	Name:   "sms",
-	Doc:    "Sends the citizen a text by SMS — a payment reference, a booking code to keep — in the conversation's language, and goes on without waiting. It goes to the number the conversation came from, through the outbound queue that notifications use, which retries it with the carrier for a day. `sent` means the queue took it; `failed` that it could not be sent: no SMS carrier is configured (the lint warns of it), the conversation has no number (a chat platform before the citizen shares one), or the queue refused it. Without `on_fail`, a text that could not be sent is shown above the next screen instead, so the citizen still gets it. The text goes out as one SMS of at most the gateway's segments (`--sms-segments`), cut at a word beyond them.",
+	Doc:    "Sends the citizen a text by SMS — a payment reference, a booking code to keep — in the conversation's language, and goes on without waiting. It goes to the number the conversation came from, through the outbound queue that notifications use, which retries it with the carrier for a day. `sent` means the queue took it; `failed` that it could not be sent: no SMS carrier is configured (the lint warns of it), the conversation has no number (a chat platform before the citizen shares one), or the queue refused it. It is sent once: a hop that runs again from the stored conversation (its instance crashed, or the session could not be written, after the SMS was queued) queues nothing new, while another visit of the step is another SMS. Without `on_fail`, a text that could not be sent is shown above the next screen instead, so the citizen still gets it. The text goes out as one SMS of at most the gateway's segments (`--sms-segments`), cut at a word beyond them.",
 	Events: []string{"sent", "failed"},
 	Fields: []FieldSpec{
 		{Name: "text", Type: TypeText, Required: true, Doc: "The SMS.", bind: bind(func(b *smsStep) any { return &b.Text })},
@@ -72,6 +78,31 @@ func (b *smsStep) next() []Ref { return []Ref{b.Next, b.OnFail} }
 
 func (b *smsStep) texts() []*Text { return []*Text{&b.Text} }
 
+// SMSSender queues the text of an sms step for phone under key, which
+// names this SMS of this conversation (see smsKey): given a key it has
+// already queued, it queues nothing and returns nil, so that a hop run
+// again after its session was lost sends no second SMS.
+type SMSSender interface {
+	SendSMS(ctx context.Context, key, phone, locale, text string) error
+}
+
+// smsVar counts the sms steps' sends attempted in the conversation; "$"
+// keeps flows from it.
+const smsVar = "$sms"
+
+// smsKey is the key of st's SMS: the same for every run of the hop that
+// reaches it from the same stored session — a re-run after a crash or a
+// failed session write, another instance — and different for another
+// conversation (the session's key and start), another step, or another
+// visit of the same step (the sends attempted are counted, and the count
+// is stored with the session).
+func (h *hop) smsKey(cf *Compiled, st *Step) string {
+	n, _ := h.s.Vars[smsVar].(int64)
+	sum := sha256.New()
+	fmt.Fprintf(sum, "%s\x00%d\x00%s@%d\x00%s\x00%d", h.s.Key, h.s.Started, cf.ID, cf.Version, st.ID, n)
+	return "vt1-" + hex.EncodeToString(sum.Sum(nil)[:16])
+}
+
 // Why an sms step could not send, for the log.
 var (
 	errNoSMS    = errors.New("no SMS carrier is configured")
@@ -79,9 +110,10 @@ var (
 	errNoText   = errors.New("the text is empty in the conversation's locale")
 )
 
-// run queues the text through the engine's SMS notifier, once the hop
-// has confirmed that no other instance moved the conversation on: a
-// queued SMS cannot be taken back.
+// run queues the text through the engine's SMS sender, once the hop has
+// confirmed that no other instance moved the conversation on: a queued
+// SMS cannot be taken back. Its key makes a re-run of the hop queue
+// nothing new.
 func (b *smsStep) run(h *hop, cf *Compiled, st *Step) (Screen, exit, error) {
 	s := h.s
 	text := h.render(cf, &b.Text, nil)
@@ -96,7 +128,10 @@ func (b *smsStep) run(h *hop, cf *Compiled, st *Step) (Screen, exit, error) {
 		if err = h.confirm(); err != nil {
 			return Screen{}, exit{}, err
 		}
-		err = h.e.SMS.Notify(h.ctx, s.Phone, s.Locale, text)
+		key := h.smsKey(cf, st)
+		n, _ := s.Vars[smsVar].(int64)
+		s.Vars[smsVar] = n + 1
+		err = h.e.SMS.SendSMS(h.ctx, key, s.Phone, s.Locale, text)
 	}
 	if err == nil {
 		return Screen{}, along(cf, st, "sent"), nil

@@ -50,18 +50,20 @@ steps:
     text: {es: "No pudimos enviarlo; anótelo: {{code}}.", en: "We could not send it; write it down: {{code}}."}
 `
 
-// outbox is the engine's SMS notifier in these tests: it keeps what it
-// is asked to send, or fails with err.
+// outbox is the engine's SMS sender in these tests: it keeps what it is
+// asked to send and under which key, or fails with err.
 type outbox struct {
 	sent []string // "phone locale text"
+	keys []string
 	err  error
 }
 
-func (o *outbox) Notify(_ context.Context, phone, locale, text string) error {
+func (o *outbox) SendSMS(_ context.Context, key, phone, locale, text string) error {
 	if o.err != nil {
 		return o.err
 	}
 	o.sent = append(o.sent, phone+" "+locale+" "+text)
+	o.keys = append(o.keys, key)
 	return nil
 }
 
@@ -129,6 +131,73 @@ func TestSMSStepConfirmsBeforeSending(t *testing.T) {
 		t.Errorf("err %v, sent %q; want the confirmation's error and nothing sent", err, box.sent)
 	}
 }
+
+// An SMS's key is the same when the hop that reaches the step runs again
+// from the same stored session (the first run's session was lost), and
+// differs for another visit of the step and for another conversation.
+func TestSMSStepKey(t *testing.T) {
+	reg := load(t, flows.Source{Name: "codigo.yaml", Data: []byte(smsLoop)})
+	e := newEngine(t, &reg)
+	e.Root = "otra"
+	box := &outbox{}
+	e.SMS = box
+	start := func(started int64) []byte {
+		s := &conversation.State{Key: "ussd:ATUid_1", Phone: "+593991234567", Locale: "es"}
+		if _, err := e.Apply(t.Context(), s, flows.Input{}); err != nil {
+			t.Fatal(err)
+		}
+		s.Started = started
+		data, err := s.AppendBinary(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	hop := func(data []byte) *conversation.State {
+		var s conversation.State
+		if err := s.UnmarshalBinary(data); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Apply(t.Context(), &s, flows.Input{Text: "1"}); err != nil {
+			t.Fatal(err)
+		}
+		return &s
+	}
+	stored := start(1000)
+	hop(stored)
+	again := hop(stored) // the first run's session was never written
+	hop(start(2000))     // another conversation on the same key
+	data, err := again.AppendBinary(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hop(data) // the citizen asks for it again
+	k := box.keys
+	if len(k) != 4 || k[0] != k[1] || k[2] == k[0] || k[3] == k[0] || k[3] == k[2] || !strings.HasPrefix(k[0], "vt1-") {
+		t.Errorf("keys %q; want the first two equal, the others each different", k)
+	}
+}
+
+// smsLoop sends a code each time the citizen asks for it.
+const smsLoop = `spec_version: 1
+id: otra
+version: 1
+institution: X
+title: {es: Otra vez}
+locales: [es]
+start: ask
+steps:
+  ask:
+    kind: menu
+    text: {es: "¿Le enviamos el código?"}
+    options:
+      - label: {es: Sí}
+        next: send
+  send:
+    kind: sms
+    text: {es: "Su código es T-7Q2."}
+    next: ask
+`
 
 // The lint says what the engine will do where no SMS carrier is
 // configured, at the step, and nothing where one is.

@@ -108,7 +108,7 @@ func (a *app) startQueue(order []string, senders map[string]carrier.Sender, stor
 		a.gateway.Engine.Notifier = gateway.LateSMS{Send: smsNotifier{queue: p.queue, carrier: p.sms}, SMS: a.gateway.SMS}
 		a.gateway.Engine.OTP = smsNotifier{queue: p.queue, carrier: p.sms, validFor: otpValidFor}
 		// sms steps' texts, laid out as every SMS reply is.
-		a.gateway.Engine.SMS = gateway.LateSMS{Send: smsNotifier{queue: p.queue, carrier: p.sms}, SMS: a.gateway.SMS}
+		a.gateway.Engine.SMS = gateway.StepSMS{Send: smsNotifier{queue: p.queue, carrier: p.sms}, SMS: a.gateway.SMS}
 		a.gateway.Engine.PINs = gateway.PINs{Store: store}
 	}
 	return p, nil
@@ -243,7 +243,8 @@ func smsFailover(order []string, senders map[string]carrier.Sender) map[string]s
 
 // smsNotifier sends results of slow async calls, one-time codes and sms
 // steps' texts by SMS; validFor bounds how long the queue tries (0: its
-// default).
+// default). An sms step's text is queued under its step's key, which the
+// queue takes once: a hop run again sends no second SMS.
 type smsNotifier struct {
 	queue    outbound.Queue
 	carrier  string
@@ -251,13 +252,23 @@ type smsNotifier struct {
 }
 
 func (n smsNotifier) Notify(ctx context.Context, phone, _ string, text string) error {
+	// Random: ids are logged and name Redis keys, so no number in them.
+	return n.enqueue(ctx, "sms_"+strings.ToLower(rand.Text()), phone, text)
+}
+
+// SendSMS queues text under an id drawn from key (a hash: no number in
+// it either); the queue ignores an id it already holds.
+func (n smsNotifier) SendSMS(ctx context.Context, key, phone, _ string, text string) error {
+	return n.enqueue(ctx, "sms_"+key, phone, text)
+}
+
+func (n smsNotifier) enqueue(ctx context.Context, id, phone, text string) error {
 	var deadline time.Time
 	if n.validFor > 0 {
 		deadline = time.Now().Add(n.validFor)
 	}
 	_, err := n.queue.Enqueue(ctx, carrier.Message{
-		// Random: ids are logged and name Redis keys, so no number in them.
-		ID:      "sms_" + strings.ToLower(rand.Text()),
+		ID:      id,
 		Channel: "sms", Carrier: n.carrier, To: phone, Text: text,
 		Deadline: deadline,
 	})

@@ -55,6 +55,20 @@ func (l LateSMS) Notify(ctx context.Context, phone, locale, text string) error {
 	return l.Send.Notify(ctx, phone, locale, LateText(text, l.SMS))
 }
 
+// StepSMS sends the texts of sms steps laid out as LateSMS does, each
+// under its step's key.
+type StepSMS struct {
+	Send flows.SMSSender // queues one SMS once per key: the outbound queue
+	SMS  sms.Options
+}
+
+var _ flows.SMSSender = StepSMS{}
+
+// SendSMS lays text out for SMS and queues it under key.
+func (l StepSMS) SendSMS(ctx context.Context, key, phone, locale, text string) error {
+	return l.Send.SendSMS(ctx, key, phone, locale, LateText(text, l.SMS))
+}
+
 // LateText is text as one SMS under opts.
 func LateText(text string, opts sms.Options) string {
 	if opts.Transliterate {
