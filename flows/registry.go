@@ -289,13 +289,17 @@ func shareWrites(list []*Flow, env *Env) {
 			if g, ok := stepBody[*gotoStep](s); ok {
 				gotos[f.ID] = append(gotos[f.ID], g.Flow.ID)
 			}
-			w, ok := s.body.(writer)
 			k, known := kindByName(s.Kind)
-			if !ok || !known {
+			if !known {
 				continue
 			}
 			for _, ev := range k.Events {
-				own[f.ID] = append(own[f.ID], w.writes(ev)...)
+				if w, ok := s.body.(writer); ok {
+					own[f.ID] = append(own[f.ID], w.writes(ev)...)
+				}
+				if m, ok := s.body.(mayWriter); ok {
+					own[f.ID] = append(own[f.ID], m.mayWrite(ev)...)
+				}
 			}
 		}
 	}

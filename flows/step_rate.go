@@ -190,3 +190,19 @@ func (b *rateStep) answer(h *hop, cf *Compiled, s *Step, text string) (Screen, e
 func (b *rateStep) fit(c *compiler, _ *Step, loc string) Screen {
 	return c.fitScreen(loc, "", &b.Text, nil)
 }
+
+// writes: a low score always sets the variable; next may come after a
+// skipped question, which sets nothing (mayWrite).
+func (b *rateStep) writes(event string) []string {
+	if event == "low" {
+		return []string{b.save()}
+	}
+	return nil
+}
+
+func (b *rateStep) mayWrite(event string) []string {
+	if event == "next" {
+		return []string{b.save()}
+	}
+	return nil
+}

@@ -26,6 +26,12 @@ type writer interface {
 	writes(event string) []string
 }
 
+// mayWriter is a body that sets variables along an event on some runs
+// only.
+type mayWriter interface {
+	mayWrite(event string) []string
+}
+
 // gatewayVars are set before the first step of every conversation (chat
 // only on chat platforms, and nil elsewhere: flows test it).
 var gatewayVars = map[string]bool{"phone": true, "channel": true, "locale": true, "language_chosen": true, "carrier": true, "chat": true}
@@ -234,6 +240,9 @@ func (c *compiler) definedVars() {
 		}
 		if g, ok := s.body.(*gotoStep); ok && c.env.flowWrites != nil {
 			e.maybes = c.env.flowWrites(g.Flow.ID)
+		}
+		if m, ok := s.body.(mayWriter); ok {
+			e.maybes = append(e.maybes, m.mayWrite(ev.Name)...)
 		}
 		for _, v := range append(slices.Clone(e.sets), e.maybes...) {
 			written[v] = true
