@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,6 +58,47 @@ func TestFlowsTestRunsTheCatalogueTranscripts(t *testing.T) {
 	}
 	if !strings.Contains(out, " passed, 0 failed") {
 		t.Errorf("summary: %q", out)
+	}
+}
+
+// flows test needs no back-end addresses or secrets: mocks stand in for
+// the services, whose ${VARS} may be unset. A misspelt outcome fails the
+// transcript at its line and column.
+func TestFlowsTestMocksStandInForServices(t *testing.T) {
+	dir := t.TempDir()
+	catalogueServices, err := os.ReadFile("../../flows/catalogue/services.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	services := strings.ReplaceAll(string(catalogueServices), "VENTANILLA_SAMPLE_URL", "INSTITUTION_URL_NOT_SET")
+	transcript := `start: estado-tramite
+locale: es
+mocks:
+  tramites.status:
+    - {outcome: %s, body: {number: "1002", status: ready}}
+hops:
+  - send: ""
+    screen: "Escriba el número de su trámite:"
+  - send: "1002"
+    screen: "Trámite 1002: listo. Puede retirarlo con su cédula."
+    end: true
+`
+	write := func(name, text string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	svc := write("services.yaml", services)
+	good := write("good.yaml", fmt.Sprintf(transcript, "ok"))
+	if code, out, errs := runCLI(t, "", "flows", "test", "--services", svc, good); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	bad := write("bad.yaml", fmt.Sprintf(transcript, "slow"))
+	code, out, errs := runCLI(t, "", "flows", "test", "--services", svc, bad)
+	if want := `bad.yaml:5:17: mocks.tramites.status.0.outcome: unknown outcome "slow"`; code != 1 || !strings.Contains(out, want) {
+		t.Fatalf("exit %d, want 1 and %q\n%s%s", code, want, out, errs)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/internal/flowtest"
@@ -176,7 +177,19 @@ func cmdFlowTest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if reg == nil {
 		return code
 	}
-	r := &flowtest.Runner{Flows: reg, Messages: msgs, Root: c.Root}
+	// Mocks stand in for the back-ends: their addresses (${VARS}) need not
+	// be set; their timeouts bound the transcripts' slow mocks.
+	services, err := c.services(lintEnv)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	r := &flowtest.Runner{Flows: reg, Messages: msgs, Root: c.Root, Budget: c.Budget, Timeout: func(id string) time.Duration {
+		if s, ok := services.Lookup(id); ok {
+			return s.Timeout
+		}
+		return 0
+	}}
 	failed := 0
 	for _, f := range files {
 		t, err := flowtest.ReadFile(f)

@@ -11,7 +11,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,6 +48,13 @@ type Mock struct {
 	Status  int    `yaml:"status"`  // default 200
 	Outcome string `yaml:"outcome"` // default derived from Status
 	Body    any    `yaml:"body"`
+	// Delay is how long the back-end takes to answer, on the transcript's
+	// own clock: no test waits for it. A call that has less time left
+	// (the hop's budget, the service's timeout) ends in timeout.
+	Delay time.Duration `yaml:"-"`
+	// Params, when set, are parameters the call must send, each with
+	// this value; parameters it does not name are not checked.
+	Params map[string]any `yaml:"params"`
 }
 
 // Hop is one input and the screen it must produce.
@@ -77,6 +87,11 @@ type Runner struct {
 	// Observer, when set, hears the steps the conversations reach: which
 	// steps the transcripts cover.
 	Observer flows.Observer
+	// Budget is how long a hop may take (default the gateway's, 4 s);
+	// Timeout, when set, is a service's own timeout. A slow mock is
+	// measured against both.
+	Budget  time.Duration
+	Timeout func(service string) time.Duration
 }
 
 // Epoch is the clock of a transcript's conversation unless the Runner
@@ -103,6 +118,7 @@ func (r *Runner) Run(ctx context.Context, t *Transcript) ([]Hop, []Failure, erro
 		}
 	}
 	mocks := NewMocks(t.Mocks)
+	mocks.Budget, mocks.Timeout = r.Budget, r.Timeout
 	reg := r.Flows
 	engine := &flows.Engine{
 		Flows:    func() *flows.Registry { return reg },
@@ -116,13 +132,14 @@ func (r *Runner) Run(ctx context.Context, t *Transcript) ([]Hop, []Failure, erro
 		// conversation in it is not asked again.
 		Ratings: gateway.Ratings{Store: store},
 	}
-	gw := &gateway.Gateway{Engine: engine, Store: store, Routes: map[string]string{}}
+	gw := &gateway.Gateway{Engine: engine, Store: store, Routes: map[string]string{}, Budget: r.Budget}
 	if t.Start != "" {
 		gw.Routes["*384#"] = t.Start
 	}
 	var got []Hop
 	var fails []Failure
 	for i, h := range t.Hops {
+		mocks.hop()
 		reply, err := gw.Hop(ctx, carrier.Inbound{
 			Channel: "ussd", Carrier: "flowtest", SessionID: "transcript", Phone: phone,
 			ServiceCode: "*384#", Input: h.Send, Limit: t.Limit,
@@ -146,21 +163,125 @@ func (r *Runner) Run(ctx context.Context, t *Transcript) ([]Hop, []Failure, erro
 	return got, fails, nil
 }
 
-// ReadFile parses a transcript file; a misspelt key stops it at its
-// line and column, with the key meant.
+// ReadFile parses a transcript file. Its problems — a field or an
+// outcome that does not exist, a delay that is not a duration — come back
+// as diag.Problems at the file's line and column, with what is valid.
 func ReadFile(path string) (*Transcript, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
+	return Parse(path, data)
+}
+
+// Parse reads a transcript from data; file names it in problems.
+func Parse(file string, data []byte) (*Transcript, error) {
+	root, p := diag.Parse(file, data)
+	if p != nil {
+		return nil, diag.Problems{*p}
+	}
+	if root == nil {
+		return nil, diag.Problems{{File: file, Pos: diag.Pos{Line: 1, Col: 1}, Message: "the transcript is empty"}}
+	}
+	r := &diag.Report{File: file}
+	delays := check(r, root)
+	if len(r.Problems) > 0 {
+		return nil, r.Problems
+	}
 	var t Transcript
-	if err := diag.Decode(path, data, &t); err != nil {
-		return nil, err
+	if err := root.Decode(&t); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	for service, list := range t.Mocks {
+		for i := range list {
+			list[i].Delay = delays[service][i]
+		}
 	}
 	if t.Name == "" {
-		t.Name = path
+		t.Name = file
 	}
 	return &t, nil
+}
+
+var (
+	transcriptFields = []string{"name", "start", "phone", "locale", "limit", "mocks", "hops"}
+	mockFields       = []string{"status", "outcome", "body", "delay", "params"}
+	hopFields        = []string{"send", "screen", "end"}
+)
+
+// check walks a transcript's nodes, reporting unknown fields and values,
+// and returns the mocks' delays.
+func check(r *diag.Report, root *yaml.Node) map[string][]time.Duration {
+	delays := map[string][]time.Duration{}
+	r.Pairs(root, "", nil, func(k, v *yaml.Node) {
+		switch k.Value {
+		case "mocks":
+			r.Pairs(v, "mocks", nil, func(sk, sv *yaml.Node) {
+				path := diag.Join("mocks", sk.Value)
+				if sv.Kind != yaml.SequenceNode {
+					r.At(sv, path, "expected a list of responses, found %s", diag.Describe(sv))
+					return
+				}
+				for i, m := range sv.Content {
+					delays[sk.Value] = append(delays[sk.Value], checkMock(r, m, diag.Join(path, strconv.Itoa(i))))
+				}
+			})
+		case "hops":
+			if v.Kind != yaml.SequenceNode {
+				r.At(v, "hops", "expected a list of hops, found %s", diag.Describe(v))
+				return
+			}
+			for i, h := range v.Content {
+				r.Pairs(h, diag.Join("hops", strconv.Itoa(i)), nil, func(hk, _ *yaml.Node) {
+					if !slices.Contains(hopFields, hk.Value) {
+						r.Unknown(hk, diag.Join("hops", strconv.Itoa(i)), hopFields)
+					}
+				})
+			}
+		default:
+			if !slices.Contains(transcriptFields, k.Value) {
+				r.Unknown(k, "", transcriptFields)
+			}
+		}
+	})
+	return delays
+}
+
+func checkMock(r *diag.Report, m *yaml.Node, path string) time.Duration {
+	var delay time.Duration
+	r.Pairs(m, path, nil, func(k, v *yaml.Node) {
+		at := diag.Join(path, k.Value)
+		switch k.Value {
+		case "outcome":
+			var names []string
+			for _, o := range interop.Outcomes() {
+				names = append(names, string(o))
+			}
+			if !slices.Contains(names, v.Value) || v.Kind != yaml.ScalarNode {
+				r.At(v, at, "unknown outcome %q%s; outcomes: %s", v.Value, diag.DidYouMean(v.Value, names), strings.Join(names, ", "))
+			}
+		case "status":
+			n, err := strconv.Atoi(v.Value)
+			if err != nil || v.Kind != yaml.ScalarNode || n < 100 || n > 599 {
+				r.At(v, at, "status must be an HTTP status (100–599), found %q", v.Value)
+			}
+		case "delay":
+			d, err := time.ParseDuration(v.Value)
+			if err != nil || v.Kind != yaml.ScalarNode || d < 0 {
+				r.At(v, at, "delay must be a duration such as 800ms or 6s, found %q", v.Value)
+				return
+			}
+			delay = d
+		case "params":
+			if v.Kind != yaml.MappingNode {
+				r.At(v, at, "expected a mapping of parameter names to values, found %s", diag.Describe(v))
+			}
+		case "body":
+		default:
+			r.Unknown(k, path, mockFields)
+		}
+	})
+	return delay
 }
 
 // Update rewrites the screens of a transcript file with got, keeping the
@@ -239,6 +360,19 @@ type Mocks struct {
 	mocks map[string][]Mock
 	used  map[string]int
 	err   error
+	// Budget and Timeout bound a slow mock as Runner's do.
+	Budget  time.Duration
+	Timeout func(service string) time.Duration
+	spent   time.Duration // of the hop's budget, by slow mocks
+}
+
+// hop starts a new hop: its budget is whole again.
+func (c *Mocks) hop() { c.spent = 0 }
+
+func (c *Mocks) fail(format string, args ...any) {
+	if c.err == nil {
+		c.err = fmt.Errorf(format, args...)
+	}
 }
 
 // NewMocks returns a caller that answers with mocks.
@@ -251,17 +385,30 @@ func (c *Mocks) Err() error { return c.err }
 
 // Call answers with the service's next mock; a service without one is
 // unavailable, and Err says so.
-func (c *Mocks) Call(_ context.Context, service string, _ map[string]any) interop.Response {
+func (c *Mocks) Call(_ context.Context, service string, params map[string]any) interop.Response {
 	list := c.mocks[service]
 	if len(list) == 0 {
-		if c.err == nil {
-			c.err = fmt.Errorf("the conversation called %q but the transcript mocks no response for it", service)
-		}
+		c.fail("the conversation called %q but the transcript mocks no response for it", service)
 		return interop.Response{Outcome: interop.Unavailable}
 	}
-	i := min(c.used[service], len(list)-1)
+	n := c.used[service]
+	i := min(n, len(list)-1)
 	c.used[service]++
 	m := list[i]
+	c.checkParams(service, n, m.Params, params)
+	if m.Delay > 0 {
+		left := c.budget() - c.spent
+		if c.Timeout != nil {
+			if t := c.Timeout(service); t > 0 && t < left {
+				left = t
+			}
+		}
+		if m.Delay >= left {
+			c.spent += max(left, 0)
+			return interop.Response{Outcome: interop.Timeout, Elapsed: max(left, 0), Err: fmt.Errorf("mock %q answers after %v; the call had %v", service, m.Delay, left)}
+		}
+		c.spent += m.Delay
+	}
 	status := m.Status
 	if status == 0 {
 		status = 200
@@ -283,5 +430,31 @@ func (c *Mocks) Call(_ context.Context, service string, _ map[string]any) intero
 			out = interop.Error
 		}
 	}
-	return interop.Response{Outcome: out, Status: status, Body: body}
+	return interop.Response{Outcome: out, Status: status, Body: body, Elapsed: m.Delay}
+}
+
+func (c *Mocks) budget() time.Duration {
+	if c.Budget > 0 {
+		return c.Budget
+	}
+	return 4 * time.Second
+}
+
+// checkParams compares the parameters a call sent with those its mock
+// expects, as JSON, so that 5 and "5" differ as they do on the wire.
+func (c *Mocks) checkParams(service string, call int, want, got map[string]any) {
+	names := slices.Sorted(maps.Keys(want))
+	for _, name := range names {
+		w, _ := json.Marshal(want[name])
+		g, ok := got[name]
+		if !ok {
+			c.fail("call %d to %q: it sent no parameter %q (want %s)", call+1, service, name, w)
+			return
+		}
+		gj, _ := json.Marshal(g)
+		if !bytes.Equal(w, gj) {
+			c.fail("call %d to %q: parameter %q is %s, want %s", call+1, service, name, gj, w)
+			return
+		}
+	}
 }
