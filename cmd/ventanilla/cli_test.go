@@ -278,3 +278,52 @@ func TestServeLogsWhatIsOn(t *testing.T) {
 		}
 	}
 }
+
+// `flows --help` lists the flows subcommands; an unknown one says which
+// exist.
+func TestFlowsHelp(t *testing.T) {
+	for _, args := range [][]string{{"flows", "--help"}, {"flows", "-h"}, {"flows", "help"}} {
+		code, out, errs := runCLI(t, "", args...)
+		if code != 0 || !strings.Contains(out, "ventanilla flows lint") || !strings.Contains(out, "ventanilla flows graph") {
+			t.Errorf("%q: exit %d\n%s%s", args, code, out, errs)
+		}
+	}
+	code, _, errs := runCLI(t, "", "flows", "lnt")
+	if code != 2 || !strings.Contains(errs, `unknown flows command "lnt" (did you mean "lint"?)`) {
+		t.Errorf("flows lnt: exit %d\n%s", code, errs)
+	}
+}
+
+// Flags may follow the positional arguments, as people type them.
+func TestFlagsAfterArguments(t *testing.T) {
+	code, out, errs := runCLI(t, "", "flows", "graph", "estado-tramite", "--flows", "../../flows/catalogue/flows")
+	if code != 0 || !strings.Contains(out, "stateDiagram-v2") {
+		t.Errorf("graph FLOW --flows DIR: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = runCLI(t, "", "flows", "lint", "../../flows/catalogue/flows/turnos.yaml", "--strict")
+	if code != 0 || !strings.Contains(out, "1 flows, 0 errors, 0 warnings") {
+		t.Errorf("lint FILE --strict: exit %d\n%s%s", code, out, errs)
+	}
+	// After --, everything is an argument.
+	code, _, errs = runCLI(t, "", "flows", "graph", "--", "--flows")
+	if code != 1 || !strings.Contains(errs, `unknown flow "--flows"`) {
+		t.Errorf("graph -- --flows: exit %d\n%s", code, errs)
+	}
+}
+
+// --keywords starting with + adds to the default keywords (and may
+// redefine one) instead of replacing them all.
+func TestKeywordsAddToTheDefaults(t *testing.T) {
+	c := config{Keywords: "+MULTA=multas, ayuda=buzon"}
+	kw, err := c.keywords()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kw["MULTA"].Flow != "multas" || kw["MENU"].Flow != "inicio" || !kw["SALIR"].Stop || kw["AYUDA"].Flow != "buzon" {
+		t.Errorf("keywords %v", kw)
+	}
+	c = config{Keywords: "MULTA=multas"}
+	if kw, _ = c.keywords(); len(kw) != 1 {
+		t.Errorf("without +, the list replaces the defaults: %v", kw)
+	}
+}

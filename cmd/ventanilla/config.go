@@ -170,7 +170,7 @@ func envName(flagName string) string {
 func parseFlags(fs *flag.FlagSet, args []string, c *config) error {
 	err := applyEnv(fs, os.LookupEnv, os.Environ())
 	if err == nil {
-		err = fs.Parse(args)
+		err = parseInterspersed(fs, args)
 		if err != nil {
 			// The flag package printed it, with the usage; name the flag
 			// probably meant.
@@ -190,6 +190,32 @@ func parseFlags(fs *flag.FlagSet, args []string, c *config) error {
 	}
 	c.AdminToken, _ = os.LookupEnv(envPrefix + "ADMIN_TOKEN")
 	return err
+}
+
+// parseInterspersed parses flags wherever they stand among the
+// positional arguments (`flows graph multas --flows DIR`), as people type
+// them; after "--" everything is an argument. fs.Args() ends up holding
+// the positional arguments in order.
+func parseInterspersed(fs *flag.FlagSet, args []string) error {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		// flag stops at the first argument that is not a flag, or after
+		// "--", which it swallows: tell the two apart by what it was given.
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+	return fs.Parse(append([]string{"--"}, positional...))
 }
 
 // applyEnv sets each flag from its VENTANILLA_* variable, if set, with the
@@ -284,10 +310,15 @@ func (c *config) check() error {
 // keywords:); these are the gateway's own.
 const defaultKeywords = "MENU=inicio,INICIO=inicio,AYUDA=inicio,HELP=inicio,START=inicio,SALIR=stop,STOP=stop"
 
-// keywords parses --keywords.
+// keywords parses --keywords. A list that starts with "+" adds to the
+// default keywords (redefining those it names) instead of replacing them.
 func (c *config) keywords() (map[string]gateway.Keyword, error) {
 	out := map[string]gateway.Keyword{}
-	for _, pair := range strings.Split(c.Keywords, ",") {
+	list := strings.TrimSpace(c.Keywords)
+	if extra, ok := strings.CutPrefix(list, "+"); ok {
+		list = defaultKeywords + "," + extra
+	}
+	for _, pair := range strings.Split(list, ",") {
 		pair = strings.TrimSpace(pair)
 		if pair == "" {
 			continue

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/ventanilla-gob/ventanilla/diag"
 	"github.com/ventanilla-gob/ventanilla/flows"
 )
 
@@ -32,6 +33,20 @@ Usage:
 
 Run "ventanilla COMMAND -h" for the flags of a command. Every flag can also
 be set as an environment variable VENTANILLA_<FLAG> (dashes as underscores).
+`
+
+var flowsCommands = []string{"lint", "test", "graph", "reference"}
+
+const flowsUsage = `ventanilla flows — check, test and draw flows
+
+Usage:
+  ventanilla flows lint [--strict] [PATH...]   check flow files (exit 1 on errors)
+  ventanilla flows test [--update] [PATH...]   run golden transcripts (default testdata/conversations)
+  ventanilla flows graph FLOW                  print a flow as a Mermaid state diagram
+  ventanilla flows reference                   print the flow language reference (Markdown)
+
+Flags may come before or after the arguments; "ventanilla flows lint -h"
+lists a command's flags (--flows DIR, --services FILE, ...).
 `
 
 func main() {
@@ -57,6 +72,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return 2
 		}
 		switch args[1] {
+		case "help", "-h", "-help", "--help":
+			fmt.Fprint(stdout, flowsUsage)
+			return 0
 		case "lint":
 			return cmdLint(args[2:], stdout, stderr)
 		case "test":
@@ -67,6 +85,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			fmt.Fprint(stdout, flows.Reference())
 			return 0
 		}
+		fmt.Fprintf(stderr, "unknown flows command %q%s\n\n%s", args[1], diag.DidYouMean(args[1], flowsCommands), flowsUsage)
+		return 2
 	case "catalogue":
 		return cmdCatalogue(args[1:], stdout, stderr)
 	case "institution":
