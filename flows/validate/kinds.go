@@ -137,12 +137,15 @@ var registry = []kind{
 		spec: KindSpec{
 			Name: "regex",
 			Doc: "The whole answer must match a regular expression (Go RE2 syntax; the pattern is anchored at both ends). " +
-				"Saves the answer as written.",
+				"With `case` and `strip` the answer is normalised first — its case folded, separators removed — " +
+				"and the normalised answer is what is matched and saved; otherwise it is saved as written (trimmed).",
 			Args: []ArgSpec{
-				{Name: "pattern", Type: TypeString, Required: true, Doc: "The pattern, e.g. '[A-Z]{3}-?[0-9]{4}' for a vehicle plate."},
-				{Name: "max_length", Type: TypeInt, Doc: "Most characters accepted, checked before the pattern; also bounds what the answer adds to a screen."},
+				{Name: "pattern", Type: TypeString, Required: true, Doc: "The pattern, e.g. '[A-Z]{3}[0-9]{4}' for a vehicle plate."},
+				{Name: "case", Type: TypeString, Doc: "`upper` or `lower`: fold the answer's case before matching, so that 'pba1234' is the plate 'PBA1234'."},
+				{Name: "strip", Type: TypeString, Doc: "Characters to remove from the answer before matching, e.g. ' -' for spaces and dashes."},
+				{Name: "max_length", Type: TypeInt, Doc: "Most characters accepted (of the normalised answer), checked before the pattern; also bounds what the answer adds to a screen."},
 			},
-			Example: "validate: {kind: regex, pattern: '[A-Z]{3}-?[0-9]{4}', max_length: 8}",
+			Example: "validate: {kind: regex, pattern: '[A-Z]{3}[0-9]{4}', case: upper, strip: ' -', max_length: 7}",
 		},
 		build: buildRegex,
 	},

@@ -131,6 +131,8 @@ type pattern struct {
 	re        *regexp.Regexp
 	maxRunes  int64
 	failCount *Failure
+	fold      func(string) string // strings.ToUpper or ToLower, or nil
+	strip     string              // characters removed before matching
 }
 
 func buildRegex(a args, _ func() time.Time) (Validator, error) {
@@ -145,6 +147,20 @@ func buildRegex(a args, _ func() time.Time) (Validator, error) {
 		return nil, a.errorf("pattern", "pattern %q is not a valid regular expression: %s", p, strings.TrimPrefix(err.Error(), "error parsing regexp: "))
 	}
 	v := pattern{re: re}
+	switch c := a.str("case"); {
+	case !a.has("case"):
+	case c == "upper":
+		v.fold = strings.ToUpper
+	case c == "lower":
+		v.fold = strings.ToLower
+	default:
+		return nil, a.errorf("case", "case must be %q or %q, got %q", "upper", "lower", c)
+	}
+	if a.has("strip") {
+		if v.strip = a.str("strip"); v.strip == "" {
+			return nil, a.errorf("strip", "strip must name the characters to remove, e.g. %q", " -")
+		}
+	}
 	if n, ok := a.int("max_length"); ok {
 		if n < 1 {
 			return nil, a.errorf("max_length", "max_length must be at least 1")
@@ -157,6 +173,17 @@ func buildRegex(a args, _ func() time.Time) (Validator, error) {
 
 func (v pattern) Check(input string) (any, *Failure) {
 	s := strings.TrimSpace(input)
+	if v.strip != "" {
+		s = strings.Map(func(r rune) rune {
+			if strings.ContainsRune(v.strip, r) {
+				return -1
+			}
+			return r
+		}, s)
+	}
+	if v.fold != nil {
+		s = v.fold(s)
+	}
 	if s == "" {
 		return nil, required
 	}

@@ -52,7 +52,7 @@ func TestRegex(t *testing.T) {
 		{name: "plate/with dash", in: "PBA-1234", want: "PBA-1234"},
 		{name: "plate/without dash", in: "PBA1234", want: "PBA1234"},
 		{name: "plate/trimmed", in: " PBA1234 ", want: "PBA1234"},
-		{name: "plate/lower case", in: "pba-1234", fail: i18n.ValidateRegex},
+		{name: "plate/lower case", in: "pb.1234", fail: i18n.ValidateRegex},
 		{name: "plate/anchored at start", in: "XPBA1234", fail: i18n.ValidateRegex},
 		{name: "plate/anchored at end", in: "PBA12345", fail: i18n.ValidateRegex},
 		{name: "plate/longer than max_length", in: "PBA-12345", fail: i18n.ValidateLength, data: map[string]any{"Min": int64(1), "Max": int64(8)}},
@@ -68,6 +68,25 @@ func TestRegex(t *testing.T) {
 	runChecks(t, mustCompile(t, "regex", map[string]any{"pattern": `\p{L}+`}), []check{
 		{name: "unicode/name with accent", in: "José", want: "José"},
 		{name: "unicode/invalid UTF-8", in: "Jos\xe9", fail: i18n.ValidateRegex},
+	})
+}
+
+// A regex input can fold the answer's case and drop separators before it
+// is matched and saved: "pba 1234", "Pba-1234" and "PBA1234" are one plate.
+func TestRegexNormalises(t *testing.T) {
+	plate := mustCompile(t, "regex", map[string]any{"pattern": "[A-Z]{3}[0-9]{4}", "case": "upper", "strip": " -", "max_length": 7})
+	runChecks(t, plate, []check{
+		{name: "plate/lower case with space", in: "pba 1234", want: "PBA1234"},
+		{name: "plate/mixed with dash", in: "Pba-1234", want: "PBA1234"},
+		{name: "plate/as saved", in: "PBA1234", want: "PBA1234"},
+		{name: "plate/max_length counts the normalised answer", in: "p-b-a-1-2-3-4", want: "PBA1234"},
+		{name: "plate/still anchored", in: "pba12345", fail: i18n.ValidateLength, data: map[string]any{"Min": int64(1), "Max": int64(7)}},
+		{name: "plate/only separators", in: " - ", fail: i18n.ValidateRequired},
+		{name: "plate/other characters kept", in: "pb.1234", fail: i18n.ValidateRegex},
+	})
+	runChecks(t, mustCompile(t, "regex", map[string]any{"pattern": "[a-zñ]+", "case": "lower"}), []check{
+		{name: "lower/Spanish letters", in: "ÑANDÚ", fail: i18n.ValidateRegex},
+		{name: "lower/folded", in: "PEÑA", want: "peña"},
 	})
 }
 

@@ -49,6 +49,8 @@ func TestCompileErrors(t *testing.T) {
 		{"regex/pattern not a string", Spec{Kind: "regex", Args: map[string]any{"pattern": 5}}, "pattern", "regex: pattern must be a string, got 5 (int)"},
 		{"regex/bad pattern", Spec{Kind: "regex", Args: map[string]any{"pattern": "([A-Z]"}}, "pattern", "regex: pattern \"([A-Z]\" is not a valid regular expression: missing closing ): `^(?:([A-Z])$`"},
 		{"regex/backreference", Spec{Kind: "regex", Args: map[string]any{"pattern": `(a)\1`}}, "pattern", "regex: pattern \"(a)\\\\1\" is not a valid regular expression: invalid escape sequence: `\\1`"},
+		{"regex/unknown case", Spec{Kind: "regex", Args: map[string]any{"pattern": "a", "case": "title"}}, "case", `regex: case must be "upper" or "lower", got "title"`},
+		{"regex/empty strip", Spec{Kind: "regex", Args: map[string]any{"pattern": "a", "strip": ""}}, "strip", "regex: strip must name the characters to remove, e.g. \" -\""},
 		{"regex/max_length 0", Spec{Kind: "regex", Args: map[string]any{"pattern": "a", "max_length": 0}}, "max_length", "regex: max_length must be at least 1"},
 
 		{"phone/mobile not a boolean", Spec{Kind: "phone", Args: map[string]any{"mobile": "yes"}}, "mobile", `phone: mobile must be true or false, got the string "yes"`},
