@@ -53,6 +53,19 @@ func Reference() string {
 			fmt.Fprintf(&b, "```yaml\n%s\n```\n\n", strings.TrimRight(v.Example, "\n"))
 		}
 	}
+	b.WriteString("### Expression functions\n\n")
+	b.WriteString("Expressions may call these functions of the [expr language](https://expr-lang.org/docs/language-definition) " +
+		"and no other: a call of any other name (`upperr(x)`, `sprintf(\"%d\", n)`) stops the flow from loading " +
+		"with the name probably meant (`unknown-function`). There is no `now`, so that conversations replay exactly, " +
+		"and no `sprintf`: build text with `+` and `string(n)`, or with the holes of a text (`{{n}}`). " +
+		"The functions that build strings count against the bounds of [expressions](#expressions).\n\n")
+	for i, name := range Functions() {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "`%s`", name)
+	}
+	b.WriteString("\n")
 	return b.String()
 }
 

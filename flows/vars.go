@@ -8,7 +8,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/expr-lang/expr/ast"
-	"github.com/expr-lang/expr/builtin"
 	exprparser "github.com/expr-lang/expr/parser"
 	"gopkg.in/yaml.v3"
 )
@@ -35,19 +34,6 @@ type mayWriter interface {
 // gatewayVars are set before the first step of every conversation (chat
 // only on chat platforms, and nil elsewhere: flows test it).
 var gatewayVars = map[string]bool{"phone": true, "channel": true, "locale": true, "language_chosen": true, "carrier": true, "chat": true}
-
-// Functions are the functions expressions can call: the expression
-// language's builtins, less those the engine takes away.
-func Functions() []string {
-	var out []string
-	for _, name := range builtin.Names {
-		if name != "now" {
-			out = append(out, name)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
 
 // span is where a scalar's characters are in the file: the position of
 // its node, and how far its first character is from it (1 past a quote),
@@ -105,6 +91,19 @@ func (c *compiler) functionCalls(e *Expr) bool {
 	}
 	ok := true
 	ast.Find(tree.Node, func(n ast.Node) bool {
+		// The parser knows every builtin of the language, also those the
+		// engine disables: now() would compile and fail when it runs.
+		if b, isBuiltin := n.(*ast.BuiltinNode); isBuiltin && ok {
+			if _, found := slices.BinarySearch(functions(), b.Name); !found {
+				why := "; the functions are listed in docs/flows.md"
+				if b.Name == "now" {
+					why = ": there is no clock in expressions, so that conversations replay exactly"
+				}
+				c.r.errorf(e.at.at(e.Pos, b.Location().From), e.Path, "unknown-function", "unknown function %s%s", b.Name, why)
+				ok = false
+			}
+			return false
+		}
 		call, isCall := n.(*ast.CallNode)
 		if !isCall || !ok {
 			return false
