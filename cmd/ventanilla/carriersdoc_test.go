@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -56,4 +57,45 @@ func TestServeHelpListsTheCarriers(t *testing.T) {
 			}
 		}
 	}
+}
+
+// carriersReference is the carriers' part of docs/operations.md, in
+// Markdown, written from the registry (`make docs`; a test fails when the
+// file is stale).
+func carriersReference(list []carrierEntry) string {
+	var b strings.Builder
+	b.WriteString("| carrier | kind | `limit:` | variables |\n|---|---|---|---|\n")
+	for _, c := range list {
+		limit := "—"
+		if c.limited() {
+			limit = "yes"
+		}
+		vars := "— (on unless the carriers file disables it)"
+		if len(c.env) > 0 {
+			var names []string
+			for _, v := range c.env {
+				names = append(names, "`"+v.name+"`")
+			}
+			vars = strings.Join(names, ", ")
+		}
+		fmt.Fprintf(&b, "| `%s` | %s (%s) | %s | %s |\n", c.name, c.kind, c.title, limit, vars)
+	}
+	if order := smsOrder(list); len(order) > 0 {
+		fmt.Fprintf(&b, "\nThe gateway's own SMS (late results, one-time codes, notifications) go out by the first of %s whose sender is on, in this order; a message one of them keeps failing fails over to the next.\n", codeList(order))
+	}
+	b.WriteString("\n| variable | carrier | | meaning |\n|---|---|---|---|\n")
+	for _, c := range list {
+		for _, v := range c.env {
+			fmt.Fprintf(&b, "| `%s` | `%s` | %s | %s |\n", v.name, c.name, varTraits(v), v.doc)
+		}
+	}
+	return b.String()
+}
+
+func codeList(names []string) string {
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = "`" + n + "`"
+	}
+	return strings.Join(quoted, ", ")
 }
