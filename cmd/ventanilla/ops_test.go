@@ -114,9 +114,9 @@ func TestMetricsHealthAndReadiness(t *testing.T) {
 	}
 	_, body := get(t, srv.URL+"/metrics")
 	for _, want := range []string{
-		`ventanilla_hops_total{carrier="africastalking",flow="inicio",outcome="continue"} 2`,
-		`ventanilla_flow_steps_total{event="completed",flow="inicio",step="language"} 1`,
-		`ventanilla_hop_duration_seconds_count{carrier="africastalking"} 2`,
+		`ventanilla_hops_total{carrier="africastalking",flow="inicio",institution="ventanilla",outcome="continue"} 2`,
+		`ventanilla_flow_steps_total{event="completed",flow="inicio",institution="ventanilla",step="language"} 1`,
+		`ventanilla_hop_duration_seconds_count{carrier="africastalking",institution="ventanilla"} 2`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)

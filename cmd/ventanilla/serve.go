@@ -169,6 +169,10 @@ func (a *app) swap(l *loaded, carry bool) {
 	}
 	a.flows.Store(reg)
 	a.set.Store(l.set)
+	if l.set != nil {
+		fl, sv := l.set.Owners()
+		a.metrics.SetOwners(metrics.Owners{Flows: fl, Services: sv})
+	}
 	a.caller.Store(l.caller)
 	a.catalogue.Store(newCatalogueDoc(l.set, false))
 	a.entrances.Store(&entrances{routes: l.routes, keywords: l.keywords})

@@ -36,6 +36,8 @@ type Set struct {
 	Routes   map[string]string // short code → flow
 	Entries  []*Listed         // the catalogue, in menu order
 	owner    map[string]string // flow id → institution
+	services map[string]string // service id → institution
+	composed []string          // ids of the composed flows
 }
 
 // Listed is one catalogue entry with its institution.
@@ -54,6 +56,33 @@ func (l *Listed) Draft() bool { return l.Entry.Draft || l.Institution.Draft }
 
 // Owner returns the institution of a flow, "" for the composed ones.
 func (s *Set) Owner(flow string) string { return s.owner[flow] }
+
+// Owners returns, for metrics, the institution of every flow and every
+// back-end service the set serves. The composed flows (the national menu
+// and its pages) count as the national package's. The maps are fresh
+// copies.
+func (s *Set) Owners() (flows, services map[string]string) {
+	national := ""
+	for _, p := range s.Packages {
+		if p.Manifest.National {
+			national = p.ID()
+		}
+	}
+	flows = make(map[string]string, len(s.owner)+len(s.composed))
+	for id, inst := range s.owner {
+		flows[id] = inst
+	}
+	if national != "" {
+		for _, id := range s.composed {
+			flows[id] = national
+		}
+	}
+	services = make(map[string]string, len(s.services))
+	for id, inst := range s.services {
+		services[id] = inst
+	}
+	return flows, services
+}
 
 // Package returns the loaded package of an institution, or nil.
 func (s *Set) Package(id string) *Package {
@@ -93,7 +122,14 @@ func Compose(pkgs []*Package, opts Options) (*Set, flows.Problems) {
 	c.services()
 	c.templates()
 	c.categoriesAndEntries()
-	c.set.Sources = append(c.set.Sources, c.menu()...)
+	c.set.services = c.serviceOf
+	menu := c.menu()
+	for _, src := range menu {
+		if id := scanFlow(src).id; id != "" {
+			c.set.composed = append(c.set.composed, id)
+		}
+	}
+	c.set.Sources = append(c.set.Sources, menu...)
 	c.list.Sort()
 	return c.set, c.list
 }

@@ -19,6 +19,9 @@ func TestDashboardQueriesExportedMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	var dash struct {
+		Templating struct {
+			List []struct{ Name, Query string }
+		}
 		Panels []struct {
 			Title   string
 			Targets []struct{ Expr string }
@@ -28,6 +31,7 @@ func TestDashboardQueriesExportedMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := New()
+	m.SetOwners(Owners{Flows: map[string]string{"f": "i"}, Services: map[string]string{"svc": "i"}})
 	m.Hop("c", "f", "continue", time.Millisecond)
 	m.StepReached("f", "s")
 	m.Call("svc", "ok", time.Millisecond)
@@ -42,8 +46,34 @@ func TestDashboardQueriesExportedMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	known := map[string]bool{}
+	// perInstitution: the metrics that carry the institution label.
+	perInstitution := map[string]bool{}
 	for _, f := range families {
 		known[f.GetName()] = true
+		for _, mt := range f.GetMetric() {
+			for _, l := range mt.GetLabel() {
+				if l.GetName() == "institution" {
+					perInstitution[f.GetName()] = true
+				}
+			}
+		}
+	}
+	if len(perInstitution) == 0 {
+		t.Fatal("no metric carries the institution label")
+	}
+	selector := false
+	for _, v := range dash.Templating.List {
+		if v.Name == "institution" {
+			selector = strings.Contains(v.Query, "institution)")
+			for _, name := range metricName.FindAllString(v.Query, -1) {
+				if !perInstitution[name] {
+					t.Errorf("the institution selector reads %s, which has no institution label", name)
+				}
+			}
+		}
+	}
+	if !selector {
+		t.Error("the dashboard has no institution selector listing the label's values")
 	}
 	if len(dash.Panels) == 0 {
 		t.Fatal("no panels")
@@ -55,7 +85,22 @@ func TestDashboardQueriesExportedMetrics(t *testing.T) {
 				if !known[name] {
 					t.Errorf("panel %q queries %s, which the gateway does not export", p.Title, name)
 				}
+				if perInstitution[name] && !filtered(tg.Expr, name) {
+					t.Errorf("panel %q queries %s without filtering on $institution: %s", p.Title, name, tg.Expr)
+				}
 			}
 		}
 	}
+}
+
+// filtered reports whether every use of metric in expr (its suffixed
+// series included) selects institution=~"$institution".
+func filtered(expr, metric string) bool {
+	uses := regexp.MustCompile(regexp.QuoteMeta(metric)+`(_bucket|_count|_sum)?(\{[^}]*\})?`).FindAllStringSubmatch(expr, -1)
+	for _, u := range uses {
+		if !strings.Contains(u[2], `institution=~"$institution"`) {
+			return false
+		}
+	}
+	return len(uses) > 0
 }

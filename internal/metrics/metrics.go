@@ -7,6 +7,7 @@ package metrics
 
 import (
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,6 +26,44 @@ type Metrics struct {
 	callSeconds *prometheus.HistogramVec
 	breaker     *prometheus.GaugeVec
 	stores      *prometheus.GaugeVec
+
+	owners atomic.Pointer[Owners]
+}
+
+// Unowned is the institution label of a flow or service no loaded
+// package declares (flows given with --flows, a hop before any flow).
+const Unowned = "none"
+
+// Owners maps the flows and the back-end services of the loaded packages
+// to their institution. The institution label comes from here only: a
+// flow or service id that is not a key (whatever a request carried) is
+// counted under Unowned, so the label's values are the loaded
+// institutions' ids and nothing else.
+type Owners struct {
+	Flows    map[string]string // flow id → institution
+	Services map[string]string // service id → institution
+}
+
+// SetOwners puts the owners of a loaded set in use (at start and on each
+// reload). The maps must not change afterwards.
+func (m *Metrics) SetOwners(o Owners) { m.owners.Store(&o) }
+
+func (m *Metrics) flowOwner(flow string) string {
+	if o := m.owners.Load(); o != nil {
+		if inst, ok := o.Flows[flow]; ok && inst != "" {
+			return inst
+		}
+	}
+	return Unowned
+}
+
+func (m *Metrics) serviceOwner(service string) string {
+	if o := m.owners.Load(); o != nil {
+		if inst, ok := o.Services[service]; ok && inst != "" {
+			return inst
+		}
+	}
+	return Unowned
 }
 
 // hopBuckets are sized for a hop on a carrier's clock: most well under a
@@ -38,30 +77,30 @@ func New() *Metrics {
 	m := &Metrics{Registry: prometheus.NewRegistry()}
 	m.hops = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ventanilla_hops_total",
-		Help: "Hops served, by carrier, flow and outcome (continue, end, retry, resume, closed, failure, budget, unavailable).",
-	}, []string{"carrier", "flow", "outcome"})
+		Help: "Hops served, by carrier, institution, flow and outcome (continue, end, retry, resume, closed, failure, budget, unavailable).",
+	}, []string{"carrier", "institution", "flow", "outcome"})
 	m.hopSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "ventanilla_hop_duration_seconds",
-		Help:    "Time to answer a hop, from the carrier's request to the reply.",
+		Help:    "Time to answer a hop, from the carrier's request to the reply, by carrier and institution.",
 		Buckets: hopBuckets,
-	}, []string{"carrier"})
+	}, []string{"carrier", "institution"})
 	m.funnel = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ventanilla_flow_steps_total",
-		Help: "The per-step funnel of each flow: how often a step was reached, completed, or where a conversation was abandoned.",
-	}, []string{"flow", "step", "event"})
+		Help: "The per-step funnel of each flow, by institution: how often a step was reached, completed, or where a conversation was abandoned.",
+	}, []string{"institution", "flow", "step", "event"})
 	m.calls = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ventanilla_backend_calls_total",
-		Help: "Calls to institutions' back-end services, by service and outcome.",
-	}, []string{"service", "outcome"})
+		Help: "Calls to institutions' back-end services, by institution (the service's owner), service and outcome.",
+	}, []string{"institution", "service", "outcome"})
 	m.callSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "ventanilla_backend_call_duration_seconds",
-		Help:    "Duration of back-end calls, by service.",
+		Help:    "Duration of back-end calls, by institution and service.",
 		Buckets: hopBuckets,
-	}, []string{"service"})
+	}, []string{"institution", "service"})
 	m.breaker = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "ventanilla_backend_breaker_state",
-		Help: "Circuit breaker state per service: 0 closed, 1 half-open, 2 open.",
-	}, []string{"service"})
+		Help: "Circuit breaker state per service (with its institution): 0 closed, 1 half-open, 2 open.",
+	}, []string{"institution", "service"})
 	m.stores = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "ventanilla_store_breaker_state",
 		Help: "Circuit breaker state per store (sessions, outbound queue): 0 closed, 1 half-open, 2 open. Open: hops answer \"service unavailable\" at once.",
@@ -83,35 +122,37 @@ func (m *Metrics) Gauge(name, help string, read func() float64) {
 
 // Hop implements gateway.Observer.
 func (m *Metrics) Hop(carrier, flow, outcome string, d time.Duration) {
-	m.hops.WithLabelValues(carrier, flow, outcome).Inc()
-	m.hopSeconds.WithLabelValues(carrier).Observe(d.Seconds())
+	inst := m.flowOwner(flow)
+	m.hops.WithLabelValues(carrier, inst, flow, outcome).Inc()
+	m.hopSeconds.WithLabelValues(carrier, inst).Observe(d.Seconds())
 }
 
 // Abandoned implements gateway.Observer.
 func (m *Metrics) Abandoned(flow, step string) {
-	m.funnel.WithLabelValues(flow, step, "abandoned").Inc()
+	m.funnel.WithLabelValues(m.flowOwner(flow), flow, step, "abandoned").Inc()
 }
 
 // StepReached implements flows.Observer.
 func (m *Metrics) StepReached(flow, step string) {
-	m.funnel.WithLabelValues(flow, step, "reached").Inc()
+	m.funnel.WithLabelValues(m.flowOwner(flow), flow, step, "reached").Inc()
 }
 
 // StepCompleted implements flows.Observer.
 func (m *Metrics) StepCompleted(flow, step string) {
-	m.funnel.WithLabelValues(flow, step, "completed").Inc()
+	m.funnel.WithLabelValues(m.flowOwner(flow), flow, step, "completed").Inc()
 }
 
 // Call records one back-end call.
 func (m *Metrics) Call(service, outcome string, d time.Duration) {
-	m.calls.WithLabelValues(service, outcome).Inc()
-	m.callSeconds.WithLabelValues(service).Observe(d.Seconds())
+	inst := m.serviceOwner(service)
+	m.calls.WithLabelValues(inst, service, outcome).Inc()
+	m.callSeconds.WithLabelValues(inst, service).Observe(d.Seconds())
 }
 
 // Breaker records a service's circuit breaker state (0 closed, 1
 // half-open, 2 open).
 func (m *Metrics) Breaker(service string, state int) {
-	m.breaker.WithLabelValues(service).Set(float64(state))
+	m.breaker.WithLabelValues(m.serviceOwner(service), service).Set(float64(state))
 }
 
 // StoreBreaker records a store's circuit breaker state (0 closed, 1
