@@ -90,6 +90,17 @@ type Options struct {
 	Later Later
 	// MaxAhead is how far ahead send_at may be (default 90 days).
 	MaxAhead time.Duration
+	// Observer, when set, hears the outcome of every request to send a
+	// notification, for metrics.
+	Observer Observer
+}
+
+// Observer hears what the API does with each request to send: the
+// institution whose token asked ("" when none did) and the outcome:
+// "accepted" (queued or scheduled, a repeat included), "refused" (4xx),
+// "unauthorized" (no valid token), "unavailable" (5xx).
+type Observer interface {
+	Notification(institution, outcome string)
 }
 
 // Later keeps a message until a time and then hands it to the queue. Its
@@ -175,7 +186,7 @@ func New(opts Options) (*Handler, error) {
 // Mount adds POST /v1/notifications, GET /v1/notifications/:id and, for
 // notifications sent later, DELETE /v1/notifications/:id.
 func (h *Handler) Mount(r carrier.Router) {
-	r.Add(http.MethodPost, "/v1/notifications", h.create)
+	r.Add(http.MethodPost, "/v1/notifications", h.counted(h.create))
 	r.Add(http.MethodGet, "/v1/notifications/:id", h.get)
 	r.Add(http.MethodDelete, "/v1/notifications/:id", h.cancel)
 }
@@ -257,11 +268,45 @@ type accepted struct {
 	Status string `json:"status"`
 }
 
+// institutionKey is where create leaves the caller's institution for
+// counted.
+const institutionKey = "notify.institution"
+
+// counted tells the Observer how a request to send ended.
+func (h *Handler) counted(next echo.HandlerFunc) echo.HandlerFunc {
+	if h.o.Observer == nil {
+		return next
+	}
+	return func(c echo.Context) error {
+		err := next(c)
+		status := c.Response().Status
+		var he *echo.HTTPError
+		if errors.As(err, &he) {
+			status = he.Code
+		} else if err != nil {
+			status = http.StatusInternalServerError
+		}
+		inst, _ := c.Get(institutionKey).(string)
+		outcome := "unavailable"
+		switch {
+		case status == http.StatusUnauthorized:
+			outcome = "unauthorized"
+		case status >= 200 && status < 300:
+			outcome = "accepted"
+		case status >= 400 && status < 500:
+			outcome = "refused"
+		}
+		h.o.Observer.Notification(inst, outcome)
+		return err
+	}
+}
+
 func (h *Handler) create(c echo.Context) error {
 	inst, ok := h.institution(c.Request())
 	if !ok {
 		return h.unauthorized(c)
 	}
+	c.Set(institutionKey, inst)
 	req, apiErr := h.decode(c)
 	if apiErr != nil {
 		return h.fail(c, apiErr)

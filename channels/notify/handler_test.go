@@ -501,3 +501,28 @@ func TestValidFor(t *testing.T) {
 		})
 	}
 }
+
+type heard struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (h *heard) Notification(inst, outcome string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.got = append(h.got, inst+" "+outcome)
+}
+
+// The Observer hears each request to send with the institution of the
+// token that asked, never one named in the request.
+func TestObserverHearsTheTokensInstitution(t *testing.T) {
+	o := &heard{}
+	f := newFixture(t, func(opts *notify.Options) { opts.Observer = o })
+	f.post(t, civilToken, listo)
+	f.post(t, iessToken, `{"to": "+593991234567", "template": "no_such", "institution": "transito"}`)
+	f.post(t, "not-a-valid-token-at-all", listo)
+	want := []string{"registro_civil accepted", "iess refused", " unauthorized"}
+	if strings.Join(o.got, ",") != strings.Join(want, ",") {
+		t.Errorf("heard %q, want %q", o.got, want)
+	}
+}

@@ -152,7 +152,7 @@ func (a *app) notifications(e *echo.Echo, senders map[string]carrier.Sender, sto
 		routes = defaultRoutes(p.sms, senders)
 	}
 	h, err := notify.New(notify.Options{Queue: p.queue, Store: store, Records: p.records, Templates: tpl, Owners: owners, Tokens: tokens, Carriers: routes, Transliterate: a.cfg.SMSTranslit, Log: a.log,
-		Later: reminders.Later{Store: p.later}})
+		Later: reminders.Later{Store: p.later}, Observer: a.metrics})
 	if err != nil {
 		return fmt.Errorf("notifications: %w", err)
 	}

@@ -171,7 +171,11 @@ func (a *app) swap(l *loaded, carry bool) {
 	a.set.Store(l.set)
 	if l.set != nil {
 		fl, sv := l.set.Owners()
-		a.metrics.SetOwners(metrics.Owners{Flows: fl, Services: sv})
+		ids := make([]string, 0, len(l.set.Packages))
+		for _, p := range l.set.Packages {
+			ids = append(ids, p.ID())
+		}
+		a.metrics.SetOwners(metrics.Owners{Flows: fl, Services: sv, Institutions: ids})
 	}
 	a.caller.Store(l.caller)
 	a.catalogue.Store(newCatalogueDoc(l.set, false))

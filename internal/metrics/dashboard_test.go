@@ -31,11 +31,12 @@ func TestDashboardQueriesExportedMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := New()
-	m.SetOwners(Owners{Flows: map[string]string{"f": "i"}, Services: map[string]string{"svc": "i"}})
+	m.SetOwners(Owners{Flows: map[string]string{"f": "i"}, Services: map[string]string{"svc": "i"}, Institutions: []string{"i"}})
 	m.Hop("c", "f", "continue", time.Millisecond)
 	m.StepReached("f", "s")
 	m.Call("svc", "ok", time.Millisecond)
 	m.Breaker("svc", 0)
+	m.Notification("i", "accepted")
 	m.Gauge("sessions_stored", "x", func() float64 { return 0 })
 	m.Gauge("outbound_queue_depth", "x", func() float64 { return 0 })
 	m.Gauge("audit_dropped_total", "x", func() float64 { return 0 })

@@ -26,6 +26,7 @@ type Metrics struct {
 	callSeconds *prometheus.HistogramVec
 	breaker     *prometheus.GaugeVec
 	stores      *prometheus.GaugeVec
+	notices     *prometheus.CounterVec
 
 	owners atomic.Pointer[Owners]
 }
@@ -42,11 +43,28 @@ const Unowned = "none"
 type Owners struct {
 	Flows    map[string]string // flow id → institution
 	Services map[string]string // service id → institution
+	// Institutions are the loaded packages' ids (those without flows or
+	// services included).
+	Institutions []string
+
+	known map[string]bool
 }
 
 // SetOwners puts the owners of a loaded set in use (at start and on each
 // reload). The maps must not change afterwards.
-func (m *Metrics) SetOwners(o Owners) { m.owners.Store(&o) }
+func (m *Metrics) SetOwners(o Owners) {
+	o.known = map[string]bool{}
+	for _, inst := range o.Flows {
+		o.known[inst] = true
+	}
+	for _, inst := range o.Services {
+		o.known[inst] = true
+	}
+	for _, inst := range o.Institutions {
+		o.known[inst] = true
+	}
+	m.owners.Store(&o)
+}
 
 func (m *Metrics) flowOwner(flow string) string {
 	if o := m.owners.Load(); o != nil {
@@ -105,7 +123,11 @@ func New() *Metrics {
 		Name: "ventanilla_store_breaker_state",
 		Help: "Circuit breaker state per store (sessions, outbound queue): 0 closed, 1 half-open, 2 open. Open: hops answer \"service unavailable\" at once.",
 	}, []string{"store"})
-	m.Registry.MustRegister(m.hops, m.hopSeconds, m.funnel, m.calls, m.callSeconds, m.breaker, m.stores,
+	m.notices = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ventanilla_notifications_total",
+		Help: "Requests to send a notification, by institution (whose token asked) and outcome (accepted, refused, unauthorized, unavailable).",
+	}, []string{"institution", "outcome"})
+	m.Registry.MustRegister(m.hops, m.hopSeconds, m.funnel, m.calls, m.callSeconds, m.breaker, m.stores, m.notices,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -140,6 +162,16 @@ func (m *Metrics) StepReached(flow, step string) {
 // StepCompleted implements flows.Observer.
 func (m *Metrics) StepCompleted(flow, step string) {
 	m.funnel.WithLabelValues(m.flowOwner(flow), flow, step, "completed").Inc()
+}
+
+// Notification implements notify.Observer. The institution is the one
+// whose token asked; an id no loaded package has counts as Unowned.
+func (m *Metrics) Notification(institution, outcome string) {
+	inst := Unowned
+	if o := m.owners.Load(); o != nil && o.known[institution] {
+		inst = institution
+	}
+	m.notices.WithLabelValues(inst, outcome).Inc()
 }
 
 // Call records one back-end call.

@@ -63,9 +63,13 @@ func TestExposition(t *testing.T) {
 func TestInstitutionLabel(t *testing.T) {
 	m := New()
 	m.SetOwners(Owners{
-		Flows:    map[string]string{"transito-multas": "transito", "inicio": "ventanilla"},
-		Services: map[string]string{"transito.multas": "transito"},
+		Flows:        map[string]string{"transito-multas": "transito", "inicio": "ventanilla"},
+		Services:     map[string]string{"transito.multas": "transito"},
+		Institutions: []string{"transito", "ventanilla"},
 	})
+	m.Notification("transito", "accepted")
+	m.Notification("registro-civil", "refused") // a token's institution without a package
+	m.Notification("", "unauthorized")
 	m.Hop("africastalking", "transito-multas", "continue", time.Millisecond)
 	m.StepCompleted("transito-multas", "placa")
 	m.Call("transito.multas", "ok", time.Millisecond)
@@ -86,6 +90,9 @@ func TestInstitutionLabel(t *testing.T) {
 		`ventanilla_hops_total{carrier="africastalking",flow="transito",institution="none",outcome="continue"} 1`,
 		`ventanilla_backend_calls_total{institution="none",outcome="error",service="registro.cedula"} 1`,
 		`ventanilla_backend_breaker_state{institution="none",service="otro.servicio"} 2`,
+		`ventanilla_notifications_total{institution="transito",outcome="accepted"} 1`,
+		`ventanilla_notifications_total{institution="none",outcome="refused"} 1`,
+		`ventanilla_notifications_total{institution="none",outcome="unauthorized"} 1`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("exposition lacks %s", want)

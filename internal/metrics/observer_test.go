@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"github.com/ventanilla-gob/ventanilla/channels/notify"
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 )
@@ -11,4 +12,5 @@ import (
 var (
 	_ gateway.Observer = (*Metrics)(nil)
 	_ flows.Observer   = (*Metrics)(nil)
+	_ notify.Observer  = (*Metrics)(nil)
 )
