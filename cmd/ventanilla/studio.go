@@ -5,17 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/ventanilla-gob/ventanilla/channels/sms"
 	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/internal/institution"
 	"github.com/ventanilla-gob/ventanilla/internal/sample"
 	"github.com/ventanilla-gob/ventanilla/internal/studio"
 	"github.com/ventanilla-gob/ventanilla/interop"
@@ -34,7 +37,7 @@ func cmdStudio(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	addr.DefValue = studioAddr
 	_ = addr.Value.Set(studioAddr)
 	token := fs.String("token", "", "a secret every request must carry; required with an --addr that is not loopback")
-	transcripts := fs.String("transcripts", filepath.Join("testdata", "conversations"), "directory of golden transcripts: mocks to answer with, coverage, where \"save as transcript\" writes")
+	transcripts := fs.String("transcripts", defaultTranscripts, "directory of golden transcripts: mocks to answer with, coverage, where \"save as transcript\" writes")
 	if err := parseFlags(fs, args, &c); err != nil {
 		return 2
 	}
@@ -64,8 +67,8 @@ func cmdStudio(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		url += "?token=" + *token
 	}
 	fmt.Fprintf(stdout, "Ventanilla Studio on %s\n", url)
-	if c.FlowsDir == "" {
-		fmt.Fprintln(stdout, "Showing the embedded catalogue; give --flows DIR to edit flows and see the lint live.")
+	if c.FlowsDir == "" && len(c.Packages) == 0 {
+		fmt.Fprintln(stdout, "Showing the embedded catalogue; give --packages DIR (or --flows DIR) to edit flows and see the lint live.")
 	}
 	go func() {
 		<-ctx.Done()
@@ -131,27 +134,44 @@ func buildStudio(c *config, transcripts, token string, getenv func(string) (stri
 	if err != nil {
 		return nil, err
 	}
-	services, err := c.services(getenv)
-	if err != nil {
-		return nil, fmt.Errorf("services: %w", err)
-	}
 	nav, err := c.nav()
 	if err != nil {
 		return nil, err
 	}
-	load := func() (*flows.Registry, flows.Problems, error) {
-		svc, err := c.services(getenv)
-		if err != nil {
-			return nil, nil, fmt.Errorf("services: %w", err)
-		}
-		reg, problems, err := c.loadFlows(nil, msgs, svc, getenv)
+	// The flows, services and composed menu are read as serve reads them;
+	// each reload swaps the back-end client in with the flows.
+	var caller swapCaller
+	var names []string
+	read := func() (*flows.Registry, flows.Problems, error) {
+		b, problems, err := c.loadBundle(nil, msgs, getenv, false, "", nil)
 		if err != nil || problems.HasErrors() {
 			return nil, problems, err
 		}
-		if reg.Latest(c.Root) == nil {
+		if b.reg.Latest(c.Root) == nil {
 			return nil, problems, fmt.Errorf("root flow %q is not loaded", c.Root)
 		}
-		return reg, problems, nil
+		caller.Store(interop.NewClient(b.services, nil, interop.WithLogger(log)))
+		names = b.services.IDs()
+		return b.reg, problems, nil
+	}
+	caller.Store(interop.NewClient(interop.NewRegistry(), nil, interop.WithLogger(log)))
+	// The first read names the services for the answer picker; the studio
+	// starts on it.
+	reg, problems, err := read()
+	first := true
+	load := func() (*flows.Registry, flows.Problems, error) {
+		if first {
+			first = false
+			return reg, problems, err
+		}
+		return read()
+	}
+	if len(c.Packages) > 0 {
+		// Save as transcript writes into the package's own transcripts
+		// when one package is edited and no --transcripts is given.
+		if pkgs := packageDirs(c.Packages); len(pkgs) == 1 && transcripts == defaultTranscripts {
+			transcripts = filepath.Join(pkgs[0], filepath.FromSlash(institution.TranscriptsDir))
+		}
 	}
 	var watch []string
 	for _, p := range []string{c.FlowsDir, c.Services, transcripts} {
@@ -162,15 +182,60 @@ func buildStudio(c *config, transcripts, token string, getenv func(string) (stri
 			watch = append(watch, p)
 		}
 	}
-	return studio.New(studio.Options{
+	watch = append(watch, packageTree(c.Packages)...)
+	st, err := studio.New(studio.Options{
 		Load: load, Messages: msgs, Root: c.Root, Nav: nav,
-		Services:     interop.NewClient(services, nil, interop.WithLogger(log)),
-		ServiceNames: services.IDs(),
-		Watch:        watch, Transcripts: transcripts,
+		Services: &caller, ServiceNames: names,
+		Watch: watch, Transcripts: transcripts,
 		Budget: c.Budget,
 		SMS:    sms.Options{MaxSegments: c.SMSSegments, Transliterate: c.SMSTranslit},
 		Token:  token, Log: log,
 	})
+	return st, err
+}
+
+// defaultTranscripts is where "save as transcript" writes unless
+// --transcripts, or a single --packages folder, says otherwise.
+var defaultTranscripts = filepath.Join("testdata", "conversations")
+
+// packageDirs lists the package folders of dirs: each a package, or a
+// folder of them.
+func packageDirs(dirs []string) []string {
+	var out []string
+	for _, d := range dirs {
+		if institution.IsPackage(d) {
+			out = append(out, d)
+			continue
+		}
+		entries, _ := os.ReadDir(d)
+		for _, e := range entries {
+			if p := filepath.Join(d, e.Name()); e.IsDir() && institution.IsPackage(p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// packageTree lists the folders under dirs (the --packages), themselves
+// included, for the studio to watch: fsnotify watches one folder deep.
+func packageTree(dirs []string) []string {
+	var out []string
+	for _, d := range dirs {
+		filepath.WalkDir(d, func(path string, e fs.DirEntry, err error) error {
+			if err != nil {
+				return nil
+			}
+			if e.IsDir() {
+				if path != d && strings.HasPrefix(e.Name(), ".") {
+					return filepath.SkipDir
+				}
+				out = append(out, path)
+			}
+			return nil
+		})
+	}
+	return out
 }
 
 // mountSimulator serves the studio's three phones at /simulator/ of the

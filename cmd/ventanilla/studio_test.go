@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/ventanilla-gob/ventanilla/flows/catalogue"
 	"github.com/ventanilla-gob/ventanilla/internal/sample"
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 )
 
 // studioPage drives a studio over HTTP as its page's forms do.
@@ -203,5 +205,86 @@ func TestStudioShowsNoSecret(t *testing.T) {
 		if strings.Contains(text, secret) || strings.Contains(text, backend.URL) {
 			t.Errorf("answer %d shows the secret or the back-end's address", i)
 		}
+	}
+}
+
+// An institution's package given with --packages shows in the studio's
+// composed menu, after the catalogue's entries, and its entry opens its
+// flow; a broken flow file of the package is seen by the live lint, which
+// shows the problem at its file:line:col; "save as transcript" writes into
+// the package's own transcripts.
+func TestStudioServesAPackageAndLintsItLive(t *testing.T) {
+	dir := t.TempDir()
+	pkg := newPackage(t, dir, "transito", published)
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"status": "en revisión"}`)
+	}))
+	t.Cleanup(backend.Close)
+	t.Setenv("TRANSITO_API_URL", backend.URL)
+	t.Setenv("TRANSITO_API_KEY", "a-test-key")
+	var c config
+	fs := flagSet("studio", io.Discard, &c)
+	if err := parseFlags(fs, []string{"--packages", dir}, &c); err != nil {
+		t.Fatal(err)
+	}
+	st, stop, err := newStudio(&c, defaultTranscripts, "", os.LookupEnv, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	t.Cleanup(st.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	if err := st.Watch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(st)
+	t.Cleanup(srv.Close)
+	p := &studioPage{t: t, url: srv.URL}
+	m := csrfRE.FindStringSubmatch(p.get("/"))
+	if m == nil {
+		t.Fatal("no form token on the page")
+	}
+	p.csrf = m[1]
+
+	page := p.post("/send", url.Values{"phone": {"ussd"}, "call": {"1"}})
+	menu := p.post("/send", url.Values{"phone": {"ussd"}, "text": {"1"}})
+	if !strings.Contains(menu, "1. Turnos") || !strings.Contains(menu, "4. Consulta transito") {
+		t.Fatalf("the menu lacks the catalogue's and the package's entries:\n%s\n%s", page, menu)
+	}
+	if got := p.post("/send", url.Values{"phone": {"ussd"}, "text": {"4"}}); !strings.Contains(got, "Escriba el número de su solicitud:") {
+		t.Fatalf("the package's entry opened:\n%s", got)
+	}
+	page = p.post("/send", url.Values{"phone": {"ussd"}, "text": {"12345"}})
+	if !strings.Contains(page, "en revisión") {
+		t.Fatalf("the package's back-end was not called:\n%s", page)
+	}
+	if saved := p.post("/save", url.Values{"name": {"consulta-en-el-studio"}}); !strings.Contains(saved, "Saved ") {
+		t.Fatalf("not saved: %s", saved[strings.Index(saved, `id="saved"`):])
+	}
+	if _, err := os.Stat(filepath.Join(pkg, "testdata", "conversations", "consulta-en-el-studio.yaml")); err != nil {
+		t.Errorf("the transcript is not among the package's: %v", err)
+	}
+
+	path := filepath.Join(pkg, "flows", "transito-consulta.yaml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := strings.Replace(string(data), "    kind: input\n", "    kind: inptu\n", 1)
+	if broken == string(data) {
+		t.Fatal("the scaffold's flow changed: the test no longer breaks it")
+	}
+	if err := os.WriteFile(path, []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	line := 1 + strings.Count(broken[:strings.Index(broken, "kind: inptu")], "\n")
+	where := regexp.MustCompile(`transito-consulta\.yaml:` + itoa(line) + `:\d+`)
+	testutil.WaitFor(t, "the package's problem on the page", func() bool {
+		return strings.Contains(p.get("/panels"), "inptu")
+	})
+	if panels := p.get("/panels"); !where.MatchString(panels) {
+		t.Errorf("the problem is not shown at transito-consulta.yaml:%d:col:\n%s", line, panels)
 	}
 }
