@@ -67,8 +67,22 @@ func (b *batcher) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 		<-c.done
 		c.ctx, c.cmd = nil, nil
 		batchCalls.Put(c)
+		if err := cmd.Err(); err != nil && err != redis.Nil && deadlinePassed(ctx) {
+			// The batch's connection timed out at the latest deadline
+			// of its commands; a command whose own deadline has passed
+			// by then ends with that deadline, as one sent alone does,
+			// whether or not the context's timer has fired yet.
+			cmd.SetErr(context.DeadlineExceeded)
+		}
 		return cmd.Err()
 	}
+}
+
+// deadlinePassed says whether ctx's deadline has come, by the clock rather
+// than by its Err, which its timer may not have set yet.
+func deadlinePassed(ctx context.Context) bool {
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
 }
 
 // batchable names the commands that wait for a batch. A new connection's

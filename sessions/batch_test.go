@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -121,4 +123,49 @@ func TestBatchFailsEveryCommandOfAFailedBatch(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// timedOutPipelines fails every pipeline as a connection whose read
+// deadline came: what a batch meets when Redis stops answering.
+type timedOutPipelines struct{}
+
+func (timedOutPipelines) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (timedOutPipelines) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return next
+}
+func (timedOutPipelines) ProcessPipelineHook(redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(_ context.Context, cmds []redis.Cmder) error {
+		err := &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}
+		for _, c := range cmds {
+			c.SetErr(err)
+		}
+		return err
+	}
+}
+
+// timerNotFired is a context whose deadline is as given but whose timer
+// has not yet run: its Err is still nil, as a context's is for a moment
+// after its deadline.
+type timerNotFired struct {
+	context.Context
+	deadline time.Time
+}
+
+func (c timerNotFired) Deadline() (time.Time, bool) { return c.deadline, true }
+
+// A batched command whose connection timed out ends with the hop's own
+// deadline once that has come, even before the context's timer has set
+// its Err; before it has come, the connection's error is the answer.
+func TestBatchedCommandEndsWithItsDeadline(t *testing.T) {
+	client, _ := batchedClient(t)
+	client.AddHook(timedOutPipelines{})
+
+	past := timerNotFired{context.Background(), time.Now().Add(-time.Millisecond)}
+	if err := client.Get(past, "k").Err(); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("past its deadline: %v, want the context's deadline", err)
+	}
+	future := timerNotFired{context.Background(), time.Now().Add(time.Hour)}
+	if err := client.Get(future, "k").Err(); errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("before its deadline: %v, want the connection's timeout", err)
+	}
 }
