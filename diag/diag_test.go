@@ -109,26 +109,3 @@ func TestSyntaxError(t *testing.T) {
 		t.Errorf("comments only: %v %v", root, bad)
 	}
 }
-
-func TestDecodeIsStrict(t *testing.T) {
-	type hop struct {
-		Send   string `yaml:"send"`
-		Screen string `yaml:"screen"`
-	}
-	type transcript struct {
-		Name string `yaml:"name"`
-		Hops []hop  `yaml:"hops"`
-	}
-	var tr transcript
-	err := diag.Decode("t.yaml", []byte("name: x\nhops:\n  - send: \"1\"\n    scren: hola\nnmae: y\n"), &tr)
-	want := "t.yaml:4:5: unknown field \"scren\" (did you mean \"screen\"?)\nt.yaml:5:1: unknown field \"nmae\" (did you mean \"name\"?)"
-	if err == nil || err.Error() != want {
-		t.Errorf("Decode:\n%v\nwant\n%s", err, want)
-	}
-	if err := diag.Decode("t.yaml", nil, &tr); err != nil {
-		t.Errorf("empty file: %v", err)
-	}
-	if err := diag.Decode("t.yaml", []byte("name: [\n"), &tr); err == nil || err.Error() != "t.yaml:1: did not find expected node content" {
-		t.Errorf("broken file: %v", err)
-	}
-}
