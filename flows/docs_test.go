@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 )
 
 var updateDocs = flag.Bool("update-docs", false, "rewrite the generated reference in docs/flows.md")
@@ -21,25 +22,7 @@ const (
 // The reference part of docs/flows.md is generated from the step kind
 // descriptions; this test fails when it is stale (`make docs` fixes it).
 func TestDocsReferenceIsFresh(t *testing.T) {
-	data, err := os.ReadFile(docsPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc := string(data)
-	i, j := strings.Index(doc, beginMark), strings.Index(doc, endMark)
-	if i < 0 || j < i {
-		t.Fatalf("%s lacks the generated reference markers", docsPath)
-	}
-	want := doc[:i+len(beginMark)] + flows.Reference() + doc[j:]
-	if *updateDocs {
-		if err := os.WriteFile(docsPath, []byte(want), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	if doc != want {
-		t.Errorf("%s is stale: run `make docs`", docsPath)
-	}
+	testutil.GeneratedPart(t, docsPath, beginMark, endMark, flows.Reference(), *updateDocs)
 }
 
 var kindSection = regexp.MustCompile("(?s)#### `([a-z]+)`\n(.*?)```yaml\n(.*?)```")

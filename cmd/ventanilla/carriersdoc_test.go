@@ -3,9 +3,10 @@ package main
 import (
 	"flag"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 )
 
 var updateDocs = flag.Bool("update-docs", false, "rewrite the generated carriers part of docs/operations.md")
@@ -19,25 +20,7 @@ const (
 // The carriers' part of docs/operations.md is written from the registry;
 // this test fails when it is stale (`make docs` rewrites it).
 func TestDocsCarriersAreFresh(t *testing.T) {
-	data, err := os.ReadFile(operationsDoc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc := string(data)
-	i, j := strings.Index(doc, carriersBegin), strings.Index(doc, carriersEnd)
-	if i < 0 || j < i {
-		t.Fatalf("%s lacks the generated carriers markers", operationsDoc)
-	}
-	want := doc[:i+len(carriersBegin)] + carriersReference(registry) + doc[j:]
-	if *updateDocs {
-		if err := os.WriteFile(operationsDoc, []byte(want), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	if doc != want {
-		t.Errorf("%s is stale: run `make docs`", operationsDoc)
-	}
+	testutil.GeneratedPart(t, operationsDoc, carriersBegin, carriersEnd, carriersReference(registry), *updateDocs)
 }
 
 // `serve --help` lists every variable of every carrier of the registry,
