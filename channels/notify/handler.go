@@ -688,6 +688,31 @@ type statusBody struct {
 	SendAt time.Time `json:"send_at,omitzero"`
 }
 
+// errNoRecord is ownRecord's answer for a notification that does not
+// exist for the institution asking.
+var errNoRecord = errors.New("no such notification")
+
+// ownRecord reads the record of notification id, and its revision, for
+// institution inst: another institution's notification does not exist
+// for this one, any more than an unknown or malformed id does.
+func (h *Handler) ownRecord(ctx context.Context, inst, id string) (record, uint64, error) {
+	var rec record
+	if id == "" || len(id) > 100 {
+		return rec, 0, errNoRecord
+	}
+	got, err := h.o.Records.Get(ctx, RecordKey(id))
+	if errors.Is(err, sessions.ErrNotFound) {
+		return rec, 0, errNoRecord
+	}
+	if err != nil {
+		return rec, 0, err
+	}
+	if err := json.Unmarshal(got.Data, &rec); err != nil || rec.Institution != inst {
+		return rec, 0, errNoRecord
+	}
+	return rec, got.Rev, nil
+}
+
 func (h *Handler) get(c echo.Context) error {
 	inst, ok := h.institution(c.Request())
 	if !ok {
@@ -695,21 +720,13 @@ func (h *Handler) get(c echo.Context) error {
 	}
 	id := c.Param("id")
 	notFound := &apiError{status: http.StatusNotFound, Error: "no such notification", Field: "id"}
-	if id == "" || len(id) > 100 {
-		return h.fail(c, notFound)
-	}
 	ctx := c.Request().Context()
-	got, err := h.o.Records.Get(ctx, RecordKey(id))
-	if errors.Is(err, sessions.ErrNotFound) {
+	rec, _, err := h.ownRecord(ctx, inst, id)
+	if errors.Is(err, errNoRecord) {
 		return h.fail(c, notFound)
 	}
 	if err != nil {
 		return h.unavailable(c, "reading a notification record", err)
-	}
-	var rec record
-	if err := json.Unmarshal(got.Data, &rec); err != nil || rec.Institution != inst {
-		// Another institution's notification does not exist for this one.
-		return h.fail(c, notFound)
 	}
 	var sendAt time.Time
 	if rec.SendAt != 0 {
@@ -746,20 +763,16 @@ func (h *Handler) cancel(c echo.Context) error {
 	}
 	id := c.Param("id")
 	notFound := &apiError{status: http.StatusNotFound, Error: "no such notification", Field: "id"}
-	if id == "" || len(id) > 100 || h.o.Later == nil {
+	if h.o.Later == nil {
 		return h.fail(c, notFound)
 	}
 	ctx := c.Request().Context()
-	got, err := h.o.Records.Get(ctx, RecordKey(id))
-	if errors.Is(err, sessions.ErrNotFound) {
+	rec, rev, err := h.ownRecord(ctx, inst, id)
+	if errors.Is(err, errNoRecord) {
 		return h.fail(c, notFound)
 	}
 	if err != nil {
 		return h.unavailable(c, "reading a notification record", err)
-	}
-	var rec record
-	if err := json.Unmarshal(got.Data, &rec); err != nil || rec.Institution != inst {
-		return h.fail(c, notFound)
 	}
 	if rec.Cancelled {
 		return c.JSON(http.StatusOK, accepted{ID: id, Status: StateCancelled})
@@ -773,7 +786,7 @@ func (h *Handler) cancel(c echo.Context) error {
 	}
 	rec.Cancelled = true
 	data, _ := json.Marshal(rec)
-	if _, err := h.o.Records.Put(ctx, RecordKey(id), data, got.Rev, h.o.Retain); err != nil {
+	if _, err := h.o.Records.Put(ctx, RecordKey(id), data, rev, h.o.Retain); err != nil {
 		h.o.Log.Warn("notify: cancelled notification not marked; it reads as scheduled until it expires", "err", err)
 	}
 	return c.JSON(http.StatusOK, accepted{ID: id, Status: StateCancelled})
