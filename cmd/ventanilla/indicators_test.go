@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/internal/indicators"
 	"github.com/ventanilla-gob/ventanilla/internal/redistest"
 )
@@ -99,5 +100,56 @@ func countConversations(t *testing.T, c *config) {
 	page.Body.Close()
 	if !strings.Contains(string(html), "<svg") || !strings.Contains(string(html), "Turnos") {
 		t.Errorf("the page shows no chart of turnos")
+	}
+}
+
+// A conversation the carrier closed, then left for good when the citizen
+// dials again and starts over, was abandoned once: at the step it was
+// left, in the published funnel and in the operators' one.
+func TestAbandonedCountedOnce(t *testing.T) {
+	srv, a := gatewayLogging(t, &config{IndicatorsK: 1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for i, restart := range []string{"decline the resume offer", "dial a short code"} {
+		phone := "+59399100003" + string(rune('1'+i))
+		h := &phoneOn{t, a, carrier.Inbound{Channel: "ussd", Carrier: "africastalking", SessionID: "first-" + phone, Phone: phone, ServiceCode: "*384#"}}
+		h.send("")
+		h.send("1")
+		h.send("1") // turnos: its menu
+		end := h.in
+		end.Event = carrier.EventEnd
+		if _, err := a.gateway.Hop(context.Background(), end); err != nil {
+			t.Fatal(err)
+		}
+		again := &phoneOn{t, a, carrier.Inbound{Channel: "ussd", Carrier: "africastalking", SessionID: "again-" + phone, Phone: phone, ServiceCode: "*384#"}}
+		switch restart {
+		case "decline the resume offer":
+			expect(t, again.send(""), "1.")
+			again.send("2")
+		default:
+			again.in.ServiceCode = "*384*1#"
+			again.send("")
+		}
+	}
+	if err := a.counter.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, body := get(t, srv.URL+"/v1/indicators")
+	var r indicators.Report
+	if err := json.Unmarshal([]byte(body), &r); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range r.Services {
+		if s.Key == "turnos" && s.Abandoned["menu"] != 2 {
+			t.Errorf("turnos abandoned at its menu %d times; want 2 (one per conversation): %v", s.Abandoned["menu"], s.Abandoned)
+		}
+	}
+	_, metrics := get(t, srv.URL+"/metrics")
+	want := `ventanilla_flow_steps_total{event="abandoned",flow="turnos",institution="ventanilla",step="menu"} 2`
+	if !strings.Contains(metrics, want) {
+		for _, line := range strings.Split(metrics, "\n") {
+			if strings.Contains(line, `event="abandoned"`) {
+				t.Log(line)
+			}
+		}
+		t.Errorf("/metrics lacks %s", want)
 	}
 }

@@ -129,6 +129,10 @@ const (
 	// replyVar holds the last reply of a conversation that has ended: what
 	// a request the carrier repeats is answered with (see over).
 	replyVar = "$reply"
+	// abandonedVar marks a conversation already counted as abandoned (the
+	// carrier closed it mid-flow): leaving it again when the citizen
+	// starts over is the same abandonment, not a second one.
+	abandonedVar = "$abandoned"
 )
 
 // Hop runs one hop within the carrier's budget. It never returns a Go

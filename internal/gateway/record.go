@@ -89,11 +89,18 @@ func (g *Gateway) note(info *hopInfo, s *conversation.State) {
 	})
 }
 
-// abandoned reports a conversation left mid-flow.
+// abandoned reports a conversation left mid-flow, once: a conversation
+// the carrier closed is counted then and kept for a resume, and starting
+// over later leaves it where it already was counted. One resumed and
+// left again counts at the step it was first left.
 func (g *Gateway) abandoned(s *conversation.State) {
-	if s.Ended {
+	if s.Ended || s.Vars[abandonedVar] == true {
 		return
 	}
+	if s.Vars == nil {
+		s.Vars = map[string]any{}
+	}
+	s.Vars[abandonedVar] = true
 	if g.Recorder != nil {
 		o := Outcome{Phone: s.Phone, Channel: s.Channel, Carrier: s.Carrier, Outcome: "abandoned"}
 		if f := s.Current(); f != nil {
