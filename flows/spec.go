@@ -29,6 +29,7 @@ type FieldSpec struct {
 	Type     FieldType
 	Required bool
 	Doc      string
+	Values   []string       // the only values allowed, when they are a closed set (the JSON Schema's enum)
 	bind     func(body) any // where the loader puts the value in the step's body
 }
 

@@ -23,6 +23,7 @@ Usage:
   ventanilla flows test [-update] [PATH...]   transcripts, or institution packages (their testdata/conversations)
   ventanilla flows graph FLOW
   ventanilla flows reference        print the flow language reference (Markdown)
+  ventanilla flows schema           print the JSON Schema of a flow file, for editors
   ventanilla catalogue [--json] [PACKAGE...]  the services the packages offer (as GET /v1/catalogue)
   ventanilla institution new ID [--dir DIR]   write a new institution package that lints clean
   ventanilla institution reference            print the manifest reference (Markdown)
@@ -35,7 +36,7 @@ Run "ventanilla COMMAND -h" for the flags of a command. Every flag can also
 be set as an environment variable VENTANILLA_<FLAG> (dashes as underscores).
 `
 
-var flowsCommands = []string{"lint", "test", "graph", "reference"}
+var flowsCommands = []string{"lint", "test", "graph", "reference", "schema"}
 
 const flowsUsage = `ventanilla flows — check, test and draw flows
 
@@ -44,6 +45,7 @@ Usage:
   ventanilla flows test [--update] [PATH...]   run golden transcripts (default testdata/conversations)
   ventanilla flows graph FLOW                  print a flow as a Mermaid state diagram
   ventanilla flows reference                   print the flow language reference (Markdown)
+  ventanilla flows schema                      print the JSON Schema of a flow file, for editors
 
 Flags may come before or after the arguments; "ventanilla flows lint -h"
 lists a command's flags (--flows DIR, --services FILE, ...).
@@ -84,6 +86,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		case "reference":
 			fmt.Fprint(stdout, flows.Reference())
 			return 0
+		case "schema":
+			return cmdSchema(args[2:], stdout, stderr)
 		}
 		fmt.Fprintf(stderr, "unknown flows command %q%s\n\n%s", args[1], diag.DidYouMean(args[1], flowsCommands), flowsUsage)
 		return 2
