@@ -537,18 +537,22 @@ func (c *compiler) worstCase(t *Text, loc, itemPrefix string) string {
 	}
 	tp, ok := t.tmpl[loc]
 	if !ok {
-		tp, ok = t.tmpl[c.fallbackLocale()]
-		if !ok {
+		loc = c.fallbackLocale() // whose numbers and dates it writes
+		if tp, ok = t.tmpl[loc]; !ok {
 			return ""
 		}
 	}
 	var b strings.Builder
 	_ = tp.Execute(&b, func(b *strings.Builder, h *tmpl.Hole) error {
-		n := DefaultVarLength
+		n := 0 // a formatted hole's own default
 		if d, ok := c.f.Vars[h.Name]; ok && d.MaxLength > 0 {
 			n = d.MaxLength
+		} else if h.Format == tmpl.Plain {
+			n = DefaultVarLength
 		}
-		b.WriteString(strings.Repeat("x", n))
+		// max_length bounds the value; its format may widen it
+		// (USD 1.234.567,89 from 1234567.89).
+		b.WriteString(strings.Repeat("x", h.Format.Widest(loc, n)))
 		return nil
 	})
 	return b.String()

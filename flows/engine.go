@@ -349,14 +349,16 @@ func (h *hop) render(cf *Compiled, t *Text, item any) string {
 	}
 	tp, ok := t.tmpl[loc]
 	if !ok && len(cf.Locales) > 0 {
-		tp, ok = t.tmpl[cf.Locales[0]]
+		// Numbers and dates are written as the words around them are.
+		loc = cf.Locales[0]
+		tp, ok = t.tmpl[loc]
 	}
 	if !ok {
 		return ""
 	}
 	var b strings.Builder
 	b.Grow(tp.Len() + 16)
-	tp.render(&b, h.s.Vars, item)
+	tp.render(&b, loc, h.s.Vars, item)
 	return b.String()
 }
 

@@ -46,17 +46,23 @@ func (t *template) holes() [][]string {
 	return out
 }
 
-// render writes the template with values from vars; item, when not nil, is
-// what {{item…}} refers to. Missing values render as nothing.
-func (t *template) render(b *strings.Builder, vars map[string]any, item any) {
+// render writes the template in locale with values from vars; item, when
+// not nil, is what {{item…}} refers to. Missing values render as nothing;
+// a value its hole's format cannot read, as it is.
+func (t *template) render(b *strings.Builder, locale string, vars map[string]any, item any) {
 	for _, p := range t.Parts() {
-		switch {
-		case p.Hole == nil:
+		if p.Hole == nil {
 			b.WriteString(p.Lit)
-		case p.Hole.Path[0] == "item" && item != nil:
-			writeValue(b, lookup(item, p.Hole.Path[1:]))
-		default:
-			writeValue(b, lookup(vars, p.Hole.Path))
+			continue
+		}
+		var v any
+		if p.Hole.Path[0] == "item" && item != nil {
+			v = lookup(item, p.Hole.Path[1:])
+		} else {
+			v = lookup(vars, p.Hole.Path)
+		}
+		if p.Hole.Format == tmpl.Plain || !p.Hole.Format.Write(b, locale, v) {
+			writeValue(b, v)
 		}
 	}
 }

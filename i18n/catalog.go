@@ -313,7 +313,7 @@ func (c *Catalog) Format(locale, id string, data map[string]any) string {
 		var b strings.Builder
 		b.Grow(e.tmpl.Len() + 16)
 		err := e.tmpl.Execute(&b, func(b *strings.Builder, h *tmpl.Hole) error {
-			return writeValue(b, data, h)
+			return writeValue(b, loc, data, h)
 		})
 		if err == nil {
 			return b.String()
@@ -332,9 +332,10 @@ func fits(e entry, data map[string]any) bool {
 	return true
 }
 
-// writeValue writes the value a hole reads from data: a string, a number
-// or a boolean; anything else, or nothing, fails the rendering.
-func writeValue(b *strings.Builder, data map[string]any, h *tmpl.Hole) error {
+// writeValue writes the value a hole reads from data, formatted in locale
+// as the hole says: a string, a number or a boolean; anything else, or
+// nothing, fails the rendering.
+func writeValue(b *strings.Builder, locale string, data map[string]any, h *tmpl.Hole) error {
 	var v any = data
 	for _, k := range h.Path {
 		m, ok := v.(map[string]any)
@@ -344,6 +345,9 @@ func writeValue(b *strings.Builder, data map[string]any, h *tmpl.Hole) error {
 		if v, ok = m[k]; !ok {
 			return fmt.Errorf("no value for {{%s}}", h.Name)
 		}
+	}
+	if h.Format != tmpl.Plain && h.Format.Write(b, locale, v) {
+		return nil
 	}
 	switch x := v.(type) {
 	case string:

@@ -68,3 +68,26 @@ func TestUnknownHoleStopsTheLoad(t *testing.T) {
 		}
 	}
 }
+
+// Messages format numbers, amounts and dates as flows do, in the locale
+// asked for; a value a format cannot read is shown as it is.
+func TestMessagesFormatValues(t *testing.T) {
+	dir := t.TempDir()
+	c := load(t,
+		write(t, dir, "inst.es.toml", `"inst.fine" = "Multa de {{.Amount | money}} hasta el {{.Due | date}} ({{.Points | number}} puntos)."`),
+		write(t, dir, "inst.en.toml", `"inst.fine" = "Fine of {{.Amount | money}} due {{.Due | date}} ({{.Points | number}} points)."`))
+	data := map[string]any{"Amount": 1234.5, "Due": "2027-03-12", "Points": int64(1500)}
+	for _, tc := range []struct{ loc, want string }{
+		{"es", "Multa de USD 1.234,50 hasta el 12 mar 2027 (1.500 puntos)."},
+		{"qu", "Multa de USD 1.234,50 hasta el 12 mar 2027 (1.500 puntos)."},
+		{"en", "Fine of USD 1,234.50 due 12 Mar 2027 (1,500 points)."},
+	} {
+		if got := c.Format(tc.loc, "inst.fine", data); got != tc.want {
+			t.Errorf("Format(%s) = %q, want %q", tc.loc, got, tc.want)
+		}
+	}
+	data["Due"] = "pronto"
+	if got, want := c.Format("es", "inst.fine", data), "Multa de USD 1.234,50 hasta el pronto (1.500 puntos)."; got != want {
+		t.Errorf("a date that is not one: %q, want %q", got, want)
+	}
+}

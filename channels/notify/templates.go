@@ -258,7 +258,7 @@ func (tp *Template) Render(locale string, params map[string]string) (text, used 
 		locale = DefaultLocale
 	}
 	tx := tp.texts[locale]
-	text, err = tx.Render(params)
+	text, err = tx.Render(locale, params)
 	if err != nil {
 		return "", "", fmt.Errorf("template %s: %w", tp.ID, err)
 	}

@@ -58,7 +58,7 @@ func TestTemplatesProblemsSayWhere(t *testing.T) {
 		{"unclosed hole", "templates:\n  a:\n    es: \"Su trámite {{numero está listo\"\n",
 			[]string{`t.yaml:3:21: templates.a.es: "{{" not closed with "}}"`}},
 		{"logic in a hole", "templates:\n  a:\n    es: 'Hola {{if .x}}'\n",
-			[]string{`t.yaml:3:15: templates.a.es: {{if .x}}: holes are a {{name}} of letters, digits and _; templates have no logic`}},
+			[]string{`t.yaml:3:15: templates.a.es: {{if .x}}: holes are a {{name}} of letters, digits and _, perhaps with a format ({{name | money}}); templates have no logic`}},
 		{"stray closing braces", "templates:\n  a:\n    es: Hola }} mundo\n",
 			[]string{`t.yaml:3:14: templates.a.es: "}}" without "{{"`}},
 		{"empty hole", "templates:\n  a:\n    es: \"{{ }}\"\n",
@@ -158,4 +158,33 @@ func FuzzCreate(f *testing.F) {
 			t.Fatalf("status %d: %v", r.Code, r.Body)
 		}
 	})
+}
+
+// Notifications format amounts and dates in the citizen's locale, as
+// flows do; a value a format cannot read goes out as it was sent.
+func TestTemplatesFormatValues(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "templates.yaml")
+	src := "templates:\n  multa:\n    es: \"Multa de {{valor | money}}, pague hasta el {{vence | date}}.\"\n    en: \"Fine of {{valor | money}}, pay by {{vence | date}}.\"\n"
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := notify.LoadTemplates(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	multa, _ := tpl.Get("multa")
+	for _, tc := range []struct{ locale, valor, want string }{
+		{"es", "1234.5", "Multa de USD 1.234,50, pague hasta el 12 mar 2027."},
+		{"qu", "1234.5", "Multa de USD 1.234,50, pague hasta el 12 mar 2027."},
+		{"en", "1234.5", "Fine of USD 1,234.50, pay by 12 Mar 2027."},
+		{"es", "mil", "Multa de mil, pague hasta el 12 mar 2027."},
+	} {
+		text, _, err := multa.Render(tc.locale, map[string]string{"valor": tc.valor, "vence": "2027-03-12"})
+		if err != nil || text != tc.want {
+			t.Errorf("Render(%s, %s) = %q, %v; want %q", tc.locale, tc.valor, text, err, tc.want)
+		}
+	}
+	if got := strings.Join(multa.Params, ","); got != "valor,vence" {
+		t.Errorf("params %s, want valor,vence", got)
+	}
 }

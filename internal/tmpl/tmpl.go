@@ -1,6 +1,7 @@
 // Package tmpl is the one text template language of Ventanilla: literal
-// text with {{name}} or {{a.b}} holes and nothing else. Flow texts,
-// notification templates and system messages are all written in it.
+// text with {{name}} or {{a.b}} holes, each perhaps with one format
+// ({{amount | money}}, {{slot.date | date}}), and nothing else. Flow
+// texts, notification templates and system messages are all written in it.
 //
 // A template is parsed once, when its file loads; rendering only copies
 // literal text and asks the caller for each hole's value, so a text can
@@ -13,6 +14,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/ventanilla-gob/ventanilla/internal/suggest"
 )
 
 // MaxHoles bounds the holes of one text.
@@ -45,9 +48,10 @@ type Part struct {
 
 // Hole is one {{…}} of a text.
 type Hole struct {
-	Name string   // as written, trimmed: "item.name"
-	Path []string // Name split at its dots
-	At   int      // byte offset of its "{{" in the source
+	Name   string   // as written, trimmed, without its format: "item.name"
+	Path   []string // Name split at its dots
+	Format Format   // how its value is shown; Plain when it names none
+	At     int      // byte offset of its "{{" in the source
 }
 
 // Error is a mistake in a text, at a byte offset of its source.
@@ -64,11 +68,12 @@ type Kind int
 
 // The kinds of mistake.
 const (
-	Unclosed Kind = iota + 1 // "{{" with no "}}"
-	Stray                    // "}}" with no "{{"
-	Empty                    // "{{}}"
-	BadHole                  // anything but a name or a path in a hole
-	TooMany                  // more than MaxHoles holes
+	Unclosed  Kind = iota + 1 // "{{" with no "}}"
+	Stray                     // "}}" with no "{{"
+	Empty                     // "{{}}"
+	BadHole                   // anything but a name or a path in a hole
+	TooMany                   // more than MaxHoles holes
+	BadFormat                 // "| name" that is not a format
 )
 
 // Parse reads a text.
@@ -124,6 +129,19 @@ func hole(name string, at int, o Options) (*Hole, error) {
 		return nil, &Error{at, Empty, "empty {{}}"}
 	}
 	written := name
+	format := Plain
+	if bar := strings.IndexByte(name, '|'); bar >= 0 {
+		fname := strings.TrimSpace(name[bar+1:])
+		f, ok := formatNamed(fname)
+		if !ok {
+			msg := fmt.Sprintf("{{%s}}: %q is not a format; formats: %s", written, fname, strings.Join(Formats, ", "))
+			if near := suggest.Closest(fname, Formats); near != "" {
+				msg = fmt.Sprintf("{{%s}}: %q is not a format (did you mean %q?); formats: %s", written, fname, near, strings.Join(Formats, ", "))
+			}
+			return nil, &Error{at, BadFormat, msg}
+		}
+		format, name = f, strings.TrimSpace(name[:bar])
+	}
 	if o.LeadingDot && strings.HasPrefix(name, ".") {
 		name = name[1:]
 	}
@@ -133,13 +151,13 @@ func hole(name string, at int, o Options) (*Hole, error) {
 		ok = ok && ValidName(seg)
 	}
 	if !ok {
-		msg := "holes are a {{name}} of letters, digits and _; templates have no logic"
+		msg := "holes are a {{name}} of letters, digits and _, perhaps with a format ({{name | money}}); templates have no logic"
 		if o.Dotted {
-			msg = "holes are a {{name}} or a path such as {{item.name}}, of letters, digits and _; templates have no logic"
+			msg = "holes are a {{name}} or a path such as {{item.name}}, of letters, digits and _, perhaps with a format ({{name | money}}); templates have no logic"
 		}
 		return nil, &Error{at, BadHole, fmt.Sprintf("{{%s}}: %s", written, msg)}
 	}
-	return &Hole{Name: name, Path: path, At: at}, nil
+	return &Hole{Name: name, Path: path, Format: format, At: at}, nil
 }
 
 // ValidName reports whether s can name a hole: a letter or _, then
@@ -206,9 +224,10 @@ func (t *Template) Execute(b *strings.Builder, fill func(b *strings.Builder, h *
 	return nil
 }
 
-// Render returns the text with each hole filled from values; a hole
-// missing from values is an error naming it.
-func (t *Template) Render(values map[string]string) (string, error) {
+// Render returns the text in locale with each hole filled from values,
+// formatted as the hole says (a value its format cannot read is shown as
+// it is); a hole missing from values is an error naming it.
+func (t *Template) Render(locale string, values map[string]string) (string, error) {
 	var b strings.Builder
 	b.Grow(t.size + 16*len(t.parts))
 	err := t.Execute(&b, func(b *strings.Builder, h *Hole) error {
@@ -216,7 +235,9 @@ func (t *Template) Render(values map[string]string) (string, error) {
 		if !ok {
 			return fmt.Errorf("no value for {{%s}}", h.Name)
 		}
-		b.WriteString(v)
+		if h.Format == Plain || !h.Format.Write(b, locale, v) {
+			b.WriteString(v)
+		}
 		return nil
 	})
 	return b.String(), err

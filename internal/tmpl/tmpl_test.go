@@ -28,7 +28,7 @@ func TestParseAndRender(t *testing.T) {
 			t.Errorf("Parse(%q): %v", tc.src, err)
 			continue
 		}
-		got, err := tp.Render(map[string]string{"numero": "N1", "item.name": "I.name", "Code": "C"})
+		got, err := tp.Render("es", map[string]string{"numero": "N1", "item.name": "I.name", "Code": "C"})
 		if err != nil || got != tc.want {
 			t.Errorf("Render(%q) = %q, %v; want %q", tc.src, got, err, tc.want)
 		}
@@ -49,11 +49,11 @@ func TestParseRefuses(t *testing.T) {
 		{"Hola {{nombre", tmpl.Options{}, tmpl.Unclosed, 5, `"{{" not closed with "}}"`},
 		{"Hola }} mundo", tmpl.Options{}, tmpl.Stray, 5, `"}}" without "{{"`},
 		{"a {{ }}", tmpl.Options{}, tmpl.Empty, 2, "empty {{}}"},
-		{"Hola {{if .x}}", tmpl.Options{}, tmpl.BadHole, 5, "{{if .x}}: holes are a {{name}} of letters, digits and _; templates have no logic"},
-		{"{{a.b}}", tmpl.Options{}, tmpl.BadHole, 0, "{{a.b}}: holes are a {{name}} of letters, digits and _; templates have no logic"},
-		{"{{.Flow}}", tmpl.Options{}, tmpl.BadHole, 0, "{{.Flow}}: holes are a {{name}} of letters, digits and _; templates have no logic"},
-		{"x {{a..b}}", tmpl.Options{Dotted: true}, tmpl.BadHole, 2, "{{a..b}}: holes are a {{name}} or a path such as {{item.name}}, of letters, digits and _; templates have no logic"},
-		{"{{1a}}", tmpl.Options{}, tmpl.BadHole, 0, "{{1a}}: holes are a {{name}} of letters, digits and _; templates have no logic"},
+		{"Hola {{if .x}}", tmpl.Options{}, tmpl.BadHole, 5, "{{if .x}}: holes are a {{name}} of letters, digits and _, perhaps with a format ({{name | money}}); templates have no logic"},
+		{"{{a.b}}", tmpl.Options{}, tmpl.BadHole, 0, "{{a.b}}: holes are a {{name}} of letters, digits and _, perhaps with a format ({{name | money}}); templates have no logic"},
+		{"{{.Flow}}", tmpl.Options{}, tmpl.BadHole, 0, "{{.Flow}}: holes are a {{name}} of letters, digits and _, perhaps with a format ({{name | money}}); templates have no logic"},
+		{"x {{a..b}}", tmpl.Options{Dotted: true}, tmpl.BadHole, 2, "{{a..b}}: holes are a {{name}} or a path such as {{item.name}}, of letters, digits and _, perhaps with a format ({{name | money}}); templates have no logic"},
+		{"{{1a}}", tmpl.Options{}, tmpl.BadHole, 0, "{{1a}}: holes are a {{name}} of letters, digits and _, perhaps with a format ({{name | money}}); templates have no logic"},
 		{strings.Repeat("{{a}}", tmpl.MaxHoles+1), tmpl.Options{}, tmpl.TooMany, 5 * tmpl.MaxHoles, "more than 32 {{…}} holes"},
 	} {
 		_, err := tmpl.Parse(tc.src, tc.opt)
@@ -69,7 +69,7 @@ func TestRenderNamesAMissingValue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tp.Render(map[string]string{"a": "1"}); err == nil || err.Error() != "no value for {{b}}" {
+	if _, err := tp.Render("es", map[string]string{"a": "1"}); err == nil || err.Error() != "no value for {{b}}" {
 		t.Errorf("Render without b: %v", err)
 	}
 }
@@ -88,7 +88,7 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("hole %q at %d of %q is not a {{", h.Name, h.At, src)
 			}
 		}
-		if _, err := tp.Render(values); err != nil {
+		if _, err := tp.Render("es", values); err != nil {
 			t.Fatal(err)
 		}
 	})
