@@ -175,6 +175,13 @@ func (p *parser) flow(root *yaml.Node, f *Flow) {
 			f.Level = p.int(v, key)
 		case "vars":
 			f.Vars = p.vars(v, key)
+		case "params":
+			f.Params = p.strList(v, key)
+			for _, name := range f.Params {
+				if !validIdent(name) {
+					p.r.errorf(pos(v), key, "bad-id", "parameter name %q: use letters, digits and _", name)
+				}
+			}
 		case "messages":
 			f.Messages = map[string]*Text{}
 			p.pairs(v, key, func(id string, _, tv *yaml.Node) {

@@ -21,11 +21,14 @@ type Flow struct {
 	Start       Ref
 	Level       int // citizen authentication level the flow requires (0 anonymous)
 	Vars        map[string]VarDecl
-	Messages    map[string]*Text
-	Steps       map[string]*Step
-	Order       []string // step ids in file order
-	Pos         Pos
-	fieldPos    map[string]Pos
+	// Params are the variables the flow is started with from outside a
+	// conversation: a reply flow's answer and its reminder's vars.
+	Params   []string
+	Messages map[string]*Text
+	Steps    map[string]*Step
+	Order    []string // step ids in file order
+	Pos      Pos
+	fieldPos map[string]Pos
 }
 
 // VarDecl declares a variable so the lint can bound interpolated texts.

@@ -95,6 +95,7 @@ var FlowFields = []FieldSpec{
 	{Name: "start", Type: TypeStep, Required: true, Doc: "The entry step."},
 	{Name: "level", Type: TypeInt, Doc: "Citizen authentication level required: 0 anonymous (default); 1 the number verified by the carrier (always on USSD and SMS, once shared on chat platforms) — the lint requires it of a flow that shows or sends a number or national id; 2 also a one-time code sent by SMS to that number and typed back, or a PIN the citizen set after one (needs an SMS carrier)."},
 	{Name: "vars", Type: TypeString, Doc: "Declared variables: `name: {max_length: N}` bounds what `{{name}}` can add to a screen (default 20)."},
+	{Name: "params", Type: TypeString, Doc: "Variables the flow is started with when it answers a reminder or a notification (a `reply` flow, see docs/notifications.md): `[reply, booking]` — `reply` is the citizen's answer, the others the reminder's `vars`. The lint takes them as set at the start."},
 	{Name: "messages", Type: TypeText, Doc: "Texts used by id from several steps: `id: {es: …, en: …}`."},
 	{Name: "steps", Type: TypeString, Required: true, Doc: "The steps, keyed by readable ids."},
 }

@@ -1,6 +1,10 @@
 package flows
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/ventanilla-gob/ventanilla/conversation"
+)
 
 var endKind = KindSpec{
 	Name: "end",
@@ -8,6 +12,7 @@ var endKind = KindSpec{
 	Fields: []FieldSpec{
 		{Name: "text", Type: TypeText, Required: true, Doc: "The final text.", bind: bind(func(b *endStep) any { return &b.Text })},
 		{Name: "completed", Type: TypeBool, Doc: "`true` when reaching this end means the trámite was done (a turno booked, a ticket opened): the indicators count it as completed (see docs/indicators.md). Default false.", bind: bind(func(b *endStep) any { return &b.Completed })},
+		{Name: "reminder", Type: TypeString, Doc: "In a flow that answers a reminder or a notification (its `reply` flow, see docs/notifications.md): what the citizen's answer came to, `confirmed` or `cancelled`, counted in the indicators' reminder outcomes.", bind: bind(func(b *endStep) any { return &b.Reminder })},
 	},
 	Example: `spec_version: 1
 id: example-end
@@ -27,10 +32,38 @@ steps:
 
 type endStep struct {
 	Text      Text
-	Completed bool // the trámite was done, for the indicators
+	Completed bool   // the trámite was done, for the indicators
+	Reminder  string // what an answer to a reminder came to: ReminderConfirmed, ReminderCancelled
 }
 
-func (b *endStep) compile(c *compiler, _ *Step) { c.text(&b.Text, true) }
+// What an answer to a reminder (or a notification) came to: an end
+// step's `reminder`.
+const (
+	ReminderConfirmed = "confirmed"
+	ReminderCancelled = "cancelled"
+)
+
+// reminderVar keeps the `reminder` of the end step a conversation
+// reached, for the gateway (see ReminderOutcome).
+const reminderVar = "$reminder"
+
+// ReminderOutcome is the `reminder` of the end step the conversation s
+// reached ("" when it said none): what a citizen's answer to a reminder
+// came to.
+func ReminderOutcome(s *conversation.State) string {
+	o, _ := s.Vars[reminderVar].(string)
+	return o
+}
+
+func (b *endStep) compile(c *compiler, s *Step) {
+	c.text(&b.Text, true)
+	switch b.Reminder {
+	case "", ReminderConfirmed, ReminderCancelled:
+	default:
+		c.r.errorf(s.fieldPos["reminder"], s.Path+".reminder", "unknown-outcome", "reminder is %q or %q, not %q%s",
+			ReminderConfirmed, ReminderCancelled, b.Reminder, suggest(b.Reminder, []string{ReminderConfirmed, ReminderCancelled}))
+	}
+}
 
 func (b *endStep) next() []Ref { return nil }
 
@@ -41,6 +74,9 @@ func (b *endStep) texts() []*Text { return []*Text{&b.Text} }
 func (b *endStep) run(h *hop, cf *Compiled, st *Step) (Screen, exit, error) {
 	s := h.s
 	h.say(h.render(cf, &b.Text, nil))
+	if b.Reminder != "" {
+		s.Vars[reminderVar] = b.Reminder
+	}
 	if o := h.e.Observer; o != nil {
 		o.StepCompleted(cf.ID, st.ID)
 	}

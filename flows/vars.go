@@ -299,10 +299,11 @@ func (c *compiler) definedVars() {
 	for v := range gatewayVars {
 		known = append(known, v)
 	}
+	known = append(known, f.Params...)
 	sort.Strings(known)
 	reported := map[string]bool{}
 	for _, u := range c.uses() {
-		if u.before || gatewayVars[u.name] {
+		if u.before || gatewayVars[u.name] || slices.Contains(f.Params, u.name) {
 			continue
 		}
 		fa := analyse(u.name)
