@@ -130,6 +130,12 @@ type Input struct {
 	// instead of answering the step before it again. Its error ends Apply
 	// before the call is made.
 	Checkpoint func(context.Context) error
+	// Conversation, when set on the first hop, is the conversation's id
+	// in the idempotency keys of its back-end calls (drawn at random
+	// otherwise): the gateway sets one per question answered, so that
+	// every run of the answer's flow — on a carrier's retry, on another
+	// instance — makes its calls under the same keys.
+	Conversation string
 	// Resume: the citizen came back (a new dial or message) to a
 	// conversation whose hop stopped during a call; the call is finished
 	// and its result shown under a note that it had been made before.
@@ -168,6 +174,9 @@ func (e *Engine) Apply(ctx context.Context, s *conversation.State, in Input) (Sc
 		s.Started = now
 		for k, v := range in.Vars {
 			s.Vars[k] = v
+		}
+		if in.Conversation != "" {
+			s.Vars[convVar] = in.Conversation
 		}
 		s.Vars["phone"] = s.Phone
 		s.Vars["channel"] = s.Channel

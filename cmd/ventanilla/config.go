@@ -74,6 +74,9 @@ type config struct {
 	IndicatorsPublisher  string
 
 	pseudo *privacy.Pseudonymizer // shared by the logger and the audit trail
+	// now is the clock of conversations and reminders (default
+	// time.Now): tests move it.
+	now func() time.Time
 }
 
 // flagSet declares the shared flags. Each can also be set by its

@@ -109,6 +109,9 @@ func TestRedisKeysAreDocumentedAndNameNoOne(t *testing.T) {
 	if ok, err := (gateway.Ratings{Store: a.store}).Ask(ctx, "+593991234506", "buzon", time.Hour); !ok || err != nil {
 		t.Fatalf("asking to rate: %v, %v", ok, err)
 	}
+	if err := a.gateway.Questions.Ask(ctx, "+593991234507", gateway.Question{ID: "T-0001/24h", Kind: "reminder", Flow: "turnos"}, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	a.counter.Started(indicators.Dims{Flow: "buzon", Channel: "ussd", Carrier: "africastalking", Locale: "es"})
 	if err := a.counter.Flush(ctx); err != nil {
 		t.Fatal(err)

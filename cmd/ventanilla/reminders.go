@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"time"
 
 	"github.com/ventanilla-gob/ventanilla/channels/notify"
+	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/internal/indicators"
 	"github.com/ventanilla-gob/ventanilla/internal/reminders"
 	"github.com/ventanilla-gob/ventanilla/sessions"
@@ -25,7 +28,8 @@ func (a *app) startReminders(p *outboundPath, store sessions.Store, runCtx conte
 		p.later = m
 		a.metrics.Gauge("reminders_kept", "Messages kept in memory to be sent later.", func() float64 { return float64(m.Len()) })
 	}
-	s := &reminders.Scheduler{Store: p.later, Sender: reminders.Enqueuer{Queue: p.queue}, Log: a.log, Sent: a.reminderSent}
+	s := &reminders.Scheduler{Store: p.later, Sender: asking{next: reminders.Enqueuer{Queue: p.queue, Now: a.cfg.now}, questions: a.gateway.Questions},
+		Now: a.cfg.now, Log: a.log, Sent: a.reminderSent}
 	p.done.Add(1)
 	go func() {
 		defer p.done.Done()
@@ -42,3 +46,54 @@ func (a *app) reminderSent(r reminders.Reminder) {
 }
 
 var _ notify.Later = reminders.Later{}
+
+// asking keeps, before a reminder that asks for an answer is handed
+// over, the question its answer answers (gateway.Questions), until the
+// event it reminds of: the answer may come before the handover is done,
+// never before the question is kept. A question not kept leaves the
+// reminder for a later handover.
+type asking struct {
+	next      reminders.Sender
+	questions *gateway.Questions
+}
+
+func (s asking) Send(ctx context.Context, r reminders.Reminder) error {
+	if r.Reply != "" && s.questions != nil {
+		q := gateway.Question{ID: r.ID, Kind: "reminder", Key: r.Key, Flow: r.Reply, Vars: r.Vars,
+			Institution: r.Institution, Origin: r.Flow, Locale: r.Locale, Channel: r.Channel, Carrier: r.Carrier}
+		if err := s.questions.Ask(ctx, r.Phone, q, r.Event); err != nil {
+			return err
+		}
+	}
+	return s.next.Send(ctx, r)
+}
+
+// reminderAnswers hears the answers to reminders: what they came to counts in
+// the indicators beside the reminders sent, and a turno cancelled by its
+// citizen's answer takes its remaining reminders with it.
+type reminderAnswers struct{ a *app }
+
+var _ gateway.Answers = reminderAnswers{}
+
+func (reminderAnswers) Answered(gateway.Question, gateway.Answer) {}
+
+func (h reminderAnswers) Settled(q gateway.Question, outcome string) {
+	if q.Kind != "reminder" {
+		return
+	}
+	if h.a.counter != nil && q.Origin != "" {
+		h.a.counter.Reminder(indicators.Dims{Flow: q.Origin, Institution: q.Institution, Channel: q.Channel, Carrier: q.Carrier, Locale: q.Locale}, outcome)
+	}
+	p := h.a.outbound
+	if outcome != flows.ReminderCancelled || q.Key == "" || p == nil || p.later == nil {
+		return
+	}
+	// Off the hop: the citizen's reply does not wait for it.
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := p.later.Cancel(ctx, q.Key); err != nil {
+			h.a.log.Error("a turno cancelled by its citizen's answer kept its other reminders", "reminder", q.ID, "err", err)
+		}
+	}()
+}

@@ -31,6 +31,18 @@ func (g *Gateway) start(ctx context.Context, st *state, in carrier.Inbound) (car
 // startWith begins a conversation on flow ("" is the root) and applies
 // answers in turn until one is not accepted.
 func (g *Gateway) startWith(ctx context.Context, st *state, in carrier.Inbound, flow string, answers []string) (carrier.Reply, error) {
+	return g.begin(ctx, st, in, flow, answers, start{})
+}
+
+// start is what a conversation starts with besides its flow and answers:
+// the variables and language of a question's answer (see Questions).
+type start struct {
+	vars         map[string]any
+	locale       string // "" or one without system messages: the citizen's
+	conversation string // the id in its calls' idempotency keys (flows.Input.Conversation)
+}
+
+func (g *Gateway) begin(ctx context.Context, st *state, in carrier.Inbound, flow string, answers []string, with start) (carrier.Reply, error) {
 	// What a first hop writes is the carrier's until the citizen answers:
 	// under a flood the memory store drops the oldest of it first.
 	ctx = sessions.WithOrigin(ctx, in.Carrier)
@@ -43,12 +55,19 @@ func (g *Gateway) startWith(ctx context.Context, st *state, in carrier.Inbound, 
 		g.logger().Error("citizen's profile unreadable; conversation not started", "carrier", in.Carrier, "kind", errorKind(err), "err", err)
 		return g.failure(g.defaultLocale(), i18n.ServiceUnavail), err
 	}
+	if with.locale != "" && g.Engine.Messages.Has(with.locale, i18n.LanguageName) {
+		st.s.Locale = with.locale
+	}
 	st.info.set(func(i *hopInfo) { i.locale = st.s.Locale })
 	g.savePreference(ctx, in)
 	if in.Cumulative {
 		st.s.Trail = in.Input
 	}
-	input := flows.Input{Start: flow, Vars: startVars(in, chosen), Pages: g.pager(in), Confirm: st.confirm, Checkpoint: g.checkpoint(st, in)}
+	vars := startVars(in, chosen)
+	for k, v := range with.vars {
+		vars[k] = v
+	}
+	input := flows.Input{Start: flow, Vars: vars, Conversation: with.conversation, Pages: g.pager(in), Confirm: st.confirm, Checkpoint: g.checkpoint(st, in)}
 	screen, err := g.Engine.Apply(ctx, &st.s, input)
 	if err == nil {
 		err = g.showPending(ctx, st, pending, &screen)

@@ -62,6 +62,7 @@ func (g *Gateway) end(ctx context.Context, st *state, in carrier.Inbound, reply 
 		}
 		g.logger().Warn("ended conversation not recorded; it will expire", "carrier", in.Carrier, "err", err)
 	}
+	g.settled(ctx, &was)
 	return reply, nil
 }
 

@@ -89,6 +89,12 @@ type Gateway struct {
 	// number and per carrier; a citizen over the limit is told, in their
 	// language, to try again later.
 	PhoneLimit, CarrierLimit Limiter
+	// Questions, when set, keeps the questions the gateway asked on its
+	// own (a reminder's "1 confirmar, 2 anular"): a text message that
+	// answers one runs the question's flow (see docs/notifications.md).
+	Questions *Questions
+	// Answers hear those answers and what they came to.
+	Answers []Answers
 
 	storeErrs storeErrors
 }
@@ -103,6 +109,9 @@ type hopInfo struct {
 	// call that changes something was made: what the citizen must learn,
 	// at the next contact if this hop's reply comes too late.
 	result string
+	// question is the question this hop's message answers, once taken:
+	// a run again after a lost race keeps it.
+	question *Question
 }
 
 func (i *hopInfo) set(f func(*hopInfo)) {
@@ -283,6 +292,9 @@ func (g *Gateway) try(ctx context.Context, in carrier.Inbound, info *hopInfo) (c
 	}
 	if kw, args, ok := g.keyword(in); ok {
 		return g.byKeyword(ctx, &st, in, kw, args)
+	}
+	if q, ok := g.question(ctx, &st, in); ok {
+		return g.answerQuestion(ctx, &st, in, q)
 	}
 	sameConversation := st.found && st.s.Conversation == in.SessionID && st.s.Carrier == in.Carrier
 	if sameConversation && !(in.Event == carrier.EventBegin && in.BeginIsNew) {

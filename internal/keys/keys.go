@@ -79,3 +79,8 @@ func PINFail(phone string) string { return "pinfail:" + Tag(phone) }
 // it lives for the step's period, so that the number is not asked again
 // before, whichever instance serves it.
 func Rated(phone, flow string) string { return "rated:" + Tag(phone) + ":" + flow }
+
+// Question is the store key of the last question the gateway asked a
+// number on its own (a reminder's "1 confirmar, 2 anular"), whose answer
+// runs a flow; it lives until the answer stops counting.
+func Question(phone string) string { return "question:" + Tag(phone) }
