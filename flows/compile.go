@@ -47,6 +47,9 @@ type Env struct {
 	// fills them in from every flow it loads.
 	flowWrites func(flow string) []string
 	writtenBy  func(name, notFlow string) string
+	// callerWrites lists the variables the flows that can go to a flow
+	// can set.
+	callerWrites func(flow string) []string
 }
 
 // DefaultVarLength is how many characters the lint assumes an interpolated
@@ -132,6 +135,7 @@ func (c *compiler) run() {
 	c.cur = nil
 	c.reachability()
 	c.definedVars()
+	c.typeCheck()
 	c.loops()
 	c.growth()
 	c.authLevel()
@@ -225,6 +229,11 @@ func (c *compiler) step(s *Step) {
 func (c *compiler) variable(r Ref) {
 	if r.ID != "" && !validPath(r.ID) {
 		c.r.errorf(r.Pos, r.Path, "bad-id", "variable name %q: use letters, digits and _", r.ID)
+		return
+	}
+	// An expression reading it would get the function, not the value.
+	if _, fn := slices.BinarySearch(functions(), r.ID); fn {
+		c.r.errorf(r.Pos, r.Path, "bad-id", "variable name %q is the name of a function, which expressions would read instead of the value; choose another name", r.ID)
 	}
 }
 
@@ -248,14 +257,14 @@ func (c *compiler) expression(e *Expr, cond bool) {
 		run = append(slices.Clip(run), expr.AsBool())
 	}
 	if _, err := expr.Compile(e.Src, append(slices.Clip(check), expr.Optimize(false))...); err != nil {
-		c.r.errorf(e.Pos, e.Path, "bad-expression", "%s", firstLine(err.Error()))
+		c.exprError(e, err, "bad-expression", nil)
 		return
 	}
 	if !c.functionCalls(e) {
 		return
 	}
 	if c.cur != nil {
-		c.reads = append(c.reads, read{step: c.cur, e: e})
+		c.reads = append(c.reads, read{step: c.cur, e: e, cond: cond})
 	}
 	prog, err := expr.Compile(e.Src, run...)
 	if err != nil {

@@ -67,7 +67,7 @@ func TestLintReportsProblemsWithPositions(t *testing.T) {
 		{"unknown field", "  a:\n    kind: end\n    txt: {es: x}\n", `t.yaml:11:5: steps.a.txt: error: an end step has no field "txt" (did you mean "text"?) [unknown-field]`},
 		{"missing field", "  a:\n    kind: end\n", `t.yaml:10:5: steps.a: error: an end step needs "text"`},
 		{"wrong type", "  a:\n    kind: input\n    text: {es: x}\n    retries: many\n    save: v\n    next: a\n", `t.yaml:12:14: steps.a.retries: error: expected a whole number, found "many" [wrong-type]`},
-		{"bad expression", "  a:\n    kind: branch\n    cases:\n      - when: 'x =='\n        next: b\n    default: b\n  b:\n    kind: end\n    text: {es: x}\n", `t.yaml:12:15: steps.a.cases[0].when: error:`},
+		{"bad expression", "  a:\n    kind: branch\n    cases:\n      - when: 'x =='\n        next: b\n    default: b\n  b:\n    kind: end\n    text: {es: x}\n", "t.yaml:12:18: steps.a.cases[0].when: error: the expression ends too early: something is missing after `==` [bad-expression]"},
 		{"misspelt function", "  a:\n    kind: set\n    vars: {p: 'upperr(replace(x, \"-\", \"\"))'}\n    next: b\n  b:\n    kind: end\n    text: {es: x}\n",
 			`t.yaml:11:16: steps.a.vars.p: error: unknown function upperr (did you mean "upper"?); the functions are listed in docs/flows.md [unknown-function]`},
 		{"sprintf", "  a:\n    kind: branch\n    cases:\n      - when: 'sprintf(\"%d\", n) == \"1\"'\n        next: b\n    default: b\n  b:\n    kind: end\n    text: {es: x}\n",

@@ -6,12 +6,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 )
 
 // wantLine is an expected diagnostic written in a corpus file:
-// "# want: LINE:COL code".
-var wantLine = regexp.MustCompile(`(?m)^# want: (\d+:\d+ [a-z-]+)$`)
+// "# want: LINE:COL code", and optionally words its message contains.
+var wantLine = regexp.MustCompile(`(?m)^# want: (\d+:\d+ [a-z-]+)(?: (.+))?$`)
 
 // TestLintCorpus lints each flow of testdata/lint, a typical author's
 // mistake per file, and expects exactly the diagnostics the file lists
@@ -28,13 +29,19 @@ func TestLintCorpus(t *testing.T) {
 				t.Fatal(err)
 			}
 			var want []string
+			words := map[string]string{}
 			for _, m := range wantLine.FindAllStringSubmatch(string(data), -1) {
 				want = append(want, m[1])
+				words[m[1]] = m[2]
 			}
 			_, ps := Load([]Source{{Name: file, Data: data}}, Env{})
 			var got []string
 			for _, p := range ps {
-				got = append(got, fmt.Sprintf("%d:%d %s", p.Pos.Line, p.Pos.Col, p.Code))
+				key := fmt.Sprintf("%d:%d %s", p.Pos.Line, p.Pos.Col, p.Code)
+				got = append(got, key)
+				if w := words[key]; w != "" && !strings.Contains(p.Message, w) {
+					t.Errorf("%s: message %q does not say %q", key, p.Message, w)
+				}
 			}
 			slices.Sort(want)
 			slices.Sort(got)

@@ -320,6 +320,23 @@ func shareWrites(list []*Flow, env *Env) {
 		}
 		return out
 	}
+	env.callerWrites = func(flow string) []string {
+		var out []string
+		seen := map[string]bool{flow: true}
+		queue := []string{flow}
+		for len(queue) > 0 {
+			to := queue[0]
+			queue = queue[1:]
+			for _, id := range ids {
+				if !seen[id] && slices.Contains(gotos[id], to) {
+					seen[id] = true
+					out = append(out, own[id]...)
+					queue = append(queue, id)
+				}
+			}
+		}
+		return out
+	}
 	env.writtenBy = func(name, notFlow string) string {
 		for _, id := range ids {
 			if id != notFlow && slices.Contains(own[id], name) {

@@ -189,3 +189,8 @@ func (b *inputStep) writes(event string) []string {
 	}
 	return nil
 }
+
+// savedTypes: the answer is text, or what its last validator saves.
+func (b *inputStep) savedTypes(s *Step) map[string]vtype {
+	return map[string]vtype{b.Save.ID: validatedType(s.ID, b.Validate)}
+}

@@ -206,3 +206,8 @@ func (b *rateStep) mayWrite(event string) []string {
 	}
 	return nil
 }
+
+// savedTypes: the score is a whole number.
+func (b *rateStep) savedTypes(s *Step) map[string]vtype {
+	return map[string]vtype{b.save(): {intType, "rate step " + strconv.Quote(s.ID) + " saves the score, 1 to 5"}}
+}

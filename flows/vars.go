@@ -80,6 +80,7 @@ type read struct {
 	step *Step
 	e    *Expr
 	t    *Text
+	cond bool // e must be true or false
 }
 
 // functionCalls refuses calls of functions expressions do not have (a
@@ -129,6 +130,8 @@ type use struct {
 	path string
 	// before: set earlier in the same step (a set step's earlier lines).
 	before bool
+	// fields: what a text's hole looks up in the variable ({{a.b.c}}).
+	fields []string
 }
 
 // uses lists the variables the recorded reads use.
@@ -210,7 +213,7 @@ func (c *compiler) textUses(r read) []use {
 			if h.Path[0] == "item" && inList {
 				continue
 			}
-			out = append(out, use{step: r.step, name: h.Path[0], at: at, path: path})
+			out = append(out, use{step: r.step, name: h.Path[0], at: at, path: path, fields: h.Path[1:]})
 		}
 	}
 	return out

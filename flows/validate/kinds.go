@@ -13,6 +13,9 @@ type KindSpec struct {
 	Doc     string
 	Args    []ArgSpec
 	Example string // the validate: field of an input step, as YAML
+	// Saves is what the answer is saved as: TypeString, TypeInt, or
+	// TypeDate (a "YYYY-MM-DD" string). The lint types expressions by it.
+	Saves string
 }
 
 // ArgSpec describes one argument of a validator kind.
@@ -69,7 +72,8 @@ func kindByName(name string) *kind {
 var registry = []kind{
 	{
 		spec: KindSpec{
-			Name: "cedula",
+			Name:  "cedula",
+			Saves: TypeString,
 			Doc: "Ecuadorian cédula (national id): 10 digits, province 01–24, 30 (abroad) or 50 (foreigners), " +
 				"third digit 0–6 and the check digit. Spaces and dashes are ignored. Saves the 10 digits as a string.",
 			Example: "validate: {kind: cedula}",
@@ -78,7 +82,8 @@ var registry = []kind{
 	},
 	{
 		spec: KindSpec{
-			Name: "ruc",
+			Name:  "ruc",
+			Saves: TypeString,
 			Doc: "Ecuadorian RUC (taxpayer number): 13 digits. Third digit 0–5: a cédula plus an establishment ≠ 000; " +
 				"6: a public entity (mod-11 check digit in position 9, establishment ≠ 0000) or else a person's cédula; " +
 				"9: a company (mod-11 check digit in position 10, or in position 9 as for public entities; establishment ≠ 000). " +
@@ -95,7 +100,8 @@ var registry = []kind{
 	},
 	{
 		spec: KindSpec{
-			Name: "phone",
+			Name:  "phone",
+			Saves: TypeString,
 			Doc: "A phone number, national (0991234567) or international (+593991234567), that is valid for its country. " +
 				"Saves it in E.164: \"+593991234567\".",
 			Args: []ArgSpec{
@@ -108,7 +114,8 @@ var registry = []kind{
 	},
 	{
 		spec: KindSpec{
-			Name: "date",
+			Name:  "date",
+			Saves: TypeDate,
 			Doc: "A calendar date in the given format; impossible dates (31/02) are rejected. Day and month may have one digit " +
 				"and any of / - . may separate the parts. Saves \"YYYY-MM-DD\". Bounds are inclusive; \"today\" is the " +
 				"date when the citizen answers.",
@@ -123,8 +130,9 @@ var registry = []kind{
 	},
 	{
 		spec: KindSpec{
-			Name: "range",
-			Doc:  "A whole number, optionally signed, within inclusive bounds; at least one bound is required. Saves an integer.",
+			Name:  "range",
+			Saves: TypeInt,
+			Doc:   "A whole number, optionally signed, within inclusive bounds; at least one bound is required. Saves an integer.",
 			Args: []ArgSpec{
 				{Name: "min", Type: TypeInt, Doc: "Smallest number accepted."},
 				{Name: "max", Type: TypeInt, Doc: "Largest number accepted."},
@@ -135,7 +143,8 @@ var registry = []kind{
 	},
 	{
 		spec: KindSpec{
-			Name: "regex",
+			Name:  "regex",
+			Saves: TypeString,
 			Doc: "The whole answer must match a regular expression (Go RE2 syntax; the pattern is anchored at both ends). " +
 				"With `case` and `strip` the answer is normalised first — its case folded, separators removed — " +
 				"and the normalised answer is what is matched and saved; otherwise it is saved as written (trimmed).",
@@ -151,8 +160,9 @@ var registry = []kind{
 	},
 	{
 		spec: KindSpec{
-			Name: "length",
-			Doc:  "Free text of a bounded number of characters (not bytes); at least one bound is required. Saves the answer as written.",
+			Name:  "length",
+			Saves: TypeString,
+			Doc:   "Free text of a bounded number of characters (not bytes); at least one bound is required. Saves the answer as written.",
 			Args: []ArgSpec{
 				{Name: "min", Type: TypeInt, Doc: "Fewest characters accepted."},
 				{Name: "max", Type: TypeInt, Doc: "Most characters accepted."},
@@ -163,8 +173,9 @@ var registry = []kind{
 	},
 	{
 		spec: KindSpec{
-			Name: "digits",
-			Doc:  "Only the digits 0–9, optionally a bounded count of them. Saves a string, so leading zeros are kept.",
+			Name:  "digits",
+			Saves: TypeString,
+			Doc:   "Only the digits 0–9, optionally a bounded count of them. Saves a string, so leading zeros are kept.",
 			Args: []ArgSpec{
 				{Name: "min", Type: TypeInt, Doc: "Fewest digits accepted."},
 				{Name: "max", Type: TypeInt, Doc: "Most digits accepted."},
