@@ -435,11 +435,16 @@ func (c *compiler) loops() {
 	var visit func(id string) bool
 	visit = func(id string) bool {
 		s := c.f.Steps[id]
+		succ := successors(s)
 		if _, waits := s.body.(waiting); waits {
-			return false
+			p, ok := s.body.(passing)
+			if !ok {
+				return false
+			}
+			succ = slices.DeleteFunc(p.passes(), func(r Ref) bool { return r.ID == "" })
 		}
 		color[id] = grey
-		for _, r := range successors(s) {
+		for _, r := range succ {
 			if _, ok := c.f.Steps[r.ID]; !ok {
 				continue
 			}

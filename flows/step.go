@@ -40,6 +40,15 @@ type waiting interface {
 	fit(c *compiler, s *Step, loc string) Screen
 }
 
+// passing is a waiting body that goes on without waiting on some routes,
+// which therefore do not break a loop: a list with nothing to list, a
+// rate step that does not ask.
+type passing interface {
+	waiting
+	// passes are the routes taken without waiting for the citizen.
+	passes() []Ref
+}
+
 // exit is where a hop goes after a step that does not stop it: along
 // event from the step from of flow cf — the step itself, or the goto that
 // opened a flow that has just ended — or, when event is "", straight to

@@ -105,6 +105,10 @@ func (b *rateStep) next() []Ref {
 	return []Ref{b.Next}
 }
 
+// passes: a conversation not asked (out of the sample, or asked within
+// the period) goes on to next at once.
+func (b *rateStep) passes() []Ref { return []Ref{b.Next} }
+
 func (b *rateStep) texts() []*Text { return []*Text{&b.Text} }
 
 func (b *rateStep) prompt() *Text { return &b.Text }
