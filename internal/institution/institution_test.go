@@ -97,8 +97,13 @@ func transito(t *testing.T, root string, changes map[string]string) string {
 }
 
 func env(name string) (string, bool) {
-	if strings.HasSuffix(name, "_URL") {
+	switch {
+	case strings.HasSuffix(name, "_URL"):
 		return "http://127.0.0.1:1", true
+	case strings.HasSuffix(name, "_CALLBACK_SECRET"):
+		return "a-signing-secret-of-forty-bytes-or-so-42", true
+	case strings.HasSuffix(name, "_WEAK_SECRET"):
+		return "hunter2", true
 	}
 	return "", false
 }
@@ -176,6 +181,24 @@ func TestCleanPackageComposes(t *testing.T) {
 	}
 }
 
+// A manifest's callback gives the set its endpoint, with the secret read
+// from the institution's environment.
+func TestCallbackEndpoint(t *testing.T) {
+	root := t.TempDir()
+	transito(t, root, map[string]string{"institution.yaml": manifestTransito + "callback:\n  url: https://api.transito.example.gob.ec/cb\n  secret_env: TRANSITO_CALLBACK_SECRET\n"})
+	c, ps := compose(t, root)
+	if ps.HasErrors() {
+		t.Fatal(ps)
+	}
+	ep, ok := c.Callback("transito")
+	if !ok || ep.URL != "https://api.transito.example.gob.ec/cb" || string(ep.Secret) != "a-signing-secret-of-forty-bytes-or-so-42" {
+		t.Errorf("Callback(transito) = %v %q, %v", ep.URL, ep.Secret, ok)
+	}
+	if _, ok := c.Callback("ventanilla"); ok {
+		t.Error("the catalogue, which declares no callback, has one")
+	}
+}
+
 // Every mistake is an error at the file, line and column where it was
 // written; a clash names the other file too.
 func TestProblems(t *testing.T) {
@@ -239,6 +262,22 @@ func TestProblems(t *testing.T) {
 			nil, []string{"transito/flows/transito-otro.yaml:11:11", `flow "turnos" belongs to institution "ventanilla"`}},
 		{"a template outside the namespace", map[string]string{"templates.yaml": "templates:\n  multa_lista:\n    es: \"Su multa {{numero}} está lista.\"\n"},
 			nil, []string{"transito/templates.yaml:2:3", `template id "multa_lista": the templates of institution "transito" start with "transito_"`}},
+		{"misspelt callback field", map[string]string{"institution.yaml": manifestTransito + "callback:\n  url: https://api.transito.example.gob.ec/cb\n  secret_evn: TRANSITO_CALLBACK_SECRET\n"},
+			nil, []string{"transito/institution.yaml:13:3", `unknown field "secret_evn" (did you mean "secret_env"?)`}},
+		{"callback without its secret", map[string]string{"institution.yaml": manifestTransito + "callback:\n  url: https://api.transito.example.gob.ec/cb\n"},
+			nil, []string{"transito/institution.yaml:12:3", `callback needs "secret_env"`}},
+		{"callback over plain http", map[string]string{"institution.yaml": manifestTransito + "callback:\n  url: http://api.transito.example.gob.ec/cb\n  secret_env: TRANSITO_CALLBACK_SECRET\n"},
+			nil, []string{"transito/institution.yaml:12:8", "callbacks go over https; http only to a loopback host"}},
+		{"callback URL malformed", map[string]string{"institution.yaml": manifestTransito + "callback:\n  url: api.transito.example.gob.ec/cb\n  secret_env: TRANSITO_CALLBACK_SECRET\n"},
+			nil, []string{"transito/institution.yaml:12:8", "is not an absolute URL"}},
+		{"callback secret written in the manifest", map[string]string{"institution.yaml": manifestTransito + "callback:\n  url: https://api.transito.example.gob.ec/cb\n  secret_env: s3cr3t-v4lue\n"},
+			nil, []string{"transito/institution.yaml:13:15", "is not the name of an environment variable"}},
+		{"callback secret unset", map[string]string{"institution.yaml": manifestTransito + "callback:\n  url: https://api.transito.example.gob.ec/cb\n  secret_env: TRANSITO_CB_KEY\n"},
+			nil, []string{"transito/institution.yaml:13:15", "TRANSITO_CB_KEY is not set"}},
+		{"callback secret outside the prefix", map[string]string{"institution.yaml": manifestTransito + "callback:\n  url: https://api.transito.example.gob.ec/cb\n  secret_env: MUNICIPIO_CALLBACK_SECRET\n"},
+			nil, []string{"transito/institution.yaml:13:15", `the secrets of institution "transito" are environment variables starting with TRANSITO_`}},
+		{"callback secret too short", map[string]string{"institution.yaml": manifestTransito + "callback:\n  url: https://api.transito.example.gob.ec/cb\n  secret_env: TRANSITO_WEAK_SECRET\n"},
+			nil, []string{"transito/institution.yaml:13:15", "TRANSITO_WEAK_SECRET has 7 bytes; a signing secret needs at least 32"}},
 		{"a draft without testers", map[string]string{"institution.yaml": manifestTransito + "    draft: true\n"},
 			nil, []string{"transito/institution.yaml:5:3", "a draft, but the manifest lists no testers"}},
 	}

@@ -9,6 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/ventanilla-gob/ventanilla/channels/notify/callbacks"
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/internal/suggest"
 )
@@ -46,7 +47,16 @@ type Manifest struct {
 	Categories []*Category
 	Entries    []*Entry
 	Shares     []*Share
+	Callback   *Callback            // nil: the institution polls
 	Pos        map[string]flows.Pos // where each top-level field was written
+}
+
+// Callback is where an institution hears back about its notifications,
+// as the manifest writes it: the secret is named, never written.
+type Callback struct {
+	URL       string
+	SecretEnv string
+	Pos       map[string]flows.Pos // of url and secret_env
 }
 
 // Text is a text per locale.
@@ -149,6 +159,10 @@ var ManifestFields = []Field{
 		{Name: "order", Type: "integer", Doc: "Place within its category: lower first (default 100); ties by institution and id."},
 	}},
 	{Name: "shares", Type: "mapping", Doc: "Services of this institution that flows of other institutions may call: `service id: [institution, …]` (X-Road's model: the owner grants)."},
+	{Name: "callback", Type: "mapping", Doc: "Where the institution hears back about its notifications: delivery receipts and citizens' replies are POSTed there as JSON, signed with HMAC-SHA256 and retried until answered 2xx (see docs/notifications.md, Callbacks). Without it, the institution polls `GET /v1/notifications/{id}`.", Fields: []Field{
+		{Name: "url", Type: "string", Required: true, Doc: "The endpoint: `https://…`. Plain `http://` only to a loopback host (`localhost`, `127.0.0.1`, `::1`): a test, or a proxy beside the gateway that adds TLS. No user, password or fragment in it."},
+		{Name: "secret_env", Type: "string", Required: true, Doc: "The environment variable holding the signing secret (at least 32 bytes), under the institution's prefix (`TRANSITO_CALLBACK_SECRET`). The secret is never written in the package, and an unset variable stops the start."},
+	}},
 }
 
 var (
@@ -262,9 +276,38 @@ func parseManifest(name string, data []byte) (*Manifest, flows.Problems) {
 			d.mapOf(v, key, MaxEntries, func(id string, sk, sv *yaml.Node) {
 				m.Shares = append(m.Shares, &Share{Service: id, With: d.strList(sv, join(key, id), MaxEntries), Pos: pos(sk)})
 			})
+		case "callback":
+			m.Callback = d.callback(v, key)
 		}
 	})
 	return m, d.list
+}
+
+var envPattern = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,99}$`)
+
+func (d *decoder) callback(v *yaml.Node, key string) *Callback {
+	cb := &Callback{Pos: map[string]flows.Pos{}}
+	d.fields(v, key, sub(key), func(f string, _, fv *yaml.Node) {
+		fp := join(key, f)
+		s := d.str(fv, fp)
+		cb.Pos[f] = pos(fv)
+		switch f {
+		case "url":
+			cb.URL = s
+			if err := callbacks.CheckURL(s); s != "" && err != nil {
+				d.errorf(pos(fv), fp, "bad-url", "%v", err)
+			}
+		case "secret_env":
+			cb.SecretEnv = s
+			if s != "" && !envPattern.MatchString(s) {
+				d.errorf(pos(fv), fp, "wrong-type", "%q is not the name of an environment variable (capitals, digits and _, such as TRANSITO_CALLBACK_SECRET); the secret itself is never written here", s)
+			}
+		}
+	})
+	if v.Kind != yaml.MappingNode {
+		return nil
+	}
+	return cb
 }
 
 func (d *decoder) entry(id string, k, v *yaml.Node) *Entry {

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/ventanilla-gob/ventanilla/channels/notify/callbacks"
 	"github.com/ventanilla-gob/ventanilla/flows"
 )
 
@@ -38,6 +39,16 @@ type Set struct {
 	owner    map[string]string // flow id → institution
 	services map[string]string // service id → institution
 	composed []string          // ids of the composed flows
+	// callbacks are the endpoints of the institutions that have one,
+	// with their secrets read.
+	callbacks map[string]callbacks.Endpoint
+}
+
+// Callback returns where institution hears back, with its secret; false
+// when it has no callback.
+func (s *Set) Callback(institution string) (callbacks.Endpoint, bool) {
+	ep, ok := s.callbacks[institution]
+	return ep, ok
 }
 
 // Listed is one catalogue entry with its institution.
@@ -120,6 +131,7 @@ func Compose(pkgs []*Package, opts Options) (*Set, flows.Problems) {
 	c.packages(pkgs)
 	c.flows()
 	c.services()
+	c.callbacks()
 	c.templates()
 	c.categoriesAndEntries()
 	c.set.services = c.serviceOf
@@ -215,6 +227,39 @@ func (c *composer) flows() {
 				c.set.owner[f.id] = m.ID
 			}
 		}
+	}
+}
+
+// callbacks reads each callback's secret: under the institution's
+// prefix, set, and long enough.
+func (c *composer) callbacks() {
+	c.set.callbacks = map[string]callbacks.Endpoint{}
+	getenv := c.opts.Getenv
+	if getenv == nil {
+		getenv = func(string) (string, bool) { return "", false }
+	}
+	for _, p := range c.set.Packages {
+		m := p.Manifest
+		cb := m.Callback
+		if cb == nil || cb.URL == "" || cb.SecretEnv == "" {
+			continue
+		}
+		at, path := cb.Pos["secret_env"], "callback.secret_env"
+		prefix := Prefix(m)
+		if !strings.HasPrefix(cb.SecretEnv, prefix) {
+			c.errorf(m.File, at, path, "secret-prefix", "%s: the secrets of institution %q are environment variables starting with %s", cb.SecretEnv, m.ID, prefix)
+			continue
+		}
+		secret, ok := getenv(cb.SecretEnv)
+		switch {
+		case !ok || secret == "":
+			c.errorf(m.File, at, path, "unset-secret", "%s is not set: the callback's signing secret (at least %d bytes) comes from it", cb.SecretEnv, callbacks.MinSecret)
+			continue
+		case len(secret) < callbacks.MinSecret:
+			c.errorf(m.File, at, path, "weak-secret", "%s has %d bytes; a signing secret needs at least %d (openssl rand -hex 32 makes one)", cb.SecretEnv, len(secret), callbacks.MinSecret)
+			continue
+		}
+		c.set.callbacks[m.ID] = callbacks.Endpoint{URL: cb.URL, Secret: callbacks.Secret(secret)}
 	}
 }
 
