@@ -474,6 +474,46 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 		}
 	})
 
+	t.Run("Finished hears each message that ends, once", func(t *testing.T) {
+		var mu sync.Mutex
+		var heard []string
+		s := newSender(func(ctx context.Context, m carrier.Message, n int) error {
+			if m.ID == "refused" {
+				return errors.New("invalid number")
+			}
+			return nil
+		})
+		q, _ := setup(t, s, outbound.Options{Finished: func(_ context.Context, st outbound.Status) {
+			mu.Lock()
+			defer mu.Unlock()
+			heard = append(heard, st.ID+" "+st.State+" "+st.LastError)
+		}})
+		got := func() []string {
+			mu.Lock()
+			defer mu.Unlock()
+			return slices.Clone(heard)
+		}
+		run(t, q)
+		ctx := t.Context()
+		for _, id := range []string{"ok", "lost", "refused"} {
+			mustEnqueue(t, q, msg(id))
+		}
+		testutil.WaitFor(t, "the refused message failed", stateIs(t, q, "refused", outbound.StateFailed))
+		testutil.WaitFor(t, "the others sent", func() bool {
+			return stateIs(t, q, "ok", outbound.StateSent)() && stateIs(t, q, "lost", outbound.StateSent)()
+		})
+		for _, report := range [][2]string{{"pid-ok", "sent"}, {"pid-ok", "delivered"}, {"pid-ok", "delivered"}, {"pid-lost", "undelivered"}, {"pid-lost", "delivered"}} {
+			if err := q.MarkDelivered(ctx, report[0], report[1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := []string{"refused failed invalid number", "ok delivered ", "lost failed carrier reported undelivered"}
+		testutil.WaitFor(t, "three finished messages heard", func() bool { return len(got()) >= len(want) })
+		if h := got(); !slices.Equal(h, want) {
+			t.Errorf("Finished heard %q, want %q", h, want)
+		}
+	})
+
 	t.Run("invalid messages are refused at Enqueue", func(t *testing.T) {
 		q, _ := setup(t, newSender(nil), outbound.Options{})
 		for _, tc := range []struct {

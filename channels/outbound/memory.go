@@ -106,20 +106,30 @@ func (q *Memory) Status(ctx context.Context, id string) (Status, error) {
 // MarkDelivered applies a delivery report to a sent message.
 func (q *Memory) MarkDelivered(ctx context.Context, providerID, state string) error {
 	q.mu.Lock()
-	defer q.mu.Unlock()
 	it, ok := q.items[q.byProvider[providerID]]
 	if !ok || providerID == "" {
+		q.mu.Unlock()
 		return ErrNotFound
 	}
 	to := reportedState(state)
 	if to == "" || it.st.State != StateSent {
+		q.mu.Unlock()
 		return nil
 	}
 	it.st.State, it.st.Updated = to, q.c.opts.Now()
 	if to == StateFailed {
 		it.st.LastError = "carrier reported " + Scrub(state, carrier.Message{})
 	}
+	st := it.st
+	q.mu.Unlock()
+	q.finished(ctx, st)
 	return nil
+}
+
+func (q *Memory) finished(ctx context.Context, st Status) {
+	if q.c.opts.Finished != nil {
+		q.c.opts.Finished(ctx, st)
+	}
 }
 
 // Depth counts messages waiting, waiting for a retry, or in flight.
@@ -271,9 +281,9 @@ func (q *Memory) process(ctx context.Context, l *lane, it *item) {
 		return it.st.Attempts, nil
 	})
 	q.mu.Lock()
-	defer q.mu.Unlock()
 	l.inflight--
 	now := q.c.opts.Now()
+	var failed *Status
 	switch out.kind {
 	case outcomeSent:
 		it.st.State, it.st.Updated, it.st.ProviderID = StateSent, now, out.providerID
@@ -285,6 +295,8 @@ func (q *Memory) process(ctx context.Context, l *lane, it *item) {
 		it.st.State, it.st.Updated, it.st.LastError = StateFailed, now, out.err
 		it.msg = carrier.Message{}
 		q.c.opts.Log.Warn("outbound: message failed", "message_id", it.st.ID, "carrier", it.st.Carrier, "attempts", it.st.Attempts, "err", out.err)
+		st := it.st
+		failed = &st
 	case outcomeRetry:
 		it.due = now.Add(out.delay)
 		it.st.State, it.st.Updated, it.st.LastError, it.st.Next = StateQueued, now, out.err, it.due
@@ -301,6 +313,10 @@ func (q *Memory) process(ctx context.Context, l *lane, it *item) {
 		heap.Push(&l.waiting, it)
 	}
 	q.broadcast()
+	q.mu.Unlock()
+	if failed != nil {
+		q.finished(context.WithoutCancel(ctx), *failed)
+	}
 }
 
 // sweeper forgets finished messages older than Retain, once a minute, until

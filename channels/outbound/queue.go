@@ -158,6 +158,13 @@ type Options struct {
 	// inject one that follows a fake clock.
 	Sleep func(ctx context.Context, d time.Duration) error
 	Log   *slog.Logger
+	// Finished, when set, hears each message that reaches delivered or
+	// failed (a carrier's delivery report, or the queue giving up), once,
+	// in the process that recorded it and after it was recorded: the
+	// notifications API tells institutions from here. It runs on the
+	// delivery report's request or a send worker, so it must be quick
+	// (a store write, not a call to the institution).
+	Finished func(ctx context.Context, st Status)
 }
 
 // Defaults.

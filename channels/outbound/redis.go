@@ -356,10 +356,27 @@ func (q *Redis) MarkDelivered(ctx context.Context, providerID, state string) err
 	if to == StateFailed {
 		msg = "carrier reported " + Scrub(state, carrier.Message{})
 	}
-	if err := deliveredScript.Run(ctx, q.client, []string{q.msgKey(id)}, to, q.nowMs(), msg, ms(q.c.opts.Retain)).Err(); err != nil {
+	changed, err := deliveredScript.Run(ctx, q.client, []string{q.msgKey(id)}, to, q.nowMs(), msg, ms(q.c.opts.Retain)).Int()
+	if err != nil {
 		return fmt.Errorf("outbound: redis delivery report: %w", err)
 	}
+	if changed == 1 {
+		q.finished(ctx, id)
+	}
 	return nil
+}
+
+// finished tells Options.Finished that message id reached a final state.
+func (q *Redis) finished(ctx context.Context, id string) {
+	if q.c.opts.Finished == nil {
+		return
+	}
+	st, err := q.Status(ctx, id)
+	if err != nil {
+		q.c.opts.Log.Warn("outbound: a finished message's status unreadable; nobody hears of it", "message_id", id, "err", err)
+		return
+	}
+	q.c.opts.Finished(ctx, st)
 }
 
 // Depth counts the entries in every carrier's stream and delayed set.
@@ -693,19 +710,24 @@ func (q *Redis) mark(ctx context.Context, l *redisLane, e entry) (int, error) {
 }
 
 func (q *Redis) finish(ctx context.Context, l *redisLane, e entry, state, pid, msg string) {
-	q.record(ctx, "recording an outcome", func(ctx context.Context) error {
+	recorded := q.record(ctx, "recording an outcome", func(ctx context.Context) error {
 		keys := []string{l.stream, q.msgKey(e.id)}
 		if pid != "" {
 			keys = append(keys, q.providerKey(pid))
 		}
 		return finishScript.Run(ctx, q.client, keys, q.o.Group, e.sid, state, q.nowMs(), ms(q.c.opts.Retain), msg, pid, e.id).Err()
 	})
+	if recorded && state == StateFailed {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		q.finished(fctx, e.id)
+	}
 }
 
 // record runs a write that must happen even while shutting down, since the
 // send it records already happened; it retries for a while, because a
 // send left unrecorded would be sent again after Visibility.
-func (q *Redis) record(ctx context.Context, what string, write func(context.Context) error) {
+func (q *Redis) record(ctx context.Context, what string, write func(context.Context) error) bool {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(q.o.Visibility, 30*time.Second))
 	defer cancel()
 	// 20ms, doubling up to 1s, no jitter.
@@ -713,11 +735,11 @@ func (q *Redis) record(ctx context.Context, what string, write func(context.Cont
 	for {
 		err := write(ctx)
 		if err == nil {
-			return
+			return true
 		}
 		if ctx.Err() != nil {
 			q.c.opts.Log.Error("outbound: "+what+" failed; the message may be sent again", "err", err)
-			return
+			return false
 		}
 		_ = sleep(ctx, waits.NextBackOff())
 	}
