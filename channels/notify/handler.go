@@ -28,6 +28,7 @@ import (
 	"github.com/nyaruka/phonenumbers"
 
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/channels/notify/callbacks"
 	"github.com/ventanilla-gob/ventanilla/channels/outbound"
 	"github.com/ventanilla-gob/ventanilla/channels/sms"
 	"github.com/ventanilla-gob/ventanilla/sessions"
@@ -93,6 +94,17 @@ type Options struct {
 	// Observer, when set, hears the outcome of every request to send a
 	// notification, for metrics.
 	Observer Observer
+	// Callbacks, when set, pushes each notification's outcome (delivered
+	// or failed) to its institution's callback, and GET shows how that
+	// push goes. The queue's Finished must call Finished.
+	Callbacks Callbacks
+}
+
+// Callbacks is where the outcomes of notifications are pushed to the
+// institutions that asked for them (*callbacks.Callbacks).
+type Callbacks interface {
+	Push(ctx context.Context, institution string, ev callbacks.Event) error
+	Status(ctx context.Context, eventID string) (callbacks.Status, error)
 }
 
 // Observer hears what the API does with each request to send: the
@@ -686,6 +698,19 @@ type statusBody struct {
 	ValidUntil time.Time `json:"valid_until,omitzero"`
 	// SendAt is when a notification sent later is (or was) due.
 	SendAt time.Time `json:"send_at,omitzero"`
+	// Callback is how the push of its outcome to the institution's
+	// callback goes; absent before an outcome, and for an institution
+	// without a callback.
+	Callback *callbackBody `json:"callback,omitempty"`
+}
+
+type callbackBody struct {
+	EventID     string    `json:"event_id"`
+	Status      string    `json:"status"` // pending, delivered, failed
+	Attempts    int       `json:"attempts"`
+	LastError   string    `json:"last_error,omitempty"`
+	Updated     time.Time `json:"updated"`
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
 }
 
 // errNoRecord is ownRecord's answer for a notification that does not
@@ -751,7 +776,75 @@ func (h *Handler) get(c echo.Context) error {
 	if !st.Deadline.IsZero() {
 		body.ValidUntil = st.Deadline.UTC()
 	}
+	body.Callback = h.callbackStatus(ctx, id, st.State)
 	return c.JSON(http.StatusOK, body)
+}
+
+// callbackStatus is how the push of notification id's outcome goes, or
+// nil when there is none to show. A store that fails hides it rather
+// than the notification's own status.
+func (h *Handler) callbackStatus(ctx context.Context, id, state string) *callbackBody {
+	if h.o.Callbacks == nil || (state != outbound.StateDelivered && state != outbound.StateFailed) {
+		return nil
+	}
+	ev := StatusEventID(id, state)
+	cs, err := h.o.Callbacks.Status(ctx, ev)
+	if err != nil {
+		if !errors.Is(err, callbacks.ErrNotFound) {
+			h.o.Log.Warn("notify: a callback's status unreadable", "event_id", ev, "err", err)
+		}
+		return nil
+	}
+	b := &callbackBody{EventID: ev, Status: cs.State, Attempts: cs.Attempts, LastError: cs.LastError, Updated: cs.Updated.UTC()}
+	if !cs.Next.IsZero() {
+		b.NextAttempt = cs.Next.UTC()
+	}
+	return b
+}
+
+// StatusEventID is the id of the callback event that reports
+// notification id reaching state: the same for every push of that fact,
+// so that the institution can dedupe on it.
+func StatusEventID(id, state string) string {
+	sum := sha256.Sum256([]byte(id + "\x00" + state))
+	return "evt_" + hex.EncodeToString(sum[:16])
+}
+
+// Receipt is the data of a notification.status callback event.
+type Receipt struct {
+	NotificationID string    `json:"notification_id"`
+	Status         string    `json:"status"` // delivered or failed
+	Channel        string    `json:"channel"`
+	Attempts       int       `json:"attempts"`
+	Error          string    `json:"error,omitempty"`
+	Updated        time.Time `json:"updated"`
+}
+
+// Finished is the outbound queue's Options.Finished: the outcome of a
+// notification is pushed to its institution's callback. Messages that
+// are not notifications, and institutions without a callback, are left
+// alone; a push that fails is logged (GET still shows the outcome).
+func (h *Handler) Finished(ctx context.Context, st outbound.Status) {
+	if h.o.Callbacks == nil {
+		return
+	}
+	got, err := h.o.Records.Get(ctx, RecordKey(st.ID))
+	if errors.Is(err, sessions.ErrNotFound) {
+		return
+	}
+	var rec record
+	if err == nil {
+		err = json.Unmarshal(got.Data, &rec)
+	}
+	if err != nil {
+		h.o.Log.Warn("notify: a finished notification's record unreadable; its institution is not told", "message_id", st.ID, "err", err)
+		return
+	}
+	data, _ := json.Marshal(Receipt{NotificationID: st.ID, Status: st.State, Channel: rec.Channel, Attempts: st.Attempts, Error: st.LastError, Updated: st.Updated.UTC()})
+	ev := callbacks.Event{ID: StatusEventID(st.ID, st.State), Type: callbacks.TypeNotificationStatus, Created: st.Updated, Data: data}
+	if err := h.o.Callbacks.Push(ctx, rec.Institution, ev); err != nil && !errors.Is(err, callbacks.ErrNoEndpoint) {
+		h.o.Log.Warn("notify: a notification's outcome not pushed to its institution", "message_id", st.ID, "institution", rec.Institution, "err", err)
+	}
 }
 
 // cancel serves DELETE /v1/notifications/:id: a notification sent later

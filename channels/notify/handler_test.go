@@ -65,6 +65,7 @@ func (c *fakeCarrier) Sent() []carrier.Message {
 
 type fixture struct {
 	e       *echo.Echo
+	h       *notify.Handler
 	queue   *outbound.Memory
 	store   *sessions.Memory
 	sms, wa *fakeCarrier
@@ -77,6 +78,8 @@ func newFixture(t testing.TB, edit ...func(*notify.Options)) *fixture {
 	q, err := outbound.NewMemory(outbound.Options{
 		Senders: map[string]carrier.Sender{"twilio-sms": f.sms, "twilio-wa": f.wa},
 		Now:     func() time.Time { return f.clock },
+		// As the gateway wires it: outcomes go to the handler.
+		Finished: func(ctx context.Context, st outbound.Status) { f.h.Finished(ctx, st) },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -105,6 +108,7 @@ func newFixture(t testing.TB, edit ...func(*notify.Options)) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.h = h
 	f.e = echo.New()
 	h.Mount(f.e)
 	return f
