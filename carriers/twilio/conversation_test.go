@@ -63,7 +63,7 @@ var bookingScript = []struct{ says, want string }{
 	{"1", "Elija la oficina:"},
 	{"1", "Elija fecha y hora:"},
 	{"1", "Escriba su número de cédula"},
-	{"1714307103", "Confirme su turno:\nQuito Norte\n2026-11-24 09:00\nCédula 1714307103"},
+	{"1714307103", "Confirme su turno:\nQuito Norte\n24 nov 2026 09:00\nCédula 1714307103"},
 	{"1", "Turno reservado. Código T-4F7K2."},
 }
 

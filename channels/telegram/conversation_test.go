@@ -125,14 +125,14 @@ func TestConversationBookAppointment(t *testing.T) {
 		{"Turnos", "1", "Turnos"},
 		{"Reservar un turno", "1", "Elija la oficina:"},
 		{"Quito Norte", "1", "Elija fecha y hora:"},
-		{"2026-11-24 09:00", "1", "Escriba su número de cédula (10 dígitos):"},
+		{"24 nov 2026 09:00", "1", "Escriba su número de cédula (10 dígitos):"},
 	}
 	for _, s := range steps {
 		if got := c.press(s.label, s.data); !strings.HasPrefix(got, s.want) {
 			t.Fatalf("after %q: %q, want %q…", s.label, got, s.want)
 		}
 	}
-	if got := c.typed("1714307103"); !strings.HasPrefix(got, "Confirme su turno:\nQuito Norte\n2026-11-24 09:00\nCédula 1714307103") {
+	if got := c.typed("1714307103"); !strings.HasPrefix(got, "Confirme su turno:\nQuito Norte\n24 nov 2026 09:00\nCédula 1714307103") {
 		t.Fatalf("after the cédula: %q", got)
 	}
 	got := c.press("Confirmar", "1")
@@ -213,7 +213,7 @@ func TestRetriedPressGetsTheSameScreen(t *testing.T) {
 	if again != first {
 		t.Errorf("retried press: %q, want %q", again, first)
 	}
-	for _, s := range [][2]string{{"Reservar un turno", "1"}, {"Quito Norte", "1"}, {"2026-11-24 09:00", "1"}} {
+	for _, s := range [][2]string{{"Reservar un turno", "1"}, {"Quito Norte", "1"}, {"24 nov 2026 09:00", "1"}} {
 		c.press(s[0], s[1])
 	}
 	c.typed("1714307103")
