@@ -10,6 +10,7 @@ import (
 
 	"github.com/ventanilla-gob/ventanilla/conversation"
 	"github.com/ventanilla-gob/ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/internal/quiet"
 )
 
 // NavKeys are the inputs that navigate instead of answering. They are the
@@ -101,6 +102,14 @@ type Engine struct {
 	// PINs, when set, lets citizens prove level 2 with a PIN they set
 	// after a one-time code.
 	PINs PINs
+	// Reminders keeps what remind steps schedule; without it a remind
+	// step fails.
+	Reminders Reminders
+	// Zone is the offices' time zone of remind steps that name none
+	// (default America/Guayaquil); Quiet, their quiet hours (default
+	// 21:00-07:00; its Zone is the step's).
+	Zone  *time.Location
+	Quiet *quiet.Hours
 }
 
 // Input is what a hop brings to the engine.

@@ -342,6 +342,8 @@ func (p *parser) value(fs *FieldSpec, n *yaml.Node, path string, dst any) {
 		*d = p.assigns(n, path, fs.Type)
 	case *[]ValidatorSpec:
 		*d = p.validators(n, path)
+	case *[]Ref:
+		*d = p.refs(n, path)
 	case *map[string]Ref:
 		*d = map[string]Ref{}
 		p.pairs(n, path, func(key string, _, v *yaml.Node) { (*d)[key] = p.ref(v, join(path, key)) })
@@ -402,6 +404,22 @@ func (p *parser) strList(n *yaml.Node, path string) []string {
 
 func (p *parser) ref(n *yaml.Node, path string) Ref {
 	return Ref{ID: p.str(n, path), Pos: pos(n), Path: path}
+}
+
+// refs reads a list of scalars (or one), each with its position.
+func (p *parser) refs(n *yaml.Node, path string) []Ref {
+	if n.Kind == yaml.ScalarNode {
+		return []Ref{p.ref(n, path)}
+	}
+	if n.Kind != yaml.SequenceNode {
+		p.r.errorf(pos(n), path, "wrong-type", "expected a list such as [24h, 2h], found %s", describe(n))
+		return nil
+	}
+	out := make([]Ref, 0, len(n.Content))
+	for i, c := range n.Content {
+		out = append(out, p.ref(c, fmt.Sprintf("%s[%d]", path, i)))
+	}
+	return out
 }
 
 func (p *parser) expr(n *yaml.Node, path string) Expr {

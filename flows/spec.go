@@ -21,6 +21,7 @@ const (
 	TypeMapping    FieldType = "mapping"     // map of variable: JSON path
 	TypeValidators FieldType = "validators"  // {kind: …, args…} or a list of them
 	TypeOutcomes   FieldType = "outcomes"    // map of outcome: step
+	TypeDurations  FieldType = "durations"   // list of durations: [24h, 2h]
 )
 
 // FieldSpec describes one field of a step kind (or of the flow itself).
@@ -82,6 +83,7 @@ var kinds = []KindSpec{
 	gotoKind,
 	smsKind,
 	rateKind,
+	remindKind,
 }
 
 // FlowFields describes the top-level fields of a flow file.

@@ -111,6 +111,10 @@ func (a *app) startQueue(order []string, senders map[string]carrier.Sender, stor
 		a.gateway.Engine.SMS = gateway.StepSMS{Send: smsNotifier{queue: p.queue, carrier: p.sms}, SMS: a.gateway.SMS}
 		a.gateway.Engine.PINs = gateway.PINs{Store: store}
 	}
+	if err := a.remindSteps(p, senders); err != nil {
+		_ = p.close(context.Background())
+		return nil, err
+	}
 	return p, nil
 }
 

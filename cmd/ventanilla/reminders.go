@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/notify"
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/internal/indicators"
+	"github.com/ventanilla-gob/ventanilla/internal/quiet"
 	"github.com/ventanilla-gob/ventanilla/internal/reminders"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
@@ -96,4 +99,46 @@ func (h reminderAnswers) Settled(q gateway.Question, outcome string) {
 			h.a.log.Error("a turno cancelled by its citizen's answer kept its other reminders", "reminder", q.ID, "err", err)
 		}
 	}()
+}
+
+// remindSteps makes the engine keep remind steps' reminders beside the
+// others, in the offices' zone and out of the quiet hours.
+func (a *app) remindSteps(p *outboundPath, senders map[string]carrier.Sender) error {
+	zone, err := time.LoadLocation(a.cfg.Zone)
+	if err != nil {
+		return fmt.Errorf("--zone %q: %w", a.cfg.Zone, err)
+	}
+	q, err := quiet.Parse(a.cfg.QuietHours, zone)
+	if err != nil {
+		return fmt.Errorf("--quiet-hours: %w", err)
+	}
+	e := a.gateway.Engine
+	e.Zone, e.Quiet = zone, &q
+	e.Reminders = gateway.StepReminders{
+		Bookings: a.bookings(p),
+		SMS:      p.sms,
+		Sends:    func(c string) bool { return senders[c] != nil },
+		Layout:   a.gateway.SMS,
+		Owner: func(flow string) string {
+			if set := a.set.Load(); set != nil {
+				return set.Owner(flow)
+			}
+			return ""
+		},
+	}
+	return nil
+}
+
+// bookings reaches the reminders of bookings by key, for remind steps
+// and the notifications API; cancelled ones are counted.
+func (a *app) bookings(p *outboundPath) reminders.Bookings {
+	return reminders.Bookings{Store: p.later, Cancelled: a.reminderCancelled}
+}
+
+// reminderCancelled counts a flow's reminder cancelled before it was sent.
+func (a *app) reminderCancelled(r reminders.Reminder) {
+	if r.Flow == "" || a.counter == nil {
+		return
+	}
+	a.counter.Reminder(indicators.Dims{Flow: r.Flow, Institution: r.Institution, Channel: r.Channel, Carrier: r.Carrier, Locale: r.Locale}, indicators.ReminderCancelled)
 }

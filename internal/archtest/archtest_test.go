@@ -49,6 +49,7 @@ var rules = []rule{
 	{"flows/...", []string{"interop/...", "sessions/..."}, "the engine owns the interfaces it needs; back-end calls and stores plug into them"},
 	{"internal/keys", []string{"..."}, "the store keys kept about a citizen are a leaf, shared by the gateway and the notification API"},
 	{"internal/bearer", []string{"..."}, "the bearer token reader is a leaf"},
+	{"internal/quiet", []string{"..."}, "quiet hours are a leaf that the engine's remind step and the reminders' scheduler share"},
 	{"internal/metrics", []string{"..."}, "metrics is a leaf: the gateway, the engine and the back-end client report to it through interfaces they declare"},
 	{"flows", []string{"github.com/redis/go-redis/...", "github.com/sony/gobreaker/...", "github.com/tidwall/gjson/..."}, "the engine compiles without the stores' and the back-ends' libraries"},
 	{"conversation/...", append([]string{"..."}, heavy...), "the conversation state is a leaf that the engine and the gateway share"},

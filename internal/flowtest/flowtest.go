@@ -26,6 +26,7 @@ import (
 	"github.com/ventanilla-gob/ventanilla/diag"
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/internal/gateway"
+	"github.com/ventanilla-gob/ventanilla/internal/reminders"
 	"github.com/ventanilla-gob/ventanilla/interop"
 	"github.com/ventanilla-gob/ventanilla/interop/flowcall"
 	"github.com/ventanilla-gob/ventanilla/sessions"
@@ -131,6 +132,9 @@ func (r *Runner) Run(ctx context.Context, t *Transcript) ([]Hop, []Failure, erro
 		// A number is asked to rate a flow once: a transcript's second
 		// conversation in it is not asked again.
 		Ratings: gateway.Ratings{Store: store},
+		// Reminders are kept, on the transcript's clock, and never sent.
+		Reminders: gateway.StepReminders{SMS: "flowtest",
+			Bookings: reminders.Bookings{Store: reminders.NewMemory(0), Now: func() time.Time { return now }}},
 	}
 	gw := &gateway.Gateway{Engine: engine, Store: store, Routes: map[string]string{}, Budget: r.Budget}
 	if t.Start != "" {

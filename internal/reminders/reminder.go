@@ -19,6 +19,10 @@ type Reminder struct {
 	Before time.Duration `json:"before"`
 	// Due is when to send: Event - Before, out of the quiet hours.
 	Due time.Time `json:"due"`
+	// Zone and Quiet are the office's time zone and quiet hours
+	// ("21:00-07:00", "none"), which a move applies again.
+	Zone  string `json:"zone,omitempty"`
+	Quiet string `json:"quiet,omitempty"`
 
 	Phone   string `json:"phone"`
 	Channel string `json:"channel"` // where to send: sms, whatsapp, chat

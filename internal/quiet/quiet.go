@@ -1,40 +1,44 @@
-package reminders
+// Package quiet is the hours of the night when no message is sent to a
+// citizen, in an office's time zone, and when a message due in them goes
+// instead. It is a leaf: the engine's remind step and the reminders'
+// scheduler share it.
+package quiet
 
 import (
 	"fmt"
 	"time"
 )
 
-// Quiet is the hours of the night when no reminder is sent, in the
+// Hours is the hours of the night when no reminder is sent, in the
 // offices' time zone: from Start to End, across midnight when Start is
-// after End (21:00–07:00). The zero Quiet has no quiet hours.
-type Quiet struct {
+// after End (21:00–07:00). The zero Hours has no quiet hours.
+type Hours struct {
 	Start, End time.Duration // since midnight
 	Zone       *time.Location
 }
 
-// DefaultQuiet is 21:00 to 07:00.
-func DefaultQuiet(zone *time.Location) Quiet {
-	return Quiet{Start: 21 * time.Hour, End: 7 * time.Hour, Zone: zone}
+// Default is 21:00 to 07:00.
+func Default(zone *time.Location) Hours {
+	return Hours{Start: 21 * time.Hour, End: 7 * time.Hour, Zone: zone}
 }
 
-// ParseQuiet reads "21:00-07:00" ("" for none).
-func ParseQuiet(s string, zone *time.Location) (Quiet, error) {
-	if s == "" {
-		return Quiet{Zone: zone}, nil
+// Parse reads "21:00-07:00"; "" and "none" are no quiet hours.
+func Parse(s string, zone *time.Location) (Hours, error) {
+	if s == "" || s == "none" {
+		return Hours{Zone: zone}, nil
 	}
 	var h1, m1, h2, m2 int
 	if n, err := fmt.Sscanf(s, "%d:%d-%d:%d", &h1, &m1, &h2, &m2); err != nil || n != 4 ||
 		h1 < 0 || h1 > 23 || h2 < 0 || h2 > 23 || m1 < 0 || m1 > 59 || m2 < 0 || m2 > 59 {
-		return Quiet{}, fmt.Errorf("quiet hours %q: want HH:MM-HH:MM, such as 21:00-07:00", s)
+		return Hours{}, fmt.Errorf("quiet hours %q: want HH:MM-HH:MM, such as 21:00-07:00, or none", s)
 	}
-	return Quiet{Start: time.Duration(h1)*time.Hour + time.Duration(m1)*time.Minute,
+	return Hours{Start: time.Duration(h1)*time.Hour + time.Duration(m1)*time.Minute,
 		End: time.Duration(h2)*time.Hour + time.Duration(m2)*time.Minute, Zone: zone}, nil
 }
 
 // quiet reports whether t falls in the quiet hours, and if so when they
 // began and when they end.
-func (q Quiet) quiet(t time.Time) (bool, time.Time, time.Time) {
+func (q Hours) quiet(t time.Time) (bool, time.Time, time.Time) {
 	if q.Start == q.End || q.Zone == nil {
 		return false, time.Time{}, time.Time{}
 	}
@@ -64,7 +68,7 @@ func (q Quiet) quiet(t time.Time) (bool, time.Time, time.Time) {
 // of an 08:00 turno goes at 07:00; of a 07:00 one, at 20:59 the evening
 // before). ok is false when the time has passed (or passes in the quiet
 // hours): the reminder is not worth sending.
-func (q Quiet) Due(event time.Time, before time.Duration, now time.Time) (time.Time, bool) {
+func (q Hours) Due(event time.Time, before time.Duration, now time.Time) (time.Time, bool) {
 	due := event.Add(-before)
 	if in, start, end := q.quiet(due); in {
 		if end.Before(event) {
@@ -77,4 +81,13 @@ func (q Quiet) Due(event time.Time, before time.Duration, now time.Time) (time.T
 		return due, false
 	}
 	return due, true
+}
+
+// String writes q as Parse reads it.
+func (q Hours) String() string {
+	if q.Start == q.End {
+		return "none"
+	}
+	return fmt.Sprintf("%02d:%02d-%02d:%02d", int(q.Start/time.Hour), int(q.Start%time.Hour/time.Minute),
+		int(q.End/time.Hour), int(q.End%time.Hour/time.Minute))
 }
