@@ -416,3 +416,15 @@ var zoneNames = []string{
 	"America/Tegucigalpa", "America/Tijuana", "Atlantic/Stanley", "Europe/Madrid", "Pacific/Easter",
 	"Pacific/Galapagos", "UTC",
 }
+
+// Replies lists the flows that cf's remind steps name in reply: flows
+// that the citizens' answers to reminders start, not the menus.
+func (cf *Compiled) Replies() []string {
+	var out []string
+	for _, id := range cf.Order {
+		if b, ok := stepBody[*remindStep](cf.Steps[id]); ok && b.Reply.ID != "" && !slices.Contains(out, b.Reply.ID) {
+			out = append(out, b.Reply.ID)
+		}
+	}
+	return out
+}

@@ -23,7 +23,7 @@ func TestLintCatalogueIsClean(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errs)
 	}
-	if !strings.Contains(out, "4 flows, 0 errors, 0 warnings") {
+	if !strings.Contains(out, "5 flows, 0 errors, 0 warnings") {
 		t.Errorf("summary: %q", out)
 	}
 }
@@ -300,7 +300,7 @@ func TestFlagsAfterArguments(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "stateDiagram-v2") {
 		t.Errorf("graph FLOW --flows DIR: exit %d\n%s%s", code, out, errs)
 	}
-	code, out, errs = runCLI(t, "", "flows", "lint", "../../flows/catalogue/flows/turnos.yaml", "--strict")
+	code, out, errs = runCLI(t, "", "flows", "lint", "../../flows/catalogue/flows/buzon.yaml", "--strict")
 	if code != 0 || !strings.Contains(out, "1 flows, 0 errors, 0 warnings") {
 		t.Errorf("lint FILE --strict: exit %d\n%s%s", code, out, errs)
 	}

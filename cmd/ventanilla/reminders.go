@@ -130,15 +130,15 @@ func (a *app) remindSteps(p *outboundPath, senders map[string]carrier.Sender) er
 }
 
 // bookings reaches the reminders of bookings by key, for remind steps
-// and the notifications API; cancelled ones are counted.
+// and the notifications API, on the engine's clock.
 func (a *app) bookings(p *outboundPath) reminders.Bookings {
-	return reminders.Bookings{Store: p.later, Cancelled: a.reminderCancelled}
+	return reminders.Bookings{Store: p.later, Now: a.now}
 }
 
-// reminderCancelled counts a flow's reminder cancelled before it was sent.
-func (a *app) reminderCancelled(r reminders.Reminder) {
-	if r.Flow == "" || a.counter == nil {
-		return
+// now is the engine's clock.
+func (a *app) now() time.Time {
+	if n := a.gateway.Engine.Now; n != nil {
+		return n()
 	}
-	a.counter.Reminder(indicators.Dims{Flow: r.Flow, Institution: r.Institution, Channel: r.Channel, Carrier: r.Carrier, Locale: r.Locale}, indicators.ReminderCancelled)
+	return time.Now()
 }

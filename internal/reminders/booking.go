@@ -38,9 +38,6 @@ func Span(d time.Duration) string {
 type Bookings struct {
 	Store Store
 	Now   func() time.Time
-	// Cancelled, when set, hears each reminder cancelled (not those
-	// replaced or moved), for the indicators.
-	Cancelled func(Reminder)
 }
 
 func (b Bookings) now() time.Time {
@@ -85,19 +82,7 @@ func (b Bookings) Set(ctx context.Context, institution, key string, rs []Reminde
 // Cancel forgets the reminders of a booking not sent yet, and says how
 // many there were.
 func (b Bookings) Cancel(ctx context.Context, institution, key string) (int, error) {
-	bk := BookingKey(institution, key)
-	var rs []Reminder
-	if b.Cancelled != nil {
-		rs, _ = b.Store.Get(ctx, bk)
-	}
-	n, err := b.Store.Cancel(ctx, bk)
-	if err != nil {
-		return 0, err
-	}
-	for i := 0; i < len(rs) && i < n; i++ {
-		b.Cancelled(rs[i])
-	}
-	return n, nil
+	return b.Store.Cancel(ctx, BookingKey(institution, key))
 }
 
 // Move sets the event of a booking's reminders to event: each keeps how

@@ -67,6 +67,7 @@ type record struct {
 	Cedula    string    `json:"cedula"`
 	Cancelled bool      `json:"cancelled"`
 	Booked    time.Time `json:"booked"`
+	Confirmed bool      `json:"confirmed,omitempty"`
 }
 
 // ticketRecord is a Ticket on disk.
@@ -192,6 +193,29 @@ func (d *DiskStore) Cancel(ctx context.Context, code, cedula string) (Appointmen
 			return err
 		}
 		return tx.Bucket(bucketHeld).Delete(heldKey(a.Office, a.Slot))
+	})
+	if err != nil {
+		return Appointment{}, err
+	}
+	return a, nil
+}
+
+func (d *DiskStore) Confirm(ctx context.Context, code, cedula string) (Appointment, error) {
+	if err := ctx.Err(); err != nil {
+		return Appointment{}, err
+	}
+	var a Appointment
+	err := d.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		a, err = getAppointment(tx, code)
+		if errors.Is(err, ErrNotFound) || err == nil && (a.Cancelled || a.Cedula != cedula) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		a.Confirmed = true
+		return putAppointment(tx, a)
 	})
 	if err != nil {
 		return Appointment{}, err

@@ -21,6 +21,7 @@ services:
   turnos.mine:    {base_url: "${SAMPLE_URL}", path: /appointments}
   turnos.get:     {base_url: "${SAMPLE_URL}", path: "/appointments/{code}"}
   turnos.cancel:  {base_url: "${SAMPLE_URL}", method: POST, path: "/appointments/{code}/cancel"}
+  turnos.confirm: {base_url: "${SAMPLE_URL}", method: POST, path: "/appointments/{code}/confirm"}
   tramites.status: {base_url: "${SAMPLE_URL}", path: "/procedures/{number}"}
   buzon.ticket:   {base_url: "${SAMPLE_URL}", method: POST, path: /tickets}
 `
@@ -85,6 +86,10 @@ func TestThroughTheInteropClient(t *testing.T) {
 	call("turnos.get", map[string]any{"code": "T-TEST1"}, interop.OK)
 	call("turnos.get", map[string]any{"code": "../offices"}, interop.NotFound)
 
+	if got := call("turnos.confirm", map[string]any{"code": "T-TEST1", "cedula": "1714307103"}, interop.OK).Get("status"); got != "confirmed" {
+		t.Errorf("confirm status %v", got)
+	}
+	call("turnos.confirm", map[string]any{"code": "T-TEST1", "cedula": "0926687856"}, interop.NotFound)
 	cancel := call("turnos.cancel", map[string]any{"code": "T-TEST1", "cedula": "1714307103"}, interop.OK)
 	if got := cancel.Get("status"); got != "cancelled" {
 		t.Errorf("cancel status %v", got)

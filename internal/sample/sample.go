@@ -90,14 +90,15 @@ type server struct {
 // holds them together).
 func (s *server) routes() map[string]http.HandlerFunc {
 	return map[string]http.HandlerFunc{
-		"GET /offices":                     s.listOffices,
-		"GET /offices/{id}/slots":          s.listSlots,
-		"POST /appointments":               s.book,
-		"GET /appointments":                s.listAppointments,
-		"GET /appointments/{code}":         s.getAppointment,
-		"POST /appointments/{code}/cancel": s.cancel,
-		"GET /procedures/{number}":         s.getProcedure,
-		"POST /tickets":                    s.createTicket,
+		"GET /offices":                      s.listOffices,
+		"GET /offices/{id}/slots":           s.listSlots,
+		"POST /appointments":                s.book,
+		"GET /appointments":                 s.listAppointments,
+		"GET /appointments/{code}":          s.getAppointment,
+		"POST /appointments/{code}/cancel":  s.cancel,
+		"POST /appointments/{code}/confirm": s.confirm,
+		"GET /procedures/{number}":          s.getProcedure,
+		"POST /tickets":                     s.createTicket,
 	}
 }
 
@@ -299,6 +300,31 @@ func (s *server) cancel(w http.ResponseWriter, r *http.Request) {
 		internalError(w, r, err)
 	default:
 		writeJSON(w, http.StatusOK, map[string]string{"code": a.Code, "status": "cancelled"})
+	}
+}
+
+// confirm records that the citizen comes to an active appointment (the
+// answer to a reminder).
+func (s *server) confirm(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Cedula string `json:"cedula"`
+	}
+	if !readJSON(w, r, &req) || !required(w, "cedula", req.Cedula) {
+		return
+	}
+	code := r.PathValue("code")
+	if a, err := s.store.Appointment(r.Context(), code); err == nil && s.past(a) {
+		writeError(w, http.StatusNotFound, "unknown_appointment")
+		return
+	}
+	a, err := s.store.Confirm(r.Context(), code, req.Cedula)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		writeError(w, http.StatusNotFound, "unknown_appointment")
+	case err != nil:
+		internalError(w, r, err)
+	default:
+		writeJSON(w, http.StatusOK, map[string]string{"code": a.Code, "status": "confirmed"})
 	}
 }
 

@@ -24,6 +24,8 @@ type Appointment struct {
 	Cedula    string
 	Cancelled bool
 	Booked    time.Time
+	// Confirmed: the citizen said, answering a reminder, that they come.
+	Confirmed bool
 }
 
 // Ticket is a message left in the citizen mailbox.
@@ -55,6 +57,10 @@ type Store interface {
 	// it; otherwise ErrNotFound, which does not tell a wrong cédula from a
 	// wrong code.
 	Cancel(ctx context.Context, code, cedula string) (Appointment, error)
+	// Confirm marks code as confirmed if it is active and belongs to
+	// cedula, and returns it; otherwise ErrNotFound, as Cancel. Confirming
+	// twice is no error.
+	Confirm(ctx context.Context, code, cedula string) (Appointment, error)
 	// AddTicket saves t and returns its number, counting from 1.
 	AddTicket(ctx context.Context, t Ticket) (int64, error)
 }
@@ -145,6 +151,17 @@ func (m *memoryStore) Cancel(_ context.Context, code, cedula string) (Appointmen
 	}
 	a.Cancelled = true
 	delete(m.held, slotKey{a.Office, a.Slot})
+	return *a, nil
+}
+
+func (m *memoryStore) Confirm(_ context.Context, code, cedula string) (Appointment, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a, ok := m.byCode[code]
+	if !ok || a.Cancelled || a.Cedula != cedula {
+		return Appointment{}, ErrNotFound
+	}
+	a.Confirmed = true
 	return *a, nil
 }
 

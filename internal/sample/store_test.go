@@ -89,6 +89,26 @@ func testStoreContract(t *testing.T, newStore func(*testing.T) sample.Store) {
 		}
 	})
 
+	t.Run("confirm needs the code's cédula and an active appointment", func(t *testing.T) {
+		s := newStore(t)
+		_ = s.Book(ctx, appt("T-1", "cuenca", "2026-11-24T09:00", "1714307103"))
+		if _, err := s.Confirm(ctx, "T-1", "0926687856"); !errors.Is(err, sample.ErrNotFound) {
+			t.Errorf("wrong cédula: %v", err)
+		}
+		for range 2 {
+			if a, err := s.Confirm(ctx, "T-1", "1714307103"); err != nil || !a.Confirmed {
+				t.Errorf("Confirm = %+v, %v", a, err)
+			}
+		}
+		if got, _ := s.Appointment(ctx, "T-1"); !got.Confirmed || got.Cancelled {
+			t.Errorf("confirmed appointment reads back %+v", got)
+		}
+		_, _ = s.Cancel(ctx, "T-1", "1714307103")
+		if _, err := s.Confirm(ctx, "T-1", "1714307103"); !errors.Is(err, sample.ErrNotFound) {
+			t.Errorf("confirm a cancelled one: %v", err)
+		}
+	})
+
 	t.Run("by cédula: active ones, by slot", func(t *testing.T) {
 		s := newStore(t)
 		if list, err := s.ByCedula(ctx, "1714307103"); err != nil || list == nil || len(list) != 0 {
