@@ -96,6 +96,8 @@ func flowFieldSchema(f FieldSpec, locales []string) obj {
 		s = obj{"enum": []int{0, 1, 2}}
 	case "locales":
 		s = obj{"type": "array", "minItems": 1, "uniqueItems": true, "items": obj{"enum": locales}}
+	case "params":
+		s = obj{"type": "array", "uniqueItems": true, "items": obj{"type": "string", "pattern": identPattern}}
 	case "vars":
 		s = obj{
 			"type":          "object",
@@ -222,6 +224,9 @@ func fieldSchema(f FieldSpec) obj {
 			obj{"$ref": "#/$defs/validator"},
 			obj{"type": "array", "maxItems": maxValidators, "items": obj{"$ref": "#/$defs/validator"}},
 		}}
+	case TypeDurations:
+		d := obj{"type": "string", "pattern": `^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`, "description": "A duration: 24h, 2h, 90m."}
+		return obj{"anyOf": []any{d, obj{"type": "array", "maxItems": maxReminders, "items": d}}}
 	case TypeOutcomes:
 		var outcomes []string
 		for _, o := range Outcomes() {
