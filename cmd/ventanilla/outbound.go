@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/notify"
+	"github.com/ventanilla-gob/ventanilla/channels/notify/callbacks"
 	"github.com/ventanilla-gob/ventanilla/channels/outbound"
 	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/internal/reminders"
@@ -33,6 +35,12 @@ type outboundPath struct {
 	client  *redis.Client // the queue's own Redis, closed by close
 	// later keeps messages to send later: reminders, send_at.
 	later reminders.Store
+	// callbacks pushes notifications' outcomes (and citizens' replies) to
+	// the institutions' callback URLs.
+	callbacks *callbacks.Callbacks
+	// notices is the notifications API, once mounted: the queue tells it
+	// each message that finished.
+	notices atomic.Pointer[notify.Handler]
 }
 
 // startQueue starts the outbound queue over the senders and makes it the
@@ -43,8 +51,13 @@ func (a *app) startQueue(order []string, senders map[string]carrier.Sender, stor
 	if err != nil {
 		return nil, err
 	}
-	opts := outbound.Options{Senders: senders, Rates: rates, Failover: smsFailover(order, senders), Log: a.log}
 	p := &outboundPath{records: store}
+	opts := outbound.Options{Senders: senders, Rates: rates, Failover: smsFailover(order, senders), Log: a.log,
+		Finished: func(ctx context.Context, st outbound.Status) {
+			if h := p.notices.Load(); h != nil {
+				h.Finished(ctx, st)
+			}
+		}}
 	r, shared := sessions.Unwrap(store).(sessions.RedisBacked)
 	switch {
 	case a.cfg.QueueRedisURL != "":
@@ -90,6 +103,10 @@ func (a *app) startQueue(order []string, senders map[string]carrier.Sender, stor
 	}()
 	a.outbound = p
 	a.startReminders(p, store, runCtx)
+	if err := a.startCallbacks(p, store, runCtx); err != nil {
+		stop()
+		return nil, err
+	}
 	a.metrics.Gauge("outbound_queue_depth", "Messages waiting in the outbound queue.", func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		defer cancel()
@@ -156,11 +173,52 @@ func (a *app) notifications(e *echo.Echo, senders map[string]carrier.Sender, sto
 		routes = defaultRoutes(p.sms, senders)
 	}
 	h, err := notify.New(notify.Options{Queue: p.queue, Store: store, Records: p.records, Templates: tpl, Owners: owners, Tokens: tokens, Carriers: routes, Transliterate: a.cfg.SMSTranslit, Log: a.log,
-		Later: reminders.Later{Store: p.later}, Observer: a.metrics})
+		Later: reminders.Later{Store: p.later}, Observer: a.metrics, Callbacks: p.callbacks})
 	if err != nil {
 		return fmt.Errorf("notifications: %w", err)
 	}
+	p.notices.Store(h)
 	h.Mount(e)
+	return nil
+}
+
+// startCallbacks pushes events to institutions' callback URLs, keeping
+// those not yet delivered beside the queue: in the queue's Redis, else
+// the sessions' Redis, else in memory. Every instance pushes; a claim
+// keeps two from pushing one event at once. The endpoints are read from
+// the running packages at each attempt, so a reload's take over.
+func (a *app) startCallbacks(p *outboundPath, store sessions.Store, runCtx context.Context) error {
+	var cs callbacks.Store
+	switch r, ok := sessions.Unwrap(store).(sessions.RedisBacked); {
+	case p.client != nil:
+		cs = callbacks.NewRedis(p.client)
+	case ok:
+		cs = callbacks.NewRedis(r.Client())
+	default:
+		m := callbacks.NewMemory(nil)
+		cs = m
+		a.metrics.Gauge("callbacks_pending", "Callbacks to institutions kept in memory, not yet delivered.", func() float64 { return float64(m.Len()) })
+	}
+	cb, err := callbacks.New(callbacks.Options{
+		Store: cs,
+		Endpoint: func(inst string) (callbacks.Endpoint, bool) {
+			if set := a.set.Load(); set != nil {
+				return set.Callback(inst)
+			}
+			return callbacks.Endpoint{}, false
+		},
+		Observer: a.metrics,
+		Log:      a.log,
+	})
+	if err != nil {
+		return err
+	}
+	p.callbacks = cb
+	p.done.Add(1)
+	go func() {
+		defer p.done.Done()
+		_ = cb.Run(runCtx)
+	}()
 	return nil
 }
 

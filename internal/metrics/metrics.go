@@ -27,6 +27,7 @@ type Metrics struct {
 	breaker     *prometheus.GaugeVec
 	stores      *prometheus.GaugeVec
 	notices     *prometheus.CounterVec
+	callbacks   *prometheus.CounterVec
 
 	owners atomic.Pointer[Owners]
 }
@@ -127,7 +128,11 @@ func New() *Metrics {
 		Name: "ventanilla_notifications_total",
 		Help: "Requests to send a notification, by institution (whose token asked) and outcome (accepted, refused, unauthorized, unavailable).",
 	}, []string{"institution", "outcome"})
-	m.Registry.MustRegister(m.hops, m.hopSeconds, m.funnel, m.calls, m.callSeconds, m.breaker, m.stores, m.notices,
+	m.callbacks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ventanilla_callbacks_total",
+		Help: "Callbacks to institutions (delivery receipts, replies), by institution and outcome: attempted (each attempt), delivered (answered 2xx), failed (given up).",
+	}, []string{"institution", "outcome"})
+	m.Registry.MustRegister(m.hops, m.hopSeconds, m.funnel, m.calls, m.callSeconds, m.breaker, m.stores, m.notices, m.callbacks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -172,6 +177,17 @@ func (m *Metrics) Notification(institution, outcome string) {
 		inst = institution
 	}
 	m.notices.WithLabelValues(inst, outcome).Inc()
+}
+
+// Callback implements callbacks.Observer. The institution comes from
+// the loaded packages' manifests; one no loaded package has counts as
+// Unowned.
+func (m *Metrics) Callback(institution, outcome string) {
+	inst := Unowned
+	if o := m.owners.Load(); o != nil && o.known[institution] {
+		inst = institution
+	}
+	m.callbacks.WithLabelValues(inst, outcome).Inc()
 }
 
 // Call records one back-end call.

@@ -70,6 +70,9 @@ func TestInstitutionLabel(t *testing.T) {
 	m.Notification("transito", "accepted")
 	m.Notification("registro-civil", "refused") // a token's institution without a package
 	m.Notification("", "unauthorized")
+	m.Callback("transito", "attempted")
+	m.Callback("transito", "delivered")
+	m.Callback("registro-civil", "failed")
 	m.Hop("africastalking", "transito-multas", "continue", time.Millisecond)
 	m.StepCompleted("transito-multas", "placa")
 	m.Call("transito.multas", "ok", time.Millisecond)
@@ -93,6 +96,9 @@ func TestInstitutionLabel(t *testing.T) {
 		`ventanilla_notifications_total{institution="transito",outcome="accepted"} 1`,
 		`ventanilla_notifications_total{institution="none",outcome="refused"} 1`,
 		`ventanilla_notifications_total{institution="none",outcome="unauthorized"} 1`,
+		`ventanilla_callbacks_total{institution="transito",outcome="attempted"} 1`,
+		`ventanilla_callbacks_total{institution="transito",outcome="delivered"} 1`,
+		`ventanilla_callbacks_total{institution="none",outcome="failed"} 1`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("exposition lacks %s", want)
