@@ -71,6 +71,8 @@ var keysWrittenElsewhere = map[string]string{
 	"{ventanilla:reminders}:due":                   "internal/reminders",
 	"{ventanilla:reminders}:r:<id>":                "internal/reminders",
 	"{ventanilla:reminders}:key:<key>":             "internal/reminders",
+	"{ventanilla:callbacks}:due":                   "channels/notify/callbacks",
+	"{ventanilla:callbacks}:d:<id>":                "channels/notify/callbacks",
 }
 
 // Every key the gateway writes in Redis is in docs/privacy.md's table,
