@@ -30,6 +30,9 @@ type Env struct {
 	Messages Messages
 	// Service reports whether a back-end service is declared; nil skips the check.
 	Service func(id string) bool
+	// ServiceIDs lists the declared services, for "did you mean"; nil
+	// suggests none.
+	ServiceIDs func() []string
 	// Flow reports whether a flow exists; nil skips the check (the registry
 	// checks gotos once every flow is loaded).
 	Flow func(id string) bool
@@ -84,6 +87,9 @@ var guardedOptions = append(slices.Clip(exprOptions), budgetOptions()...)
 // every error and warning; the flow is nil when any is an error.
 func Compile(f *Flow, env Env) (*Compiled, Problems) {
 	c := &compiler{f: f, env: env, r: newReport(f.File)}
+	for path := range f.unread {
+		c.r.unread[path] = true
+	}
 	if env.Limit <= 0 {
 		c.env.Limit = 182
 	}
@@ -108,9 +114,13 @@ type compiler struct {
 
 func (c *compiler) run() {
 	f := c.f
-	for _, loc := range f.Locales {
+	for i, loc := range f.Locales {
 		if c.env.Messages != nil && !c.env.Messages.Has(loc, i18n.LanguageName) {
-			c.r.warnf(f.fieldPos["locales"], "locales", "unknown-locale", "locale %q has no system messages; citizens will see them in %s", loc, "es")
+			at := f.fieldPos["locales"]
+			if i < len(f.localePos) {
+				at = f.localePos[i]
+			}
+			c.r.warnf(at, fmt.Sprintf("locales[%d]", i), "unknown-locale", "locale %q has no system messages; citizens will see them in %s%s", loc, "es", suggest(loc, c.env.locales()))
 		}
 	}
 	if len(f.Locales) == 0 && f.fieldPos["locales"] != (Pos{}) {
@@ -124,13 +134,20 @@ func (c *compiler) run() {
 		c.text(m, false)
 	}
 	c.text(&f.Title, false)
-	if f.Start.ID != "" {
+	if f.Start.ID != "" && slices.Contains(f.broken, f.Start.ID) {
+		c.dangling = true
+	} else if f.Start.ID != "" {
 		if _, ok := f.Steps[f.Start.ID]; !ok {
 			c.r.errorf(f.Start.Pos, "start", "missing-start", "entry step %q does not exist%s", f.Start.ID, suggest(f.Start.ID, f.Order))
 		}
 	}
 	for _, id := range f.Order {
 		c.step(f.Steps[id])
+		if f.Steps[id].misspelt {
+			// The steps its misspelt next was meant to reach are not
+			// unreachable because of it.
+			c.dangling = true
+		}
 	}
 	c.cur = nil
 	c.reachability()
@@ -204,7 +221,10 @@ func (c *compiler) ref(r Ref, required bool) bool {
 		return !required
 	}
 	if _, ok := c.f.Steps[r.ID]; !ok {
-		c.r.errorf(r.Pos, r.Path, "dangling-next", "unknown step %q%s", r.ID, suggest(r.ID, c.f.Order))
+		// A step that could not be read has its own error already.
+		if !slices.Contains(c.f.broken, r.ID) {
+			c.r.errorf(r.Pos, r.Path, "dangling-next", "unknown step %q%s", r.ID, suggest(r.ID, c.f.Order))
+		}
 		c.dangling = true
 		return false
 	}
@@ -304,7 +324,7 @@ func (c *compiler) text(t *Text, shown bool) {
 	}
 	if t.MsgID != "" {
 		if m, ok := c.f.Messages[t.MsgID]; ok {
-			t.ByLocale, t.tmpl = m.ByLocale, m.tmpl
+			t.ByLocale, t.tmpl, t.msg = m.ByLocale, m.tmpl, m
 			if t.tmpl == nil {
 				c.parseTemplates(t)
 			}
@@ -333,7 +353,8 @@ func (c *compiler) text(t *Text, shown bool) {
 	sort.Strings(locs)
 	for _, loc := range locs {
 		if len(c.f.Locales) > 0 && !slices.Contains(c.f.Locales, loc) {
-			c.r.warnf(t.Pos, t.Path+"."+loc, "undeclared-locale", "locale %q is not in the flow's locales %v", loc, c.f.Locales)
+			at, _ := t.localePos(loc)
+			c.r.warnf(at, t.Path+"."+loc, "undeclared-locale", "locale %q is not in the flow's locales %v", loc, c.f.Locales)
 		}
 	}
 }
@@ -350,7 +371,16 @@ func (c *compiler) parseTemplates(t *Text) {
 	for loc, src := range t.ByLocale {
 		tp, err := parseTemplate(src)
 		if err != nil {
-			c.r.errorf(t.Pos, t.Path+"."+loc, "bad-template", "%v", err)
+			// At the fault, in the locale's own text.
+			at, off := t.Pos, 0
+			var te *tmpl.Error
+			if errors.As(err, &te) && te.At >= 0 && te.At <= len(src) {
+				off = utf8.RuneCountInString(src[:te.At])
+			}
+			if sp, ok := t.at[loc]; ok {
+				at = sp.at(t.Pos, off)
+			}
+			c.r.errorf(at, t.Path+"."+loc, "bad-template", "%v", err)
 			continue
 		}
 		t.tmpl[loc] = tp
@@ -515,7 +545,9 @@ func (c *compiler) screenLength(s *Step, w waiting) {
 			measure = estimate
 		}
 		if n := measure(&sc); n > c.env.Limit {
-			c.r.warnf(s.Pos, s.Path, "screen-too-long", "in %s the screen can reach %d characters, over the %d of one USSD page; shorten it or it will be split into pages", loc, n, c.env.Limit)
+			// The prompt is what an author shortens: its own line.
+			at, path := w.prompt().localePos(loc)
+			c.r.warnf(at, path, "screen-too-long", "in %s the screen can reach %d characters, over the %d of one USSD page; shorten it or it will be split into pages", loc, n, c.env.Limit)
 		}
 	}
 }
@@ -638,3 +670,11 @@ func (cf *Compiled) Graph() (string, error) {
 }
 
 func (cf *Compiled) String() string { return fmt.Sprintf("%s@%d", cf.ID, cf.Version) }
+
+// locales lists the locales the system messages have, when they say.
+func (e Env) locales() []string {
+	if l, ok := e.Messages.(interface{ Locales() []string }); ok {
+		return l.Locales()
+	}
+	return nil
+}

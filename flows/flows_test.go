@@ -26,9 +26,10 @@ func catalog(t testing.TB) *i18n.Catalog {
 
 func env(t testing.TB) flows.Env {
 	return flows.Env{
-		Messages: catalog(t),
-		Measure:  measure,
-		Service:  func(id string) bool { return id == "tramites.status" || id == "svc" },
+		Messages:   catalog(t),
+		Measure:    measure,
+		Service:    func(id string) bool { return id == "tramites.status" || id == "svc" },
+		ServiceIDs: func() []string { return []string{"svc", "tramites.status"} },
 	}
 }
 
@@ -76,14 +77,15 @@ func TestLintReportsProblemsWithPositions(t *testing.T) {
 			`steps.a.vars.t: error: unknown function now: there is no clock in expressions, so that conversations replay exactly [unknown-function]`},
 		{"bad regex", "  a:\n    kind: input\n    text: {es: x}\n    validate: {kind: regex, pattern: '(['}\n    save: v\n    next: b\n  b:\n    kind: end\n    text: {es: x}\n", `t.yaml:12:29: steps.a.validate.pattern: error:`},
 		{"unknown validator", "  a:\n    kind: input\n    text: {es: x}\n    validate: {kind: dni}\n    save: v\n    next: b\n  b:\n    kind: end\n    text: {es: x}\n", `[unknown-validator]`},
-		{"unknown service", "  a:\n    kind: call\n    service: nope\n    on: {ok: b}\n  b:\n    kind: end\n    text: {es: x}\n", `t.yaml:11:5: steps.a.service: error: service "nope" is not declared`},
+		{"unknown service", "  a:\n    kind: call\n    service: nope\n    on: {ok: b}\n  b:\n    kind: end\n    text: {es: x}\n", `t.yaml:11:14: steps.a.service: error: service "nope" is not declared`},
+		{"misspelt service", "  a:\n    kind: call\n    service: tramites.stauts\n    on: {ok: b}\n  b:\n    kind: end\n    text: {es: x}\n", `t.yaml:11:14: steps.a.service: error: service "tramites.stauts" is not declared in the services configuration (did you mean "tramites.status"?) [unknown-service]`},
 		{"duplicate step", "  a:\n    kind: end\n    text: {es: x}\n  a:\n    kind: end\n    text: {es: y}\n", `t.yaml:12:3: steps.a: error: "a" is defined twice [duplicate-id]`},
 		{"missing entry", "  b:\n    kind: end\n    text: {es: x}\n", `t.yaml:7:8: start: error: entry step "a" does not exist`},
 		{"unreachable", "  a:\n    kind: end\n    text: {es: x}\n  b:\n    kind: end\n    text: {es: y}\n", `t.yaml:12:3: steps.b: warning: step "b" cannot be reached`},
 		{"missing translation", "  a:\n    kind: end\n    text: {en: x}\n", `t.yaml:11:11: steps.a.text: warning: no es text`},
 		{"loop without input", "  a:\n    kind: set\n    vars: {n: n + 1}\n    next: b\n  b:\n    kind: message\n    text: {es: x}\n    next: a\n", `[loop-without-input]`},
-		{"screen too long", "  a:\n    kind: menu\n    text: {es: '" + strings.Repeat("palabra ", 20) + "{{nombre}}'}\n    options:\n      - label: {es: " + strings.Repeat("x", 40) + "}\n        next: a\n", `warning: in es the screen can reach`},
-		{"bad template", "  a:\n    kind: end\n    text: {es: 'hola {{ nombre'}\n", `steps.a.text.es: error: unclosed {{`},
+		{"screen too long", "  a:\n    kind: menu\n    text: {es: '" + strings.Repeat("palabra ", 20) + "{{nombre}}'}\n    options:\n      - label: {es: " + strings.Repeat("x", 40) + "}\n        next: a\n", "t.yaml:11:16: steps.a.text.es: warning: in es the screen can reach"},
+		{"bad template", "  a:\n    kind: end\n    text: {es: 'hola {{ nombre'}\n", `t.yaml:11:22: steps.a.text.es: error: unclosed {{`},
 		{"yaml syntax", "  a: [\n", `t.yaml:9:1:`},
 		{"anchors refused", "  a: &x\n    kind: end\n    text: {es: x}\n", `anchors and aliases`},
 		{"personal data needs level 1", "  a:\n    kind: input\n    text: {es: x}\n    validate: {kind: cedula}\n    save: ced\n    next: b\n  b:\n    kind: end\n    text: {es: 'Cédula {{ced}}'}\n", `t.yaml:17:11: steps.b.text: error: this text shows personal data; declare level: 1`},

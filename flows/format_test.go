@@ -123,7 +123,7 @@ func TestScreenLengthCountsFormats(t *testing.T) {
 			_, ps := flows.Load([]flows.Source{{Name: "pago.yaml", Data: []byte(src)}}, e)
 			long := false
 			for _, p := range ps {
-				if p.Code == "screen-too-long" && p.Path == "steps.show" {
+				if p.Code == "screen-too-long" && p.Path == "steps.show.text.es" {
 					long = true
 				} else {
 					t.Errorf("unexpected: %v", p)

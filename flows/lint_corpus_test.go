@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ventanilla-gob/ventanilla/i18n"
 )
 
 // wantLine is an expected diagnostic written in a corpus file:
@@ -34,7 +36,7 @@ func TestLintCorpus(t *testing.T) {
 				want = append(want, m[1])
 				words[m[1]] = m[2]
 			}
-			_, ps := Load([]Source{{Name: file, Data: data}}, Env{})
+			_, ps := Load([]Source{{Name: file, Data: data}}, corpusEnv(t))
 			var got []string
 			for _, p := range ps {
 				key := fmt.Sprintf("%d:%d %s", p.Pos.Line, p.Pos.Col, p.Code)
@@ -49,6 +51,21 @@ func TestLintCorpus(t *testing.T) {
 				t.Errorf("got\n  %v\nwant\n  %v\nproblems:\n%v", got, want, ps)
 			}
 		})
+	}
+}
+
+// corpusEnv is what the corpus is linted against: the system messages
+// and two declared services.
+func corpusEnv(t *testing.T) Env {
+	msgs, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	services := []string{"fines.lookup", "tramites.status"}
+	return Env{
+		Messages:   msgs,
+		Service:    func(id string) bool { return slices.Contains(services, id) },
+		ServiceIDs: func() []string { return services },
 	}
 }
 

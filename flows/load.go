@@ -116,6 +116,7 @@ func Parse(name string, data []byte) (*Flow, Problems) {
 	f := &Flow{File: name, Pos: pos(root), Steps: map[string]*Step{}, fieldPos: map[string]Pos{}}
 	p := &parser{r: r}
 	p.flow(root, f)
+	f.unread = r.unread
 	return f, r.Problems
 }
 
@@ -169,6 +170,9 @@ func (p *parser) flow(root *yaml.Node, f *Flow) {
 			p.text(v, key, &f.Title)
 		case "locales":
 			f.Locales = p.strList(v, key)
+			for _, c := range v.Content {
+				f.localePos = append(f.localePos, pos(c))
+			}
 		case "start":
 			f.Start = p.ref(v, key)
 		case "level":
@@ -229,6 +233,8 @@ func (p *parser) flow(root *yaml.Node, f *Flow) {
 			s.Pos = pos(k)
 			f.Steps[id] = s
 			f.Order = append(f.Order, id)
+		} else {
+			f.broken = append(f.broken, id)
 		}
 	})
 }
@@ -250,7 +256,7 @@ func (p *parser) step(id, path string, n *yaml.Node) *Step {
 		p.r.errorf(pos(n), path, "wrong-type", "a step is a mapping with a kind, found %s", describe(n))
 		return nil
 	}
-	s := &Step{ID: id, Path: path, fieldPos: map[string]Pos{}}
+	s := &Step{ID: id, Path: path, fieldPos: map[string]Pos{}, valuePos: map[string]Pos{}}
 	var kindNode *yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if n.Content[i].Value == "kind" {
@@ -273,8 +279,10 @@ func (p *parser) step(id, path string, n *yaml.Node) *Step {
 	for i, fs := range fields {
 		names[i] = fs.Name
 	}
+	misspelt := map[string]bool{}
 	p.pairs(n, path, func(key string, k, v *yaml.Node) {
 		s.fieldPos[key] = pos(k)
+		s.valuePos[key] = pos(v)
 		var fs *FieldSpec
 		for i := range fields {
 			if fields[i].Name == key {
@@ -283,6 +291,9 @@ func (p *parser) step(id, path string, n *yaml.Node) *Step {
 		}
 		if fs == nil {
 			p.r.errorf(pos(k), join(path, key), "unknown-field", "%s step has no field %q%s", article(s.Kind), key, suggest(key, names))
+			if near := closest(key, names); near != "" {
+				misspelt[near] = true
+			}
 			return
 		}
 		if fs.bind == nil {
@@ -293,8 +304,12 @@ func (p *parser) step(id, path string, n *yaml.Node) *Step {
 		}
 		p.value(fs, v, join(path, key), fs.bind(s.body))
 	})
+	if len(misspelt) > 0 {
+		s.misspelt = true
+	}
 	for _, fs := range spec.Fields {
-		if _, ok := s.fieldPos[fs.Name]; fs.Required && !ok {
+		// A misspelt field is the one fault, not also a missing one.
+		if _, ok := s.fieldPos[fs.Name]; fs.Required && !ok && !misspelt[fs.Name] {
 			p.r.errorf(pos(n), path, "missing-field", "%s step needs %q: %s", article(s.Kind), fs.Name, fs.Doc)
 		}
 	}
@@ -354,7 +369,7 @@ func (p *parser) value(fs *FieldSpec, n *yaml.Node, path string, dst any) {
 
 func (p *parser) scalar(n *yaml.Node, path, want string) bool {
 	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-		p.r.errorf(pos(n), path, "wrong-type", "expected %s, found %s", want, describe(n))
+		p.r.misread(pos(n), path, "expected %s, found %s", want, describe(n))
 		return false
 	}
 	return true
@@ -373,7 +388,7 @@ func (p *parser) int(n *yaml.Node, path string) int {
 	}
 	v, err := strconv.Atoi(n.Value)
 	if err != nil || n.Tag != "!!int" {
-		p.r.errorf(pos(n), path, "wrong-type", "expected a whole number, found %q", n.Value)
+		p.r.misread(pos(n), path, "expected a whole number, found %q", n.Value)
 		return 0
 	}
 	return v
@@ -384,7 +399,7 @@ func (p *parser) bool(n *yaml.Node, path string) bool {
 		return false
 	}
 	if n.Tag != "!!bool" || (n.Value != "true" && n.Value != "false") {
-		p.r.errorf(pos(n), path, "wrong-type", "expected true or false, found %q", n.Value)
+		p.r.misread(pos(n), path, "expected true or false, found %q", n.Value)
 		return false
 	}
 	return n.Value == "true"

@@ -29,6 +29,13 @@ type Flow struct {
 	Order    []string // step ids in file order
 	Pos      Pos
 	fieldPos map[string]Pos
+	// localePos is where each of Locales is written.
+	localePos []Pos
+	// broken are the steps that could not be read (no kind, an unknown
+	// one): going to them is not also an error.
+	broken []string
+	// unread are the paths whose values could not be read.
+	unread map[string]bool
 }
 
 // VarDecl declares a variable so the lint can bound interpolated texts.
@@ -47,6 +54,10 @@ type Step struct {
 
 	body     body
 	fieldPos map[string]Pos
+	valuePos map[string]Pos // where each field's value is
+	// misspelt: a field's name is misspelt, so where it was meant to go
+	// is unknown.
+	misspelt bool
 }
 
 // MenuOption is one option of a menu step.
@@ -108,6 +119,27 @@ type Text struct {
 	tmpl     map[string]template
 	set      bool
 	at       map[string]span // where each locale's characters are in the file
+	msg      *Text           // the flow's message MsgID names, once resolved
+}
+
+// written is where the text's characters are written: the flow's message
+// it names, or the text itself.
+func (t *Text) written() *Text {
+	if t.msg != nil {
+		return t.msg
+	}
+	return t
+}
+
+// localePos is where the text of one locale is written, and its path; the
+// text's own position when it is not written per locale (a system
+// message's id, a locale it lacks).
+func (t *Text) localePos(loc string) (Pos, string) {
+	w := t.written()
+	if sp, ok := w.at[loc]; ok {
+		return sp.pos, w.Path + "." + loc
+	}
+	return t.Pos, t.Path
 }
 
 // IsZero reports whether the text was not written at all.

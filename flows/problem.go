@@ -2,6 +2,7 @@ package flows
 
 import (
 	"github.com/ventanilla-gob/ventanilla/diag"
+	isuggest "github.com/ventanilla-gob/ventanilla/internal/suggest"
 )
 
 // Problems are reported the way every YAML file of Ventanilla reports them
@@ -28,19 +29,38 @@ const (
 
 // report collects problems for one file; what the YAML walk finds
 // (diag.Report.Pairs) is an error.
-type report struct{ diag.Report }
+type report struct {
+	diag.Report
+	// unread are the paths whose values could not be read: checking what
+	// they hold would only repeat that error ("between 1 and 10" after
+	// "expected a whole number"), so nothing more is reported there.
+	unread map[string]bool
+}
 
 func newReport(file string) *report {
-	return &report{diag.Report{File: file, Grade: diag.Error}}
+	return &report{Report: diag.Report{File: file, Grade: diag.Error}, unread: map[string]bool{}}
 }
 
 func (r *report) errorf(pos Pos, path, code, format string, args ...any) {
-	r.Errorf(pos, path, code, format, args...)
+	if !r.unread[path] {
+		r.Errorf(pos, path, code, format, args...)
+	}
 }
 
 func (r *report) warnf(pos Pos, path, code, format string, args ...any) {
-	r.Warnf(pos, path, code, format, args...)
+	if !r.unread[path] {
+		r.Warnf(pos, path, code, format, args...)
+	}
 }
+
+// misread reports a value that could not be read, and remembers its path.
+func (r *report) misread(pos Pos, path, format string, args ...any) {
+	r.errorf(pos, path, "wrong-type", format, args...)
+	r.unread[path] = true
+}
+
+// closest is the candidate close to name, or "".
+func closest(name string, candidates []string) string { return isuggest.Closest(name, candidates) }
 
 // suggest returns ` (did you mean "x"?)` when a candidate is close to name.
 func suggest(name string, candidates []string) string { return diag.DidYouMean(name, candidates) }

@@ -55,7 +55,11 @@ type callStep struct {
 
 func (b *callStep) compile(c *compiler, s *Step) {
 	if c.env.Service != nil && b.Service != "" && !c.env.Service(b.Service) {
-		c.r.errorf(s.fieldPos["service"], s.Path+".service", "unknown-service", "service %q is not declared in the services configuration", b.Service)
+		var ids []string
+		if c.env.ServiceIDs != nil {
+			ids = c.env.ServiceIDs()
+		}
+		c.r.errorf(s.valuePos["service"], s.Path+".service", "unknown-service", "service %q is not declared in the services configuration%s", b.Service, suggest(b.Service, ids))
 	}
 	for _, a := range b.Params {
 		c.expression(&a.Expr, false)

@@ -20,7 +20,7 @@ func parseTemplate(src string) (template, error) {
 	var te *tmpl.Error
 	if errors.As(err, &te) && te.Kind == tmpl.Unclosed {
 		// The wording flow authors have always read.
-		err = fmt.Errorf("unclosed {{ in %q", src)
+		err = &tmpl.Error{At: te.At, Kind: te.Kind, Msg: fmt.Sprintf("unclosed {{ in %q", src)}
 	}
 	return template{t}, err
 }

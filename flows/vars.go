@@ -203,12 +203,15 @@ func (c *compiler) textUses(r read) []use {
 	}
 	sort.Strings(locs)
 	var out []use
+	// A hole of a message of the flow is reported in the message, where
+	// it is written.
+	w := t.written()
 	for _, loc := range locs {
 		tp := t.tmpl[loc]
 		for _, h := range tp.Holes() {
 			at, path := t.Pos, t.Path
-			if sp, ok := t.at[loc]; ok && t.MsgID == "" {
-				at, path = sp.at(t.Pos, utf8.RuneCountInString(t.ByLocale[loc][:h.At])), t.Path+"."+loc
+			if sp, ok := w.at[loc]; ok {
+				at, path = sp.at(w.Pos, utf8.RuneCountInString(w.ByLocale[loc][:h.At])), w.Path+"."+loc
 			}
 			if h.Path[0] == "item" && inList {
 				continue
@@ -314,7 +317,7 @@ func (c *compiler) definedVars() {
 		if !unsetHere {
 			continue // set on every path, or not reachable at all
 		}
-		key := fmt.Sprintf("%s|%s|%d:%d", u.name, u.step.ID, u.at.Line, u.at.Col)
+		key := fmt.Sprintf("%s|%s|%d:%d", u.name, u.path, u.at.Line, u.at.Col)
 		if reported[key] {
 			continue
 		}

@@ -469,6 +469,7 @@ func (c *config) loadFlows(paths []string, msgs *i18n.Catalog, services *interop
 	env := flows.Env{Messages: msgs, Measure: measureUSSD, LateResults: lateResults(getenv)}
 	if services != nil {
 		env.Service = func(id string) bool { _, ok := services.Lookup(id); return ok }
+		env.ServiceIDs = services.IDs
 	}
 	reg, problems := flows.Load(srcs, env)
 	return reg, problems, nil

@@ -166,6 +166,7 @@ func (c *config) loadBundle(paths []string, msgs *i18n.Catalog, getenv func(stri
 	}
 	env := flows.Env{Messages: msgs, Measure: measureUSSD, LateResults: lateResults(getenv)}
 	env.Service = func(id string) bool { _, ok := registry.Lookup(id); return ok }
+	env.ServiceIDs = registry.IDs
 	reg, ps := flows.Load(set.Sources, env)
 	problems = append(problems, ps...)
 	b := &bundle{reg: reg, services: registry, set: set, templates: map[string]*notify.Templates{}}
