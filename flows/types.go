@@ -170,6 +170,10 @@ func (c *compiler) varTypes() map[string]vtype {
 			}
 		}
 	}
+	// A flow's params come from outside the conversation, of any type.
+	for _, n := range f.Params {
+		join(n, anyVarType)
+	}
 	if c.env.callerWrites != nil {
 		for _, n := range c.env.callerWrites(f.ID) {
 			join(n, anyVarType)
