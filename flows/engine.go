@@ -87,6 +87,10 @@ type Engine struct {
 	// AsyncTimeout bounds an async call and the rest of its flow once the
 	// hop has moved on (default 2 minutes).
 	AsyncTimeout time.Duration
+	// Later runs the rest of a flow once an async call has outlasted its
+	// hop (default: on a goroutine of its own). Transcripts run it when
+	// the hop is over, to check the late result it sends.
+	Later func(func())
 	// Log receives one record per back-end call, without personal data.
 	Log *slog.Logger
 	// Recorder, when set, gets every back-end call for the audit trail.

@@ -1,9 +1,13 @@
 package flows_test
 
 import (
+	"context"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ventanilla-gob/ventanilla/conversation"
 	"github.com/ventanilla-gob/ventanilla/flows"
 )
 
@@ -54,5 +58,48 @@ func TestLintSaysWhereLateResultsGo(t *testing.T) {
 		if got != c.want {
 			t.Errorf("late results %q: problems %v", c.late, ps)
 		}
+	}
+}
+
+// A Caller that keeps its own clock may answer at once what took longer
+// than the hop could wait: the answer is a late result all the same, and
+// the rest of the flow runs where Later says, after the hop.
+func TestLateByTheCallersClock(t *testing.T) {
+	src := lateHead + "  check:\n    kind: end\n    text: {es: 'Listo: {{status}}'}\n"
+	src = strings.Replace(src, "    async: sms\n", "    async: sms\n    save: {status: status}\n", 1)
+	reg := load(t, flows.Source{Name: "l.yaml", Data: []byte(src)})
+	for _, tc := range []struct {
+		name    string
+		elapsed time.Duration
+		screen  string
+		sent    []string
+	}{
+		{"in time", time.Second, "Listo: ok", nil},
+		{"later than the hop could wait", 6 * time.Second, "Su consulta tarda más de lo normal. Le enviaremos el resultado por SMS.", []string{"+593991234567: Listo: ok"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEngine(t, &reg)
+			e.Root = "l"
+			e.Caller = fakeCaller{flows.Response{Outcome: flows.OK, Elapsed: tc.elapsed, Get: func(string) any { return "ok" }}}
+			box := &smsBox{}
+			e.Notifier = box
+			var later []func()
+			e.Later = func(f func()) { later = append(later, f) }
+			ctx, cancel := context.WithTimeout(t.Context(), 4*time.Second)
+			defer cancel()
+			sc, err := e.Apply(ctx, &conversation.State{Locale: "es", Phone: "+593991234567"}, flows.Input{})
+			if err != nil || sc.Text != tc.screen || !sc.End {
+				t.Fatalf("screen %q (end %v), %v; want %q", sc.Text, sc.End, err, tc.screen)
+			}
+			if len(box.sent) > 0 {
+				t.Fatalf("sent during the hop: %q", box.sent)
+			}
+			for _, f := range later {
+				f()
+			}
+			if !slices.Equal(box.sent, tc.sent) {
+				t.Errorf("sent %q, want %q", box.sent, tc.sent)
+			}
+		})
 	}
 }

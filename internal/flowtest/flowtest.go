@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ventanilla-gob/ventanilla/internal/keys"
@@ -63,19 +64,101 @@ type Hop struct {
 	Send   string `yaml:"send"`
 	Screen string `yaml:"screen"`
 	End    bool   `yaml:"end,omitempty"`
+	// SMS, when the hop names it (sms: [] for none), are the SMS the hop
+	// must queue to the citizen, in order: the texts of sms steps and the
+	// late result of an async call. A hop without it does not check them.
+	SMS      []SMS `yaml:"sms"`
+	CheckSMS bool  `yaml:"-"`
 }
 
-// Failure is a hop whose screen differs from the transcript.
+// SMS is one SMS a hop queued, as the flow wrote it (before the carrier
+// lays it out: transliteration, segments).
+type SMS struct {
+	// To is "citizen", the conversation's number (the default), or a
+	// number.
+	To   string `yaml:"to,omitempty"`
+	Text string `yaml:"text"`
+}
+
+// Citizen is how an SMS's To names the conversation's own number.
+const Citizen = "citizen"
+
+// Failure is a hop whose screen, or whose SMS, differ from the
+// transcript.
 type Failure struct {
 	Hop       int
 	Send      string
 	Want, Got string
 	WantEnd   bool
 	GotEnd    bool
+	// WantSMS and GotSMS are set when the SMS differ.
+	WantSMS, GotSMS []SMS
 }
 
 func (f Failure) String() string {
-	return fmt.Sprintf("hop %d (send %q):\n--- want (end=%v)\n%s\n--- got (end=%v)\n%s", f.Hop+1, f.Send, f.WantEnd, f.Want, f.GotEnd, f.Got)
+	s := fmt.Sprintf("hop %d (send %q):", f.Hop+1, f.Send)
+	if f.Want != f.Got || f.WantEnd != f.GotEnd {
+		s += fmt.Sprintf("\n--- want (end=%v)\n%s\n--- got (end=%v)\n%s", f.WantEnd, f.Want, f.GotEnd, f.Got)
+	}
+	if f.WantSMS != nil || f.GotSMS != nil {
+		s += fmt.Sprintf("\n--- want SMS\n%s\n--- got SMS\n%s", listSMS(f.WantSMS), listSMS(f.GotSMS))
+	}
+	return s
+}
+
+func listSMS(l []SMS) string {
+	if len(l) == 0 {
+		return "(none)"
+	}
+	var b strings.Builder
+	for i, m := range l {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		fmt.Fprintf(&b, "to %s: %s", m.To, m.Text)
+	}
+	return b.String()
+}
+
+// outbox is the transcript's SMS carrier: it keeps what sms steps queue
+// (once per key, as the outbound queue does) and the late results of
+// async calls.
+type outbox struct {
+	mu   sync.Mutex
+	keys map[string]bool
+	sent []SMS
+}
+
+var (
+	_ flows.SMSSender = (*outbox)(nil)
+	_ flows.Notifier  = (*outbox)(nil)
+)
+
+func (o *outbox) SendSMS(_ context.Context, key, phone, _, text string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.keys[key] {
+		return nil
+	}
+	o.keys[key] = true
+	o.sent = append(o.sent, SMS{To: phone, Text: text})
+	return nil
+}
+
+func (o *outbox) Notify(_ context.Context, phone, _, text string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.sent = append(o.sent, SMS{To: phone, Text: text})
+	return nil
+}
+
+// take returns what was queued since the last take.
+func (o *outbox) take() []SMS {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := o.sent
+	o.sent = nil
+	return out
 }
 
 // Runner runs transcripts against a set of flows.
@@ -121,7 +204,15 @@ func (r *Runner) Run(ctx context.Context, t *Transcript) ([]Hop, []Failure, erro
 	mocks := NewMocks(t.Mocks)
 	mocks.Budget, mocks.Timeout = r.Budget, r.Timeout
 	reg := r.Flows
+	// The transcript runs where an SMS carrier can send: sms steps queue
+	// to box, and an async call that outlasts its hop sends its result
+	// there once the hop is over.
+	box := &outbox{keys: map[string]bool{}}
+	var later []func()
 	engine := &flows.Engine{
+		SMS:      box,
+		Notifier: box,
+		Later:    func(f func()) { later = append(later, f) },
 		Flows:    func() *flows.Registry { return reg },
 		Messages: r.Messages,
 		Caller:   flowcall.Caller(mocks),
@@ -151,9 +242,23 @@ func (r *Runner) Run(ctx context.Context, t *Transcript) ([]Hop, []Failure, erro
 		if err != nil {
 			return got, fails, fmt.Errorf("hop %d: %w", i+1, err)
 		}
-		got = append(got, Hop{Send: h.Send, Screen: reply.Text, End: reply.End})
-		if reply.Text != strings.TrimRight(h.Screen, "\n") || reply.End != h.End {
-			fails = append(fails, Failure{Hop: i, Send: h.Send, Want: strings.TrimRight(h.Screen, "\n"), Got: reply.Text, WantEnd: h.End, GotEnd: reply.End})
+		for _, f := range later {
+			f()
+		}
+		later = later[:0]
+		sms := box.take()
+		for j := range sms {
+			if sms[j].To == phone {
+				sms[j].To = Citizen
+			}
+		}
+		got = append(got, Hop{Send: h.Send, Screen: reply.Text, End: reply.End, SMS: sms, CheckSMS: h.CheckSMS || len(sms) > 0})
+		f := Failure{Hop: i, Send: h.Send, Want: strings.TrimRight(h.Screen, "\n"), Got: reply.Text, WantEnd: h.End, GotEnd: reply.End}
+		if w := want(h.SMS, phone); h.CheckSMS && !slices.Equal(w, sms) {
+			f.WantSMS, f.GotSMS = w, sms
+		}
+		if f.Want != f.Got || f.WantEnd != f.GotEnd || f.WantSMS != nil || f.GotSMS != nil {
+			fails = append(fails, f)
 		}
 		if reply.End && i < len(t.Hops)-1 {
 			// The conversation is over; later hops start a new one, as a
@@ -165,6 +270,19 @@ func (r *Runner) Run(ctx context.Context, t *Transcript) ([]Hop, []Failure, erro
 		return got, fails, err
 	}
 	return got, fails, nil
+}
+
+// want is the SMS a hop expects, sent to the citizen unless To names
+// another number.
+func want(l []SMS, phone string) []SMS {
+	out := make([]SMS, len(l))
+	for i, m := range l {
+		if m.To == "" || m.To == phone {
+			m.To = Citizen
+		}
+		out[i] = m
+	}
+	return out
 }
 
 // ReadFile parses a transcript file. Its problems — a field or an
@@ -188,7 +306,7 @@ func Parse(file string, data []byte) (*Transcript, error) {
 		return nil, diag.Problems{{File: file, Pos: diag.Pos{Line: 1, Col: 1}, Message: "the transcript is empty"}}
 	}
 	r := &diag.Report{File: file}
-	delays := check(r, root)
+	delays, smsHops := check(r, root)
 	if len(r.Problems) > 0 {
 		return nil, r.Problems
 	}
@@ -201,6 +319,9 @@ func Parse(file string, data []byte) (*Transcript, error) {
 			list[i].Delay = delays[service][i]
 		}
 	}
+	for _, i := range smsHops {
+		t.Hops[i].CheckSMS = true
+	}
 	if t.Name == "" {
 		t.Name = file
 	}
@@ -210,13 +331,15 @@ func Parse(file string, data []byte) (*Transcript, error) {
 var (
 	transcriptFields = []string{"name", "start", "phone", "locale", "limit", "mocks", "hops"}
 	mockFields       = []string{"status", "outcome", "body", "delay", "params"}
-	hopFields        = []string{"send", "screen", "end"}
+	hopFields        = []string{"send", "screen", "end", "sms"}
+	smsFields        = []string{"text", "to"}
 )
 
 // check walks a transcript's nodes, reporting unknown fields and values,
-// and returns the mocks' delays.
-func check(r *diag.Report, root *yaml.Node) map[string][]time.Duration {
+// and returns the mocks' delays and the hops that check their SMS.
+func check(r *diag.Report, root *yaml.Node) (map[string][]time.Duration, []int) {
 	delays := map[string][]time.Duration{}
+	var smsHops []int
 	r.Pairs(root, "", nil, func(k, v *yaml.Node) {
 		switch k.Value {
 		case "mocks":
@@ -236,9 +359,14 @@ func check(r *diag.Report, root *yaml.Node) map[string][]time.Duration {
 				return
 			}
 			for i, h := range v.Content {
-				r.Pairs(h, diag.Join("hops", strconv.Itoa(i)), nil, func(hk, _ *yaml.Node) {
-					if !slices.Contains(hopFields, hk.Value) {
-						r.Unknown(hk, diag.Join("hops", strconv.Itoa(i)), hopFields)
+				path := diag.Join("hops", strconv.Itoa(i))
+				r.Pairs(h, path, nil, func(hk, hv *yaml.Node) {
+					switch {
+					case hk.Value == "sms":
+						checkSMS(r, hv, diag.Join(path, "sms"))
+						smsHops = append(smsHops, i)
+					case !slices.Contains(hopFields, hk.Value):
+						r.Unknown(hk, path, hopFields)
 					}
 				})
 			}
@@ -248,7 +376,37 @@ func check(r *diag.Report, root *yaml.Node) map[string][]time.Duration {
 			}
 		}
 	})
-	return delays
+	return delays, smsHops
+}
+
+// checkSMS reads a hop's sms: a list of {text, to}.
+func checkSMS(r *diag.Report, n *yaml.Node, path string) {
+	if n.Kind != yaml.SequenceNode {
+		r.At(n, path, "expected a list of SMS ({text: …, to: citizen}), found %s", diag.Describe(n))
+		return
+	}
+	for i, m := range n.Content {
+		at := diag.Join(path, strconv.Itoa(i))
+		hasText := false
+		r.Pairs(m, at, nil, func(k, v *yaml.Node) {
+			switch k.Value {
+			case "text":
+				hasText = true
+				if v.Kind != yaml.ScalarNode {
+					r.At(v, diag.Join(at, "text"), "expected the SMS's text, found %s", diag.Describe(v))
+				}
+			case "to":
+				if v.Kind != yaml.ScalarNode || (v.Value != Citizen && !strings.HasPrefix(v.Value, "+")) {
+					r.At(v, diag.Join(at, "to"), "to is %q (the conversation's number) or a number such as +593991234567, found %s", Citizen, diag.Describe(v))
+				}
+			default:
+				r.At(k, diag.Join(at, k.Value), "unknown field %q%s; fields: %s", k.Value, diag.DidYouMean(k.Value, smsFields), strings.Join(smsFields, ", "))
+			}
+		})
+		if !hasText && m.Kind == yaml.MappingNode {
+			r.At(m, at, "an SMS needs its text")
+		}
+	}
 }
 
 func checkMock(r *diag.Report, m *yaml.Node, path string) time.Duration {
@@ -313,6 +471,9 @@ func Update(path string, got []Hop) error {
 		} else {
 			deleteKey(h, "end")
 		}
+		if got[i].CheckSMS {
+			setSMS(h, got[i].SMS)
+		}
 	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
@@ -346,6 +507,26 @@ func setScalar(m *yaml.Node, key, value string, style yaml.Style) {
 		v.Tag = "!!bool"
 	}
 	m.Content = append(m.Content, k, v)
+}
+
+// setSMS writes a hop's sms list: what it queued.
+func setSMS(m *yaml.Node, sms []SMS) {
+	list := &yaml.Node{Kind: yaml.SequenceNode}
+	if len(sms) == 0 {
+		list.Style = yaml.FlowStyle
+	}
+	for _, s := range sms {
+		item := &yaml.Node{Kind: yaml.MappingNode}
+		item.Content = append(item.Content,
+			&yaml.Node{Kind: yaml.ScalarNode, Value: "text"}, &yaml.Node{Kind: yaml.ScalarNode, Value: s.Text, Style: yaml.DoubleQuotedStyle},
+			&yaml.Node{Kind: yaml.ScalarNode, Value: "to"}, &yaml.Node{Kind: yaml.ScalarNode, Value: s.To})
+		list.Content = append(list.Content, item)
+	}
+	if v := mapValue(m, "sms"); v != nil {
+		*v = *list
+		return
+	}
+	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "sms"}, list)
 }
 
 func deleteKey(m *yaml.Node, key string) {
@@ -389,7 +570,7 @@ func (c *Mocks) Err() error { return c.err }
 
 // Call answers with the service's next mock; a service without one is
 // unavailable, and Err says so.
-func (c *Mocks) Call(_ context.Context, service string, params map[string]any) interop.Response {
+func (c *Mocks) Call(ctx context.Context, service string, params map[string]any) interop.Response {
 	list := c.mocks[service]
 	if len(list) == 0 {
 		c.fail("the conversation called %q but the transcript mocks no response for it", service)
@@ -402,6 +583,12 @@ func (c *Mocks) Call(_ context.Context, service string, params map[string]any) i
 	c.checkParams(service, n, m.Params, params)
 	if m.Delay > 0 {
 		left := c.budget() - c.spent
+		if d, ok := ctx.Deadline(); ok && time.Until(d) > c.budget() {
+			// The call may outlive its hop (async: sms): only its own
+			// deadline and the service's timeout bound it. The engine
+			// sees that it answered later than the hop could wait.
+			left = time.Until(d)
+		}
 		if c.Timeout != nil {
 			if t := c.Timeout(service); t > 0 && t < left {
 				left = t

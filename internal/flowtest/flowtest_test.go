@@ -15,6 +15,7 @@ import (
 	"github.com/ventanilla-gob/ventanilla/flows/catalogue"
 	"github.com/ventanilla-gob/ventanilla/i18n"
 	"github.com/ventanilla-gob/ventanilla/internal/flowtest"
+	"github.com/ventanilla-gob/ventanilla/interop"
 )
 
 var update = flag.Bool("update", false, "rewrite the transcripts' expected screens")
@@ -194,17 +195,165 @@ hops:
 	t.Run("over the hop's budget", func(t *testing.T) {
 		var seen calls
 		r.Observer, r.Timeout = &seen, nil
-		tr, err := flowtest.ReadFile(writeTranscript(t, fmt.Sprintf(text, "6s", failed)))
+		tr, err := flowtest.ReadFile(writeTranscript(t, `start: buzon
+locale: es
+mocks:
+  buzon.ticket:
+    - {delay: 6s, status: 201, body: {ticket: B-1}}
+hops:
+  - send: ""
+  - send: "1"
+  - send: "La fila no avanza"
+`))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, fails, err := r.Run(context.Background(), tr); err != nil || len(fails) > 0 {
-			t.Fatal(err, fails)
+		if _, _, err := r.Run(context.Background(), tr); err != nil {
+			t.Fatal(err)
 		}
-		if want := "tramites.status timeout 4s"; len(seen) != 1 || seen[0] != want {
+		if want := "buzon.ticket timeout 4s"; len(seen) != 1 || seen[0] != want {
 			t.Errorf("calls %q, want %q", seen, want)
 		}
 	})
+	// An async call may outlive its hop: the citizen is told the result
+	// will come by SMS, and the flow finishes once the back-end answers,
+	// on the transcript's clock.
+	t.Run("async: sms, over the hop's budget", func(t *testing.T) {
+		var seen calls
+		r.Observer, r.Timeout = &seen, nil
+		tr, err := flowtest.ReadFile(writeTranscript(t, fmt.Sprintf(`start: estado-tramite
+locale: es
+mocks:
+  tramites.status:
+    - {delay: 6s, body: {number: "1002", status: ready}}
+hops:
+  - send: ""
+    screen: "Escriba el número de su trámite:"
+    sms: []
+  - send: "1002"
+    screen: "Su consulta tarda más de lo normal. Le enviaremos el resultado por SMS."
+    end: true
+    sms:
+      - {text: %q, to: citizen}
+`, ready)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, fails, err := r.Run(context.Background(), tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, fl := range fails {
+			t.Error(fl.String())
+		}
+		if want := "tramites.status ok 6s"; len(seen) != 1 || seen[0] != want {
+			t.Errorf("calls %q, want %q", seen, want)
+		}
+	})
+}
+
+// smsFlow sends a code by SMS, and says so.
+const smsFlow = `spec_version: 1
+id: codigo
+version: 1
+institution: X
+title: {es: Código}
+locales: [es]
+start: code
+steps:
+  code:
+    kind: set
+    vars: {code: '"T-7Q2"'}
+    next: send
+  send:
+    kind: sms
+    text: {es: "Su código es {{code}}."}
+    next: sent
+  sent:
+    kind: end
+    text: {es: "Le enviamos el código por SMS."}
+`
+
+// A hop's sms lists what it queued, strictly: a missing, extra or
+// different SMS fails the hop and shows both lists.
+func TestSMSAssertions(t *testing.T) {
+	r := catalogueRunner(t, append(catalogue.Sources(), flows.Source{Name: "codigo.yaml", Data: []byte(smsFlow)})...)
+	const head = "start: codigo\nlocale: es\nhops:\n  - send: \"\"\n    screen: Le enviamos el código por SMS.\n    end: true\n"
+	for _, tc := range []struct{ name, sms, fail string }{
+		{"as queued", "    sms:\n      - {text: Su código es T-7Q2., to: citizen}\n", ""},
+		{"to the citizen by default", "    sms:\n      - text: Su código es T-7Q2.\n", ""},
+		{"to the number", "    sms:\n      - {text: Su código es T-7Q2., to: \"+593991234567\"}\n", ""},
+		{"not checked", "", ""},
+		{"none expected", "    sms: []\n", "--- want SMS\n(none)\n--- got SMS\nto citizen: Su código es T-7Q2."},
+		{"another text", "    sms:\n      - text: Su código es X.\n", "--- want SMS\nto citizen: Su código es X.\n--- got SMS\nto citizen: Su código es T-7Q2."},
+		{"another number", "    sms:\n      - {text: Su código es T-7Q2., to: \"+593990000000\"}\n", "--- want SMS\nto +593990000000: Su código es T-7Q2."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr, err := flowtest.Parse("t.yaml", []byte(head+tc.sms))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, fails, err := r.Run(context.Background(), tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got string
+			for _, fl := range fails {
+				got += fl.String()
+			}
+			if tc.fail == "" && got != "" || !strings.Contains(got, tc.fail) {
+				t.Errorf("failures:\n%s\nwant one containing:\n%s", got, tc.fail)
+			}
+			if tc.fail != "" && strings.Contains(got, "--- want (end") {
+				t.Errorf("the screen was right, yet the failure shows it:\n%s", got)
+			}
+		})
+	}
+}
+
+// An SMS assertion is read as strictly as a mock: its place, and what is
+// valid.
+func TestSMSAssertionsAreStrict(t *testing.T) {
+	for _, tc := range []struct{ sms, want string }{
+		{"    sms:\n      - {txt: hola}\n", `t.yaml:5:10: hops.0.sms.0.txt: unknown field "txt" (did you mean "text"?); fields: text, to`},
+		{"    sms:\n      - {text: hola, to: vecino}\n", `t.yaml:5:26: hops.0.sms.0.to: to is "citizen" (the conversation's number) or a number such as +593991234567, found "vecino"`},
+		{"    sms:\n      - {to: citizen}\n", `t.yaml:5:9: hops.0.sms.0: an SMS needs its text`},
+		{"    sms: hola\n", `t.yaml:4:10: hops.0.sms: expected a list of SMS ({text: …, to: citizen}), found "hola"`},
+	} {
+		_, err := flowtest.Parse("t.yaml", []byte("hops:\n  - send: \"\"\n    screen: x\n"+tc.sms))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v\nwant %s", tc.sms, err, tc.want)
+		}
+	}
+}
+
+// -update writes what each hop queued, under the hops that check it or
+// queued something.
+func TestUpdateWritesSMS(t *testing.T) {
+	r := catalogueRunner(t, append(catalogue.Sources(), flows.Source{Name: "codigo.yaml", Data: []byte(smsFlow)})...)
+	path := writeTranscript(t, "start: codigo\nlocale: es\nhops:\n  - send: \"\"\n    screen: x\n")
+	tr, err := flowtest.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := r.Run(context.Background(), tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := flowtest.Update(path, got); err != nil {
+		t.Fatal(err)
+	}
+	tr, err = flowtest.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, fails, err := r.Run(context.Background(), tr); err != nil || len(fails) > 0 || !tr.Hops[0].CheckSMS {
+		t.Errorf("after -update: %v %v, checks SMS %v", err, fails, tr.Hops[0].CheckSMS)
+	}
+	data, _ := os.ReadFile(path)
+	if !strings.Contains(string(data), "sms:\n      - text: \"Su código es T-7Q2.\"\n        to: citizen\n") {
+		t.Errorf("updated file:\n%s", data)
+	}
 }
 
 // A mock can say which parameters its call must send.
@@ -256,7 +405,17 @@ func TestDocsTranscripts(t *testing.T) {
 		}
 	}
 	r := catalogueRunner(t, srcs...)
-	r.Timeout = func(string) time.Duration { return 2 * time.Second }
+	// The catalogue's own timeouts, as `flows test` reads them.
+	services, err := interop.ParseRegistry("services.yaml", catalogue.Services(), func(string) (string, bool) { return "http://127.0.0.1:1", true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Timeout = func(id string) time.Duration {
+		if s, ok := services.Lookup(id); ok {
+			return s.Timeout
+		}
+		return 0
+	}
 	n := 0
 	for _, block := range strings.Split(string(data), "```yaml\n")[1:] {
 		text, _, _ := strings.Cut(block, "```")
