@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/channels/notify/callbacks"
+	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 )
 
@@ -124,5 +126,83 @@ func TestDeliveryReceiptReachesTheInstitutionsCallback(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("metrics lack %s", want)
 		}
+	}
+}
+
+// A citizen's answer to an institution's reminder reaches the
+// institution's callback, signed, without the citizen's number.
+func TestReplyReachesTheInstitutionsCallback(t *testing.T) {
+	const secret = "transito-callback-secret-0123456789abcdef"
+	var (
+		mu     sync.Mutex
+		events []callbacks.Event
+		bodies []string
+	)
+	institution := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := callbacks.Verify(r.Header.Get(callbacks.SignatureHeader), body, []byte(secret), time.Now(), 0); err != nil {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		var ev callbacks.Event
+		_ = json.Unmarshal(body, &ev)
+		mu.Lock()
+		defer mu.Unlock()
+		events, bodies = append(events, ev), append(bodies, string(body))
+	}))
+	defer institution.Close()
+	dir := t.TempDir()
+	newPackage(t, dir, "transito", func(m string) string {
+		return published(m) + "callback:\n  url: " + institution.URL + "\n  secret_env: TRANSITO_CALLBACK_SECRET\n"
+	})
+	tw := httptest.NewServer(&twilioAPI{})
+	defer tw.Close()
+	env := map[string]string{
+		"TWILIO_ACCOUNT_SID": "AC" + strings.Repeat("a", 32), "TWILIO_AUTH_TOKEN": "twilioauthtoken0123456789abcdef0",
+		"TWILIO_FROM": "+15005550006", "TWILIO_API_URL": tw.URL,
+		"TRANSITO_API_URL": "http://127.0.0.1:1", "TRANSITO_API_KEY": "k", "TRANSITO_CALLBACK_SECRET": secret,
+	}
+	getenv := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	a, err := newApp(&config{Root: "inicio", Keywords: defaultKeywords, Packages: listFlag{dir}}, slog.New(slog.NewTextHandler(io.Discard, nil)), getenv, registry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.outbound.close(t.Context())
+	ctx := t.Context()
+	const phone = "+593991234567"
+	q := gateway.Question{ID: "T-0001/24h", Kind: "reminder", Key: "T-0001", Flow: "transito-consulta", Institution: "transito", Locale: "es", Channel: "sms"}
+	if err := a.gateway.Questions.Ask(ctx, phone, q, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.gateway.Hop(ctx, carrier.Inbound{Channel: "sms", Carrier: "twilio", Phone: phone, Input: "2"}); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, "the reply at the institution", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(events) > 0
+	})
+	// What the answer came to, as the reply flow's end tells it.
+	replyCallbacks{a}.Settled(q, "cancelled")
+	testutil.WaitFor(t, "the reply's outcome at the institution", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(events) > 1
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	var outcome callbacks.ReplyOutcome
+	_ = json.Unmarshal(events[1].Data, &outcome)
+	if events[1].Type != callbacks.TypeReplyOutcome || outcome != (callbacks.ReplyOutcome{Kind: "reminder", QuestionID: "T-0001/24h", BookingKey: "T-0001", Outcome: "cancelled"}) || events[1].ID == events[0].ID {
+		t.Errorf("event %+v with outcome %+v", events[1], outcome)
+	}
+	var reply callbacks.Reply
+	_ = json.Unmarshal(events[0].Data, &reply)
+	if events[0].Type != callbacks.TypeReply || events[0].Institution != "transito" ||
+		reply.Kind != "reminder" || reply.QuestionID != "T-0001/24h" || reply.BookingKey != "T-0001" || reply.Text != "2" || reply.Channel != "sms" {
+		t.Errorf("event %+v with reply %+v", events[0], reply)
+	}
+	if strings.Contains(bodies[0], "991234567") {
+		t.Errorf("the event holds the citizen's number: %s", bodies[0])
 	}
 }

@@ -303,7 +303,7 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 	// Answers to reminders and notifications that ask one, on every
 	// instance: the questions are kept beside the sessions.
 	a.gateway.Questions = &gateway.Questions{Store: store, Now: c.now}
-	a.gateway.Answers = append(a.gateway.Answers, reminderAnswers{a})
+	a.gateway.Answers = append(a.gateway.Answers, reminderAnswers{a}, replyCallbacks{a})
 	if r, ok := raw.(sessions.Swapper); ok && c.NearSessions > 0 {
 		near := sessions.NewNear(r, sessions.NearOptions{Records: c.NearSessions})
 		a.gateway.Conversations = near

@@ -37,7 +37,33 @@ const (
 	TypeNotificationStatus = "notification.status"
 	// TypeReply: a citizen answered a notification or a reminder.
 	TypeReply = "reply"
+	// TypeReplyOutcome: what a reply came to, once its flow ended.
+	TypeReplyOutcome = "reply.outcome"
 )
+
+// MaxReplyText is the most of a reply's text an event carries, in
+// characters.
+const MaxReplyText = 300
+
+// Reply is the data of a reply event. It never holds the citizen's
+// number: the question's id (a reminder's or a notification's) and the
+// booking's key say whom it is about.
+type Reply struct {
+	Kind       string    `json:"kind"` // reminder, notification
+	QuestionID string    `json:"question_id"`
+	BookingKey string    `json:"booking_key,omitempty"`
+	Text       string    `json:"text"`
+	Channel    string    `json:"channel"`
+	Received   time.Time `json:"received"`
+}
+
+// ReplyOutcome is the data of a reply.outcome event.
+type ReplyOutcome struct {
+	Kind       string `json:"kind"`
+	QuestionID string `json:"question_id"`
+	BookingKey string `json:"booking_key,omitempty"`
+	Outcome    string `json:"outcome"` // confirmed, cancelled
+}
 
 // Endpoint is where and how an institution hears back.
 type Endpoint struct {
