@@ -135,3 +135,29 @@ func TestScreenLengthCountsFormats(t *testing.T) {
 		})
 	}
 }
+
+// Where the lint knows a variable's type, a format that cannot read it
+// is warned of: the citizen would see the value as it is.
+func TestLintWarnsOfAFormatThatCannotRead(t *testing.T) {
+	head := "spec_version: 1\nid: f\nversion: 1\ninstitution: X\ntitle: {es: F}\nlocales: [es]\nstart: ask\nsteps:\n" +
+		"  ask:\n    kind: input\n    text: {es: '¿Cuántos?'}\n    validate: {kind: range, min: 1, max: 9}\n    save: n\n    next: set\n" +
+		"  set:\n    kind: set\n    vars: {paid: 'true', due: '\"2027-03-12\"', total: '225.5', label: '\"x\"'}\n    next: bye\n" +
+		"  bye:\n    kind: end\n    text: {es: \"%s\"}\n"
+	for _, tc := range []struct{ hole, want string }{
+		{"{{total | money}} {{n | number}} {{due | date}} {{label | time}} {{total}}", ""},
+		{"{{paid | money}}", "{{paid | money}} shows paid as it is: it is true or false (set step \"set\" gives it `true`), and money reads numbers and numerals [format-mismatch]"},
+		{"{{n | date}}", "{{n | date}} shows n as it is: it is a number"},
+	} {
+		_, ps := flows.Load([]flows.Source{{Name: "f.yaml", Data: []byte(strings.Replace(head, "%s", tc.hole, 1))}}, env(t))
+		var got string
+		for _, p := range ps {
+			got += p.String() + "\n"
+		}
+		if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
+			t.Errorf("%s: got\n%s\nwant %s", tc.hole, got, tc.want)
+		}
+		if tc.want != "" && !strings.Contains(got, "f.yaml:21:") {
+			t.Errorf("%s: want the warning at the text's line: %s", tc.hole, got)
+		}
+	}
+}

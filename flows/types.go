@@ -19,6 +19,7 @@ import (
 	"github.com/expr-lang/expr/types"
 
 	"github.com/ventanilla-gob/ventanilla/flows/validate"
+	"github.com/ventanilla-gob/ventanilla/internal/tmpl"
 )
 
 // What the lint knows of the types of a flow's variables: an input saves
@@ -311,6 +312,7 @@ func (c *compiler) listItems(e *Expr, n ast.Node, vars map[string]vtype) {
 func (c *compiler) holeTypes(r read, vars map[string]vtype) {
 	for _, u := range c.textUses(r) {
 		if len(u.fields) == 0 {
+			c.holeFormat(u, vars)
 			continue
 		}
 		v, ok := vars[u.name]
@@ -323,6 +325,31 @@ func (c *compiler) holeTypes(r read, vars map[string]vtype) {
 		}
 		c.r.errorf(u.at, u.path, "type-mismatch", "{{%s.%s}} always shows nothing: %s is %s (%s), which has no fields", u.name, strings.Join(u.fields, "."), u.name, typeWords(v.t.String()), v.from)
 	}
+}
+
+// holeFormat warns of {{a | money}} where a is known to be of a type the
+// format does not read: the value is shown as it is.
+func (c *compiler) holeFormat(u use, vars map[string]vtype) {
+	v, ok := vars[u.name]
+	if u.format == tmpl.Plain || !ok || v.t == nil {
+		return
+	}
+	k := v.t.Kind()
+	reads := k == reflect.String || k == reflect.Interface
+	if u.format == tmpl.Number || u.format == tmpl.Money {
+		reads = reads || (k >= reflect.Int && k <= reflect.Float64)
+	}
+	if !reads {
+		c.r.warnf(u.at, u.path, "format-mismatch", "{{%s | %s}} shows %s as it is: it is %s (%s), and %s reads %s", u.name, u.format, u.name, typeWords(v.t.String()), v.from, u.format, formatReads[u.format])
+	}
+}
+
+// formatReads says what each format reads, for its warning.
+var formatReads = map[tmpl.Format]string{
+	tmpl.Number: "numbers and numerals",
+	tmpl.Money:  "numbers and numerals",
+	tmpl.Date:   "ISO dates written as text",
+	tmpl.Time:   "times written as text",
 }
 
 // because explains the types of the variables an operand reads.

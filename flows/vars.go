@@ -10,6 +10,8 @@ import (
 	"github.com/expr-lang/expr/ast"
 	exprparser "github.com/expr-lang/expr/parser"
 	"gopkg.in/yaml.v3"
+
+	"github.com/ventanilla-gob/ventanilla/internal/tmpl"
 )
 
 // What the lint knows of the variables a flow reads: each step kind
@@ -132,6 +134,8 @@ type use struct {
 	before bool
 	// fields: what a text's hole looks up in the variable ({{a.b.c}}).
 	fields []string
+	// format: how a text's hole shows the value ({{a | money}}).
+	format tmpl.Format
 }
 
 // uses lists the variables the recorded reads use.
@@ -216,7 +220,7 @@ func (c *compiler) textUses(r read) []use {
 			if h.Path[0] == "item" && inList {
 				continue
 			}
-			out = append(out, use{step: r.step, name: h.Path[0], at: at, path: path, fields: h.Path[1:]})
+			out = append(out, use{step: r.step, name: h.Path[0], at: at, path: path, fields: h.Path[1:], format: h.Format})
 		}
 	}
 	return out
