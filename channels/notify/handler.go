@@ -89,6 +89,11 @@ type Options struct {
 	// Later, when set, keeps notifications asked for later (send_at)
 	// until then; without it send_at is refused.
 	Later Later
+	// Asker, when set with ReplyFlows, keeps the question of a
+	// notification that asks (reply): its answer runs a flow.
+	Asker Asker
+	// ReplyFlows returns the flows a notification's reply may run.
+	ReplyFlows func() []string
 	// MaxAhead is how far ahead send_at may be (default 90 days).
 	MaxAhead time.Duration
 	// Observer, when set, hears the outcome of every request to send a
@@ -230,6 +235,11 @@ type request struct {
 	ValidFor string `json:"valid_for"`
 	// SendAt is when to send it (RFC 3339); empty: at once.
 	SendAt string `json:"send_at"`
+	// Reply is the flow the citizen's answer runs, with ReplyVars, for
+	// ReplyWithin ("72h"); see reply.go.
+	Reply       string            `json:"reply"`
+	ReplyVars   map[string]string `json:"reply_vars"`
+	ReplyWithin string            `json:"reply_within"`
 }
 
 // apiError is a 4xx answer naming the field at fault.
@@ -368,11 +378,23 @@ func (h *Handler) create(c echo.Context) error {
 	}
 
 	if !n.sendAt.IsZero() {
-		if err := h.o.Later.Schedule(ctx, n.sendAt, n.msg, n.validFor); err != nil {
+		var err error
+		if q := h.question(inst, req, n, n.sendAt); q != nil {
+			err = h.o.Later.(AskingLater).ScheduleAsking(ctx, n.sendAt, n.msg, n.validFor, *q) // checked in checkReply
+		} else {
+			err = h.o.Later.Schedule(ctx, n.sendAt, n.msg, n.validFor)
+		}
+		if err != nil {
 			return h.unavailable(c, "scheduling a notification", err)
 		}
 		c.Response().Header().Set(echo.HeaderLocation, "/v1/notifications/"+n.id)
 		return c.JSON(http.StatusAccepted, accepted{ID: n.id, Status: StateScheduled})
+	}
+	if q := h.question(inst, req, n, h.o.Now()); q != nil {
+		// Kept before the message goes out: the answer may come at once.
+		if err := h.o.Asker.Ask(ctx, *q); err != nil {
+			return h.unavailable(c, "keeping a notification's question", err)
+		}
 	}
 	if _, err := h.o.Queue.Enqueue(ctx, n.msg); err != nil {
 		return h.unavailable(c, "queueing a notification", err)
@@ -596,6 +618,9 @@ func (h *Handler) check(inst string, req request) *apiError {
 			return bad("send_at", "send_at is more than %d days ahead", int(h.o.MaxAhead/(24*time.Hour)))
 		}
 	}
+	if apiErr := h.checkReply(req); apiErr != nil {
+		return apiErr
+	}
 	if k := req.IdempotencyKey; len(k) > MaxIdempotencyKey || strings.IndexFunc(k, func(r rune) bool { return r < 0x21 || r > 0x7e }) >= 0 {
 		return bad("idempotency_key", "idempotency_key must be at most %d visible ASCII characters", MaxIdempotencyKey)
 	}
@@ -677,6 +702,7 @@ func fingerprint(req request) string {
 	if req.SendAt != "" {
 		fmt.Fprintf(h, " send_at=%q", req.SendAt)
 	}
+	io.WriteString(h, replyFingerprint(req))
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 

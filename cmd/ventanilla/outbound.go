@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -173,7 +174,8 @@ func (a *app) notifications(e *echo.Echo, senders map[string]carrier.Sender, sto
 		routes = defaultRoutes(p.sms, senders)
 	}
 	h, err := notify.New(notify.Options{Queue: p.queue, Store: store, Records: p.records, Templates: tpl, Owners: owners, Tokens: tokens, Carriers: routes, Transliterate: a.cfg.SMSTranslit, Log: a.log,
-		Later: reminders.Later{Store: p.later}, Observer: a.metrics, Callbacks: p.callbacks})
+		Later: reminders.Later{Store: p.later}, Observer: a.metrics, Callbacks: p.callbacks,
+		Asker: notifyAsker{a.gateway.Questions}, ReplyFlows: a.replyFlows})
 	if err != nil {
 		return fmt.Errorf("notifications: %w", err)
 	}
@@ -369,4 +371,14 @@ func pairs(what, s string) (map[string]string, error) {
 		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
 	}
 	return out, nil
+}
+
+// replyFlows are the flows a notification's answer may run: every flow
+// on line but the root menu.
+func (a *app) replyFlows() []string {
+	reg := a.flows.Load()
+	if reg == nil {
+		return nil
+	}
+	return slices.DeleteFunc(reg.IDs(), func(id string) bool { return id == a.cfg.Root })
 }

@@ -48,7 +48,15 @@ func (a *app) reminderSent(r reminders.Reminder) {
 	a.counter.Reminder(indicators.Dims{Flow: r.Flow, Institution: r.Institution, Channel: r.Channel, Carrier: r.Carrier, Locale: r.Locale}, indicators.ReminderSent)
 }
 
-var _ notify.Later = reminders.Later{}
+var _ notify.AskingLater = reminders.Later{}
+
+// notifyAsker keeps the question of a notification sent at once.
+type notifyAsker struct{ questions *gateway.Questions }
+
+func (n notifyAsker) Ask(ctx context.Context, q notify.Question) error {
+	return n.questions.Ask(ctx, q.To, gateway.Question{ID: q.ID, Kind: "notification", Key: q.ID, Flow: q.Flow, Vars: q.Vars,
+		Institution: q.Institution, Locale: q.Locale, Channel: q.Channel, Carrier: q.Carrier}, q.Until)
+}
 
 // asking keeps, before a reminder that asks for an answer is handed
 // over, the question its answer answers (gateway.Questions), until the
@@ -62,7 +70,12 @@ type asking struct {
 
 func (s asking) Send(ctx context.Context, r reminders.Reminder) error {
 	if r.Reply != "" && s.questions != nil {
-		q := gateway.Question{ID: r.ID, Kind: "reminder", Key: r.Key, Flow: r.Reply, Vars: r.Vars,
+		// What no flow scheduled is a notification sent later (send_at).
+		kind := "reminder"
+		if r.Flow == "" {
+			kind = "notification"
+		}
+		q := gateway.Question{ID: r.ID, Kind: kind, Key: r.Key, Flow: r.Reply, Vars: r.Vars,
 			Institution: r.Institution, Origin: r.Flow, Locale: r.Locale, Channel: r.Channel, Carrier: r.Carrier}
 		if err := s.questions.Ask(ctx, r.Phone, q, r.Event); err != nil {
 			return err

@@ -154,7 +154,8 @@ func getJSON(t *testing.T, url string, v any) {
 // Telegram, with the sessions in real Redis: 1 confirms at the
 // institution's back-end, 2 cancels there and cancels the turno's other
 // reminder; an answer delivered again does nothing twice; the
-// indicators count what the answers came to.
+// indicators count what the answers came to. An institution's
+// notification that asks is answered the same way.
 func TestReminderAnswersConfirmAndCancelTurnos(t *testing.T) {
 	rdb := redistest.Start(t)
 	clk := testutil.NewClock(time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC))
@@ -192,10 +193,14 @@ func TestReminderAnswersConfirmAndCancelTurnos(t *testing.T) {
 		"TWILIO_ACCOUNT_SID": "AC" + strings.Repeat("a", 32), "TWILIO_AUTH_TOKEN": "twilioauthtoken0123456789abcdef0",
 		"TWILIO_WHATSAPP_FROM": "+15005550006", "TWILIO_API_URL": tw.URL, "VENTANILLA_PUBLIC_URL": srv.URL,
 		"TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_WEBHOOK_SECRET": "s3cret_token", "TELEGRAM_API_ENDPOINT": tg.URL + "/bot%s/%s",
-		"VENTANILLA_SAMPLE_URL": back.URL,
+		"VENTANILLA_SAMPLE_URL": back.URL, "VENTANILLA_NOTIFY_TOKENS": "registro_civil=rc-token-0123456789",
+	}
+	templates := filepath.Join(t.TempDir(), "templates.yaml")
+	if err := os.WriteFile(templates, []byte("templates:\n  cita:\n    es: \"Su turno {{code}} es el lunes. Responda 1 para confirmar, 2 para anular.\"\n"), 0o644); err != nil {
+		t.Fatal(err)
 	}
 	getenv := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-	a, err := newApp(&config{Root: "inicio", Keywords: defaultKeywords, SMSTranslit: true, FlowsDir: dir, Services: services,
+	a, err := newApp(&config{Root: "inicio", Keywords: defaultKeywords, SMSTranslit: true, FlowsDir: dir, Services: services, NotifyTemplates: templates,
 		RedisURL: "redis://" + rdb.Options().Addr + "/0", IndicatorsK: 1, now: clk.Now}, slog.New(slog.NewTextHandler(io.Discard, nil)), getenv, registry)
 	if err != nil {
 		t.Fatal(err)
@@ -313,7 +318,31 @@ func TestReminderAnswersConfirmAndCancelTurnos(t *testing.T) {
 		t.Errorf("caro on Telegram was sent %q", sent)
 	}
 
-	want := []string{"cancel " + ana.code, "confirm " + beto.code, "cancel " + caro.code}
+	// The institution notifies dani itself, asking the same: the answer
+	// runs the flow it names, with its vars.
+	dani := &citizen{"+593991000904", "0102030405", "sms", "kannel-sms", ""}
+	dani.code = inst.book(t, back.URL, dani.cedula)
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/notifications", strings.NewReader(`{"to": "`+dani.phone+`", "template": "cita",
+		"params": {"code": "`+dani.code+`"}, "channel": "sms", "reply": "turnos-respuesta-prueba", "reply_vars": {"code": "`+dani.code+`", "cedula": "`+dani.cedula+`"}}`))
+	req.Header.Set("Authorization", "Bearer rc-token-0123456789")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("notification: %d", resp.StatusCode)
+	}
+	if _, text, err := k.Received(15 * time.Second); err != nil || !strings.Contains(text, "Su turno "+dani.code) {
+		t.Fatalf("dani's notification: %q, %v", text, err)
+	}
+	k.Inject(dani.phone, "4545", "1")
+	if _, text, err := k.Received(15 * time.Second); err != nil || !strings.Contains(text, "Turno "+dani.code+" confirmado.") {
+		t.Fatalf("dani's answer: %q, %v", text, err)
+	}
+
+	want := []string{"cancel " + ana.code, "confirm " + beto.code, "cancel " + caro.code, "confirm " + dani.code}
 	if got := inst.calls(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("the back-end did %q, want %q", got, want)
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/channels/notify"
 	"github.com/ventanilla-gob/ventanilla/channels/outbound"
 )
 
@@ -40,6 +41,15 @@ type Later struct{ Store Store }
 func (l Later) Schedule(ctx context.Context, at time.Time, m carrier.Message, validFor time.Duration) error {
 	return l.Store.Schedule(ctx, Reminder{ID: m.ID, Key: m.ID, Event: at, Due: at,
 		Phone: m.To, Channel: m.Channel, Carrier: m.Carrier, Text: m.Text, ValidFor: validFor})
+}
+
+// ScheduleAsking keeps m until at, with the question it asks: its
+// reply flow and vars, its institution and language. The reminder's
+// event is when an answer stops counting.
+func (l Later) ScheduleAsking(ctx context.Context, at time.Time, m carrier.Message, validFor time.Duration, q notify.Question) error {
+	return l.Store.Schedule(ctx, Reminder{ID: m.ID, Key: m.ID, Event: q.Until, Before: q.Until.Sub(at), Due: at,
+		Phone: m.To, Channel: m.Channel, Carrier: m.Carrier, Locale: q.Locale, Text: m.Text, ValidFor: validFor,
+		Reply: q.Flow, Vars: q.Vars, Institution: q.Institution})
 }
 
 // Cancel forgets the message with id, if it still waits.
