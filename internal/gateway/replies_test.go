@@ -321,3 +321,38 @@ func TestAnAnswerDeliveredTwiceAtOnceCancelsOnce(t *testing.T) {
 		t.Errorf("20 answers, each delivered twice at once, did %d things: %q", len(got), got)
 	}
 }
+
+// BenchmarkTextHopNear is an SMS conversation's hop as serve runs it
+// (Near in front of Redis), without and with the lookup of a question
+// waiting for the citizen's answer, which every text hop makes: what the
+// answers to reminders cost a text conversation.
+func BenchmarkTextHopNear(b *testing.B) {
+	for _, questions := range []bool{false, true} {
+		b.Run(fmt.Sprint("questions=", questions), func(b *testing.B) {
+			store := sessions.NewRedis(redistest.Start(b), sessions.RedisOptions{})
+			r := replyGateway(b, store, &backend{})
+			r.g.Conversations = sessions.NewNear(store, sessions.NearOptions{})
+			if !questions {
+				r.g.Questions = nil
+			}
+			ctx := context.Background()
+			b.ReportAllocs()
+			var phone string
+			for i := range b.N {
+				if i%100 == 0 {
+					phone = "+5939" + fmt.Sprint(10_000_000+i)
+					if _, err := r.g.Hop(ctx, textFrom(phone, "hola", i+1)); err != nil {
+						b.Fatal(err)
+					}
+				}
+				answer := "1"
+				if i%2 == 1 {
+					answer = "0"
+				}
+				if _, err := r.g.Hop(ctx, textFrom(phone, answer, 1_000_000+i)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
