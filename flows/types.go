@@ -107,6 +107,8 @@ func normalType(t reflect.Type) reflect.Type {
 	return t
 }
 
+func numberType(t reflect.Type) bool { return t == intType || t == floatType }
+
 // varTypes finds the type of each variable the flow writes.
 func (c *compiler) varTypes() map[string]vtype {
 	f := c.f
@@ -115,7 +117,10 @@ func (c *compiler) varTypes() map[string]vtype {
 		out[k] = v
 	}
 	anything := map[string]bool{}
-	join := func(name string, v vtype) bool {
+	// join adds a way the flow sets name. Values of two known types make
+	// it a variable of any type, whose uses cannot be checked: a warning
+	// where that happens (at, path; unless the types are both numbers).
+	join := func(name string, v vtype, at Pos, path string) bool {
 		if anything[name] || name == "locale" {
 			// locale stays text: setting it to anything else is ignored.
 			return false
@@ -127,6 +132,10 @@ func (c *compiler) varTypes() map[string]vtype {
 		case ok && v.t != nil && cur.t == v.t:
 			return false
 		default:
+			if ok && cur.t != nil && v.t != nil && path != "" && !(numberType(cur.t) && numberType(v.t)) {
+				c.r.warnf(at, path, "type-change", "%s would hold %s (%s) and %s (%s): the expressions that read it cannot be checked; use another variable",
+					name, typeWords(cur.t.String()), cur.from, typeWords(v.t.String()), v.from)
+			}
 			anything[name] = true
 			out[name] = anyVarType
 		}
@@ -162,22 +171,22 @@ func (c *compiler) varTypes() map[string]vtype {
 			}
 			for _, n := range names {
 				written[n] = true
-				join(n, typed[n])
+				join(n, typed[n], s.Pos, s.Path)
 			}
 		}
 		if g, ok := s.body.(*gotoStep); ok && c.env.flowWrites != nil {
 			for _, n := range c.env.flowWrites(g.Flow.ID) {
-				join(n, anyVarType)
+				join(n, anyVarType, Pos{}, "")
 			}
 		}
 	}
 	// A flow's params come from outside the conversation, of any type.
 	for _, n := range f.Params {
-		join(n, anyVarType)
+		join(n, anyVarType, Pos{}, "")
 	}
 	if c.env.callerWrites != nil {
 		for _, n := range c.env.callerWrites(f.ID) {
-			join(n, anyVarType)
+			join(n, anyVarType, Pos{}, "")
 		}
 	}
 	// A set step's type depends on the types of what it reads: first
@@ -200,7 +209,7 @@ func (c *compiler) varTypes() map[string]vtype {
 				continue
 			}
 			t := normalType(exprType(&p.a.Expr, cfg))
-			if join(p.a.Name, vtype{t, fmt.Sprintf("set step %q gives it %s", p.step.ID, exprShown(&p.a.Expr))}) {
+			if join(p.a.Name, vtype{t, fmt.Sprintf("set step %q gives it %s", p.step.ID, exprShown(&p.a.Expr))}, p.a.Pos, p.a.Path) {
 				changed = true
 				cfg = typeConfig(typeEnv(out), false)
 			}
