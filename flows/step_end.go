@@ -12,7 +12,7 @@ var endKind = KindSpec{
 	Fields: []FieldSpec{
 		{Name: "text", Type: TypeText, Required: true, Doc: "The final text.", bind: bind(func(b *endStep) any { return &b.Text })},
 		{Name: "completed", Type: TypeBool, Doc: "`true` when reaching this end means the trámite was done (a turno booked, a ticket opened): the indicators count it as completed (see docs/indicators.md). Default false.", bind: bind(func(b *endStep) any { return &b.Completed })},
-		{Name: "reminder", Type: TypeString, Doc: "In a flow that answers a reminder or a notification (its `reply` flow, see docs/notifications.md): what the citizen's answer came to, `confirmed` or `cancelled`, counted in the indicators' reminder outcomes.", bind: bind(func(b *endStep) any { return &b.Reminder })},
+		{Name: "reminder", Type: TypeString, Values: []string{ReminderConfirmed, ReminderCancelled}, Doc: "In a flow that answers a reminder or a notification (its `reply` flow, see docs/notifications.md): what the citizen's answer came to, `confirmed` or `cancelled`, counted in the indicators' reminder outcomes.", bind: bind(func(b *endStep) any { return &b.Reminder })},
 	},
 	Example: `spec_version: 1
 id: example-end
