@@ -92,7 +92,7 @@ type flowGen struct {
 	// types are the services' (backendShape), which the lint cannot know,
 	// so they are only used as that shape says.
 	backend map[string]bool
-	n    int               // names drawn
+	n       int // names drawn
 }
 
 func newFlowGen(seed uint64) *flowGen {
