@@ -37,7 +37,7 @@ import (
 // runs that case alone; -seed=N -cases=5000 explores further.
 var (
 	propSeed  = flag.Uint64("seed", 20261206, "first seed of TestLintCleanFlowsNeverFail; case i uses seed+i")
-	propCases = flag.Int("cases", 1500, "generated flows TestLintCleanFlowsNeverFail tries")
+	propCases = flag.Int("cases", 1000, "generated flows TestLintCleanFlowsNeverFail tries")
 )
 
 // The services the generated flows call, and the shape of the bodies
@@ -559,7 +559,7 @@ func (s propSMS) SendSMS(context.Context, string, string, string, string) error 
 	return nil
 }
 
-var propMutants = flag.Int("mutants", 600, "mutated catalogue flows TestLintCleanCatalogueMutantsNeverFail tries")
+var propMutants = flag.Int("mutants", 400, "mutated catalogue flows TestLintCleanCatalogueMutantsNeverFail tries")
 
 // The same promise on the catalogue's flows, mutated: a route sent
 // elsewhere or dropped, an expression swapped for another of the flow or
