@@ -206,3 +206,22 @@ func TestReplyReachesTheInstitutionsCallback(t *testing.T) {
 		t.Errorf("the event holds the citizen's number: %s", bodies[0])
 	}
 }
+
+// The lint checks a callback's manifest, not the environment it will run
+// in: an unset secret is not an error there, whatever its name; a
+// misspelt field and a secret outside the prefix are.
+func TestLintOfACallbackNeedsNoSecret(t *testing.T) {
+	dir := t.TempDir()
+	pkg := newPackage(t, dir, "transito", func(m string) string {
+		return m + "callback:\n  url: https://api.transito.example.gob.ec/cb\n  secret_env: TRANSITO_KEY\n"
+	})
+	if code, out, errs := runCLI(t, "", "flows", "lint", pkg); code != 0 || !strings.Contains(out, "0 errors") {
+		t.Errorf("lint: %d\n%s%s", code, out, errs)
+	}
+	editFile(t, filepath.Join(pkg, "institution.yaml"), func(m string) string {
+		return strings.Replace(m, "secret_env: TRANSITO_KEY", "secret_env: MUNICIPIO_KEY", 1)
+	})
+	if code, out, _ := runCLI(t, "", "flows", "lint", pkg); code != 1 || !strings.Contains(out, "MUNICIPIO_KEY: the secrets of institution \"transito\" are environment variables starting with TRANSITO_") {
+		t.Errorf("lint of a secret outside the prefix: %d\n%s", code, out)
+	}
+}

@@ -157,7 +157,11 @@ func (c *config) loadBundle(paths []string, msgs *i18n.Catalog, getenv func(stri
 		return nil, problems, err
 	}
 	var parsed services.Collector
-	set, ps := institution.Compose(pkgs, institution.Options{Root: c.Root, Getenv: packagesEnv(getenv, lint), Keyword: gateway.NormalizeKeyword, Services: parsed.Parse})
+	opts := institution.Options{Root: c.Root, Getenv: packagesEnv(getenv, lint), Keyword: gateway.NormalizeKeyword, Services: parsed.Parse}
+	if !lint {
+		opts.Secrets = getenv
+	}
+	set, ps := institution.Compose(pkgs, opts)
 	problems = append(problems, ps...)
 	registry, err := parsed.Registry()
 	if err != nil {

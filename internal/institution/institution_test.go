@@ -116,7 +116,7 @@ func compose(t *testing.T, root string) (*composed, flows.Problems) {
 		t.Fatal(err)
 	}
 	var c services.Collector
-	set, ps := institution.Compose(append([]*institution.Package{catalogue.Package()}, pkgs...), institution.Options{Getenv: env, Services: c.Parse})
+	set, ps := institution.Compose(append([]*institution.Package{catalogue.Package()}, pkgs...), institution.Options{Getenv: env, Secrets: env, Services: c.Parse})
 	problems = append(problems, ps...)
 	reg, err := c.Registry()
 	if err != nil && !problems.HasErrors() {

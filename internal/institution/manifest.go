@@ -161,7 +161,7 @@ var ManifestFields = []Field{
 	{Name: "shares", Type: "mapping", Doc: "Services of this institution that flows of other institutions may call: `service id: [institution, …]` (X-Road's model: the owner grants)."},
 	{Name: "callback", Type: "mapping", Doc: "Where the institution hears back about its notifications: delivery receipts and citizens' replies are POSTed there as JSON, signed with HMAC-SHA256 and retried until answered 2xx (see docs/notifications.md, Callbacks). Without it, the institution polls `GET /v1/notifications/{id}`.", Fields: []Field{
 		{Name: "url", Type: "string", Required: true, Doc: "The endpoint: `https://…`. Plain `http://` only to a loopback host (`localhost`, `127.0.0.1`, `::1`): a test, or a proxy beside the gateway that adds TLS. No user, password or fragment in it."},
-		{Name: "secret_env", Type: "string", Required: true, Doc: "The environment variable holding the signing secret (at least 32 bytes), under the institution's prefix (`TRANSITO_CALLBACK_SECRET`). The secret is never written in the package, and an unset variable stops the start."},
+		{Name: "secret_env", Type: "string", Required: true, Doc: "The environment variable holding the signing secret (at least 32 bytes), under the institution's prefix (`TRANSITO_CALLBACK_SECRET`). The secret is never written in the package; an unset or shorter one stops the start (the lint, which runs without the gateway's environment, checks only the name)."},
 	}},
 }
 

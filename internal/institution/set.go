@@ -17,6 +17,12 @@ type Options struct {
 	// Getenv resolves ${VAR} in services files; a variable must be under
 	// its institution's prefix (see Prefix).
 	Getenv func(string) (string, bool)
+	// Secrets reads a callback's secret_env from the environment as it
+	// is: a signing secret is never a placeholder. Nil leaves the secrets
+	// unread and the set without callbacks (the lint, which checks a
+	// package without the environment it will run in); their names are
+	// checked all the same.
+	Secrets func(string) (string, bool)
 	// Keyword normalises a keyword as the gateway compares them (default:
 	// upper case).
 	Keyword func(string) string
@@ -234,10 +240,6 @@ func (c *composer) flows() {
 // prefix, set, and long enough.
 func (c *composer) callbacks() {
 	c.set.callbacks = map[string]callbacks.Endpoint{}
-	getenv := c.opts.Getenv
-	if getenv == nil {
-		getenv = func(string) (string, bool) { return "", false }
-	}
 	for _, p := range c.set.Packages {
 		m := p.Manifest
 		cb := m.Callback
@@ -250,7 +252,10 @@ func (c *composer) callbacks() {
 			c.errorf(m.File, at, path, "secret-prefix", "%s: the secrets of institution %q are environment variables starting with %s", cb.SecretEnv, m.ID, prefix)
 			continue
 		}
-		secret, ok := getenv(cb.SecretEnv)
+		if c.opts.Secrets == nil {
+			continue
+		}
+		secret, ok := c.opts.Secrets(cb.SecretEnv)
 		switch {
 		case !ok || secret == "":
 			c.errorf(m.File, at, path, "unset-secret", "%s is not set: the callback's signing secret (at least %d bytes) comes from it", cb.SecretEnv, callbacks.MinSecret)
