@@ -23,7 +23,7 @@ var remindKind = KindSpec{
 		"A reminder whose time has already passed is left out, without failing: a turno booked for the same afternoon gets only its 2-hour reminder, or none. " +
 		"The text is written in the citizen's language when the step runs, and goes on the channel the conversation came from — by SMS to USSD users, through the gateway's SMS carrier (the lint warns when there is none). " +
 		"The reminders are kept under `key`, the booking's key within the institution: a remind step sets them, so running it again (a hop run twice, or a turno moved to a new `at`) replaces them — none is sent twice — and those of the key it does not schedule again are cancelled. The institution can cancel or move them too, by the same key (docs/notifications.md). " +
-		"With `reply`, the citizen's answer to a reminder runs that flow, with `vars` set. " +
+		"With `reply`, the citizen's answer to a reminder runs that flow, which names the `vars`, and `reply` (the answer), in its `params`. " +
 		"`scheduled` (or `cancelled`) means the reminders are kept (or gone); `failed` that they could not be: no reminder store, no way to reach the citizen, an empty key, an `at` that is not a time. Without `on_fail`, the flow goes on at `next` either way.",
 	Events: []string{"scheduled", "cancelled", "failed"},
 	Fields: []FieldSpec{

@@ -99,6 +99,9 @@ type Options struct {
 	// Observer, when set, hears the outcome of every request to send a
 	// notification, for metrics.
 	Observer Observer
+	// Reminders, when set, lets institutions read, cancel and move the
+	// reminders flows scheduled, by booking key (/v1/reminders/:key).
+	Reminders Reminders
 	// Callbacks, when set, pushes each notification's outcome (delivered
 	// or failed) to its institution's callback, and GET shows how that
 	// push goes. The queue's Finished must call Finished.
@@ -201,11 +204,14 @@ func New(opts Options) (*Handler, error) {
 }
 
 // Mount adds POST /v1/notifications, GET /v1/notifications/:id and, for
-// notifications sent later, DELETE /v1/notifications/:id.
+// notifications sent later, DELETE /v1/notifications/:id; and the
+// reminders of bookings by key: GET and DELETE /v1/reminders/:key, POST
+// /v1/reminders/:key/move.
 func (h *Handler) Mount(r carrier.Router) {
 	r.Add(http.MethodPost, "/v1/notifications", h.counted(h.create))
 	r.Add(http.MethodGet, "/v1/notifications/:id", h.get)
 	r.Add(http.MethodDelete, "/v1/notifications/:id", h.cancel)
+	h.mountReminders(r)
 }
 
 // RecordKey is the store key of what the handler keeps about notification

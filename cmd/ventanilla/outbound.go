@@ -175,7 +175,7 @@ func (a *app) notifications(e *echo.Echo, senders map[string]carrier.Sender, sto
 	}
 	h, err := notify.New(notify.Options{Queue: p.queue, Store: store, Records: p.records, Templates: tpl, Owners: owners, Tokens: tokens, Carriers: routes, Transliterate: a.cfg.SMSTranslit, Log: a.log,
 		Later: reminders.Later{Store: p.later}, Observer: a.metrics, Callbacks: p.callbacks,
-		Asker: notifyAsker{a.gateway.Questions}, ReplyFlows: a.replyFlows})
+		Asker: notifyAsker{a.gateway.Questions}, ReplyFlows: a.replyFlows, Reminders: remindersAPI{a.bookings(p)}, Now: a.now})
 	if err != nil {
 		return fmt.Errorf("notifications: %w", err)
 	}

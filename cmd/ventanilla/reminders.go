@@ -148,10 +148,39 @@ func (a *app) bookings(p *outboundPath) reminders.Bookings {
 	return reminders.Bookings{Store: p.later, Now: a.now}
 }
 
-// now is the engine's clock.
+// now is the clock of conversations and reminders.
 func (a *app) now() time.Time {
-	if n := a.gateway.Engine.Now; n != nil {
-		return n()
+	if a.cfg.now != nil {
+		return a.cfg.now()
 	}
 	return time.Now()
+}
+
+// remindersAPI gives institutions the reminders of their bookings
+// through the notifications API.
+type remindersAPI struct{ b reminders.Bookings }
+
+var _ notify.Reminders = remindersAPI{}
+
+func (r remindersAPI) Reminders(ctx context.Context, inst, key string) ([]notify.Reminder, error) {
+	rs, err := r.b.Get(ctx, inst, key)
+	return apiReminders(rs), err
+}
+
+func (r remindersAPI) CancelReminders(ctx context.Context, inst, key string) (int, error) {
+	return r.b.Cancel(ctx, inst, key)
+}
+
+func (r remindersAPI) MoveReminders(ctx context.Context, inst, key string, at time.Time) ([]notify.Reminder, error) {
+	rs, err := r.b.Move(ctx, inst, key, at)
+	return apiReminders(rs), err
+}
+
+// apiReminders is what the API shows of reminders: when, not to whom.
+func apiReminders(rs []reminders.Reminder) []notify.Reminder {
+	out := make([]notify.Reminder, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, notify.Reminder{Before: reminders.Span(r.Before), Due: r.Due.UTC(), Event: r.Event.UTC(), Channel: r.Channel})
+	}
+	return out
 }
