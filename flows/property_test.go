@@ -478,14 +478,15 @@ func (g *flowGen) converse(msgs flows.Messages, reg *flows.Registry, c int) erro
 	r := rand.New(rand.NewPCG(g.seed, uint64(c)))
 	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 	e := &flows.Engine{
-		Flows:    func() *flows.Registry { return reg },
-		Messages: msgs,
-		Caller:   &propBackend{r: r, now: &now},
-		Now:      func() time.Time { return now },
-		Nav:      flows.DefaultNav,
-		Root:     "main",
-		Sample:   r.Float64,
-		SMS:      propSMS{r: r},
+		Flows:     func() *flows.Registry { return reg },
+		Messages:  msgs,
+		Caller:    &propBackend{r: r, now: &now},
+		Now:       func() time.Time { return now },
+		Nav:       flows.DefaultNav,
+		Root:      "main",
+		Sample:    r.Float64,
+		SMS:       propSMS{r: r},
+		Reminders: propReminders{r: r},
 	}
 	s := &conversation.State{Key: "k" + strconv.Itoa(c), Locale: []string{"es", "en"}[r.IntN(2)], Phone: "+593991234567", Channel: "ussd"}
 	var said []string
@@ -827,14 +828,15 @@ func converseMutant(msgs flows.Messages, reg *flows.Registry, doc map[string]any
 	}
 	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 	e := &flows.Engine{
-		Flows:    func() *flows.Registry { return reg },
-		Messages: msgs,
-		Caller:   &mockBackend{r: r, now: &now, bodies: bodies},
-		Now:      func() time.Time { return now },
-		Nav:      flows.DefaultNav,
-		Root:     flow,
-		Sample:   r.Float64,
-		SMS:      propSMS{r: r},
+		Flows:     func() *flows.Registry { return reg },
+		Messages:  msgs,
+		Caller:    &mockBackend{r: r, now: &now, bodies: bodies},
+		Now:       func() time.Time { return now },
+		Nav:       flows.DefaultNav,
+		Root:      flow,
+		Sample:    r.Float64,
+		SMS:       propSMS{r: r},
+		Reminders: propReminders{r: r},
 	}
 	s := &conversation.State{Key: "k" + strconv.Itoa(c), Locale: []string{"es", "en", "qu"}[r.IntN(3)], Phone: "+593991234567", Channel: "ussd"}
 	var said []string
@@ -874,4 +876,22 @@ func (b *mockBackend) Call(_ context.Context, req flows.Request) flows.Response 
 	}
 	res := interop.Response{Outcome: interop.OK, Status: 200, Body: mocks[b.r.IntN(len(mocks))]}
 	return flows.Response{Outcome: flows.OK, Get: res.Get}
+}
+
+// propReminders keeps nothing and now and then fails, as a store that
+// cannot be reached does.
+type propReminders struct{ r *rand.Rand }
+
+func (p propReminders) Remind(context.Context, flows.Booking, []flows.Reminder) error {
+	if p.r.IntN(4) == 0 {
+		return errors.New("store down")
+	}
+	return nil
+}
+
+func (p propReminders) CancelReminders(context.Context, flows.Booking) (int, error) {
+	if p.r.IntN(4) == 0 {
+		return 0, errors.New("store down")
+	}
+	return p.r.IntN(3), nil
 }
