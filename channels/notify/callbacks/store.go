@@ -64,11 +64,14 @@ type Store interface {
 
 // Memory is a Store in the process: deliveries are lost with it.
 type Memory struct {
-	mu   sync.Mutex
-	now  func() time.Time
-	all  map[string]*memEntry
-	due  map[string]time.Time // pending ids → due or leased-until time
-	sent int
+	mu  sync.Mutex
+	now func() time.Time
+	all map[string]*memEntry
+	due map[string]time.Time // pending ids → due or leased-until time
+	// swept is when finished deliveries past their retention were last
+	// forgotten: once a minute, so that a push costs the same with a
+	// week of them kept.
+	swept time.Time
 }
 
 type memEntry struct {
@@ -165,13 +168,13 @@ func (m *Memory) Get(_ context.Context, id string) (Delivery, error) {
 	return e.d, nil
 }
 
-// sweep forgets finished deliveries past their retention, now and then.
+// sweep forgets finished deliveries past their retention, once a minute.
 func (m *Memory) sweep() {
-	m.sent++
-	if m.sent%256 != 0 {
+	now := m.now()
+	if now.Sub(m.swept) < time.Minute {
 		return
 	}
-	now := m.now()
+	m.swept = now
 	for id, e := range m.all {
 		if _, pending := m.due[id]; !pending && now.After(e.expires) {
 			delete(m.all, id)

@@ -85,3 +85,30 @@ func TestStoreContract(t *testing.T) {
 		})
 	}
 }
+
+// The memory store forgets finished deliveries after their retention,
+// and keeps pending ones whatever their age.
+func TestMemoryForgetsFinishedDeliveries(t *testing.T) {
+	ctx := context.Background()
+	clock := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	s := callbacks.NewMemory(func() time.Time { return clock })
+	add := func(id, state string) {
+		t.Helper()
+		if ok, err := s.Add(ctx, callbacks.Delivery{ID: id, Institution: "transito", State: state, Next: clock}, time.Hour); !ok || err != nil {
+			t.Fatalf("Add(%s) = %v, %v", id, ok, err)
+		}
+	}
+	add("evt_done", callbacks.StateDelivered)
+	add("evt_waiting", callbacks.StatePending)
+	clock = clock.Add(2 * time.Hour)
+	add("evt_new", callbacks.StatePending) // an add sweeps, at most once a minute
+	if _, err := s.Get(ctx, "evt_done"); !errors.Is(err, callbacks.ErrNotFound) {
+		t.Errorf("a finished delivery past its retention: %v", err)
+	}
+	if ok, _ := s.Add(ctx, callbacks.Delivery{ID: "evt_done", State: callbacks.StatePending, Next: clock}, time.Hour); !ok {
+		t.Error("the id of a forgotten delivery is still taken")
+	}
+	if claims, _ := s.Claim(ctx, clock, time.Minute, 10); len(claims) != 3 {
+		t.Errorf("claimed %d pending deliveries, want 3 (the old one waiting included)", len(claims))
+	}
+}
