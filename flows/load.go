@@ -361,7 +361,11 @@ func (p *parser) value(fs *FieldSpec, n *yaml.Node, path string, dst any) {
 		*d = p.refs(n, path)
 	case *map[string]Ref:
 		*d = map[string]Ref{}
-		p.pairs(n, path, func(key string, _, v *yaml.Node) { (*d)[key] = p.ref(v, join(path, key)) })
+		p.pairs(n, path, func(key string, k, v *yaml.Node) {
+			r := p.ref(v, join(path, key))
+			r.key = pos(k)
+			(*d)[key] = r
+		})
 	default:
 		panic(fmt.Sprintf("flows: field %s has no decoder for %T", path, dst))
 	}

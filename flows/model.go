@@ -98,6 +98,7 @@ type Ref struct {
 	ID   string
 	Pos  Pos
 	Path string
+	key  Pos // where its key is, in a map of routes (outcome: step)
 }
 
 // Expr is an expression as written, and once compiled, its program.

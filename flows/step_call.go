@@ -80,7 +80,8 @@ func (b *callStep) compile(c *compiler, s *Step) {
 	for _, k := range b.outcomes() {
 		r := b.On[k]
 		if !slices.Contains(outcomes, k) {
-			c.r.errorf(r.Pos, r.Path, "unknown-outcome", "unknown outcome %q%s; outcomes are %s", k, suggest(k, outcomes), strings.Join(outcomes, ", "))
+			// The outcome's name is the fault, not the step it goes to.
+			c.r.errorf(r.key, r.Path, "unknown-outcome", "unknown outcome %q%s; outcomes are %s", k, suggest(k, outcomes), strings.Join(outcomes, ", "))
 			continue
 		}
 		c.ref(r, true)

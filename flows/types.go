@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -459,9 +460,9 @@ func (c *compiler) wording(e *Expr, fe *file.Error, vars map[string]vtype) strin
 		l, r := typeWords(m[2]), typeWords(m[3])
 		switch op {
 		case "+", "-", "*", "/", "%", "**", "^":
-			return fmt.Sprintf("cannot compute %s `%s` %s%s", l, op, r, why) + convertHint(l, r)
+			return fmt.Sprintf("cannot compute %s `%s` %s%s", l, op, r, why) + convertHint(l, r, node)
 		case "==", "!=", "<", ">", "<=", ">=":
-			return fmt.Sprintf("cannot compare %s with %s%s", l, r, why) + convertHint(l, r)
+			return fmt.Sprintf("cannot compare %s with %s%s", l, r, why) + convertHint(l, r, node)
 		}
 		return fmt.Sprintf("`%s` cannot join %s and %s%s", op, l, r, why)
 	}
@@ -523,12 +524,28 @@ func tokenShown(kind, v string) string {
 	return v
 }
 
-// convertHint suggests the conversion a mixed text and number needs.
-func convertHint(l, r string) string {
-	if (l == "text" && r == "a number") || (l == "a number" && r == "text") {
-		return "; convert the text with int(…) or float(…), or write the number without quotes"
+// convertHint suggests the conversion a mixed text and number needs: a
+// number written in quotes loses them, a number written out is quoted to
+// match a text, and otherwise the text is converted.
+func convertHint(l, r string, n ast.Node) string {
+	if !((l == "text" && r == "a number") || (l == "a number" && r == "text")) {
+		return ""
 	}
-	return ""
+	if b, ok := n.(*ast.BinaryNode); ok {
+		for _, side := range []ast.Node{b.Left, b.Right} {
+			switch lit := side.(type) {
+			case *ast.StringNode:
+				if _, err := strconv.ParseFloat(lit.Value, 64); err == nil {
+					return fmt.Sprintf("; write the number without quotes, %s", lit.Value)
+				}
+			case *ast.IntegerNode:
+				if b.Operator != "+" && b.Operator != "-" && b.Operator != "*" && b.Operator != "/" {
+					return fmt.Sprintf("; write the number in quotes, \"%d\", or convert the text with int(…)", lit.Value)
+				}
+			}
+		}
+	}
+	return "; convert the text with int(…) or float(…)"
 }
 
 // nodeAt is the innermost node of an expression that starts at offset.
