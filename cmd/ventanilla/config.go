@@ -128,7 +128,7 @@ func flagSet(name string, stderr io.Writer, c *config) *flag.FlagSet {
 	fs.BoolVar(&c.Production, "production", false, "refuse to start without the secrets and callback authentication production needs")
 	fs.StringVar(&c.Nav, "nav", "0,00,98", "navigation keys: back,home,more")
 	fs.StringVar(&c.Zone, "zone", indicators.DefaultZone, "the offices' time zone: where indicators' days begin, and reminders' times")
-	fs.StringVar(&c.QuietHours, "quiet-hours", "21:00-07:00", "when no reminder goes out, in the offices' time zone (HH:MM-HH:MM, or none); a remind step may set its own")
+	fs.StringVar(&c.QuietHours, "quiet-hours", defaultQuietHours, "when no reminder goes out, in the offices' time zone (HH:MM-HH:MM, or none); a remind step may set its own")
 	fs.IntVar(&c.IndicatorsK, "indicators-k", indicators.DefaultK, "least count of a published indicator cell; smaller ones are withheld")
 	fs.StringVar(&c.IndicatorsLicence, "indicators-licence", indicators.DefaultLicence, "licence of the published indicators (an SPDX id)")
 	fs.StringVar(&c.IndicatorsLicenceURL, "indicators-licence-url", indicators.DefaultLicenceURL, "address of the indicators' licence text")

@@ -13,6 +13,7 @@ import (
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/internal/indicators"
+	"github.com/ventanilla-gob/ventanilla/internal/quiet"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
@@ -45,6 +46,11 @@ func (a *app) indicators(e *echo.Echo, raw sessions.Store) error {
 	zone, err := time.LoadLocation(a.cfg.Zone)
 	if err != nil {
 		return fmt.Errorf("--zone %q: %w", a.cfg.Zone, err)
+	}
+	// Checked here too, so that a misspelt value stops every start, not
+	// only those with an SMS carrier that reminders go through.
+	if _, err := quiet.Parse(a.cfg.QuietHours, zone); err != nil {
+		return fmt.Errorf("--quiet-hours: %w", err)
 	}
 	store, closeStore, err := a.indicatorStore(raw)
 	if err != nil {

@@ -198,3 +198,13 @@ func testTurnoReminders(t *testing.T, redisURL string) {
 		t.Errorf("after the send: %s", got)
 	}
 }
+
+// Misspelt quiet hours stop the start, with or without a carrier that
+// reminders go through.
+func TestQuietHoursAreChecked(t *testing.T) {
+	getenv := func(string) (string, bool) { return "", false }
+	_, err := newApp(&config{Root: "inicio", Keywords: defaultKeywords, Zone: "America/Guayaquil", QuietHours: "21-7"}, slog.New(slog.NewTextHandler(io.Discard, nil)), getenv, registry)
+	if err == nil || !strings.Contains(err.Error(), `--quiet-hours: quiet hours "21-7": want HH:MM-HH:MM`) {
+		t.Errorf("newApp: %v", err)
+	}
+}

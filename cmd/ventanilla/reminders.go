@@ -114,6 +114,9 @@ func (h reminderAnswers) Settled(q gateway.Question, outcome string) {
 	}()
 }
 
+// defaultQuietHours is --quiet-hours unless set: no reminder at night.
+const defaultQuietHours = "21:00-07:00"
+
 // remindSteps makes the engine keep remind steps' reminders beside the
 // others, in the offices' zone and out of the quiet hours.
 func (a *app) remindSteps(p *outboundPath, senders map[string]carrier.Sender) error {
@@ -121,7 +124,11 @@ func (a *app) remindSteps(p *outboundPath, senders map[string]carrier.Sender) er
 	if err != nil {
 		return fmt.Errorf("--zone %q: %w", a.cfg.Zone, err)
 	}
-	q, err := quiet.Parse(a.cfg.QuietHours, zone)
+	hours := a.cfg.QuietHours
+	if hours == "" {
+		hours = defaultQuietHours
+	}
+	q, err := quiet.Parse(hours, zone)
 	if err != nil {
 		return fmt.Errorf("--quiet-hours: %w", err)
 	}
