@@ -102,6 +102,9 @@ func getJSON(t *testing.T, url string, v any) {
 // day of the turno only the confirmed one is reminded again, and the
 // indicators count what the answers came to. An institution's
 // notification that asks is answered the same way.
+// slotShown is a turno's slot as reminders write it: 8 dic 2026 09:00.
+var slotShown = regexp.MustCompile(`, \d{1,2} (ene|feb|mar|abr|may|jun|jul|ago|sept|oct|nov|dic) 20\d\d \d\d:\d\d\. `)
+
 func TestReminderAnswersConfirmAndCancelTurnos(t *testing.T) {
 	rdb := redistest.Start(t)
 	// Monday 7 December, 04:00 in Guayaquil: the first slots are on
@@ -212,7 +215,7 @@ func TestReminderAnswersConfirmAndCancelTurnos(t *testing.T) {
 		got["+"+strings.TrimPrefix(to, "+")] = text
 	}
 	for phone, code := range map[string]string{ana: anaCode, caro: caroCode} {
-		if !strings.Contains(got[phone], "turno "+code) || !strings.Contains(got[phone], "Responda 1 para confirmar o 2 para anular") {
+		if !strings.Contains(got[phone], "turno "+code) || !slotShown.MatchString(got[phone]) || !strings.Contains(got[phone], "Responda 1 para confirmar o 2 para anular") {
 			t.Errorf("%s was reminded %q", phone, got[phone])
 		}
 	}
