@@ -328,7 +328,7 @@ func (e *Engine) finishLater(ctx context.Context, cancel context.CancelFunc, sna
 	if err := s.UnmarshalBinary(snapshot); err != nil {
 		return
 	}
-	h := hop{e: e, s: &s, ctx: ctx, reg: e.Flows(), in: &Input{}}
+	h := hop{e: e, s: &s, ctx: ctx, reg: e.Flows(), in: &Input{}, late: true}
 	var sc Screen
 	_, event := h.called(st, b, resp)
 	if event == "" {
@@ -341,7 +341,8 @@ func (e *Engine) finishLater(ctx context.Context, cancel context.CancelFunc, sna
 		}
 	}
 	// A late result is a final text: nobody can answer a question sent
-	// after the conversation (the lint refuses flows that would ask one).
+	// after the conversation (the lint refuses flows that would ask one;
+	// a rate step is passed by without a word).
 	if !sc.End || len(sc.Options) > 0 {
 		if e.Log != nil {
 			e.Log.Error("async result is not a final text; an apology is sent instead", "flow", cf.String(), "step", s.Current().Step)

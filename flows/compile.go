@@ -390,7 +390,8 @@ func (c *compiler) parseTemplates(t *Text) {
 // lateResult checks what the rest of a flow can do after an async call:
 // it may run once the citizen has gone, so it must end in a final text —
 // message, set, branch, call and end steps — never a question nobody can
-// answer by SMS, nor another flow. And it says where the text will go
+// answer by SMS, nor another flow. A rate step may follow: a late result
+// goes out without its question. And it says where the text will go
 // when no SMS carrier can send it.
 func (c *compiler) lateResult(call *Step) {
 	at, path := call.fieldPos["async"], call.Path+".async"
@@ -407,6 +408,11 @@ func (c *compiler) lateResult(call *Step) {
 			continue
 		}
 		seen[r.ID] = true
+		if _, rates := s.body.(*rateStep); rates {
+			// A late result goes out without the question (rateStep.run).
+			queue = append(queue, successors(s)...)
+			continue
+		}
 		if _, asks := s.body.(waiting); asks {
 			c.r.errorf(at, path, "late-result", "after an async call the flow must end in a text, which may go out by SMS once the citizen has gone; it reaches %s, %s that asks the citizen: end with a message or end step, and ask before the call", s.Path, article(s.Kind))
 			return

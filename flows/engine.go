@@ -330,6 +330,9 @@ type hop struct {
 	confirmed bool
 	budget    *buildBudget // what the hop's expressions may still build
 	evals     int          // expressions evaluated so far
+	// late: the hop runs the rest of a flow after an async call outlasted
+	// the conversation; its text goes out by SMS, and nothing is asked.
+	late bool
 }
 
 // confirm calls Input.Confirm before the hop's first irreversible effect.
@@ -495,6 +498,39 @@ func (h *hop) entered(cf *Compiled) {
 	if c := h.e.Counter; c != nil {
 		c.Entered(h.counted(), cf.ID, cf.Institution)
 	}
+}
+
+// completedVar holds the flow whose trámite the conversation has been
+// counted as completed in (at a rate step that says so), so that the end
+// step after the question does not count it again.
+const completedVar = "$completed"
+
+// complete counts the conversation as a completed trámite of cf at step,
+// once.
+func (h *hop) complete(cf *Compiled, step string) {
+	if h.s.Vars[completedVar] == cf.ID {
+		return
+	}
+	h.s.Vars[completedVar] = cf.ID
+	if c := h.e.Counter; c != nil {
+		c.Ended(h.counted(), cf.ID, cf.Institution, step, true)
+	}
+}
+
+// Completed reports whether the conversation s was counted as a
+// completed trámite at a question that follows its result (a rate step
+// declared `completed`): leaving it at the question is not abandoning the
+// trámite, and the result was shown above the question.
+func Completed(s *conversation.State) bool {
+	f := s.Current()
+	return f != nil && s.Vars[completedVar] == f.Flow
+}
+
+// Notice is what the current screen of s shows above its step's own
+// text: the result of the trámite above a rating question.
+func Notice(s *conversation.State) string {
+	n, _ := s.Vars[noticeVar].(string)
+	return n
 }
 
 // counted is the conversation as a Counter learns it.

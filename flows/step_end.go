@@ -80,7 +80,9 @@ func (b *endStep) run(h *hop, cf *Compiled, st *Step) (Screen, exit, error) {
 	if o := h.e.Observer; o != nil {
 		o.StepCompleted(cf.ID, st.ID)
 	}
-	if c := h.e.Counter; c != nil {
+	if c := h.e.Counter; c != nil && s.Vars[completedVar] != cf.ID {
+		// A conversation counted completed at a rate step before this
+		// end was counted there.
 		c.Ended(h.counted(), cf.ID, cf.Institution, st.ID, b.Completed)
 	}
 	if len(s.Frames) == 1 {

@@ -12,7 +12,8 @@ var rateKind = KindSpec{
 	Name: "rate",
 	Doc: "Asks the citizen to rate the service from 1 to 5: digits on USSD and SMS, buttons on chat. Any other answer skips the question — nobody is made to rate. " +
 		"Only a sample of conversations is asked (`sample`), and a number at most once per `once_every_days` for the flow, on every instance; otherwise the step goes on to `next` without a word. " +
-		"The score is counted in the indicators without the number (docs/indicators.md) and saved in a variable; a score at or under `low` goes to `on_low` when there is one — to ask for a comment and open a buzón ticket with it, say.",
+		"The score is counted in the indicators without the number (docs/indicators.md) and saved in a variable; a score at or under `low` goes to `on_low` when there is one — to ask for a comment and open a buzón ticket with it, say. " +
+		"Put the trámite's result in a `message` step before it: the result and the question share one screen. After an `async: sms` call whose answer outlasted the hop, the result goes out by SMS without the question.",
 	Waits:  true,
 	Events: []string{"next", "low"},
 	Fields: []FieldSpec{
@@ -23,6 +24,7 @@ var rateKind = KindSpec{
 		{Name: "once_every_days", Type: TypeInt, Doc: "A number is asked about this flow at most once in this many days (default 30).", bind: bind(func(b *rateStep) any { return &b.OnceEvery })},
 		{Name: "low", Type: TypeInt, Doc: "Scores at or under this go to `on_low` (default 2).", bind: bind(func(b *rateStep) any { return &b.Low })},
 		{Name: "on_low", Type: TypeStep, Doc: "Where a low score goes; without it, to `next`.", bind: bind(func(b *rateStep) any { return &b.OnLow })},
+		{Name: "completed", Type: TypeBool, Doc: "`true` when reaching the question means the trámite was done (the turno booked, shown above it): the indicators count it completed here, asked or not, and a citizen who leaves without answering has not abandoned it; the end step after it does not count again. Default false.", bind: bind(func(b *rateStep) any { return &b.Completed })},
 	},
 	Example: `spec_version: 1
 id: example-rate
@@ -30,12 +32,17 @@ version: 1
 institution: Example
 title: {es: Ejemplo, en: Example}
 locales: [es, en]
-start: rate
+start: done
 steps:
+  done:
+    kind: message
+    text: {es: "Trámite registrado.", en: "Request registered."}
+    next: rate
   rate:
     kind: rate
     text: {es: "¿Cómo fue su atención? Responda de 1 (mala) a 5 (excelente).", en: "How was the service? Answer 1 (poor) to 5 (excellent)."}
     sample: 50
+    completed: true
     on_low: sorry
     next: bye
   sorry:
@@ -69,6 +76,7 @@ type rateStep struct {
 	OnceEvery int
 	Low       int
 	OnLow     Ref
+	Completed bool // reaching the question means the trámite was done
 }
 
 const (
@@ -121,8 +129,17 @@ func (b *rateStep) save() string {
 }
 
 // run asks, or goes on to next without a word when the conversation is
-// not in the sample or the number was asked within the period.
+// not in the sample, the number was asked within the period, or the
+// citizen has gone: after an async call that outlasted the hop, the
+// result goes out by SMS, where a question could not be answered.
 func (b *rateStep) run(h *hop, cf *Compiled, s *Step) (Screen, exit, error) {
+	if b.Completed {
+		h.complete(cf, s.ID)
+	}
+	if h.late {
+		delete(h.s.Vars, b.save())
+		return Screen{}, along(cf, s, "next"), nil
+	}
 	if !b.ask(h, cf) {
 		return Screen{}, along(cf, s, "next"), nil
 	}

@@ -3,6 +3,7 @@ package flows_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -90,6 +91,17 @@ func TestRate(t *testing.T) {
 	}
 	if fmt.Sprint(r.scores) != "[4 1]" {
 		t.Errorf("counted %v, want [4 1]", r.scores)
+	}
+	// A rate step declared completed counts the trámite completed where
+	// it stands, asked or not, and the end after it does not count again.
+	var ends []string
+	for _, h := range r.heard {
+		if strings.HasPrefix(h, "ended ") {
+			ends = append(ends, h[:strings.Index(h, " hop ")])
+		}
+	}
+	if len(ends) != 5 || slices.ContainsFunc(ends, func(e string) bool { return e != "ended example-rate at rate completed=true" }) {
+		t.Errorf("five conversations ended as %q; want each completed once, at the question", ends)
 	}
 	draw = 0.1
 	s := &conversation.State{Locale: "es", Phone: "+593990000009", Channel: "chat"}

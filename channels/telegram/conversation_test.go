@@ -136,8 +136,12 @@ func TestConversationBookAppointment(t *testing.T) {
 		t.Fatalf("after the cédula: %q", got)
 	}
 	got := c.press("Confirmar", "1")
-	if !strings.Contains(got, "Turno reservado") || !strings.Contains(got, "T-TEST1") {
+	if !strings.Contains(got, "Turno reservado") || !strings.Contains(got, "T-TEST1") || !strings.Contains(got, "¿Cómo fue su atención?") {
 		t.Fatalf("after confirming: %q", got)
+	}
+	// The satisfaction question under the booking: buttons 1 to 5.
+	if got := c.press("4", "4"); !strings.HasPrefix(got, "Gracias. Le esperamos.") {
+		t.Fatalf("after rating: %q", got)
 	}
 	if c.api.Calls("sendMessage")[0].Form.Get("reply_markup") != "" {
 		t.Error("the final screen has buttons")

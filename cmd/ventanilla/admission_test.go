@@ -64,7 +64,8 @@ func TestFloodOfFirstHopsDoesNotLockCitizensOut(t *testing.T) {
 		{"1", ""}, // first office
 		{"1", ""}, // first slot
 		{"1714307103", "1714307103"},
-		{"1", "END Turno reservado"},
+		{"1", "CON Turno reservado"},
+		{"9", "END Gracias"}, // the satisfaction question, skipped
 	}
 	for _, s := range steps {
 		expect(t, d.send(s.send), s.want)

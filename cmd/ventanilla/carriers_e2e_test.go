@@ -56,9 +56,10 @@ type screen struct {
 }
 
 // One booking (Español, Turnos, Reservar, first office, first slot,
-// cédula, Confirmar), driven through every USSD carrier the product
-// serves, shows the citizen the same screens on every carrier and ends the
-// session on the confirmation everywhere.
+// cédula, Confirmar, then a skipped satisfaction question), driven through
+// every USSD carrier the product serves, shows the citizen the same
+// screens on every carrier and ends the session after the confirmation
+// everywhere.
 //
 // Each carrier gets its own gateway and sample back-end (gatewayFor): the
 // booking takes the slot, so a shared back-end would show the second
@@ -66,7 +67,7 @@ type screen struct {
 // language chosen on the first. The same citizen dials on each; only the
 // booking code, which the back-end draws at random, may differ.
 func TestOneBookingThroughEveryCarrier(t *testing.T) {
-	script := []string{"1", "1", "1", "1", "1", "1714307103", "1"}
+	script := []string{"1", "1", "1", "1", "1", "1714307103", "1", "9"}
 	var names []string
 	transcripts := map[string][]screen{}
 	for _, c := range registry {
@@ -99,11 +100,15 @@ func TestOneBookingThroughEveryCarrier(t *testing.T) {
 
 			expect(t, got[0].text, "Bienvenido a Ventanilla")
 			expect(t, got[1].text, "Ventanilla ciudadana")
-			expect(t, got[len(got)-2].text, "1714307103")
+			expect(t, got[len(got)-3].text, "1714307103")
+			booked := got[len(got)-2]
+			expect(t, booked.text, "Turno reservado")
+			if booked.end || codeRE.FindString(booked.text) == "" || !strings.Contains(booked.text, "¿C") {
+				t.Errorf("booking screen %q (end %v): want the confirmation with a code, above the satisfaction question", booked.text, booked.end)
+			}
 			last := got[len(got)-1]
-			expect(t, last.text, "Turno reservado")
-			if !last.end || codeRE.FindString(last.text) == "" {
-				t.Errorf("last screen %q (end %v): want the confirmation with a code, ending the session", last.text, last.end)
+			if !last.end || !strings.HasPrefix(last.text, "Gracias") {
+				t.Errorf("last screen %q (end %v): want the thanks that end the session", last.text, last.end)
 			}
 			// The carrier repeats the final request: the same reply, and
 			// the back-end holds one turno for the citizen.

@@ -80,7 +80,9 @@ hops:
   - send: ""
     screen: "Escriba el número de su trámite:"
   - send: "1002"
-    screen: "Trámite 1002: listo. Puede retirarlo con su cédula."
+    screen: "Trámite 1002: listo. Puede retirarlo con su cédula.\n¿Cómo fue su atención? 1 (mala) a 5 (excelente)"
+  - send: "9"
+    screen: "Gracias."
     end: true
 `
 	write := func(name, text string) string {

@@ -143,11 +143,12 @@ func bookLookUpAndCancel(t *testing.T, c *config) {
 			d.send("1")                                   // first slot
 			expect(t, d.send("1714307103"), "1714307103") // confirmation screen
 			booked := d.send("1")
-			expect(t, booked, "END "+l.booked)
+			expect(t, booked, "CON "+l.booked) // above the satisfaction question
 			code := codeRE.FindString(booked)
 			if code == "" {
 				t.Fatalf("no code in %q", booked)
 			}
+			expect(t, d.send("4"), "END ")
 
 			// Dialling again: the language is remembered, no question asked.
 			d = &dialer{t: t, url: srv.URL, session: "lookup-" + l.choice, phone: l.phone}

@@ -33,7 +33,8 @@ func countConversations(t *testing.T, c *config) {
 		for _, in := range []string{"", "1", "1", "1", "1", "1", "1714307103"} {
 			d.send(in)
 		}
-		expect(t, d.send("1"), "END Turno reservado")
+		expect(t, d.send("1"), "CON Turno reservado")
+		expect(t, d.send("5"), "END Gracias") // the satisfaction question
 	}
 	for i, phone := range phones[:2] {
 		d := &dialer{t: t, url: srv.URL, session: "left-" + phone, phone: phone}

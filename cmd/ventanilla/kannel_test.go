@@ -254,7 +254,7 @@ func TestUSSDRepliesThroughRealKannel(t *testing.T) {
 		p := &kannelPhone{t: t, k: k, phone: "+593991000731"}
 		text, end := p.dial("*384#")
 		longest := 0
-		for i, input := range []string{"3", "1", "1", "1", "1", "1714307103", "1"} {
+		for i, input := range []string{"3", "1", "1", "1", "1", "1714307103", "1", "5"} { // booked, then rated
 			if text != sent.lastScreen() {
 				t.Fatalf("screen %d reached the SMSC as %q, the product said %q", i, text, sent.lastScreen())
 			}

@@ -55,7 +55,7 @@ func TestLogsAndAuditHoldNoIdentifiers(t *testing.T) {
 	srv, a := gatewayLogging(t, c, log)
 
 	d := &dialer{t: t, url: srv.URL, session: "privacy", phone: phone}
-	for _, in := range []string{"", "1", "1", "1", "1", "1", cedula, "1"} {
+	for _, in := range []string{"", "1", "1", "1", "1", "1", cedula, "1", "5"} {
 		d.send(in)
 	}
 	// An error path too: a procedure that does not exist.

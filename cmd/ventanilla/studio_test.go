@@ -84,7 +84,7 @@ func TestStudioSavesATranscriptThatFlowsTestPasses(t *testing.T) {
 	p := openStudio(t, dir)
 	p.post("/send", url.Values{"phone": {"ussd"}, "call": {"1"}})
 	var page string
-	for _, answer := range []string{"1", "1", "1", "1", "1", "1714307103", "1"} {
+	for _, answer := range []string{"1", "1", "1", "1", "1", "1714307103", "1", "5"} { // booked, then rated
 		page = p.post("/send", url.Values{"phone": {"ussd"}, "text": {answer}})
 	}
 	if !strings.Contains(page, `id="ussd-end"`) {

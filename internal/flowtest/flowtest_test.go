@@ -165,9 +165,10 @@ hops:
     screen: "Escriba el número de su trámite:"
   - send: "1002"
     screen: %q
-    end: true
+    end: %v
 `
-	const ready, failed = "Trámite 1002: listo. Puede retirarlo con su cédula.", "Ocurrió un error en la institución."
+	// The status comes above the satisfaction question; a failure ends.
+	const ready, failed = "Trámite 1002: listo. Puede retirarlo con su cédula.\n¿Cómo fue su atención? 1 (mala) a 5 (excelente)", "Ocurrió un error en la institución."
 	for _, tc := range []struct{ delay, screen, call string }{
 		{"1s", ready, "tramites.status ok 1s"},
 		{"3s", failed, "tramites.status timeout 2s"},
@@ -176,7 +177,7 @@ hops:
 		t.Run(tc.delay, func(t *testing.T) {
 			var seen calls
 			r.Observer = &seen
-			tr, err := flowtest.ReadFile(writeTranscript(t, fmt.Sprintf(text, tc.delay, tc.screen)))
+			tr, err := flowtest.ReadFile(writeTranscript(t, fmt.Sprintf(text, tc.delay, tc.screen, tc.screen == failed)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -235,7 +236,7 @@ hops:
     end: true
     sms:
       - {text: %q, to: citizen}
-`, ready)))
+`, "Trámite 1002: listo. Puede retirarlo con su cédula.\nGracias.")))
 		if err != nil {
 			t.Fatal(err)
 		}

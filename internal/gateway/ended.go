@@ -6,9 +6,11 @@ import (
 	"time"
 
 	"github.com/ventanilla-gob/ventanilla/conversation"
+	"github.com/ventanilla-gob/ventanilla/internal/keys"
 
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/i18n"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
 
@@ -48,7 +50,10 @@ func repeated(s *conversation.State, in carrier.Inbound) bool {
 // citizen still gets the reply.
 func (g *Gateway) end(ctx context.Context, st *state, in carrier.Inbound, reply carrier.Reply) (carrier.Reply, error) {
 	was := st.s
-	if flows.EffectsMade(&was) {
+	if flows.EffectsMade(&was) && !flows.Completed(&was) {
+		// A trámite completed at a question showed its result above it,
+		// and that hop kept it (save): what ends the conversation now is
+		// the answer to the question.
 		st.info.set(func(i *hopInfo) { i.result = reply.Text })
 	}
 	st.s = conversation.State{
@@ -109,4 +114,42 @@ func (g *Gateway) keepResult(in carrier.Inbound, info *hopInfo) {
 		}
 		g.logger().Warn("result of a late hop not kept for the next contact", "carrier", in.Carrier)
 	}()
+}
+
+// askAfterLate serves a citizen who dials again after the hop that showed
+// a trámite's result above a question (a rating) came too late: they were
+// told to try again, and the result was kept for them (keepResult). They
+// get the result first, under the heading of any kept result, then the
+// question they did not see; ok is false when that is not the case (the
+// citizen saw the question and left it: they start anew).
+func (g *Gateway) askAfterLate(ctx context.Context, st *state, in carrier.Inbound) (carrier.Reply, bool, error) {
+	s := &st.s
+	notice := flows.Notice(s)
+	if s.Ended || !flows.Completed(s) || notice == "" || s.Phone == "" || g.now().Sub(time.UnixMilli(s.Updated)) > g.resumeWindow() {
+		return carrier.Reply{}, false, nil
+	}
+	kept, err := g.Store.Get(ctx, keys.Pending(s.Phone))
+	if err != nil || string(kept.Data) != notice {
+		return carrier.Reply{}, false, nil
+	}
+	if st.confirm != nil {
+		if err := st.confirm(ctx); errors.Is(err, sessions.ErrConflict) {
+			return carrier.Reply{}, true, err
+		}
+	}
+	if err := g.Store.Delete(ctx, keys.Pending(s.Phone)); err != nil {
+		g.storeError("forgetting a result kept for the citizen", err)
+		return carrier.Reply{}, false, nil // shown only once it can be forgotten: never twice
+	}
+	s.Conversation, s.Carrier, s.CarrierSeq, s.Trail, s.Page = in.SessionID, in.Carrier, in.Seq, "", 0
+	if in.Cumulative {
+		s.Trail = in.Input
+	}
+	chosen := s.Vars["language_chosen"] == true
+	screen, err := g.Engine.Apply(ctx, s, flows.Input{Redisplay: true, Pages: g.pager(in), Confirm: st.confirm, Checkpoint: g.checkpoint(st, in)})
+	if err == nil {
+		flows.Above(s, &screen, g.Engine.Messages.Text(s.Locale, i18n.AsyncResult))
+	}
+	r, err := g.finish(ctx, st, in, screen, err, chosen)
+	return r, true, err
 }

@@ -308,6 +308,11 @@ func (g *Gateway) try(ctx context.Context, in carrier.Inbound, info *hopInfo) (c
 	if st.found && g.resumable(&st.s) && len(shortcut) == 0 && in.Input == "" {
 		return g.offerResume(ctx, &st, in)
 	}
+	if st.found && len(shortcut) == 0 && in.Input == "" {
+		if r, ok, err := g.askAfterLate(ctx, &st, in); ok {
+			return r, err
+		}
+	}
 	if st.found {
 		g.abandoned(&st.s)
 	}

@@ -458,6 +458,11 @@ func TestAsyncResultKeptForNextContact(t *testing.T) {
 	if !strings.HasPrefix(next.Text, "Resultado de su consulta anterior:\nTrámite 1002: listo.") {
 		t.Errorf("next contact: %q", next.Text)
 	}
+	// The satisfaction question after the status is not asked of a
+	// result that went on without the citizen.
+	if strings.Contains(next.Text, "¿Cómo fue su atención?") {
+		t.Errorf("a late result asks a question: %q", next.Text)
+	}
 	if again := hop(t, g, at("c", "")); strings.Contains(again.Text, "Resultado") {
 		t.Errorf("shown twice: %q", again.Text)
 	}
@@ -579,7 +584,9 @@ func converse(t *testing.T, p protocol, session string, answers []string, gs ...
 // history, replayed as a new dial, would be shifted by one answer: "Cédula
 // no válida") and the one whose language is remembered alike.
 func TestRepeatedLastRequestActsOnce(t *testing.T) {
-	booking := []string{"1", "1", "1", "1", "1714307103", "1"}
+	// Booked, and the satisfaction question under the booking answered:
+	// that answer is the last request.
+	booking := []string{"1", "1", "1", "1", "1714307103", "1", "5"}
 	type setup struct {
 		name string
 		new  func(t *testing.T, calls *countedCalls) (*gateway.Gateway, *gateway.Gateway)
@@ -621,7 +628,7 @@ func TestRepeatedLastRequestActsOnce(t *testing.T) {
 						converse(t, p, "s0", []string{"1"}, a) // chose Español before
 					}
 					last, r := converse(t, p, "s1", script, a, b)
-					if !r.End || !strings.HasPrefix(r.Text, "Turno reservado. Código T-4F7K2") {
+					if !r.End || !strings.HasPrefix(r.Text, "Gracias. Le esperamos.") {
 						t.Fatalf("booking ended with %+v", r)
 					}
 					made := calls.n.Load()

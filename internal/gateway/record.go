@@ -3,6 +3,8 @@ package gateway
 import (
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/flows"
+
 	"github.com/ventanilla-gob/ventanilla/conversation"
 
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
@@ -94,7 +96,9 @@ func (g *Gateway) note(info *hopInfo, s *conversation.State) {
 // over later leaves it where it already was counted. One resumed and
 // left again counts at the step it was first left.
 func (g *Gateway) abandoned(s *conversation.State) {
-	if s.Ended || s.Vars[abandonedVar] == true {
+	if s.Ended || s.Vars[abandonedVar] == true || flows.Completed(s) {
+		// A conversation left at the question after its trámite (a
+		// rating) has not abandoned the trámite.
 		return
 	}
 	if s.Vars == nil {

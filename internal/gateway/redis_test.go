@@ -312,8 +312,8 @@ func TestInstanceDiesDuringTheBookingCall(t *testing.T) {
 	if len(list) != 1 {
 		t.Fatalf("%d turnos booked: %+v", len(list), list)
 	}
-	if !r.End || !strings.HasPrefix(r.Text, "Turno reservado. Código "+list[0].Code) {
-		t.Errorf("the retry on the other instance: %+v, want the booking %s", r, list[0].Code)
+	if r.End || !strings.HasPrefix(r.Text, "Turno reservado. Código "+list[0].Code) {
+		t.Errorf("the retry on the other instance: %+v, want the booking %s above the satisfaction question", r, list[0].Code)
 	}
 	if again := hop(t, b, confirm); again.Text != r.Text || len(inst.bookings(t)) != 1 {
 		t.Errorf("a further retry: %q, %d turnos", again.Text, len(inst.bookings(t)))
@@ -329,7 +329,8 @@ func TestInstanceDiesDuringTheBookingCall(t *testing.T) {
 // under a note that the request had been sent; when they land late (Redis
 // was only stopped), the result is kept for the next contact. Either way
 // the conversation is never offered at its confirmation step, where "1"
-// would book again.
+// would book again. The satisfaction question the late reply carried
+// under the booking is asked then, under it.
 func TestStoreStopsAfterTheBackendBooked(t *testing.T) {
 	for _, tt := range []struct {
 		name string
@@ -392,6 +393,11 @@ func TestStoreStopsAfterTheBackendBooked(t *testing.T) {
 			next := hop(t, g, at("d", ""))
 			if want := tt.want + list[0].Code; !strings.HasPrefix(next.Text, want) {
 				t.Errorf("the next contact: %+v, want %q…", next, want)
+			}
+			// The booking first, then the satisfaction question the late
+			// reply did not show.
+			if !strings.Contains(next.Text, "Lleve su cédula.\n¿Cómo fue su atención?") || next.End {
+				t.Errorf("the next contact does not ask the question under the booking: %+v", next)
 			}
 			hop(t, g, at("d", "1"))
 			hop(t, g, at("d", "1*1"))

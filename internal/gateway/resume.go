@@ -26,6 +26,11 @@ func (g *Gateway) resumable(s *conversation.State) bool {
 	if _, closing := s.Vars["$closing"]; closing {
 		return false
 	}
+	if flows.Completed(s) {
+		// The trámite is done; only a question after it (a rating) is
+		// left, not worth an offer to resume (see askAfterLate).
+		return false
+	}
 	return g.now().Sub(time.UnixMilli(s.Updated)) <= g.resumeWindow()
 }
 

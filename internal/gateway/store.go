@@ -104,6 +104,14 @@ func (g *Gateway) save(ctx context.Context, st *state, in carrier.Inbound, scree
 	if screen.End && lastPage {
 		return g.end(ctx, st, in, reply)
 	}
+	if !screen.End && flows.Completed(s) && flows.EffectsMade(s) {
+		// The trámite is done and its result stands above a question (a
+		// rating): should this reply come too late, the result is kept
+		// for the next contact as an ended conversation's would be.
+		if notice := flows.Notice(s); notice != "" {
+			st.info.set(func(i *hopInfo) { i.result = notice })
+		}
+	}
 	if err := g.put(ctx, st, in); err != nil {
 		if errors.Is(err, sessions.ErrConflict) {
 			return carrier.Reply{}, err

@@ -93,6 +93,8 @@ const (
 	screenConfirm  = "Confirme su turno"
 	screenTaken    = "acaba de ocuparse"
 	screenBooked   = "Turno reservado"
+	screenThanks   = "Gracias"
+	screenSeeYou   = "Le esperamos"
 	screenMine     = "Sus turnos"
 	screenAppt     = "Anular este turno"
 	screenCancel   = "¿Anular el turno"
@@ -144,7 +146,10 @@ var (
 			{Send: "{office}", Expect: []string{screenSlots}},
 			{Send: "1", Expect: []string{screenCedula}},
 			{Send: "{cedula}", Expect: []string{screenConfirm, "{cedula}"}},
-			{Send: "1", Expect: []string{screenBooked}, End: true},
+			// The booking, above the satisfaction question the first
+			// time a number books (rated by the detour), or above the
+			// thanks once it was asked within the period.
+			{Send: "1", Expect: []string{screenSeeYou}, End: true},
 		},
 		// Another citizen may book the slot first: the flow says so and
 		// offers the slots again, then asks the cédula and confirmation.
@@ -152,6 +157,7 @@ var (
 			{Name: "slot taken", When: screenTaken, Send: "1"},
 			{Name: "cédula again", When: screenCedula, Send: "{cedula}"},
 			{Name: "confirm again", When: screenConfirm, Send: "1"},
+			{Name: "rated the booking", When: screenBooked, Send: "5"},
 		},
 	}
 	// cancel frees the slot book took, so the sample back-end's few slots
@@ -175,8 +181,9 @@ var (
 		Steps: []Step{
 			{Send: "", Expect: []string{screenServices}},
 			{Send: "2", Expect: []string{screenTramite}},
-			{Send: "1002", Expect: []string{screenReady}, End: true},
+			{Send: "1002", Expect: []string{screenThanks}, End: true},
 		},
+		Detours: []Detour{{Name: "rated the status", When: screenReady, Send: "4"}},
 	}
 )
 
