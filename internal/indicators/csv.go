@@ -17,7 +17,7 @@ func WriteCSV(w io.Writer, r *Report) error {
 	_ = cw.Write(CSVHeader)
 	meta := [][2]string{
 		{"from", r.From}, {"to", r.To}, {"granularity", r.Granularity}, {"k", strconv.FormatInt(r.K, 10)},
-		{"licence", r.Licence}, {"licence_url", r.LicenceURL}, {"services_online", strconv.Itoa(r.ServicesOnline)},
+		{"institution", r.Institution}, {"licence", r.Licence}, {"licence_url", r.LicenceURL}, {"services_online", strconv.Itoa(r.ServicesOnline)},
 	}
 	for _, m := range meta {
 		_ = cw.Write([]string{"report", "", "", "", m[0], m[1]})

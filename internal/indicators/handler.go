@@ -16,7 +16,7 @@ import (
 // DefaultDays is the span of a report that names no from.
 const DefaultDays = 30
 
-var params = []string{"from", "to", "granularity", "format"}
+var params = []string{"from", "to", "granularity", "format", "institution"}
 
 // query reads a report's query from the URL: from and to as YYYY-MM-DD
 // (default: the last 30 days up to today in zone), granularity, format
@@ -49,6 +49,23 @@ func (p *Publisher) query(r *http.Request, zone *time.Location) (Query, string, 
 	}
 	if v.Get("from") != "" && v.Get("to") == "" && q.To.Before(q.From) {
 		q.To = q.From
+	}
+	if inst := v.Get("institution"); inst != "" {
+		q.Institution = inst
+		if p.Services != nil {
+			var known []string
+			for _, s := range p.Services() {
+				if !slices.Contains(known, s.Institution) {
+					known = append(known, s.Institution)
+				}
+			}
+			if !slices.Contains(known, inst) {
+				if s := suggest.Closest(inst, known); s != "" {
+					return Query{}, "", fmt.Errorf("institution=%q: no such institution (did you mean %q?)", inst, s)
+				}
+				return Query{}, "", fmt.Errorf("institution=%q: no such institution (known: %s)", inst, strings.Join(known, ", "))
+			}
+		}
 	}
 	format := v.Get("format")
 	if format == "" && strings.Contains(r.Header.Get("Accept"), "text/csv") {

@@ -102,6 +102,7 @@ func TestIndicatorsRefusesBadQueries(t *testing.T) {
 		"/v1/indicators?from=2026-12-05&to=2026-12-01": "before",
 		"/v1/indicators?from=2000-01-01&to=2026-12-01": "at most",
 		"/v1/indicators?format=xml":                    "json or csv",
+		"/v1/indicators?institution=Registro%20Civl":   `did you mean "Registro Civil"`,
 	} {
 		res := get(t, h, target)
 		body, _ := io.ReadAll(res.Body)
@@ -132,5 +133,29 @@ func TestIndicatorsPage(t *testing.T) {
 		if m[1] == "src" || strings.Contains(m[2], "//") && m[2] != DefaultLicenceURL {
 			t.Errorf("the page refers to %s", m[0])
 		}
+	}
+}
+
+// ?institution= narrows the JSON, the CSV and the page to one
+// institution, and the page links each institution to its own.
+func TestIndicatorsPerInstitution(t *testing.T) {
+	p := publisher(t)
+	res := get(t, p.Handler(time.UTC, slog.Default()), "/v1/indicators?from=2026-12-01&institution=Registro%20Civil")
+	var r Report
+	if err := json.NewDecoder(res.Body).Decode(&r); err != nil || res.StatusCode != 200 {
+		t.Fatalf("status %d: %v", res.StatusCode, err)
+	}
+	if r.Institution != "Registro Civil" || r.Total.Started != 40 || len(r.Services) != 1 || len(r.Institutions) != 1 || len(r.Backends) != 0 {
+		t.Errorf("one institution's report: %+v", r)
+	}
+	res = get(t, p.Page(time.UTC, slog.Default()), "/indicators?from=2026-12-01")
+	body, _ := io.ReadAll(res.Body)
+	if !strings.Contains(string(body), `institution=Registro&#43;Civil">Registro Civil</a>`) && !strings.Contains(string(body), `institution=Registro+Civil">Registro Civil</a>`) {
+		t.Errorf("the page does not link the institution to its own page:\n%s", body)
+	}
+	res = get(t, p.Page(time.UTC, slog.Default()), "/indicators?from=2026-12-01&institution=Registro+Civil")
+	body, _ = io.ReadAll(res.Body)
+	if !strings.Contains(string(body), "<h1>Indicadores de atención ciudadana: Registro Civil</h1>") {
+		t.Errorf("the institution's page does not say whose it is")
 	}
 }

@@ -20,6 +20,9 @@ const (
 type Query struct {
 	From, To    time.Time // days, both included
 	Granularity string    // Day, Week or Month
+	// Institution, when set, narrows the report to one institution: its
+	// total, periods, services, channels, carriers and languages.
+	Institution string
 }
 
 // MaxDays bounds the days one report reads.
@@ -64,6 +67,7 @@ type Report struct {
 	From           string    `json:"from"`
 	To             string    `json:"to"`
 	Granularity    string    `json:"granularity"`
+	Institution    string    `json:"institution,omitempty"`
 	Generated      time.Time `json:"generated"`
 	K              int64     `json:"k"`
 	Publisher      string    `json:"publisher,omitempty"`
@@ -333,7 +337,7 @@ func (p *Publisher) Report(ctx context.Context, q Query) (*Report, error) {
 		now = p.Now
 	}
 	r := &Report{
-		From: days[0], To: days[len(days)-1], Granularity: q.Granularity, Generated: now().UTC().Truncate(time.Second),
+		From: days[0], To: days[len(days)-1], Granularity: q.Granularity, Institution: q.Institution, Generated: now().UTC().Truncate(time.Second),
 		K: k, Publisher: p.Name, Licence: p.Licence, LicenceURL: p.LicenceURL,
 		Withheld: WithheldCount{Conversations: map[string]int64{}, Ratings: map[string]int64{}, Reminders: map[string]int64{}},
 	}
@@ -349,20 +353,22 @@ func (p *Publisher) Report(ctx context.Context, q Query) (*Report, error) {
 		}
 	}
 
-	// Per day: the day's own total, and each table's cells.
-	type dayAtoms struct {
+	// Per day: the day's own total, each institution's, and each table's
+	// cells within each institution.
+	type instAtoms struct {
 		total  atom
 		tables []map[string]*atom
-		calls  map[string]map[string]int64 // service → outcome → n
+	}
+	type dayAtoms struct {
+		total atom
+		insts map[string]*instAtoms
+		calls map[string]map[string]int64 // service → outcome → n
 	}
 	byDay := map[string]*dayAtoms{}
 	for c, n := range cells {
 		da := byDay[c.Day]
 		if da == nil {
-			da = &dayAtoms{tables: make([]map[string]*atom, len(tables)), calls: map[string]map[string]int64{}}
-			for i := range da.tables {
-				da.tables[i] = map[string]*atom{}
-			}
+			da = &dayAtoms{insts: map[string]*instAtoms{}, calls: map[string]map[string]int64{}}
 			byDay[c.Day] = da
 		}
 		if name, arg, _ := strings.Cut(c.Metric, ":"); name == MetricCall {
@@ -374,12 +380,21 @@ func (p *Publisher) Report(ctx context.Context, q Query) (*Report, error) {
 			continue
 		}
 		da.total.add(c, n)
+		ia := da.insts[c.Dims.Institution]
+		if ia == nil {
+			ia = &instAtoms{tables: make([]map[string]*atom, len(tables))}
+			for i := range ia.tables {
+				ia.tables[i] = map[string]*atom{}
+			}
+			da.insts[c.Dims.Institution] = ia
+		}
+		ia.total.add(c, n)
 		for i, t := range tables {
 			key := t.key(c.Dims)
-			a := da.tables[i][key]
+			a := ia.tables[i][key]
 			if a == nil {
 				a = &atom{institution: c.Dims.Institution, channel: c.Dims.Channel}
-				da.tables[i][key] = a
+				ia.tables[i][key] = a
 			}
 			a.add(c, n)
 		}
@@ -394,82 +409,99 @@ func (p *Publisher) Report(ctx context.Context, q Query) (*Report, error) {
 	institutions, channels := map[string]*acc{}, map[string]*acc{}
 	inst, chans := map[string]string{}, map[string]string{}
 	calls := map[string]map[string]int64{}
+	kinds := []struct {
+		count    func(*atom) int64
+		add      func(*acc, *atom)
+		withheld map[string]int64
+	}{
+		{func(a *atom) int64 { return a.started }, (*acc).addConversations, r.Withheld.Conversations},
+		{(*atom).ratingCount, (*acc).addRatings, r.Withheld.Ratings},
+		{func(a *atom) int64 { return a.sent }, (*acc).addReminders, r.Withheld.Reminders},
+	}
+	row := func(m map[string]*acc, key string) *acc {
+		a := m[key]
+		if a == nil {
+			a = &acc{}
+			m[key] = a
+		}
+		return a
+	}
 	for _, day := range days {
 		da := byDay[day]
 		if da == nil {
 			continue
 		}
-		period := periodOf(day, q.Granularity)
-		pa := periods[period]
-		if pa == nil {
-			pa = &acc{}
-			periods[period] = pa
-		}
-		// The day's total is a cell too: published when it counts k.
-		if da.total.started >= k {
-			total.addConversations(&da.total)
-			pa.addConversations(&da.total)
-		}
-		if da.total.ratingCount() >= k {
-			total.addRatings(&da.total)
-			pa.addRatings(&da.total)
-		}
-		if da.total.sent >= k {
-			total.addReminders(&da.total)
-			pa.addReminders(&da.total)
-		}
-		for i, t := range tables {
-			keys := sortedKeys(da.tables[i])
-			atoms := make([]*atom, len(keys))
-			for j, key := range keys {
-				atoms[j] = da.tables[i][key]
+		pa := row(periods, periodOf(day, q.Granularity))
+		names := sortedKeys(da.insts)
+		for _, kind := range kinds {
+			// The day's total is a cell too: published when it counts k.
+			if q.Institution == "" && kind.count(&da.total) >= k {
+				kind.add(total, &da.total)
+				kind.add(pa, &da.total)
 			}
-			publish := func(count func(*atom) int64, add func(*acc, *atom), withheld map[string]int64) {
-				counts := make([]int64, len(atoms))
-				for j, a := range atoms {
-					counts[j] = count(a)
+			// Institutions are the first level: each counting fewer
+			// than k is withheld, with complementary ones, so that the
+			// day's total minus the published institutions is nothing
+			// or at least k.
+			counts := make([]int64, len(names))
+			for j, name := range names {
+				counts[j] = kind.count(&da.insts[name].total)
+			}
+			hidden, totalHidden := withhold(counts, k)
+			for j, name := range names {
+				shown := q.Institution == "" || q.Institution == name
+				if hidden[j] {
+					if shown && !totalHidden && q.Institution == "" {
+						kind.withheld["institutions"] += counts[j]
+						for _, t := range tables {
+							kind.withheld[t.name] += counts[j]
+						}
+					}
+					continue
 				}
-				hidden, totalHidden := withhold(counts, k)
-				for j, a := range atoms {
-					if hidden[j] {
-						if !totalHidden {
-							withheld[t.name] += counts[j]
-						}
-						continue
+				if counts[j] == 0 || !shown {
+					continue
+				}
+				ia := da.insts[name]
+				kind.add(row(institutions, name), &ia.total)
+				if q.Institution != "" {
+					kind.add(total, &ia.total)
+					kind.add(pa, &ia.total)
+				}
+				// Within a published institution, each table's cells
+				// are withheld against the institution's own total: the
+				// institution minus its published rows is nothing or at
+				// least k, as the day's total minus its institutions is.
+				for i, t := range tables {
+					keys := sortedKeys(ia.tables[i])
+					cc := make([]int64, len(keys))
+					for x, key := range keys {
+						cc[x] = kind.count(ia.tables[i][key])
 					}
-					if counts[j] == 0 {
-						continue
-					}
-					key := keys[j]
-					row := rows[i][key]
-					if row == nil {
-						row = &acc{}
-						rows[i][key] = row
-					}
-					add(row, a)
-					switch t.name {
-					case "services":
-						inst[key] = a.institution
-						ia := institutions[a.institution]
-						if ia == nil {
-							ia = &acc{}
-							institutions[a.institution] = ia
+					h, _ := withhold(cc, k)
+					for x, key := range keys {
+						a := ia.tables[i][key]
+						if h[x] {
+							kind.withheld[t.name] += cc[x]
+							continue
 						}
-						add(ia, a)
-					case "carriers":
-						chans[key] = a.channel
-						ca := channels[a.channel]
-						if ca == nil {
-							ca = &acc{}
-							channels[a.channel] = ca
+						if cc[x] == 0 {
+							continue
 						}
-						add(ca, a)
+						kind.add(row(rows[i], key), a)
+						switch t.name {
+						case "services":
+							inst[key] = a.institution
+						case "carriers":
+							chans[key] = a.channel
+							kind.add(row(channels, a.channel), a)
+						}
 					}
 				}
 			}
-			publish(func(a *atom) int64 { return a.started }, (*acc).addConversations, r.Withheld.Conversations)
-			publish((*atom).ratingCount, (*acc).addRatings, r.Withheld.Ratings)
-			publish(func(a *atom) int64 { return a.sent }, (*acc).addReminders, r.Withheld.Reminders)
+		}
+		if q.Institution != "" {
+			continue // back-end calls are counted per service, not per institution
 		}
 		// Back-end calls: a service's calls of the day are a cell.
 		svcs := sortedKeys(da.calls)
