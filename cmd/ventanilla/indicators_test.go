@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
 	"github.com/ventanilla-gob/ventanilla/internal/indicators"
@@ -152,5 +153,71 @@ func TestAbandonedCountedOnce(t *testing.T) {
 			}
 		}
 		t.Errorf("/metrics lacks %s", want)
+	}
+}
+
+// ventanilla indicators prints what GET /v1/indicators publishes: asked of
+// the running gateway (--url), or read from its Redis with the same k, in
+// a table, JSON or CSV, for one institution or one service.
+func TestIndicatorsCommandLine(t *testing.T) {
+	addr := "redis://" + redistest.Start(t).Options().Addr + "/0"
+	// The gateway counts days in UTC here (its zone unset); the command is told so.
+	srv, a := gatewayLogging(t, &config{RedisURL: addr, NearSessions: 1000, IndicatorsK: 2}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for _, phone := range []string{"+593991000041", "+593991000042", "+593991000043"} {
+		d := &dialer{t: t, url: srv.URL, session: "cli-" + phone, phone: phone}
+		for _, in := range []string{"", "1", "1", "1", "1", "1", "1714307103", "1"} {
+			d.send(in)
+		}
+		expect(t, d.send("4"), "END Gracias")
+	}
+	if err := a.counter.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, api := get(t, srv.URL+"/v1/indicators")
+	var want indicators.Report
+	if err := json.Unmarshal([]byte(api), &want); err != nil {
+		t.Fatal(err)
+	}
+	for _, source := range [][]string{{"--url", srv.URL}, {"--redis-url", addr, "--indicators-k", "2", "--zone", "UTC"}} {
+		t.Run(source[0], func(t *testing.T) {
+			code, out, errs := runCLI(t, "", append([]string{"indicators", "--format", "json"}, source...)...)
+			var got indicators.Report
+			if code != 0 || json.Unmarshal([]byte(out), &got) != nil {
+				t.Fatalf("exit %d: %s%s", code, out, errs)
+			}
+			got.Generated, want.Generated = time.Time{}, time.Time{}
+			g, _ := json.Marshal(got)
+			w, _ := json.Marshal(want)
+			if string(g) != string(w) {
+				t.Errorf("the command prints\n%s\nthe API publishes\n%s", g, w)
+			}
+			if got.Total.Satisfaction.Count != 3 || got.Total.Completed != 3 {
+				t.Errorf("total %+v: want 3 completed, 3 ratings", got.Total)
+			}
+			code, out, _ = runCLI(t, "", append([]string{"indicators", "--institution", "Institución de ejemplo", "--service", "turnos"}, source...)...)
+			if code != 0 || !strings.Contains(out, "institution Institución de ejemplo") || !strings.Contains(out, "service") || !strings.Contains(out, "turnos") || !strings.Contains(out, "100%") {
+				t.Errorf("table of one service: exit %d\n%s", code, out)
+			}
+			code, out, _ = runCLI(t, "", append([]string{"indicators", "--format", "csv", "--granularity", "month"}, source...)...)
+			if code != 0 || !strings.HasPrefix(out, "table,key,institution,channel,figure,value\n") || !strings.Contains(out, "services,turnos,Institución de ejemplo,,satisfaction.count,3") {
+				t.Errorf("csv: exit %d\n%s", code, out)
+			}
+			code, _, errs = runCLI(t, "", append([]string{"indicators", "--service", "turno"}, source...)...)
+			if code != 2 || !strings.Contains(errs, `did you mean "turnos"`) {
+				t.Errorf("a misspelt service: exit %d: %s", code, errs)
+			}
+			code, _, errs = runCLI(t, "", append([]string{"indicators", "--granularity", "year"}, source...)...)
+			if code != 2 || !strings.Contains(errs, "day, week or month") {
+				t.Errorf("a wrong granularity: exit %d: %s", code, errs)
+			}
+		})
+	}
+	code, _, errs := runCLI(t, "", "indicators")
+	if code != 1 || !strings.Contains(errs, "--url") {
+		t.Errorf("without Redis or --url: exit %d: %s", code, errs)
+	}
+	code, _, errs = runCLI(t, "", "indicators", "--url", srv.URL, "--format", "jsn")
+	if code != 2 || !strings.Contains(errs, `did you mean "json"`) {
+		t.Errorf("a misspelt format: exit %d: %s", code, errs)
 	}
 }

@@ -25,6 +25,8 @@ Usage:
   ventanilla flows reference        print the flow language reference (Markdown)
   ventanilla flows schema           print the JSON Schema of a flow file, for editors
   ventanilla catalogue [--json] [PACKAGE...]  the services the packages offer (as GET /v1/catalogue)
+  ventanilla indicators [--url URL] [--from D --to D --granularity G --format table|json|csv --institution I --service S]
+                                    the published indicators (as GET /v1/indicators)
   ventanilla institution new ID [--dir DIR]   write a new institution package that lints clean
   ventanilla institution reference            print the manifest reference (Markdown)
   ventanilla simulate [FLOW]        talk to a flow as a feature phone would
@@ -93,6 +95,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 2
 	case "catalogue":
 		return cmdCatalogue(args[1:], stdout, stderr)
+	case "indicators":
+		return cmdIndicators(ctx, args[1:], stdout, stderr)
 	case "institution":
 		return cmdInstitution(args[1:], stdout, stderr)
 	case "simulate":

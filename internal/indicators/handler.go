@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -22,7 +23,13 @@ var params = []string{"from", "to", "granularity", "format", "institution"}
 // (default: the last 30 days up to today in zone), granularity, format
 // (json or csv).
 func (p *Publisher) query(r *http.Request, zone *time.Location) (Query, string, error) {
-	v := r.URL.Query()
+	return p.ParseQuery(r.URL.Query(), r.Header.Get("Accept"), zone)
+}
+
+// ParseQuery reads a report's query from URL parameters, as GET
+// /v1/indicators does; accept is the request's Accept header ("" for
+// none). The command line reads its flags through it too.
+func (p *Publisher) ParseQuery(v url.Values, accept string, zone *time.Location) (Query, string, error) {
 	for name := range v {
 		if !slices.Contains(params, name) {
 			if s := suggest.Closest(name, params); s != "" {
@@ -68,7 +75,7 @@ func (p *Publisher) query(r *http.Request, zone *time.Location) (Query, string, 
 		}
 	}
 	format := v.Get("format")
-	if format == "" && strings.Contains(r.Header.Get("Accept"), "text/csv") {
+	if format == "" && strings.Contains(accept, "text/csv") {
 		format = "csv"
 	}
 	switch format {
