@@ -221,3 +221,40 @@ func TestIndicatorsCommandLine(t *testing.T) {
 		t.Errorf("a misspelt format: exit %d: %s", code, errs)
 	}
 }
+
+// After a bench run against the gateway and its sample back-end (what
+// `ventanilla demo` serves), the published indicators and their page show
+// the figures: conversations, completed trámites, ratings, back-end calls,
+// with the default k.
+func TestIndicatorsAfterABench(t *testing.T) {
+	srv, a := gatewayLogging(t, &config{Budget: time.Minute}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	code, out, errs := runCLI(t, "", "bench", "--url", srv.URL, "--sessions", "60", "--citizens", "10", "--concurrency", "4",
+		"--scenario", "mixed", "--no-baseline", "--json")
+	if code != 0 {
+		t.Fatalf("bench: exit %d\n%s\n%s", code, out, errs)
+	}
+	if err := a.counter.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, body := get(t, srv.URL+"/v1/indicators")
+	var r indicators.Report
+	if err := json.Unmarshal([]byte(body), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.K != indicators.DefaultK || r.Total.Started < 60 || r.Total.Completed == 0 || r.Total.Satisfaction.Count == 0 || r.Total.MedianHops == nil || len(r.Backends) == 0 {
+		t.Errorf("after the bench: k %d, total %+v, back-ends %+v", r.K, r.Total, r.Backends)
+	}
+	seen := map[string]bool{}
+	for _, s := range r.Services {
+		seen[s.Key] = s.Started > 0
+	}
+	if !seen["turnos"] || !seen["estado-tramite"] {
+		t.Errorf("services published after the bench: %v", seen)
+	}
+	_, page := get(t, srv.URL+"/indicators")
+	for _, want := range []string{"<svg", "Turnos", "Estado de trámite", "Índice de percepción"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q after the bench", want)
+		}
+	}
+}
