@@ -90,9 +90,22 @@ func (a *app) services() []indicators.Service {
 		if id == a.cfg.Root || f == nil {
 			continue
 		}
-		out = append(out, indicators.Service{ID: id, Institution: f.Institution, Title: f.Title.ByLocale["es"]})
+		out = append(out, indicators.Service{ID: id, Institution: a.institutionOf(id, f.Institution), Title: f.Title.ByLocale["es"]})
 	}
 	return out
+}
+
+// institutionOf is the institution the indicators count a flow under: the
+// id of the loaded package that owns it, as the metrics label it; a flow
+// no package owns (--flows) under the institution its file declares.
+// Both are configured, never taken from a request.
+func (a *app) institutionOf(flow, declared string) string {
+	if m := a.flowOwners.Load(); m != nil {
+		if id := (*m)[flow]; id != "" {
+			return id
+		}
+	}
+	return declared
 }
 
 // counting tells the indicators what the engine and the gateway hear.
@@ -110,19 +123,19 @@ func (c counting) Entered(conv flows.Conversation, flow, institution string) {
 	if flow == c.a.cfg.Root {
 		return
 	}
-	c.a.counter.Started(indicators.Dims{Flow: flow, Institution: institution, Channel: conv.Channel, Carrier: conv.Carrier, Locale: conv.Locale})
+	c.a.counter.Started(indicators.Dims{Flow: flow, Institution: c.a.institutionOf(flow, institution), Channel: conv.Channel, Carrier: conv.Carrier, Locale: conv.Locale})
 }
 
 func (c counting) Ended(conv flows.Conversation, flow, institution, step string, completed bool) {
 	if flow == c.a.cfg.Root {
 		return
 	}
-	c.a.counter.Ended(indicators.Dims{Flow: flow, Institution: institution, Channel: conv.Channel, Carrier: conv.Carrier, Locale: conv.Locale},
+	c.a.counter.Ended(indicators.Dims{Flow: flow, Institution: c.a.institutionOf(flow, institution), Channel: conv.Channel, Carrier: conv.Carrier, Locale: conv.Locale},
 		indicators.End{Completed: completed, Step: step, Hops: conv.Hops, Duration: conv.Duration})
 }
 
 func (c counting) Rated(conv flows.Conversation, flow, institution string, score int) {
-	c.a.counter.Rated(indicators.Dims{Flow: flow, Institution: institution, Channel: conv.Channel, Carrier: conv.Carrier, Locale: conv.Locale}, score)
+	c.a.counter.Rated(indicators.Dims{Flow: flow, Institution: c.a.institutionOf(flow, institution), Channel: conv.Channel, Carrier: conv.Carrier, Locale: conv.Locale}, score)
 }
 
 func (c counting) Abandoned(channel, carrier, locale, flow string, version int, step string) {
@@ -133,7 +146,7 @@ func (c counting) Abandoned(channel, carrier, locale, flow string, version int, 
 	if f := c.a.flows.Load().Version(flow, version); f != nil {
 		institution = f.Institution
 	}
-	c.a.counter.Ended(indicators.Dims{Flow: flow, Institution: institution, Channel: channel, Carrier: carrier, Locale: locale},
+	c.a.counter.Ended(indicators.Dims{Flow: flow, Institution: c.a.institutionOf(flow, institution), Channel: channel, Carrier: carrier, Locale: locale},
 		indicators.End{Abandoned: true, Step: step})
 }
 

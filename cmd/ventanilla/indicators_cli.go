@@ -161,6 +161,10 @@ func (c *config) readIndicators(ctx context.Context, fs *flag.FlagSet, v url.Val
 		return nil, errors.New(problems.Error())
 	}
 	a.flows.Store(b.reg)
+	if b.set != nil {
+		owners, _ := b.set.Owners()
+		a.flowOwners.Store(&owners)
+	}
 	pub := &indicators.Publisher{
 		Store: indicators.NewRedis(client, 0), K: int64(c.IndicatorsK), Name: c.IndicatorsPublisher,
 		Licence: c.IndicatorsLicence, LicenceURL: c.IndicatorsLicenceURL, Services: a.services,

@@ -80,8 +80,8 @@ func countConversations(t *testing.T, c *config) {
 	if turnos == nil {
 		t.Fatalf("no turnos among %s", body)
 	}
-	if turnos.Started != 5 || turnos.Completed != 3 || turnos.Abandoned["pick_office"] != 2 || turnos.Institution != "Institución de ejemplo" {
-		t.Errorf("turnos: %d started, %d completed, abandoned %v, institution %q; want 5, 3, pick_office 2", turnos.Started, turnos.Completed, turnos.Abandoned, turnos.Institution)
+	if turnos.Started != 5 || turnos.Completed != 3 || turnos.Abandoned["pick_office"] != 2 || turnos.Institution != "ventanilla" {
+		t.Errorf("turnos: %d started, %d completed, abandoned %v, institution %q; want 5, 3, pick_office 2, ventanilla", turnos.Started, turnos.Completed, turnos.Abandoned, turnos.Institution)
 	}
 	if turnos.MedianHops == nil {
 		t.Error("no median hops")
@@ -194,12 +194,12 @@ func TestIndicatorsCommandLine(t *testing.T) {
 			if got.Total.Satisfaction.Count != 3 || got.Total.Completed != 3 {
 				t.Errorf("total %+v: want 3 completed, 3 ratings", got.Total)
 			}
-			code, out, _ = runCLI(t, "", append([]string{"indicators", "--institution", "Institución de ejemplo", "--service", "turnos"}, source...)...)
-			if code != 0 || !strings.Contains(out, "institution Institución de ejemplo") || !strings.Contains(out, "service") || !strings.Contains(out, "turnos") || !strings.Contains(out, "100%") {
+			code, out, _ = runCLI(t, "", append([]string{"indicators", "--institution", "ventanilla", "--service", "turnos"}, source...)...)
+			if code != 0 || !strings.Contains(out, "institution ventanilla") || !strings.Contains(out, "service") || !strings.Contains(out, "turnos") || !strings.Contains(out, "100%") {
 				t.Errorf("table of one service: exit %d\n%s", code, out)
 			}
 			code, out, _ = runCLI(t, "", append([]string{"indicators", "--format", "csv", "--granularity", "month"}, source...)...)
-			if code != 0 || !strings.HasPrefix(out, "table,key,institution,channel,figure,value\n") || !strings.Contains(out, "services,turnos,Institución de ejemplo,,satisfaction.count,3") {
+			if code != 0 || !strings.HasPrefix(out, "table,key,institution,channel,figure,value\n") || !strings.Contains(out, "services,turnos,ventanilla,,satisfaction.count,3") {
 				t.Errorf("csv: exit %d\n%s", code, out)
 			}
 			code, _, errs = runCLI(t, "", append([]string{"indicators", "--service", "turno"}, source...)...)

@@ -45,7 +45,7 @@ func (a *app) reminderSent(r reminders.Reminder) {
 	if r.Flow == "" || a.counter == nil {
 		return
 	}
-	a.counter.Reminder(indicators.Dims{Flow: r.Flow, Institution: r.Institution, Channel: r.Channel, Carrier: r.Carrier, Locale: r.Locale}, indicators.ReminderSent)
+	a.counter.Reminder(indicators.Dims{Flow: r.Flow, Institution: a.institutionOf(r.Flow, r.Institution), Channel: r.Channel, Carrier: r.Carrier, Locale: r.Locale}, indicators.ReminderSent)
 }
 
 var _ notify.AskingLater = reminders.Later{}
@@ -98,7 +98,7 @@ func (h reminderAnswers) Settled(q gateway.Question, outcome string) {
 		return
 	}
 	if h.a.counter != nil && q.Origin != "" {
-		h.a.counter.Reminder(indicators.Dims{Flow: q.Origin, Institution: q.Institution, Channel: q.Channel, Carrier: q.Carrier, Locale: q.Locale}, outcome)
+		h.a.counter.Reminder(indicators.Dims{Flow: q.Origin, Institution: h.a.institutionOf(q.Origin, q.Institution), Channel: q.Channel, Carrier: q.Carrier, Locale: q.Locale}, outcome)
 	}
 	p := h.a.outbound
 	if outcome != flows.ReminderCancelled || q.Key == "" || p == nil || p.later == nil {

@@ -59,6 +59,9 @@ type app struct {
 	// counter counts indicators; closeIndicators stores what it holds.
 	counter         *indicators.Counter
 	closeIndicators func()
+	// flowOwners maps the loaded packages' flows to their institution's
+	// id, which the indicators count them under.
+	flowOwners atomic.Pointer[map[string]string]
 	// breaker guards Redis; nil with the memory store.
 	breaker *sessions.Breaker
 
@@ -176,6 +179,9 @@ func (a *app) swap(l *loaded, carry bool) {
 			ids = append(ids, p.ID())
 		}
 		a.metrics.SetOwners(metrics.Owners{Flows: fl, Services: sv, Institutions: ids})
+		a.flowOwners.Store(&fl)
+	} else {
+		a.flowOwners.Store(nil)
 	}
 	a.caller.Store(l.caller)
 	a.catalogue.Store(newCatalogueDoc(l.set, false))
