@@ -381,6 +381,11 @@ func (h *hop) render(cf *Compiled, t *Text, item any) string {
 	if !ok {
 		return ""
 	}
+	if lit, ok := tp.literal(); ok {
+		// A text without holes (most labels: every option of the
+		// national menu) is its one literal, shared, not copied.
+		return lit
+	}
 	var b strings.Builder
 	b.Grow(tp.Len() + 16)
 	tp.render(&b, loc, h.s.Vars, item)

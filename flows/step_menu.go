@@ -40,6 +40,12 @@ steps:
 type menuStep struct {
 	Text    Text
 	Options []*MenuOption
+	// shown holds, per locale, the options as a hop shows them, when no
+	// option has a condition and every label is literal text: the hop
+	// then shares them instead of building them, so that a long menu (the
+	// national one lists every institution's entries) costs a hop no more
+	// than a short one.
+	shown map[string][]Option
 }
 
 func (b *menuStep) compile(c *compiler, s *Step) {
@@ -53,6 +59,28 @@ func (b *menuStep) compile(c *compiler, s *Step) {
 		c.condition(&o.When)
 		c.edge(s, "option:"+strconv.Itoa(i+1), o.Next)
 	}
+	b.precompute(c.f.Locales)
+}
+
+// precompute fills shown for locales (and for a locale a label lacks,
+// with the first locale's text, as a hop renders it), or leaves it nil.
+func (b *menuStep) precompute(locales []string) {
+	if len(locales) == 0 {
+		return
+	}
+	shown := make(map[string][]Option, len(locales))
+	for _, loc := range locales {
+		opts := make([]Option, len(b.Options))
+		for i, o := range b.Options {
+			label, ok := o.Label.literal(loc, locales[0])
+			if !ok || o.When.prog != nil || o.When.Src != "" {
+				return
+			}
+			opts[i] = Option{Key: strconv.Itoa(i + 1), Label: label}
+		}
+		shown[loc] = opts
+	}
+	b.shown = shown
 }
 
 func (b *menuStep) next() []Ref {
@@ -80,6 +108,9 @@ func (b *menuStep) run(h *hop, cf *Compiled, s *Step) (Screen, exit, error) {
 
 // options are those whose condition holds now, numbered from 1.
 func (b *menuStep) options(h *hop, cf *Compiled, _ *Step) ([]Option, error) {
+	if opts, ok := b.shown[h.s.Locale]; ok {
+		return opts, nil // shared: a screen's options are only read
+	}
 	n := 0
 	out := make([]Option, 0, len(b.Options))
 	for _, o := range b.Options {

@@ -46,6 +46,33 @@ func (t *template) holes() [][]string {
 	return out
 }
 
+// literal returns the text of a template without holes.
+func (t *template) literal() (string, bool) {
+	switch parts := t.Parts(); {
+	case len(parts) == 0:
+		return "", true
+	case len(parts) == 1 && parts[0].Hole == nil:
+		return parts[0].Lit, true
+	}
+	return "", false
+}
+
+// literal returns the text shown in loc (or, missing there, in fallback)
+// when it is written out, without holes, in the flow itself.
+func (t *Text) literal(loc, fallback string) (string, bool) {
+	if !t.set || t.tmpl == nil {
+		return "", false // unset, or a system message: its catalogue may change
+	}
+	tp, ok := t.tmpl[loc]
+	if !ok {
+		tp, ok = t.tmpl[fallback]
+	}
+	if !ok {
+		return "", false
+	}
+	return tp.literal()
+}
+
 // render writes the template in locale with values from vars; item, when
 // not nil, is what {{item…}} refers to. Missing values render as nothing;
 // a value its hole's format cannot read, as it is.

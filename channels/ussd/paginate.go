@@ -177,11 +177,19 @@ func layout(s *flows.Screen, limit int, dst []page) (nav, []page) {
 			count++
 			optCap -= nv.back.n + 1
 		}
+		fits := total(sum, count) <= limit
 		for _, o := range opts[j:] {
+			if !fits {
+				// Sums only grow: stop counting a long menu (the national
+				// one lists every institution's entries) at the first
+				// line past the page, so that a layout stays linear.
+				break
+			}
 			sum += min(lineLen(o.Key, o.Label), optCap)
 			count++
+			fits = total(sum, count) <= limit
 		}
-		if total(sum, count) <= limit {
+		if fits {
 			p := page{body: rest, lo: j, hi: len(opts), optCap: optCap, back: back}
 			if nv.hasHome && total(sum+nv.home.n, count+1) <= limit {
 				p.home = true

@@ -19,6 +19,18 @@ func BenchmarkHTTPHop(b *testing.B) {
 }
 
 func benchHTTPHop(b *testing.B, c *config) {
+	hop := httpWalker(b, c)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		hop(i)
+	}
+}
+
+// httpWalker starts the product's router for c and returns a citizen
+// who, at each call, takes one hop: Turnos → back → turnos → back…, in a
+// new session every 100 hops.
+func httpWalker(b *testing.B, c *config) func(i int) {
 	a, err := newApp(c, slog.New(slog.NewTextHandler(io.Discard, nil)),
 		func(k string) (string, bool) {
 			switch {
@@ -42,11 +54,8 @@ func benchHTTPHop(b *testing.B, c *config) {
 	}
 	send("warm", "")
 	send("warm", "1")
-	b.ReportAllocs()
-	b.ResetTimer()
-	// Turnos → back → turnos → back…, a new session every 100 hops.
 	var session, trail string
-	for i := range b.N {
+	return func(i int) {
 		if i%100 == 0 {
 			session, trail = "s"+strconv.Itoa(i), "1"
 			send(session, "")

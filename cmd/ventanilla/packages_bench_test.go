@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ventanilla-gob/ventanilla/i18n"
 )
@@ -48,6 +49,34 @@ func benchPackages(tb testing.TB, n, flowsEach int) string {
 // menu holds 53 categories, paged.
 func BenchmarkHTTPHop50Packages(b *testing.B) {
 	benchHTTPHop(b, &config{Root: "inicio", Packages: listFlag{benchPackages(b, 50, 10)}})
+}
+
+// BenchmarkHTTPHopPackagesRatio takes the hops of BenchmarkHTTPHop and
+// BenchmarkHTTPHop50Packages in turns of 100, so that both see the same
+// load on a shared machine, and reports the time of each and their ratio
+// (50 packages / the catalogue alone), which should stay within 1.05.
+func BenchmarkHTTPHopPackagesRatio(b *testing.B) {
+	walkers := [2]func(int){
+		httpWalker(b, &config{Root: "inicio"}),
+		httpWalker(b, &config{Root: "inicio", Packages: listFlag{benchPackages(b, 50, 10)}}),
+	}
+	var spent [2]time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i += 100 {
+		for k := range walkers {
+			k = (k + i/100) % 2 // who goes first alternates
+			start := time.Now()
+			for j := i; j < min(i+100, b.N); j++ {
+				walkers[k](j)
+			}
+			spent[k] += time.Since(start)
+		}
+	}
+	b.StopTimer()
+	n := float64(b.N)
+	b.ReportMetric(float64(spent[0].Nanoseconds())/n, "ns/hop-1pkg")
+	b.ReportMetric(float64(spent[1].Nanoseconds())/n, "ns/hop-50pkg")
+	b.ReportMetric(float64(spent[1])/float64(spent[0]), "ratio")
 }
 
 // BenchmarkLoadPackages is what a start or a reload costs with 50

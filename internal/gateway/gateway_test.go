@@ -336,37 +336,51 @@ func TestConcurrentHopsOnRedis(t *testing.T) {
 func benchHops(b *testing.B, store, conversations sessions.Store) {
 	g := newGateway(b, store)
 	g.Conversations = conversations
-	ctx := context.Background()
+	benchGatewayHops(b, g)
+}
+
+func benchGatewayHops(b *testing.B, g *gateway.Gateway) {
+	w := &walker{g: g}
 	b.ReportAllocs()
-	// Each iteration is one hop: a citizen walks services → turnos → back →
-	// turnos → back…, so every hop reads, advances and writes the session.
-	// Every 100 hops a new session starts, keeping the history realistic.
-	// Every conversation is a new citizen (conversations are kept by
-	// number), who chooses a language, then walks the menus.
-	var in carrier.Inbound
-	var trail string
+	b.ResetTimer()
 	for i := range b.N {
-		if i%100 == 0 {
-			in = at("bench-"+strconv.Itoa(i), "")
-			in.Phone = "+5939" + strconv.Itoa(10_000_000+i)
-			trail = "1"
-			if _, err := g.Hop(ctx, in); err != nil {
-				b.Fatal(err)
-			}
-			in.Input = trail
-			if _, err := g.Hop(ctx, in); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if i%2 == 0 {
-			trail += "*1"
-		} else {
-			trail += "*0"
-		}
-		in.Input = trail
-		if _, err := g.Hop(ctx, in); err != nil {
+		w.hop(b, i)
+	}
+}
+
+// walker is the benchmarks' citizen: each call of hop is one hop that
+// reads, advances and writes the session, walking services → turnos →
+// back → turnos → back… Every 100 hops a new conversation starts, by a
+// new citizen (conversations are kept by number), who chooses a language
+// and then walks the menus, keeping the history realistic.
+type walker struct {
+	g     *gateway.Gateway
+	in    carrier.Inbound
+	trail string
+}
+
+func (w *walker) hop(b *testing.B, i int) {
+	ctx := context.Background()
+	if i%100 == 0 {
+		w.in = at("bench-"+strconv.Itoa(i), "")
+		w.in.Phone = "+5939" + strconv.Itoa(10_000_000+i)
+		w.trail = "1"
+		if _, err := w.g.Hop(ctx, w.in); err != nil {
 			b.Fatal(err)
 		}
+		w.in.Input = w.trail
+		if _, err := w.g.Hop(ctx, w.in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if i%2 == 0 {
+		w.trail += "*1"
+	} else {
+		w.trail += "*0"
+	}
+	w.in.Input = w.trail
+	if _, err := w.g.Hop(ctx, w.in); err != nil {
+		b.Fatal(err)
 	}
 }
 
