@@ -16,6 +16,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -140,6 +141,36 @@ const DefaultMaxAhead = 90 * 24 * time.Hour
 type Handler struct {
 	o      Options
 	tokens []tokenEntry
+	// templates are Options.Templates and Owners, or what SetTemplates
+	// put in their place: a request reads them once, whole.
+	templates atomic.Pointer[templateSet]
+}
+
+type templateSet struct {
+	all    *Templates
+	owners map[string]string
+}
+
+// SetTemplates replaces the templates and their owners (see Options), as
+// a reload of the institutions' packages does: requests already past
+// their check finish with the templates they were checked against.
+func (h *Handler) SetTemplates(t *Templates, owners map[string]string) error {
+	if t == nil {
+		return errors.New("notify: no templates")
+	}
+	h.templates.Store(&templateSet{all: t, owners: owners})
+	return nil
+}
+
+// template returns the template id as inst may send it: its own, or one
+// without an owner.
+func (h *Handler) template(inst, id string) (*Template, bool) {
+	ts := h.templates.Load()
+	tp, ok := ts.all.Get(id)
+	if owner, owned := ts.owners[id]; !ok || owned && owner != inst {
+		return nil, false
+	}
+	return tp, true
 }
 
 type tokenEntry struct {
@@ -162,6 +193,7 @@ func New(opts Options) (*Handler, error) {
 		return nil, errors.New("notify: no carriers for any channel")
 	}
 	h := &Handler{o: opts}
+	h.templates.Store(&templateSet{all: opts.Templates, owners: opts.Owners})
 	if h.o.Records == nil {
 		h.o.Records = h.o.Store
 	}
@@ -511,7 +543,11 @@ func (h *Handler) prepare(ctx context.Context, inst string, req request) (notifi
 // prepareAs renders the request for channel and locale, and checks the
 // result's size.
 func (h *Handler) prepareAs(inst string, req request, channel, locale, id string) (notification, *apiError) {
-	tp, _ := h.o.Templates.Get(req.Template)
+	tp, ok := h.template(inst, req.Template)
+	if !ok {
+		// Removed by a reload since the request was checked.
+		return notification{}, bad("template", "unknown template %q", req.Template)
+	}
 	params := map[string]string{}
 	for _, name := range tp.Params {
 		var v string
@@ -574,8 +610,8 @@ func (h *Handler) check(inst string, req request) *apiError {
 	if req.Template == "" {
 		return bad("template", "template is required")
 	}
-	tp, ok := h.o.Templates.Get(req.Template)
-	if owner, owned := h.o.Owners[req.Template]; !ok || owned && owner != inst {
+	tp, ok := h.template(inst, req.Template)
+	if !ok {
 		return bad("template", "unknown template %q", req.Template)
 	}
 	switch {

@@ -96,12 +96,12 @@ func (a *app) carriers(e *echo.Echo, list []carrierEntry, store sessions.Store) 
 	}
 	a.log.Info("carriers", "on", strings.Join(on, ","), "off", strings.Join(off, ","))
 	tokens, _ := a.getenv("VENTANILLA_NOTIFY_TOKENS")
-	if a.cfg.NotifyTemplates == "" && len(a.pkgTemplates) == 0 && (queue == nil || tokens == "") {
+	if !a.templates.Load().any && (queue == nil || tokens == "") {
 		return nil
 	}
 	// Without templates, the API still serves the reminders of bookings
 	// (/v1/reminders) to institutions with a token.
-	if a.cfg.NotifyTemplates == "" && len(a.pkgTemplates) > 0 && (queue == nil || tokens == "") {
+	if a.cfg.NotifyTemplates == "" && a.templates.Load().any && (queue == nil || tokens == "") {
 		// Packages bring templates; the operator has not turned the API on.
 		a.log.Warn("packages have notification templates, but the notifications API is off: it needs an SMS carrier and VENTANILLA_NOTIFY_TOKENS")
 		return nil

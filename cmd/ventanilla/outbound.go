@@ -139,28 +139,7 @@ func (a *app) startQueue(order []string, senders map[string]carrier.Sender, stor
 // notifications mounts the institutions' notifications API.
 func (a *app) notifications(e *echo.Echo, senders map[string]carrier.Sender, store sessions.Store) error {
 	p := a.outbound
-	// The operator's templates file is open to every institution; a
-	// package's templates only to its institution.
-	var sets []*notify.Templates
-	if a.cfg.NotifyTemplates != "" {
-		file, err := notify.LoadTemplates(a.cfg.NotifyTemplates)
-		if err != nil {
-			return err
-		}
-		sets = append(sets, file)
-	}
-	owners := map[string]string{}
-	for _, inst := range sortedKeys(a.pkgTemplates) {
-		t := a.pkgTemplates[inst]
-		for _, id := range t.IDs() {
-			owners[id] = inst
-		}
-		sets = append(sets, t)
-	}
-	tpl, err := notify.Merge(sets...)
-	if err != nil {
-		return fmt.Errorf("notification templates: %w", err)
-	}
+	tpl := a.templates.Load()
 	secret, _ := a.getenv("VENTANILLA_NOTIFY_TOKENS")
 	tokens, err := pairs("VENTANILLA_NOTIFY_TOKENS", secret)
 	if err != nil {
@@ -173,13 +152,14 @@ func (a *app) notifications(e *echo.Echo, senders map[string]carrier.Sender, sto
 	if len(routes) == 0 && p.sms != "" {
 		routes = defaultRoutes(p.sms, senders)
 	}
-	h, err := notify.New(notify.Options{Queue: p.queue, Store: store, Records: p.records, Templates: tpl, Owners: owners, Tokens: tokens, Carriers: routes, Transliterate: a.cfg.SMSTranslit, Log: a.log,
+	h, err := notify.New(notify.Options{Queue: p.queue, Store: store, Records: p.records, Templates: tpl.all, Owners: tpl.owners, Tokens: tokens, Carriers: routes, Transliterate: a.cfg.SMSTranslit, Log: a.log,
 		Later: reminders.Later{Store: p.later}, Observer: a.metrics, Callbacks: p.callbacks,
 		Asker: notifyAsker{a.gateway.Questions}, ReplyFlows: a.replyFlows, Reminders: remindersAPI{a.bookings(p)}, Now: a.now})
 	if err != nil {
 		return fmt.Errorf("notifications: %w", err)
 	}
 	p.notices.Store(h)
+	a.notifier = h
 	h.Mount(e)
 	return nil
 }

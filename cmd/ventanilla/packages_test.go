@@ -354,21 +354,13 @@ func TestPackageReloadAllOrNothingWithConversationsInFlight(t *testing.T) {
 	}
 }
 
-// Each institution sends only its own package's templates and reads only
-// its own notifications, through the gateway as configured.
-func TestNotificationTemplatesAreTheInstitutions(t *testing.T) {
+// notifyApp serves the packages under dir with the notifications API on
+// (Twilio's API served locally) and returns a function that asks for a
+// notification with token and template.
+func notifyApp(t *testing.T, dir string) (*httptest.Server, *app, func(token, template string) (int, string)) {
+	t.Helper()
 	tw := httptest.NewServer(&twilioAPI{})
-	defer tw.Close()
-	dir := t.TempDir()
-	newPackage(t, dir, "transito", published)
-	newPackage(t, dir, "municipio", published)
-	write := func(path, text string) {
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(filepath.Join(dir, "transito", "templates.yaml"), "templates:\n  transito_multa:\n    es: \"Tiene una multa {{numero}}.\"\n")
-	write(filepath.Join(dir, "municipio", "templates.yaml"), "templates:\n  municipio_predial:\n    es: \"Su predial {{numero}} vence pronto.\"\n")
+	t.Cleanup(tw.Close)
 	env := map[string]string{
 		"TWILIO_ACCOUNT_SID": "AC" + strings.Repeat("a", 32), "TWILIO_AUTH_TOKEN": "twilioauthtoken0123456789abcdef0",
 		"TWILIO_FROM": "+15005550006", "TWILIO_API_URL": tw.URL,
@@ -380,9 +372,9 @@ func TestNotificationTemplatesAreTheInstitutions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.outbound.close(t.Context())
+	t.Cleanup(func() { a.outbound.close(context.Background()) })
 	srv := httptest.NewServer(a.echo)
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	send := func(token, template string) (int, string) {
 		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/notifications", strings.NewReader(`{"to": "+593991234567", "template": "`+template+`", "params": {"numero": "7"}}`))
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -395,6 +387,25 @@ func TestNotificationTemplatesAreTheInstitutions(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
+	return srv, a, send
+}
+
+func writeText(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Each institution sends only its own package's templates and reads only
+// its own notifications, through the gateway as configured.
+func TestNotificationTemplatesAreTheInstitutions(t *testing.T) {
+	dir := t.TempDir()
+	newPackage(t, dir, "transito", published)
+	newPackage(t, dir, "municipio", published)
+	writeText(t, filepath.Join(dir, "transito", "templates.yaml"), "templates:\n  transito_multa:\n    es: \"Tiene una multa {{numero}}.\"\n")
+	writeText(t, filepath.Join(dir, "municipio", "templates.yaml"), "templates:\n  municipio_predial:\n    es: \"Su predial {{numero}} vence pronto.\"\n")
+	srv, _, send := notifyApp(t, dir)
 	code, body := send("transito-token-0123456789", "transito_multa")
 	if code != http.StatusAccepted {
 		t.Fatalf("transito's own template: %d %s", code, body)
@@ -422,5 +433,62 @@ func TestNotificationTemplatesAreTheInstitutions(t *testing.T) {
 	}
 	if got := read("municipio-token-0123456789"); got != http.StatusNotFound {
 		t.Errorf("municipio reading transito's notification: %d", got)
+	}
+}
+
+// A reload, of every package or of one, swaps a package's notification
+// templates with its flows; a package whose templates do not load is
+// refused whole, and the templates running stay.
+func TestNotificationTemplatesReloadWithThePackage(t *testing.T) {
+	dir := t.TempDir()
+	newPackage(t, dir, "transito", published)
+	newPackage(t, dir, "municipio", published)
+	templates := filepath.Join(dir, "transito", "templates.yaml")
+	writeText(t, templates, "templates:\n  transito_multa:\n    es: \"Tiene una multa {{numero}}.\"\n")
+	_, a, send := notifyApp(t, dir)
+	const token = "transito-token-0123456789"
+	if code, body := send(token, "transito_multa"); code != http.StatusAccepted {
+		t.Fatalf("before the reload: %d %s", code, body)
+	}
+
+	writeText(t, templates, "templates:\n  transito_citacion:\n    es: \"Tiene una citación {{numero}}.\"\n")
+	if _, err := a.reload(""); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := send(token, "transito_citacion"); code != http.StatusAccepted {
+		t.Errorf("a template added, after the reload: %d %s", code, body)
+	}
+	if code, body := send(token, "transito_multa"); code != http.StatusBadRequest {
+		t.Errorf("a template removed, after the reload: %d %s", code, body)
+	}
+
+	writeText(t, templates, "templates:\n  transito_aviso:\n    es: \"Aviso {{numero}}.\"\n")
+	if _, err := a.reload("transito"); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := send(token, "transito_aviso"); code != http.StatusAccepted {
+		t.Errorf("after the package's own reload: %d %s", code, body)
+	}
+	if code, body := send("municipio-token-0123456789", "transito_aviso"); code != http.StatusBadRequest {
+		t.Errorf("another institution with the reloaded template: %d %s", code, body)
+	}
+
+	// Broken templates: nothing of the package is taken, not even its
+	// flows, and the running templates keep serving.
+	writeText(t, templates, "templates:\n  transito_roto:\n    es: \"Sin cerrar {{numero\"\n")
+	flow := filepath.Join(dir, "transito", "flows", "transito-consulta.yaml")
+	data, err := os.ReadFile(flow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeText(t, flow, strings.Replace(string(data), "version: 1", "version: 2", 1))
+	if _, err := a.reload("transito"); err == nil {
+		t.Fatal("a package with broken templates was taken")
+	}
+	if code, body := send(token, "transito_aviso"); code != http.StatusAccepted {
+		t.Errorf("the running template after a refused reload: %d %s", code, body)
+	}
+	if v := a.flows.Load().Latest("transito-consulta").Version; v != 1 {
+		t.Errorf("the package's flow after a refused reload: version %d", v)
 	}
 }

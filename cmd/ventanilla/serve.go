@@ -77,8 +77,10 @@ type app struct {
 	set       atomic.Pointer[institution.Set]
 	catalogue atomic.Pointer[catalogueDoc]
 	entrances atomic.Pointer[entrances]
-	// pkgTemplates are the packages' notification templates at start.
-	pkgTemplates map[string]*notify.Templates
+	// templates are the notification templates: the operator's file and
+	// the packages'; notifier, once mounted, is given them at each swap.
+	templates atomic.Pointer[notifyTemplates]
+	notifier  *notify.Handler
 	caller       swapCaller
 	reloadMu     sync.Mutex
 }
@@ -91,9 +93,43 @@ type loaded struct {
 	routes   map[string]string
 	keywords map[string]gateway.Keyword
 	set      *institution.Set // nil with --flows
-	// templates are the packages' notification templates, by institution;
-	// the notifications API reads them at start.
-	templates map[string]*notify.Templates
+	// templates are the notification templates, swapped with the flows.
+	templates *notifyTemplates
+}
+
+// notifyTemplates are the templates the notifications API sends: the
+// operator's file, open to every institution, and each package's, only
+// to its institution.
+type notifyTemplates struct {
+	all    *notify.Templates
+	owners map[string]string // template id → institution
+	any    bool              // some file or package declares templates
+}
+
+// notifyTemplates reads the operator's templates file again and merges it
+// with the packages' templates (by institution).
+func (a *app) notifyTemplates(pkgs map[string]*notify.Templates) (*notifyTemplates, error) {
+	var sets []*notify.Templates
+	if a.cfg.NotifyTemplates != "" {
+		file, err := notify.LoadTemplates(a.cfg.NotifyTemplates)
+		if err != nil {
+			return nil, err
+		}
+		sets = append(sets, file)
+	}
+	owners := map[string]string{}
+	for _, inst := range sortedKeys(pkgs) {
+		t := pkgs[inst]
+		for _, id := range t.IDs() {
+			owners[id] = inst
+		}
+		sets = append(sets, t)
+	}
+	all, err := notify.Merge(sets...)
+	if err != nil {
+		return nil, fmt.Errorf("notification templates: %w", err)
+	}
+	return &notifyTemplates{all: all, owners: owners, any: len(sets) > 0}, nil
 }
 
 // load reads and checks the flows, the services and the routes. With
@@ -131,7 +167,11 @@ func (a *app) load(only string) (*loaded, flows.Problems, error) {
 		interop.WithCircuitObserver(func(service string, _, to interop.CircuitState) {
 			a.metrics.Breaker(service, breakerLevel(to))
 		}))
-	return &loaded{flows: reg, caller: client, routes: b.routes, keywords: b.keywords, set: b.set, templates: b.templates}, problems, nil
+	templates, err := a.notifyTemplates(b.templates)
+	if err != nil {
+		return nil, problems, err
+	}
+	return &loaded{flows: reg, caller: client, routes: b.routes, keywords: b.keywords, set: b.set, templates: templates}, problems, nil
 }
 
 // breakerLevel is the gauge value of a circuit state: 0 closed, 1 half-open, 2 open.
@@ -186,6 +226,11 @@ func (a *app) swap(l *loaded, carry bool) {
 	a.caller.Store(l.caller)
 	a.catalogue.Store(newCatalogueDoc(l.set, false))
 	a.entrances.Store(&entrances{routes: l.routes, keywords: l.keywords})
+	a.templates.Store(l.templates)
+	if a.notifier != nil {
+		// Never fails: load checked the templates.
+		_ = a.notifier.SetTemplates(l.templates.all, l.templates.owners)
+	}
 }
 
 // entrances are the service codes and words that open flows; a reload
@@ -229,7 +274,6 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 		log.Warn("flow lint", "problem", p.String())
 	}
 	a.swap(l, false)
-	a.pkgTemplates = l.templates
 	routes := l.routes
 	carrierCfg, err := loadCarriers(c.Carriers, getenv, list)
 	if err != nil {
