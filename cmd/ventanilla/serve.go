@@ -81,8 +81,8 @@ type app struct {
 	// the packages'; notifier, once mounted, is given them at each swap.
 	templates atomic.Pointer[notifyTemplates]
 	notifier  *notify.Handler
-	caller       swapCaller
-	reloadMu     sync.Mutex
+	caller    swapCaller
+	reloadMu  sync.Mutex
 }
 
 // loaded is what configuration files produce: the flows and the services
