@@ -50,6 +50,9 @@ type recorder struct {
 	now   func() time.Time
 	log   *slog.Logger
 	kinds map[string]bool
+	// institution names the institution of a flow, from the packages
+	// loaded (never from a request); nil or "" leaves it out.
+	institution func(flow string) string
 }
 
 var (
@@ -59,6 +62,9 @@ var (
 
 func (r *recorder) write(rec audit.Record) {
 	rec.Time = r.now()
+	if r.institution != nil {
+		rec.Institution = r.institution(rec.Flow)
+	}
 	if err := r.sink.Write(context.Background(), rec); err != nil && r.log != nil {
 		r.log.Warn("audit record not written", "err", err)
 	}

@@ -29,6 +29,7 @@ Usage:
                                     the published indicators (as GET /v1/indicators)
   ventanilla institution new ID [--dir DIR]   write a new institution package that lints clean
   ventanilla institution reference            print the manifest reference (Markdown)
+  ventanilla audit [--institution ID] [--from DAY] [--to DAY]  the access audit trail, per institution
   ventanilla simulate [FLOW]        talk to a flow as a feature phone would
   ventanilla studio [flags]         the flow author's studio in the browser (loopback)
   ventanilla bench [flags]          load a running gateway with simulated citizens, against a net/http baseline
@@ -99,6 +100,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdIndicators(ctx, args[1:], stdout, stderr)
 	case "institution":
 		return cmdInstitution(args[1:], stdout, stderr)
+	case "audit":
+		return cmdAudit(ctx, args[1:], stdout, stderr)
 	case "simulate":
 		return cmdSimulate(ctx, args[1:], stdin, stdout, stderr)
 	case "studio":

@@ -42,7 +42,7 @@ func published(m string) string { return strings.Replace(m, "draft: true\n", "",
 
 // packagesApp serves the catalogue and the packages under dir. The
 // institutions' back-ends answer every request number with "en revisión".
-func packagesApp(t *testing.T, dir string, admin string) (*httptest.Server, *app) {
+func packagesApp(t *testing.T, dir string, admin string, edit ...func(*config)) (*httptest.Server, *app) {
 	t.Helper()
 	sampleSrv := httptest.NewServer(sample.New(sample.Options{Now: func() time.Time { return time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC) }}))
 	t.Cleanup(sampleSrv.Close)
@@ -64,6 +64,9 @@ func packagesApp(t *testing.T, dir string, admin string) (*httptest.Server, *app
 		return "", false
 	}
 	c := &config{Root: "inicio", Packages: listFlag{dir}, AdminToken: admin, Keywords: defaultKeywords}
+	for _, e := range edit {
+		e(c)
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	a, err := newApp(c, log, getenv, registry)
 	if err != nil {
@@ -490,5 +493,67 @@ func TestNotificationTemplatesReloadWithThePackage(t *testing.T) {
 	}
 	if v := a.flows.Load().Latest("transito-consulta").Version; v != 1 {
 		t.Errorf("the package's flow after a refused reload: version %d", v)
+	}
+}
+
+// Every record of the audit trail names the institution whose trámite it
+// was, from the packages loaded; `ventanilla audit --institution` gives
+// an institution its own records, and names the institutions the trail
+// holds when asked for one it does not.
+func TestAuditPerInstitution(t *testing.T) {
+	dir := t.TempDir()
+	newPackage(t, dir, "transito", published)
+	newPackage(t, dir, "municipio", published)
+	trail := t.TempDir()
+	_, a := packagesApp(t, dir, "", func(c *config) { c.AuditDir = trail })
+	for _, word := range []string{"TRANSITO", "MUNICIPIO"} {
+		sms := channelsFor(t, a, "+593991000301", "")["sms"]
+		sms.send(word)
+		if got := sms.send("1002"); !strings.Contains(got, "en revisión") {
+			t.Fatalf("%s: %q", word, got)
+		}
+	}
+	ussd := channelsFor(t, a, "+593991000302", "")["ussd"]
+	ussd.send("")
+	ussd.send("1") // Español: the national menu, composed
+	ussd.in.Event = carrier.EventEnd
+	ussd.send("")
+	if err := a.audit.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	code, out, errs := runCLI(t, "", "audit", "--audit-dir", trail, "--institution", "transito")
+	if code != 0 {
+		t.Fatalf("audit: %d %s", code, errs)
+	}
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var r struct{ Institution, Kind, Flow, Service, Outcome string }
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		got = append(got, r.Institution+" "+r.Kind+" "+r.Flow+" "+r.Service+" "+r.Outcome)
+	}
+	want := []string{"transito call transito-consulta transito.status ok", "transito outcome transito-consulta  completed"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("transito's records:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if !strings.Contains(errs, "2 records of institution transito") {
+		t.Errorf("summary: %s", errs)
+	}
+
+	code, out, _ = runCLI(t, "", "audit", "--audit-dir", trail, "--institution", "ventanilla", "--kind", "outcome")
+	if code != 0 || !strings.Contains(out, `"institution":"ventanilla","citizen"`) || !strings.Contains(out, `"flow":"inicio"`) {
+		t.Errorf("the national menu's records: %d %s", code, out)
+	}
+	code, out, errs = runCLI(t, "", "audit", "--audit-dir", trail, "--institution", "transit")
+	if code != 1 || out != "" || !strings.Contains(errs, `did you mean "transito"?`) || !strings.Contains(errs, "municipio, transito, ventanilla") {
+		t.Errorf("a misspelt institution: %d %q %s", code, out, errs)
+	}
+	if code, _, errs := runCLI(t, "", "audit", "--audit-dir", trail, "--kind", "outcomes"); code != 2 || !strings.Contains(errs, `did you mean "outcome"?`) {
+		t.Errorf("a misspelt kind: %d %s", code, errs)
+	}
+	if code, _, errs := runCLI(t, "", "audit", "--audit-dir", trail, "--from", "2026-13-01"); code != 2 || !strings.Contains(errs, "neither a day") {
+		t.Errorf("a bad day: %d %s", code, errs)
 	}
 }

@@ -30,6 +30,7 @@ const (
 type Record struct {
 	Time          time.Time     // when it happened; a sink sets it when zero
 	Kind          string        // KindOutcome or KindCall
+	Institution   string        // whose trámite: the flow's package, from configuration
 	Citizen       string        // pseudonym, or "" when the channel gives no number
 	Channel       string        // "ussd", "sms", "chat"
 	Carrier       string        // "africastalking"
@@ -79,6 +80,7 @@ func (r Record) Validate() error {
 type jsonRecord struct {
 	Time          time.Time `json:"time"`
 	Kind          string    `json:"kind"`
+	Institution   string    `json:"institution,omitempty"`
 	Citizen       string    `json:"citizen,omitempty"`
 	Channel       string    `json:"channel,omitempty"`
 	Carrier       string    `json:"carrier,omitempty"`
@@ -94,7 +96,7 @@ type jsonRecord struct {
 // MarshalJSON writes r as one line of the trail (without the newline).
 func (r Record) MarshalJSON() ([]byte, error) {
 	return json.Marshal(jsonRecord{
-		Time: r.Time.UTC(), Kind: r.Kind, Citizen: r.Citizen, Channel: r.Channel,
+		Time: r.Time.UTC(), Kind: r.Kind, Institution: r.Institution, Citizen: r.Citizen, Channel: r.Channel,
 		Carrier: r.Carrier, Flow: r.Flow, FlowVersion: r.FlowVersion, Step: r.Step,
 		Service: r.Service, Outcome: r.Outcome, CorrelationID: r.CorrelationID,
 		DurationMS: float64(r.Duration) / float64(time.Millisecond),
@@ -108,7 +110,7 @@ func (r *Record) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*r = Record{
-		Time: j.Time, Kind: j.Kind, Citizen: j.Citizen, Channel: j.Channel,
+		Time: j.Time, Kind: j.Kind, Institution: j.Institution, Citizen: j.Citizen, Channel: j.Channel,
 		Carrier: j.Carrier, Flow: j.Flow, FlowVersion: j.FlowVersion, Step: j.Step,
 		Service: j.Service, Outcome: j.Outcome, CorrelationID: j.CorrelationID,
 		Duration: time.Duration(math.Round(j.DurationMS * float64(time.Millisecond))),

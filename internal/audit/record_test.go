@@ -83,7 +83,7 @@ func TestRecordHasNoPersonalDataFields(t *testing.T) {
 	for f := range reflect.TypeFor[audit.Record]().Fields() {
 		names = append(names, f.Name)
 	}
-	want := []string{"Time", "Kind", "Citizen", "Channel", "Carrier", "Flow", "FlowVersion", "Step", "Service", "Outcome", "CorrelationID", "Duration"}
+	want := []string{"Time", "Kind", "Institution", "Citizen", "Channel", "Carrier", "Flow", "FlowVersion", "Step", "Service", "Outcome", "CorrelationID", "Duration"}
 	if !slices.Equal(names, want) {
 		t.Errorf("Record fields = %v, want %v: review docs/privacy.md before adding one", names, want)
 	}
