@@ -53,6 +53,7 @@ type config struct {
 	NotifyCarriers  string
 	OutboundRates   string
 	SampleLatency   time.Duration
+	SamplePackages  int
 	SampleData      string
 	LimitPhone      int
 	LimitCarrier    int
@@ -103,6 +104,7 @@ func flagSet(name string, stderr io.Writer, c *config) *flag.FlagSet {
 	fs.StringVar(&c.Routes, "routes", "", "service codes to flows: '*384#=inicio,*384*2#=estado-tramite'")
 	fs.StringVar(&c.SampleAddr, "sample-addr", "127.0.0.1:0", "demo: listen address of the sample back-end")
 	fs.DurationVar(&c.SampleLatency, "sample-latency", 0, "demo: delay every answer of the sample back-end (to show slow institutions)")
+	fs.IntVar(&c.SamplePackages, "sample-packages", 0, "demo: also serve this many generated institution packages of 10 flows each (to measure many institutions)")
 	fs.StringVar(&c.SampleData, "sample-data", "", "demo: file where the sample back-end keeps its bookings (bbolt); empty keeps them in memory")
 	fs.StringVar(&c.NotifyTemplates, "notify-templates", "", "templates of institutions' notifications; empty: no notifications API")
 	fs.StringVar(&c.NotifyCarriers, "notify-carriers", "", "channels of notifications to carriers: sms=twilio,whatsapp=whatsapp (default: the configured senders)")
@@ -292,6 +294,9 @@ func (c *config) check() error {
 		if n.v < 0 {
 			errs = append(errs, fmt.Errorf("--%s %d: want 0 or more", n.flag, n.v))
 		}
+	}
+	if c.SamplePackages < 0 || c.SamplePackages > maxSamplePackages {
+		return fmt.Errorf("--sample-packages: want 0 to %d", maxSamplePackages)
 	}
 	if c.Resume < 0 || c.SampleLatency < 0 {
 		errs = append(errs, errors.New("--resume-window and --sample-latency: want 0 or more"))

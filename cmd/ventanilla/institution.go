@@ -227,3 +227,42 @@ is unset. The entry is a draft: only the numbers under ` + "`testers`" + ` see i
 	}
 	return files
 }
+
+// maxSamplePackages bounds demo --sample-packages.
+const maxSamplePackages = 200
+
+// samplePrefix starts the ids of generated packages: sample01, sample02…
+const samplePrefix = "sample"
+
+// writeSamplePackages writes n published packages of flowsEach flows each
+// into dir — the scaffold's package, its flow copied under other ids — as
+// many institutions would publish, to measure what they cost.
+func writeSamplePackages(dir string, n, flowsEach int) error {
+	for i := range n {
+		id := fmt.Sprintf("%s%02d", samplePrefix, i+1)
+		for _, f := range scaffold(id) {
+			text := f.text
+			if f.name == institution.ManifestFile {
+				text = strings.Replace(text, "draft: true\n", "", 1)
+			}
+			path := filepath.Join(dir, id, filepath.FromSlash(f.name))
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+				return err
+			}
+			if !strings.HasPrefix(f.name, institution.FlowsDir+"/") {
+				continue
+			}
+			for j := 1; j < flowsEach; j++ {
+				copyID := fmt.Sprintf("%s-consulta%d", id, j)
+				other := strings.Replace(text, "id: "+id+"-consulta", "id: "+copyID, 1)
+				if err := os.WriteFile(filepath.Join(dir, id, institution.FlowsDir, copyID+".yaml"), []byte(other), 0o644); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}

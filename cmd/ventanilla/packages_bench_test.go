@@ -2,9 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,30 +13,8 @@ import (
 func benchPackages(tb testing.TB, n, flowsEach int) string {
 	tb.Helper()
 	dir := tb.TempDir()
-	for i := range n {
-		id := fmt.Sprintf("inst%02d", i)
-		for _, f := range scaffold(id) {
-			text := f.text
-			if f.name == "institution.yaml" {
-				text = strings.Replace(text, "draft: true\n", "", 1)
-			}
-			path := filepath.Join(dir, id, filepath.FromSlash(f.name))
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				tb.Fatal(err)
-			}
-			if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-				tb.Fatal(err)
-			}
-			if strings.HasPrefix(f.name, "flows/") {
-				for j := 1; j < flowsEach; j++ {
-					copyID := fmt.Sprintf("%s-consulta%d", id, j)
-					other := strings.Replace(text, "id: "+id+"-consulta", "id: "+copyID, 1)
-					if err := os.WriteFile(filepath.Join(dir, id, "flows", copyID+".yaml"), []byte(other), 0o644); err != nil {
-						tb.Fatal(err)
-					}
-				}
-			}
-		}
+	if err := writeSamplePackages(dir, n, flowsEach); err != nil {
+		tb.Fatal(err)
 	}
 	return dir
 }

@@ -557,3 +557,21 @@ func TestAuditPerInstitution(t *testing.T) {
 		t.Errorf("a bad day: %d %s", code, errs)
 	}
 }
+
+// demo --sample-packages serves generated packages that load clean and
+// appear in the national menu.
+func TestSamplePackagesLoad(t *testing.T) {
+	dir := t.TempDir()
+	if err := writeSamplePackages(dir, 3, 2); err != nil {
+		t.Fatal(err)
+	}
+	_, a := packagesApp(t, dir, "")
+	if got := len(a.flows.Load().IDs()); got != 4+3*2 {
+		t.Errorf("%d flows: %v", got, a.flows.Load().IDs())
+	}
+	ussd := channelsFor(t, a, "+593991000303", "")["ussd"]
+	ussd.send("")
+	if got := ussd.send("1"); !strings.Contains(got, "Consulta sample03") {
+		t.Errorf("the national menu: %q", got)
+	}
+}

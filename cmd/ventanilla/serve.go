@@ -753,7 +753,30 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 			if name == "VENTANILLA_SAMPLE_URL" {
 				return url, true
 			}
+			if strings.HasPrefix(name, strings.ToUpper(samplePrefix)) && c.SamplePackages > 0 {
+				// The generated packages' secrets: the sample back-end.
+				switch {
+				case strings.HasSuffix(name, "_API_URL"):
+					return url, true
+				case strings.HasSuffix(name, "_API_KEY"):
+					return "sample-key", true
+				}
+			}
 			return os.LookupEnv(name)
+		}
+		if c.SamplePackages > 0 {
+			dir, err := os.MkdirTemp("", "ventanilla-sample-packages-")
+			if err != nil {
+				fmt.Fprintf(stderr, "demo: %v\n", err)
+				return 1
+			}
+			defer os.RemoveAll(dir)
+			if err := writeSamplePackages(dir, c.SamplePackages, 10); err != nil {
+				fmt.Fprintf(stderr, "demo: --sample-packages: %v\n", err)
+				return 1
+			}
+			c.Packages = append(c.Packages, dir)
+			log.Info("sample institution packages", "packages", c.SamplePackages, "dir", dir)
 		}
 	}
 	// A carriers file that does not load is newApp's to report.
