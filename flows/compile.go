@@ -44,6 +44,11 @@ type Env struct {
 	// LateResults is how the results of async calls reach citizens where
 	// the flows will run (LateBySMS, LateAtNextContact); "" skips the check.
 	LateResults string
+	// Reuse returns the flow compiled before from this very source, to be
+	// taken as it is rather than parsed and compiled again, or nil. A
+	// per-package reload passes the flows of the packages it leaves as
+	// they run; they must not depend on what changed.
+	Reuse func(src Source) *Compiled
 
 	// flowWrites lists the variables a flow, and the flows it goes to,
 	// can set; writtenBy names another flow that sets a variable. Load

@@ -101,14 +101,25 @@ type Source struct {
 func Load(srcs []Source, env Env) (*Registry, Problems) {
 	var all Problems
 	type parsed struct {
-		f    *Flow
-		errs bool
+		f      *Flow
+		errs   bool
+		reused *Compiled
 	}
 	var list []parsed
 	ids := map[string]bool{}
 	seen := map[string]string{}
 	for _, src := range srcs {
-		f, ps := Parse(src.Name, src.Data)
+		var f *Flow
+		var ps Problems
+		var reused *Compiled
+		if env.Reuse != nil {
+			reused = env.Reuse(src)
+		}
+		if reused != nil {
+			f = reused.Flow
+		} else {
+			f, ps = Parse(src.Name, src.Data)
+		}
 		all = append(all, ps...)
 		if f == nil {
 			continue
@@ -121,7 +132,7 @@ func Load(srcs []Source, env Env) (*Registry, Problems) {
 		}
 		seen[key] = src.Name
 		ids[f.ID] = true
-		list = append(list, parsed{f, ps.HasErrors()})
+		list = append(list, parsed{f, ps.HasErrors(), reused})
 	}
 	if env.Flow == nil {
 		env.Flow = func(id string) bool { return ids[id] }
@@ -134,6 +145,12 @@ func Load(srcs []Source, env Env) (*Registry, Problems) {
 	shareWrites(flowsOf, &env)
 	reg := NewRegistry()
 	for _, p := range list {
+		if p.reused != nil {
+			if !bad[p.f] {
+				reg.add(p.reused)
+			}
+			continue
+		}
 		if tooLarge(p.f.File, all) {
 			// What was left unread would only bring consequences of
 			// the bound ("needs at least one option" after "12000

@@ -137,7 +137,7 @@ func cmdCatalogue(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	b, problems, err := c.loadBundle(fs.Args(), msgs, os.LookupEnv, true, "", nil)
+	b, problems, err := c.loadBundle(fs.Args(), msgs, os.LookupEnv, true, "", nil, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "catalogue: %v\n", err)
 		return 1

@@ -29,7 +29,7 @@ func cmdLint(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "lint: %v\n", err)
 		return 2
 	}
-	b, problems, err := c.loadBundle(fs.Args(), msgs, os.LookupEnv, true, "", nil)
+	b, problems, err := c.loadBundle(fs.Args(), msgs, os.LookupEnv, true, "", nil, nil)
 	if err != nil {
 		for _, p := range problems {
 			fmt.Fprintln(stdout, p.String())
@@ -109,7 +109,7 @@ func loadForRun(c *config, packages []string, stderr io.Writer) (*flows.Registry
 		fmt.Fprintln(stderr, err)
 		return nil, 2
 	}
-	b, problems, err := c.loadBundle(packages, msgs, os.LookupEnv, true, "", nil)
+	b, problems, err := c.loadBundle(packages, msgs, os.LookupEnv, true, "", nil, nil)
 	if err != nil {
 		fmt.Fprintln(stderr, problems.Error())
 		fmt.Fprintln(stderr, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -44,6 +45,61 @@ type bundle struct {
 	set      *institution.Set
 	// templates are the packages' notification templates, by institution.
 	templates map[string]*notify.Templates
+	// compiled are the packages' flows by the source they were compiled
+	// from, for a per-package reload to take those of the other packages
+	// as they are.
+	compiled map[sourceKey]*flows.Compiled
+}
+
+// sourceKey is a flow file as read: its name and the very bytes read. A
+// package read again has new bytes, so its flows never match; those of
+// the packages a per-package reload keeps are the same slices.
+type sourceKey struct {
+	name string
+	data *byte
+	size int
+}
+
+func keyOf(src flows.Source) sourceKey {
+	k := sourceKey{name: src.Name, size: len(src.Data)}
+	if len(src.Data) > 0 {
+		k.data = &src.Data[0]
+	}
+	return k
+}
+
+// reusable returns what a reload of package only may take of compiled
+// (the flows of the running packages): every flow but those of only and
+// of the packages only shares services with, whose calls it may change.
+func reusable(compiled map[sourceKey]*flows.Compiled, pkgs []*institution.Package, only string) func(flows.Source) *flows.Compiled {
+	if compiled == nil || only == "" {
+		return nil
+	}
+	redo := map[string]bool{only: true}
+	for _, p := range pkgs {
+		if p.ID() != only {
+			continue
+		}
+		for _, sh := range p.Manifest.Shares {
+			for _, inst := range sh.With {
+				redo[inst] = true
+			}
+		}
+	}
+	skip := map[string]bool{}
+	for _, p := range pkgs {
+		if redo[p.ID()] {
+			for _, src := range p.Flows {
+				skip[src.Name] = true
+			}
+		}
+	}
+	return func(src flows.Source) *flows.Compiled {
+		if skip[src.Name] {
+			return nil
+		}
+		return compiled[keyOf(src)]
+	}
 }
 
 // usesPackages reports whether paths (lint and test arguments) name
@@ -139,7 +195,7 @@ func (c *config) readPackages(dirs []string, only string, prev []*institution.Pa
 // loadBundle loads what serve, lint, test and simulate run. paths are the
 // lint and test arguments; none means the configured ones. With only set
 // (a per-package reload) prev are the packages running.
-func (c *config) loadBundle(paths []string, msgs *i18n.Catalog, getenv func(string) (string, bool), lint bool, only string, prev []*institution.Package) (*bundle, flows.Problems, error) {
+func (c *config) loadBundle(paths []string, msgs *i18n.Catalog, getenv func(string) (string, bool), lint bool, only string, prev []*institution.Package, compiled map[sourceKey]*flows.Compiled) (*bundle, flows.Problems, error) {
 	legacy := c.FlowsDir != "" || c.Services != ""
 	dirs := []string(c.Packages)
 	if len(paths) > 0 {
@@ -171,9 +227,25 @@ func (c *config) loadBundle(paths []string, msgs *i18n.Catalog, getenv func(stri
 	env := flows.Env{Messages: msgs, Measure: measureUSSD, LateResults: lateResults(getenv)}
 	env.Service = func(id string) bool { _, ok := registry.Lookup(id); return ok }
 	env.ServiceIDs = registry.IDs
+	// Only the reloaded package (and those using its services) is
+	// compiled again; the old packages as well as the new one are in
+	// prev and pkgs, for their shares.
+	env.Reuse = reusable(compiled, slices.Concat(prev, pkgs), only)
 	reg, ps := flows.Load(set.Sources, env)
 	problems = append(problems, ps...)
-	b := &bundle{reg: reg, services: registry, set: set, templates: map[string]*notify.Templates{}}
+	b := &bundle{reg: reg, services: registry, set: set, templates: map[string]*notify.Templates{}, compiled: map[sourceKey]*flows.Compiled{}}
+	byFile := map[string]*flows.Compiled{}
+	for _, id := range reg.IDs() {
+		cf := reg.Latest(id)
+		byFile[cf.File] = cf
+	}
+	for _, p := range set.Packages {
+		for _, src := range p.Flows {
+			if cf := byFile[src.Name]; cf != nil {
+				b.compiled[keyOf(src)] = cf
+			}
+		}
+	}
 	for _, p := range set.Packages {
 		if p.Templates == nil {
 			continue

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/i18n"
 )
 
@@ -69,11 +70,45 @@ func BenchmarkLoadPackages(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {
-				bundle, problems, err := c.loadBundle(nil, msgs, getenv, false, "", nil)
+				bundle, problems, err := c.loadBundle(nil, msgs, getenv, false, "", nil, nil)
 				if err != nil || problems.HasErrors() {
 					b.Fatal(err, problems)
 				}
 				if len(bundle.reg.IDs()) != 1+3+n*10 {
+					b.Fatalf("%d flows", len(bundle.reg.IDs()))
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkReloadOnePackage is a per-package reload with 50 packages of
+// 10 flows loaded: compiling every flow again, as it was done before, and
+// compiling only the reloaded package's (and the composed menu), taking
+// the other packages' compiled flows as they run.
+func BenchmarkReloadOnePackage(b *testing.B) {
+	c := &config{Root: "inicio", Keywords: defaultKeywords, Packages: listFlag{benchPackages(b, 50, 10)}}
+	msgs, err := i18n.Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	getenv := func(k string) (string, bool) { return "http://127.0.0.1:1", true }
+	running, problems, err := c.loadBundle(nil, msgs, getenv, false, "", nil, nil)
+	if err != nil || problems.HasErrors() {
+		b.Fatal(err, problems)
+	}
+	for _, mode := range []struct {
+		name     string
+		compiled map[sourceKey]*flows.Compiled
+	}{{"recompile-all", nil}, {"only-the-package", running.compiled}} {
+		b.Run(mode.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				bundle, problems, err := c.loadBundle(nil, msgs, getenv, false, "sample07", running.set.Packages, mode.compiled)
+				if err != nil || problems.HasErrors() {
+					b.Fatal(err, problems)
+				}
+				if len(bundle.reg.IDs()) != 1+3+50*10 {
 					b.Fatalf("%d flows", len(bundle.reg.IDs()))
 				}
 			}

@@ -484,7 +484,7 @@ func TestNotificationTemplatesReloadWithThePackage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeText(t, flow, strings.Replace(string(data), "version: 1", "version: 2", 1))
+	writeText(t, flow, strings.Replace(string(data), "\nversion: 1", "\nversion: 2", 1))
 	if _, err := a.reload("transito"); err == nil {
 		t.Fatal("a package with broken templates was taken")
 	}
@@ -574,4 +574,38 @@ func TestSamplePackagesLoad(t *testing.T) {
 	if got := ussd.send("1"); !strings.Contains(got, "Consulta sample03") {
 		t.Errorf("the national menu: %q", got)
 	}
+}
+
+// A per-package reload compiles that package's flows again, and those of
+// the institutions it shares services with (their calls may change);
+// every other flow runs on as it was compiled.
+func TestPackageReloadCompilesOnlyThatPackage(t *testing.T) {
+	dir := t.TempDir()
+	newPackage(t, dir, "transito", published)
+	municipio := newPackage(t, dir, "municipio", func(m string) string { return published(m) + "shares:\n  municipio.status: [registro]\n" })
+	newPackage(t, dir, "registro", published)
+	_, a := packagesApp(t, dir, "")
+	before := a.flows.Load()
+
+	flow := filepath.Join(municipio, "flows", "municipio-consulta.yaml")
+	editFile(t, flow, func(f string) string { return strings.Replace(f, "\nversion: 1", "\nversion: 2", 1) })
+	if _, err := a.reload("municipio"); err != nil {
+		t.Fatal(err)
+	}
+	after := a.flows.Load()
+	if after.Latest("municipio-consulta").Version != 2 {
+		t.Fatalf("municipio's flow: version %d", after.Latest("municipio-consulta").Version)
+	}
+	for _, id := range []string{"transito-consulta", "turnos", "estado-tramite"} {
+		if after.Latest(id) != before.Latest(id) {
+			t.Errorf("%s was compiled again", id)
+		}
+	}
+	if after.Latest("registro-consulta") == before.Latest("registro-consulta") {
+		t.Error("registro, which municipio shares a service with, was not compiled again")
+	}
+	// Conversations keep running on both.
+	ussd := channelsFor(t, a, "+593991000310", "")["sms"]
+	ussd.send("TRANSITO")
+	expect(t, ussd.send("1002"), "Solicitud 1002: en revisión.")
 }

@@ -81,8 +81,11 @@ type app struct {
 	// the packages'; notifier, once mounted, is given them at each swap.
 	templates atomic.Pointer[notifyTemplates]
 	notifier  *notify.Handler
-	caller    swapCaller
-	reloadMu  sync.Mutex
+	// compiled are the running packages' flows by source, for a
+	// per-package reload; read and written under reloadMu.
+	compiled map[sourceKey]*flows.Compiled
+	caller   swapCaller
+	reloadMu sync.Mutex
 }
 
 // loaded is what configuration files produce: the flows and the services
@@ -95,6 +98,7 @@ type loaded struct {
 	set      *institution.Set // nil with --flows
 	// templates are the notification templates, swapped with the flows.
 	templates *notifyTemplates
+	compiled  map[sourceKey]*flows.Compiled // see bundle
 }
 
 // notifyTemplates are the templates the notifications API sends: the
@@ -141,7 +145,7 @@ func (a *app) load(only string) (*loaded, flows.Problems, error) {
 	if cur := a.set.Load(); cur != nil {
 		prev = cur.Packages
 	}
-	b, problems, err := c.loadBundle(nil, a.msgs, a.getenv, false, only, prev)
+	b, problems, err := c.loadBundle(nil, a.msgs, a.getenv, false, only, prev, a.compiled)
 	if err != nil {
 		return nil, problems, fmt.Errorf("loading flows: %w", err)
 	}
@@ -171,7 +175,7 @@ func (a *app) load(only string) (*loaded, flows.Problems, error) {
 	if err != nil {
 		return nil, problems, err
 	}
-	return &loaded{flows: reg, caller: client, routes: b.routes, keywords: b.keywords, set: b.set, templates: templates}, problems, nil
+	return &loaded{flows: reg, caller: client, routes: b.routes, keywords: b.keywords, set: b.set, templates: templates, compiled: b.compiled}, problems, nil
 }
 
 // breakerLevel is the gauge value of a circuit state: 0 closed, 1 half-open, 2 open.
@@ -227,6 +231,7 @@ func (a *app) swap(l *loaded, carry bool) {
 	a.catalogue.Store(newCatalogueDoc(l.set, false))
 	a.entrances.Store(&entrances{routes: l.routes, keywords: l.keywords})
 	a.templates.Store(l.templates)
+	a.compiled = l.compiled
 	if a.notifier != nil {
 		// Never fails: load checked the templates.
 		_ = a.notifier.SetTemplates(l.templates.all, l.templates.owners)

@@ -143,7 +143,7 @@ func buildStudio(c *config, transcripts, token string, getenv func(string) (stri
 	var caller swapCaller
 	var names []string
 	read := func() (*flows.Registry, flows.Problems, error) {
-		b, problems, err := c.loadBundle(nil, msgs, getenv, false, "", nil)
+		b, problems, err := c.loadBundle(nil, msgs, getenv, false, "", nil, nil)
 		if err != nil || problems.HasErrors() {
 			return nil, problems, err
 		}
