@@ -616,7 +616,9 @@ func TestBrokenPackageStopsTheStart(t *testing.T) {
 	dir := t.TempDir()
 	newPackage(t, dir, "transito", published)
 	newPackage(t, dir, "municipio", func(m string) string { return strings.Replace(published(m), "keywords:", "keywrds:", 1) })
-	getenv := func(name string) (string, bool) { return "http://127.0.0.1:1", strings.HasSuffix(name, "_API_URL") || strings.HasSuffix(name, "_API_KEY") }
+	getenv := func(name string) (string, bool) {
+		return "http://127.0.0.1:1", strings.HasSuffix(name, "_API_URL") || strings.HasSuffix(name, "_API_KEY")
+	}
 	_, err := newApp(&config{Root: "inicio", Packages: listFlag{dir}, Keywords: defaultKeywords}, slog.New(slog.NewTextHandler(io.Discard, nil)), getenv, registry)
 	if err == nil || !strings.Contains(err.Error(), "municipio/institution.yaml:") || !strings.Contains(err.Error(), `(did you mean "keywords"?)`) {
 		t.Errorf("got %v", err)
