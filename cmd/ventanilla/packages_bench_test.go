@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/flows/catalogue"
 	"github.com/ventanilla-gob/ventanilla/i18n"
 )
 
@@ -74,7 +75,7 @@ func BenchmarkLoadPackages(b *testing.B) {
 				if err != nil || problems.HasErrors() {
 					b.Fatal(err, problems)
 				}
-				if len(bundle.reg.IDs()) != 1+3+n*10 {
+				if len(bundle.reg.IDs()) != len(catalogue.Package().Flows)+1+n*10 {
 					b.Fatalf("%d flows", len(bundle.reg.IDs()))
 				}
 			}
@@ -108,7 +109,7 @@ func BenchmarkReloadOnePackage(b *testing.B) {
 				if err != nil || problems.HasErrors() {
 					b.Fatal(err, problems)
 				}
-				if len(bundle.reg.IDs()) != 1+3+50*10 {
+				if len(bundle.reg.IDs()) != len(catalogue.Package().Flows)+1+50*10 {
 					b.Fatalf("%d flows", len(bundle.reg.IDs()))
 				}
 			}

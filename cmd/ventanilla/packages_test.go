@@ -566,8 +566,14 @@ func TestSamplePackagesLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, a := packagesApp(t, dir, "")
-	if got := len(a.flows.Load().IDs()); got != 4+3*2 {
-		t.Errorf("%d flows: %v", got, a.flows.Load().IDs())
+	var generated []string
+	for _, id := range a.flows.Load().IDs() {
+		if strings.HasPrefix(id, "sample") {
+			generated = append(generated, id)
+		}
+	}
+	if len(generated) != 3*2 {
+		t.Errorf("generated flows: %v", generated)
 	}
 	ussd := channelsFor(t, a, "+593991000303", "")["ussd"]
 	ussd.send("")
