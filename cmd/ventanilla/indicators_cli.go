@@ -153,7 +153,7 @@ func (c *config) readIndicators(ctx context.Context, fs *flag.FlagSet, v url.Val
 	if err != nil {
 		return nil, err
 	}
-	b, problems, err := c.loadBundle(fs.Args(), msgs, os.LookupEnv, false, "", nil)
+	b, problems, err := c.loadBundle(fs.Args(), msgs, os.LookupEnv, false, "", nil, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -238,15 +238,6 @@ func (a *app) swap(l *loaded, carry bool) {
 	}
 }
 
-// institutionOf is the institution of a flow in the packages running; ""
-// with --flows, which has none.
-func (a *app) institutionOf(flow string) string {
-	if set := a.set.Load(); set != nil {
-		return set.InstitutionOf(flow)
-	}
-	return ""
-}
-
 // entrances are the service codes and words that open flows; a reload
 // replaces them with the flows.
 type entrances struct {
@@ -320,7 +311,7 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 		}
 		trail := audit.NewAsync(sink, 0)
 		a.audit = trail
-		rec = &recorder{sink: trail, p: c.pseudo, now: time.Now, log: log, institution: a.institutionOf}
+		rec = &recorder{sink: trail, p: c.pseudo, now: time.Now, log: log, institution: func(flow string) string { return a.institutionOf(flow, "") }}
 		a.metrics.Gauge("audit_dropped_total", "Audit records dropped because the writer fell behind.", func() float64 { return float64(trail.Dropped()) })
 	}
 	if m, ok := raw.(*sessions.Memory); ok {

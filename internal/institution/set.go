@@ -74,23 +74,6 @@ func (l *Listed) Draft() bool { return l.Entry.Draft || l.Institution.Draft }
 // Owner returns the institution of a flow, "" for the composed ones.
 func (s *Set) Owner(flow string) string { return s.owner[flow] }
 
-// InstitutionOf returns the institution a flow is counted under, as
-// Owners does: its package's, the national package's for the composed
-// flows, "" for a flow the set does not serve.
-func (s *Set) InstitutionOf(flow string) string {
-	if inst, ok := s.owner[flow]; ok {
-		return inst
-	}
-	if slices.Contains(s.composed, flow) {
-		for _, p := range s.Packages {
-			if p.Manifest.National {
-				return p.ID()
-			}
-		}
-	}
-	return ""
-}
-
 // Owners returns, for metrics, the institution of every flow and every
 // back-end service the set serves. The composed flows (the national menu
 // and its pages) count as the national package's. The maps are fresh
