@@ -89,6 +89,7 @@ type entry struct {
 type admission struct {
 	mu    sync.Mutex
 	lines map[string]*line
+	seq   uint64 // the last newRecord.seq given
 }
 
 // line is one origin's new records, oldest first.
@@ -101,6 +102,7 @@ type line struct {
 type newRecord struct {
 	key  string
 	line *line
+	seq  uint64 // order of writing, across origins
 }
 
 type originKey struct{}
@@ -258,7 +260,8 @@ func (m *Memory) queue(origin, key string) (*list.Element, *line) {
 		l = &line{origin: origin}
 		m.adm.lines[origin] = l
 	}
-	el := l.queue.PushBack(&newRecord{key: key, line: l})
+	m.adm.seq++
+	el := l.queue.PushBack(&newRecord{key: key, line: l, seq: m.adm.seq})
 	if m.maxNew > 0 && l.queue.Len() > m.maxNew {
 		return el, l
 	}
@@ -288,13 +291,15 @@ func (m *Memory) trim(l *line) {
 }
 
 // evictOldest drops the oldest new record of the origin holding most, to
-// make room in a full store. It reports false when there is none.
+// make room in a full store; of origins holding as many, the one whose
+// oldest new record was written first. It reports false when there is none.
 func (m *Memory) evictOldest() bool {
 	for {
 		m.adm.mu.Lock()
 		var most *line
 		for _, l := range m.adm.lines {
-			if l.queue.Len() > 0 && (most == nil || l.queue.Len() > most.queue.Len()) {
+			if l.queue.Len() > 0 && (most == nil || l.queue.Len() > most.queue.Len() ||
+				l.queue.Len() == most.queue.Len() && front(l).seq < front(most).seq) {
 				most = l
 			}
 		}
@@ -309,6 +314,8 @@ func (m *Memory) evictOldest() bool {
 		}
 	}
 }
+
+func front(l *line) *newRecord { return l.queue.Front().Value.(*newRecord) }
 
 // evict drops the record el stands for if it is still that new record. A
 // record written again in the meantime has left its line already, so a

@@ -319,7 +319,7 @@ func TestMemoryFullDropsNewRecordsFirst(t *testing.T) {
 	if _, err := m.Put(WithOrigin(t.Context(), "quiet"), "citizen", []byte("answered"), 1, 0); err != nil {
 		t.Fatal(err)
 	}
-	mustSet(t, m, "another profile", "qu") // room from f1 or q0, whichever origin holds more
+	mustSet(t, m, "another profile", "qu") // each origin holds one new record: room from the older, f1
 	wantAdmission(t, m, Admitted{"flooded", 0, 2}, Admitted{"quiet", 1, 0})
 	wantHeld(t, m, "profile", "another profile", "citizen", "q0")
 
