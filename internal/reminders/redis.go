@@ -40,7 +40,6 @@ const (
 func bodyKey(id string) string { return prefix + "r:" + id }
 func setKey(key string) string { return prefix + "key:" + key }
 func ms(t time.Time) float64   { return float64(t.UnixMilli()) }
-func fromMS(v int64) time.Time { return time.UnixMilli(v) }
 func keep(r Reminder) time.Duration {
 	// A reminder's record outlives its event by a day at most: one never
 	// claimed (no instance running) is not kept for ever.
