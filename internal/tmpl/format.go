@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"golang.org/x/text/currency"
@@ -243,18 +244,9 @@ func isoDate(s string) (y, m, d int, ok bool) {
 	return y, m, d, true
 }
 
-func daysIn(y, m int) int {
-	switch m {
-	case 2:
-		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
-}
+// daysIn is the number of days of month m of year y: day 0 of the next
+// month is the last of this one.
+func daysIn(y, m int) int { return time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day() }
 
 // clock reads "H:MM" or "HH:MM", with optional seconds and what follows
 // them (a fraction, an offset), alone or after an ISO date and "T".
