@@ -4,18 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -133,29 +130,10 @@ func TestRedisCrashMidSend(t *testing.T) {
 	defer provider.Close()
 
 	const n = 8
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), helperEnv+"=1", "HELPER_REDIS="+addr, "HELPER_URL="+provider.URL, "HELPER_MESSAGES="+strconv.Itoa(n))
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	killed := false
-	defer func() {
-		if !killed {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	}()
+	child := testutil.StartChild(t, "TestHelperProcess", helperEnv+"=1", "HELPER_REDIS="+addr, "HELPER_URL="+provider.URL, "HELPER_MESSAGES="+strconv.Itoa(n))
 
 	testutil.WaitFor(t, "the helper to have 2 sends in flight and 3 messages taken", func() bool {
-		select {
-		case err := <-exited:
-			t.Fatalf("helper exited early: %v\n%s", err, stderr.String())
-		default:
-		}
+		child.Alive(t)
 		p, _ := client.XPending(context.Background(), crashStream, outbound.DefaultGroup).Result()
 		return doomed.Load() == 2 && p != nil && p.Count == 3
 	})
@@ -174,15 +152,7 @@ func TestRedisCrashMidSend(t *testing.T) {
 	if len(inDoubt) != 2 {
 		t.Fatalf("%v sending before the crash, want 2", inDoubt)
 	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	err := <-exited
-	killed = true
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-		t.Fatalf("helper ended with %v, want killed by SIGKILL\n%s", err, stderr.String())
-	}
+	child.Kill(t)
 	afterCrash.Store(true)
 
 	q := newRedis(t, client, outbound.Options{
@@ -213,8 +183,8 @@ func TestRedisCrashMidSend(t *testing.T) {
 			t.Errorf("%s: %d attempts, want 2 (the crashed one and the resend)", id, st.Attempts)
 		}
 	}
-	if strings.Contains(stderr.String(), "panic") {
-		t.Errorf("helper panicked:\n%s", stderr.String())
+	if strings.Contains(child.Output(), "panic") {
+		t.Errorf("helper panicked:\n%s", child.Output())
 	}
 }
 

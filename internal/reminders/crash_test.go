@@ -10,10 +10,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -147,41 +145,14 @@ func TestKilledGatewaySendsEveryReminderOnce(t *testing.T) {
 		}
 	}
 
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashHelperProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), crashHelperEnv+"=1", "HELPER_REDIS="+addr, "HELPER_URL="+srv.URL)
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	killed := false
-	defer func() {
-		if !killed {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	}()
+	child := testutil.StartChild(t, "TestCrashHelperProcess", crashHelperEnv+"=1", "HELPER_REDIS="+addr, "HELPER_URL="+srv.URL)
 	// The helper is stuck once it handed T-3 over: two sends in flight,
 	// T-3 queued, T-4 and T-5 due and not claimed.
 	testutil.WaitFor(t, "the doomed process to hand "+stuck+" over with two sends in flight", func() bool {
-		select {
-		case err := <-exited:
-			t.Fatalf("helper exited early: %v\n%s", err, stderr.String())
-		default:
-		}
+		child.Alive(t)
 		return doomed.Load() == 2 && client.Exists(context.Background(), "{ventanilla:outbound}:msg:reminder:"+stuck).Val() == 1
 	})
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	err := <-exited
-	killed = true
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-		t.Fatalf("helper ended with %v, want killed by SIGKILL\n%s", err, stderr.String())
-	}
+	child.Kill(t)
 	afterCrash.Store(true)
 
 	q, err := outbound.NewRedis(client, outbound.Options{

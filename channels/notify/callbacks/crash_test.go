@@ -1,19 +1,15 @@
 package callbacks_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -113,39 +109,12 @@ func TestKilledPusherLosesNoCallback(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashHelperProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), crashHelperEnv+"=1", "HELPER_REDIS="+addr, "HELPER_URL="+srv.URL)
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	killed := false
-	defer func() {
-		if !killed {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	}()
+	child := testutil.StartChild(t, "TestCrashHelperProcess", crashHelperEnv+"=1", "HELPER_REDIS="+addr, "HELPER_URL="+srv.URL)
 	testutil.WaitFor(t, "the doomed process to have one attempt in flight", func() bool {
-		select {
-		case err := <-exited:
-			t.Fatalf("helper exited early: %v\n%s", err, stderr.String())
-		default:
-		}
+		child.Alive(t)
 		return doomed.Load() == 1 && client.ZCard(context.Background(), "{ventanilla:callbacks}:due").Val() == 4
 	})
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	err := <-exited
-	killed = true
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-		t.Fatalf("helper ended with %v, want killed by SIGKILL\n%s", err, stderr.String())
-	}
+	child.Kill(t)
 	afterCrash.Store(true)
 
 	// The restarted gateway's clock is past the lease of the attempt that
