@@ -175,32 +175,23 @@ func (d *DiskStore) Taken(ctx context.Context, office string) (map[string]bool, 
 }
 
 func (d *DiskStore) Cancel(ctx context.Context, code, cedula string) (Appointment, error) {
-	if err := ctx.Err(); err != nil {
-		return Appointment{}, err
-	}
-	var a Appointment
-	err := d.db.Update(func(tx *bolt.Tx) error {
-		var err error
-		a, err = getAppointment(tx, code)
-		if errors.Is(err, ErrNotFound) || err == nil && (a.Cancelled || a.Cedula != cedula) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
+	return d.settle(ctx, code, cedula, func(tx *bolt.Tx, a *Appointment) error {
 		a.Cancelled = true
-		if err := putAppointment(tx, a); err != nil {
-			return err
-		}
 		return tx.Bucket(bucketHeld).Delete(heldKey(a.Office, a.Slot))
 	})
-	if err != nil {
-		return Appointment{}, err
-	}
-	return a, nil
 }
 
 func (d *DiskStore) Confirm(ctx context.Context, code, cedula string) (Appointment, error) {
+	return d.settle(ctx, code, cedula, func(_ *bolt.Tx, a *Appointment) error {
+		a.Confirmed = true
+		return nil
+	})
+}
+
+// settle changes, in one transaction, the active appointment code of
+// cedula (ErrNotFound for another's, a cancelled or an unknown one) and
+// writes it back.
+func (d *DiskStore) settle(ctx context.Context, code, cedula string, change func(tx *bolt.Tx, a *Appointment) error) (Appointment, error) {
 	if err := ctx.Err(); err != nil {
 		return Appointment{}, err
 	}
@@ -214,7 +205,9 @@ func (d *DiskStore) Confirm(ctx context.Context, code, cedula string) (Appointme
 		if err != nil {
 			return err
 		}
-		a.Confirmed = true
+		if err := change(tx, &a); err != nil {
+			return err
+		}
 		return putAppointment(tx, a)
 	})
 	if err != nil {

@@ -1,6 +1,7 @@
 package sample
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -95,8 +96,8 @@ func (s *server) routes() map[string]http.HandlerFunc {
 		"POST /appointments":                s.book,
 		"GET /appointments":                 s.listAppointments,
 		"GET /appointments/{code}":          s.getAppointment,
-		"POST /appointments/{code}/cancel":  s.cancel,
-		"POST /appointments/{code}/confirm": s.confirm,
+		"POST /appointments/{code}/cancel":  s.settle("cancelled", Store.Cancel),
+		"POST /appointments/{code}/confirm": s.settle("confirmed", Store.Confirm),
 		"GET /procedures/{number}":          s.getProcedure,
 		"POST /tickets":                     s.createTicket,
 	}
@@ -279,52 +280,31 @@ func (s *server) getAppointment(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *server) cancel(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Cedula string `json:"cedula"`
-	}
-	if !readJSON(w, r, &req) || !required(w, "cedula", req.Cedula) {
-		return
-	}
-	code := r.PathValue("code")
-	// An appointment whose time has passed is no longer active.
-	if a, err := s.store.Appointment(r.Context(), code); err == nil && s.past(a) {
-		writeError(w, http.StatusNotFound, "unknown_appointment")
-		return
-	}
-	a, err := s.store.Cancel(r.Context(), code, req.Cedula)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		writeError(w, http.StatusNotFound, "unknown_appointment")
-	case err != nil:
-		internalError(w, r, err)
-	default:
-		writeJSON(w, http.StatusOK, map[string]string{"code": a.Code, "status": "cancelled"})
-	}
-}
-
-// confirm records that the citizen comes to an active appointment (the
-// answer to a reminder).
-func (s *server) confirm(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Cedula string `json:"cedula"`
-	}
-	if !readJSON(w, r, &req) || !required(w, "cedula", req.Cedula) {
-		return
-	}
-	code := r.PathValue("code")
-	if a, err := s.store.Appointment(r.Context(), code); err == nil && s.past(a) {
-		writeError(w, http.StatusNotFound, "unknown_appointment")
-		return
-	}
-	a, err := s.store.Confirm(r.Context(), code, req.Cedula)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		writeError(w, http.StatusNotFound, "unknown_appointment")
-	case err != nil:
-		internalError(w, r, err)
-	default:
-		writeJSON(w, http.StatusOK, map[string]string{"code": a.Code, "status": "confirmed"})
+// settle answers for an active appointment of the citizen's: cancel
+// frees it, confirm records that the citizen comes (the answer to a
+// reminder). An appointment whose time has passed is no longer active.
+func (s *server) settle(status string, do func(st Store, ctx context.Context, code, cedula string) (Appointment, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Cedula string `json:"cedula"`
+		}
+		if !readJSON(w, r, &req) || !required(w, "cedula", req.Cedula) {
+			return
+		}
+		code := r.PathValue("code")
+		if a, err := s.store.Appointment(r.Context(), code); err == nil && s.past(a) {
+			writeError(w, http.StatusNotFound, "unknown_appointment")
+			return
+		}
+		a, err := do(s.store, r.Context(), code, req.Cedula)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			writeError(w, http.StatusNotFound, "unknown_appointment")
+		case err != nil:
+			internalError(w, r, err)
+		default:
+			writeJSON(w, http.StatusOK, map[string]string{"code": a.Code, "status": status})
+		}
 	}
 }
 
