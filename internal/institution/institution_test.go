@@ -255,6 +255,13 @@ func TestProblems(t *testing.T) {
 				"institution.yaml":            otherManifest("municipio", "entries:\n  multas:\n    title: {es: Multas, en: Fines, qu: Multa}\n    category: municipios\n    short_code: \"*384*7#\"\n    flow: municipio-multas\n"),
 				"flows/municipio-multas.yaml": flowFile("municipio-multas", ""),
 			}), []string{"transito/institution.yaml:9:17", "short code *384*7# is also claimed by", "municipio/institution.yaml (entry municipio/multas)"}},
+		{"a short code that is the gateway's whole code", map[string]string{"institution.yaml": strings.Replace(manifestTransito, `"*384*7#"`, `"*384#"`, 1)},
+			nil, []string{"transito/institution.yaml:9:17", `short code "*384#" would take every dial of *384`, "such as *384*7#"}},
+		{"a short code within another's", nil,
+			other("municipio", map[string]string{
+				"institution.yaml":            otherManifest("municipio", "entries:\n  multas:\n    title: {es: Multas, en: Fines, qu: Multa}\n    category: municipios\n    short_code: \"*384*7*1#\"\n    flow: municipio-multas\n"),
+				"flows/municipio-multas.yaml": flowFile("municipio-multas", ""),
+			}), []string{"transito/institution.yaml:9:17", "short code *384*7# is the start of *384*7*1#, claimed by", "municipio/institution.yaml (entry municipio/multas)"}},
 		{"a category declared twice", map[string]string{"institution.yaml": manifestTransito + "categories:\n  transporte: {title: {es: Tránsito, en: Traffic, qu: Ñan}}\n"},
 			nil, []string{"transito/institution.yaml:12:3", `category "transporte" is already declared in catalogue/institution.yaml`}},
 		{"an institution id taken", nil,

@@ -152,7 +152,7 @@ var ManifestFields = []Field{
 		{Name: "flow", Type: "flow id", Required: true, Doc: "The flow it opens: one of this package's flows."},
 		{Name: "description", Type: "text", Doc: "One or two sentences per locale, for the catalogue (not shown on USSD)."},
 		{Name: "keywords", Type: "list of strings", Doc: "Words that open the entry by SMS and chat (`MULTA`); compared in capitals without accents. No two packages may claim one."},
-		{Name: "short_code", Type: "string", Doc: "A USSD code that opens the entry directly, such as `*384*7#`. No two packages may claim one."},
+		{Name: "short_code", Type: "string", Doc: "A USSD code that opens the entry directly: the gateway's code and at least one number more, such as `*384*7#`. No two packages may claim one, nor one that starts another (`*384*7#` and `*384*7*1#`: the longer one's dials would answer the shorter one's entry)."},
 		{Name: "channels", Type: "list", Doc: "Where it is offered: `ussd`, `sms`, `whatsapp`, `telegram` (default: all)."},
 		{Name: "level", Type: "integer", Doc: "The level of assurance it needs: 0 anonymous, 1 the citizen's number, 2 a PIN. Default: the flow's level; never lower than it."},
 		{Name: "draft", Type: "boolean", Doc: "Shown only to the testers, on every channel, until the draft mark is removed."},
@@ -337,8 +337,15 @@ func (d *decoder) entry(id string, k, v *yaml.Node) *Entry {
 			}
 		case "short_code":
 			e.ShortCode = d.str(fv, fp)
-			if e.ShortCode != "" && !shortCodePattern.MatchString(e.ShortCode) {
-				d.errorf(pos(fv), fp, "wrong-type", "short code %q: a USSD code such as *384*7#", e.ShortCode)
+			switch code := e.ShortCode; {
+			case code == "":
+			case !shortCodePattern.MatchString(code):
+				d.errorf(pos(fv), fp, "wrong-type", "short code %q: a USSD code such as *384*7#", code)
+			case !strings.Contains(code[1:], "*"):
+				// The gateway takes every dial that starts with a route:
+				// a code of one number would take the national menu's.
+				base := strings.TrimSuffix(code, "#")
+				d.errorf(pos(fv), fp, "wrong-type", "short code %q would take every dial of %s…, the national menu's included; an entry's short code adds a number to the gateway's code, such as %s*7#", code, base, base)
 			}
 		case "channels":
 			e.Channels = d.strList(fv, fp, len(Channels))

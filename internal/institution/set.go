@@ -444,6 +444,14 @@ func (c *composer) categoriesAndEntries() {
 			if e.ShortCode != "" {
 				if prev, dup := codeAt[e.ShortCode]; dup {
 					c.errorf(m.File, e.FieldPos["short_code"], path+".short_code", "short-code-clash", "short code %s is also claimed by %s", e.ShortCode, prev)
+				} else if other, prev, ok := nested(e.ShortCode, codeAt); ok {
+					// The longer code's dials would be answers to the shorter's
+					// entry, or the other way round, as packages come and go.
+					if len(other) < len(e.ShortCode) {
+						c.errorf(m.File, e.FieldPos["short_code"], path+".short_code", "short-code-clash", "short code %s starts with %s, claimed by %s", e.ShortCode, other, prev)
+					} else {
+						c.errorf(m.File, e.FieldPos["short_code"], path+".short_code", "short-code-clash", "short code %s is the start of %s, claimed by %s", e.ShortCode, other, prev)
+					}
 				} else {
 					codeAt[e.ShortCode] = fmt.Sprintf("%s (entry %s/%s)", m.File, m.ID, e.ID)
 					c.set.Routes[e.ShortCode] = l.Opens
@@ -469,6 +477,19 @@ func (c *composer) categoriesAndEntries() {
 		}
 		return a.ID < b.ID
 	})
+}
+
+// nested finds a claimed short code that code starts, or that starts
+// code (*384*7# and *384*7*1#), with who claims it.
+func nested(code string, claimed map[string]string) (string, string, bool) {
+	stem := strings.TrimSuffix(code, "#")
+	for _, other := range sortedKeys(claimed) {
+		o := strings.TrimSuffix(other, "#")
+		if strings.HasPrefix(stem, o+"*") || strings.HasPrefix(o, stem+"*") {
+			return other, claimed[other], true
+		}
+	}
+	return "", "", false
 }
 
 func languages(t Text) []string {
