@@ -212,8 +212,24 @@ func (c *config) loadBundle(paths []string, msgs *i18n.Catalog, getenv func(stri
 	if err != nil {
 		return nil, problems, err
 	}
+	keywords, err := c.keywords()
+	if err != nil {
+		return nil, problems, err
+	}
+	routes, err := c.routes()
+	if err != nil {
+		return nil, problems, err
+	}
 	var parsed services.Collector
-	opts := institution.Options{Root: c.Root, Getenv: packagesEnv(getenv, lint), Keyword: gateway.NormalizeKeyword, Services: parsed.Parse}
+	opts := institution.Options{Root: c.Root, Getenv: packagesEnv(getenv, lint), Keyword: gateway.NormalizeKeyword, Services: parsed.Parse,
+		GatewayKeywords: map[string]string{}, GatewayRoutes: routes}
+	for w, kw := range keywords {
+		to := kw.Flow
+		if kw.Stop {
+			to = "stop"
+		}
+		opts.GatewayKeywords[w] = "--keywords " + w + "=" + to
+	}
 	if !lint {
 		opts.Secrets = getenv
 	}

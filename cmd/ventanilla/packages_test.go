@@ -630,3 +630,33 @@ func TestBrokenPackageStopsTheStart(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// A package claiming a keyword the gateway answers itself (--keywords) or
+// a code the operator routes (--routes) gets the error at its own
+// manifest, from the lint as from the start.
+func TestPackageClaimingTheGatewaysKeywordsOrRoutes(t *testing.T) {
+	dir := t.TempDir()
+	pkg := newPackage(t, dir, "transito", func(m string) string {
+		return strings.Replace(m, "keywords: [TRANSITO]", "keywords: [Salir]\n    short_code: \"*384*2*1#\"", 1)
+	})
+	code, out, errs := runCLI(t, "", "flows", "lint", pkg)
+	for _, want := range []string{
+		"transito/institution.yaml:27:15: entries.consulta.keywords: error: keyword SALIR is the gateway's own (--keywords SALIR=stop)",
+	} {
+		if code != 1 || !strings.Contains(out, want) {
+			t.Errorf("lint: %d, want %q in\n%s%s", code, want, out, errs)
+		}
+	}
+	getenv := func(name string) (string, bool) {
+		return "http://127.0.0.1:1", strings.HasSuffix(name, "_API_URL") || strings.HasSuffix(name, "_API_KEY")
+	}
+	_, err := newApp(&config{Root: "inicio", Packages: listFlag{dir}, Keywords: defaultKeywords, Routes: "*384*2#=estado-tramite"}, slog.New(slog.NewTextHandler(io.Discard, nil)), getenv, registry)
+	for _, want := range []string{
+		"transito/institution.yaml:27:15: entries.consulta.keywords: error: keyword SALIR is the gateway's own (--keywords SALIR=stop)",
+		"transito/institution.yaml:28:17: entries.consulta.short_code: error: short code *384*2*1# starts with *384*2#, which the gateway routes to estado-tramite (--routes)",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("start: want %q in %v", want, err)
+		}
+	}
+}

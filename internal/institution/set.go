@@ -26,6 +26,12 @@ type Options struct {
 	// Keyword normalises a keyword as the gateway compares them (default:
 	// upper case).
 	Keyword func(string) string
+	// GatewayKeywords are the words the gateway answers itself, as
+	// normalised, each with how it was configured (`--keywords
+	// SALIR=stop`); GatewayRoutes are the service codes the operator
+	// routes (code → flow). An entry may claim neither.
+	GatewayKeywords map[string]string
+	GatewayRoutes   map[string]string
 	// Services parses one package's services file (with getenv, which
 	// resolves its secrets) and returns its problems; nil checks only the
 	// ids the file declares. The gateway parses with interop here, so that
@@ -434,6 +440,10 @@ func (c *composer) categoriesAndEntries() {
 			}
 			for _, w := range e.Keywords {
 				word := c.opts.Keyword(w)
+				if how, own := c.opts.GatewayKeywords[word]; own {
+					c.errorf(m.File, e.FieldPos["keywords"], path+".keywords", "keyword-clash", "keyword %s is the gateway's own (%s); choose another", word, how)
+					continue
+				}
 				if prev, dup := keywordAt[word]; dup {
 					c.errorf(m.File, e.FieldPos["keywords"], path+".keywords", "keyword-clash", "keyword %s is also claimed by %s", word, prev)
 					continue
@@ -442,7 +452,15 @@ func (c *composer) categoriesAndEntries() {
 				c.set.Keywords[word] = l.Opens
 			}
 			if e.ShortCode != "" {
-				if prev, dup := codeAt[e.ShortCode]; dup {
+				if flow, own := c.opts.GatewayRoutes[e.ShortCode]; own {
+					c.errorf(m.File, e.FieldPos["short_code"], path+".short_code", "short-code-clash", "short code %s is routed by the gateway to %s (--routes)", e.ShortCode, flow)
+				} else if other, flow, ok := nested(e.ShortCode, c.opts.GatewayRoutes); ok {
+					if len(other) < len(e.ShortCode) {
+						c.errorf(m.File, e.FieldPos["short_code"], path+".short_code", "short-code-clash", "short code %s starts with %s, which the gateway routes to %s (--routes)", e.ShortCode, other, flow)
+					} else {
+						c.errorf(m.File, e.FieldPos["short_code"], path+".short_code", "short-code-clash", "short code %s is the start of %s, which the gateway routes to %s (--routes)", e.ShortCode, other, flow)
+					}
+				} else if prev, dup := codeAt[e.ShortCode]; dup {
 					c.errorf(m.File, e.FieldPos["short_code"], path+".short_code", "short-code-clash", "short code %s is also claimed by %s", e.ShortCode, prev)
 				} else if other, prev, ok := nested(e.ShortCode, codeAt); ok {
 					// The longer code's dials would be answers to the shorter's
