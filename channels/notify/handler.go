@@ -889,30 +889,35 @@ type Receipt struct {
 }
 
 // Finished is the outbound queue's Options.Finished: the outcome of a
-// notification is pushed to its institution's callback. Messages that
-// are not notifications, and institutions without a callback, are left
-// alone; a push that fails is logged (GET still shows the outcome).
-func (h *Handler) Finished(ctx context.Context, st outbound.Status) {
+// notification is kept for its institution's callback, under an event id
+// that depends on the notification and its status alone, so that hearing
+// it again (the queue hears each outcome at least once) pushes it once.
+// Messages that are not notifications, and institutions without a
+// callback, are left alone. An error (the records or the callbacks'
+// store unavailable) makes the queue hear it again later.
+func (h *Handler) Finished(ctx context.Context, st outbound.Status) error {
 	if h.o.Callbacks == nil {
-		return
+		return nil
 	}
 	got, err := h.o.Records.Get(ctx, RecordKey(st.ID))
 	if errors.Is(err, sessions.ErrNotFound) {
-		return
-	}
-	var rec record
-	if err == nil {
-		err = json.Unmarshal(got.Data, &rec)
+		return nil
 	}
 	if err != nil {
+		return fmt.Errorf("notify: reading the record of a finished notification: %w", err)
+	}
+	var rec record
+	if err := json.Unmarshal(got.Data, &rec); err != nil {
 		h.o.Log.Warn("notify: a finished notification's record unreadable; its institution is not told", "message_id", st.ID, "err", err)
-		return
+		return nil
 	}
 	data, _ := json.Marshal(Receipt{NotificationID: st.ID, Status: st.State, Channel: rec.Channel, Attempts: st.Attempts, Error: st.LastError, Updated: st.Updated.UTC()})
 	ev := callbacks.Event{ID: StatusEventID(st.ID, st.State), Type: callbacks.TypeNotificationStatus, Created: st.Updated, Data: data}
-	if err := h.o.Callbacks.Push(ctx, rec.Institution, ev); err != nil && !errors.Is(err, callbacks.ErrNoEndpoint) {
-		h.o.Log.Warn("notify: a notification's outcome not pushed to its institution", "message_id", st.ID, "institution", rec.Institution, "err", err)
+	err = h.o.Callbacks.Push(ctx, rec.Institution, ev)
+	if err != nil && !errors.Is(err, callbacks.ErrNoEndpoint) {
+		return fmt.Errorf("notify: keeping the outcome of %s for institution %s: %w", st.ID, rec.Institution, err)
 	}
+	return nil
 }
 
 // cancel serves DELETE /v1/notifications/:id: a notification sent later

@@ -79,7 +79,7 @@ func newFixture(t testing.TB, edit ...func(*notify.Options)) *fixture {
 		Senders: map[string]carrier.Sender{"twilio-sms": f.sms, "twilio-wa": f.wa},
 		Now:     func() time.Time { return f.clock },
 		// As the gateway wires it: outcomes go to the handler.
-		Finished: func(ctx context.Context, st outbound.Status) { f.h.Finished(ctx, st) },
+		Finished: func(ctx context.Context, st outbound.Status) error { return f.h.Finished(ctx, st) },
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -483,10 +483,11 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 			}
 			return nil
 		})
-		q, _ := setup(t, s, outbound.Options{Finished: func(_ context.Context, st outbound.Status) {
+		q, _ := setup(t, s, outbound.Options{Finished: func(_ context.Context, st outbound.Status) error {
 			mu.Lock()
 			defer mu.Unlock()
 			heard = append(heard, st.ID+" "+st.State+" "+st.LastError)
+			return nil
 		}})
 		got := func() []string {
 			mu.Lock()
@@ -511,6 +512,56 @@ func testQueue(t *testing.T, newQueue newQueueFunc) {
 		testutil.WaitFor(t, "three finished messages heard", func() bool { return len(got()) >= len(want) })
 		if h := got(); !slices.Equal(h, want) {
 			t.Errorf("Finished heard %q, want %q", h, want)
+		}
+	})
+
+	t.Run("a Finished that fails hears the message again until it does not", func(t *testing.T) {
+		var mu sync.Mutex
+		heard := map[string]int{}
+		s := newSender(func(ctx context.Context, m carrier.Message, n int) error {
+			if m.ID == "refused" {
+				return errors.New("invalid number")
+			}
+			return nil
+		})
+		q, clock := setup(t, s, outbound.Options{FinishedEvery: time.Minute, Finished: func(_ context.Context, st outbound.Status) error {
+			mu.Lock()
+			defer mu.Unlock()
+			heard[st.ID+" "+st.State]++
+			if heard[st.ID+" "+st.State] < 3 {
+				return errors.New("the callbacks' store is down")
+			}
+			return nil
+		}})
+		count := func(k string) int {
+			mu.Lock()
+			defer mu.Unlock()
+			return heard[k]
+		}
+		run(t, q)
+		mustEnqueue(t, q, msg("refused"))
+		mustEnqueue(t, q, msg("ok"))
+		testutil.WaitFor(t, "the refused message heard once", func() bool { return count("refused failed") == 1 })
+		testutil.WaitFor(t, "the other sent", stateIs(t, q, "ok", outbound.StateSent))
+		if err := q.MarkDelivered(t.Context(), "pid-ok", "delivered"); err != nil {
+			t.Fatal(err)
+		}
+		testutil.WaitFor(t, "both heard three times, the clock moving a minute at a time", func() bool {
+			if count("refused failed") >= 3 && count("ok delivered") >= 3 {
+				return true
+			}
+			clock.Advance(time.Minute)
+			return false
+		})
+		// Heard: no more hearings, however long the queue runs.
+		for range 5 {
+			clock.Advance(time.Hour)
+		}
+		if err := q.Close(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if a, b := count("refused failed"), count("ok delivered"); a != 3 || b != 3 {
+			t.Errorf("heard the refused message %d times and the delivered one %d times, want 3 each (two failures, then heard)", a, b)
 		}
 	})
 

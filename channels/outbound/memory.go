@@ -19,13 +19,16 @@ type Memory struct {
 	mu         sync.Mutex
 	items      map[string]*item  // by message ID, finished ones until Retain
 	byProvider map[string]string // provider id → message ID
-	lanes      map[string]*lane  // by carrier
-	changed    chan struct{}     // closed and replaced whenever work appears
-	seq        uint64
-	closing    bool
-	running    bool
-	done       chan struct{} // closed when Run returns
-	hard       context.CancelFunc
+	// owed notes the finished messages Options.Finished has not heard
+	// yet (it failed, or runs now), by when the teller tries again.
+	owed    map[string]time.Time
+	lanes   map[string]*lane // by carrier
+	changed chan struct{}    // closed and replaced whenever work appears
+	seq     uint64
+	closing bool
+	running bool
+	done    chan struct{} // closed when Run returns
+	hard    context.CancelFunc
 }
 
 type item struct {
@@ -53,6 +56,7 @@ func NewMemory(opts Options) (*Memory, error) {
 		c:          c,
 		items:      map[string]*item{},
 		byProvider: map[string]string{},
+		owed:       map[string]time.Time{},
 		lanes:      map[string]*lane{},
 		changed:    make(chan struct{}),
 	}
@@ -121,14 +125,68 @@ func (q *Memory) MarkDelivered(ctx context.Context, providerID, state string) er
 		it.st.LastError = "carrier reported " + Scrub(state, carrier.Message{})
 	}
 	st := it.st
+	q.owe(st.ID)
 	q.mu.Unlock()
 	q.finished(ctx, st)
 	return nil
 }
 
-func (q *Memory) finished(ctx context.Context, st Status) {
+// owe notes, in the write that made message id final, that
+// Options.Finished owes it a hearing; the caller holds q.mu.
+func (q *Memory) owe(id string) {
 	if q.c.opts.Finished != nil {
-		q.c.opts.Finished(ctx, st)
+		q.owed[id] = q.c.opts.Now().Add(q.c.opts.FinishedEvery)
+	}
+}
+
+// finished tells Options.Finished that st is final and, once it has heard
+// it, forgets the note; a Finished that fails hears it again from the
+// teller.
+func (q *Memory) finished(ctx context.Context, st Status) {
+	if q.c.opts.Finished == nil {
+		return
+	}
+	err := q.c.opts.Finished(ctx, st)
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if err != nil {
+		q.c.opts.Log.Warn("outbound: a finished message not heard; it is heard again later", "message_id", st.ID, "state", st.State, "err", err)
+		q.owed[st.ID] = q.c.opts.Now().Add(q.c.opts.FinishedEvery)
+		return
+	}
+	delete(q.owed, st.ID)
+}
+
+// teller hears again, every FinishedEvery, the finished messages whose
+// Finished failed, until ctx is done or stop is closed.
+func (q *Memory) teller(ctx context.Context, stop <-chan struct{}) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	for q.c.opts.Sleep(ctx, q.c.opts.FinishedEvery) == nil {
+		now := q.c.opts.Now()
+		var due []Status
+		q.mu.Lock()
+		for id, at := range q.owed {
+			it, ok := q.items[id]
+			switch {
+			case !ok:
+				delete(q.owed, id)
+			case !at.After(now):
+				q.owed[id] = now.Add(q.c.opts.FinishedEvery)
+				due = append(due, it.st)
+			}
+		}
+		q.mu.Unlock()
+		for _, st := range due {
+			q.finished(ctx, st)
+		}
 	}
 }
 
@@ -184,14 +242,14 @@ func (q *Memory) start(ctx context.Context) <-chan struct{} {
 			}
 		}
 		stop := make(chan struct{})
-		swept := make(chan struct{})
-		go func() {
-			defer close(swept)
-			q.sweeper(ctx, stop)
-		}()
+		var bg sync.WaitGroup
+		bg.Go(func() { q.sweeper(ctx, stop) })
+		if q.c.opts.Finished != nil {
+			bg.Go(func() { q.teller(ctx, stop) })
+		}
 		wg.Wait()
 		close(stop)
-		<-swept
+		bg.Wait()
 		q.mu.Lock()
 		q.running = false
 		close(done)
@@ -297,6 +355,7 @@ func (q *Memory) process(ctx context.Context, l *lane, it *item) {
 		q.c.opts.Log.Warn("outbound: message failed", "message_id", it.st.ID, "carrier", it.st.Carrier, "attempts", it.st.Attempts, "err", out.err)
 		st := it.st
 		failed = &st
+		q.owe(st.ID)
 	case outcomeRetry:
 		it.due = now.Add(out.delay)
 		it.st.State, it.st.Updated, it.st.LastError, it.st.Next = StateQueued, now, out.err, it.due

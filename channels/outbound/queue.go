@@ -159,12 +159,21 @@ type Options struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	Log   *slog.Logger
 	// Finished, when set, hears each message that reaches delivered or
-	// failed (a carrier's delivery report, or the queue giving up), once,
-	// in the process that recorded it and after it was recorded: the
-	// notifications API tells institutions from here. It runs on the
-	// delivery report's request or a send worker, so it must be quick
-	// (a store write, not a call to the institution).
-	Finished func(ctx context.Context, st Status)
+	// failed (a carrier's delivery report, or the queue giving up): the
+	// notifications API tells institutions from here. It hears it at
+	// least once: the final status and a note that Finished is owed are
+	// recorded in one write, and the note goes only once Finished has
+	// returned nil. A Finished that fails hears the message again after
+	// FinishedEvery; one that a dying process never got to (or never
+	// finished) is heard by another instance once the note is older than
+	// the Redis queue's Visibility. So Finished must be idempotent (push
+	// an event whose id depends on the message and its state alone). It
+	// runs on the delivery report's request or a send worker, so it must
+	// be quick (a store write, not a call to the institution).
+	Finished func(ctx context.Context, st Status) error
+	// FinishedEvery is how often the notes of Finished not heard yet are
+	// looked for (default 30s).
+	FinishedEvery time.Duration
 }
 
 // Defaults.
@@ -175,6 +184,7 @@ const (
 	DefaultBurst         = 3
 	DefaultSendTimeout   = 30 * time.Second
 	DefaultRetain        = 7 * 24 * time.Hour
+	DefaultFinishedEvery = 30 * time.Second
 	// legacyMaxAttempts bounds the retries of a message queued without a
 	// deadline, by a version that had none.
 	legacyMaxAttempts = 6
@@ -278,6 +288,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Retain <= 0 {
 		o.Retain = DefaultRetain
+	}
+	if o.FinishedEvery <= 0 {
+		o.FinishedEvery = DefaultFinishedEvery
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -52,7 +52,10 @@ type RedisOptions struct {
 // due time. Each message has a hash "{Stream}:msg:<id>" with its status and,
 // until it is final, the message itself; the hash lives Retain after its
 // last change and is what makes Enqueue idempotent. "{Stream}:provider:<pid>"
-// maps a carrier's id back to the message for MarkDelivered.
+// maps a carrier's id back to the message for MarkDelivered. The sorted set
+// "{Stream}:finished" notes the messages that reached delivered or failed
+// and that Options.Finished has not heard yet, scored by when another
+// instance may hear them.
 //
 // Every transition is one script, so a crash between two steps cannot lose
 // a message or record a send twice. See docs/notifications.md for the
@@ -122,6 +125,7 @@ func (q *Redis) streamKey(carrier string) string  { return q.base + ":stream:" +
 func (q *Redis) delayedKey(carrier string) string { return q.base + ":delayed:" + carrier }
 func (q *Redis) msgKey(id string) string          { return q.base + ":msg:" + id }
 func (q *Redis) providerKey(pid string) string    { return q.base + ":provider:" + pid }
+func (q *Redis) finishedKey() string              { return q.base + ":finished" }
 
 // enqueueScript creates the status and queues the ID, unless the status
 // exists.
@@ -188,10 +192,13 @@ return {'ok', n}
 `)
 
 // finishScript records a final outcome, forgets the message's content and
-// removes the entry, in one step.
+// removes the entry, in one step; a message that failed is noted in the
+// set of those Options.Finished owes a hearing, due when the note's lease
+// runs out.
 //
-//	KEYS[1] stream  KEYS[2] msg hash  [KEYS[3] provider key]
+//	KEYS[1] stream  KEYS[2] msg hash  KEYS[3] finished set  [KEYS[4] provider key]
 //	ARGV[1] group  ARGV[2] stream id  ARGV[3] state  ARGV[4] now ms  ARGV[5] retain ms  ARGV[6] error  ARGV[7] provider id  ARGV[8] id
+//	ARGV[9] due ms of the note, or '' for none
 var finishScript = redis.NewScript(`
 local cur = redis.call('HGET', KEYS[2], 'state')
 if cur == 'queued' or cur == 'sending' then
@@ -201,8 +208,11 @@ if cur == 'queued' or cur == 'sending' then
 	end
 	redis.call('HDEL', KEYS[2], 'msg')
 	redis.call('PEXPIRE', KEYS[2], ARGV[5])
-	if KEYS[3] then
-		redis.call('SET', KEYS[3], ARGV[8], 'PX', ARGV[5])
+	if KEYS[4] then
+		redis.call('SET', KEYS[4], ARGV[8], 'PX', ARGV[5])
+	end
+	if ARGV[9] ~= '' then
+		redis.call('ZADD', KEYS[3], ARGV[9], ARGV[8])
 	end
 end
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
@@ -271,9 +281,11 @@ end
 return #ids
 `)
 
-// deliveredScript applies a delivery report to a message that was sent.
+// deliveredScript applies a delivery report to a message that was sent,
+// and notes the message among those Options.Finished owes a hearing.
 //
-//	KEYS[1] msg hash   ARGV[1] state  ARGV[2] now ms  ARGV[3] error  ARGV[4] retain ms
+//	KEYS[1] msg hash  KEYS[2] finished set
+//	ARGV[1] state  ARGV[2] now ms  ARGV[3] error  ARGV[4] retain ms  ARGV[5] id  ARGV[6] due ms of the note, or '' for none
 var deliveredScript = redis.NewScript(`
 if redis.call('HGET', KEYS[1], 'state') ~= 'sent' then
 	return 0
@@ -283,7 +295,23 @@ if ARGV[3] ~= '' then
 	redis.call('HSET', KEYS[1], 'err', ARGV[3])
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
+if ARGV[6] ~= '' then
+	redis.call('ZADD', KEYS[2], ARGV[6], ARGV[5])
+end
 return 1
+`)
+
+// owedScript takes up to ARGV[3] notes of Options.Finished due at
+// ARGV[1], and leases each until ARGV[2], so that two instances do not
+// hear one at once.
+//
+//	KEYS[1] finished set   ARGV[1] now ms  ARGV[2] lease end ms  ARGV[3] limit
+var owedScript = redis.NewScript(`
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, id in ipairs(ids) do
+	redis.call('ZADD', KEYS[1], ARGV[2], id)
+end
+return ids
 `)
 
 // Enqueue stores the message and its status and queues its ID, unless the
@@ -356,7 +384,7 @@ func (q *Redis) MarkDelivered(ctx context.Context, providerID, state string) err
 	if to == StateFailed {
 		msg = "carrier reported " + Scrub(state, carrier.Message{})
 	}
-	changed, err := deliveredScript.Run(ctx, q.client, []string{q.msgKey(id)}, to, q.nowMs(), msg, ms(q.c.opts.Retain)).Int()
+	changed, err := deliveredScript.Run(ctx, q.client, []string{q.msgKey(id), q.finishedKey()}, to, q.nowMs(), msg, ms(q.c.opts.Retain), id, q.owedDue()).Int()
 	if err != nil {
 		return fmt.Errorf("outbound: redis delivery report: %w", err)
 	}
@@ -366,17 +394,68 @@ func (q *Redis) MarkDelivered(ctx context.Context, providerID, state string) err
 	return nil
 }
 
-// finished tells Options.Finished that message id reached a final state.
+// finished tells Options.Finished that message id reached a final state
+// and, once it has heard it, removes the note that it was owed. A note
+// left (Finished failed, Redis failed, the process died) is heard again
+// by the teller.
 func (q *Redis) finished(ctx context.Context, id string) {
 	if q.c.opts.Finished == nil {
 		return
 	}
 	st, err := q.Status(ctx, id)
-	if err != nil {
-		q.c.opts.Log.Warn("outbound: a finished message's status unreadable; nobody hears of it", "message_id", id, "err", err)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		// Expired: nobody can be told any more.
+	case err != nil:
+		q.c.opts.Log.Warn("outbound: a finished message's status unreadable; it is heard again later", "message_id", id, "err", err)
 		return
+	default:
+		if err := q.c.opts.Finished(ctx, st); err != nil {
+			q.c.opts.Log.Warn("outbound: a finished message not heard; it is heard again later", "message_id", id, "state", st.State, "err", err)
+			q.client.ZAddXX(ctx, q.finishedKey(), redis.Z{Score: float64(q.c.opts.Now().Add(q.c.opts.FinishedEvery).UnixMilli()), Member: id})
+			return
+		}
 	}
-	q.c.opts.Finished(ctx, st)
+	if err := q.client.ZRem(ctx, q.finishedKey(), id).Err(); err != nil {
+		q.c.opts.Log.Warn("outbound: a finished message heard, but its note kept; it is heard again later", "message_id", id, "err", err)
+	}
+}
+
+// owedDue is when the note that Options.Finished owes a message a
+// hearing falls due for another instance: after Visibility, as a message
+// left in flight does. "" when nothing listens.
+func (q *Redis) owedDue() string {
+	if q.c.opts.Finished == nil {
+		return ""
+	}
+	return strconv.FormatInt(q.c.opts.Now().Add(q.o.Visibility).UnixMilli(), 10)
+}
+
+// teller hears, at start and every FinishedEvery, the finished messages
+// Options.Finished was owed and did not hear: its process died between
+// the final status and the hearing, or Finished failed.
+func (q *Redis) teller(ctx context.Context) {
+	const batch = 100
+	var wait retrying
+	for ctx.Err() == nil {
+		now := q.c.opts.Now()
+		ids, err := owedScript.Run(ctx, q.client, []string{q.finishedKey()}, now.UnixMilli(), now.Add(q.o.Visibility).UnixMilli(), batch).StringSlice()
+		if err != nil {
+			if ctx.Err() == nil {
+				wait.fail(ctx, q.c.opts.Log, "reading the finished messages not heard", err)
+			}
+			continue
+		}
+		wait.ok()
+		for _, id := range ids {
+			q.c.opts.Log.Info("outbound: a finished message heard late", "message_id", id)
+			q.finished(ctx, id)
+		}
+		if len(ids) == batch {
+			continue
+		}
+		_ = q.c.opts.Sleep(ctx, q.c.opts.FinishedEvery)
+	}
 }
 
 // Depth counts the entries in every carrier's stream and delayed set.
@@ -425,6 +504,9 @@ func (q *Redis) Run(ctx context.Context) error {
 		}
 		wg.Go(func() { q.claimer(taking, hard, l) })
 		wg.Go(func() { q.mover(taking, l) })
+	}
+	if q.c.opts.Finished != nil {
+		wg.Go(func() { q.teller(taking) })
 	}
 	wg.Wait()
 
@@ -711,11 +793,15 @@ func (q *Redis) mark(ctx context.Context, l *redisLane, e entry) (int, error) {
 
 func (q *Redis) finish(ctx context.Context, l *redisLane, e entry, state, pid, msg string) {
 	recorded := q.record(ctx, "recording an outcome", func(ctx context.Context) error {
-		keys := []string{l.stream, q.msgKey(e.id)}
+		keys := []string{l.stream, q.msgKey(e.id), q.finishedKey()}
 		if pid != "" {
 			keys = append(keys, q.providerKey(pid))
 		}
-		return finishScript.Run(ctx, q.client, keys, q.o.Group, e.sid, state, q.nowMs(), ms(q.c.opts.Retain), msg, pid, e.id).Err()
+		due := ""
+		if state == StateFailed {
+			due = q.owedDue()
+		}
+		return finishScript.Run(ctx, q.client, keys, q.o.Group, e.sid, state, q.nowMs(), ms(q.c.opts.Retain), msg, pid, e.id, due).Err()
 	})
 	if recorded && state == StateFailed {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)

@@ -64,6 +64,8 @@ func (a *app) carriers(e *echo.Echo, list []carrierEntry, store sessions.Store) 
 		if err != nil {
 			return err
 		}
+		// The notifications API is mounted below, or not at all.
+		defer p.mounted.Store(true)
 		queue = p.queue
 	}
 	for _, b := range builds {

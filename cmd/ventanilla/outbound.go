@@ -40,8 +40,10 @@ type outboundPath struct {
 	// the institutions' callback URLs.
 	callbacks *callbacks.Callbacks
 	// notices is the notifications API, once mounted: the queue tells it
-	// each message that finished.
+	// each message that finished. mounted says the start is past the
+	// point where it is mounted (or not, when it is off).
 	notices atomic.Pointer[notify.Handler]
+	mounted atomic.Bool
 }
 
 // startQueue starts the outbound queue over the senders and makes it the
@@ -54,10 +56,16 @@ func (a *app) startQueue(order []string, senders map[string]carrier.Sender, stor
 	}
 	p := &outboundPath{records: store}
 	opts := outbound.Options{Senders: senders, Rates: rates, Failover: smsFailover(order, senders), Log: a.log,
-		Finished: func(ctx context.Context, st outbound.Status) {
+		Finished: func(ctx context.Context, st outbound.Status) error {
 			if h := p.notices.Load(); h != nil {
-				h.Finished(ctx, st)
+				return h.Finished(ctx, st)
 			}
+			if !p.mounted.Load() {
+				// A message the queue finished while the gateway starts:
+				// heard again once the API is up.
+				return errors.New("the notifications API is not mounted yet")
+			}
+			return nil
 		}}
 	r, shared := sessions.Unwrap(store).(sessions.RedisBacked)
 	switch {

@@ -68,6 +68,7 @@ var keysWrittenElsewhere = map[string]string{
 	"{ventanilla:outbound}:delayed:<carrier>":      "channels/outbound",
 	"{ventanilla:outbound}:msg:<id>":               "channels/outbound",
 	"{ventanilla:outbound}:provider:<provider-id>": "channels/outbound",
+	"{ventanilla:outbound}:finished":               "channels/outbound",
 	"{ventanilla:reminders}:due":                   "internal/reminders",
 	"{ventanilla:reminders}:r:<id>":                "internal/reminders",
 	"{ventanilla:reminders}:key:<key>":             "internal/reminders",
