@@ -116,16 +116,22 @@ func (g *Gateway) keepResult(in carrier.Inbound, info *hopInfo) {
 	}()
 }
 
-// askAfterLate serves a citizen who dials again after the hop that showed
-// a trámite's result above a question (a rating) came too late: they were
-// told to try again, and the result was kept for them (keepResult). They
-// get the result first, under the heading of any kept result, then the
-// question they did not see; ok is false when that is not the case (the
-// citizen saw the question and left it: they start anew).
+// askAfterLate serves a citizen who dials again, or texts again, after
+// the hop that showed a trámite's result above a question (a rating) came
+// too late: they were told to try again, and the result was kept for them
+// (keepResult). They get the result first, under the heading of any kept
+// result, then the question they did not see; what they typed is not an
+// answer to it. ok is false when that is not the case (the citizen saw
+// the question: a USSD caller who left it starts anew, a text answers it).
+// On USSD the offer lasts the resume window; a text conversation, as long
+// as it is kept.
 func (g *Gateway) askAfterLate(ctx context.Context, st *state, in carrier.Inbound) (carrier.Reply, bool, error) {
 	s := &st.s
 	notice := flows.Notice(s)
-	if s.Ended || !flows.Completed(s) || notice == "" || s.Phone == "" || g.now().Sub(time.UnixMilli(s.Updated)) > g.resumeWindow() {
+	if s.Ended || !flows.Completed(s) || notice == "" || s.Phone == "" {
+		return carrier.Reply{}, false, nil
+	}
+	if in.Channel == "ussd" && g.now().Sub(time.UnixMilli(s.Updated)) > g.resumeWindow() {
 		return carrier.Reply{}, false, nil
 	}
 	kept, err := g.Store.Get(ctx, keys.Pending(s.Phone))

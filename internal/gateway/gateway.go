@@ -296,6 +296,14 @@ func (g *Gateway) try(ctx context.Context, in carrier.Inbound, info *hopInfo) (c
 	if q, ok := g.question(ctx, &st, in); ok {
 		return g.answerQuestion(ctx, &st, in, q)
 	}
+	if st.found && in.Channel != "ussd" {
+		// The reply that showed a result above a question came too late:
+		// the citizen's text answers nothing they saw. They get the
+		// result, then the question; the text is not taken as an answer.
+		if r, ok, err := g.askAfterLate(ctx, &st, in); ok {
+			return r, err
+		}
+	}
 	sameConversation := st.found && st.s.Conversation == in.SessionID && st.s.Carrier == in.Carrier
 	if sameConversation && !(in.Event == carrier.EventBegin && in.BeginIsNew) {
 		if st.s.Vars[resumeVar] == true {
