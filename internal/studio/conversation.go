@@ -372,12 +372,18 @@ func (c *conversation) reloaded(ctx context.Context, reg *flows.Registry) bool {
 	if err := s.UnmarshalBinary(rec.Data); err != nil {
 		return false
 	}
+	var parent *flows.Compiled
 	for i, f := range s.Frames {
 		cf := reg.Latest(f.Flow)
-		if cf == nil || (f.Step != "" && cf.Steps[f.Step] == nil) || (f.Return != "" && cf.Steps[f.Return] == nil) {
+		if cf == nil || (f.Step != "" && cf.Steps[f.Step] == nil) {
+			return false
+		}
+		// The step a frame returns to is its parent's.
+		if f.Return != "" && (parent == nil || parent.Steps[f.Return] == nil) {
 			return false
 		}
 		s.Frames[i].Version = cf.Version
+		parent = cf
 	}
 	data, err := s.MarshalBinary()
 	if err != nil {

@@ -82,3 +82,51 @@ func (f *fixture) page(t *testing.T) string {
 	}
 	return string(body)
 }
+
+// A reload while the conversation is in a flow the national menu went to
+// keeps the conversation: the step that flow returns to is the menu's,
+// and is looked for in the menu, not in the flow that returns to it. When
+// the menu loses that step, the conversation starts over.
+func TestReloadKeepsAConversationInAFlowTheMenuWentTo(t *testing.T) {
+	f := newFixture(t, true)
+	turnos := func() {
+		t.Helper()
+		f.send(t, PhoneUSSD, "")
+		f.send(t, PhoneUSSD, "1")
+		if page := f.send(t, PhoneUSSD, "1"); !strings.HasPrefix(ussdScreen(t, page), "Turnos") {
+			t.Fatalf("the menu's first entry reads\n%s", ussdScreen(t, page))
+		}
+	}
+	state := func() (notice string, dial, turns int) {
+		f.Studio.mu.Lock()
+		defer f.Studio.mu.Unlock()
+		return f.conv.notice, f.conv.dial, len(f.conv.turns)
+	}
+	turnos()
+	f.Reload(context.Background())
+	if notice, dial, turns := state(); notice != "" || dial != 1 || turns != 3 {
+		t.Errorf("after the reload: notice %q, call %d with %d hops; want no notice, call 1 with its 3 hops", notice, dial, turns)
+	}
+	if got := ussdScreen(t, f.page(t)); !strings.HasPrefix(got, "Turnos") {
+		t.Errorf("the reload moved the conversation:\n%s", got)
+	}
+
+	// The menu's step that goes to turnos, and that turnos returns to,
+	// renamed: the flows load, and the conversation has nowhere to return.
+	path := filepath.Join(f.dir, "inicio.yaml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "go-ventanilla-turnos") {
+		t.Fatalf("the menu has no step go-ventanilla-turnos:\n%s", data)
+	}
+	renamed := strings.ReplaceAll(string(data), "go-ventanilla-turnos", "go-turnos")
+	if err := os.WriteFile(path, []byte(renamed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f.Reload(context.Background())
+	if notice, dial, _ := state(); notice != "restarted" || dial != 0 {
+		t.Errorf("after the menu lost the step turnos returns to: notice %q, call %d; want the conversation restarted", notice, dial)
+	}
+}
