@@ -16,24 +16,30 @@ import (
 
 // replyCallbacks tells an institution that a citizen answered its
 // reminder or notification, and what the answer came to, through the
-// institution's callback. The push leaves the hop: the citizen's reply
-// does not wait for it.
+// institution's callback. The event is stored on the hop, before the
+// citizen is answered (one write to the callbacks' store); the attempts
+// to reach the institution are the pusher's, off the hop.
 type replyCallbacks struct{ a *app }
 
 var _ gateway.Answers = replyCallbacks{}
 
-func (h replyCallbacks) Answered(q gateway.Question, a gateway.Answer) {
-	h.push(q, callbacks.TypeReply, a.At, callbacks.Reply{
+// pushTimeout bounds the write of a reply's event. It outlasts the hop's
+// budget: the answer is taken already, and its event must be kept even
+// by a hop that overran.
+const pushTimeout = 5 * time.Second
+
+func (h replyCallbacks) Answered(ctx context.Context, q gateway.Question, a gateway.Answer) {
+	h.push(ctx, q, callbacks.TypeReply, a.At, callbacks.Reply{
 		Kind: q.Kind, QuestionID: q.ID, BookingKey: q.Key,
 		Text: clip(a.Text, callbacks.MaxReplyText), Channel: a.Channel, Received: a.At.UTC(),
 	})
 }
 
-func (h replyCallbacks) Settled(q gateway.Question, outcome string) {
-	h.push(q, callbacks.TypeReplyOutcome, time.Time{}, callbacks.ReplyOutcome{Kind: q.Kind, QuestionID: q.ID, BookingKey: q.Key, Outcome: outcome})
+func (h replyCallbacks) Settled(ctx context.Context, q gateway.Question, outcome string) {
+	h.push(ctx, q, callbacks.TypeReplyOutcome, time.Time{}, callbacks.ReplyOutcome{Kind: q.Kind, QuestionID: q.ID, BookingKey: q.Key, Outcome: outcome})
 }
 
-func (h replyCallbacks) push(q gateway.Question, typ string, at time.Time, data any) {
+func (h replyCallbacks) push(ctx context.Context, q gateway.Question, typ string, at time.Time, data any) {
 	p := h.a.outbound
 	if p == nil || p.callbacks == nil || q.Institution == "" {
 		return
@@ -43,13 +49,11 @@ func (h replyCallbacks) push(q gateway.Question, typ string, at time.Time, data 
 		return
 	}
 	ev := callbacks.Event{ID: replyEventID(typ, q), Type: typ, Created: at, Data: body}
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := p.callbacks.Push(ctx, q.Institution, ev); err != nil && !errors.Is(err, callbacks.ErrNoEndpoint) {
-			h.a.log.Error("a citizen's reply not pushed to its institution", "institution", q.Institution, "question", q.ID, "event_id", ev.ID, "err", err)
-		}
-	}()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pushTimeout)
+	defer cancel()
+	if err := p.callbacks.Push(ctx, q.Institution, ev); err != nil && !errors.Is(err, callbacks.ErrNoEndpoint) {
+		h.a.log.Error("a citizen's reply not pushed to its institution", "institution", q.Institution, "question", q.ID, "event_id", ev.ID, "err", err)
+	}
 }
 
 // replyEventID is the same for every report of one answer to one

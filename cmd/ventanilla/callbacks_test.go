@@ -183,7 +183,7 @@ func TestReplyReachesTheInstitutionsCallback(t *testing.T) {
 		return len(events) > 0
 	})
 	// What the answer came to, as the reply flow's end tells it.
-	replyCallbacks{a}.Settled(q, "cancelled")
+	replyCallbacks{a}.Settled(ctx, q, "cancelled")
 	testutil.WaitFor(t, "the reply's outcome at the institution", func() bool {
 		mu.Lock()
 		defer mu.Unlock()

@@ -91,9 +91,9 @@ type reminderAnswers struct{ a *app }
 
 var _ gateway.Answers = reminderAnswers{}
 
-func (reminderAnswers) Answered(gateway.Question, gateway.Answer) {}
+func (reminderAnswers) Answered(context.Context, gateway.Question, gateway.Answer) {}
 
-func (h reminderAnswers) Settled(q gateway.Question, outcome string) {
+func (h reminderAnswers) Settled(_ context.Context, q gateway.Question, outcome string) {
 	if q.Kind != "reminder" {
 		return
 	}

@@ -60,14 +60,17 @@ type Answer struct {
 
 // Answers hears the answers to the questions the gateway asked (see
 // Questions): the indicators count them, the institution is told.
-// Calls happen on the hop: they must be cheap and must not block.
+// Calls happen on the hop, under its context, before the citizen is
+// answered: what they keep is kept when they return (a push to the
+// institution is stored, not started off the hop), so a process that
+// dies after answering loses none. They must be quick: one store write.
 type Answers interface {
 	// Answered: a citizen's message answered q, and q's flow starts.
 	// Once per question, whatever carriers and instances repeat.
-	Answered(q Question, a Answer)
+	Answered(ctx context.Context, q Question, a Answer)
 	// Settled: q's flow ended at an end step that says what the answer
 	// came to (flows.ReminderConfirmed, flows.ReminderCancelled).
-	Settled(q Question, outcome string)
+	Settled(ctx context.Context, q Question, outcome string)
 }
 
 // Questions keeps, per number, the last question the gateway asked on
@@ -210,7 +213,7 @@ func (g *Gateway) question(ctx context.Context, st *state, in carrier.Inbound) (
 	st.info.set(func(i *hopInfo) { i.question = &q })
 	a := Answer{Text: strings.TrimSpace(in.Input), Channel: in.Channel, Carrier: in.Carrier, At: g.now()}
 	for _, h := range g.Answers {
-		h.Answered(q, a)
+		h.Answered(ctx, q, a)
 	}
 	return q, true
 }
@@ -272,7 +275,7 @@ func (g *Gateway) settled(ctx context.Context, s *conversation.State) {
 		return
 	}
 	for _, h := range g.Answers {
-		h.Settled(q, outcome)
+		h.Settled(ctx, q, outcome)
 	}
 }
 

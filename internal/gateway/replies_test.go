@@ -101,13 +101,13 @@ type heard struct {
 	settled  []string // question id: outcome
 }
 
-func (h *heard) Answered(q gateway.Question, a gateway.Answer) {
+func (h *heard) Answered(_ context.Context, q gateway.Question, a gateway.Answer) {
 	h.mu.Lock()
 	h.answered = append(h.answered, q.ID+": "+a.Text)
 	h.mu.Unlock()
 }
 
-func (h *heard) Settled(q gateway.Question, outcome string) {
+func (h *heard) Settled(_ context.Context, q gateway.Question, outcome string) {
 	h.mu.Lock()
 	h.settled = append(h.settled, q.ID+": "+outcome)
 	h.mu.Unlock()
