@@ -151,16 +151,10 @@ func TestOutcomeCrashHelperProcess(t *testing.T) {
 		fail(err)
 	}
 	ctx := context.Background()
-	for {
+	testutil.WaitFor(t, "the notification sent", func() bool {
 		st, err := g.queue.Status(ctx, "ntf_crash1")
-		if err != nil {
-			fail(err)
-		}
-		if st.State == outbound.StateSent {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return err == nil && st.State == outbound.StateSent
+	})
 	if err := g.queue.MarkDelivered(ctx, "SMntf_crash1", "delivered"); err != nil {
 		fail(err)
 	}
