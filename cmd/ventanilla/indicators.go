@@ -67,14 +67,14 @@ func (a *app) indicators(e *echo.Echo, raw sessions.Store) error {
 		a.counter.Close()
 		closeStore()
 	}
-	a.gateway.Engine.Observer = calls{Observer: a.gateway.Engine.Observer, counter: a.counter}
+	a.gateway.Engine.Observer = calls{Observer: a.gateway.Engine.Observer, a: a}
 	a.gateway.Engine.Counter = counting{a}
 	a.gateway.Engine.Ratings = gateway.Ratings{Store: a.store}
 	a.gateway.Counter = counting{a}
 	pub := &indicators.Publisher{
 		Store: store, K: int64(a.cfg.IndicatorsK), Name: a.cfg.IndicatorsPublisher,
 		Licence: a.cfg.IndicatorsLicence, LicenceURL: a.cfg.IndicatorsLicenceURL,
-		Services: a.services,
+		Services: a.services, ServiceOwner: a.serviceOwner,
 	}
 	e.GET("/v1/indicators", echo.WrapHandler(pub.Handler(zone, a.log)))
 	e.GET("/indicators", echo.WrapHandler(pub.Page(zone, a.log)))
@@ -106,6 +106,17 @@ func (a *app) institutionOf(flow, declared string) string {
 		}
 	}
 	return declared
+}
+
+// serviceOwner is the institution the indicators count a back-end
+// service's calls under: the loaded package that declares it (shared
+// services included: their calls show the owner's back-end), as the
+// metrics label it; "" for a service no package declares (--services).
+func (a *app) serviceOwner(service string) string {
+	if m := a.serviceOwners.Load(); m != nil {
+		return (*m)[service]
+	}
+	return ""
 }
 
 // counting tells the indicators what the engine and the gateway hear.
@@ -153,14 +164,14 @@ func (c counting) Abandoned(channel, carrier, locale, flow string, version int, 
 // calls lets the counter hear back-end calls beside the metrics.
 type calls struct {
 	flows.Observer
-	counter *indicators.Counter
+	a *app
 }
 
 func (c calls) Call(service, outcome string, d time.Duration) {
 	if c.Observer != nil {
 		c.Observer.Call(service, outcome, d)
 	}
-	c.counter.Call(service, outcome, d)
+	c.a.counter.Call(c.a.serviceOwner(service), service, outcome)
 }
 
 func (c calls) StepReached(flow, step string) {

@@ -162,12 +162,13 @@ func (c *config) readIndicators(ctx context.Context, fs *flag.FlagSet, v url.Val
 	}
 	a.flows.Store(b.reg)
 	if b.set != nil {
-		owners, _ := b.set.Owners()
+		owners, services := b.set.Owners()
 		a.flowOwners.Store(&owners)
+		a.serviceOwners.Store(&services)
 	}
 	pub := &indicators.Publisher{
 		Store: indicators.NewRedis(client, 0), K: int64(c.IndicatorsK), Name: c.IndicatorsPublisher,
-		Licence: c.IndicatorsLicence, LicenceURL: c.IndicatorsLicenceURL, Services: a.services,
+		Licence: c.IndicatorsLicence, LicenceURL: c.IndicatorsLicenceURL, Services: a.services, ServiceOwner: a.serviceOwner,
 	}
 	q, _, err := pub.ParseQuery(v, "", zone)
 	if err != nil {
@@ -184,7 +185,8 @@ func narrowToService(r *indicators.Report, service string) error {
 		if row.Key == service {
 			r.Services = []indicators.Row{row}
 			r.Total = row.Figures
-			r.Periods, r.Institutions, r.Channels, r.Carriers, r.Locales, r.Backends = nil, nil, nil, nil, nil, nil
+			r.Periods, r.Institutions, r.Channels, r.Carriers, r.Locales, r.Backends, r.BackendInstitutions = nil, nil, nil, nil, nil, nil, nil
+			r.BackendTotal = indicators.BackendRow{}
 			return nil
 		}
 		keys = append(keys, row.Key)
@@ -221,16 +223,25 @@ func printIndicators(w io.Writer, r *indicators.Report) {
 		}
 	}
 	tw.Flush()
-	if len(r.Backends) > 0 {
+	if r.BackendTotal.Calls > 0 || len(r.BackendInstitutions) > 0 || len(r.Backends) > 0 {
 		fmt.Fprintln(w)
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "BACK-END\tCALLS\tOUTCOMES")
-		for _, b := range r.Backends {
+		fmt.Fprintln(tw, "BACK-END\tINSTITUTION\tCALLS\tOUTCOMES")
+		line := func(service, inst string, b indicators.BackendRow) {
 			var parts []string
 			for _, o := range slices.Sorted(maps.Keys(b.Outcomes)) {
 				parts = append(parts, fmt.Sprintf("%s %.0f%%", o, 100*b.Outcomes[o]))
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%s\n", b.Service, b.Calls, strings.Join(parts, ", "))
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", service, inst, b.Calls, strings.Join(parts, ", "))
+		}
+		if r.BackendTotal.Calls > 0 {
+			line("(all)", "", r.BackendTotal)
+		}
+		for _, b := range r.BackendInstitutions {
+			line("(all)", b.Institution, b)
+		}
+		for _, b := range r.Backends {
+			line(b.Service, b.Institution, b)
 		}
 		tw.Flush()
 	}

@@ -94,6 +94,44 @@ func countConversations(t *testing.T, c *config) {
 	if len(r.Backends) == 0 || r.ServicesOnline < 3 {
 		t.Errorf("back-ends %+v, services online %d", r.Backends, r.ServicesOnline)
 	}
+	// The catalogue's back-end services are the national package's: their
+	// calls are counted under it, and add up to its row.
+	var calls int64
+	for _, b := range r.Backends {
+		if b.Institution != "ventanilla" {
+			t.Errorf("back-end %s counted under %q, not its package ventanilla", b.Service, b.Institution)
+		}
+		calls += b.Calls
+	}
+	if len(r.BackendInstitutions) != 1 || r.BackendInstitutions[0].Institution != "ventanilla" || r.BackendInstitutions[0].Calls != calls || r.BackendTotal.Calls != calls {
+		t.Errorf("back-ends per institution %+v, all %+v; want ventanilla's %d calls", r.BackendInstitutions, r.BackendTotal, calls)
+	}
+	if c.RedisURL != "" {
+		// As stored: each call's cell names its institution (a report
+		// would also give an older cell without one to the service's owner).
+		client, err := redisClient(c.RedisURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer client.Close()
+		now := time.Now()
+		cells, err := indicators.NewRedis(client, 0).Read(context.Background(), indicators.Days(now.AddDate(0, 0, -1), now.AddDate(0, 0, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for cell := range cells {
+			if strings.HasPrefix(cell.Metric, indicators.MetricCall+":") {
+				n++
+				if cell.Dims != (indicators.Dims{Institution: "ventanilla"}) {
+					t.Errorf("call %s stored with dims %+v; want the institution ventanilla alone", cell.Metric, cell.Dims)
+				}
+			}
+		}
+		if n == 0 {
+			t.Error("no call stored")
+		}
+	}
 	page, err := http.Get(srv.URL + "/indicators")
 	if err != nil {
 		t.Fatal(err)

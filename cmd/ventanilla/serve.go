@@ -59,9 +59,11 @@ type app struct {
 	// counter counts indicators; closeIndicators stores what it holds.
 	counter         *indicators.Counter
 	closeIndicators func()
-	// flowOwners maps the loaded packages' flows to their institution's
-	// id, which the indicators count them under.
-	flowOwners atomic.Pointer[map[string]string]
+	// flowOwners and serviceOwners map the loaded packages' flows and
+	// back-end services to their institution's id, which the indicators
+	// count them under.
+	flowOwners    atomic.Pointer[map[string]string]
+	serviceOwners atomic.Pointer[map[string]string]
 	// breaker guards Redis; nil with the memory store.
 	breaker *sessions.Breaker
 
@@ -224,8 +226,10 @@ func (a *app) swap(l *loaded, carry bool) {
 		}
 		a.metrics.SetOwners(metrics.Owners{Flows: fl, Services: sv, Institutions: ids})
 		a.flowOwners.Store(&fl)
+		a.serviceOwners.Store(&sv)
 	} else {
 		a.flowOwners.Store(nil)
+		a.serviceOwners.Store(nil)
 	}
 	a.caller.Store(l.caller)
 	a.catalogue.Store(newCatalogueDoc(l.set, false))

@@ -32,7 +32,7 @@ const (
 	MetricSeconds   = "secs"      // :bucket — seconds a completed conversation took
 	MetricRating    = "rating"    // :score (1–5)
 	MetricReminder  = "reminder"  // :sent | :confirmed | :cancelled
-	MetricCall      = "call"      // :service:outcome — a back-end call (dims are empty)
+	MetricCall      = "call"      // :service:outcome — a back-end call (dims: the service's institution only)
 )
 
 // Reminder events, for Counter.Reminder.

@@ -175,9 +175,11 @@ func (c *Counter) Reminder(d Dims, event string) {
 	c.reminders.WithLabelValues(d.Flow, event).Inc()
 }
 
-// Call counts a back-end call of service and its outcome.
-func (c *Counter) Call(service, outcome string, _ time.Duration) {
-	c.add(Dims{}, MetricCall+":"+service+":"+outcome, 1)
+// Call counts a back-end call of service, owned by institution, and its
+// outcome. The institution must be a configured one (the package that
+// declares the service), never one a request named.
+func (c *Counter) Call(institution, service, outcome string) {
+	c.add(Dims{Institution: institution}, MetricCall+":"+service+":"+outcome, 1)
 }
 
 func (c *Counter) add(d Dims, metric string, n int64) {

@@ -36,15 +36,22 @@ func WriteCSV(w io.Writer, r *Report) error {
 	rows("channels", r.Channels)
 	rows("carriers", r.Carriers)
 	rows("locales", r.Locales)
-	for _, b := range r.Backends {
-		_ = cw.Write([]string{"backends", b.Service, "", "", "calls", strconv.FormatInt(b.Calls, 10)})
-		for _, o := range sortedKeys(b.Outcomes) {
-			_ = cw.Write([]string{"backends", b.Service, "", "", "outcome_share." + o, ftoa(b.Outcomes[o])})
+	backends := func(table string, rows []BackendRow, key func(BackendRow) string) {
+		for _, b := range rows {
+			_ = cw.Write([]string{table, key(b), b.Institution, "", "calls", strconv.FormatInt(b.Calls, 10)})
+			for _, o := range sortedKeys(b.Outcomes) {
+				_ = cw.Write([]string{table, key(b), b.Institution, "", "outcome_share." + o, ftoa(b.Outcomes[o])})
+			}
 		}
 	}
-	for table, n := range map[string]map[string]int64{"conversations": r.Withheld.Conversations, "ratings": r.Withheld.Ratings, "reminders": r.Withheld.Reminders} {
+	backends("backend_total", []BackendRow{r.BackendTotal}, func(BackendRow) string { return "" })
+	backends("backend_institutions", r.BackendInstitutions, func(b BackendRow) string { return b.Institution })
+	backends("backends", r.Backends, func(b BackendRow) string { return b.Service })
+	withheld := map[string]map[string]int64{"conversations": r.Withheld.Conversations, "ratings": r.Withheld.Ratings, "reminders": r.Withheld.Reminders, "calls": r.Withheld.Calls}
+	for _, figure := range sortedKeys(withheld) {
+		n := withheld[figure]
 		for _, t := range sortedKeys(n) {
-			_ = cw.Write([]string{"withheld", t, "", "", table, strconv.FormatInt(n[t], 10)})
+			_ = cw.Write([]string{"withheld", t, "", "", figure, strconv.FormatInt(n[t], 10)})
 		}
 	}
 	cw.Flush()

@@ -62,7 +62,7 @@ func BenchmarkDayFootprint(b *testing.B) {
 			default:
 				c.Ended(d, End{})
 			}
-			c.Call(fmt.Sprintf("service-%d.call", svc), []string{"ok", "ok", "ok", "not_found", "error"}[rnd.IntN(5)], 0)
+			c.Call(d.Institution, fmt.Sprintf("service-%d.call", svc), []string{"ok", "ok", "ok", "not_found", "error"}[rnd.IntN(5)])
 		}
 		c.Close()
 		key := KeyPrefix + now.AddDate(0, 0, i).Format(DayLayout)

@@ -19,17 +19,17 @@ func publisher(t *testing.T) *Publisher {
 	dims := Dims{Flow: "turnos", Institution: "Registro Civil", Channel: "ussd", Carrier: "africastalking", Locale: "es"}
 	d := day(0).Format(DayLayout)
 	_ = m.Add(context.Background(), map[Cell]int64{
-		{d, dims, MetricStarted}:                       40,
-		{d, dims, MetricCompleted}:                     30,
-		{d, dims, MetricHops + ":7"}:                   30,
-		{d, dims, MetricSeconds + ":60"}:               30,
-		{d, dims, MetricAbandoned + ":pin"}:            6,
-		{d, dims, MetricRating + ":5"}:                 8,
-		{d, dims, MetricRating + ":4"}:                 2,
-		{d, dims, MetricRating + ":1"}:                 2,
-		{d, dims, MetricReminder + ":sent"}:            20,
-		{d, Dims{}, MetricCall + ":turnos.book:ok"}:    29,
-		{d, Dims{}, MetricCall + ":turnos.book:error"}: 1,
+		{d, dims, MetricStarted}:                                                    40,
+		{d, dims, MetricCompleted}:                                                  30,
+		{d, dims, MetricHops + ":7"}:                                                30,
+		{d, dims, MetricSeconds + ":60"}:                                            30,
+		{d, dims, MetricAbandoned + ":pin"}:                                         6,
+		{d, dims, MetricRating + ":5"}:                                              8,
+		{d, dims, MetricRating + ":4"}:                                              2,
+		{d, dims, MetricRating + ":1"}:                                              2,
+		{d, dims, MetricReminder + ":sent"}:                                         20,
+		{d, Dims{Institution: "Registro Civil"}, MetricCall + ":turnos.book:ok"}:    29,
+		{d, Dims{Institution: "Registro Civil"}, MetricCall + ":turnos.book:error"}: 1,
 	})
 	return &Publisher{Store: m, K: 10, Now: func() time.Time { return day(2) },
 		Services: func() []Service {
@@ -70,8 +70,35 @@ func TestIndicatorsJSON(t *testing.T) {
 	if s.Reminders.Sent != 20 {
 		t.Errorf("reminders: %+v", s.Reminders)
 	}
-	if len(r.Backends) != 1 || r.Backends[0].Calls != 30 || r.Backends[0].Outcomes["ok"] != 29.0/30 {
+	if len(r.Backends) != 1 || r.Backends[0].Calls != 30 || r.Backends[0].Outcomes["ok"] != 29.0/30 || r.Backends[0].Institution != "Registro Civil" {
 		t.Errorf("back-ends: %+v", r.Backends)
+	}
+	if len(r.BackendInstitutions) != 1 || r.BackendInstitutions[0].Institution != "Registro Civil" || r.BackendInstitutions[0].Outcomes["error"] != 1.0/30 || r.BackendTotal.Calls != 30 {
+		t.Errorf("back-ends per institution: %+v, all: %+v", r.BackendInstitutions, r.BackendTotal)
+	}
+}
+
+// Calls counted before they carried their institution are counted under
+// the service's owner now, when it has one.
+func TestIndicatorsOldCallsGoToTheServiceOwner(t *testing.T) {
+	m := NewMemory()
+	d := day(0).Format(DayLayout)
+	_ = m.Add(context.Background(), map[Cell]int64{
+		{d, Dims{}, MetricCall + ":turnos.book:ok"}:                                  12,
+		{d, Dims{Institution: "ventanilla"}, MetricCall + ":turnos.book:ok"}:         8,
+		{d, Dims{}, MetricCall + ":gone.lookup:timeout"}:                             11,
+		{d, Dims{Institution: "transito"}, MetricCall + ":transito.multas:rejected"}: 10,
+	})
+	p := &Publisher{Store: m, K: 10, ServiceOwner: func(s string) string {
+		return map[string]string{"turnos.book": "ventanilla"}[s]
+	}}
+	r := report(t, p, 0, 0, Day)
+	got := map[string]int64{}
+	for _, b := range r.Backends {
+		got[b.Institution+"/"+b.Service] = b.Calls
+	}
+	if got["ventanilla/turnos.book"] != 20 || got["/gone.lookup"] != 11 || got["transito/transito.multas"] != 10 || len(got) != 3 {
+		t.Errorf("back-ends: %v", got)
 	}
 }
 
@@ -145,7 +172,7 @@ func TestIndicatorsPerInstitution(t *testing.T) {
 	if err := json.NewDecoder(res.Body).Decode(&r); err != nil || res.StatusCode != 200 {
 		t.Fatalf("status %d: %v", res.StatusCode, err)
 	}
-	if r.Institution != "Registro Civil" || r.Total.Started != 40 || len(r.Services) != 1 || len(r.Institutions) != 1 || len(r.Backends) != 0 {
+	if r.Institution != "Registro Civil" || r.Total.Started != 40 || len(r.Services) != 1 || len(r.Institutions) != 1 || len(r.Backends) != 1 || r.BackendTotal.Calls != 30 {
 		t.Errorf("one institution's report: %+v", r)
 	}
 	res = get(t, p.Page(time.UTC, slog.Default()), "/indicators?from=2026-12-01")

@@ -46,6 +46,9 @@ type Publisher struct {
 	K int64
 	// Services lists the services on line now.
 	Services func() []Service
+	// ServiceOwner names the institution of a back-end service, for the
+	// calls counted before calls carried their institution.
+	ServiceOwner func(service string) string
 	// Licence and LicenceURL say how the figures may be reused.
 	Licence, LicenceURL string
 	// Publisher names who publishes them.
@@ -75,15 +78,19 @@ type Report struct {
 	LicenceURL     string    `json:"licence_url"`
 	ServicesOnline int       `json:"services_online"`
 
-	Total        Figures       `json:"total"`
-	Periods      []Row         `json:"periods"`
-	Services     []Row         `json:"services"`
-	Institutions []Row         `json:"institutions"`
-	Channels     []Row         `json:"channels"`
-	Carriers     []Row         `json:"carriers"`
-	Locales      []Row         `json:"locales"`
-	Backends     []BackendRow  `json:"backends"`
-	Withheld     WithheldCount `json:"withheld"`
+	Total        Figures `json:"total"`
+	Periods      []Row   `json:"periods"`
+	Services     []Row   `json:"services"`
+	Institutions []Row   `json:"institutions"`
+	Channels     []Row   `json:"channels"`
+	Carriers     []Row   `json:"carriers"`
+	Locales      []Row   `json:"locales"`
+	// Back-end calls: all of them (or the institution's), per
+	// institution (the service's owner) and per service.
+	BackendTotal        BackendRow    `json:"backend_total"`
+	BackendInstitutions []BackendRow  `json:"backend_institutions"`
+	Backends            []BackendRow  `json:"backends"`
+	Withheld            WithheldCount `json:"withheld"`
 }
 
 // Row is the figures of one service, institution, channel, carrier,
@@ -128,11 +135,13 @@ type Reminders struct {
 	Cancelled int64 `json:"cancelled"`
 }
 
-// BackendRow is the outcomes of one back-end service's calls.
+// BackendRow is the outcomes of the back-end calls of one service, of
+// one institution's services (Service empty), or of all (both empty).
 type BackendRow struct {
-	Service  string             `json:"service"`
-	Calls    int64              `json:"calls"`
-	Outcomes map[string]float64 `json:"outcome_shares"`
+	Service     string             `json:"service,omitempty"`
+	Institution string             `json:"institution,omitempty"`
+	Calls       int64              `json:"calls"`
+	Outcomes    map[string]float64 `json:"outcome_shares"`
 }
 
 // WithheldCount is what the published rows of each table leave out of
@@ -141,6 +150,9 @@ type WithheldCount struct {
 	Conversations map[string]int64 `json:"conversations"`
 	Ratings       map[string]int64 `json:"ratings"`
 	Reminders     map[string]int64 `json:"reminders"`
+	// Calls are back-end calls, withheld from "institutions" (the
+	// backend_institutions table) and "backends" (the services').
+	Calls map[string]int64 `json:"calls"`
 }
 
 // atom is the counts of one cell of a table on one day, before anything
@@ -339,7 +351,7 @@ func (p *Publisher) Report(ctx context.Context, q Query) (*Report, error) {
 	r := &Report{
 		From: days[0], To: days[len(days)-1], Granularity: q.Granularity, Institution: q.Institution, Generated: now().UTC().Truncate(time.Second),
 		K: k, Publisher: p.Name, Licence: p.Licence, LicenceURL: p.LicenceURL,
-		Withheld: WithheldCount{Conversations: map[string]int64{}, Ratings: map[string]int64{}, Reminders: map[string]int64{}},
+		Withheld: WithheldCount{Conversations: map[string]int64{}, Ratings: map[string]int64{}, Reminders: map[string]int64{}, Calls: map[string]int64{}},
 	}
 	if r.Licence == "" {
 		r.Licence, r.LicenceURL = DefaultLicence, DefaultLicenceURL
@@ -362,21 +374,25 @@ func (p *Publisher) Report(ctx context.Context, q Query) (*Report, error) {
 	type dayAtoms struct {
 		total atom
 		insts map[string]*instAtoms
-		calls map[string]map[string]int64 // service → outcome → n
+		calls dayCalls
 	}
 	byDay := map[string]*dayAtoms{}
 	for c, n := range cells {
 		da := byDay[c.Day]
 		if da == nil {
-			da = &dayAtoms{insts: map[string]*instAtoms{}, calls: map[string]map[string]int64{}}
+			da = &dayAtoms{insts: map[string]*instAtoms{}}
 			byDay[c.Day] = da
 		}
 		if name, arg, _ := strings.Cut(c.Metric, ":"); name == MetricCall {
-			svc, outcome, _ := strings.Cut(arg, ":")
-			if da.calls[svc] == nil {
-				da.calls[svc] = map[string]int64{}
+			i := strings.LastIndexByte(arg, ':')
+			if i < 0 {
+				continue
 			}
-			da.calls[svc][outcome] += n
+			svc, inst := arg[:i], c.Dims.Institution
+			if inst == "" && p.ServiceOwner != nil {
+				inst = p.ServiceOwner(svc)
+			}
+			da.calls.add(inst, svc, arg[i+1:], n)
 			continue
 		}
 		da.total.add(c, n)
@@ -408,7 +424,7 @@ func (p *Publisher) Report(ctx context.Context, q Query) (*Report, error) {
 	}
 	institutions, channels := map[string]*acc{}, map[string]*acc{}
 	inst, chans := map[string]string{}, map[string]string{}
-	calls := map[string]map[string]int64{}
+	calls := callRows{withheld: r.Withheld.Calls}
 	kinds := []struct {
 		count    func(*atom) int64
 		add      func(*acc, *atom)
@@ -500,29 +516,7 @@ func (p *Publisher) Report(ctx context.Context, q Query) (*Report, error) {
 				}
 			}
 		}
-		if q.Institution != "" {
-			continue // back-end calls are counted per service, not per institution
-		}
-		// Back-end calls: a service's calls of the day are a cell.
-		svcs := sortedKeys(da.calls)
-		counts := make([]int64, len(svcs))
-		for j, s := range svcs {
-			for _, n := range da.calls[s] {
-				counts[j] += n
-			}
-		}
-		hidden, _ := withhold(counts, k)
-		for j, s := range svcs {
-			if hidden[j] {
-				continue
-			}
-			if calls[s] == nil {
-				calls[s] = map[string]int64{}
-			}
-			for o, n := range da.calls[s] {
-				calls[s][o] += n
-			}
-		}
+		calls.addDay(&da.calls, q.Institution, k)
 	}
 
 	r.Total = total.finish()
@@ -557,15 +551,13 @@ func (p *Publisher) Report(ctx context.Context, q Query) (*Report, error) {
 	for _, key := range sortedKeys(channels) {
 		r.Channels = append(r.Channels, Row{Key: key, Figures: channels[key].finish()})
 	}
-	for _, s := range sortedKeys(calls) {
-		row := BackendRow{Service: s, Outcomes: map[string]float64{}}
-		for _, n := range calls[s] {
-			row.Calls += n
-		}
-		for o, n := range calls[s] {
-			row.Outcomes[o] = float64(n) / float64(row.Calls)
-		}
-		r.Backends = append(r.Backends, row)
+	r.BackendTotal = calls.total.row("", "")
+	for _, inst := range sortedKeys(calls.insts) {
+		r.BackendInstitutions = append(r.BackendInstitutions, calls.insts[inst].row("", inst))
+	}
+	for _, key := range sortedKeys(calls.services) {
+		inst, svc, _ := strings.Cut(key, sep)
+		r.Backends = append(r.Backends, calls.services[key].row(svc, inst))
 	}
 	return r, nil
 }

@@ -3,6 +3,7 @@ package indicators
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -248,5 +249,142 @@ func TestNobodySingledOutPerInstitution(t *testing.T) {
 	}
 	if _, err := p.Report(context.Background(), Query{From: day(0), To: day(0), Institution: "Municipio"}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// counts gives a back-end row's calls of each outcome back from its
+// shares, as anyone reading the report can.
+func counts(b BackendRow) map[string]int64 {
+	m := map[string]int64{}
+	for o, s := range b.Outcomes {
+		m[o] = int64(math.Round(s * float64(b.Calls)))
+	}
+	return m
+}
+
+// TestNobodySingledOutByBackendCalls is the same attack on the back-end
+// calls, now split per institution (the service's owner): a small
+// institution among large ones, and a small service within a large
+// institution, must not come back — neither their calls nor their
+// outcomes — from the total minus the institutions, from an
+// institution's row minus its services, from its own report, or from
+// the difference of two date ranges. Each level needs its complementary
+// cells: without either, one of these differences is the small cell.
+func TestNobodySingledOutByBackendCalls(t *testing.T) {
+	m := NewMemory()
+	add := func(d int, inst, svc string, outcomes map[string]int64) {
+		batch := map[Cell]int64{}
+		for o, n := range outcomes {
+			batch[Cell{Day: day(d).Format(DayLayout), Dims: Dims{Institution: inst}, Metric: MetricCall + ":" + svc + ":" + o}] = n
+		}
+		_ = m.Add(context.Background(), batch)
+	}
+	for d := range 2 {
+		add(d, "registro", "registro.cedula", map[string]int64{"ok": 38, "timeout": 2})
+		add(d, "registro", "registro.acta", map[string]int64{"ok": 25})
+		add(d, "transito", "transito.multas", map[string]int64{"ok": 30, "error": 5})
+		add(d, "defensoria", "defensoria.buzon", map[string]int64{"ok": 20})
+	}
+	add(0, "registro", "registro.raro", map[string]int64{"not_found": 3})     // three calls in a large institution
+	add(0, "municipio", "municipio.pago", map[string]int64{"unavailable": 4}) // a small institution of four
+	add(1, "municipio", "municipio.pago", map[string]int64{"ok": 40})
+	p := &Publisher{Store: m, K: 10}
+	small := func(what string, rest int64) {
+		t.Helper()
+		if rest != 0 && rest < 10 {
+			t.Errorf("%s = %d: a withheld cell comes back by subtraction", what, rest)
+		}
+	}
+
+	all := report(t, p, 0, 0, Day)
+	if all.BackendTotal.Calls != 127 {
+		t.Fatalf("the day's calls: %d, want 127", all.BackendTotal.Calls)
+	}
+	var sum int64
+	byInst := map[string]BackendRow{}
+	for _, b := range all.BackendInstitutions {
+		if b.Calls < 10 {
+			t.Errorf("institution %q published with %d calls", b.Institution, b.Calls)
+		}
+		sum += b.Calls
+		byInst[b.Institution] = b
+	}
+	small("the day's calls minus the institutions'", all.BackendTotal.Calls-sum)
+	if all.Withheld.Calls["institutions"] != all.BackendTotal.Calls-sum {
+		t.Errorf("withheld calls of institutions %d, the total minus their rows %d", all.Withheld.Calls["institutions"], all.BackendTotal.Calls-sum)
+	}
+	// The withheld institutions' outcomes, taken together, are what
+	// subtraction gives: they must not be one institution's alone.
+	rest := counts(all.BackendTotal)
+	for _, b := range all.BackendInstitutions {
+		for o, n := range counts(b) {
+			rest[o] -= n
+		}
+	}
+	if rest["unavailable"] == 4 && all.BackendTotal.Calls-sum == 4 {
+		t.Errorf("the total minus the institutions is the small institution's four calls, all unavailable")
+	}
+	var services int64
+	svcOf := map[string]int64{}
+	for _, b := range all.Backends {
+		if b.Calls < 10 {
+			t.Errorf("service %q published with %d calls", b.Service, b.Calls)
+		}
+		svcOf[b.Institution] += b.Calls
+		services += b.Calls
+	}
+	small("the day's calls minus the services'", all.BackendTotal.Calls-services)
+	if all.Withheld.Calls["backends"] != all.BackendTotal.Calls-services {
+		t.Errorf("withheld calls of services %d, the total minus their rows %d", all.Withheld.Calls["backends"], all.BackendTotal.Calls-services)
+	}
+	for inst, b := range byInst {
+		small(inst+"'s calls minus its services'", b.Calls-svcOf[inst])
+		one, err := p.Report(context.Background(), Query{From: day(0), To: day(0), Institution: inst})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if one.BackendTotal.Calls != b.Calls || len(one.BackendInstitutions) != 1 {
+			t.Errorf("%s: its own report's calls %+v, its row in the whole report %+v", inst, one.BackendTotal, b)
+		}
+		var own int64
+		for _, s := range one.Backends {
+			if s.Institution != inst {
+				t.Errorf("%s's report shows %s's service %s", inst, s.Institution, s.Service)
+			}
+			own += s.Calls
+		}
+		if own != svcOf[inst] {
+			t.Errorf("%s: its services' calls %d in its own report, %d in the whole report", inst, own, svcOf[inst])
+		}
+	}
+	if _, ok := byInst["municipio"]; ok {
+		t.Error("an institution of four calls is published")
+	}
+
+	// Over two days, every figure is the sum of the days' published ones:
+	// the municipio's first day stays withheld inside its two-day row.
+	both, second := report(t, p, 0, 1, Day), report(t, p, 1, 1, Day)
+	rows := func(r *Report) map[string]BackendRow {
+		out := map[string]BackendRow{"": r.BackendTotal}
+		for _, b := range r.BackendInstitutions {
+			out[b.Institution] = b
+		}
+		for _, b := range r.Backends {
+			out[b.Institution+"/"+b.Service] = b
+		}
+		return out
+	}
+	first2, second2 := rows(all), rows(second)
+	for key, b := range rows(both) {
+		got := counts(b)
+		want := counts(first2[key])
+		for o, n := range counts(second2[key]) {
+			want[o] += n
+		}
+		for o := range want {
+			if got[o] != want[o] {
+				t.Errorf("%q over two days: %s %d; the one-day reports add up to %d", key, o, got[o], want[o])
+			}
+		}
 	}
 }
