@@ -74,7 +74,7 @@ func (a *app) indicators(e *echo.Echo, raw sessions.Store) error {
 	pub := &indicators.Publisher{
 		Store: store, K: int64(a.cfg.IndicatorsK), Name: a.cfg.IndicatorsPublisher,
 		Licence: a.cfg.IndicatorsLicence, LicenceURL: a.cfg.IndicatorsLicenceURL,
-		Services: a.services, ServiceOwner: a.serviceOwner,
+		Services: a.services, ServiceOwner: a.serviceOwner, Institutions: a.institutionNames, Locales: a.msgs.Locales(),
 	}
 	e.GET("/v1/indicators", echo.WrapHandler(pub.Handler(zone, a.log)))
 	e.GET("/indicators", echo.WrapHandler(pub.Page(zone, a.log)))
@@ -90,7 +90,21 @@ func (a *app) services() []indicators.Service {
 		if id == a.cfg.Root || f == nil {
 			continue
 		}
-		out = append(out, indicators.Service{ID: id, Institution: a.institutionOf(id, f.Institution), Title: f.Title.ByLocale["es"]})
+		out = append(out, indicators.Service{ID: id, Institution: a.institutionOf(id, f.Institution), Title: f.Title.ByLocale})
+	}
+	return out
+}
+
+// institutionNames are the loaded packages' names per locale, which the
+// reports show beside their ids.
+func (a *app) institutionNames() map[string]indicators.Names {
+	set := a.set.Load()
+	if set == nil {
+		return nil
+	}
+	out := make(map[string]indicators.Names, len(set.Packages))
+	for _, p := range set.Packages {
+		out[p.ID()] = indicators.Names(p.Manifest.Name)
 	}
 	return out
 }

@@ -35,6 +35,7 @@ func cmdIndicators(ctx context.Context, args []string, stdout, stderr io.Writer)
 	format := fs.String("format", "table", "table, json or csv")
 	inst := fs.String("institution", "", "one institution's figures (a key of the institutions table)")
 	service := fs.String("service", "", "one service's row (a flow id)")
+	lang := fs.String("lang", "", "the language of institutions' and services' names: es, en or qu (default es)")
 	if err := parseFlags(fs, args, &c); err != nil {
 		return 2
 	}
@@ -44,7 +45,7 @@ func cmdIndicators(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return 2
 	}
 	v := url.Values{}
-	for name, val := range map[string]string{"from": *from, "to": *to, "granularity": *granularity, "institution": *inst} {
+	for name, val := range map[string]string{"from": *from, "to": *to, "granularity": *granularity, "institution": *inst, "lang": *lang} {
 		if val != "" {
 			v.Set(name, val)
 		}
@@ -148,11 +149,11 @@ func (c *config) readIndicators(ctx context.Context, fs *flag.FlagSet, v url.Val
 	if err != nil {
 		return nil, indicators.QueryError(fmt.Sprintf("--zone %q: %v", c.Zone, err))
 	}
-	a := &app{cfg: c}
 	msgs, err := c.catalog()
 	if err != nil {
 		return nil, err
 	}
+	a := &app{cfg: c, msgs: msgs}
 	b, problems, err := c.loadBundle(fs.Args(), msgs, os.LookupEnv, false, "", nil, nil)
 	if err != nil {
 		return nil, err
@@ -162,6 +163,7 @@ func (c *config) readIndicators(ctx context.Context, fs *flag.FlagSet, v url.Val
 	}
 	a.flows.Store(b.reg)
 	if b.set != nil {
+		a.set.Store(b.set)
 		owners, services := b.set.Owners()
 		a.flowOwners.Store(&owners)
 		a.serviceOwners.Store(&services)
@@ -169,6 +171,7 @@ func (c *config) readIndicators(ctx context.Context, fs *flag.FlagSet, v url.Val
 	pub := &indicators.Publisher{
 		Store: indicators.NewRedis(client, 0), K: int64(c.IndicatorsK), Name: c.IndicatorsPublisher,
 		Licence: c.IndicatorsLicence, LicenceURL: c.IndicatorsLicenceURL, Services: a.services, ServiceOwner: a.serviceOwner,
+		Institutions: a.institutionNames, Locales: msgs.Locales(),
 	}
 	q, _, err := pub.ParseQuery(v, "", zone)
 	if err != nil {
@@ -199,17 +202,25 @@ func printIndicators(w io.Writer, r *indicators.Report) {
 	fmt.Fprintf(w, "from %s to %s by %s", r.From, r.To, r.Granularity)
 	if r.Institution != "" {
 		fmt.Fprintf(w, ", institution %s", r.Institution)
+		if r.InstitutionName != "" && r.InstitutionName != r.Institution {
+			fmt.Fprintf(w, " (%s)", r.InstitutionName)
+		}
 	}
 	fmt.Fprintf(w, "; cells under %d withheld; licence %s; %d services online\n\n", r.K, r.Licence, r.ServicesOnline)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "TABLE\tKEY\tSTARTED\tCOMPLETED\tRATE\tHOPS\tSECONDS\tRATINGS\tMEAN\tINDEX\tREMINDED\tCONFIRMED\tCANCELLED\t")
-	line := func(table, key string, f indicators.Figures) {
+	// NAME is last and left out of the columns: names are long, and a
+	// table read by a script splits on the first columns.
+	fmt.Fprintln(tw, "TABLE\tKEY\tSTARTED\tCOMPLETED\tRATE\tHOPS\tSECONDS\tRATINGS\tMEAN\tINDEX\tREMINDED\tCONFIRMED\tCANCELLED\t  NAME")
+	line := func(table, key string, f indicators.Figures, name string) {
 		s := f.Satisfaction
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%d\t%d\t%d\t\n", table, key, f.Started, f.Completed,
+		if name != "" {
+			name = "  " + name
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%d\t%d\t%d\t%s\n", table, key, f.Started, f.Completed,
 			pct(f.CompletionRate), intOr(f.MedianHops), intOr(f.MedianSeconds), s.Count, float1(s.Mean), float0(s.Index),
-			f.Reminders.Sent, f.Reminders.Confirmed, f.Reminders.Cancelled)
+			f.Reminders.Sent, f.Reminders.Confirmed, f.Reminders.Cancelled, name)
 	}
-	line("total", "", r.Total)
+	line("total", "", r.Total, "")
 	for _, t := range []struct {
 		name string
 		rows []indicators.Row
@@ -219,20 +230,24 @@ func printIndicators(w io.Writer, r *indicators.Report) {
 			if row.Channel != "" {
 				key = row.Channel + "/" + key
 			}
-			line(t.name, key, row.Figures)
+			line(t.name, key, row.Figures, rowName(row))
 		}
 	}
 	tw.Flush()
 	if r.BackendTotal.Calls > 0 || len(r.BackendInstitutions) > 0 || len(r.Backends) > 0 {
 		fmt.Fprintln(w)
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "BACK-END\tINSTITUTION\tCALLS\tOUTCOMES")
+		fmt.Fprintln(tw, "BACK-END\tINSTITUTION\tCALLS\tOUTCOMES\tNAME")
 		line := func(service, inst string, b indicators.BackendRow) {
 			var parts []string
 			for _, o := range slices.Sorted(maps.Keys(b.Outcomes)) {
 				parts = append(parts, fmt.Sprintf("%s %.0f%%", o, 100*b.Outcomes[o]))
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", service, inst, b.Calls, strings.Join(parts, ", "))
+			name := b.InstitutionName
+			if name == inst {
+				name = ""
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", service, inst, b.Calls, strings.Join(parts, ", "), name)
 		}
 		if r.BackendTotal.Calls > 0 {
 			line("(all)", "", r.BackendTotal)
@@ -245,6 +260,23 @@ func printIndicators(w io.Writer, r *indicators.Report) {
 		}
 		tw.Flush()
 	}
+}
+
+// rowName is what the NAME column shows of a row: an institution's name,
+// a service's title and its institution's name; nothing where the name
+// would only repeat the key.
+func rowName(row indicators.Row) string {
+	name := row.Name
+	if row.Title != "" {
+		name = row.Title
+		if row.InstitutionName != "" {
+			name += " — " + row.InstitutionName
+		}
+	}
+	if name == row.Key {
+		return ""
+	}
+	return name
 }
 
 func pct(v *float64) string {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -237,8 +238,24 @@ func TestIndicatorsCommandLine(t *testing.T) {
 				t.Errorf("table of one service: exit %d\n%s", code, out)
 			}
 			code, out, _ = runCLI(t, "", append([]string{"indicators", "--format", "csv", "--granularity", "month"}, source...)...)
-			if code != 0 || !strings.HasPrefix(out, "table,key,institution,channel,figure,value\n") || !strings.Contains(out, "services,turnos,ventanilla,,satisfaction.count,3") {
+			if code != 0 || !strings.HasPrefix(out, "table,key,institution,channel,figure,value,name,institution_name\n") || !strings.Contains(out, "services,turnos,ventanilla,,satisfaction.count,3,Turnos,Ventanilla ciudadana\n") {
 				t.Errorf("csv: exit %d\n%s", code, out)
+			}
+			// Names in the reader's language, from the packages' manifests.
+			code, out, _ = runCLI(t, "", append([]string{"indicators", "--lang", "en"}, source...)...)
+			if code != 0 || !regexp.MustCompile(`(?m)^\s*institution\s+ventanilla\s.*\sCitizen services$`).MatchString(out) ||
+				!regexp.MustCompile(`(?m)^\s*service\s+turnos\s.*\sAppointments — Citizen services$`).MatchString(out) {
+				t.Errorf("names in English: exit %d\n%s", code, out)
+			}
+			code, out, _ = runCLI(t, "", append([]string{"indicators", "--lang", "qu", "--format", "json"}, source...)...)
+			got = indicators.Report{}
+			if code != 0 || json.Unmarshal([]byte(out), &got) != nil || got.Lang != "qu" || len(got.Institutions) != 1 || got.Institutions[0].Name != "Llaktayuk ventanilla" ||
+				len(got.BackendInstitutions) != 1 || got.BackendInstitutions[0].InstitutionName != "Llaktayuk ventanilla" {
+				t.Errorf("names in Kichwa: exit %d\n%s", code, out)
+			}
+			code, _, errs = runCLI(t, "", append([]string{"indicators", "--lang", "fr"}, source...)...)
+			if code != 2 || !strings.Contains(errs, "one of es, en, qu") {
+				t.Errorf("a language not served: exit %d: %s", code, errs)
 			}
 			code, _, errs = runCLI(t, "", append([]string{"indicators", "--service", "turno"}, source...)...)
 			if code != 2 || !strings.Contains(errs, `did you mean "turnos"`) {

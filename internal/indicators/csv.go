@@ -7,8 +7,10 @@ import (
 )
 
 // CSVHeader is the first line of the CSV form: one row per figure, in
-// long form, so that a spreadsheet pivots it any way.
-var CSVHeader = []string{"table", "key", "institution", "channel", "figure", "value"}
+// long form, so that a spreadsheet pivots it any way. The names (of the
+// key: a service's title, an institution's name; and of the institution)
+// come last, so that readers of the first six columns read on.
+var CSVHeader = []string{"table", "key", "institution", "channel", "figure", "value", "name", "institution_name"}
 
 // WriteCSV writes r in long form: table, key, figure, value. Figures
 // without a value (a rate of nothing) are left out.
@@ -17,15 +19,20 @@ func WriteCSV(w io.Writer, r *Report) error {
 	_ = cw.Write(CSVHeader)
 	meta := [][2]string{
 		{"from", r.From}, {"to", r.To}, {"granularity", r.Granularity}, {"k", strconv.FormatInt(r.K, 10)},
-		{"institution", r.Institution}, {"licence", r.Licence}, {"licence_url", r.LicenceURL}, {"services_online", strconv.Itoa(r.ServicesOnline)},
+		{"institution", r.Institution}, {"institution_name", r.InstitutionName}, {"lang", r.Lang},
+		{"licence", r.Licence}, {"licence_url", r.LicenceURL}, {"services_online", strconv.Itoa(r.ServicesOnline)},
 	}
 	for _, m := range meta {
-		_ = cw.Write([]string{"report", "", "", "", m[0], m[1]})
+		_ = cw.Write([]string{"report", "", "", "", m[0], m[1], "", ""})
 	}
 	rows := func(table string, rows []Row) {
 		for _, row := range rows {
+			name := row.Name
+			if row.Title != "" {
+				name = row.Title
+			}
 			for _, f := range row.Figures.list() {
-				_ = cw.Write([]string{table, row.Key, row.Institution, row.Channel, f[0], f[1]})
+				_ = cw.Write([]string{table, row.Key, row.Institution, row.Channel, f[0], f[1], name, row.InstitutionName})
 			}
 		}
 	}
@@ -36,22 +43,23 @@ func WriteCSV(w io.Writer, r *Report) error {
 	rows("channels", r.Channels)
 	rows("carriers", r.Carriers)
 	rows("locales", r.Locales)
-	backends := func(table string, rows []BackendRow, key func(BackendRow) string) {
+	backends := func(table string, rows []BackendRow, key func(BackendRow) (string, string)) {
 		for _, b := range rows {
-			_ = cw.Write([]string{table, key(b), b.Institution, "", "calls", strconv.FormatInt(b.Calls, 10)})
+			k, name := key(b)
+			_ = cw.Write([]string{table, k, b.Institution, "", "calls", strconv.FormatInt(b.Calls, 10), name, b.InstitutionName})
 			for _, o := range sortedKeys(b.Outcomes) {
-				_ = cw.Write([]string{table, key(b), b.Institution, "", "outcome_share." + o, ftoa(b.Outcomes[o])})
+				_ = cw.Write([]string{table, k, b.Institution, "", "outcome_share." + o, ftoa(b.Outcomes[o]), name, b.InstitutionName})
 			}
 		}
 	}
-	backends("backend_total", []BackendRow{r.BackendTotal}, func(BackendRow) string { return "" })
-	backends("backend_institutions", r.BackendInstitutions, func(b BackendRow) string { return b.Institution })
-	backends("backends", r.Backends, func(b BackendRow) string { return b.Service })
+	backends("backend_total", []BackendRow{r.BackendTotal}, func(BackendRow) (string, string) { return "", "" })
+	backends("backend_institutions", r.BackendInstitutions, func(b BackendRow) (string, string) { return b.Institution, b.InstitutionName })
+	backends("backends", r.Backends, func(b BackendRow) (string, string) { return b.Service, "" })
 	withheld := map[string]map[string]int64{"conversations": r.Withheld.Conversations, "ratings": r.Withheld.Ratings, "reminders": r.Withheld.Reminders, "calls": r.Withheld.Calls}
 	for _, figure := range sortedKeys(withheld) {
 		n := withheld[figure]
 		for _, t := range sortedKeys(n) {
-			_ = cw.Write([]string{"withheld", t, "", "", figure, strconv.FormatInt(n[t], 10)})
+			_ = cw.Write([]string{"withheld", t, "", "", figure, strconv.FormatInt(n[t], 10), "", ""})
 		}
 	}
 	cw.Flush()

@@ -2,11 +2,13 @@ package indicators
 
 import (
 	_ "embed"
+	"errors"
 	"fmt"
 	"html"
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -54,6 +56,10 @@ func (p *Publisher) Page(zone *time.Location, log *slog.Logger) http.Handler {
 			return
 		}
 		rep, err := p.Report(r.Context(), q)
+		if errors.As(err, new(QueryError)) {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
 		if err != nil {
 			log.Error("indicators not read", "err", err)
 			http.Error(w, "the figures cannot be read now; try again later", http.StatusServiceUnavailable)
@@ -62,8 +68,9 @@ func (p *Publisher) Page(zone *time.Location, log *slog.Logger) http.Handler {
 		data := struct {
 			*Report
 			Query                                       string
+			Langs                                       []langLink
 			Periods, Satisfaction, Channels, Completion template.HTML
-		}{Report: rep, Query: r.URL.RawQuery}
+		}{Report: rep, Query: r.URL.RawQuery, Langs: p.langLinks(r.URL.Query(), rep.Lang)}
 		data.Periods = periodChart(rep.Periods)
 		var sat, comp, ch []bar
 		for _, s := range rep.Services {
@@ -91,6 +98,28 @@ func (p *Publisher) Page(zone *time.Location, log *slog.Logger) http.Handler {
 			log.Error("indicators page", "err", err)
 		}
 	})
+}
+
+// langLink is a link to the same page with the names in another language.
+type langLink struct {
+	Lang, Name, Href string
+	Current          bool
+}
+
+// langNames are the languages' own names, for the links between them.
+var langNames = map[string]string{"es": "español", "en": "English", "qu": "Kichwa"}
+
+func (p *Publisher) langLinks(v url.Values, current string) []langLink {
+	var out []langLink
+	for _, l := range p.Locales {
+		v.Set("lang", l)
+		name := langNames[l]
+		if name == "" {
+			name = l
+		}
+		out = append(out, langLink{Lang: l, Name: name, Href: "/indicators?" + v.Encode(), Current: l == current})
+	}
+	return out
 }
 
 type bar struct {

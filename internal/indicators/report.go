@@ -3,10 +3,13 @@ package indicators
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ventanilla-gob/ventanilla/internal/suggest"
 )
 
 // Granularities of a report's periods.
@@ -23,6 +26,9 @@ type Query struct {
 	// Institution, when set, narrows the report to one institution: its
 	// total, periods, services, channels, carriers and languages.
 	Institution string
+	// Lang is the language of the names and titles in the report (one
+	// of Publisher.Locales; default the first).
+	Lang string
 }
 
 // MaxDays bounds the days one report reads.
@@ -36,7 +42,19 @@ func (e QueryError) Error() string { return string(e) }
 // Service is a service (a flow) on line, for the count of services on
 // line and the names in the report.
 type Service struct {
-	ID, Institution, Title string
+	ID, Institution string
+	Title           Names
+}
+
+// Names are a name per locale ("es", "en", "qu").
+type Names map[string]string
+
+// in is the name in lang, else in def, else "".
+func (n Names) in(lang, def string) string {
+	if s := n[lang]; s != "" {
+		return s
+	}
+	return n[def]
 }
 
 // Publisher makes reports from a store.
@@ -49,6 +67,12 @@ type Publisher struct {
 	// ServiceOwner names the institution of a back-end service, for the
 	// calls counted before calls carried their institution.
 	ServiceOwner func(service string) string
+	// Institutions names the institutions loaded now (id → name per
+	// locale). One counted but no longer loaded is named by its id.
+	Institutions func() map[string]Names
+	// Locales are the languages a report's names may be asked in
+	// (?lang=); the first is the default (default "es").
+	Locales []string
 	// Licence and LicenceURL say how the figures may be reused.
 	Licence, LicenceURL string
 	// Publisher names who publishes them.
@@ -67,10 +91,14 @@ const (
 
 // Report is what GET /v1/indicators answers.
 type Report struct {
-	From           string    `json:"from"`
-	To             string    `json:"to"`
-	Granularity    string    `json:"granularity"`
-	Institution    string    `json:"institution,omitempty"`
+	From        string `json:"from"`
+	To          string `json:"to"`
+	Granularity string `json:"granularity"`
+	Institution string `json:"institution,omitempty"`
+	// InstitutionName is Institution's name in Lang.
+	InstitutionName string `json:"institution_name,omitempty"`
+	// Lang is the language of the names and titles.
+	Lang           string    `json:"lang"`
 	Generated      time.Time `json:"generated"`
 	K              int64     `json:"k"`
 	Publisher      string    `json:"publisher,omitempty"`
@@ -96,10 +124,15 @@ type Report struct {
 // Row is the figures of one service, institution, channel, carrier,
 // locale or period.
 type Row struct {
-	Key         string `json:"key"`
+	Key string `json:"key"`
+	// Name is an institution's name, in the report's language (its id
+	// when no loaded package names it): institutions.
+	Name        string `json:"name,omitempty"`
 	Institution string `json:"institution,omitempty"` // services
-	Channel     string `json:"channel,omitempty"`     // carriers
-	Title       string `json:"title,omitempty"`       // services
+	// InstitutionName is Institution's name, as Name: services.
+	InstitutionName string `json:"institution_name,omitempty"`
+	Channel         string `json:"channel,omitempty"` // carriers
+	Title           string `json:"title,omitempty"`   // services, in the report's language
 	Figures
 }
 
@@ -138,10 +171,12 @@ type Reminders struct {
 // BackendRow is the outcomes of the back-end calls of one service, of
 // one institution's services (Service empty), or of all (both empty).
 type BackendRow struct {
-	Service     string             `json:"service,omitempty"`
-	Institution string             `json:"institution,omitempty"`
-	Calls       int64              `json:"calls"`
-	Outcomes    map[string]float64 `json:"outcome_shares"`
+	Service     string `json:"service,omitempty"`
+	Institution string `json:"institution,omitempty"`
+	// InstitutionName is Institution's name, as Row.Name.
+	InstitutionName string             `json:"institution_name,omitempty"`
+	Calls           int64              `json:"calls"`
+	Outcomes        map[string]float64 `json:"outcome_shares"`
 }
 
 // WithheldCount is what the published rows of each table leave out of
@@ -336,6 +371,9 @@ func (p *Publisher) Report(ctx context.Context, q Query) (*Report, error) {
 	default:
 		return nil, QueryError(fmt.Sprintf("granularity=%q: day, week or month", q.Granularity))
 	}
+	if err := p.checkInstitution(ctx, q); err != nil {
+		return nil, err
+	}
 	cells, err := p.Store.Read(ctx, days)
 	if err != nil {
 		return nil, err
@@ -355,6 +393,24 @@ func (p *Publisher) Report(ctx context.Context, q Query) (*Report, error) {
 	}
 	if r.Licence == "" {
 		r.Licence, r.LicenceURL = DefaultLicence, DefaultLicenceURL
+	}
+	lang := q.Lang
+	if lang == "" {
+		lang = p.defaultLang()
+	}
+	r.Lang = lang
+	var names map[string]Names
+	if p.Institutions != nil {
+		names = p.Institutions()
+	}
+	name := func(inst string) string {
+		if n := names[inst].in(lang, p.defaultLang()); n != "" {
+			return n
+		}
+		return inst
+	}
+	if q.Institution != "" {
+		r.InstitutionName = name(q.Institution)
 	}
 	titles := map[string]Service{}
 	if p.Services != nil {
@@ -530,10 +586,13 @@ func (p *Publisher) Report(ctx context.Context, q Query) (*Report, error) {
 			case "services":
 				row.Institution = inst[key]
 				if s, ok := titles[key]; ok {
-					row.Title = s.Title
+					row.Title = s.Title.in(lang, p.defaultLang())
 					if row.Institution == "" {
 						row.Institution = s.Institution
 					}
+				}
+				if row.Institution != "" {
+					row.InstitutionName = name(row.Institution)
 				}
 				r.Services = append(r.Services, row)
 			case "carriers":
@@ -546,20 +605,83 @@ func (p *Publisher) Report(ctx context.Context, q Query) (*Report, error) {
 		}
 	}
 	for _, key := range sortedKeys(institutions) {
-		r.Institutions = append(r.Institutions, Row{Key: key, Figures: institutions[key].finish()})
+		r.Institutions = append(r.Institutions, Row{Key: key, Name: name(key), Figures: institutions[key].finish()})
 	}
 	for _, key := range sortedKeys(channels) {
 		r.Channels = append(r.Channels, Row{Key: key, Figures: channels[key].finish()})
 	}
 	r.BackendTotal = calls.total.row("", "")
 	for _, inst := range sortedKeys(calls.insts) {
-		r.BackendInstitutions = append(r.BackendInstitutions, calls.insts[inst].row("", inst))
+		row := calls.insts[inst].row("", inst)
+		row.InstitutionName = name(inst)
+		r.BackendInstitutions = append(r.BackendInstitutions, row)
 	}
 	for _, key := range sortedKeys(calls.services) {
 		inst, svc, _ := strings.Cut(key, sep)
-		r.Backends = append(r.Backends, calls.services[key].row(svc, inst))
+		row := calls.services[key].row(svc, inst)
+		if inst != "" {
+			row.InstitutionName = name(inst)
+		}
+		r.Backends = append(r.Backends, row)
 	}
 	return r, nil
+}
+
+// checkInstitution refuses a report narrowed to an institution nobody
+// knows: neither a loaded one nor one with published rows in the whole
+// report of the same days (a package removed since, whose figures still
+// show). Only published rows count, so the answer tells nothing of a
+// withheld institution.
+func (p *Publisher) checkInstitution(ctx context.Context, q Query) error {
+	if q.Institution == "" {
+		return nil
+	}
+	var known []string
+	if p.Services != nil {
+		for _, s := range p.Services() {
+			known = append(known, s.Institution)
+		}
+	}
+	if p.Institutions != nil {
+		for id := range p.Institutions() {
+			known = append(known, id)
+		}
+	}
+	if (p.Services == nil && p.Institutions == nil) || slices.Contains(known, q.Institution) {
+		return nil
+	}
+	all := q
+	all.Institution = ""
+	r, err := p.Report(ctx, all)
+	if err != nil {
+		return err
+	}
+	for _, row := range r.Institutions {
+		known = append(known, row.Key)
+	}
+	for _, row := range r.BackendInstitutions {
+		known = append(known, row.Institution)
+	}
+	if slices.Contains(known, q.Institution) {
+		return nil
+	}
+	slices.Sort(known)
+	known = slices.Compact(known)
+	if len(known) > 0 && known[0] == "" {
+		known = known[1:]
+	}
+	if s := suggest.Closest(q.Institution, known); s != "" {
+		return QueryError(fmt.Sprintf("institution=%q: no such institution (did you mean %q?)", q.Institution, s))
+	}
+	return QueryError(fmt.Sprintf("institution=%q: no such institution (known: %s)", q.Institution, strings.Join(known, ", ")))
+}
+
+// defaultLang is the language of a report that asks for none.
+func (p *Publisher) defaultLang() string {
+	if len(p.Locales) > 0 {
+		return p.Locales[0]
+	}
+	return "es"
 }
 
 // periodOf names the period of a day.
