@@ -217,8 +217,15 @@ var values = map[string][]string{
 // checkValues refuses a hole of a system message that the gateway never
 // fills, which would otherwise fall back to Spanish without a word.
 func checkValues(id string, t *tmpl.Template) error {
+	_, err := unknownHole(id, t)
+	return err
+}
+
+// unknownHole returns the first hole of a system message's text that the
+// gateway never fills, and what is wrong with it.
+func unknownHole(id string, t *tmpl.Template) (*tmpl.Hole, error) {
 	if !slices.Contains(AllIDs, id) {
-		return nil
+		return nil, nil
 	}
 	known := values[id]
 	for _, h := range t.Holes() {
@@ -226,15 +233,15 @@ func checkValues(id string, t *tmpl.Template) error {
 			continue
 		}
 		if len(known) == 0 {
-			return fmt.Errorf("{{%s}}: this message is given no values; write it without holes", h.Name)
+			return h, fmt.Errorf("{{%s}}: this message is given no values; write it without holes", h.Name)
 		}
 		msg := fmt.Sprintf("{{%s}}: this message is given %s", h.Name, strings.Join(known, " and "))
 		if near := suggest.Closest(h.Name, known); near != "" {
 			msg += fmt.Sprintf(" (did you mean {{%s}}?)", near)
 		}
-		return errors.New(msg)
+		return h, errors.New(msg)
 	}
-	return nil
+	return nil, nil
 }
 
 func isTemplated(m *goi18n.Message) bool {

@@ -20,11 +20,11 @@ import (
 	"github.com/ventanilla-gob/ventanilla/i18n"
 )
 
-// Screen budget: a USSD screen holds 182 characters, and a message must leave
-// room for the options under it.
+// Screen budget (i18n.MaxMessageLen, i18n.MaxNavLen): a USSD screen holds
+// 182 characters, and a message must leave room for the options under it.
 const (
-	maxMessageLen = 120
-	maxNavLen     = 12
+	maxMessageLen = i18n.MaxMessageLen
+	maxNavLen     = i18n.MaxNavLen
 )
 
 // worstCase is template data as long as the validators will plausibly pass.
