@@ -54,12 +54,15 @@ const (
 func (h *hop) gate(cf *Compiled, gotoStep string) (sc Screen, stop bool, err error) {
 	s := h.s
 	if cf.Level >= 1 && s.Phone == "" {
-		h.say(h.e.Messages.Text(s.Locale, i18n.AuthNeedsNumber))
+		h.gating = cf
+		h.say(h.e.messages(cf).Text(s.Locale, i18n.AuthNeedsNumber))
 		return h.finish(), true, nil
 	}
 	if cf.Level < 2 || s.Vars[levelVar] == int64(2) {
 		return Screen{}, false, nil
 	}
+	h.gating = cf
+	m := h.e.messages(cf)
 	s.Vars[otpFlowVar] = cf.ID + "@" + strconv.Itoa(cf.Version)
 	s.Vars[otpGotoVar] = gotoStep
 	if p := h.e.PINs; p != nil {
@@ -72,8 +75,8 @@ func (h *hop) gate(cf *Compiled, gotoStep string) (sc Screen, stop bool, err err
 		return Screen{}, true, err
 	}
 	code := h.e.code()
-	if h.e.OTP == nil || h.e.OTP.Notify(h.ctx, s.Phone, s.Locale, h.e.Messages.Format(s.Locale, i18n.AuthCodeSMS, map[string]any{"Code": code})) != nil {
-		h.say(h.e.Messages.Text(s.Locale, i18n.AuthUnavailable))
+	if h.e.OTP == nil || h.e.OTP.Notify(h.ctx, s.Phone, s.Locale, m.Format(s.Locale, i18n.AuthCodeSMS, map[string]any{"Code": code})) != nil {
+		h.say(m.Text(s.Locale, i18n.AuthUnavailable))
 		return h.finish(), true, nil
 	}
 	s.Vars[otpVar] = otpHash(s.Phone, code)
@@ -86,11 +89,12 @@ func (h *hop) otpScreen(prefix string) Screen { return h.prompt(i18n.AuthCodePro
 
 // prompt is a screen asking for a typed answer outside any flow step.
 func (h *hop) prompt(id, prefix string) Screen {
+	m := h.messages()
 	h.say(prefix)
-	h.say(h.e.Messages.Text(h.s.Locale, id))
+	h.say(m.Text(h.s.Locale, id))
 	return Screen{Text: h.pending.String(), Locale: h.s.Locale, Retry: prefix != "",
-		Nav: Nav{More: Option{Key: h.e.Nav.More, Label: h.e.Messages.Text(h.s.Locale, i18n.NavMore)},
-			Prev: Option{Key: h.e.Nav.Back, Label: h.e.Messages.Text(h.s.Locale, i18n.NavBack)}}}
+		Nav: Nav{More: Option{Key: h.e.Nav.More, Label: m.Text(h.s.Locale, i18n.NavMore)},
+			Prev: Option{Key: h.e.Nav.Back, Label: m.Text(h.s.Locale, i18n.NavBack)}}}
 }
 
 // verifyOTP checks the code the citizen typed and, when it is the one
@@ -102,20 +106,22 @@ func (h *hop) verifyOTP(text string) (Screen, error) {
 	flowRef, _ := s.Vars[otpFlowVar].(string)
 	gotoStep, _ := s.Vars[otpGotoVar].(string)
 	tries, _ := s.Vars[otpTriesVar].(int64)
+	h.gating = h.guardedFlow(flowRef)
+	m := h.messages()
 	if h.e.now().Sub(time.UnixMilli(at)) > otpTTL {
 		h.clearOTP()
-		h.say(h.e.Messages.Text(s.Locale, i18n.AuthCodeExpired))
+		h.say(m.Text(s.Locale, i18n.AuthCodeExpired))
 		return h.finish(), nil
 	}
 	if subtle.ConstantTimeCompare([]byte(otpHash(s.Phone, text)), []byte(sent)) != 1 {
 		tries++
 		if tries >= otpTries {
 			h.clearOTP()
-			h.say(h.e.Messages.Text(s.Locale, i18n.TooManyAttempts))
+			h.say(m.Text(s.Locale, i18n.TooManyAttempts))
 			return h.finish(), nil
 		}
 		s.Vars[otpTriesVar] = tries
-		return h.otpScreen(h.e.Messages.Text(s.Locale, i18n.AuthCodeWrong)), nil
+		return h.otpScreen(m.Text(s.Locale, i18n.AuthCodeWrong)), nil
 	}
 	h.clearOTP()
 	s.Vars[levelVar] = int64(2)
@@ -134,6 +140,8 @@ func (h *hop) verifyPIN(text string) (Screen, error) {
 	s := h.s
 	flowRef, _ := s.Vars[otpFlowVar].(string)
 	gotoStep, _ := s.Vars[otpGotoVar].(string)
+	h.gating = h.guardedFlow(flowRef)
+	m := h.messages()
 	if err := h.confirm(); err != nil {
 		return Screen{}, err
 	}
@@ -141,12 +149,12 @@ func (h *hop) verifyPIN(text string) (Screen, error) {
 	switch {
 	case errors.Is(err, ErrPINLocked):
 		h.clearOTP()
-		h.say(h.e.Messages.Text(s.Locale, i18n.AuthPINLocked))
+		h.say(m.Text(s.Locale, i18n.AuthPINLocked))
 		return h.finish(), nil
 	case err != nil:
 		return Screen{}, fmt.Errorf("checking a PIN: %w", err)
 	case !ok:
-		return h.prompt(i18n.AuthPINPrompt, h.e.Messages.Text(s.Locale, i18n.AuthPINWrong)), nil
+		return h.prompt(i18n.AuthPINPrompt, m.Text(s.Locale, i18n.AuthPINWrong)), nil
 	}
 	h.clearOTP()
 	s.Vars[levelVar] = int64(2)
@@ -159,9 +167,11 @@ func (h *hop) createPIN(text string) (Screen, error) {
 	s := h.s
 	flowRef, _ := s.Vars[otpFlowVar].(string)
 	gotoStep, _ := s.Vars[otpGotoVar].(string)
+	h.gating = h.guardedFlow(flowRef)
+	m := h.messages()
 	if text != "0" {
 		if len(text) != 4 || strings.Trim(text, "0123456789") != "" {
-			return h.prompt(i18n.AuthPINCreate, h.e.Messages.Text(s.Locale, i18n.InvalidInput)), nil
+			return h.prompt(i18n.AuthPINCreate, m.Text(s.Locale, i18n.InvalidInput)), nil
 		}
 		if err := h.confirm(); err != nil {
 			return Screen{}, err
@@ -169,7 +179,7 @@ func (h *hop) createPIN(text string) (Screen, error) {
 		if err := h.e.PINs.Set(h.ctx, s.Phone, text); err != nil {
 			return Screen{}, fmt.Errorf("setting a PIN: %w", err)
 		}
-		h.say(h.e.Messages.Text(s.Locale, i18n.AuthPINSet))
+		h.say(m.Text(s.Locale, i18n.AuthPINSet))
 	}
 	h.clearOTP()
 	return h.enterGuarded(flowRef, gotoStep)
@@ -179,9 +189,8 @@ func (h *hop) createPIN(text string) (Screen, error) {
 // themselves for: at the start of the conversation, or through a goto.
 func (h *hop) enterGuarded(flowRef, gotoStep string) (Screen, error) {
 	s := h.s
-	id, version, _ := strings.Cut(flowRef, "@")
-	v, _ := strconv.Atoi(version)
-	cf := h.reg.Version(id, v)
+	h.gating = nil
+	cf := h.guardedFlow(flowRef)
 	if cf == nil {
 		return Screen{}, fmt.Errorf("level 2 flow %s: %w", flowRef, ErrNoFlow)
 	}
@@ -190,6 +199,13 @@ func (h *hop) enterGuarded(flowRef, gotoStep string) (Screen, error) {
 		h.entered(cf)
 	}
 	return h.goTo(cf, cf.Start.ID)
+}
+
+// guardedFlow is the level 2 flow flowRef ("id@version") names, or nil.
+func (h *hop) guardedFlow(flowRef string) *Compiled {
+	id, version, _ := strings.Cut(flowRef, "@")
+	v, _ := strconv.Atoi(version)
+	return h.reg.Version(id, v)
 }
 
 func (h *hop) clearOTP() {

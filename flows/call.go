@@ -332,12 +332,12 @@ func (e *Engine) finishLater(ctx context.Context, cancel context.CancelFunc, sna
 	var sc Screen
 	_, event := h.called(st, b, resp)
 	if event == "" {
-		h.say(e.Messages.Text(s.Locale, "call."+string(resp.Outcome)))
+		h.say(e.messages(cf).Text(s.Locale, "call."+string(resp.Outcome)))
 		sc = h.finish()
 	} else if to, ok := cf.transition(st.ID, event); ok {
 		var err error
 		if sc, err = h.goTo(cf, to); err != nil {
-			sc = e.Failure(s.Locale, i18n.TryAgain)
+			sc = e.FailureFor(&s, i18n.TryAgain)
 		}
 	}
 	// A late result is a final text: nobody can answer a question sent

@@ -28,6 +28,11 @@ type Messages interface {
 // Env is what compiling a flow checks against.
 type Env struct {
 	Messages Messages
+	// MessagesOf returns the system messages of the flow read from file
+	// when they are not Messages (an institution's own texts laid over
+	// them), or nil. Such a flow is checked against them and carries
+	// them: the engine says them in conversations in that flow.
+	MessagesOf func(file string) Messages
 	// Service reports whether a back-end service is declared; nil skips the check.
 	Service func(id string) bool
 	// ServiceIDs lists the declared services, for "did you mean"; nil
@@ -75,6 +80,9 @@ type Compiled struct {
 	// up: a map read costs a fraction of a borrowed machine's Event (see
 	// docs/performance.md) and needs no pool.
 	next map[string]map[string]string
+	// msgs are the flow's own system messages (Env.MessagesOf), nil
+	// when it says the engine's.
+	msgs Messages
 }
 
 var exprOptions = []expr.Option{

@@ -215,7 +215,7 @@ func (e *Engine) Apply(ctx context.Context, s *conversation.State, in Input) (Sc
 		// it again with the same idempotency key, which a back-end answers
 		// as it did the first time, and go on from its result.
 		if in.Resume {
-			h.say(e.Messages.Text(s.Locale, i18n.ResumeDone))
+			h.say(e.messages(cf).Text(s.Locale, i18n.ResumeDone))
 		}
 		return h.goTo(cf, step.ID)
 	}
@@ -311,6 +311,52 @@ func (e *Engine) Failure(locale, id string) Screen {
 	return Screen{Text: e.Messages.Text(locale, id), End: true, Locale: locale}
 }
 
+// FailureFor is Failure in the words of the flow s is in (MessagesFor).
+func (e *Engine) FailureFor(s *conversation.State, id string) Screen {
+	return Screen{Text: e.MessagesFor(s).Text(s.Locale, id), End: true, Locale: s.Locale}
+}
+
+// MessagesFor returns the system messages said to the conversation s:
+// those of the flow it is in, which are its institution's own texts laid
+// over Messages where it has some (Env.MessagesOf), else Messages.
+func (e *Engine) MessagesFor(s *conversation.State) Messages {
+	cur := s.Current()
+	if cur == nil {
+		return e.Messages
+	}
+	return e.messages(e.Flows().Version(cur.Flow, cur.Version))
+}
+
+// FlowMessages returns the system messages said in the newest version of
+// flow id: for a hop whose session is out of reach.
+func (e *Engine) FlowMessages(id string) Messages {
+	if id == "" {
+		return e.Messages
+	}
+	return e.messages(e.Flows().Latest(id))
+}
+
+// messages are the system messages said in flow cf, which may be nil.
+func (e *Engine) messages(cf *Compiled) Messages {
+	if cf != nil && cf.msgs != nil {
+		return cf.msgs
+	}
+	return e.Messages
+}
+
+// messages are the system messages of the flow the conversation is in,
+// or of the flow a gate asks a code or a PIN for.
+func (h *hop) messages() Messages {
+	if h.gating != nil {
+		return h.e.messages(h.gating)
+	}
+	cur := h.s.Current()
+	if cur == nil || h.reg == nil {
+		return h.e.Messages
+	}
+	return h.e.messages(h.reg.Version(cur.Flow, cur.Version))
+}
+
 func (e *Engine) now() time.Time {
 	if e.Now != nil {
 		return e.Now()
@@ -326,12 +372,16 @@ type hop struct {
 	reg     *Registry
 	in      *Input
 	pending strings.Builder // texts of message steps and errors, shown above the next screen
+	budget  *buildBudget    // what the hop's expressions may still build
+	evals   int             // expressions evaluated so far
+	// gating: the flow whose level the hop is checking (gate), whose
+	// system messages speak until it starts.
+	gating *Compiled
 	// confirmed: Input.Confirm has been called and passed.
 	confirmed bool
-	budget    *buildBudget // what the hop's expressions may still build
-	evals     int          // expressions evaluated so far
 	// late: the hop runs the rest of a flow after an async call outlasted
 	// the conversation; its text goes out by SMS, and nothing is asked.
+	// (The two flags side by side keep a hop within its size class.)
 	late bool
 }
 
@@ -370,7 +420,7 @@ func (h *hop) render(cf *Compiled, t *Text, item any) string {
 	}
 	loc := h.s.Locale
 	if t.tmpl == nil && t.MsgID != "" {
-		return h.e.Messages.Text(loc, t.MsgID)
+		return h.e.messages(cf).Text(loc, t.MsgID)
 	}
 	tp, ok := t.tmpl[loc]
 	if !ok && len(cf.Locales) > 0 {

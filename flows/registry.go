@@ -157,9 +157,17 @@ func Load(srcs []Source, env Env) (*Registry, Problems) {
 			// options"): the bound's error is the one to fix first.
 			continue
 		}
-		cf, ps := Compile(p.f, env)
+		fenv := env
+		var own Messages
+		if env.MessagesOf != nil {
+			if own = env.MessagesOf(p.f.File); own != nil {
+				fenv.Messages = own
+			}
+		}
+		cf, ps := Compile(p.f, fenv)
 		all = append(all, ps...)
 		if cf != nil && !p.errs && !bad[p.f] {
+			cf.msgs = own
 			reg.add(cf)
 		}
 	}

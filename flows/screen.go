@@ -58,7 +58,7 @@ func (h *hop) finish() Screen {
 
 // pagingNav is the navigation of a final screen: only paging keys.
 func (h *hop) pagingNav() Nav {
-	m, loc := h.e.Messages, h.s.Locale
+	m, loc := h.messages(), h.s.Locale
 	return Nav{
 		More: Option{Key: h.e.Nav.More, Label: m.Text(loc, i18n.NavMore)},
 		Prev: Option{Key: h.e.Nav.Back, Label: m.Text(loc, i18n.NavBack)},
@@ -112,7 +112,7 @@ func (h *hop) show(cf *Compiled, st *Step, prefix string) (Screen, error) {
 		}
 		sc.Options = opts
 	}
-	m := h.e.Messages
+	m := h.e.messages(cf)
 	sc.Nav.More = Option{Key: h.e.Nav.More, Label: m.Text(s.Locale, i18n.NavMore)}
 	sc.Nav.Prev = Option{Key: h.e.Nav.Back, Label: m.Text(s.Locale, i18n.NavBack)}
 	// Back must not depend on the page: the pages of a screen are laid
@@ -138,7 +138,7 @@ func (h *hop) reshow(cf *Compiled, st *Step) (Screen, error) {
 // note saying why a navigation key did nothing.
 func (h *hop) navNote(cf *Compiled, st *Step, id string) (Screen, error) {
 	h.s.Page = 0
-	sc, err := h.show(cf, st, h.e.Messages.Text(h.s.Locale, id))
+	sc, err := h.show(cf, st, h.e.messages(cf).Text(h.s.Locale, id))
 	sc.Retry = true
 	return sc, err
 }
@@ -147,7 +147,7 @@ func (h *hop) navNote(cf *Compiled, st *Step, id string) (Screen, error) {
 // page: the error is at its top.
 func (h *hop) invalidOption(cf *Compiled, st *Step) (Screen, error) {
 	h.s.Page = 0
-	sc, err := h.show(cf, st, h.e.Messages.Text(h.s.Locale, i18n.InvalidOption))
+	sc, err := h.show(cf, st, h.e.messages(cf).Text(h.s.Locale, i18n.InvalidOption))
 	sc.Retry = true
 	return sc, err
 }

@@ -137,11 +137,11 @@ func (b *callStep) run(h *hop, cf *Compiled, st *Step) (Screen, exit, error) {
 		s.Vars[callsVar] = n + 1
 	}
 	if outcome == asyncOutcome {
-		h.say(h.e.Messages.Text(s.Locale, h.e.promise()))
+		h.say(h.e.messages(cf).Text(s.Locale, h.e.promise()))
 		return h.finish(), exit{}, nil
 	}
 	if event == "" {
-		h.say(h.e.Messages.Text(s.Locale, "call."+outcome))
+		h.say(h.e.messages(cf).Text(s.Locale, "call."+outcome))
 		return h.finish(), exit{}, nil
 	}
 	return Screen{}, along(cf, st, event), nil

@@ -119,7 +119,7 @@ func (b *inputStep) answer(h *hop, cf *Compiled, st *Step, text string) (Screen,
 	var value any = text
 	var fail string
 	if text == "" {
-		fail = h.e.Messages.Text(s.Locale, i18n.ValidateRequired)
+		fail = h.e.messages(cf).Text(s.Locale, i18n.ValidateRequired)
 	}
 	for _, chk := range b.checks {
 		if fail != "" {
@@ -127,7 +127,7 @@ func (b *inputStep) answer(h *hop, cf *Compiled, st *Step, text string) (Screen,
 		}
 		v, f := chk.Check(text)
 		if f != nil {
-			fail = h.e.Messages.Format(s.Locale, f.MessageID, f.Data)
+			fail = h.e.messages(cf).Format(s.Locale, f.MessageID, f.Data)
 			break
 		}
 		value = v
@@ -146,7 +146,7 @@ func (b *inputStep) answer(h *hop, cf *Compiled, st *Step, text string) (Screen,
 	}
 	if retries >= limit {
 		if b.OnFail.ID == "" {
-			h.say(h.e.Messages.Text(s.Locale, i18n.TooManyAttempts))
+			h.say(h.e.messages(cf).Text(s.Locale, i18n.TooManyAttempts))
 			return h.finish(), nil
 		}
 		return h.next(cf, st, "exhausted")

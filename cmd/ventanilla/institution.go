@@ -78,9 +78,10 @@ func cmdInstitutionNew(args []string, stdout, stderr io.Writer) int {
 
 type scaffoldFile struct{ name, text string }
 
-// scaffold is a package that lints clean and passes its own transcript:
+// scaffold is a package that lints clean and passes its own transcripts:
 // one entry, one flow asking a number and calling one service, the
-// services file with the institution's secrets, a transcript, a README.
+// services file with the institution's secrets, one system message in
+// the institution's words, two transcripts, a README.
 func scaffold(id string) []scaffoldFile {
 	env := strings.ToUpper(strings.ReplaceAll(id, "-", "_"))
 	r := strings.NewReplacer("ID_ENV", env, "ID", id)
@@ -177,6 +178,17 @@ services:
     timeout: 2s
     auth: {type: api_key, header: X-Api-Key, value: "${ID_ENV_API_KEY}"}
 `},
+		{institution.MessagesFile, `# The system messages institution ID says in its own words, in its own
+# flows only: validation errors, back-end outcomes, navigation... Every
+# other message, and every locale left out, keeps the national text.
+# The ids and the values each may show: docs/institutions.md.
+messages:
+  call.error:
+    es: "Institución ID: no pudimos consultar su solicitud. Intente más tarde."
+    en: "ID institution: we could not look up your request. Please try again later."
+    qu: "ID institución: shuk pantay tiyarka. Kipaman kutin rurapay."
+  # validate.required: {es: "Escriba el número de su solicitud."}
+`},
 		{institution.TranscriptsDir + "/ID-consulta-es.yaml", `# Started at the institution's own entry, so that other packages never change it.
 name: ID enquiry
 start: ID-consulta
@@ -197,6 +209,23 @@ hops:
       Solicitud 1002: en revisión.
     end: true
 `},
+		{institution.TranscriptsDir + "/ID-consulta-error-en.yaml", `# The back-end fails: the flow says call.error in the institution's words
+# (messages.yaml).
+name: ID enquiry, back-end down
+start: ID-consulta
+locale: en
+mocks:
+  ID.status:
+    - status: 500
+hops:
+  - send: ""
+    screen: |-
+      Type your request number:
+  - send: "1002"
+    screen: |-
+      ID institution: we could not look up your request. Please try again later.
+    end: true
+`},
 		{"README.md", `# Package of institution ID
 
 This folder is everything the national window needs to offer ID's trámites
@@ -207,6 +236,7 @@ on USSD, SMS, WhatsApp and Telegram:
 | ` + "`institution.yaml`" + ` | the manifest: who the institution is and the entries of its trámites in the national menu |
 | ` + "`flows/`" + ` | one file per flow (the conversation), ids ` + "`ID`" + ` or starting with ` + "`ID-`" + ` |
 | ` + "`services.yaml`" + ` | the back-ends its flows call, ids starting with ` + "`ID.`" + ` |
+| ` + "`messages.yaml`" + ` | the gateway's own texts (errors, navigation) said in its flows in its words; optional |
 | ` + "`testdata/conversations/`" + ` | golden transcripts: what a phone must show, hop by hop |
 
 Check it, and run its transcripts, before every release:

@@ -102,6 +102,29 @@ func reusable(compiled map[sourceKey]*flows.Compiled, pkgs []*institution.Packag
 	}
 }
 
+// overridesOf returns, for Env.MessagesOf, the system messages of each
+// flow file of a package with overrides: the catalogue with the
+// institution's texts laid over it, once per package.
+func overridesOf(pkgs []*institution.Package, msgs *i18n.Catalog) func(file string) flows.Messages {
+	if msgs == nil {
+		return nil
+	}
+	byFile := map[string]flows.Messages{}
+	for _, p := range pkgs {
+		if p.Overrides.Len() == 0 {
+			continue
+		}
+		own := msgs.With(p.Overrides)
+		for _, src := range p.Flows {
+			byFile[src.Name] = own
+		}
+	}
+	if len(byFile) == 0 {
+		return nil
+	}
+	return func(file string) flows.Messages { return byFile[file] }
+}
+
 // usesPackages reports whether paths (lint and test arguments) name
 // packages rather than flow files.
 func usesPackages(paths []string) bool {
@@ -243,6 +266,7 @@ func (c *config) loadBundle(paths []string, msgs *i18n.Catalog, getenv func(stri
 	env := flows.Env{Messages: msgs, Measure: measureUSSD, LateResults: lateResults(getenv)}
 	env.Service = func(id string) bool { _, ok := registry.Lookup(id); return ok }
 	env.ServiceIDs = registry.IDs
+	env.MessagesOf = overridesOf(set.Packages, msgs)
 	// Only the reloaded package (and those using its services) is
 	// compiled again; the old packages as well as the new one are in
 	// prev and pkgs, for their shares.

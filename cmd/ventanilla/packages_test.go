@@ -248,7 +248,7 @@ func TestInstitutionNewLintsCleanAndPassesItsTranscript(t *testing.T) {
 	if code, out, errs := runCLI(t, "", "flows", "lint", "--strict", pkg); code != 0 || !strings.Contains(out, "0 errors, 0 warnings") {
 		t.Errorf("lint: %d\n%s%s", code, out, errs)
 	}
-	if code, out, errs := runCLI(t, "", "flows", "test", pkg); code != 0 || !strings.Contains(out, "1 passed, 0 failed") {
+	if code, out, errs := runCLI(t, "", "flows", "test", pkg); code != 0 || !strings.Contains(out, "2 passed, 0 failed") {
 		t.Errorf("test: %d\n%s%s", code, out, errs)
 	}
 	code, out, errs := runCLI(t, "", "catalogue", pkg)

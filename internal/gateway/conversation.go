@@ -98,7 +98,7 @@ func (g *Gateway) showPending(ctx context.Context, st *state, pending []byte, sc
 		g.storeError("forgetting a result kept for the citizen", err)
 		return nil // shown only once it can be forgotten: never twice
 	}
-	flows.Above(s, screen, g.Engine.Messages.Text(s.Locale, i18n.AsyncResult)+"\n"+string(pending))
+	flows.Above(s, screen, g.Engine.MessagesFor(s).Text(s.Locale, i18n.AsyncResult)+"\n"+string(pending))
 	return nil
 }
 

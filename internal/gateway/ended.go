@@ -154,7 +154,7 @@ func (g *Gateway) askAfterLate(ctx context.Context, st *state, in carrier.Inboun
 	chosen := s.Vars["language_chosen"] == true
 	screen, err := g.Engine.Apply(ctx, s, flows.Input{Redisplay: true, Pages: g.pager(in), Confirm: st.confirm, Checkpoint: g.checkpoint(st, in)})
 	if err == nil {
-		flows.Above(s, &screen, g.Engine.Messages.Text(s.Locale, i18n.AsyncResult))
+		flows.Above(s, &screen, g.Engine.MessagesFor(s).Text(s.Locale, i18n.AsyncResult))
 	}
 	r, err := g.finish(ctx, st, in, screen, err, chosen)
 	return r, true, err

@@ -66,9 +66,9 @@ func (g *Gateway) byKeyword(ctx context.Context, st *state, in carrier.Inbound, 
 		g.abandoned(&st.s)
 	}
 	if kw.Stop {
-		locale := g.defaultLocale()
+		locale, m := g.defaultLocale(), g.Engine.Messages
 		if st.found {
-			locale = st.s.Locale
+			locale, m = st.s.Locale, g.Engine.MessagesFor(&st.s)
 			if err := g.conversations().Delete(ctx, st.key); err != nil {
 				g.logger().Warn("stopped conversation not deleted; it will expire", "err", err)
 			}
@@ -79,7 +79,7 @@ func (g *Gateway) byKeyword(ctx context.Context, st *state, in carrier.Inbound, 
 			locale = s.Locale
 		}
 		st.info.set(func(i *hopInfo) { i.outcome = "end" })
-		return carrier.Reply{Text: g.Engine.Messages.Text(locale, i18n.Goodbye), End: true}, nil
+		return carrier.Reply{Text: m.Text(locale, i18n.Goodbye), End: true}, nil
 	}
 	return g.startWith(ctx, st, in, kw.Flow, args)
 }

@@ -5,6 +5,7 @@ import (
 	"github.com/ventanilla-gob/ventanilla/channels/chat"
 	"github.com/ventanilla-gob/ventanilla/channels/sms"
 	"github.com/ventanilla-gob/ventanilla/channels/ussd"
+	"github.com/ventanilla-gob/ventanilla/conversation"
 	"github.com/ventanilla-gob/ventanilla/flows"
 )
 
@@ -62,4 +63,16 @@ func (g *Gateway) render(in carrier.Inbound, s flows.Screen) (carrier.Reply, boo
 
 func (g *Gateway) failure(locale, id string) carrier.Reply {
 	return carrier.Reply{Text: g.Engine.Messages.Text(locale, id), End: true}
+}
+
+// failureIn is failure in the words of the flow conversation s is in:
+// its institution's, where it has its own.
+func (g *Gateway) failureIn(s *conversation.State, id string) carrier.Reply {
+	return carrier.Reply{Text: g.Engine.MessagesFor(s).Text(s.Locale, id), End: true}
+}
+
+// failureOf is failure in the words of flow, for a hop whose session is
+// out of reach.
+func (g *Gateway) failureOf(flow, locale, id string) carrier.Reply {
+	return carrier.Reply{Text: g.Engine.FlowMessages(flow).Text(locale, id), End: true}
 }

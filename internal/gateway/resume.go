@@ -50,7 +50,7 @@ func (g *Gateway) offerResume(ctx context.Context, st *state, in carrier.Inbound
 }
 
 func (g *Gateway) resumeScreen(s *conversation.State, prefix string) flows.Screen {
-	m := g.Engine.Messages
+	m := g.Engine.MessagesFor(s)
 	text := m.Format(s.Locale, i18n.ResumePrompt, map[string]any{"Flow": g.Engine.Title(s)})
 	if prefix != "" {
 		text = prefix + "\n" + text
@@ -124,7 +124,7 @@ const resumeNoteVar = "$resume_note"
 // resumeNote shows the offer again from its first page, under a note.
 func (g *Gateway) resumeNote(ctx context.Context, st *state, in carrier.Inbound, id string) (carrier.Reply, error) {
 	s := &st.s
-	note := g.Engine.Messages.Text(s.Locale, id)
+	note := g.Engine.MessagesFor(s).Text(s.Locale, id)
 	s.Vars[resumeNoteVar], s.Page = note, 0
 	return g.save(ctx, st, in, g.resumeScreen(s, note))
 }

@@ -74,7 +74,7 @@ func (g *Gateway) finish(ctx context.Context, st *state, in carrier.Inbound, scr
 		// fault, and the conversation stays for when the store is back.
 		st.info.set(func(i *hopInfo) { i.flow = flowID(s) })
 		g.logger().Error("session check failed", "carrier", in.Carrier, "err", err)
-		return g.failure(s.Locale, i18n.ServiceUnavail), err
+		return g.failureIn(s, i18n.ServiceUnavail), err
 	}
 	g.note(st.info, s)
 	st.info.set(func(i *hopInfo) {
@@ -89,7 +89,7 @@ func (g *Gateway) finish(ctx context.Context, st *state, in carrier.Inbound, scr
 	if err != nil {
 		g.logger().Error("hop failed", "carrier", in.Carrier, "flow", flowOf(s), "err", err)
 		// The conversation cannot go on; the citizen starts over cleanly.
-		reply, _ := g.render(in, g.Engine.Failure(s.Locale, i18n.TryAgain))
+		reply, _ := g.render(in, g.Engine.FailureFor(s, i18n.TryAgain))
 		return g.end(ctx, st, in, reply)
 	}
 	if !chosenBefore && s.Vars["language_chosen"] == true {
@@ -117,16 +117,16 @@ func (g *Gateway) save(ctx context.Context, st *state, in carrier.Inbound, scree
 			return carrier.Reply{}, err
 		}
 		if errors.Is(err, errEncoding) {
-			return g.failure(s.Locale, i18n.TryAgain), err
+			return g.failureIn(s, i18n.TryAgain), err
 		}
 		if errors.Is(err, errTooLarge) {
 			g.logger().Error("flow outgrew its session; conversation ended", "carrier", in.Carrier, "flow", flowOf(s), "err", err)
 			st.info.set(func(i *hopInfo) { i.outcome = "failure" })
-			reply, _ := g.render(in, g.Engine.Failure(s.Locale, i18n.FlowTooLarge))
+			reply, _ := g.render(in, g.Engine.FailureFor(s, i18n.FlowTooLarge))
 			return g.end(ctx, st, in, reply)
 		}
 		g.logger().Error("session write failed", "carrier", in.Carrier, "err", err)
-		return g.failure(s.Locale, i18n.ServiceUnavail), fmt.Errorf("writing session: %w", err)
+		return g.failureIn(s, i18n.ServiceUnavail), fmt.Errorf("writing session: %w", err)
 	}
 	return reply, nil
 }

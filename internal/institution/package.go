@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/i18n"
 )
 
 // Files a package folder may hold, besides anything else its team keeps
@@ -22,6 +23,7 @@ const (
 	FlowsDir       = "flows"          // flows/*.yaml
 	ServicesFile   = "services.yaml"  // the services its flows call
 	TemplatesFile  = "templates.yaml" // its notification templates
+	MessagesFile   = "messages.yaml"  // its own texts for some system messages
 	TranscriptsDir = "testdata/conversations"
 )
 
@@ -39,12 +41,16 @@ const ReadTimeout = 10 * time.Second
 
 // Package is one institution's folder as read.
 type Package struct {
-	Dir         string // where it was read from, as problems name it
-	Manifest    *Manifest
-	Flows       []flows.Source
-	Services    *flows.Source // nil without a services file
-	Templates   *flows.Source // nil without a templates file
-	Transcripts []string      // paths of its golden transcripts (on disk only)
+	Dir       string // where it was read from, as problems name it
+	Manifest  *Manifest
+	Flows     []flows.Source
+	Services  *flows.Source // nil without a services file
+	Templates *flows.Source // nil without a templates file
+	Messages  *flows.Source // nil without a messages file
+	// Overrides are the institution's texts for system messages, said
+	// in its flows instead of the catalogue's; nil without any.
+	Overrides   *i18n.Overrides
+	Transcripts []string // paths of its golden transcripts (on disk only)
 }
 
 // ID is the institution's id.
@@ -233,6 +239,9 @@ func read(ctx context.Context, fsys fs.FS, display string, readFile func(string)
 		case f.name == TemplatesFile:
 			p.Templates = &flows.Source{Name: shown(f.name)}
 			dst = &p.Templates.Data
+		case f.name == MessagesFile:
+			p.Messages = &flows.Source{Name: shown(f.name)}
+			dst = &p.Messages.Data
 		case dir == TranscriptsDir && yamlFile:
 			p.Transcripts = append(p.Transcripts, filepath.Join(display, filepath.FromSlash(f.name)))
 			continue
@@ -249,6 +258,11 @@ func read(ctx context.Context, fsys fs.FS, display string, readFile func(string)
 		return nil, nil, fmt.Errorf("package %s: no %s (the institution's manifest)", display, ManifestFile)
 	}
 	m, problems := parseManifest(shown(ManifestFile), manifest)
+	if p.Messages != nil {
+		o, ps := i18n.ParseOverrides(p.Messages.Name, p.Messages.Data)
+		problems = append(problems, ps...)
+		p.Overrides = o
+	}
 	if m == nil {
 		return nil, problems, nil
 	}
