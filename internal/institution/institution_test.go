@@ -362,6 +362,42 @@ func TestBounds(t *testing.T) {
 			t.Errorf("got %v", err)
 		}
 	})
+	t.Run("a link out of the package", func(t *testing.T) {
+		root := t.TempDir()
+		secret := filepath.Join(root, "secret.yaml")
+		write(t, root, map[string]string{"secret.yaml": "password: hunter2\n"})
+		for _, name := range []string{"flows/x.yaml", "services.yaml", "institution.yaml"} {
+			dir := transito(t, filepath.Join(root, strings.ReplaceAll(name, "/", "-")), nil)
+			os.Remove(filepath.Join(dir, name))
+			if err := os.Symlink(secret, filepath.Join(dir, name)); err != nil {
+				t.Fatal(err)
+			}
+			_, ps, err := institution.ReadDir(context.Background(), dir)
+			if err == nil || !strings.Contains(err.Error(), name+" links to") || !strings.Contains(err.Error(), "outside the package") || strings.Contains(fmt.Sprint(err, ps), "hunter2") {
+				t.Errorf("%s: got %v %s", name, err, ps)
+			}
+		}
+	})
+	t.Run("links within the package", func(t *testing.T) {
+		// A Kubernetes ConfigMap mounts its files as links into a
+		// hidden folder of the same volume.
+		dir := transito(t, t.TempDir(), nil)
+		if err := os.Rename(filepath.Join(dir, "institution.yaml"), filepath.Join(dir, "..data-institution.yaml")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("..data-institution.yaml", filepath.Join(dir, "institution.yaml")); err != nil {
+			t.Fatal(err)
+		}
+		// The package folder itself may be a link to a release.
+		link := filepath.Join(t.TempDir(), "transito")
+		if err := os.Symlink(dir, link); err != nil {
+			t.Fatal(err)
+		}
+		p, ps, err := institution.ReadDir(context.Background(), link)
+		if err != nil || ps.HasErrors() || p.ID() != "transito" {
+			t.Errorf("got %v %s", err, ps)
+		}
+	})
 	t.Run("no manifest", func(t *testing.T) {
 		dir := t.TempDir()
 		write(t, dir, map[string]string{"flows/x.yaml": "id: x\n"})

@@ -59,8 +59,34 @@ func (p *Package) ID() string { return p.Manifest.ID }
 // ReadDir reads the package in dir.
 func ReadDir(ctx context.Context, dir string) (*Package, flows.Problems, error) {
 	return read(ctx, os.DirFS(dir), dir, func(name string) ([]byte, error) {
-		return flows.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := within(dir, p); err != nil {
+			return nil, err
+		}
+		return flows.ReadFile(p)
 	})
+}
+
+// within refuses a file that is a link to a place outside the package
+// folder: a package publishes its own files, and a link to the gateway's
+// secrets or another institution's folder would be read and quoted back
+// in problems. Links within the folder are followed (a Kubernetes
+// ConfigMap mounts its files as links into a hidden folder beside them),
+// and the folder itself may be a link (to a release).
+func within(dir, p string) error {
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return err
+	}
+	target, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return err
+	}
+	if rel, err := filepath.Rel(root, target); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		name, _ := filepath.Rel(dir, p)
+		return fmt.Errorf("%s links to %s, outside the package; a package's files are its own", filepath.ToSlash(name), target)
+	}
+	return nil
 }
 
 // ReadFS reads a package from a file system (the embedded catalogue);
