@@ -193,6 +193,54 @@ func TestDraftEntryOnlyForTesters(t *testing.T) {
 	}
 }
 
+// To anyone but its testers a draft's keyword and short code are words
+// and codes nobody claimed: the answers after them are not given to the
+// national menu, and its screens are the ones the citizen would get
+// without the draft.
+func TestDraftEntranceIsAsIfNobodyClaimedIt(t *testing.T) {
+	dir := t.TempDir()
+	newPackage(t, dir, "transito", func(m string) string {
+		return strings.Replace(m, "keywords: [TRANSITO]", "keywords: [TRANSITO]\n    short_code: \"*384*7#\"", 1)
+	})
+	_, a := packagesApp(t, dir, "")
+	n := 0
+	other := func(name string) *phoneOn {
+		n++
+		return channelsFor(t, a, "+59399765"+strings.Repeat("0", 4-len(itoa(n)))+itoa(n), "88"+itoa(n))[name]
+	}
+	for _, name := range []string{"sms", "whatsapp", "telegram"} {
+		want := other(name).send("HOLA 2")
+		if got := other(name).send("TRANSITO 2"); got != want {
+			t.Errorf("%s: the draft's keyword with an answer gave\n%s\nwhere a word nobody claimed gives\n%s", name, got, want)
+		}
+		h := other(name)
+		h.send("")
+		h.send("1")
+		want = h.send("HOLA 2")
+		h = other(name)
+		h.send("")
+		h.send("1")
+		if got := h.send("TRANSITO 2"); got != want {
+			t.Errorf("%s, language chosen: the draft's keyword with an answer gave\n%s\nwhere a word nobody claimed gives\n%s", name, got, want)
+		}
+	}
+	dial := func(code string) string {
+		h := other("ussd")
+		h.send("")
+		h.send("1")
+		h.in.SessionID += "-again"
+		h.in.ServiceCode = code
+		return h.send("")
+	}
+	want := dial("*384*8*2#")
+	if got := dial("*384*7*2#"); got != want {
+		t.Errorf("ussd: the draft's short code with an answer gave\n%s\nwhere a code nobody claimed gives\n%s", got, want)
+	}
+	if got := dial("*384*7#"); strings.Contains(got, "00.") || !strings.Contains(got, "Ventanilla") {
+		t.Errorf("ussd: the draft's short code gave\n%s", got)
+	}
+}
+
 // GET /v1/catalogue lists the live entries with what a portal needs, and
 // answers 304 to a poll while nothing changed; drafts are not listed.
 func TestCatalogueEndpoint(t *testing.T) {

@@ -254,6 +254,20 @@ func (a *app) currentEntrances() (map[string]string, map[string]gateway.Keyword)
 	return e.routes, e.keywords
 }
 
+// hidden reports whether a keyword's or code's flow is a draft's that
+// this citizen does not test (see institution.Set.Hidden).
+func (a *app) hidden(flow string, in carrier.Inbound) bool {
+	set := a.set.Load()
+	if set == nil {
+		return false
+	}
+	chat := ""
+	if in.Channel == "chat" {
+		chat = in.SessionID
+	}
+	return set.Hidden(flow, in.Phone, in.Carrier, chat)
+}
+
 // swapCaller lets a reload replace the back-end client under running hops.
 type swapCaller struct {
 	p atomic.Pointer[interop.Client]
@@ -350,7 +364,7 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 		Engine: engine, Store: store, Log: log, Routes: routes,
 		SessionTTL: c.SessionTTL, ResumeWindow: c.Resume, Budget: c.Budget,
 		Observer: a.metrics,
-		TextTTL:  c.TextTTL, Keywords: l.keywords, Entrances: a.currentEntrances,
+		TextTTL:  c.TextTTL, Keywords: l.keywords, Entrances: a.currentEntrances, Hidden: a.hidden,
 		SMS: sms.Options{MaxSegments: c.SMSSegments, Transliterate: c.SMSTranslit},
 	}
 	if rec != nil {

@@ -19,7 +19,7 @@ import (
 // start begins a new conversation, applying the answers a dialled shortcut
 // carries (*384*1*2# answers 1 then 2) until one is not accepted.
 func (g *Gateway) start(ctx context.Context, st *state, in carrier.Inbound) (carrier.Reply, error) {
-	flow, answers := ussd.Dialled(in.ServiceCode, g.routes())
+	flow, answers := g.dialled(in)
 	if in.Cumulative && in.Input != "" {
 		// Some operators deliver *384*1*2# as *384# with the text "1*2".
 		_, more := ussd.Dialled("*0*"+in.Input+"#", nil)

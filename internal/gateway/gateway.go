@@ -72,6 +72,11 @@ type Gateway struct {
 	// place of Routes and Keywords, so that a reload can change them
 	// under running hops (institution packages bring their own).
 	Entrances func() (routes map[string]string, keywords map[string]Keyword)
+	// Hidden, when set, reports whether the flow a keyword or a service
+	// code opens is hidden from this citizen (a draft's, to anyone but its
+	// testers). A hidden one is a word or code nobody claimed: the words
+	// or numbers after it are not answers to whatever opens instead.
+	Hidden func(flow string, in carrier.Inbound) bool
 	// SMS shapes SMS replies (segments, transliteration).
 	SMS sms.Options
 	// Chat shapes chat replies (buttons per page…); zero fields take the
@@ -312,7 +317,7 @@ func (g *Gateway) try(ctx context.Context, in carrier.Inbound, info *hopInfo) (c
 		return g.answer(ctx, &st, in)
 	}
 	// A new carrier session: the citizen dialled (or texted) anew.
-	_, shortcut := ussd.Dialled(in.ServiceCode, g.routes())
+	_, shortcut := g.dialled(in)
 	if st.found && g.resumable(&st.s) && len(shortcut) == 0 && in.Input == "" {
 		return g.offerResume(ctx, &st, in)
 	}
@@ -362,6 +367,23 @@ func (g *Gateway) routes() map[string]string {
 		return r
 	}
 	return g.Routes
+}
+
+// dialled is the flow a service code opens and the answers it carries,
+// with the codes of flows hidden from this citizen left out.
+func (g *Gateway) dialled(in carrier.Inbound) (string, []string) {
+	routes := g.routes()
+	flow, answers := ussd.Dialled(in.ServiceCode, routes)
+	if flow == "" || g.Hidden == nil || !g.Hidden(flow, in) {
+		return flow, answers
+	}
+	visible := make(map[string]string, len(routes))
+	for code, f := range routes {
+		if f != flow {
+			visible[code] = f
+		}
+	}
+	return ussd.Dialled(in.ServiceCode, visible)
 }
 
 // keywords are the words that open a flow, as this hop sees them.

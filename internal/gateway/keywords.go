@@ -28,7 +28,7 @@ func (g *Gateway) keyword(in carrier.Inbound) (Keyword, []string, bool) {
 		return Keyword{}, nil, false
 	}
 	kw, ok := keywords[NormalizeKeyword(words[0])]
-	if !ok {
+	if !ok || (kw.Flow != "" && g.Hidden != nil && g.Hidden(kw.Flow, in)) {
 		return Keyword{}, nil, false
 	}
 	args := words[1:]

@@ -45,12 +45,13 @@ type Options struct {
 type Set struct {
 	Packages []*Package // the national one first, then by institution id
 	Sources  []flows.Source
-	Keywords map[string]string // normalised word → flow
-	Routes   map[string]string // short code → flow
-	Entries  []*Listed         // the catalogue, in menu order
-	owner    map[string]string // flow id → institution
-	services map[string]string // service id → institution
-	composed []string          // ids of the composed flows
+	Keywords map[string]string    // normalised word → flow
+	Routes   map[string]string    // short code → flow
+	Entries  []*Listed            // the catalogue, in menu order
+	owner    map[string]string    // flow id → institution
+	services map[string]string    // service id → institution
+	composed []string             // ids of the composed flows
+	gates    map[string]*Manifest // gate flow of a draft entry → its institution
 	// callbacks are the endpoints of the institutions that have one,
 	// with their secrets read.
 	callbacks map[string]callbacks.Endpoint
@@ -76,6 +77,22 @@ type Listed struct {
 
 // Draft reports whether the entry is shown to testers only.
 func (l *Listed) Draft() bool { return l.Entry.Draft || l.Institution.Draft }
+
+// Hidden reports whether flow, which a keyword or short code opens, is a
+// draft's gate that this citizen is not a tester of: the gateway then
+// takes the word or code as one nobody claimed. The gate itself lets
+// testers through as well (see menu); this spares anyone else the
+// answers meant for the draft being given to the national menu.
+func (s *Set) Hidden(flow, phone, carrier, chat string) bool {
+	m, ok := s.gates[flow]
+	if !ok {
+		return false
+	}
+	if phone != "" && slices.Contains(m.Testers.Phones, phone) {
+		return false
+	}
+	return carrier != "telegram" || chat == "" || !slices.Contains(m.Testers.Telegram, chat)
+}
 
 // Owner returns the institution of a flow, "" for the composed ones.
 func (s *Set) Owner(flow string) string { return s.owner[flow] }
@@ -138,7 +155,7 @@ func Compose(pkgs []*Package, opts Options) (*Set, flows.Problems) {
 		opts.Keyword = func(w string) string { return strings.ToUpper(strings.TrimSpace(w)) }
 	}
 	c := &composer{opts: opts, set: &Set{
-		Keywords: map[string]string{}, Routes: map[string]string{}, owner: map[string]string{},
+		Keywords: map[string]string{}, Routes: map[string]string{}, owner: map[string]string{}, gates: map[string]*Manifest{},
 	}}
 	c.packages(pkgs)
 	c.flows()
@@ -434,6 +451,7 @@ func (c *composer) categoriesAndEntries() {
 			}
 			if l.Draft() {
 				l.Opens = c.opts.Root + "--" + e.Flow
+				c.set.gates[l.Opens] = m
 				if len(m.Testers.Phones)+len(m.Testers.Telegram) == 0 {
 					c.errorf(m.File, e.Pos, path, "no-testers", "entry %q is a draft, but the manifest lists no testers: nobody could see it", e.ID)
 				}
