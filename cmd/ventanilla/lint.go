@@ -58,7 +58,7 @@ func cmdLint(args []string, stdout, stderr io.Writer) int {
 func ownProblems(ps flows.Problems, dirs []string) flows.Problems {
 	var out flows.Problems
 	for _, p := range ps {
-		keep := strings.HasPrefix(p.File, "(composed)/")
+		keep := institution.Composed(p.File)
 		for _, d := range dirs {
 			if rel, err := filepath.Rel(d, p.File); err == nil && !strings.HasPrefix(rel, "..") {
 				keep = true

@@ -272,7 +272,14 @@ func (c *config) loadBundle(paths []string, msgs *i18n.Catalog, getenv func(stri
 	// prev and pkgs, for their shares.
 	env.Reuse = reusable(compiled, slices.Concat(prev, pkgs), only)
 	reg, ps := flows.Load(set.Sources, env)
-	problems = append(problems, ps...)
+	for _, p := range ps {
+		// The composed menus grow with every package and are paged like
+		// any menu: their length is no one's to shorten.
+		if p.Code == "screen-too-long" && institution.Composed(p.File) {
+			continue
+		}
+		problems = append(problems, p)
+	}
 	b := &bundle{reg: reg, services: registry, set: set, templates: map[string]*notify.Templates{}, compiled: map[sourceKey]*flows.Compiled{}}
 	byFile := map[string]*flows.Compiled{}
 	for _, id := range reg.IDs() {

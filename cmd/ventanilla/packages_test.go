@@ -708,3 +708,17 @@ func TestPackageClaimingTheGatewaysKeywordsOrRoutes(t *testing.T) {
 		}
 	}
 }
+
+// The composed national menu grows with every package and is paged like
+// any menu; nobody can shorten it, so its length is not a warning that
+// fails a strict lint of the packages or fills the log at every start.
+func TestComposedMenuLengthIsNoWarning(t *testing.T) {
+	dir := t.TempDir()
+	for _, id := range []string{"transito", "municipio-quito", "registro-civil", "agencia-regulacion"} {
+		newPackage(t, dir, id, published)
+	}
+	code, out, errs := runCLI(t, "", "flows", "lint", "--strict", dir)
+	if code != 0 || strings.Contains(out, "(composed)") {
+		t.Errorf("lint: %d\n%s%s", code, out, errs)
+	}
+}

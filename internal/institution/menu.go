@@ -12,6 +12,10 @@ import (
 )
 
 // Composed flows are named "(composed)/ID.yaml" in problems.
+const composedDir = "(composed)/"
+
+// Composed reports whether a problem's file is a composed flow.
+func Composed(file string) bool { return strings.HasPrefix(file, composedDir) }
 
 // The national menu's own texts.
 var (
@@ -116,7 +120,7 @@ func (c *composer) menu() []flows.Source {
 		"locales", []any{"es", "en", "qu"},
 		"start", "welcome",
 		"steps", steps.node())
-	out := []flows.Source{versioned("(composed)/"+root+".yaml", body)}
+	out := []flows.Source{versioned(composedDir+root+".yaml", body)}
 
 	// Gates of draft entries.
 	for _, e := range c.set.Entries {
@@ -135,7 +139,7 @@ func (c *composer) menu() []flows.Source {
 				"gate", obj("kind", "branch", "cases", []any{obj("when", testersCond(e.Institution), "next", "open")}, "default", "menu"),
 				"open", obj("kind", "goto", "flow", e.Entry.Flow),
 				"menu", obj("kind", "goto", "flow", root)))
-		out = append(out, versioned("(composed)/"+e.Opens+".yaml", gate))
+		out = append(out, versioned(composedDir+e.Opens+".yaml", gate))
 	}
 	return out
 }
