@@ -84,7 +84,12 @@ type scaffoldFile struct{ name, text string }
 // the institution's words, two transcripts, a README.
 func scaffold(id string) []scaffoldFile {
 	env := strings.ToUpper(strings.ReplaceAll(id, "-", "_"))
-	r := strings.NewReplacer("ID_ENV", env, "ID", id)
+	// A keyword is one word a citizen types, of at most 20 letters.
+	keyword := strings.ToUpper(strings.ReplaceAll(id, "-", ""))
+	if len(keyword) > 20 {
+		keyword = keyword[:20]
+	}
+	r := strings.NewReplacer("ID_ENV", env, "ID_KEYWORD", keyword, "ID", id)
 	files := []scaffoldFile{
 		{institution.ManifestFile, `# The manifest of institution ID: who it is and the trámites it offers.
 # Reference: docs/institutions.md (or: ventanilla institution reference).
@@ -112,7 +117,7 @@ entries:
       es: "El estado de una solicitud por su número."
       en: "The status of a request by its number."
       qu: "Shuk mañaypa imashina kashkata, yupaywan."
-    keywords: [ID_ENV]
+    keywords: [ID_KEYWORD]
     flow: ID-consulta
 `},
 		{"flows/ID-consulta.yaml", `# Asks a request number and says its status, from the institution's back-end.

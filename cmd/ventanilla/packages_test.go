@@ -722,3 +722,16 @@ func TestComposedMenuLengthIsNoWarning(t *testing.T) {
 		t.Errorf("lint: %d\n%s%s", code, out, errs)
 	}
 }
+
+// The scaffold lints clean for any id the manifest takes, the longest
+// included: its keyword is one word of at most 20 letters.
+func TestInstitutionNewLintsCleanForTheLongestID(t *testing.T) {
+	const id = "agencia-nacional-de-regulacion-y-control" // 40 characters
+	pkg := newPackage(t, t.TempDir(), id, nil)
+	if code, out, errs := runCLI(t, "", "flows", "lint", "--strict", pkg); code != 0 || !strings.Contains(out, "0 errors, 0 warnings") {
+		t.Errorf("lint: %d\n%s%s", code, out, errs)
+	}
+	if code, out, errs := runCLI(t, "", "flows", "test", pkg); code != 0 {
+		t.Errorf("test: %d\n%s%s", code, out, errs)
+	}
+}
