@@ -264,7 +264,11 @@ func (c *config) loadBundle(paths []string, msgs *i18n.Catalog, getenv func(stri
 		registry = interop.NewRegistry()
 	}
 	env := flows.Env{Messages: msgs, Measure: measureUSSD, LateResults: lateResults(getenv)}
-	env.Service = func(id string) bool { _, ok := registry.Lookup(id); return ok }
+	env.Service = func(id string) bool {
+		_, ok := registry.Lookup(id)
+		// A service whose file did not load has its errors there.
+		return ok || set.Unloaded(id)
+	}
 	env.ServiceIDs = registry.IDs
 	env.MessagesOf = overridesOf(set.Packages, msgs)
 	// Only the reloaded package (and those using its services) is

@@ -735,3 +735,20 @@ func TestInstitutionNewLintsCleanForTheLongestID(t *testing.T) {
 		t.Errorf("test: %d\n%s%s", code, out, errs)
 	}
 }
+
+// An unset secret is reported at the services file, once: the flows that
+// call the service are not told it is not declared, which it is.
+func TestUnsetSecretIsNotAnUndeclaredService(t *testing.T) {
+	dir := t.TempDir()
+	newPackage(t, dir, "transito", published)
+	getenv := func(name string) (string, bool) {
+		return "http://127.0.0.1:1", strings.HasSuffix(name, "_API_URL")
+	}
+	_, err := newApp(&config{Root: "inicio", Packages: listFlag{dir}, Keywords: defaultKeywords}, slog.New(slog.NewTextHandler(io.Discard, nil)), getenv, registry)
+	if err == nil || !strings.Contains(err.Error(), "transito/services.yaml:10:46: services.transito.status.auth.value: error: environment variable TRANSITO_API_KEY is not set") {
+		t.Errorf("want the unset secret at the services file, got %v", err)
+	}
+	if err != nil && strings.Contains(err.Error(), "not declared") {
+		t.Errorf("the flow calling the service is told it is not declared:\n%v", err)
+	}
+}

@@ -52,6 +52,7 @@ type Set struct {
 	services map[string]string    // service id → institution
 	composed []string             // ids of the composed flows
 	gates    map[string]*Manifest // gate flow of a draft entry → its institution
+	unloaded map[string]bool      // services of services files that did not load
 	// callbacks are the endpoints of the institutions that have one,
 	// with their secrets read.
 	callbacks map[string]callbacks.Endpoint
@@ -155,7 +156,7 @@ func Compose(pkgs []*Package, opts Options) (*Set, flows.Problems) {
 		opts.Keyword = func(w string) string { return strings.ToUpper(strings.TrimSpace(w)) }
 	}
 	c := &composer{opts: opts, set: &Set{
-		Keywords: map[string]string{}, Routes: map[string]string{}, owner: map[string]string{}, gates: map[string]*Manifest{},
+		Keywords: map[string]string{}, Routes: map[string]string{}, owner: map[string]string{}, gates: map[string]*Manifest{}, unloaded: map[string]bool{},
 	}}
 	c.packages(pkgs)
 	c.flows()
@@ -293,6 +294,19 @@ func (c *composer) callbacks() {
 
 // services checks each package's services: their secrets, their ids, who
 // may call them.
+// unloaded notes the services a package's services file declares when
+// the file does not load, so that its errors are not repeated at every
+// call of them as a service nobody declared.
+func (c *composer) unloaded(p *Package) {
+	for id := range serviceKeys(p.Services.Data) {
+		c.set.unloaded[id] = true
+	}
+}
+
+// Unloaded reports whether a service is declared in a services file that
+// did not load (its errors are reported there).
+func (s *Set) Unloaded(service string) bool { return s.unloaded[service] }
+
 func (c *composer) services() {
 	c.serviceOf, c.serviceAt, c.shared = map[string]string{}, map[string]string{}, map[string][]string{}
 	for _, p := range c.set.Packages {
@@ -309,6 +323,7 @@ func (c *composer) services() {
 			}
 		}
 		if outside {
+			c.unloaded(p)
 			continue
 		}
 		getenv := c.opts.Getenv
@@ -319,6 +334,7 @@ func (c *composer) services() {
 			ps := c.opts.Services(*p.Services, getenv)
 			c.list = append(c.list, ps...)
 			if ps.HasErrors() {
+				c.unloaded(p)
 				continue
 			}
 		}
