@@ -54,7 +54,7 @@ func (e *SendError) Unwrap() error { return e.Err }
 // Sender sends SMS through smsbox's sendsms interface
 // (GET BaseURL/cgi-bin/sendsms).
 type Sender struct {
-	BaseURL  string // smsbox's sendsms-port, e.g. "http://127.0.0.1:13013"
+	BaseURL  string // smsbox's sendsms-port, e.g. "http://127.0.0.1:13013" (or with its path, /cgi-bin/sendsms)
 	Username string // a sendsms-user group
 	Password string
 	From     string // sender shown to the citizen; "" uses the user's default-sender
@@ -89,7 +89,10 @@ func (s *Sender) Send(ctx context.Context, to, text string) error {
 	if s.SMSC != "" {
 		q.Set("smsc", s.SMSC)
 	}
-	endpoint := strings.TrimSuffix(s.BaseURL, "/") + "/cgi-bin/sendsms?" + q.Encode()
+	// The base URL may be written with the path, as Kannel's
+	// documentation writes the sendsms URL; it is added only once.
+	base := strings.TrimSuffix(strings.TrimSuffix(s.BaseURL, "/"), "/cgi-bin/sendsms")
+	endpoint := base + "/cgi-bin/sendsms?" + q.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
 	if err != nil {
 		// The URL holds the password: describe, never quote it.

@@ -176,3 +176,17 @@ func TestSenderUnreachable(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// KANNEL_SENDSMS_URL is read as "smsbox's sendsms URL": written with its
+// path, as the Kannel documentation gives it, it reaches the same place.
+func TestSenderURLWithItsPath(t *testing.T) {
+	s := &sendsms{}
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	for _, base := range []string{srv.URL, srv.URL + "/", srv.URL + "/cgi-bin/sendsms", srv.URL + "/cgi-bin/sendsms/"} {
+		snd := &kannel.Sender{BaseURL: base, Username: "ventanilla", Password: "s3cr3t-pw", HTTPClient: srv.Client()}
+		if err := snd.Send(context.Background(), "+593991234567", "hola"); err != nil {
+			t.Errorf("BaseURL %q: %v", base, err)
+		}
+	}
+}

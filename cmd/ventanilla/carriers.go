@@ -180,7 +180,7 @@ func (b *carrierBuild) needs(what string, required ...string) bool {
 var kannelSMS = carrierEntry{
 	name: "kannel-sms", title: "Kannel", kind: kindSMS, screen: true,
 	env: []envVar{
-		{name: "KANNEL_SENDSMS_URL", doc: "smsbox's `sendsms` URL: messages the gateway starts go out through Kannel", required: true},
+		{name: "KANNEL_SENDSMS_URL", doc: "smsbox's `sendsms` URL (`http://127.0.0.1:13013`, with or without `/cgi-bin/sendsms`): messages the gateway starts go out through Kannel", required: true},
 		{name: "KANNEL_USERNAME", doc: "the `sendsms-user`"},
 		{name: "KANNEL_PASSWORD", doc: "the `sendsms-user`'s password", secret: true},
 		{name: "KANNEL_FROM", doc: "sender of those messages"},
