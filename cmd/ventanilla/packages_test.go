@@ -752,3 +752,23 @@ func TestUnsetSecretIsNotAnUndeclaredService(t *testing.T) {
 		t.Errorf("the flow calling the service is told it is not declared:\n%v", err)
 	}
 }
+
+// A portal may poll the catalogue with HEAD, as with GET, to read its
+// ETag without the body.
+func TestCatalogueHead(t *testing.T) {
+	srv, _ := packagesApp(t, t.TempDir()+"/none", "", func(c *config) { c.Packages = nil })
+	get, err := http.Get(srv.URL + "/v1/catalogue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	get.Body.Close()
+	head, err := http.Head(srv.URL + "/v1/catalogue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(head.Body)
+	head.Body.Close()
+	if head.StatusCode != http.StatusOK || head.Header.Get("ETag") == "" || head.Header.Get("ETag") != get.Header.Get("ETag") || len(body) != 0 {
+		t.Errorf("HEAD: %d, ETag %q (GET's %q), %d bytes", head.StatusCode, head.Header.Get("ETag"), get.Header.Get("ETag"), len(body))
+	}
+}

@@ -394,6 +394,7 @@ func newApp(c *config, log *slog.Logger, getenv func(string) (string, bool), lis
 	e.GET("/readyz", a.ready)
 	e.GET("/metrics", echo.WrapHandler(a.metrics.Handler()))
 	e.GET("/v1/catalogue", a.serveCatalogue)
+	e.HEAD("/v1/catalogue", a.serveCatalogue)
 	e.GET("/v1/schema/flow.json", serveFlowSchema)
 	if c.AdminToken != "" {
 		admin := e.Group("/admin", a.adminAuth)
