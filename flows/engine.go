@@ -327,15 +327,6 @@ func (e *Engine) MessagesFor(s *conversation.State) Messages {
 	return e.messages(e.Flows().Version(cur.Flow, cur.Version))
 }
 
-// FlowMessages returns the system messages said in the newest version of
-// flow id: for a hop whose session is out of reach.
-func (e *Engine) FlowMessages(id string) Messages {
-	if id == "" {
-		return e.Messages
-	}
-	return e.messages(e.Flows().Latest(id))
-}
-
 // messages are the system messages said in flow cf, which may be nil.
 func (e *Engine) messages(cf *Compiled) Messages {
 	if cf != nil && cf.msgs != nil {

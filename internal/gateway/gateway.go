@@ -180,8 +180,8 @@ func (g *Gateway) Hop(ctx context.Context, in carrier.Inbound) (carrier.Reply, e
 	if time.Since(start) > budget || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		g.logger().Warn("hop exceeded its budget", "carrier", in.Carrier, "budget", budget)
 		info.set(func(i *hopInfo) { i.outcome = "budget" })
-		locale, flow, _ := info.get()
-		res = result{r: g.failureOf(flow, locale, i18n.TryAgain)}
+		locale, _, _ := info.get()
+		res = result{r: g.failure(locale, i18n.TryAgain)}
 		g.keepResult(in, info)
 	}
 	if g.Observer != nil {
@@ -219,8 +219,8 @@ func (g *Gateway) hop(ctx context.Context, in carrier.Inbound, info *hopInfo) (c
 		}
 	}
 	g.logger().Warn("hop lost the race for its session too often", "carrier", in.Carrier, "attempts", maxAttempts)
-	locale, flow, _ := info.get()
-	return g.failureOf(flow, locale, i18n.TryAgain), err
+	locale, _, _ := info.get()
+	return g.failure(locale, i18n.TryAgain), err
 }
 
 // state is one attempt at a hop: the session as read and what the hop did.

@@ -70,9 +70,3 @@ func (g *Gateway) failure(locale, id string) carrier.Reply {
 func (g *Gateway) failureIn(s *conversation.State, id string) carrier.Reply {
 	return carrier.Reply{Text: g.Engine.MessagesFor(s).Text(s.Locale, id), End: true}
 }
-
-// failureOf is failure in the words of flow, for a hop whose session is
-// out of reach.
-func (g *Gateway) failureOf(flow, locale, id string) carrier.Reply {
-	return carrier.Reply{Text: g.Engine.FlowMessages(flow).Text(locale, id), End: true}
-}
