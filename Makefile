@@ -58,11 +58,12 @@ lint: build
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-## docs: regenerate the flow language reference (docs/flows.md), the carriers' part of docs/operations.md and the manifest reference (docs/institutions.md)
+## docs: regenerate the flow language reference (docs/flows.md), the carriers' part of docs/operations.md, and the manifest reference and system messages of docs/institutions.md
 docs:
 	$(GO) test ./flows -run TestDocsReferenceIsFresh -update-docs
 	$(GO) test ./cmd/ventanilla -run TestDocsCarriersAreFresh -update-docs
 	$(GO) test ./internal/institution -run TestDocsReferenceIsFresh -update-docs
+	$(GO) test ./i18n -run TestDocsMessagesAreFresh -update-docs
 
 ## screenshots: take the studio's pictures in docs/studio.md again (needs chromium), with the screens they show
 screenshots: deps

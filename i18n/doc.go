@@ -4,6 +4,8 @@
 // (Negotiate), a leaf that carrier adapters import.
 //
 // Texts are short enough for a 182-character USSD screen. Text serves them
-// pre-rendered, without allocating, on the hot path. Flows carry their own
+// pre-rendered, without allocating, on the hot path. An institution's own
+// words for some of them (ParseOverrides) are laid over the catalogue with
+// With, for its flows, at the same cost. Flows carry their own
 // texts: this package must not know about flows, channels or carriers.
 package i18n

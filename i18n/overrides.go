@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
 	"gopkg.in/yaml.v3"
 
@@ -259,4 +260,43 @@ func (c *Catalog) With(o *Overrides) *Catalog {
 		out.entries[loc] = m
 	}
 	return out
+}
+
+// Reference returns, in Markdown, the system messages an institution may
+// override: the id, the values its text may show, when it is said, and the
+// catalogue's Spanish text, from the files the catalogue is loaded from.
+// docs/institutions.md embeds it and a test keeps it fresh.
+func Reference() string {
+	buf, err := embedded.ReadFile("locales/active." + DefaultLocale + ".toml")
+	if err != nil {
+		return err.Error()
+	}
+	mf, err := goi18n.ParseMessageFileBytes(buf, "active."+DefaultLocale+".toml", unmarshalers)
+	if err != nil {
+		return err.Error()
+	}
+	byID := make(map[string]*goi18n.Message, len(mf.Messages))
+	for _, m := range mf.Messages {
+		byID[m.ID] = m
+	}
+	cell := func(s string) string {
+		return strings.ReplaceAll(strings.ReplaceAll(strings.TrimSpace(s), "\n", " "), "|", `\|`)
+	}
+	var b strings.Builder
+	b.WriteString("| id | values | said | the catalogue's text (es) |\n|---|---|---|---|\n")
+	for _, id := range AllIDs {
+		if _, no := notOverridden[id]; no {
+			continue
+		}
+		var given []string
+		for _, v := range values[id] {
+			given = append(given, "`{{"+v+"}}`")
+		}
+		m := byID[id]
+		if m == nil {
+			m = &goi18n.Message{}
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", id, strings.Join(given, " "), cell(m.Description), cell(m.Other))
+	}
+	return b.String()
 }

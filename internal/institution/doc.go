@@ -1,6 +1,7 @@
 // Package institution loads institution packages: one folder per
-// institution with a manifest (institution.yaml), its flows, its services
-// and its notification templates. A Set of packages checks them together
+// institution with a manifest (institution.yaml), its flows, its services,
+// its notification templates and its own words for some system messages
+// (messages.yaml). A Set of packages checks them together
 // (ids, keywords and short codes claimed twice, calls to another
 // institution's services, secrets outside the institution's prefix) and
 // composes the national menu from their catalogue entries.
