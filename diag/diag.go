@@ -24,6 +24,14 @@ import (
 // Pos is a position in a file, 1-based; Col 0 when only the line is known.
 type Pos struct{ Line, Col int }
 
+// String is "line:col", or "line" when the column is not known.
+func (p Pos) String() string {
+	if p.Col == 0 {
+		return strconv.Itoa(p.Line)
+	}
+	return strconv.Itoa(p.Line) + ":" + strconv.Itoa(p.Col)
+}
+
 // Severity grades a problem. A problem without one (the zero value) counts
 // as an error: files that are loaded or refused as a whole need no grades.
 type Severity uint8

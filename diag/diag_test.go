@@ -92,7 +92,7 @@ func TestPairs(t *testing.T) {
 	if strings.Join(got, " ") != "a=a mapping b=a mapping" {
 		t.Errorf("pairs %q", got)
 	}
-	want := `f.yaml:3:1: top.a: duplicate key "a" (first at line 1)
+	want := `f.yaml:3:1: top.a: key "a" appears twice (first at 1:1)
 f.yaml:4:1: top: keys must be plain names
 f.yaml:5:1: top: merge keys (<<) are not supported: write the fields out`
 	if r.Problems.Error() != want {
@@ -102,7 +102,7 @@ f.yaml:5:1: top: merge keys (<<) are not supported: write the fields out`
 
 func TestSyntaxError(t *testing.T) {
 	_, bad := diag.Parse("f.yaml", []byte("a: [\n"))
-	if bad == nil || bad.String() != "f.yaml:1: did not find expected node content" {
+	if bad == nil || bad.String() != "f.yaml:1:4: this `[` is never closed; end the list with `]`, its items separated by `,`" {
 		t.Errorf("Parse of broken YAML: %v", bad)
 	}
 	if root, bad := diag.Parse("f.yaml", []byte("# nothing\n")); root != nil || bad != nil {

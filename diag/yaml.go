@@ -48,32 +48,18 @@ func At(n *yaml.Node) Pos { return Pos{n.Line, n.Column} }
 
 // Parse reads the first document of a YAML file and returns its root
 // node, nil when the file holds none (empty, or only comments). A syntax
-// error comes back as a Problem at its line: YAML says no column.
+// error comes back as a Problem at the line and column of the mistake
+// (see SyntaxError).
 func Parse(file string, data []byte) (*yaml.Node, *Problem) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		p := SyntaxError(file, err)
+		p := SyntaxError(file, data, err)
 		return nil, &p
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		return nil, nil
 	}
 	return doc.Content[0], nil
-}
-
-// SyntaxError positions a YAML parser's error ("yaml: line 3: …") at its
-// line, with code "yaml".
-func SyntaxError(file string, err error) Problem {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	p := Problem{File: file, Code: "yaml", Message: msg}
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if n, text, ok := strings.Cut(rest, ": "); ok {
-			if line, err := strconv.Atoi(n); err == nil {
-				p.Pos.Line, p.Message = line, strings.TrimSpace(text)
-			}
-		}
-	}
-	return p
 }
 
 // maxAliasHops bounds how far Resolve follows an alias of an alias.
@@ -105,15 +91,15 @@ func Anchor(n *yaml.Node) *yaml.Node {
 // Pairs calls fn for each key of mapping n, in order, with the value's
 // aliases followed. It reports, and passes over, merge keys (<<), keys
 // that are not plain names and keys given twice; dup words the last,
-// `duplicate key "k" (first at line N)` when nil. A node that is not a
+// `key "k" appears twice (first at 3:1)` when nil. A node that is not a
 // mapping is reported as such.
-func (r *Report) Pairs(n *yaml.Node, path string, dup func(key string, first int) string, fn func(k, v *yaml.Node)) {
+func (r *Report) Pairs(n *yaml.Node, path string, dup func(key string, first Pos) string, fn func(k, v *yaml.Node)) {
 	n = Resolve(n)
 	if n.Kind != yaml.MappingNode {
 		r.walk(n, path, "wrong-type", "expected a mapping (key: value), found %s", Describe(n))
 		return
 	}
-	seen := make(map[string]int, len(n.Content)/2)
+	seen := make(map[string]Pos, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		switch {
@@ -125,14 +111,14 @@ func (r *Report) Pairs(n *yaml.Node, path string, dup func(key string, first int
 			continue
 		}
 		if first, ok := seen[k.Value]; ok {
-			msg := fmt.Sprintf("duplicate key %q (first at line %d)", k.Value, first)
+			msg := fmt.Sprintf("key %q appears twice (first at %s)", k.Value, first)
 			if dup != nil {
 				msg = dup(k.Value, first)
 			}
 			r.walk(k, Join(path, k.Value), "duplicate-id", "%s", msg)
 			continue
 		}
-		seen[k.Value] = k.Line
+		seen[k.Value] = At(k)
 		fn(k, Resolve(v))
 	}
 }

@@ -99,7 +99,7 @@ func Parse(name string, data []byte) (*Flow, Problems) {
 	}
 	root, bad := diag.Parse(name, data)
 	if bad != nil {
-		r.errorf(Pos{Line: max(bad.Pos.Line, 1), Col: 1}, "", "yaml", "%s", bad.Message)
+		r.errorf(Pos{Line: max(bad.Pos.Line, 1), Col: max(bad.Pos.Col, 1)}, "", "yaml", "%s", bad.Message)
 		return nil, r.Problems
 	}
 	if root == nil {
@@ -143,7 +143,9 @@ func (p *parser) pairs(n *yaml.Node, path string, fn func(key string, k, v *yaml
 	p.r.Pairs(n, path, definedTwice, func(k, v *yaml.Node) { fn(k.Value, k, v) })
 }
 
-func definedTwice(key string, _ int) string { return fmt.Sprintf("%q is defined twice", key) }
+func definedTwice(key string, first Pos) string {
+	return fmt.Sprintf("%q is defined twice (first at %s)", key, first)
+}
 
 func join(path, key string) string { return diag.Join(path, key) }
 

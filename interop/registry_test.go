@@ -108,9 +108,9 @@ func TestParseRegistryErrors(t *testing.T) {
 		{"empty service", "services:\n  a:\n",
 			`services.yaml:2:3: services.a.base_url: required`},
 		{"duplicate service", "services:\n  a: {base_url: http://x}\n  a: {base_url: http://y}\n",
-			`services.yaml:3:3: services.a: duplicate key "a" (first at line 2)`},
+			`services.yaml:3:3: services.a: key "a" appears twice (first at 2:3)`},
 		{"duplicate field", "services:\n  a:\n    base_url: http://x\n    base_url: http://y\n",
-			`services.yaml:4:5: services.a.base_url: duplicate key "base_url" (first at line 3)`},
+			`services.yaml:4:5: services.a.base_url: key "base_url" appears twice (first at 3:5)`},
 		{"unknown kind", "services:\n  a:\n    kind: xroad\n    base_url: http://x\n",
 			`services.yaml:3:5: services.a.kind: unknown kind "xroad" (known: rest, xroad-rest, soap)`},
 		{"unknown field far from any", "services:\n  a:\n    base_url: http://x\n    retries: 3\n",
@@ -163,7 +163,7 @@ func TestParseRegistryErrors(t *testing.T) {
 		{"key is a list", "services:\n  [a, b]: {base_url: http://x}\n",
 			`services.yaml:2:3: services: keys must be plain names`},
 		{"syntax error", "services:\n  a: [\n",
-			`services.yaml:2: did not find expected node content`},
+			"services.yaml:2:6: this `[` is never closed; end the list with `]`, its items separated by `,`"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

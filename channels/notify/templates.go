@@ -94,7 +94,7 @@ var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 func ParseTemplates(name string, data []byte) (*Templates, error) {
 	root, bad := diag.Parse(name, data)
 	if bad != nil {
-		return nil, fmt.Errorf("%s: yaml: line %d: %s", name, bad.Pos.Line, bad.Message)
+		return nil, Problems{*bad}
 	}
 	r := &diag.Report{File: name}
 	t := &Templates{byID: map[string]*Template{}}
@@ -123,7 +123,9 @@ func ParseTemplates(name string, data []byte) (*Templates, error) {
 		r.Problems.Sort()
 		return nil, r.Problems
 	}
-	dup := func(_ string, first int) string { return fmt.Sprintf("duplicate template (first at line %d)", first) }
+	dup := func(id string, first diag.Pos) string {
+		return fmt.Sprintf("template %q appears twice (first at %s)", id, first)
+	}
 	r.Pairs(list, "templates", dup, func(k, v *yaml.Node) {
 		path := "templates." + k.Value
 		if !idPattern.MatchString(k.Value) {
@@ -141,7 +143,9 @@ func ParseTemplates(name string, data []byte) (*Templates, error) {
 	return t, nil
 }
 
-func duplicateLocale(string, int) string { return "duplicate locale" }
+func duplicateLocale(loc string, first diag.Pos) string {
+	return fmt.Sprintf("locale %q appears twice (first at %s)", loc, first)
+}
 
 func template(r *diag.Report, id string, n *yaml.Node, path string) *Template {
 	if n.Kind != yaml.MappingNode {

@@ -76,7 +76,7 @@ func TestTemplatesProblemsSayWhere(t *testing.T) {
 		{"holes that differ", "templates:\n  a:\n    es: \"{{numero}}\"\n    en: \"{{number}}\"\n",
 			[]string{`t.yaml:3:5: templates.a.en: uses {{number}}, which es does not`, `t.yaml:3:5: templates.a.en: lacks {{numero}}, which es uses`}},
 		{"duplicate template", "templates:\n  a:\n    es: Hola\n  a:\n    es: Chao\n",
-			[]string{`t.yaml:4:3: templates.a: duplicate template (first at line 2)`}},
+			[]string{`t.yaml:4:3: templates.a: template "a" appears twice (first at 2:3)`}},
 		{"bad id", "templates:\n  Trámite:\n    es: Hola\n",
 			[]string{`t.yaml:2:3: templates.Trámite: template ids are lower case letters, digits, _ and -`}},
 		{"not a text", "templates:\n  a:\n    es: [1, 2]\n",
@@ -102,8 +102,8 @@ func TestLoadTemplatesNamesTheFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte("templates:\n  a: [\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := notify.LoadTemplates(path); err == nil || !strings.Contains(err.Error(), path+": yaml:") {
-		t.Errorf("LoadTemplates of broken YAML: %v, want the path and YAML's complaint", err)
+	if _, err := notify.LoadTemplates(path); err == nil || err.Error() != path+":2:6: this `[` is never closed; end the list with `]`, its items separated by `,`" {
+		t.Errorf("LoadTemplates of broken YAML: %v, want the path, the line and column of the `[` and what is wrong", err)
 	}
 	if _, err := notify.LoadTemplates(filepath.Join(t.TempDir(), "missing.yaml")); err == nil {
 		t.Error("LoadTemplates of a missing file: no error")

@@ -217,7 +217,7 @@ func TestProblems(t *testing.T) {
 		{"misspelt field", map[string]string{"institution.yaml": strings.Replace(manifestTransito, "    keywords:", "    keyowrds:", 1)},
 			nil, []string{"transito/institution.yaml:8:5", `unknown field "keyowrds" (did you mean "keywords"?)`}},
 		{"malformed manifest", map[string]string{"institution.yaml": "institution: transito\nname: {es: Tránsito\n"},
-			nil, []string{"transito/institution.yaml:", "did not find expected ',' or '}'"}},
+			nil, []string{"transito/institution.yaml:2:7:", "this `{` is never closed"}},
 		{"unknown channel", map[string]string{"institution.yaml": manifestTransito + "    channels: [usd]\n"},
 			nil, []string{"transito/institution.yaml:11:16", `unknown channel "usd" (did you mean "ussd"?)`}},
 		{"unknown locale", map[string]string{"institution.yaml": strings.Replace(manifestTransito, "qu: Multakuna", "qy: Multakuna", 1)},

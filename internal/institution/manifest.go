@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ventanilla-gob/ventanilla/channels/notify/callbacks"
+	"github.com/ventanilla-gob/ventanilla/diag"
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/internal/suggest"
 )
@@ -183,16 +184,15 @@ func parseManifest(name string, data []byte) (*Manifest, flows.Problems) {
 		d.errorf(flows.Pos{Line: 1, Col: 1}, "", "too-large", "manifest is %d bytes; the limit is %d", len(data), flows.MaxFileSize)
 		return nil, d.list
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		d.errorf(yamlErrorPos(err), "", "yaml", "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+	root, bad := diag.Parse(name, data)
+	if bad != nil {
+		d.errorf(flows.Pos{Line: max(bad.Pos.Line, 1), Col: max(bad.Pos.Col, 1)}, "", "yaml", "%s", bad.Message)
 		return nil, d.list
 	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+	if root == nil {
 		d.errorf(flows.Pos{Line: 1, Col: 1}, "", "yaml", "the manifest is empty; it needs %s", requiredNames(ManifestFields))
 		return nil, d.list
 	}
-	root := doc.Content[0]
 	if !d.plain(root, 0) {
 		return nil, d.list
 	}
@@ -486,18 +486,18 @@ func (d *decoder) pairs(n *yaml.Node, path string, fn func(key string, k, v *yam
 		d.errorf(pos(n), path, "wrong-type", "expected a mapping (key: value), found %s", describe(n))
 		return
 	}
-	seen := map[string]bool{}
+	seen := map[string]flows.Pos{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
 			d.errorf(pos(k), path, "wrong-type", "keys must be plain words")
 			continue
 		}
-		if seen[k.Value] {
-			d.errorf(pos(k), join(path, k.Value), "duplicate-id", "%q is written twice", k.Value)
+		if first, ok := seen[k.Value]; ok {
+			d.errorf(pos(k), join(path, k.Value), "duplicate-id", "%q is written twice (first at %s)", k.Value, first)
 			continue
 		}
-		seen[k.Value] = true
+		seen[k.Value] = pos(k)
 		fn(k.Value, k, v)
 	}
 }
@@ -609,16 +609,4 @@ func (d *decoder) text(n *yaml.Node, path string) Text {
 		}
 	}
 	return t
-}
-
-func yamlErrorPos(err error) flows.Pos {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if i := strings.Index(rest, ":"); i > 0 {
-			if n, err := strconv.Atoi(rest[:i]); err == nil {
-				return flows.Pos{Line: n, Col: 1}
-			}
-		}
-	}
-	return flows.Pos{Line: 1, Col: 1}
 }

@@ -2,6 +2,7 @@ package studio
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -66,6 +67,23 @@ func TestSavingAFlowFileReloadsWithoutRestartingTheConversation(t *testing.T) {
 	}
 	if got := ussdScreen(t, page); !strings.HasPrefix(got, "Turnos") {
 		t.Errorf("a broken file changed the conversation:\n%s", got)
+	}
+
+	// A file that is not YAML shows its mistake where it is written, as
+	// lint does: the tab, in words, linked at its line and column.
+	tabbed := strings.Replace(edited, "    kind: menu\n", "\tkind: menu\n", 1)
+	tab := strings.Index(tabbed, "\t")
+	line, col := strings.Count(tabbed[:tab], "\n")+1, tab-strings.LastIndex(tabbed[:tab], "\n")
+	if err := os.WriteFile(path, []byte(tabbed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	where := fmt.Sprintf("inicio.yaml:%d:%d", line, col)
+	testutil.WaitFor(t, "the syntax error on the page at "+where, func() bool {
+		page := f.page(t)
+		return strings.Contains(page, where+`">`) && strings.Contains(page, "tabs cannot indent YAML; use spaces")
+	})
+	if got := ussdScreen(t, f.page(t)); !strings.HasPrefix(got, "Turnos") {
+		t.Errorf("a file that is not YAML changed the conversation:\n%s", got)
 	}
 }
 
