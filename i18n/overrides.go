@@ -96,8 +96,8 @@ func ParseOverrides(file string, data []byte) (*Overrides, diag.Problems) {
 		list = v
 	})
 	if list != nil && !(list.Kind == yaml.ScalarNode && list.Tag == "!!null") {
-		r.Pairs(list, "messages", func(id string, first int) string {
-			return fmt.Sprintf("message %q is overridden twice (first at line %d)", id, first)
+		r.Pairs(list, "messages", func(id string, first diag.Pos) string {
+			return fmt.Sprintf("message %q is overridden twice (first at %s)", id, first)
 		}, func(k, v *yaml.Node) {
 			o.message(r, k, v)
 		})
@@ -121,8 +121,8 @@ func (o *Overrides) message(r *diag.Report, k, v *yaml.Node) {
 		r.Errorf(diag.At(k), path, "not-overridable", "%s cannot be overridden: %s", id, why)
 		return
 	}
-	r.Pairs(v, path, func(loc string, first int) string {
-		return fmt.Sprintf("locale %s is given twice (first at line %d)", loc, first)
+	r.Pairs(v, path, func(loc string, first diag.Pos) string {
+		return fmt.Sprintf("locale %s is given twice (first at %s)", loc, first)
 	}, func(lk, lv *yaml.Node) {
 		loc, lpath := lk.Value, path+"."+lk.Value
 		switch {

@@ -93,7 +93,7 @@ func TestOverridesProblems(t *testing.T) {
 		{"language name", "messages:\n  language.name: {es: Castellano}\n",
 			`registro/messages.yaml:2:3: messages.language.name: error: language.name cannot be overridden`},
 		{"twice", "messages:\n  call.error: {es: A}\n  call.error: {es: B}\n",
-			`registro/messages.yaml:3:3: messages.call.error: error: message "call.error" is overridden twice (first at line 2) [duplicate-id]`},
+			`registro/messages.yaml:3:3: messages.call.error: error: message "call.error" is overridden twice (first at 2:3) [duplicate-id]`},
 		{"syntax", "messages:\n  call.error: {es: 'A}\n",
 			`registro/messages.yaml:`},
 		{"long text", "messages:\n  call.error: {es: " + strings.Repeat("a", 121) + "}\n",

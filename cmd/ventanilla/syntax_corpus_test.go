@@ -14,7 +14,8 @@ var syntaxWant = regexp.MustCompile(`^# want: (\d+:\d+) (.+)\n`)
 
 // TestSyntaxCorpus puts each broken file of testdata/syntax/KIND in the
 // place of its kind — an institution package's manifest, flow, services,
-// templates or golden transcript, or the carriers file — and runs what
+// templates, system-message overrides or golden transcript, or the
+// carriers file — and runs what
 // an author runs (flows lint, flows test, serve). The mistake is reported
 // once, at the line and column where it is written, in words that say
 // what is wrong; a YAML syntax error used to come out at the line where
@@ -68,6 +69,7 @@ func runBroken(t *testing.T, kind string, data []byte) (path, out string) {
 		"services":    "services.yaml",
 		"templates":   "templates.yaml",
 		"transcript":  "testdata/conversations/transito-consulta-es.yaml",
+		"messages":    "messages.yaml",
 	}[kind]
 	if rel == "" {
 		t.Fatalf("unknown kind %q", kind)
