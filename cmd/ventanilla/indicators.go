@@ -75,6 +75,7 @@ func (a *app) indicators(e *echo.Echo, raw sessions.Store) error {
 		Store: store, K: int64(a.cfg.IndicatorsK), Name: a.cfg.IndicatorsPublisher,
 		Licence: a.cfg.IndicatorsLicence, LicenceURL: a.cfg.IndicatorsLicenceURL,
 		Services: a.services, ServiceOwner: a.serviceOwner, Institutions: a.institutionNames, Locales: a.msgs.Locales(),
+		Offered: a.offered,
 	}
 	e.GET("/v1/indicators", echo.WrapHandler(pub.Handler(zone, a.log)))
 	e.GET("/indicators", echo.WrapHandler(pub.Page(zone, a.log)))
@@ -91,6 +92,23 @@ func (a *app) services() []indicators.Service {
 			continue
 		}
 		out = append(out, indicators.Service{ID: id, Institution: a.institutionOf(id, f.Institution), Title: f.Title.ByLocale})
+	}
+	return out
+}
+
+// offered counts the live catalogue entries of each loaded package, as
+// GET /v1/catalogue lists them: the services on line. Nil with --flows
+// (no catalogue), where the flows are counted instead.
+func (a *app) offered() map[string]int {
+	set := a.set.Load()
+	if set == nil {
+		return nil
+	}
+	out := map[string]int{}
+	for _, e := range set.Entries {
+		if !e.Draft() {
+			out[e.Institution.ID]++
+		}
 	}
 	return out
 }

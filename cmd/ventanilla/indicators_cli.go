@@ -171,7 +171,7 @@ func (c *config) readIndicators(ctx context.Context, fs *flag.FlagSet, v url.Val
 	pub := &indicators.Publisher{
 		Store: indicators.NewRedis(client, 0), K: int64(c.IndicatorsK), Name: c.IndicatorsPublisher,
 		Licence: c.IndicatorsLicence, LicenceURL: c.IndicatorsLicenceURL, Services: a.services, ServiceOwner: a.serviceOwner,
-		Institutions: a.institutionNames, Locales: msgs.Locales(),
+		Institutions: a.institutionNames, Locales: msgs.Locales(), Offered: a.offered,
 	}
 	q, _, err := pub.ParseQuery(v, "", zone)
 	if err != nil {
@@ -206,7 +206,11 @@ func printIndicators(w io.Writer, r *indicators.Report) {
 			fmt.Fprintf(w, " (%s)", r.InstitutionName)
 		}
 	}
-	fmt.Fprintf(w, "; cells under %d withheld; licence %s; %d services online\n\n", r.K, r.Licence, r.ServicesOnline)
+	fmt.Fprintf(w, "; cells under %d withheld; licence %s; %d services online", r.K, r.Licence, r.ServicesOnline)
+	if r.Institution == "" {
+		fmt.Fprintf(w, " from %d institutions", r.InstitutionsOnline)
+	}
+	fmt.Fprint(w, "\n\n")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	// NAME is last and left out of the columns: names are long, and a
 	// table read by a script splits on the first columns.

@@ -21,6 +21,7 @@ func WriteCSV(w io.Writer, r *Report) error {
 		{"from", r.From}, {"to", r.To}, {"granularity", r.Granularity}, {"k", strconv.FormatInt(r.K, 10)},
 		{"institution", r.Institution}, {"institution_name", r.InstitutionName}, {"lang", r.Lang},
 		{"licence", r.Licence}, {"licence_url", r.LicenceURL}, {"services_online", strconv.Itoa(r.ServicesOnline)},
+		{"institutions_online", strconv.Itoa(r.InstitutionsOnline)},
 	}
 	for _, m := range meta {
 		_ = cw.Write([]string{"report", "", "", "", m[0], m[1], "", ""})
@@ -86,7 +87,8 @@ func (f Figures) list() [][2]string {
 	s := f.Satisfaction
 	out = append(out, [2]string{"satisfaction.count", i(s.Count)})
 	if s.Mean != nil {
-		out = append(out, [2]string{"satisfaction.mean", ftoa(*s.Mean)}, [2]string{"satisfaction.perception_index", ftoa(*s.Index)})
+		out = append(out, [2]string{"satisfaction.mean", ftoa(*s.Mean)}, [2]string{"satisfaction.mean_0_10", ftoa(*s.Scale10)},
+			[2]string{"satisfaction.perception_index", ftoa(*s.Index)})
 	}
 	for j, n := range s.Distribution {
 		out = append(out, [2]string{"satisfaction.score_" + strconv.Itoa(j+1), i(n)})

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -69,7 +70,7 @@ func TestIndicatorsJSON(t *testing.T) {
 		t.Errorf("turnos: %+v", s)
 	}
 	sat := s.Satisfaction
-	if sat.Count != 12 || sat.Distribution != [5]int64{2, 0, 0, 2, 8} || *sat.Mean != 50.0/12 || *sat.Index != 100*10.0/12 {
+	if sat.Count != 12 || sat.Distribution != [5]int64{2, 0, 0, 2, 8} || *sat.Mean != 50.0/12 || *sat.Index != 100*10.0/12 || math.Abs(*sat.Scale10-95.0/12) > 1e-9 {
 		t.Errorf("satisfaction: %+v", sat)
 	}
 	if s.Reminders.Sent != 20 {
@@ -289,5 +290,23 @@ func TestIndicatorsNamesInTheReadersLanguage(t *testing.T) {
 	res = get(t, page, "/indicators?from=2026-12-01&institution=antigo")
 	if body, _ := io.ReadAll(res.Body); res.StatusCode != 400 || !strings.Contains(string(body), `did you mean "antiguo"`) {
 		t.Errorf("a misspelt removed institution: %d %s", res.StatusCode, body)
+	}
+}
+
+// The services on line are what the institutions offer in the catalogue
+// (drafts are not counted by Offered), per institution in its own report.
+func TestServicesOnlineFromTheCatalogue(t *testing.T) {
+	p := publisher(t)
+	p.Offered = func() map[string]int { return map[string]int{"registro": 2, "transito": 3, "borrador": 0} }
+	r := report(t, p, 0, 0, Day)
+	if r.ServicesOnline != 5 || r.InstitutionsOnline != 2 {
+		t.Errorf("services online %d of %d institutions; want 5 of 2 (one offers only drafts)", r.ServicesOnline, r.InstitutionsOnline)
+	}
+	one, err := p.Report(context.Background(), Query{From: day(0), To: day(0), Institution: "registro"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one.ServicesOnline != 2 {
+		t.Errorf("registro's report: %d services online, want 2", one.ServicesOnline)
 	}
 }

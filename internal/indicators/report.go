@@ -62,8 +62,13 @@ type Publisher struct {
 	Store Store
 	// K is the least count of a published cell (default 10).
 	K int64
-	// Services lists the services on line now.
+	// Services lists the flows on line now (but the root menu), for the
+	// titles in the report.
 	Services func() []Service
+	// Offered counts the services each institution offers now: its live
+	// catalogue entries, drafts left out. Without it (flows given without
+	// packages) the services on line are the flows.
+	Offered func() map[string]int
 	// ServiceOwner names the institution of a back-end service, for the
 	// calls counted before calls carried their institution.
 	ServiceOwner func(service string) string
@@ -105,6 +110,8 @@ type Report struct {
 	Licence        string    `json:"licence"`
 	LicenceURL     string    `json:"licence_url"`
 	ServicesOnline int       `json:"services_online"`
+	// InstitutionsOnline counts the institutions offering at least one.
+	InstitutionsOnline int `json:"institutions_online"`
 
 	Total        Figures `json:"total"`
 	Periods      []Row   `json:"periods"`
@@ -159,6 +166,9 @@ type Satisfaction struct {
 	// Index is the perception index: the share of ratings of 4 or 5, in
 	// percent.
 	Index *float64 `json:"perception_index"`
+	// Scale10 is the mean on the 0–10 scale of the national plan's
+	// perception index: (mean − 1) × 2.5, so 1 is 0 and 5 is 10.
+	Scale10 *float64 `json:"mean_0_10"`
 }
 
 // Reminders counts what came of the reminders of a row.
@@ -314,7 +324,8 @@ func (r *acc) finish() Figures {
 		}
 		mean := float64(sum) / float64(s.Count)
 		index := 100 * float64(top) / float64(s.Count)
-		s.Mean, s.Index = &mean, &index
+		scale10 := (mean - 1) * 2.5
+		s.Mean, s.Index, s.Scale10 = &mean, &index, &scale10
 	}
 	return f
 }
@@ -413,11 +424,25 @@ func (p *Publisher) Report(ctx context.Context, q Query) (*Report, error) {
 		r.InstitutionName = name(q.Institution)
 	}
 	titles := map[string]Service{}
+	offered := map[string]int{}
+	if p.Offered != nil {
+		offered = p.Offered()
+	}
 	if p.Services != nil {
 		svcs := p.Services()
-		r.ServicesOnline = len(svcs)
 		for _, s := range svcs {
 			titles[s.ID] = s
+			if p.Offered == nil {
+				offered[s.Institution]++
+			}
+		}
+	}
+	for inst, n := range offered {
+		if n > 0 && (q.Institution == "" || q.Institution == inst) {
+			r.ServicesOnline += n
+			if inst != "" {
+				r.InstitutionsOnline++
+			}
 		}
 	}
 
