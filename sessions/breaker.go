@@ -236,13 +236,21 @@ func (b *Breaker) Close() {
 }
 
 // Wrap returns s behind the breaker. What s can do beyond Store
-// (MultiGetter, Verifier) the wrapper can do too, through the breaker.
+// (MultiGetter, Verifier; Watcher with Verifier, as Near) the wrapper can
+// do too, through the breaker.
 // Closing the wrapper closes s, not the breaker, which may guard others.
 func (b *Breaker) Wrap(s Store) Store {
 	base := guarded{b: b, s: s}
 	mg, isMG := s.(MultiGetter)
 	v, isV := s.(Verifier)
+	w, isW := s.(Watcher)
 	switch {
+	case isV && isW && !isMG: // Near
+		return struct {
+			guarded
+			guardedVerify
+			guardedWatch
+		}{base, guardedVerify{b, v}, guardedWatch{b, w}}
 	case isMG && isV:
 		return struct {
 			guarded
@@ -337,4 +345,32 @@ type guardedVerify struct {
 
 func (g guardedVerify) Verify(ctx context.Context, key string, rev uint64) error {
 	return g.b.Do(ctx, func(ctx context.Context) error { return g.v.Verify(ctx, key, rev) })
+}
+
+type guardedWatch struct {
+	b *Breaker
+	w Watcher
+}
+
+// GetWatched answered from the local copy does not count for the breaker.
+func (g guardedWatch) GetWatched(ctx context.Context, key, watch string) (rec, watched Record, err error) {
+	var local bool
+	err = g.b.do(ctx, func(ctx context.Context) error {
+		rec, watched, err = g.w.GetWatched(ctx, key, watch)
+		local = rec.Local
+		return err
+	}, &local)
+	return rec, watched, err
+}
+
+func (g guardedWatch) PutWatched(ctx context.Context, key string, data []byte, rev uint64, ttl time.Duration, watch string, watched Record) (n uint64, err error) {
+	err = g.b.Do(ctx, func(ctx context.Context) error {
+		n, err = g.w.PutWatched(ctx, key, data, rev, ttl, watch, watched)
+		return err
+	})
+	return n, err
+}
+
+func (g guardedWatch) VerifyWatched(ctx context.Context, key string, rev uint64, watch string, watchRev uint64) error {
+	return g.b.Do(ctx, func(ctx context.Context) error { return g.w.VerifyWatched(ctx, key, rev, watch, watchRev) })
 }

@@ -25,6 +25,12 @@ func TestBreakerKeepsCapabilities(t *testing.T) {
 	if _, ok := near.(Verifier); !ok {
 		t.Error("Near behind the breaker lost Verifier")
 	}
+	if _, ok := near.(Watcher); !ok {
+		t.Error("Near behind the breaker lost Watcher")
+	}
+	if _, ok := r.(Watcher); ok {
+		t.Error("Redis behind the breaker claims Watcher, which it is not")
+	}
 }
 
 // TestBreakerRedisStoppedAndRestarted stops a real redis-server under the

@@ -16,13 +16,18 @@
 //     profile and pending result together).
 //   - Verifier: a store that answers from a local copy (Near) confirms a
 //     revision before a hop does something it cannot take back.
-//   - Swapper: compare-and-set answering a conflict with the stored record;
-//     the gateway puts Near in front of it (--near-sessions).
+//   - Watcher: Near reads a record with one it depends on (a text
+//     conversation and the question kept for the number) from its copy,
+//     and writes the first only while the second is as read, in the
+//     write's one round trip.
+//   - Swapper: compare-and-set answering a conflict with the stored record
+//     (with a watched record too), revisions of several keys at once; the
+//     gateway puts Near in front of it (--near-sessions).
 //   - RedisBacked: the store lives on a Redis every instance reaches; the
 //     gateway guards it with a circuit breaker and keeps the durable
 //     outbound queue and the shared hop limits on the same server.
 //
-// Breaker.Wrap keeps MultiGetter and Verifier; Unwrap returns the store
+// Breaker.Wrap keeps MultiGetter, Verifier and Near's Watcher; Unwrap returns the store
 // under a wrapper, for the other capabilities. Each implementation states
 // the capabilities it has with interface guards (var _ Swapper = ...), so
 // that losing one is a compile error.

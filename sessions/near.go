@@ -53,15 +53,20 @@ type nearShard struct {
 }
 
 // nearEntry.data is never modified once kept; rev 0 means "not in Redis".
+// watch, when set, is the key whose record was watched (Watcher) when
+// this one was written, and watched that record then.
 type nearEntry struct {
 	data    []byte
 	rev     uint64
 	expires time.Time
+	watch   string
+	watched Record
 }
 
 var (
 	_ Store    = (*Near)(nil)
 	_ Verifier = (*Near)(nil)
+	_ Watcher  = (*Near)(nil)
 )
 
 // NewNear returns a Near in front of r, a store shared by every instance
@@ -98,12 +103,18 @@ func (n *Near) lookup(key string) (nearEntry, bool) {
 }
 
 func (n *Near) remember(key string, data []byte, rev uint64, ttl time.Duration) {
+	n.keep(key, nearEntry{data: data, rev: rev}, ttl)
+}
+
+// keep keeps e, whose data and rev are set, for ttl.
+func (n *Near) keep(key string, e nearEntry, ttl time.Duration) {
 	ttl, err := ttlOrDefault(ttl, n.redis.DefaultTTL())
 	if err != nil {
 		n.forget(key)
 		return
 	}
-	e := nearEntry{data: data, rev: rev, expires: n.now().Add(ttl)}
+	e.expires = n.now().Add(ttl)
+	rev := e.rev
 	sh := n.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -197,6 +208,56 @@ func (n *Near) Verify(ctx context.Context, key string, rev uint64) error {
 		return err
 	}
 	if got != rev {
+		n.forget(key)
+		return ErrConflict
+	}
+	return nil
+}
+
+// GetWatched answers key and watch from this process's copy when it
+// holds key as written here with watch (both Local, no round trip), and
+// otherwise reads both from Redis with one MGET (one slot: the keys
+// share a hash tag).
+func (n *Near) GetWatched(ctx context.Context, key, watch string) (Record, Record, error) {
+	if err := ctx.Err(); err != nil {
+		return Record{}, Record{}, err
+	}
+	if e, ok := n.lookup(key); ok && e.watch == watch {
+		w := e.watched
+		w.Local = true
+		return Record{Data: e.data, Rev: e.rev, Local: true}, w, nil
+	}
+	recs, err := n.redis.GetMulti(ctx, key, watch)
+	if err != nil {
+		return Record{}, Record{}, err
+	}
+	return recs[0], recs[1], nil
+}
+
+// PutWatched is Put on the condition that watch is still at watched.Rev,
+// in the same round trip; the copy of key keeps watched with it. On any
+// conflict the copy is forgotten: the hop's next read is Redis's.
+func (n *Near) PutWatched(ctx context.Context, key string, data []byte, rev uint64, ttl time.Duration, watch string, watched Record) (uint64, error) {
+	next, _, err := n.redis.CompareAndSwapWatched(ctx, key, data, rev, ttl, watch, watched.Rev)
+	if err != nil {
+		n.forget(key)
+		return next, err
+	}
+	watched = Record{Data: bytes.Clone(watched.Data), Rev: watched.Rev}
+	n.keep(key, nearEntry{data: bytes.Clone(data), rev: next, watch: watch, watched: watched}, ttl)
+	return next, nil
+}
+
+// VerifyWatched reads the revisions of key and watch in Redis (one
+// pipelined round trip); when they are not rev and watchRev the copy is
+// forgotten and VerifyWatched returns ErrConflict.
+func (n *Near) VerifyWatched(ctx context.Context, key string, rev uint64, watch string, watchRev uint64) error {
+	got, err := n.redis.Revisions(ctx, key, watch)
+	if err != nil {
+		n.forget(key)
+		return err
+	}
+	if got[0] != rev || got[1] != watchRev {
 		n.forget(key)
 		return ErrConflict
 	}

@@ -167,3 +167,86 @@ func TestNearForgetsOnFailure(t *testing.T) {
 		t.Fatalf("Verify with Redis down: %v, want an error", err)
 	}
 }
+
+// A record read and written with one it watches (a citizen's
+// conversation and the question kept for them): from this instance's
+// copy, the read costs nothing and the write is one round trip; a change
+// of the watched record on another instance makes the write, and
+// VerifyWatched, conflict — and forget the copy, so that the next read
+// is Redis's, both records in one MGET.
+func TestNearWatched(t *testing.T) {
+	client, count := countingClient(t)
+	if err := swapWatchedScript.Load(t.Context(), client).Err(); err != nil {
+		t.Fatal(err)
+	}
+	prefix := t.Name() + ":"
+	n := NewNear(NewRedis(client, RedisOptions{Prefix: prefix}), NearOptions{})
+	other := NewRedis(client, RedisOptions{Prefix: prefix})
+	ctx := t.Context()
+	const key, watch = "sms:{+593991234567}", "question:{+593991234567}"
+
+	before := count.N()
+	rec, watched, err := n.GetWatched(ctx, key, watch)
+	if err != nil || rec.Rev != 0 || rec.Local || watched.Rev != 0 || watched.Local {
+		t.Fatalf("first GetWatched: %+v %+v %v; want nothing, from Redis", rec, watched, err)
+	}
+	if got := count.N() - before; got != 1 {
+		t.Fatalf("GetWatched from Redis took %d round trips, want 1", got)
+	}
+	rev := uint64(0)
+	for hop := range 3 {
+		before := count.N()
+		if hop > 0 {
+			rec, watched, err := n.GetWatched(ctx, key, watch)
+			if err != nil || !rec.Local || rec.Rev != rev || !watched.Local || watched.Rev != 0 {
+				t.Fatalf("hop %d: %+v %+v %v; want both local", hop, rec, watched, err)
+			}
+		}
+		if rev, err = n.PutWatched(ctx, key, []byte(fmt.Sprint("hop ", hop)), rev, 0, watch, Record{}); err != nil {
+			t.Fatal(err)
+		}
+		if got := count.N() - before; got != 1 {
+			t.Fatalf("hop %d took %d Redis round trips, want 1", hop, got)
+		}
+	}
+	// Another instance records a question: the copy says none.
+	if err := other.Set(ctx, watch, []byte("asked"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.VerifyWatched(ctx, key, rev, watch, 0); !errors.Is(err, ErrConflict) {
+		t.Fatalf("VerifyWatched with the watched record changed: %v, want ErrConflict", err)
+	}
+	rec, watched, err = n.GetWatched(ctx, key, watch)
+	if err != nil || rec.Local || rec.Rev != rev || string(watched.Data) != "asked" || watched.Rev != 1 {
+		t.Fatalf("GetWatched after the conflict: %+v %+v %v; want both from Redis", rec, watched, err)
+	}
+	if err := n.VerifyWatched(ctx, key, rec.Rev, watch, watched.Rev); err != nil {
+		t.Fatalf("VerifyWatched of what Redis holds: %v", err)
+	}
+	rev, err = n.PutWatched(ctx, key, []byte("after the question"), rev, 0, watch, watched)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The question changes again (answered elsewhere): the write on the
+	// copy conflicts, and writes nothing.
+	if err := other.Set(ctx, watch, []byte("answered"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, w, _ := n.GetWatched(ctx, key, watch); !w.Local || string(w.Data) != "asked" {
+		t.Fatalf("the copy's watched record: %+v", w)
+	}
+	if _, err := n.PutWatched(ctx, key, []byte("lost"), rev, 0, watch, Record{Data: []byte("asked"), Rev: 1}); !errors.Is(err, ErrConflict) {
+		t.Fatalf("PutWatched with the watched record changed: %v, want ErrConflict", err)
+	}
+	wantRecord(t, other, key, "after the question", rev)
+	if rec, _, _ := n.GetWatched(ctx, key, watch); rec.Local {
+		t.Fatal("the copy is kept after a conflict")
+	}
+	// A plain Put keeps no watched record: GetWatched reads Redis.
+	if rev, err = n.Put(ctx, key, []byte("plain"), rev, 0); err != nil {
+		t.Fatal(err)
+	}
+	if rec, w, _ := n.GetWatched(ctx, key, watch); rec.Local || string(w.Data) != "answered" {
+		t.Fatalf("GetWatched after a plain Put: %+v %+v", rec, w)
+	}
+}

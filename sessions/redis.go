@@ -128,6 +128,40 @@ redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
 `)
 
+// swapWatchedScript is swapScript that also requires the record under
+// KEYS[2], which the caller read with KEYS[1], to be still at revision
+// ARGV[4]. Both keys name one citizen (the same hash tag), so they are in
+// one slot of a Redis Cluster.
+//
+//	KEYS[1] key    KEYS[2] watched key
+//	ARGV[1] expected revision    ARGV[2] new value    ARGV[3] ttl ms
+//	ARGV[4] expected revision of the watched key
+//
+// Returns 1 when written; on a conflict of KEYS[1] the value stored, or 0
+// when there is none; -1 when KEYS[1] is as expected and KEYS[2] is not.
+var swapWatchedScript = redis.NewScript(`
+local rev = redis.call('GETRANGE', KEYS[1], 0, 7)
+if rev == '' then
+	rev = '\0\0\0\0\0\0\0\0'
+end
+if rev ~= ARGV[1] then
+	local cur = redis.call('GET', KEYS[1])
+	if cur then
+		return cur
+	end
+	return 0
+end
+local watched = redis.call('GETRANGE', KEYS[2], 0, 7)
+if watched == '' then
+	watched = '\0\0\0\0\0\0\0\0'
+end
+if watched ~= ARGV[4] then
+	return -1
+end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+`)
+
 // setScript writes unconditionally with the stored revision plus one (1 if
 // there is none), incremented byte by byte from the right.
 //
@@ -269,6 +303,64 @@ func (r *Redis) CompareAndSwap(ctx context.Context, key string, data []byte, rev
 		return 0, Record{Data: []byte(v[8:]), Rev: binary.BigEndian.Uint64([]byte(v[:8]))}, ErrConflict
 	}
 	return 0, Record{}, fmt.Errorf("sessions: redis put: unexpected answer %T", res)
+}
+
+// CompareAndSwapWatched is CompareAndSwap that also requires watch to
+// be still at revision watchRev (0: none), in the same round trip. When
+// key is as expected and watch is not, it returns ErrConflict with the
+// zero Record.
+func (r *Redis) CompareAndSwapWatched(ctx context.Context, key string, data []byte, rev uint64, ttl time.Duration, watch string, watchRev uint64) (uint64, Record, error) {
+	ttl, err := ttlOrDefault(ttl, r.ttl)
+	if err != nil {
+		return 0, Record{}, err
+	}
+	expected := binary.BigEndian.AppendUint64(make([]byte, 0, 8), rev)
+	value := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(data)), rev+1)
+	value = append(value, data...)
+	watched := binary.BigEndian.AppendUint64(make([]byte, 0, 8), watchRev)
+	res, err := swapWatchedScript.Run(ctx, r.client, []string{r.key(key), r.key(watch)}, expected, value, milliseconds(ttl), watched).Result()
+	if err != nil {
+		return 0, Record{}, fmt.Errorf("sessions: redis put: %w", err)
+	}
+	switch v := res.(type) {
+	case int64:
+		if v == 1 {
+			return rev + 1, Record{}, nil
+		}
+		return 0, Record{}, ErrConflict
+	case string:
+		if len(v) < 8 {
+			return 0, Record{}, fmt.Errorf("%w: redis value of %d bytes has no 8-byte revision", ErrMalformed, len(v))
+		}
+		return 0, Record{Data: []byte(v[8:]), Rev: binary.BigEndian.Uint64([]byte(v[:8]))}, ErrConflict
+	}
+	return 0, Record{}, fmt.Errorf("sessions: redis put: unexpected answer %T", res)
+}
+
+// Revisions reads only the revisions stored under keys (0: none), with a
+// GETRANGE each, pipelined: one round trip, on a Redis Cluster too when
+// the keys share a hash tag.
+func (r *Redis) Revisions(ctx context.Context, keys ...string) ([]uint64, error) {
+	pipe := r.client.Pipeline()
+	cmds := make([]*redis.StringCmd, len(keys))
+	for i, k := range keys {
+		cmds[i] = pipe.GetRange(ctx, r.key(k), 0, 7)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("sessions: redis getrange: %w", err)
+	}
+	revs := make([]uint64, len(keys))
+	for i, c := range cmds {
+		b, _ := c.Bytes()
+		switch len(b) {
+		case 0:
+		case 8:
+			revs[i] = binary.BigEndian.Uint64(b)
+		default:
+			return nil, fmt.Errorf("%w: redis value of %d bytes has no 8-byte revision", ErrMalformed, len(b))
+		}
+	}
+	return revs, nil
 }
 
 // Revision reads only the revision stored under key (0: none), with one

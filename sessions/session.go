@@ -79,6 +79,34 @@ type Swapper interface {
 	CompareAndSwap(ctx context.Context, key string, data []byte, rev uint64, ttl time.Duration) (uint64, Record, error)
 	Revision(ctx context.Context, key string) (uint64, error)
 	DefaultTTL() time.Duration
+	// MultiGetter reads a record with the one it watches (Watcher).
+	MultiGetter
+	// CompareAndSwapWatched is CompareAndSwap that also requires watch
+	// to be still at watchRev; Revisions reads several revisions in one
+	// round trip.
+	CompareAndSwapWatched(ctx context.Context, key string, data []byte, rev uint64, ttl time.Duration, watch string, watchRev uint64) (uint64, Record, error)
+	Revisions(ctx context.Context, keys ...string) ([]uint64, error)
+}
+
+// Watcher is what Near adds for a record the caller reads and writes
+// together with another one it depends on and does not write with it —
+// the question kept for a citizen, which decides where their text goes,
+// beside their conversation. The two keys share a hash tag.
+//
+// GetWatched answers both from this instance's copy (Local set on both,
+// no round trip) when it holds key as last written here with watch as
+// it was then, and reads both from the shared store in one round trip
+// otherwise. A missing record is the zero Record (Rev 0).
+//
+// PutWatched is Put that also requires watch to be still at
+// watched.Rev, in the same round trip, and keeps watched with the copy
+// of key. VerifyWatched is Verify of key and of watch's revision. When
+// watch has changed they return ErrConflict, having dropped the copy:
+// the caller runs again on what the shared store holds.
+type Watcher interface {
+	GetWatched(ctx context.Context, key, watch string) (rec, watched Record, err error)
+	PutWatched(ctx context.Context, key string, data []byte, rev uint64, ttl time.Duration, watch string, watched Record) (uint64, error)
+	VerifyWatched(ctx context.Context, key string, rev uint64, watch string, watchRev uint64) error
 }
 
 // RedisBacked is what a store kept on a Redis server that every instance

@@ -67,7 +67,8 @@ func TestTwoInstancesShareOneClusterOrSentinel(t *testing.T) {
 
 // Everything kept about one citizen lies in one Cluster slot — their
 // conversations on every channel, profile, channel preference, kept
-// result, PIN — so that any of them can be read or written together.
+// result, PIN, the question waiting for their answer — so that any of
+// them can be read or written together.
 func TestCitizenKeysShareOneSlot(t *testing.T) {
 	client := redistest.StartCluster(t)
 	const phone = "+593991234567"
@@ -78,6 +79,7 @@ func TestCitizenKeysShareOneSlot(t *testing.T) {
 		keys.Profile(phone),
 		keys.Preference(phone),
 		keys.Pending(phone),
+		keys.Question(phone),
 	}
 	slots := map[int64][]string{}
 	for _, k := range keys {

@@ -16,6 +16,7 @@ import (
 	"github.com/ventanilla-gob/ventanilla/channels/ussd"
 	"github.com/ventanilla-gob/ventanilla/flows"
 	"github.com/ventanilla-gob/ventanilla/i18n"
+	"github.com/ventanilla-gob/ventanilla/internal/keys"
 	"github.com/ventanilla-gob/ventanilla/internal/privacy"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
@@ -97,6 +98,9 @@ type Gateway struct {
 	// Questions, when set, keeps the questions the gateway asked on its
 	// own (a reminder's "1 confirmar, 2 anular"): a text message that
 	// answers one runs the question's flow (see docs/notifications.md).
+	// Its store is the one the conversations are kept in (or, with
+	// Conversations, the one they front): a text hop reads the question
+	// with its conversation.
 	Questions *Questions
 	// Answers hear those answers and what they came to.
 	Answers []Answers
@@ -234,6 +238,14 @@ type state struct {
 	// sure with the shared store that it is still current before the hop
 	// does what a re-run could not undo.
 	confirm func(context.Context) error
+	// question is the record of the question kept for the number
+	// (keys.Question), when read with the session (read): questionRead.
+	// watch is its key when the conversations' store keeps it with the
+	// session (sessions.Watcher): the session is written only while the
+	// question is still that record.
+	question     sessions.Record
+	questionRead bool
+	watch        string
 }
 
 // conversations is where conversations are kept.
@@ -246,11 +258,17 @@ func (g *Gateway) conversations() sessions.Store {
 
 func (g *Gateway) try(ctx context.Context, in carrier.Inbound, info *hopInfo) (carrier.Reply, error) {
 	st := state{key: Key(in), info: info}
-	rec, err := g.conversations().Get(ctx, st.key)
+	rec, err := g.read(ctx, &st, in)
 	if v, ok := g.conversations().(sessions.Verifier); ok && rec.Local {
 		rev := rec.Rev
+		w, watched := g.conversations().(sessions.Watcher)
 		st.confirm = func(ctx context.Context) error {
-			err := v.Verify(ctx, st.key, rev)
+			var err error
+			if watched && st.watch != "" {
+				err = w.VerifyWatched(ctx, st.key, rev, st.watch, st.question.Rev)
+			} else {
+				err = v.Verify(ctx, st.key, rev)
+			}
 			if err != nil && !errors.Is(err, sessions.ErrConflict) {
 				return fmt.Errorf("%w: %w", errStore, err)
 			}
@@ -298,7 +316,9 @@ func (g *Gateway) try(ctx context.Context, in carrier.Inbound, info *hopInfo) (c
 	if kw, args, ok := g.keyword(in); ok {
 		return g.byKeyword(ctx, &st, in, kw, args)
 	}
-	if q, ok := g.question(ctx, &st, in); ok {
+	if q, ok, err := g.question(ctx, &st, in); err != nil {
+		return carrier.Reply{}, err
+	} else if ok {
 		return g.answerQuestion(ctx, &st, in, q)
 	}
 	if st.found && in.Channel != "ussd" {
@@ -330,6 +350,42 @@ func (g *Gateway) try(ctx context.Context, in carrier.Inbound, info *hopInfo) (c
 		g.abandoned(&st.s)
 	}
 	return g.start(ctx, &st, in)
+}
+
+// read reads the session of a hop and, for a text that may answer a
+// question (asks), the question kept for the number with it: in the one
+// round trip the session's read makes where the store can (a
+// sessions.Watcher, a sessions.MultiGetter), and in none when this
+// instance's copy holds both (Near). A store that can do neither leaves
+// the question to be read on its own (question).
+func (g *Gateway) read(ctx context.Context, st *state, in carrier.Inbound) (sessions.Record, error) {
+	store := g.conversations()
+	if !g.asks(in) {
+		return store.Get(ctx, st.key)
+	}
+	watch := keys.Question(in.Phone)
+	var rec sessions.Record
+	switch s := store.(type) {
+	case sessions.Watcher:
+		var err error
+		if rec, st.question, err = s.GetWatched(ctx, st.key, watch); err != nil {
+			return sessions.Record{}, err
+		}
+		st.watch = watch
+	case sessions.MultiGetter:
+		recs, err := s.GetMulti(ctx, st.key, watch)
+		if err != nil {
+			return sessions.Record{}, err
+		}
+		rec, st.question = recs[0], recs[1]
+	default:
+		return store.Get(ctx, st.key)
+	}
+	st.questionRead = true
+	if rec.Rev == 0 {
+		return rec, sessions.ErrNotFound
+	}
+	return rec, nil
 }
 
 func (g *Gateway) logger() *slog.Logger {

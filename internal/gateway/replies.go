@@ -134,33 +134,42 @@ func (qs Questions) waiting(ctx context.Context, phone string) (Question, uint64
 	if err != nil {
 		return Question{}, 0, false, err
 	}
+	q, ok := qs.waitingIn(rec)
+	return q, rec.Rev, ok, nil
+}
+
+// waitingIn returns the question rec holds, if it waits for an answer.
+func (qs Questions) waitingIn(rec sessions.Record) (Question, bool) {
+	if rec.Rev == 0 {
+		return Question{}, false
+	}
 	var q Question
 	if err := json.Unmarshal(rec.Data, &q); err != nil || q.Answered || q.Flow == "" || q.Until <= qs.now().UnixMilli() {
-		return Question{}, 0, false, nil
+		return Question{}, false
 	}
-	return q, rec.Rev, true, nil
+	return q, true
 }
 
 // take marks q answered, if it still is the question read at rev: of
-// two hops that read it, one takes it.
-func (qs Questions) take(ctx context.Context, phone string, q Question, rev uint64) (bool, error) {
+// two hops that read it, one takes it. It returns the record it wrote.
+func (qs Questions) take(ctx context.Context, phone string, q Question, rev uint64) (sessions.Record, bool, error) {
 	ttl := time.UnixMilli(q.Until).Sub(qs.now())
 	if ttl <= 0 {
-		return false, nil
+		return sessions.Record{}, false, nil
 	}
 	q.Answered = true
 	data, err := json.Marshal(q)
 	if err != nil {
-		return false, err
+		return sessions.Record{}, false, err
 	}
-	_, err = qs.Store.Put(ctx, keys.Question(phone), data, rev, ttl)
+	next, err := qs.Store.Put(ctx, keys.Question(phone), data, rev, ttl)
 	switch {
 	case err == nil:
-		return true, nil
+		return sessions.Record{Data: data, Rev: next}, true, nil
 	case errors.Is(err, sessions.ErrConflict):
-		return false, nil
+		return sessions.Record{}, false, nil
 	}
-	return false, err
+	return sessions.Record{}, false, err
 }
 
 // questionVar keeps, in a conversation a question's answer started, the
@@ -175,7 +184,7 @@ const ReplyVar = "reply"
 // screen of the conversation in progress, if any — the answer is to the
 // last thing the citizen was asked. A hop run again after losing a race
 // for its session keeps the question it took.
-func (g *Gateway) question(ctx context.Context, st *state, in carrier.Inbound) (Question, bool) {
+func (g *Gateway) question(ctx context.Context, st *state, in carrier.Inbound) (Question, bool, error) {
 	st.info.mu.Lock()
 	taken := st.info.question
 	st.info.mu.Unlock()
@@ -183,39 +192,66 @@ func (g *Gateway) question(ctx context.Context, st *state, in carrier.Inbound) (
 		// Run again: unless the conversation stored now is the one the
 		// question started (another hop carried it on), it starts again.
 		if st.found && !st.s.Ended && answering(&st.s, *taken) {
-			return Question{}, false
+			return Question{}, false, nil
 		}
-		return *taken, true
+		return *taken, true, nil
 	}
-	if g.Questions == nil || in.Phone == "" || in.Channel == "ussd" || strings.TrimSpace(in.Input) == "" {
-		return Question{}, false
+	if !g.asks(in) {
+		return Question{}, false, nil
 	}
-	q, rev, ok, err := g.Questions.waiting(ctx, in.Phone)
-	if err != nil {
-		g.storeError("reading the question kept for the citizen", err)
-		return Question{}, false
+	var q Question
+	var rev uint64
+	var ok bool
+	if st.questionRead {
+		q, ok = g.Questions.waitingIn(st.question)
+		rev = st.question.Rev
+	} else {
+		var err error
+		if q, rev, ok, err = g.Questions.waiting(ctx, in.Phone); err != nil {
+			g.storeError("reading the question kept for the citizen", err)
+			return Question{}, false, nil
+		}
 	}
 	if !ok {
-		return Question{}, false
+		return Question{}, false, nil
 	}
 	inProgress := st.found && !st.s.Ended
 	if inProgress && st.s.Updated > q.Asked {
-		return Question{}, false
+		return Question{}, false, nil
 	}
-	won, err := g.Questions.take(ctx, in.Phone, q, rev)
+	if st.question.Local && st.confirm != nil {
+		// Read from this instance's copy, which may be stale, and taking
+		// the question cannot be run again: confirm the copy first.
+		if err := st.confirm(ctx); errors.Is(err, sessions.ErrConflict) {
+			return Question{}, false, err
+		} else if err != nil {
+			g.storeError("reading the question kept for the citizen", err)
+			return Question{}, false, nil
+		}
+	}
+	rec, won, err := g.Questions.take(ctx, in.Phone, q, rev)
 	if err != nil {
 		g.storeError("taking the answer to a question", err)
-		return Question{}, false
+		return Question{}, false, nil
 	}
 	if !won {
-		return Question{}, false // another hop answered it
+		return Question{}, false, nil // another hop answered it
+	}
+	if st.questionRead {
+		st.question = rec
 	}
 	st.info.set(func(i *hopInfo) { i.question = &q })
 	a := Answer{Text: strings.TrimSpace(in.Input), Channel: in.Channel, Carrier: in.Carrier, At: g.now()}
 	for _, h := range g.Answers {
 		h.Answered(ctx, q, a)
 	}
-	return q, true
+	return q, true, nil
+}
+
+// asks reports whether in may answer a question the gateway asked: a
+// text with something in it, from a number, when questions are kept.
+func (g *Gateway) asks(in carrier.Inbound) bool {
+	return g.Questions != nil && in.Phone != "" && in.Channel != "ussd" && strings.TrimSpace(in.Input) != ""
 }
 
 // answering reports whether s is a conversation q's answer started.

@@ -36,7 +36,12 @@ func (g *Gateway) put(ctx context.Context, st *state, in carrier.Inbound) error 
 	if len(data) > flows.MaxSessionSize {
 		return fmt.Errorf("%w: %d bytes, over the %d a conversation may keep", errTooLarge, len(data), flows.MaxSessionSize)
 	}
-	rev, err := g.conversations().Put(ctx, st.key, data, st.rev, g.sessionTTL(in))
+	var rev uint64
+	if w, ok := g.conversations().(sessions.Watcher); ok && st.watch != "" {
+		rev, err = w.PutWatched(ctx, st.key, data, st.rev, g.sessionTTL(in), st.watch, st.question)
+	} else {
+		rev, err = g.conversations().Put(ctx, st.key, data, st.rev, g.sessionTTL(in))
+	}
 	if err == nil {
 		st.rev = rev
 	}
