@@ -43,6 +43,8 @@ messages:
     qu: "Tránsito: {{Min}} manta {{Max}} kama."
   nav.back: {es: Volver, en: Return, qu: Kutiy}
   call.error: {es: "Tránsito no pudo atenderle."}
+  resume.prompt: {es: "Tránsito: dejó pendiente {{Flow}}."}
+  resume.continue: {es: Seguir}
 `
 
 // An institution's overrides are what its flows say, on USSD and by SMS,
@@ -130,6 +132,31 @@ func TestOverriddenCallOutcome(t *testing.T) {
 		sms.send(tc.keyword)
 		if got := sms.send("1002"); !strings.Contains(got, tc.want) || strings.Contains(got, tc.not) {
 			t.Errorf("%s: %q, want %q", tc.keyword, got, tc.want)
+		}
+	}
+}
+
+// A citizen whose USSD session dropped in an institution's flow is offered
+// to resume it in that institution's words; in another's, in the
+// catalogue's.
+func TestResumeOfferInTheInstitutionsWords(t *testing.T) {
+	dir := t.TempDir()
+	transito := newPackage(t, dir, "transito", published)
+	municipio := newPackage(t, dir, "municipio", published)
+	writeText(t, filepath.Join(transito, "messages.yaml"), transitoMessages)
+	withoutMessages(t, municipio)
+	_, a := packagesApp(t, dir, "")
+	for _, tc := range []struct{ entry, want string }{
+		{"5", "Tránsito: dejó pendiente Consulta transito.\n1. Seguir\n2. Empezar de nuevo"},
+		{"4", "Tiene un trámite sin terminar: Consulta municipio.\n1. Continuar\n2. Empezar de nuevo"},
+	} {
+		h := channelsFor(t, a, "+59399300100"+tc.entry, "")["ussd"]
+		h.send("")
+		h.send("1")
+		expect(t, h.send(tc.entry), "Escriba el número de su solicitud")
+		h.in.SessionID += "-again" // the network dropped; the citizen dials again
+		if got := h.send(""); !strings.HasPrefix(got, tc.want) {
+			t.Errorf("entry %s: %q, want %q", tc.entry, got, tc.want)
 		}
 	}
 }
