@@ -772,3 +772,21 @@ func TestCatalogueHead(t *testing.T) {
 		t.Errorf("HEAD: %d, ETag %q (GET's %q), %d bytes", head.StatusCode, head.Header.Get("ETag"), get.Header.Get("ETag"), len(body))
 	}
 }
+
+// A new institution's first release, and a misspelt id, are told how to
+// get there: the per-package reload takes packages already loaded.
+func TestPackageReloadOfAPackageNotLoaded(t *testing.T) {
+	dir := t.TempDir()
+	newPackage(t, dir, "transito", published)
+	srv, _ := packagesApp(t, dir, "test-admin-token")
+	if code, body := postAdmin(t, srv.URL, "/admin/packages/transto/reload"); code != http.StatusNotFound || !strings.Contains(body, `(did you mean "transito"?)`) {
+		t.Errorf("a misspelt id: %d %s", code, body)
+	}
+	newPackage(t, dir, "aduana", published)
+	if code, body := postAdmin(t, srv.URL, "/admin/packages/aduana/reload"); code != http.StatusNotFound || !strings.Contains(body, "POST /admin/reload") {
+		t.Errorf("a package added since the start: %d %s", code, body)
+	}
+	if code, body := postAdmin(t, srv.URL, "/admin/reload"); code != http.StatusOK || !strings.Contains(body, "aduana-consulta") {
+		t.Errorf("the whole reload: %d %s", code, body)
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/ventanilla-gob/ventanilla/internal/bearer"
+	"github.com/ventanilla-gob/ventanilla/internal/suggest"
 
 	"github.com/ventanilla-gob/ventanilla/interop/flowcall"
 
@@ -531,8 +532,16 @@ func (a *app) adminReloadPackage(c echo.Context) error {
 	if a.set.Load() == nil {
 		return c.String(http.StatusConflict, "flows come from --flows, not packages: reload them all with POST /admin/reload\n")
 	}
-	if a.set.Load().Package(id) == nil {
-		return c.String(http.StatusNotFound, fmt.Sprintf("no package %q is loaded\n", id))
+	if set := a.set.Load(); set.Package(id) == nil {
+		ids := make([]string, 0, len(set.Packages))
+		for _, p := range set.Packages {
+			ids = append(ids, p.ID())
+		}
+		msg := fmt.Sprintf("no package %q is loaded", id)
+		if s := suggest.Closest(id, ids); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		return c.String(http.StatusNotFound, msg+"; a package added since the start is loaded with every other one by POST /admin/reload\n")
 	}
 	return a.answerReload(c, id)
 }
