@@ -790,3 +790,20 @@ func TestPackageReloadOfAPackageNotLoaded(t *testing.T) {
 		t.Errorf("the whole reload: %d %s", code, body)
 	}
 }
+
+// An entry offered on some channels only is opened by its keyword on
+// those only: elsewhere the word is one nobody claimed.
+func TestKeywordOnlyOnTheEntrysChannels(t *testing.T) {
+	dir := t.TempDir()
+	newPackage(t, dir, "transito", func(m string) string {
+		return strings.Replace(published(m), "keywords: [TRANSITO]", "keywords: [TRANSITO]\n    channels: [ussd, telegram]", 1)
+	})
+	_, a := packagesApp(t, dir, "")
+	for i, name := range []string{"sms", "whatsapp", "telegram"} {
+		h := channelsFor(t, a, "+59399300000"+itoa(i), "30"+itoa(i))[name]
+		got := h.send("TRANSITO")
+		if offered := name == "telegram"; offered != strings.Contains(got, "Escriba el número de su solicitud") {
+			t.Errorf("%s: the keyword of an entry offered on ussd and telegram gave\n%s", name, got)
+		}
+	}
+}

@@ -266,7 +266,7 @@ func (a *app) hidden(flow string, in carrier.Inbound) bool {
 	if in.Channel == "chat" {
 		chat = in.SessionID
 	}
-	return set.Hidden(flow, in.Phone, in.Carrier, chat)
+	return set.Hidden(flow, in.Phone, in.Channel, in.Carrier, chat)
 }
 
 // swapCaller lets a reload replace the back-end client under running hops.

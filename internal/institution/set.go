@@ -45,14 +45,16 @@ type Options struct {
 type Set struct {
 	Packages []*Package // the national one first, then by institution id
 	Sources  []flows.Source
-	Keywords map[string]string    // normalised word → flow
-	Routes   map[string]string    // short code → flow
-	Entries  []*Listed            // the catalogue, in menu order
-	owner    map[string]string    // flow id → institution
-	services map[string]string    // service id → institution
-	composed []string             // ids of the composed flows
-	gates    map[string]*Manifest // gate flow of a draft entry → its institution
-	unloaded map[string]bool      // services of services files that did not load
+	Keywords map[string]string // normalised word → flow
+	Routes   map[string]string // short code → flow
+	Entries  []*Listed         // the catalogue, in menu order
+	owner    map[string]string // flow id → institution
+	services map[string]string // service id → institution
+	composed []string          // ids of the composed flows
+	// entrances are the entries by the flow their keywords and short
+	// codes open.
+	entrances map[string][]*Listed
+	unloaded  map[string]bool // services of services files that did not load
 	// callbacks are the endpoints of the institutions that have one,
 	// with their secrets read.
 	callbacks map[string]callbacks.Endpoint
@@ -79,20 +81,53 @@ type Listed struct {
 // Draft reports whether the entry is shown to testers only.
 func (l *Listed) Draft() bool { return l.Entry.Draft || l.Institution.Draft }
 
-// Hidden reports whether flow, which a keyword or short code opens, is a
-// draft's gate that this citizen is not a tester of: the gateway then
-// takes the word or code as one nobody claimed. The gate itself lets
-// testers through as well (see menu); this spares anyone else the
-// answers meant for the draft being given to the national menu.
-func (s *Set) Hidden(flow, phone, carrier, chat string) bool {
-	m, ok := s.gates[flow]
-	if !ok {
+// Hidden reports whether flow, which a keyword or short code opens, is
+// an entry's that this citizen may not see: a draft's to anyone but its
+// testers, or one not offered on the channel (channel "ussd", "sms" or
+// "chat", and the carrier). The gateway then takes the word or code as
+// one nobody claimed. A draft's gate lets testers through as well (see
+// menu); this spares anyone else the answers meant for the draft being
+// given to the national menu.
+func (s *Set) Hidden(flow, phone, channel, carrier, chat string) bool {
+	list := s.entrances[flow]
+	for _, l := range list {
+		if !l.hides(phone, channel, carrier, chat) {
+			return false
+		}
+	}
+	return len(list) > 0
+}
+
+func (l *Listed) hides(phone, channel, carrier, chat string) bool {
+	if !l.offered(channel, carrier) {
+		return true
+	}
+	if !l.Draft() {
 		return false
 	}
+	m := l.Institution
 	if phone != "" && slices.Contains(m.Testers.Phones, phone) {
 		return false
 	}
 	return carrier != "telegram" || chat == "" || !slices.Contains(m.Testers.Telegram, chat)
+}
+
+// offered reports whether the entry is offered on a hop's channel, as the
+// menu's conditions decide it (see when).
+func (l *Listed) offered(channel, carrier string) bool {
+	for _, ch := range l.Channels {
+		switch ch {
+		case "ussd", "sms":
+			if channel == ch {
+				return true
+			}
+		default:
+			if carrier == ch {
+				return true
+			}
+		}
+	}
+	return len(l.Channels) == 0
 }
 
 // Owner returns the institution of a flow, "" for the composed ones.
@@ -156,7 +191,7 @@ func Compose(pkgs []*Package, opts Options) (*Set, flows.Problems) {
 		opts.Keyword = func(w string) string { return strings.ToUpper(strings.TrimSpace(w)) }
 	}
 	c := &composer{opts: opts, set: &Set{
-		Keywords: map[string]string{}, Routes: map[string]string{}, owner: map[string]string{}, gates: map[string]*Manifest{}, unloaded: map[string]bool{},
+		Keywords: map[string]string{}, Routes: map[string]string{}, owner: map[string]string{}, entrances: map[string][]*Listed{}, unloaded: map[string]bool{},
 	}}
 	c.packages(pkgs)
 	c.flows()
@@ -467,7 +502,6 @@ func (c *composer) categoriesAndEntries() {
 			}
 			if l.Draft() {
 				l.Opens = c.opts.Root + "--" + e.Flow
-				c.set.gates[l.Opens] = m
 				if len(m.Testers.Phones)+len(m.Testers.Telegram) == 0 {
 					c.errorf(m.File, e.Pos, path, "no-testers", "entry %q is a draft, but the manifest lists no testers: nobody could see it", e.ID)
 				}
@@ -509,6 +543,7 @@ func (c *composer) categoriesAndEntries() {
 					c.set.Routes[e.ShortCode] = l.Opens
 				}
 			}
+			c.set.entrances[l.Opens] = append(c.set.entrances[l.Opens], l)
 			l.Languages = languages(e.Title)
 			c.set.Entries = append(c.set.Entries, l)
 		}
