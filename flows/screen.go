@@ -1,6 +1,8 @@
 package flows
 
 import (
+	"unicode/utf8"
+
 	"github.com/ventanilla-gob/ventanilla/conversation"
 	"github.com/ventanilla-gob/ventanilla/i18n"
 )
@@ -23,6 +25,26 @@ type Screen struct {
 type Option struct {
 	Key   string // "1", "2", …
 	Label string
+	// runes is Runes counted once, by NewOption, or 0: a menu's options are
+	// built when its flow compiles and shown by every hop, and a channel
+	// laying out a long menu (the national one) would otherwise count
+	// every label again on each hop.
+	runes int
+}
+
+// NewOption returns an option that carries the rune count of its key and
+// label, for options built once and shown many times.
+func NewOption(key, label string) Option {
+	return Option{Key: key, Label: label, runes: utf8.RuneCountInString(key) + utf8.RuneCountInString(label)}
+}
+
+// Runes is how many runes Key and Label hold together: what a channel
+// that measures screens in characters lays out.
+func (o *Option) Runes() int {
+	if o.runes > 0 {
+		return o.runes
+	}
+	return utf8.RuneCountInString(o.Key) + utf8.RuneCountInString(o.Label)
 }
 
 // Nav carries the navigation keys with labels in the screen's locale. A zero

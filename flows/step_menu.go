@@ -76,7 +76,7 @@ func (b *menuStep) precompute(locales []string) {
 			if !ok || o.When.prog != nil || o.When.Src != "" {
 				return
 			}
-			opts[i] = Option{Key: strconv.Itoa(i + 1), Label: label}
+			opts[i] = NewOption(strconv.Itoa(i+1), label)
 		}
 		shown[loc] = opts
 	}
@@ -118,7 +118,7 @@ func (b *menuStep) options(h *hop, cf *Compiled, _ *Step) ([]Option, error) {
 			continue
 		}
 		n++
-		out = append(out, Option{Key: strconv.Itoa(n), Label: h.render(cf, &o.Label, nil)})
+		out = append(out, NewOption(strconv.Itoa(n), h.render(cf, &o.Label, nil)))
 	}
 	return out, nil
 }

@@ -1,6 +1,7 @@
 package ussd_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/ventanilla-gob/ventanilla/channels/ussd"
@@ -20,6 +21,10 @@ var (
 		Options: provinces,
 		Nav:     fullNav,
 	}
+	// national is the first part of a national menu with many
+	// institutions: 19 entries and "more", as a compiled menu shows them
+	// (options that carry their rune count), five pages on USSD.
+	national  = nationalMenu()
 	sinkPages []string
 	sinkText  string
 	sinkN     int
@@ -43,10 +48,33 @@ func BenchmarkPaginate(b *testing.B) {
 	}
 }
 
+func nationalMenu() flows.Screen {
+	labels := []string{"Turnos", "Estado de trámite", "Quejas y sugerencias"}
+	for i := range 16 {
+		labels = append(labels, fmt.Sprintf("Consulta de la institución %02d", i))
+	}
+	labels = append(labels, "Más servicios")
+	s := flows.Screen{Text: "Ventanilla ciudadana", Nav: fullNav}
+	for i, l := range labels {
+		s.Options = append(s.Options, flows.NewOption(fmt.Sprint(i+1), l))
+	}
+	return s
+}
+
 func BenchmarkRender(b *testing.B) {
-	b.ReportAllocs()
-	for b.Loop() {
-		sinkText, sinkN = ussd.Render(&menu6, ussd.DefaultLimit)
+	for _, bc := range []struct {
+		name   string
+		screen *flows.Screen
+	}{
+		{"menu6", &menu6},
+		{"national", &national},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				sinkText, sinkN = ussd.Render(bc.screen, ussd.DefaultLimit)
+			}
+		})
 	}
 }
 

@@ -75,7 +75,7 @@ type nav struct {
 // the last page bare), so nothing is lost: the engine must then keep the
 // session open until the citizen reaches the last page, and end it there.
 func Paginate(s *flows.Screen, limit int) []string {
-	var buf [4]page
+	var buf [8]page // a composed menu's part of 20 options takes ~5 pages
 	nv, pages := layout(s, limit, buf[:0])
 	out := make([]string, len(pages))
 	for i := range pages {
@@ -87,7 +87,7 @@ func Paginate(s *flows.Screen, limit int) []string {
 // Render returns page s.Page of Paginate (clamped into range) and how many
 // pages the screen has.
 func Render(s *flows.Screen, limit int) (text string, pages int) {
-	var buf [4]page
+	var buf [8]page
 	nv, ps := layout(s, limit, buf[:0])
 	i := min(max(s.Page, 0), len(ps)-1)
 	return render(s, &nv, &ps[i]), len(ps)
@@ -96,7 +96,7 @@ func Render(s *flows.Screen, limit int) (text string, pages int) {
 // Pages returns how many pages s needs at limit; the engine uses it to know
 // whether the More key is valid on the current page.
 func Pages(s *flows.Screen, limit int) int {
-	var buf [4]page
+	var buf [8]page
 	_, ps := layout(s, limit, buf[:0])
 	return len(ps)
 }
@@ -135,6 +135,9 @@ func mkNav(key, label string, capN int) navLine {
 func lineLen(key, label string) int {
 	return utf8.RuneCountInString(key) + 2 + utf8.RuneCountInString(label)
 }
+
+// optLen is lineLen of an option, from the count it may carry.
+func optLen(o *flows.Option) int { return o.Runes() + 2 }
 
 // backOn reports whether page i shows Back.
 func (nv *nav) backOn(i int, last bool) bool {
@@ -178,14 +181,14 @@ func layout(s *flows.Screen, limit int, dst []page) (nav, []page) {
 			optCap -= nv.back.n + 1
 		}
 		fits := total(sum, count) <= limit
-		for _, o := range opts[j:] {
+		for k := j; k < len(opts); k++ {
 			if !fits {
 				// Sums only grow: stop counting a long menu (the national
 				// one lists every institution's entries) at the first
 				// line past the page, so that a layout stays linear.
 				break
 			}
-			sum += min(lineLen(o.Key, o.Label), optCap)
+			sum += min(optLen(&opts[k]), optCap)
 			count++
 			fits = total(sum, count) <= limit
 		}
@@ -214,7 +217,7 @@ func layout(s *flows.Screen, limit int, dst []page) (nav, []page) {
 		}
 		if rest == "" {
 			for j < len(opts) {
-				n := lineLen(opts[j].Key, opts[j].Label)
+				n := optLen(&opts[j])
 				r := room()
 				if n > r && count > 0 {
 					break
@@ -290,34 +293,35 @@ func render(s *flows.Screen, nv *nav, p *page) string {
 		sep()
 		b.WriteString(p.body)
 	}
-	for _, o := range s.Options[p.lo:p.hi] {
+	for i := p.lo; i < p.hi; i++ {
 		sep()
-		writeLine(&b, o.Key, o.Label, p.optCap)
+		o := &s.Options[i]
+		writeLine(&b, o.Key, o.Label, optLen(o), p.optCap)
 	}
 	if p.more {
 		sep()
-		writeLine(&b, nv.more.key, nv.more.label, nv.more.n)
+		writeLine(&b, nv.more.key, nv.more.label, lineLen(nv.more.key, nv.more.label), nv.more.n)
 	}
 	if p.back {
 		sep()
-		writeLine(&b, nv.back.key, nv.back.label, nv.back.n)
+		writeLine(&b, nv.back.key, nv.back.label, lineLen(nv.back.key, nv.back.label), nv.back.n)
 	}
 	if p.home {
 		sep()
-		writeLine(&b, nv.home.key, nv.home.label, nv.home.n)
+		writeLine(&b, nv.home.key, nv.home.label, lineLen(nv.home.key, nv.home.label), nv.home.n)
 	}
 	return b.String()
 }
 
-// writeLine writes key + ". " + label, cut to at most limit runes.
-func writeLine(b *strings.Builder, key, label string, limit int) {
-	if lineLen(key, label) <= limit {
+// writeLine writes key + ". " + label, n runes, cut to at most limit runes.
+func writeLine(b *strings.Builder, key, label string, n, limit int) {
+	if n <= limit {
 		b.WriteString(key)
 		b.WriteString(". ")
 		b.WriteString(label)
 		return
 	}
-	n := 0
+	n = 0
 	for _, part := range [...]string{key, ". ", label} {
 		for _, r := range part {
 			if n == limit {

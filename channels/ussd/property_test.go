@@ -3,6 +3,7 @@ package ussd_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -97,6 +98,17 @@ func TestPaginateProperties(t *testing.T) {
 		s.Page = r.IntN(len(pages))
 		if text, n := ussd.Render(&s, limit); text != pages[s.Page] || n != len(pages) {
 			t.Fatalf("case %d: Render(page %d) disagrees with Paginate", c, s.Page)
+		}
+		// Options that carry their rune count, as compiled menus' do,
+		// lay out as those counted on the hop.
+		counted := s
+		counted.Options = make([]flows.Option, len(s.Options))
+		for i, o := range s.Options {
+			counted.Options[i] = flows.NewOption(o.Key, o.Label)
+		}
+		if got := ussd.Paginate(&counted, limit); !slices.Equal(got, pages) {
+			t.Fatalf("case %d: counted options give\n%s\nagainst\n%s", c,
+				strings.Join(got, "\n-----\n"), strings.Join(pages, "\n-----\n"))
 		}
 	}
 }
