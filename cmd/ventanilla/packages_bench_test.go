@@ -86,7 +86,9 @@ func BenchmarkLoadPackages(b *testing.B) {
 // BenchmarkReloadOnePackage is a per-package reload with 50 packages of
 // 10 flows loaded: compiling every flow again, as it was done before, and
 // compiling only the reloaded package's (and the composed menu), taking
-// the other packages' compiled flows as they run.
+// the other packages' compiled flows as they run. Either way the other
+// packages are not read again, and what composing checks of their files
+// was read when they were.
 func BenchmarkReloadOnePackage(b *testing.B) {
 	c := &config{Root: "inicio", Keywords: defaultKeywords, Packages: listFlag{benchPackages(b, 50, 10)}}
 	msgs, err := i18n.Load()

@@ -664,6 +664,72 @@ func TestPackageReloadCompilesOnlyThatPackage(t *testing.T) {
 	expect(t, ussd.send("1002"), "Solicitud 1002: en revisión.")
 }
 
+// A per-package reload reads only that package, but checks it against
+// the running ones as a start would: a keyword, a short code or a service
+// of another institution is refused, naming both files, and the running
+// set stays.
+func TestPackageReloadKeepsTheChecksAcrossPackages(t *testing.T) {
+	dir := t.TempDir()
+	transito := newPackage(t, dir, "transito", func(m string) string {
+		return strings.Replace(published(m), "keywords: [TRANSITO]", "keywords: [TRANSITO]\n    short_code: \"*384*7#\"", 1)
+	})
+	municipio := newPackage(t, dir, "municipio", published)
+	_, a := packagesApp(t, dir, "")
+	manifest := filepath.Join(municipio, "institution.yaml")
+	flow := filepath.Join(municipio, "flows", "municipio-consulta.yaml")
+	original := map[string][]byte{}
+	for _, f := range []string{manifest, flow} {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		original[f] = data
+	}
+	for _, tc := range []struct {
+		name       string
+		file       string
+		edit       func(string) string
+		code, with string // the problem's code, and the other package's file it names
+	}{
+		{"keyword", manifest, func(m string) string { return strings.Replace(m, "[MUNICIPIO]", "[MUNICIPIO, TRANSITO]", 1) },
+			"keyword-clash", filepath.Join(transito, "institution.yaml")},
+		{"short code", manifest, func(m string) string {
+			return strings.Replace(m, "keywords: [MUNICIPIO]", "keywords: [MUNICIPIO]\n    short_code: \"*384*7#\"", 1)
+		}, "short-code-clash", filepath.Join(transito, "institution.yaml")},
+		{"service", flow, func(f string) string {
+			return strings.Replace(f, "service: municipio.status", "service: transito.status", 1)
+		},
+			"not-shared", filepath.Join(transito, "services.yaml")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			editFile(t, tc.file, tc.edit)
+			defer os.WriteFile(tc.file, original[tc.file], 0o644)
+			running := a.flows.Load()
+			problems, err := a.reload("municipio")
+			if err == nil {
+				t.Fatal("reload taken")
+			}
+			var found bool
+			for _, p := range problems {
+				both := p.File + " " + p.Message
+				found = found || p.Code == tc.code && strings.Contains(both, municipio+string(filepath.Separator)) && strings.Contains(both, tc.with)
+			}
+			if !found {
+				t.Errorf("no %s problem naming %s in\n%v", tc.code, tc.with, problems)
+			}
+			if a.flows.Load() != running {
+				t.Error("the running flows were replaced")
+			}
+		})
+	}
+	// Fixed, the release is taken, and the checks ran on its own files.
+	if _, err := a.reload("municipio"); err != nil {
+		t.Fatal(err)
+	}
+	sms := channelsFor(t, a, "+593991000320", "")["sms"]
+	expect(t, sms.send("TRANSITO"), "Escriba el número de su solicitud")
+}
+
 // A broken package stops the start, with its problems at file:line:col
 // and the name probably meant.
 func TestBrokenPackageStopsTheStart(t *testing.T) {

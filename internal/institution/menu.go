@@ -36,7 +36,8 @@ const perMenu = flows.MaxOptions - 1
 // that entry, then the choice of language again. It also writes, for each
 // draft entry, the gate that keywords and short codes open: testers go
 // on to the entry's flow, anyone else gets the national menu, as for a
-// word nobody claimed.
+// word nobody claimed. The ids of the flows it writes go to the set's
+// composed.
 func (c *composer) menu() []flows.Source {
 	root := c.opts.Root
 	steps := newMap()
@@ -121,6 +122,7 @@ func (c *composer) menu() []flows.Source {
 		"start", "welcome",
 		"steps", steps.node())
 	out := []flows.Source{versioned(composedDir+root+".yaml", body)}
+	c.set.composed = append(c.set.composed, root)
 
 	// Gates of draft entries.
 	for _, e := range c.set.Entries {
@@ -140,6 +142,7 @@ func (c *composer) menu() []flows.Source {
 				"open", obj("kind", "goto", "flow", e.Entry.Flow),
 				"menu", obj("kind", "goto", "flow", root)))
 		out = append(out, versioned(composedDir+e.Opens+".yaml", gate))
+		c.set.composed = append(c.set.composed, e.Opens)
 	}
 	return out
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ventanilla-gob/ventanilla/flows"
@@ -51,6 +52,12 @@ type Package struct {
 	// in its flows instead of the catalogue's; nil without any.
 	Overrides   *i18n.Overrides
 	Transcripts []string // paths of its golden transcripts (on disk only)
+
+	// scanned is what composing reads from the files besides the manifest,
+	// read once: a per-package reload composes the running packages
+	// again, as they are, next to the one read anew.
+	scanOnce sync.Once
+	scanned  *scanned
 }
 
 // ID is the institution's id.

@@ -23,6 +23,34 @@ type flowFacts struct {
 	gotos    []ref
 }
 
+// scanned are the facts of one package's files that composing checks.
+// A package's files do not change once read, so neither do they.
+type scanned struct {
+	flows     []*flowFacts         // in the order of Package.Flows
+	envRefs   []ref                // ${VAR} of the services file
+	services  map[string]flows.Pos // service ids of the services file
+	templates map[string]flows.Pos // template ids of the templates file
+}
+
+// scan returns p's facts, read the first time they are asked for.
+func (p *Package) scan() *scanned {
+	p.scanOnce.Do(func() {
+		s := &scanned{}
+		for _, src := range p.Flows {
+			s.flows = append(s.flows, scanFlow(src))
+		}
+		if p.Services != nil {
+			s.envRefs = envRefs(p.Services.Data)
+			s.services = serviceKeys(p.Services.Data)
+		}
+		if p.Templates != nil {
+			s.templates = mappingKeys(p.Templates.Data, "templates")
+		}
+		p.scanned = s
+	})
+	return p.scanned
+}
+
 type ref struct {
 	id   string
 	pos  flows.Pos

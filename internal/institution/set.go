@@ -200,13 +200,7 @@ func Compose(pkgs []*Package, opts Options) (*Set, flows.Problems) {
 	c.templates()
 	c.categoriesAndEntries()
 	c.set.services = c.serviceOf
-	menu := c.menu()
-	for _, src := range menu {
-		if id := scanFlow(src).id; id != "" {
-			c.set.composed = append(c.set.composed, id)
-		}
-	}
-	c.set.Sources = append(c.set.Sources, menu...)
+	c.set.Sources = append(c.set.Sources, c.menu()...)
 	c.list.Sort()
 	return c.set, c.list
 }
@@ -269,8 +263,9 @@ func (c *composer) flows() {
 	c.flowFile = map[string]*flowFacts{}
 	for _, p := range c.set.Packages {
 		m := p.Manifest
-		for _, src := range p.Flows {
-			f := scanFlow(src)
+		facts := p.scan().flows
+		for i, src := range p.Flows {
+			f := facts[i]
 			c.facts[p] = append(c.facts[p], f)
 			c.set.Sources = append(c.set.Sources, src)
 			if f.id == "" {
@@ -351,7 +346,7 @@ func (c *composer) services() {
 		}
 		prefix := Prefix(m)
 		outside := false
-		for _, r := range envRefs(p.Services.Data) {
+		for _, r := range p.scan().envRefs {
 			if !strings.HasPrefix(r.id, prefix) {
 				outside = true
 				c.errorf(p.Services.Name, r.pos, "", "secret-prefix", "${%s}: the secrets of institution %q are environment variables starting with %s", r.id, m.ID, prefix)
@@ -373,7 +368,7 @@ func (c *composer) services() {
 				continue
 			}
 		}
-		keys := serviceKeys(p.Services.Data)
+		keys := p.scan().services
 		for _, id := range sortedKeys(keys) {
 			if !m.National && !strings.HasPrefix(id, m.ID+".") {
 				c.errorf(p.Services.Name, keys[id], "services."+id, "not-namespaced", "service id %q: the services of institution %q start with %q", id, m.ID, m.ID+".")
@@ -433,7 +428,7 @@ func (c *composer) templates() {
 		if p.Templates == nil || m.National {
 			continue
 		}
-		keys := mappingKeys(p.Templates.Data, "templates")
+		keys := p.scan().templates
 		for _, id := range sortedKeys(keys) {
 			if !strings.HasPrefix(id, m.ID+"_") {
 				c.errorf(p.Templates.Name, keys[id], "templates."+id, "not-namespaced", "template id %q: the templates of institution %q start with %q", id, m.ID, m.ID+"_")
