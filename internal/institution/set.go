@@ -328,7 +328,7 @@ func (c *composer) callbacks() {
 // the file does not load, so that its errors are not repeated at every
 // call of them as a service nobody declared.
 func (c *composer) unloaded(p *Package) {
-	for id := range serviceKeys(p.Services.Data) {
+	for id := range p.scan().services {
 		c.set.unloaded[id] = true
 	}
 }
