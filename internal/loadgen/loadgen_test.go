@@ -186,10 +186,7 @@ func TestErrorsAreClassified(t *testing.T) {
 			panic(http.ErrAbortHandler)
 		}, 1},
 		{"no answer in time", KindTimeout, func(w http.ResponseWriter, r *http.Request) {
-			select {
-			case <-r.Context().Done():
-			case <-time.After(5 * time.Second):
-			}
+			<-r.Context().Done()
 		}, 1},
 	}
 	for _, c := range cases {
@@ -204,7 +201,12 @@ func TestErrorsAreClassified(t *testing.T) {
 			}
 			cfg := config(t, serve(t, fake))
 			cfg.Sessions = 6
-			cfg.Client = NewClient(4, 200*time.Millisecond, false)
+			if c.kind == KindTimeout {
+				// Short enough to wait out, long enough for the hops that
+				// do answer on a busy machine (at 200ms some did not, and
+				// counted as timeouts).
+				cfg.Client = NewClient(4, 2*time.Second, false)
+			}
 			res, err := Run(context.Background(), cfg)
 			if err != nil {
 				t.Fatal(err)
@@ -301,13 +303,34 @@ func TestRateHolds(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 100 hops are due within the second; an unpaced run against this
-	// target makes thousands. The lower bound only guards against a pacer
-	// that holds hops back, with room for a slow, shared machine.
-	if res.Hops > 100 || res.Hops < 50 {
+	// target makes thousands. How many of the 100 a busy machine manages
+	// to send is its own affair (as few as 27 were seen): that the
+	// schedule offers all of them is TestPacerOffersEveryHopDue.
+	if res.Hops > 100 || res.Hops == 0 {
 		t.Errorf("hops: %d in 1s at 100/s", res.Hops)
 	}
 	if res.Errors != 0 {
 		t.Errorf("errors: %v %+v", res.ErrorsByKind, res.Samples)
+	}
+}
+
+// The schedule of a run at 100 hops/s for a second offers exactly 100
+// hops, perHop apart, to workers that come for them; a worker late for
+// its hop sends it at once, counted from when it was due.
+func TestPacerOffersEveryHopDue(t *testing.T) {
+	// A run that started a second ago, at its deadline now: every hop of
+	// its schedule is due, and none needs to be slept for.
+	deadline := time.Now()
+	start := deadline.Add(-time.Second)
+	p := newPacer(start, 100)
+	for k := range 100 {
+		due, ok := p.wait(context.Background(), deadline)
+		if want := start.Add(time.Duration(k) * 10 * time.Millisecond); !ok || !due.Equal(want) {
+			t.Fatalf("hop %d: due %v, %v; want %v, true", k, due.Sub(start), ok, want.Sub(start))
+		}
+	}
+	if due, ok := p.wait(context.Background(), deadline); ok {
+		t.Errorf("hop 100 offered, due %v after the start of a 1s run", due.Sub(start))
 	}
 }
 
@@ -319,8 +342,10 @@ func TestBaselineRuns(t *testing.T) {
 	defer b.Close()
 	for _, s := range Scenarios() {
 		t.Run(s.Name, func(t *testing.T) {
+			// A few whole conversations, however long the machine takes
+			// over them (Duration only bounds a run that hangs).
 			cfg := config(t, b.URL)
-			cfg.Scenario, cfg.Blind, cfg.Duration = s, true, 200*time.Millisecond
+			cfg.Scenario, cfg.Blind, cfg.Sessions = s, true, cfg.Concurrency
 			res, err := Run(context.Background(), cfg)
 			if err != nil {
 				t.Fatal(err)

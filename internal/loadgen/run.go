@@ -80,7 +80,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	runCtx, cancel := context.WithDeadline(ctx, r.deadline.Add(grace))
 	defer cancel()
 	if cfg.Rate > 0 {
-		r.pace = &pacer{start: start, perHop: float64(time.Second) / cfg.Rate}
+		r.pace = newPacer(start, cfg.Rate)
 	}
 
 	var wg sync.WaitGroup
@@ -227,6 +227,11 @@ type pacer struct {
 	start  time.Time
 	perHop float64 // nanoseconds
 	next   atomic.Int64
+}
+
+// newPacer returns the schedule of rate hops per second from start.
+func newPacer(start time.Time, rate float64) *pacer {
+	return &pacer{start: start, perHop: float64(time.Second) / rate}
 }
 
 // wait takes the next hop on the schedule, sleeps until it is due, and
