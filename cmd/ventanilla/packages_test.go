@@ -363,6 +363,19 @@ func TestPackageReloadAllOrNothingWithConversationsInFlight(t *testing.T) {
 			t.Errorf("%s: %d %s", path, code, body)
 		}
 	}
+	// A release whose flow is not YAML is refused with the mistake at its
+	// line and column, in words.
+	manifest, consulta := filepath.Join(municipio, "institution.yaml"), filepath.Join(municipio, "flows", "municipio-consulta.yaml")
+	editFile(t, manifest, func(m string) string { return strings.Replace(m, "keywrds:", "keywords:", 1) })
+	editFile(t, consulta, func(f string) string { return strings.Replace(f, "\n    kind: call\n", "\n\tkind: call\n", 1) })
+	for _, path := range []string{"/admin/reload", "/admin/packages/municipio/reload"} {
+		code, body := postAdmin(t, srv.URL, path)
+		if code != http.StatusUnprocessableEntity || !strings.Contains(body, "municipio/flows/municipio-consulta.yaml:31:1: (file): error: tabs cannot indent YAML; use spaces") {
+			t.Errorf("%s with a tab: %d %s", path, code, body)
+		}
+	}
+	editFile(t, consulta, func(f string) string { return strings.Replace(f, "\n\tkind: call\n", "\n    kind: call\n", 1) })
+	editFile(t, manifest, func(m string) string { return strings.Replace(m, "keywords:", "keywrds:", 1) })
 	// Everything keeps serving, the conversations in flight first.
 	expect(t, inTransito.send("1002"), "Solicitud 1002: en revisión.")
 	expect(t, inMunicipio.send("1002"), "Solicitud 1002: en revisión.")
@@ -731,17 +744,23 @@ func TestPackageReloadKeepsTheChecksAcrossPackages(t *testing.T) {
 }
 
 // A broken package stops the start, with its problems at file:line:col
-// and the name probably meant.
+// and the name probably meant; a file that is not YAML, at the line and
+// column of its mistake.
 func TestBrokenPackageStopsTheStart(t *testing.T) {
 	dir := t.TempDir()
 	newPackage(t, dir, "transito", published)
 	newPackage(t, dir, "municipio", func(m string) string { return strings.Replace(published(m), "keywords:", "keywrds:", 1) })
+	registro := newPackage(t, dir, "registro", published)
+	editFile(t, filepath.Join(registro, "services.yaml"), func(s string) string { return strings.Replace(s, `"${REGISTRO_API_KEY}"}`, `"${REGISTRO_API_KEY}}`, 1) })
 	getenv := func(name string) (string, bool) {
 		return "http://127.0.0.1:1", strings.HasSuffix(name, "_API_URL") || strings.HasSuffix(name, "_API_KEY")
 	}
 	_, err := newApp(&config{Root: "inicio", Packages: listFlag{dir}, Keywords: defaultKeywords}, slog.New(slog.NewTextHandler(io.Discard, nil)), getenv, registry)
 	if err == nil || !strings.Contains(err.Error(), "municipio/institution.yaml:") || !strings.Contains(err.Error(), `(did you mean "keywords"?)`) {
 		t.Errorf("got %v", err)
+	}
+	if err == nil || !strings.Contains(err.Error(), "registro/services.yaml:10:53: (file): error: this `\"` is never closed") {
+		t.Errorf("the services file that is not YAML: got %v", err)
 	}
 }
 
