@@ -143,6 +143,11 @@ func countConversations(t *testing.T, c *config) {
 			t.Error("no call stored")
 		}
 	}
+	// Operators see the same per institution in Prometheus, unwithheld.
+	if _, metrics := get(t, srv.URL+"/metrics"); !strings.Contains(metrics, `ventanilla_tramites_completed_total{channel="ussd",flow="turnos",institution="ventanilla"} 3`) ||
+		!strings.Contains(metrics, `ventanilla_conversations_started_total{channel="ussd",flow="turnos",institution="ventanilla"} 5`) {
+		t.Errorf("/metrics lacks completions and starts per institution")
+	}
 	page, err := http.Get(srv.URL + "/indicators")
 	if err != nil {
 		t.Fatal(err)

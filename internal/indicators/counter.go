@@ -13,7 +13,9 @@ import (
 )
 
 // Counter takes the events of conversations on the hop and adds them to
-// a Store in the background. An event costs a map increment under a
+// a Store in the background. Its Prometheus counters are labelled with
+// the dims' institution, which the caller takes from the configured
+// packages (never from a request), so the label's values stay few. An event costs a map increment under a
 // mutex: nothing on the hop waits for the store.
 type Counter struct {
 	store    Store
@@ -83,20 +85,20 @@ func NewCounter(store Store, o Options) *Counter {
 	}
 	c.ratings = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ventanilla_ratings_total",
-		Help: "Satisfaction ratings given, by flow, channel and score (1–5).",
-	}, []string{"flow", "channel", "score"})
+		Help: "Satisfaction ratings given, by institution, flow, channel and score (1–5).",
+	}, []string{"institution", "flow", "channel", "score"})
 	c.started = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ventanilla_conversations_started_total",
-		Help: "Conversations started, by flow and channel.",
-	}, []string{"flow", "channel"})
+		Help: "Conversations started, by institution, flow and channel.",
+	}, []string{"institution", "flow", "channel"})
 	c.completed = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ventanilla_tramites_completed_total",
-		Help: "Conversations that reached an end step their flow counts as a completed trámite, by flow and channel.",
-	}, []string{"flow", "channel"})
+		Help: "Conversations that reached an end step their flow counts as a completed trámite, by institution, flow and channel.",
+	}, []string{"institution", "flow", "channel"})
 	c.reminders = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ventanilla_reminders_total",
-		Help: "Reminders sent, confirmed and cancelled by the citizen, by flow.",
-	}, []string{"flow", "event"})
+		Help: "Reminders sent, confirmed and cancelled by the citizen, by institution and flow.",
+	}, []string{"institution", "flow", "event"})
 	if o.Registerer != nil {
 		o.Registerer.MustRegister(c.ratings, c.started, c.completed, c.reminders,
 			prometheus.NewCounterFunc(prometheus.CounterOpts{
@@ -110,6 +112,15 @@ func NewCounter(store Store, o Options) *Counter {
 	}
 	go c.run(interval)
 	return c
+}
+
+// label is an institution as the metrics label it: "none" for a flow no
+// institution owns, as every other metric of the gateway does.
+func label(institution string) string {
+	if institution == "" {
+		return "none"
+	}
+	return institution
 }
 
 func mustZone(name string) *time.Location {
@@ -127,7 +138,7 @@ func (c *Counter) Zone() *time.Location { return c.zone }
 // Started counts a conversation started in d.Flow.
 func (c *Counter) Started(d Dims) {
 	c.add(d, MetricStarted, 1)
-	c.started.WithLabelValues(d.Flow, d.Channel).Inc()
+	c.started.WithLabelValues(label(d.Institution), d.Flow, d.Channel).Inc()
 }
 
 // End is how a conversation ended, for Ended.
@@ -151,7 +162,7 @@ func (c *Counter) Ended(d Dims, e End) {
 		}
 		c.addLocked(Cell{day, d, MetricSeconds + ":" + bucket(secondBuckets, int(e.Duration.Seconds()+0.5))}, 1)
 		c.mu.Unlock()
-		c.completed.WithLabelValues(d.Flow, d.Channel).Inc()
+		c.completed.WithLabelValues(label(d.Institution), d.Flow, d.Channel).Inc()
 	case e.Abandoned:
 		c.add(d, MetricAbandoned+":"+e.Step, 1)
 	default:
@@ -166,13 +177,13 @@ func (c *Counter) Rated(d Dims, score int) {
 	}
 	s := strconv.Itoa(score)
 	c.add(d, MetricRating+":"+s, 1)
-	c.ratings.WithLabelValues(d.Flow, d.Channel, s).Inc()
+	c.ratings.WithLabelValues(label(d.Institution), d.Flow, d.Channel, s).Inc()
 }
 
 // Reminder counts a reminder event (ReminderSent, …).
 func (c *Counter) Reminder(d Dims, event string) {
 	c.add(d, MetricReminder+":"+event, 1)
-	c.reminders.WithLabelValues(d.Flow, event).Inc()
+	c.reminders.WithLabelValues(label(d.Institution), d.Flow, event).Inc()
 }
 
 // Call counts a back-end call of service, owned by institution, and its

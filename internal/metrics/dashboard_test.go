@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ventanilla-gob/ventanilla/internal/indicators"
 )
 
 var metricName = regexp.MustCompile(`ventanilla_[a-z_]+`)
@@ -42,6 +44,14 @@ func TestDashboardQueriesExportedMetrics(t *testing.T) {
 	m.Gauge("audit_dropped_total", "x", func() float64 { return 0 })
 	m.StoreBreaker("sessions", 0)
 	m.NewSessions(func() []Admitted { return []Admitted{{Origin: "c"}} }, 1)
+	// The indicators' counters go to the same registry, as serve has it.
+	c := indicators.NewCounter(indicators.NewMemory(), indicators.Options{Registerer: m.Registry, Interval: time.Hour})
+	defer c.Close()
+	d := indicators.Dims{Flow: "f", Institution: "i", Channel: "ussd", Carrier: "c", Locale: "es"}
+	c.Started(d)
+	c.Ended(d, indicators.End{Completed: true, Hops: 3})
+	c.Rated(d, 5)
+	c.Reminder(d, indicators.ReminderSent)
 	families, err := m.Registry.Gather()
 	if err != nil {
 		t.Fatal(err)
