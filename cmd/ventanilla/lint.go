@@ -127,7 +127,7 @@ func loadForRun(c *config, packages []string, stderr io.Writer) (*flows.Registry
 func cmdFlowTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var c config
 	fs := flagSet("flows test", stderr, &c)
-	update := fs.Bool("update", false, "rewrite the expected screens with what the flows show now")
+	update := fs.Bool("update", false, "rewrite the expected screens (and the SMS and reminders hops check) with what the flows show now")
 	if err := parseFlags(fs, args, &c); err != nil {
 		return 2
 	}

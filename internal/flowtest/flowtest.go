@@ -42,6 +42,9 @@ type Transcript struct {
 	Limit  int               `yaml:"limit"`  // screen limit; default 182
 	Mocks  map[string][]Mock `yaml:"mocks"`
 	Hops   []Hop             `yaml:"hops"`
+	// File is the file the transcript was read from, which its
+	// reminders' differences name.
+	File string `yaml:"-"`
 }
 
 // Mock is one canned back-end response. Calls to a service take its mocks
@@ -69,6 +72,13 @@ type Hop struct {
 	// late result of an async call. A hop without it does not check them.
 	SMS      []SMS `yaml:"sms"`
 	CheckSMS bool  `yaml:"-"`
+	// Reminders, when the hop names them (reminders: [] for none), are
+	// what its remind steps scheduled and cancelled, in order. A hop
+	// without them does not check them.
+	Reminders      []Reminder `yaml:"-"`
+	CheckReminders bool       `yaml:"-"`
+	// remindersPos is where the transcript writes reminders:.
+	remindersPos diag.Pos
 }
 
 // SMS is one SMS a hop queued, as the flow wrote it (before the carrier
@@ -83,7 +93,7 @@ type SMS struct {
 // Citizen is how an SMS's To names the conversation's own number.
 const Citizen = "citizen"
 
-// Failure is a hop whose screen, or whose SMS, differ from the
+// Failure is a hop whose screen, SMS or reminders differ from the
 // transcript.
 type Failure struct {
 	Hop       int
@@ -93,6 +103,10 @@ type Failure struct {
 	GotEnd    bool
 	// WantSMS and GotSMS are set when the SMS differ.
 	WantSMS, GotSMS []SMS
+	// WantReminders and GotReminders are set when the reminders differ,
+	// and Differences says how, at the transcript's place.
+	WantReminders, GotReminders []Reminder
+	Differences                 diag.Problems
 }
 
 func (f Failure) String() string {
@@ -102,6 +116,12 @@ func (f Failure) String() string {
 	}
 	if f.WantSMS != nil || f.GotSMS != nil {
 		s += fmt.Sprintf("\n--- want SMS\n%s\n--- got SMS\n%s", listSMS(f.WantSMS), listSMS(f.GotSMS))
+	}
+	if len(f.Differences) > 0 {
+		for _, p := range f.Differences {
+			s += "\n" + p.String()
+		}
+		s += fmt.Sprintf("\n--- want reminders\n%s\n--- got reminders\n%s", listReminders(f.WantReminders), listReminders(f.GotReminders))
 	}
 	return s
 }
@@ -208,6 +228,10 @@ func (r *Runner) Run(ctx context.Context, t *Transcript) ([]Hop, []Failure, erro
 	// to box, and an async call that outlasts its hop sends its result
 	// there once the hop is over.
 	box := &outbox{keys: map[string]bool{}}
+	// Reminders are kept, on the transcript's clock, and never sent; the
+	// log tells each hop what it scheduled and cancelled.
+	rlog := &remindLog{next: gateway.StepReminders{SMS: "flowtest",
+		Bookings: reminders.Bookings{Store: reminders.NewMemory(0), Now: func() time.Time { return now }}}}
 	var later []func()
 	engine := &flows.Engine{
 		SMS:      box,
@@ -222,10 +246,8 @@ func (r *Runner) Run(ctx context.Context, t *Transcript) ([]Hop, []Failure, erro
 		Observer: r.Observer,
 		// A number is asked to rate a flow once: a transcript's second
 		// conversation in it is not asked again.
-		Ratings: gateway.Ratings{Store: store},
-		// Reminders are kept, on the transcript's clock, and never sent.
-		Reminders: gateway.StepReminders{SMS: "flowtest",
-			Bookings: reminders.Bookings{Store: reminders.NewMemory(0), Now: func() time.Time { return now }}},
+		Ratings:   gateway.Ratings{Store: store},
+		Reminders: rlog,
 	}
 	gw := &gateway.Gateway{Engine: engine, Store: store, Routes: map[string]string{}, Budget: r.Budget}
 	if t.Start != "" {
@@ -252,12 +274,24 @@ func (r *Runner) Run(ctx context.Context, t *Transcript) ([]Hop, []Failure, erro
 				sms[j].To = Citizen
 			}
 		}
-		got = append(got, Hop{Send: h.Send, Screen: reply.Text, End: reply.End, SMS: sms, CheckSMS: h.CheckSMS || len(sms) > 0})
+		rs := rlog.take()
+		got = append(got, Hop{Send: h.Send, Screen: reply.Text, End: reply.End, SMS: sms, CheckSMS: h.CheckSMS || len(sms) > 0,
+			Reminders: rs, CheckReminders: h.CheckReminders || len(rs) > 0})
 		f := Failure{Hop: i, Send: h.Send, Want: strings.TrimRight(h.Screen, "\n"), Got: reply.Text, WantEnd: h.End, GotEnd: reply.End}
 		if w := want(h.SMS, phone); h.CheckSMS && !slices.Equal(w, sms) {
 			f.WantSMS, f.GotSMS = w, sms
 		}
-		if f.Want != f.Got || f.WantEnd != f.GotEnd || f.WantSMS != nil || f.GotSMS != nil {
+		if h.CheckReminders {
+			file := t.File
+			if file == "" {
+				file = t.Name
+			}
+			path := diag.Join(diag.Join("hops", strconv.Itoa(i)), "reminders")
+			if d := compareReminders(file, path, h.remindersPos, h.Reminders, rs); len(d) > 0 {
+				f.WantReminders, f.GotReminders, f.Differences = h.Reminders, rs, d
+			}
+		}
+		if f.Want != f.Got || f.WantEnd != f.GotEnd || f.WantSMS != nil || f.GotSMS != nil || len(f.Differences) > 0 {
 			fails = append(fails, f)
 		}
 		if reply.End && i < len(t.Hops)-1 {
@@ -306,7 +340,7 @@ func Parse(file string, data []byte) (*Transcript, error) {
 		return nil, diag.Problems{{File: file, Pos: diag.Pos{Line: 1, Col: 1}, Message: "the transcript is empty"}}
 	}
 	r := &diag.Report{File: file}
-	delays, smsHops := check(r, root)
+	delays, smsHops, remindHops := check(r, root)
 	if len(r.Problems) > 0 {
 		return nil, r.Problems
 	}
@@ -322,6 +356,10 @@ func Parse(file string, data []byte) (*Transcript, error) {
 	for _, i := range smsHops {
 		t.Hops[i].CheckSMS = true
 	}
+	for i, rh := range remindHops {
+		t.Hops[i].Reminders, t.Hops[i].CheckReminders, t.Hops[i].remindersPos = rh.list, true, rh.pos
+	}
+	t.File = file
 	if t.Name == "" {
 		t.Name = file
 	}
@@ -331,15 +369,23 @@ func Parse(file string, data []byte) (*Transcript, error) {
 var (
 	transcriptFields = []string{"name", "start", "phone", "locale", "limit", "mocks", "hops"}
 	mockFields       = []string{"status", "outcome", "body", "delay", "params"}
-	hopFields        = []string{"send", "screen", "end", "sms"}
+	hopFields        = []string{"send", "screen", "end", "sms", "reminders"}
 	smsFields        = []string{"text", "to"}
 )
 
+// remindHop is a hop's reminders: and where it is written.
+type remindHop struct {
+	list []Reminder
+	pos  diag.Pos
+}
+
 // check walks a transcript's nodes, reporting unknown fields and values,
-// and returns the mocks' delays and the hops that check their SMS.
-func check(r *diag.Report, root *yaml.Node) (map[string][]time.Duration, []int) {
+// and returns the mocks' delays, the hops that check their SMS and those
+// that check their reminders.
+func check(r *diag.Report, root *yaml.Node) (map[string][]time.Duration, []int, map[int]remindHop) {
 	delays := map[string][]time.Duration{}
 	var smsHops []int
+	remindHops := map[int]remindHop{}
 	r.Pairs(root, "", nil, func(k, v *yaml.Node) {
 		switch k.Value {
 		case "mocks":
@@ -365,6 +411,8 @@ func check(r *diag.Report, root *yaml.Node) (map[string][]time.Duration, []int) 
 					case hk.Value == "sms":
 						checkSMS(r, hv, diag.Join(path, "sms"))
 						smsHops = append(smsHops, i)
+					case hk.Value == "reminders":
+						remindHops[i] = remindHop{list: checkReminders(r, hv, diag.Join(path, "reminders")), pos: diag.At(hv)}
 					case !slices.Contains(hopFields, hk.Value):
 						r.Unknown(hk, path, hopFields)
 					}
@@ -376,7 +424,7 @@ func check(r *diag.Report, root *yaml.Node) (map[string][]time.Duration, []int) 
 			}
 		}
 	})
-	return delays, smsHops
+	return delays, smsHops, remindHops
 }
 
 // checkSMS reads a hop's sms: a list of {text, to}.
@@ -473,6 +521,9 @@ func Update(path string, got []Hop) error {
 		}
 		if got[i].CheckSMS {
 			setSMS(h, got[i].SMS)
+		}
+		if got[i].CheckReminders {
+			setReminders(h, got[i].Reminders)
 		}
 	}
 	var buf bytes.Buffer

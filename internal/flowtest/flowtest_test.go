@@ -440,3 +440,239 @@ func TestDocsTranscripts(t *testing.T) {
 		t.Fatalf("%d transcripts in docs/flows.md, want 2", n)
 	}
 }
+
+// remindFlows book a cita for 07:30 two days after the transcripts'
+// Monday 09:00, reminded 24 and 2 hours ahead (the second falls in the
+// quiet hours, 21:00–07:00, and goes when they end), and cancel it.
+var remindFlows = []flows.Source{
+	{Name: "cita.yaml", Data: []byte(`spec_version: 1
+id: cita
+version: 1
+institution: X
+title: {es: Cita}
+locales: [es]
+start: code
+steps:
+  code:
+    kind: set
+    vars: {code: '"C-1"', day: '"2026-11-25"', hour: '"07:30"'}
+    next: remind
+  remind:
+    kind: remind
+    key: code
+    at: 'day + " " + hour'
+    before: [24h, 2h]
+    zone: America/Guayaquil
+    text: {es: "Cita {{code}}: {{day}} {{hour}}. Responda 2 para anular."}
+    reply: cita-respuesta
+    vars: {code: code}
+    next: done
+  done:
+    kind: end
+    text: {es: "Le recordaremos la cita {{code}}."}
+`)},
+	{Name: "cita-respuesta.yaml", Data: []byte(`spec_version: 1
+id: cita-respuesta
+version: 1
+institution: X
+title: {es: Respuesta}
+locales: [es]
+params: [reply, code]
+start: done
+steps:
+  done:
+    kind: end
+    text: {es: "Cita {{code}}: {{reply}}."}
+`)},
+	{Name: "cita-anular.yaml", Data: []byte(`spec_version: 1
+id: cita-anular
+version: 1
+institution: X
+title: {es: Anular}
+locales: [es]
+start: code
+steps:
+  code:
+    kind: set
+    vars: {code: '"C-1"'}
+    next: forget
+  forget:
+    kind: remind
+    cancel: true
+    key: code
+    next: done
+  done:
+    kind: end
+    text: {es: "Cita {{code}} anulada."}
+`)},
+}
+
+// A hop's reminders list what its remind steps scheduled and cancelled,
+// strictly: a reminder that differs fails the hop at the transcript's
+// line and column, with what was wanted and what was got, and the hop's
+// whole lists under it.
+func TestReminderAssertions(t *testing.T) {
+	r := catalogueRunner(t, append(catalogue.Sources(), remindFlows...)...)
+	const head = "start: cita\nlocale: es\nhops:\n  - send: \"\"\n    screen: Le recordaremos la cita C-1.\n    end: true\n"
+	const both = `    reminders:
+      - key: C-1
+        at: "2026-11-25 07:30"
+        before: 24h
+        due: "2026-11-24 07:30"
+        text: "Cita C-1: 2026-11-25 07:30. Responda 2 para anular."
+        reply: cita-respuesta
+        vars: {code: C-1}
+      - {key: C-1, at: "2026-11-25 07:30", before: 2h, due: "2026-11-25 07:00", zone: America/Guayaquil, text: "Cita C-1: 2026-11-25 07:30. Responda 2 para anular.", reply: cita-respuesta, vars: {code: C-1}}
+`
+	for _, tc := range []struct{ name, reminders, fail string }{
+		{"as scheduled", both, ""},
+		{"not checked", "", ""},
+		{"at a time in other words", strings.Replace(both, `at: "2026-11-25 07:30"`, `at: "2026-11-25T07:30:00"`, 1), ""},
+		{"another at", strings.Replace(both, `at: "2026-11-25 07:30"`, `at: "2026-11-25 08:30"`, 1),
+			`t.yaml:9:13: hops.0.reminders.0.at: want "2026-11-25 08:30", got "2026-11-25 07:30"`},
+		{"due in the quiet hours", strings.Replace(both, `due: "2026-11-25 07:00"`, `due: "2026-11-25 05:30"`, 1),
+			`t.yaml:15:61: hops.0.reminders.1.due: want "2026-11-25 05:30", got "2026-11-25 07:00"`},
+		{"another zone", strings.Replace(both, `zone: America/Guayaquil`, `zone: America/Bogota`, 1),
+			`t.yaml:15:87: hops.0.reminders.1.zone: want "America/Bogota", got "America/Guayaquil"`},
+		{"another before", strings.Replace(both, `before: 24h`, `before: 48h`, 1),
+			`t.yaml:10:17: hops.0.reminders.0.before: want 48h, got 24h`},
+		{"another text", strings.Replace(both, `text: "Cita C-1: 2026-11-25 07:30. Responda 2 para anular."`, `text: "Cita C-1."`, 1),
+			`t.yaml:12:15: hops.0.reminders.0.text: want "Cita C-1.", got "Cita C-1: 2026-11-25 07:30. Responda 2 para anular."`},
+		{"no reply", strings.Replace(both, "        reply: cita-respuesta\n", "", 1),
+			`t.yaml:8:9: hops.0.reminders.0.reply: want none, got "cita-respuesta"`},
+		{"another var", strings.Replace(both, `vars: {code: C-1}`, `vars: {code: C-2}`, 1),
+			`t.yaml:14:15: hops.0.reminders.0.vars: want {code: "C-2"}, got {code: "C-1"}`},
+		{"none expected", "    reminders: []\n",
+			`t.yaml:7:16: hops.0.reminders: the hop scheduled a reminder, which the transcript does not list: key C-1: 24h before 2026-11-25 07:30, due 2026-11-24 07:30 (America/Guayaquil)`},
+		{"one missing", strings.Split(both, "      - {")[0],
+			`t.yaml:8:7: hops.0.reminders: the hop scheduled a reminder, which the transcript does not list: key C-1: 2h before 2026-11-25 07:30, due 2026-11-25 07:00`},
+		{"a cancellation that did not happen", both + "      - {key: C-1, cancelled: true}\n",
+			`t.yaml:16:9: hops.0.reminders.2: want key C-1: cancelled, got none: the hop cancelled no more reminders`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr, err := flowtest.Parse("t.yaml", []byte(head+tc.reminders))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, fails, err := r.Run(context.Background(), tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got string
+			for _, fl := range fails {
+				got += fl.String()
+			}
+			if tc.fail == "" && got != "" || !strings.Contains(got, tc.fail) {
+				t.Errorf("failures:\n%s\nwant one containing:\n%s", got, tc.fail)
+			}
+			if tc.fail != "" && (strings.Contains(got, "--- want (end") || !strings.Contains(got, "--- want reminders\n")) {
+				t.Errorf("the failure does not show the reminders alone:\n%s", got)
+			}
+		})
+	}
+}
+
+// A cancellation is asserted by the booking's key, and a hop that
+// schedules instead, or cancels another booking, fails.
+func TestReminderCancellation(t *testing.T) {
+	r := catalogueRunner(t, append(catalogue.Sources(), remindFlows...)...)
+	const text = `start: cita-anular
+locale: es
+hops:
+  - send: ""
+    screen: Cita C-1 anulada.
+    end: true
+    reminders: %s
+`
+	for _, tc := range []struct{ reminders, fail string }{
+		{"[{key: C-1, cancelled: true}]", ""},
+		{"[]", `t.yaml:7:16: hops.0.reminders: the hop cancelled reminders, which the transcript does not list: key C-1: cancelled`},
+		{"[{key: C-2, cancelled: true}]", `t.yaml:7:23: hops.0.reminders.0.key: want "C-2", got "C-1"`},
+		{`[{key: C-1, at: "2026-11-25 07:30", before: 2h, due: "2026-11-25 07:00", text: x}]`,
+			`t.yaml:7:17: hops.0.reminders.0: want key C-1: 2h before 2026-11-25 07:30, due 2026-11-25 07:00 (America/Guayaquil): "x", got key C-1: cancelled`},
+	} {
+		t.Run(tc.reminders, func(t *testing.T) {
+			tr, err := flowtest.Parse("t.yaml", []byte(fmt.Sprintf(text, tc.reminders)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, fails, err := r.Run(context.Background(), tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got string
+			for _, fl := range fails {
+				got += fl.String()
+			}
+			if tc.fail == "" && got != "" || !strings.Contains(got, tc.fail) {
+				t.Errorf("failures:\n%s\nwant one containing:\n%s", got, tc.fail)
+			}
+		})
+	}
+}
+
+// A reminder assertion is read as strictly as the rest of a transcript:
+// a misspelt field, a time or a duration that is not one, a cancellation
+// that names more than its key, stop it at their place.
+func TestReminderAssertionsAreStrict(t *testing.T) {
+	const full = `key: C-1, at: "2026-11-25 07:30", before: 2h, due: "2026-11-25 07:00", text: x`
+	for _, tc := range []struct{ reminders, want string }{
+		{"[{" + strings.Replace(full, "before:", "bfore:", 1) + "}]",
+			`t.yaml:4:52: hops.0.reminders.0.bfore: unknown field "bfore" (did you mean "before"?); fields: key, at, before, due, zone, text, reply, vars, cancelled`},
+		{"[{key: C-1, canceled: true}]", `t.yaml:4:28: hops.0.reminders.0.canceled: unknown field "canceled" (did you mean "cancelled"?)`},
+		{"[{" + strings.Replace(full, `at: "2026-11-25 07:30"`, `at: "25/11/2026 07:30"`, 1) + "}]",
+			`t.yaml:4:32: hops.0.reminders.0.at: expected a local time such as "2026-11-24 10:30" (in the reminder's zone), found "25/11/2026 07:30"`},
+		{"[{" + strings.Replace(full, "before: 2h", "before: two hours", 1) + "}]",
+			`t.yaml:4:60: hops.0.reminders.0.before: before must be a duration such as 24h or 90m, found "two hours"`},
+		{"[{" + full + ", zone: America/Guayaqil}]", `t.yaml:4:104: hops.0.reminders.0.zone: unknown time zone "America/Guayaqil"`},
+		{"[{key: C-1, at: \"2026-11-25 07:30\"}]", `t.yaml:4:17: hops.0.reminders.0: a reminder needs before, due, text (or, for a cancellation, key and cancelled: true)`},
+		{"[{key: C-1, cancelled: true, text: x}]", `t.yaml:4:17: hops.0.reminders.0.text: a cancellation names its key alone; text belongs to a reminder scheduled`},
+		{"[{key: C-1, cancelled: false}]", `t.yaml:4:39: hops.0.reminders.0.cancelled: cancelled is true`},
+		{"[{" + full + ", vars: [C-1]}]", `t.yaml:4:104: hops.0.reminders.0.vars: expected a mapping of the reply flow's variables to their values, found a list`},
+		{"24h", `t.yaml:4:16: hops.0.reminders: expected a list of reminders`},
+	} {
+		_, err := flowtest.Parse("t.yaml", []byte("hops:\n  - send: \"\"\n    screen: x\n    reminders: "+tc.reminders+"\n"))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v\nwant %s", tc.reminders, err, tc.want)
+		}
+	}
+}
+
+// -update writes what each hop scheduled, under the hops that check it
+// or scheduled something, and the transcript then passes.
+func TestUpdateWritesReminders(t *testing.T) {
+	r := catalogueRunner(t, append(catalogue.Sources(), remindFlows...)...)
+	path := writeTranscript(t, "start: cita\nlocale: es\nhops:\n  - send: \"\"\n    screen: x\n")
+	tr, err := flowtest.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := r.Run(context.Background(), tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := flowtest.Update(path, got); err != nil {
+		t.Fatal(err)
+	}
+	tr, err = flowtest.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, fails, err := r.Run(context.Background(), tr); err != nil || len(fails) > 0 || !tr.Hops[0].CheckReminders {
+		t.Errorf("after -update: %v %v, checks reminders %v", err, fails, tr.Hops[0].CheckReminders)
+	}
+	data, _ := os.ReadFile(path)
+	const want = `    reminders:
+      - key: C-1
+        at: "2026-11-25 07:30"
+        before: 24h
+        due: "2026-11-24 07:30"
+        text: "Cita C-1: 2026-11-25 07:30. Responda 2 para anular."
+        reply: cita-respuesta
+        vars: {code: "C-1"}
+      - key: C-1
+`
+	if !strings.Contains(string(data), want) {
+		t.Errorf("updated file:\n%s\nwant it to hold:\n%s", data, want)
+	}
+}
