@@ -398,6 +398,20 @@ func TestBounds(t *testing.T) {
 			t.Errorf("got %v %s", err, ps)
 		}
 	})
+	t.Run("a manifest that is a folder", func(t *testing.T) {
+		root := t.TempDir()
+		dir := transito(t, root, nil)
+		os.Remove(filepath.Join(dir, "institution.yaml"))
+		write(t, dir, map[string]string{"institution.yaml/x.yaml": "institution: transito\n"})
+		_, _, err := institution.ReadAll(context.Background(), []string{dir})
+		if err == nil || !strings.Contains(err.Error(), "institution.yaml is a folder; the manifest is a file") {
+			t.Errorf("the package: got %v", err)
+		}
+		_, _, err = institution.ReadAll(context.Background(), []string{root})
+		if err == nil || !strings.Contains(err.Error(), "institution.yaml is a folder; the manifest is a file") {
+			t.Errorf("the folder of packages: got %v", err)
+		}
+	})
 	t.Run("no manifest", func(t *testing.T) {
 		dir := t.TempDir()
 		write(t, dir, map[string]string{"flows/x.yaml": "id: x\n"})

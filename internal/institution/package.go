@@ -102,10 +102,11 @@ func ReadFS(ctx context.Context, fsys fs.FS, display string) (*Package, flows.Pr
 	return read(ctx, fsys, display, func(name string) ([]byte, error) { return fs.ReadFile(fsys, name) })
 }
 
-// IsPackage reports whether dir holds a manifest.
+// IsPackage reports whether dir holds a manifest (or something by its
+// name, which reading the package then refuses with what is wrong).
 func IsPackage(dir string) bool {
-	st, err := os.Stat(filepath.Join(dir, ManifestFile))
-	return err == nil && st.Mode().IsRegular()
+	_, err := os.Stat(filepath.Join(dir, ManifestFile))
+	return err == nil
 }
 
 // ReadAll reads the packages that dirs name: a directory holding a
@@ -288,6 +289,9 @@ func read(ctx context.Context, fsys fs.FS, display string, readFile func(string)
 		*dst = data
 	}
 	if manifest == nil {
+		if st, err := fs.Stat(fsys, ManifestFile); err == nil && st.IsDir() {
+			return nil, nil, fmt.Errorf("package %s: %s is a folder; the manifest is a file", display, ManifestFile)
+		}
 		return nil, nil, fmt.Errorf("package %s: no %s (the institution's manifest)", display, ManifestFile)
 	}
 	m, problems := parseManifest(shown(ManifestFile), manifest)
