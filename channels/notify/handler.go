@@ -22,6 +22,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ventanilla-gob/ventanilla/internal/bearer"
+	"github.com/ventanilla-gob/ventanilla/internal/suggest"
 
 	"github.com/ventanilla-gob/ventanilla/internal/keys"
 
@@ -171,6 +172,22 @@ func (h *Handler) template(inst, id string) (*Template, bool) {
 		return nil, false
 	}
 	return tp, true
+}
+
+// meant is " (did you mean …?)" for a misspelt template id, among the
+// templates inst may send only: another institution's ids are not told.
+func (h *Handler) meant(inst, id string) string {
+	ts := h.templates.Load()
+	var mine []string
+	for _, t := range ts.all.IDs() {
+		if owner, owned := ts.owners[t]; !owned || owner == inst {
+			mine = append(mine, t)
+		}
+	}
+	if s := suggest.Closest(id, mine); s != "" {
+		return fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return ""
 }
 
 type tokenEntry struct {
@@ -612,7 +629,7 @@ func (h *Handler) check(inst string, req request) *apiError {
 	}
 	tp, ok := h.template(inst, req.Template)
 	if !ok {
-		return bad("template", "unknown template %q", req.Template)
+		return bad("template", "unknown template %q%s", req.Template, h.meant(inst, req.Template))
 	}
 	switch {
 	case req.Channel == "" || req.Channel == "auto":

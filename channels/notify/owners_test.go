@@ -27,3 +27,22 @@ func TestTemplatesOwnedByAnInstitution(t *testing.T) {
 		t.Errorf("a template nobody owns: %d %v", r.Code, r.Body)
 	}
 }
+
+// A misspelt template id is answered with the one meant, among the
+// templates the institution may send: never another institution's.
+func TestUnknownTemplateSuggestsOnlyTheInstitutions(t *testing.T) {
+	f := newFixture(t, func(o *notify.Options) {
+		o.Owners = map[string]string{"tramite_listo": "registro_civil"}
+	})
+	lsito := `{"to": "+593991234567", "template": "tramite_lsito", "params": {"numero": "1"}}`
+	if r := f.post(t, civilToken, lsito); r.Code != http.StatusBadRequest || r.Body["error"] != `unknown template "tramite_lsito" (did you mean "tramite_listo"?)` {
+		t.Errorf("the owner: %d %v", r.Code, r.Body)
+	}
+	if r := f.post(t, iessToken, lsito); r.Code != http.StatusBadRequest || r.Body["error"] != `unknown template "tramite_lsito"` {
+		t.Errorf("another institution: %d %v", r.Code, r.Body)
+	}
+	aviso := `{"to": "+593991234567", "template": "avsio", "params": {"texto": "Hola"}}`
+	if r := f.post(t, iessToken, aviso); r.Code != http.StatusBadRequest || r.Body["error"] != `unknown template "avsio" (did you mean "aviso"?)` {
+		t.Errorf("a template nobody owns: %d %v", r.Code, r.Body)
+	}
+}
