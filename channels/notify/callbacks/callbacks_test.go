@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -92,6 +93,12 @@ func (c *counts) get(k string) int {
 	return c.n[k]
 }
 
+func (c *counts) all() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.n)
+}
+
 type rig struct {
 	cb    *callbacks.Callbacks
 	clock *clockwork.FakeClock
@@ -142,6 +149,14 @@ func (r *rig) status(t *testing.T, id string) callbacks.Status {
 	return st
 }
 
+// observed waits until the observer has heard outcome, which it hears
+// after the delivery's record says it, and returns all it heard.
+func (r *rig) observed(t *testing.T, outcome string) map[string]int {
+	t.Helper()
+	testutil.WaitFor(t, "the observer to hear "+outcome, func() bool { return r.obs.get(outcome) > 0 })
+	return r.obs.all()
+}
+
 func (r *rig) waitState(t *testing.T, id, state string, attempts int) callbacks.Status {
 	t.Helper()
 	var st callbacks.Status
@@ -178,8 +193,8 @@ func TestSignedCallbackVerifies(t *testing.T) {
 	if st.LastError != "" || !st.Updated.Equal(t0) {
 		t.Errorf("status = %+v", st)
 	}
-	if r.obs.get("transito/attempted") != 1 || r.obs.get("transito/delivered") != 1 {
-		t.Errorf("observed %v", r.obs.n)
+	if obs := r.observed(t, "transito/delivered"); obs["transito/attempted"] != 1 || obs["transito/delivered"] != 1 {
+		t.Errorf("observed %v", obs)
 	}
 }
 
@@ -264,8 +279,8 @@ func TestRetriesAfterServerErrorsUntilTaken(t *testing.T) {
 			t.Errorf("attempt %d: verified %v; body %s, want the first's", i+1, g.verified, g.body)
 		}
 	}
-	if r.obs.get("transito/attempted") != 4 || r.obs.get("transito/delivered") != 1 || r.obs.get("transito/failed") != 0 {
-		t.Errorf("observed %v", r.obs.n)
+	if obs := r.observed(t, "transito/delivered"); obs["transito/attempted"] != 4 || obs["transito/delivered"] != 1 || obs["transito/failed"] != 0 {
+		t.Errorf("observed %v", obs)
 	}
 }
 
@@ -289,8 +304,8 @@ func TestGivesUpAfterMaxAttempts(t *testing.T) {
 	if got := len(in.received()); got != 3 {
 		t.Errorf("%d attempts, want 3", got)
 	}
-	if r.obs.get("transito/failed") != 1 || r.obs.get("transito/attempted") != 3 {
-		t.Errorf("observed %v", r.obs.n)
+	if obs := r.observed(t, "transito/failed"); obs["transito/failed"] != 1 || obs["transito/attempted"] != 3 {
+		t.Errorf("observed %v", obs)
 	}
 }
 
