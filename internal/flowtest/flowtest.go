@@ -1,6 +1,7 @@
 // Package flowtest runs golden conversation transcripts: scripted inputs
-// and the exact screens a feature phone must show, with back-end responses
-// mocked. Flow authors run them with `ventanilla flows test`; the project's
+// and the exact screens a feature phone must show — and, where a hop says
+// so, the SMS it queued and the reminders it scheduled — with back-end
+// responses mocked. Flow authors run them with `ventanilla flows test`; the project's
 // own tests run the catalogue's transcripts the same way. A transcript
 // plays through the whole gateway (a memory store, USSD paging), so this
 // package sits above the engine, not in it.
