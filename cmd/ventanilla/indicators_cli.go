@@ -214,14 +214,14 @@ func printIndicators(w io.Writer, r *indicators.Report) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	// NAME is last and left out of the columns: names are long, and a
 	// table read by a script splits on the first columns.
-	fmt.Fprintln(tw, "TABLE\tKEY\tSTARTED\tCOMPLETED\tRATE\tHOPS\tSECONDS\tRATINGS\tMEAN\tINDEX\tREMINDED\tCONFIRMED\tCANCELLED\t  NAME")
+	fmt.Fprintln(tw, "TABLE\tKEY\tSTARTED\tCOMPLETED\tRATE\tHOPS\tSECONDS\tRATINGS\tMEAN\tOF10\tINDEX\tREMINDED\tCONFIRMED\tCANCELLED\t  NAME")
 	line := func(table, key string, f indicators.Figures, name string) {
 		s := f.Satisfaction
 		if name != "" {
 			name = "  " + name
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%d\t%d\t%d\t%s\n", table, key, f.Started, f.Completed,
-			pct(f.CompletionRate), intOr(f.MedianHops), intOr(f.MedianSeconds), s.Count, float1(s.Mean), float0(s.Index),
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", table, key, f.Started, f.Completed,
+			pct(f.CompletionRate), intOr(f.MedianHops), intOr(f.MedianSeconds), s.Count, float1(s.Mean), float1(s.Scale10), float0(s.Index),
 			f.Reminders.Sent, f.Reminders.Confirmed, f.Reminders.Cancelled, name)
 	}
 	line("total", "", r.Total, "")

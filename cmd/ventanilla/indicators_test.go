@@ -249,7 +249,8 @@ func TestIndicatorsCommandLine(t *testing.T) {
 				t.Errorf("total %+v: want 3 completed, 3 ratings", got.Total)
 			}
 			code, out, _ = runCLI(t, "", append([]string{"indicators", "--institution", "ventanilla", "--service", "turnos"}, source...)...)
-			if code != 0 || !strings.Contains(out, "institution ventanilla") || !strings.Contains(out, "service") || !strings.Contains(out, "turnos") || !strings.Contains(out, "100%") {
+			if code != 0 || !strings.Contains(out, "institution ventanilla") || !strings.Contains(out, "service") || !strings.Contains(out, "turnos") || !strings.Contains(out, "100%") ||
+				!regexp.MustCompile(`(?m)^\s*service\s+turnos\s.*\s4\.0\s+7\.5\s+100\s`).MatchString(out) { // mean 4 of 5 is 7.5 of 10
 				t.Errorf("table of one service: exit %d\n%s", code, out)
 			}
 			code, out, _ = runCLI(t, "", append([]string{"indicators", "--format", "csv", "--granularity", "month"}, source...)...)
