@@ -86,14 +86,22 @@ func (s asking) Send(ctx context.Context, r reminders.Reminder) error {
 
 // reminderAnswers hears the answers to reminders: what they came to counts in
 // the indicators beside the reminders sent, and a turno cancelled by its
-// citizen's answer takes its remaining reminders with it.
+// citizen's answer takes its remaining reminders with it, on the hop,
+// before the citizen is told it is cancelled: a gateway that dies once
+// it has answered has cancelled them.
 type reminderAnswers struct{ a *app }
 
 var _ gateway.Answers = reminderAnswers{}
 
+// cancelTimeout bounds the cancellation of a cancelled turno's
+// reminders. Like a reply's event (pushTimeout), it outlasts the hop's
+// budget: the turno is cancelled already, and a hop that overran must
+// not leave its reminders to be sent.
+const cancelTimeout = 5 * time.Second
+
 func (reminderAnswers) Answered(context.Context, gateway.Question, gateway.Answer) {}
 
-func (h reminderAnswers) Settled(_ context.Context, q gateway.Question, outcome string) {
+func (h reminderAnswers) Settled(ctx context.Context, q gateway.Question, outcome string) {
 	if q.Kind != "reminder" {
 		return
 	}
@@ -104,14 +112,11 @@ func (h reminderAnswers) Settled(_ context.Context, q gateway.Question, outcome 
 	if outcome != flows.ReminderCancelled || q.Key == "" || p == nil || p.later == nil {
 		return
 	}
-	// Off the hop: the citizen's reply does not wait for it.
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if _, err := p.later.Cancel(ctx, q.Key); err != nil {
-			h.a.log.Error("a turno cancelled by its citizen's answer kept its other reminders", "reminder", q.ID, "err", err)
-		}
-	}()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cancelTimeout)
+	defer cancel()
+	if _, err := p.later.Cancel(ctx, q.Key); err != nil {
+		h.a.log.Error("a turno cancelled by its citizen's answer kept its other reminders", "reminder", q.ID, "err", err)
+	}
 }
 
 // defaultQuietHours is --quiet-hours unless set: no reminder at night.
