@@ -45,6 +45,7 @@ messages:
   call.error: {es: "Tránsito no pudo atenderle."}
   resume.prompt: {es: "Tránsito: dejó pendiente {{Flow}}."}
   resume.continue: {es: Seguir}
+  end.goodbye: {es: "Gracias por usar los servicios de Tránsito."}
 `
 
 // An institution's overrides are what its flows say, on USSD, by SMS and
@@ -106,8 +107,9 @@ func TestOverridesSpeakInTheirInstitutionsFlowsOnly(t *testing.T) {
 	}
 }
 
-// A back-end's failure in an institution's flow is told in its words;
-// the same failure in another institution's flow, in the catalogue's.
+// A back-end's failure in an institution's flow is told in its words, and
+// so is the goodbye of SALIR said in it; the same in another institution's
+// flow, in the catalogue's.
 func TestOverriddenCallOutcome(t *testing.T) {
 	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "down", http.StatusInternalServerError)
@@ -132,6 +134,17 @@ func TestOverriddenCallOutcome(t *testing.T) {
 		sms.send(tc.keyword)
 		if got := sms.send("1002"); !strings.Contains(got, tc.want) || strings.Contains(got, tc.not) {
 			t.Errorf("%s: %q, want %q", tc.keyword, got, tc.want)
+		}
+	}
+	// SALIR in the middle of a flow says goodbye in its words.
+	for _, tc := range []struct{ keyword, want string }{
+		{"TRANSITO", "Gracias por usar los servicios de Tránsito."},
+		{"MUNICIPIO", "Gracias por usar Ventanilla."},
+	} {
+		sms := channelsFor(t, a, "+593992001002", "")["sms"]
+		expect(t, sms.send(tc.keyword), "Escriba el número de su solicitud")
+		if got := sms.send("SALIR"); got != tc.want {
+			t.Errorf("%s, then SALIR: %q, want %q", tc.keyword, got, tc.want)
 		}
 	}
 }
