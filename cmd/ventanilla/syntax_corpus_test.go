@@ -47,6 +47,10 @@ func TestSyntaxCorpus(t *testing.T) {
 			if len(lines) != 1 || !strings.HasPrefix(lines[0], path+":"+at+": ") || !strings.Contains(lines[0], words) {
 				t.Errorf("want one problem at %s:%s saying %q; got:\n%s", path, at, words, out)
 			}
+			// The cause alone: no other file is blamed for it.
+			if n := strings.Count(out, ": error: "); n > 1 {
+				t.Errorf("%d errors, want the one of %s:\n%s", n, path, out)
+			}
 		})
 	}
 }

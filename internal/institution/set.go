@@ -55,6 +55,7 @@ type Set struct {
 	// codes open.
 	entrances map[string][]*Listed
 	unloaded  map[string]bool // services of services files that did not load
+	unread    map[string]bool // institutions whose services file is not YAML
 	// callbacks are the endpoints of the institutions that have one,
 	// with their secrets read.
 	callbacks map[string]callbacks.Endpoint
@@ -191,7 +192,7 @@ func Compose(pkgs []*Package, opts Options) (*Set, flows.Problems) {
 		opts.Keyword = func(w string) string { return strings.ToUpper(strings.TrimSpace(w)) }
 	}
 	c := &composer{opts: opts, set: &Set{
-		Keywords: map[string]string{}, Routes: map[string]string{}, owner: map[string]string{}, entrances: map[string][]*Listed{}, unloaded: map[string]bool{},
+		Keywords: map[string]string{}, Routes: map[string]string{}, owner: map[string]string{}, entrances: map[string][]*Listed{}, unloaded: map[string]bool{}, unread: map[string]bool{},
 	}}
 	c.packages(pkgs)
 	c.flows()
@@ -327,15 +328,24 @@ func (c *composer) callbacks() {
 // unloaded notes the services a package's services file declares when
 // the file does not load, so that its errors are not repeated at every
 // call of them as a service nobody declared.
+// A file that is not YAML declares nothing anyone can read: every service
+// of its institution's namespace counts as declared there.
 func (c *composer) unloaded(p *Package) {
-	for id := range p.scan().services {
+	keys := p.scan().services
+	for id := range keys {
 		c.set.unloaded[id] = true
+	}
+	if len(keys) == 0 {
+		c.set.unread[p.Manifest.ID] = true
 	}
 }
 
 // Unloaded reports whether a service is declared in a services file that
 // did not load (its errors are reported there).
-func (s *Set) Unloaded(service string) bool { return s.unloaded[service] }
+func (s *Set) Unloaded(service string) bool {
+	inst, _, namespaced := strings.Cut(service, ".")
+	return s.unloaded[service] || namespaced && s.unread[inst]
+}
 
 func (c *composer) services() {
 	c.serviceOf, c.serviceAt, c.shared = map[string]string{}, map[string]string{}, map[string][]string{}
@@ -467,9 +477,12 @@ func (c *composer) categoriesAndEntries() {
 	for _, p := range c.set.Packages {
 		m := p.Manifest
 		var own []string
+		unread := false // a flow file that is not YAML, or without an id
 		for _, f := range c.facts[p] {
 			if f.id != "" {
 				own = append(own, f.id)
+			} else {
+				unread = true
 			}
 		}
 		for _, e := range m.Entries {
@@ -482,6 +495,9 @@ func (c *composer) categoriesAndEntries() {
 			}
 			l.Category = cat
 			f := c.flowFile[e.Flow]
+			if f == nil && unread {
+				continue // it may be that file, whose own error says why
+			}
 			if f == nil || c.set.owner[e.Flow] != m.ID {
 				where := fmt.Sprintf("%s/%s/", p.Dir, FlowsDir)
 				if f != nil {
