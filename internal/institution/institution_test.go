@@ -436,3 +436,19 @@ func TestReferenceNamesEveryField(t *testing.T) {
 		}
 	}
 }
+
+// A flow file that does not parse has its errors there; the entry that
+// opens it is not also told that no such flow exists.
+func TestUnparsableFlowIsNotAMissingOne(t *testing.T) {
+	root := t.TempDir()
+	transito(t, root, map[string]string{"flows/transito-multas.yaml": flowFile("transito-multas", "transito.multas") + "  \xff\xfe\n"})
+	set, ps := compose(t, root)
+	_, lps := load(t, set)
+	ps = append(ps, lps...)
+	wantProblem(t, ps, "transito/flows/transito-multas.yaml:")
+	for _, p := range ps {
+		if p.Code == "unknown-flow" {
+			t.Errorf("the entry is told its flow is missing: %s", p)
+		}
+	}
+}
