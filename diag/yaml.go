@@ -140,9 +140,26 @@ func Describe(n *yaml.Node) string {
 		if n.Tag == "!!null" {
 			return "nothing"
 		}
-		return fmt.Sprintf("%q", n.Value)
+		return fmt.Sprintf("%q", Excerpt(n.Value))
 	}
 	return "something else"
+}
+
+// excerptLen bounds how much of a value a problem quotes: a file of text
+// where fields belong is up to the loaders' file limit long.
+const excerptLen = 40
+
+// Excerpt returns s, or its first characters and "…" when it is longer
+// than a problem should quote.
+func Excerpt(s string) string {
+	n := 0
+	for i := range s {
+		if n == excerptLen {
+			return s[:i] + "…"
+		}
+		n++
+	}
+	return s
 }
 
 // Find returns the key node and the value node at a dotted path below

@@ -156,6 +156,13 @@ func (p *parser) flow(root *yaml.Node, f *Flow) {
 	for i, fs := range FlowFields {
 		known[i] = fs.Name
 	}
+	if diag.Resolve(root).Kind != yaml.MappingNode {
+		// Text pasted into a flow file, or a list: that is the one
+		// mistake, not each field the flow then lacks.
+		p.r.errorf(pos(root), "", "wrong-type", "a flow file is a mapping of its fields (%s: …), found %s",
+			strings.Join(known[:3], ": …, "), describe(root))
+		return
+	}
 	var stepsNode *yaml.Node
 	p.pairs(root, "", func(key string, k, v *yaml.Node) {
 		f.fieldPos[key] = pos(k)

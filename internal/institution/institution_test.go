@@ -452,3 +452,32 @@ func TestUnparsableFlowIsNotAMissingOne(t *testing.T) {
 		}
 	}
 }
+
+// A manifest the package cannot be named from — text where fields belong,
+// or no institution id — is the package's one problem: its flows and
+// services are not also told they are outside an institution "".
+func TestUnnamedPackageIsOneProblem(t *testing.T) {
+	long := strings.Repeat("oficinas ", 200)
+	cases := []struct{ name, manifest, want string }{
+		{"text", long + "\n", "transito/institution.yaml:1:1"},
+		{"a list", "- transito\n- multas\n", "transito/institution.yaml:1:1"},
+		{"no id", strings.Replace(manifestTransito, "institution: transito\n", "", 1), `the manifest needs "institution"`},
+		{"bad id", strings.Replace(manifestTransito, "institution: transito\n", "institution: Tránsito\n", 1), `institution id "Tránsito"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			transito(t, root, map[string]string{"institution.yaml": tc.manifest})
+			_, ps := compose(t, root)
+			wantProblem(t, ps, tc.want)
+			if len(ps) != 1 {
+				t.Errorf("want one problem, got %d:\n%s", len(ps), ps)
+			}
+			for _, p := range ps {
+				if len(p.Message) > 200 {
+					t.Errorf("the problem quotes the whole file (%d bytes): %.200s…", len(p.Message), p.Message)
+				}
+			}
+		})
+	}
+}

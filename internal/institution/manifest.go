@@ -280,6 +280,12 @@ func parseManifest(name string, data []byte) (*Manifest, flows.Problems) {
 			m.Callback = d.callback(v, key)
 		}
 	})
+	if !idPattern.MatchString(m.ID) {
+		// Everything else of a package is named after its id (flows,
+		// services, secrets): without one, the manifest's problem is
+		// the package's only one.
+		return nil, d.list
+	}
 	return m, d.list
 }
 
@@ -511,20 +517,7 @@ func (d *decoder) mapOf(n *yaml.Node, path string, max int, fn func(id string, k
 	d.pairs(n, path, fn)
 }
 
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		if n.Tag == "!!null" {
-			return "nothing"
-		}
-		return fmt.Sprintf("%q", n.Value)
-	}
-	return "something else"
-}
+func describe(n *yaml.Node) string { return diag.Describe(n) }
 
 func (d *decoder) scalar(n *yaml.Node, path, want string) bool {
 	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
