@@ -287,6 +287,10 @@ func TestProblems(t *testing.T) {
 			nil, []string{"transito/institution.yaml:13:15", `the secrets of institution "transito" are environment variables starting with TRANSITO_`}},
 		{"callback secret too short", map[string]string{"institution.yaml": manifestTransito + "callback:\n  url: https://api.transito.example.gob.ec/cb\n  secret_env: TRANSITO_WEAK_SECRET\n"},
 			nil, []string{"transito/institution.yaml:13:15", "TRANSITO_WEAK_SECRET has 7 bytes; a signing secret needs at least 32"}},
+		{"keywords on USSD alone", map[string]string{"institution.yaml": manifestTransito + "    channels: [ussd]\n"},
+			nil, []string{"transito/institution.yaml:8:15", "keywords open the entry by SMS and chat, but it is offered only on ussd"}},
+		{"a short code without USSD", map[string]string{"institution.yaml": manifestTransito + "    channels: [sms, telegram]\n"},
+			nil, []string{"transito/institution.yaml:9:17", "a short code is dialled on USSD, but the entry is offered only on sms, telegram"}},
 		{"a draft without testers", map[string]string{"institution.yaml": manifestTransito + "    draft: true\n"},
 			nil, []string{"transito/institution.yaml:5:3", "a draft, but the manifest lists no testers"}},
 	}

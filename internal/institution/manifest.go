@@ -374,6 +374,14 @@ func (d *decoder) entry(id string, k, v *yaml.Node) *Entry {
 	if len(e.Channels) == 0 {
 		e.Channels = slices.Clone(Channels)
 	}
+	// A keyword or short code on no channel that reads it would open
+	// nothing, without a word.
+	if len(e.Keywords) > 0 && !slices.ContainsFunc(e.Channels, func(c string) bool { return c != "ussd" }) {
+		d.errorf(e.FieldPos["keywords"], join(path, "keywords"), "unreachable", "keywords open the entry by SMS and chat, but it is offered only on %s; add a text channel or drop the keywords", strings.Join(e.Channels, ", "))
+	}
+	if e.ShortCode != "" && !slices.Contains(e.Channels, "ussd") {
+		d.errorf(e.FieldPos["short_code"], join(path, "short_code"), "unreachable", "a short code is dialled on USSD, but the entry is offered only on %s; add ussd or drop the short code", strings.Join(e.Channels, ", "))
+	}
 	return e
 }
 
