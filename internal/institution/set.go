@@ -323,8 +323,6 @@ func (c *composer) callbacks() {
 	}
 }
 
-// services checks each package's services: their secrets, their ids, who
-// may call them.
 // unloaded notes the services a package's services file declares when
 // the file does not load, so that its errors are not repeated at every
 // call of them as a service nobody declared.
@@ -347,6 +345,8 @@ func (s *Set) Unloaded(service string) bool {
 	return s.unloaded[service] || namespaced && s.unread[inst]
 }
 
+// services checks each package's services: their secrets, their ids, who
+// may call them.
 func (c *composer) services() {
 	c.serviceOf, c.serviceAt, c.shared = map[string]string{}, map[string]string{}, map[string][]string{}
 	for _, p := range c.set.Packages {
