@@ -39,10 +39,23 @@ func (g *Gateway) savePreference(ctx context.Context, in carrier.Inbound) {
 // conversation can start without them. A store failing for a while
 // (transient) is returned: a returning citizen taken for a first contact
 // would be asked their language again.
-func (g *Gateway) citizen(ctx context.Context, phone string) (locale string, chosen bool, pending []byte, err error) {
+//
+// who is whom a result is kept for (keptFor): the number, or a chat that
+// shared none, which has no profile.
+func (g *Gateway) citizen(ctx context.Context, phone, who string) (locale string, chosen bool, pending []byte, err error) {
 	locale = g.defaultLocale()
 	if phone == "" {
-		return locale, false, nil, nil
+		if who == "" {
+			return locale, false, nil, nil
+		}
+		kept, err := g.Store.Get(ctx, keys.Pending(who))
+		if err != nil && !errors.Is(err, sessions.ErrNotFound) {
+			if transient(err) {
+				return locale, false, nil, fmt.Errorf("reading a result kept for the citizen: %w", err)
+			}
+			g.storeError("reading a result kept for the citizen", err)
+		}
+		return locale, false, kept.Data, nil
 	}
 	var profile, kept sessions.Record
 	if mg, ok := g.Store.(sessions.MultiGetter); ok {

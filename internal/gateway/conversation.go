@@ -50,7 +50,8 @@ func (g *Gateway) begin(ctx context.Context, st *state, in carrier.Inbound, flow
 	var chosen bool
 	var pending []byte
 	var err error
-	st.s.Locale, chosen, pending, err = g.citizen(ctx, in.Phone)
+	who := keptFor(in)
+	st.s.Locale, chosen, pending, err = g.citizen(ctx, in.Phone, who)
 	if err != nil {
 		g.logger().Error("citizen's profile unreadable; conversation not started", "carrier", in.Carrier, "kind", errorKind(err), "err", err)
 		return g.failure(g.defaultLocale(), i18n.ServiceUnavail), err
@@ -70,7 +71,7 @@ func (g *Gateway) begin(ctx context.Context, st *state, in carrier.Inbound, flow
 	input := flows.Input{Start: flow, Vars: vars, Conversation: with.conversation, Pages: g.pager(in), Confirm: st.confirm, Checkpoint: g.checkpoint(st, in)}
 	screen, err := g.Engine.Apply(ctx, &st.s, input)
 	if err == nil {
-		err = g.showPending(ctx, st, pending, &screen)
+		err = g.showPending(ctx, st, who, pending, &screen)
 	}
 	for _, a := range answers {
 		if err != nil || screen.End || screen.Retry {
@@ -81,10 +82,11 @@ func (g *Gateway) begin(ctx context.Context, st *state, in carrier.Inbound, flow
 	return g.finish(ctx, st, in, screen, err, chosen)
 }
 
-// showPending puts a result kept for the citizen (see Pending) above the
-// first screen of a new conversation, once. Its only error is a stale
-// session copy (sessions.ErrConflict): the hop must run again.
-func (g *Gateway) showPending(ctx context.Context, st *state, pending []byte, screen *flows.Screen) error {
+// showPending puts a result kept for the citizen who (see Pending,
+// keptFor) above the first screen of a new conversation, once. Its only
+// error is a stale session copy (sessions.ErrConflict): the hop must run
+// again.
+func (g *Gateway) showPending(ctx context.Context, st *state, who string, pending []byte, screen *flows.Screen) error {
 	s := &st.s
 	if len(pending) == 0 {
 		return nil
@@ -94,7 +96,7 @@ func (g *Gateway) showPending(ctx context.Context, st *state, pending []byte, sc
 			return err
 		}
 	}
-	if err := g.Store.Delete(ctx, keys.Pending(s.Phone)); err != nil {
+	if err := g.Store.Delete(ctx, keys.Pending(who)); err != nil {
 		g.storeError("forgetting a result kept for the citizen", err)
 		return nil // shown only once it can be forgotten: never twice
 	}

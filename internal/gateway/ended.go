@@ -81,7 +81,8 @@ func (g *Gateway) keepResult(in carrier.Inbound, info *hopInfo) {
 	info.mu.Lock()
 	text := info.result
 	info.mu.Unlock()
-	if text == "" || in.Phone == "" {
+	who := keptFor(in)
+	if text == "" || who == "" {
 		return
 	}
 	keep := func() error {
@@ -98,7 +99,7 @@ func (g *Gateway) keepResult(in carrier.Inbound, info *hopInfo) {
 		if err != nil && !errors.Is(err, sessions.ErrNotFound) {
 			return err
 		}
-		return Pending{Store: g.Store}.Notify(ctx, in.Phone, "", text)
+		return Pending{Store: g.Store}.Notify(ctx, who, "", text)
 	}
 	if keep() == nil {
 		return
@@ -116,6 +117,24 @@ func (g *Gateway) keepResult(in carrier.Inbound, info *hopInfo) {
 	}()
 }
 
+// maxChatID bounds the chat ids a result is kept for: Telegram's are
+// at most 20 characters.
+const maxChatID = 64
+
+// keptFor is who a result kept for the next contact (Pending) is kept
+// for: the citizen's number, or, on a chat that shared none, the chat
+// ("telegram:4242"), which is who the citizen is there. "" when neither:
+// a USSD session without a number is over once it is.
+func keptFor(in carrier.Inbound) string {
+	switch {
+	case in.Phone != "":
+		return in.Phone
+	case in.Channel == "chat" && in.Carrier != "" && in.SessionID != "" && len(in.SessionID) <= maxChatID:
+		return in.Carrier + ":" + in.SessionID
+	}
+	return ""
+}
+
 // askAfterLate serves a citizen who dials again, or texts again, after
 // the hop that showed a trámite's result above a question (a rating) came
 // too late: they were told to try again, and the result was kept for them
@@ -128,13 +147,14 @@ func (g *Gateway) keepResult(in carrier.Inbound, info *hopInfo) {
 func (g *Gateway) askAfterLate(ctx context.Context, st *state, in carrier.Inbound) (carrier.Reply, bool, error) {
 	s := &st.s
 	notice := flows.Notice(s)
-	if s.Ended || !flows.Completed(s) || notice == "" || s.Phone == "" {
+	who := keptFor(in)
+	if s.Ended || !flows.Completed(s) || notice == "" || who == "" {
 		return carrier.Reply{}, false, nil
 	}
 	if in.Channel == "ussd" && g.now().Sub(time.UnixMilli(s.Updated)) > g.resumeWindow() {
 		return carrier.Reply{}, false, nil
 	}
-	kept, err := g.Store.Get(ctx, keys.Pending(s.Phone))
+	kept, err := g.Store.Get(ctx, keys.Pending(who))
 	if err != nil || string(kept.Data) != notice {
 		return carrier.Reply{}, false, nil
 	}
@@ -143,7 +163,7 @@ func (g *Gateway) askAfterLate(ctx context.Context, st *state, in carrier.Inboun
 			return carrier.Reply{}, true, err
 		}
 	}
-	if err := g.Store.Delete(ctx, keys.Pending(s.Phone)); err != nil {
+	if err := g.Store.Delete(ctx, keys.Pending(who)); err != nil {
 		g.storeError("forgetting a result kept for the citizen", err)
 		return carrier.Reply{}, false, nil // shown only once it can be forgotten: never twice
 	}

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,6 +13,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/ventanilla-gob/ventanilla/channels/carrier"
+	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/flows/catalogue"
 	"github.com/ventanilla-gob/ventanilla/internal/channelstest"
 	"github.com/ventanilla-gob/ventanilla/internal/gateway"
 	"github.com/ventanilla-gob/ventanilla/internal/keys"
@@ -45,25 +49,33 @@ func (l *lateWrites) Put(ctx context.Context, key string, data []byte, rev uint6
 // contact. The citizen's next text answers nothing they saw: it gets the
 // booking and then the question, and is not taken as a rating (a "1"
 // typed again would rate the service 1). A keyword instead opens its
-// flow, under the booking. With the memory store, and with Redis behind
-// each instance's own copy as in production.
+// flow, under the booking. On a Telegram chat that never shared its
+// number too, where the result is kept for the chat. With the memory
+// store, and with Redis behind each instance's own copy as in production.
 func TestLateResultOnTextChannels(t *testing.T) {
 	const phone = "+593991234567"
+	// who the result is kept for: the number, or the chat without one.
+	who := func(p protocol) string {
+		if in := p.in("s", nil); in.Phone == "" {
+			return in.Carrier + ":" + in.SessionID
+		}
+		return phone
+	}
 	type setup struct {
 		name string
 		// new returns a gateway whose store lands late the writes made
 		// after the booking, once late() was called, until back().
-		new func(t *testing.T, caller *cutAfter) (g *gateway.Gateway, late, back func())
+		new func(t *testing.T, caller *cutAfter, kept string) (g *gateway.Gateway, late, back func())
 	}
 	setups := []setup{
-		{"memory", func(t *testing.T, caller *cutAfter) (*gateway.Gateway, func(), func()) {
+		{"memory", func(t *testing.T, caller *cutAfter, kept string) (*gateway.Gateway, func(), func()) {
 			store := sessions.NewMemory(sessions.MemoryOptions{})
 			g := channelstest.Gateway(t, store, caller)
 			lw := &lateWrites{Store: store}
 			g.Conversations = lw
 			return g, func() { lw.late.Store(true) }, func() { lw.late.Store(false) }
 		}},
-		{"redis", func(t *testing.T, caller *cutAfter) (*gateway.Gateway, func(), func()) {
+		{"redis", func(t *testing.T, caller *cutAfter, kept string) (*gateway.Gateway, func(), func()) {
 			addr, _ := redistest.StartServer(t)
 			admin := redistest.Client(t, addr)
 			store := sessions.NewRedis(redistest.Client(t, addr), sessions.RedisOptions{})
@@ -73,12 +85,16 @@ func TestLateResultOnTextChannels(t *testing.T) {
 			return g, func() { signal(t, pid, syscall.SIGSTOP) }, func() {
 				signal(t, pid, syscall.SIGCONT)
 				testutil.WaitFor(t, "the result kept in Redis", func() bool {
-					return admin.Exists(context.Background(), "ventanilla:"+keys.Pending(phone)).Val() == 1
+					return admin.Exists(context.Background(), "ventanilla:"+keys.Pending(kept)).Val() == 1
 				})
 			}
 		}},
 	}
-	textProtocols := []protocol{protocols[4], protocols[5], protocols[6]}
+	textProtocols := []protocol{protocols[4], protocols[5], protocols[6], {"telegram-without-number", func(session string, answers []string) carrier.Inbound {
+		in := textHop("chat", "telegram", "4242", session, answers)
+		in.Phone = ""
+		return in
+	}}}
 	for _, su := range setups {
 		for _, p := range textProtocols {
 			for _, next := range []string{"1", "TURNO"} {
@@ -93,9 +109,12 @@ func TestLateResultOnTextChannels(t *testing.T) {
 					var once sync.Once
 					caller := &cutAfter{institution: inst, let: make(chan struct{})}
 					close(caller.let)
-					g, late, back := su.new(t, caller)
+					g, late, back := su.new(t, caller, who(p))
 					withKeywords(g)
 					g.Keywords["TURNO"] = gateway.Keyword{Flow: "turnos"}
+					if p.in("s", nil).Phone == "" {
+						unverifiedTurnos(t, g)
+					}
 					caller.then = func() { once.Do(late) }
 					answers := strings.Split(bookingUpToConfirm, "*")
 					if _, r := converse(t, p, "s", answers, g); !strings.HasPrefix(r.Text, "Confirme su turno") {
@@ -109,7 +128,7 @@ func TestLateResultOnTextChannels(t *testing.T) {
 					}
 					back()
 					g.Budget = 0
-					if _, err := g.Store.Get(context.Background(), keys.Pending(phone)); err != nil {
+					if _, err := g.Store.Get(context.Background(), keys.Pending(who(p))); err != nil {
 						t.Fatalf("no result kept for the next contact: %v", err)
 					}
 					list := inst.bookings(t)
@@ -149,6 +168,36 @@ func TestLateResultOnTextChannels(t *testing.T) {
 		}
 	}
 }
+
+// unverifiedTurnos lets g's citizens book turnos without a verified
+// number, as an institution's level 0 flow with a booking would (the
+// document typed is any ten digits, not a cédula): a chat that never
+// shared its number can then book.
+func unverifiedTurnos(t *testing.T, g *gateway.Gateway) {
+	t.Helper()
+	srcs := catalogue.Sources()
+	for i, src := range srcs {
+		if strings.HasSuffix(src.Name, "turnos.yaml") {
+			// Level 0, the document typed being any ten digits.
+			data := strings.NewReplacer("\nlevel: 1 ", "\nlevel: 0 ", "{kind: cedula}", "{kind: digits, min: 10, max: 10}",
+				"  cedula: {max_length", "  documento: {max_length").Replace(string(src.Data))
+			data = cedulaVar.ReplaceAllString(data, "${1}documento$2")
+			if !strings.Contains(data, "\nlevel: 0 ") {
+				t.Fatalf("%s: not lowered to level 0", src.Name)
+			}
+			srcs[i].Data = []byte(data)
+		}
+	}
+	reg, ps := flows.Load(srcs, flows.Env{Messages: g.Engine.Messages, Measure: measure})
+	if ps.HasErrors() {
+		t.Fatal(ps)
+	}
+	g.Engine.Flows = func() *flows.Registry { return reg }
+}
+
+// cedulaVar is the variable cedula in a flow, not the parameter of
+// that name.
+var cedulaVar = regexp.MustCompile(`(^|[^A-Za-z_.])cedula([^:A-Za-z_]|$)`)
 
 // redisPID is the process id of the redis-server admin talks to.
 func redisPID(t *testing.T, admin *redis.Client) int {
