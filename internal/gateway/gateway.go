@@ -138,8 +138,14 @@ func (i *hopInfo) get() (locale, flow, outcome string) {
 var _ carrier.Hopper = (*Gateway)(nil)
 
 // maxAttempts bounds how often a hop re-runs after losing a race for its
-// session; more than a couple means something else is writing in a loop.
-const maxAttempts = 4
+// session to another hop; more than a couple means something else is
+// writing in a loop. A run that read this instance's own copy of the
+// session and found it stale does not count: the next run reads the
+// shared store. maxRuns bounds both together.
+const (
+	maxAttempts = 4
+	maxRuns     = 2 * maxAttempts
+)
 
 // Variables the gateway keeps in a session; "$" keeps flows from them.
 const (
@@ -215,11 +221,15 @@ func (g *Gateway) hop(ctx context.Context, in carrier.Inbound, info *hopInfo) (c
 		return r, nil
 	}
 	var err error
-	for range maxAttempts {
+	for races, runs := 0, 0; races < maxAttempts && runs < maxRuns; runs++ {
 		var r carrier.Reply
-		r, err = g.try(ctx, in, info)
+		var stale bool
+		r, err = g.try(ctx, in, info, &stale)
 		if !errors.Is(err, sessions.ErrConflict) {
 			return r, err
+		}
+		if !stale {
+			races++
 		}
 	}
 	g.logger().Warn("hop lost the race for its session too often", "carrier", in.Carrier, "attempts", maxAttempts)
@@ -256,9 +266,10 @@ func (g *Gateway) conversations() sessions.Store {
 	return g.Store
 }
 
-func (g *Gateway) try(ctx context.Context, in carrier.Inbound, info *hopInfo) (carrier.Reply, error) {
+func (g *Gateway) try(ctx context.Context, in carrier.Inbound, info *hopInfo, stale *bool) (carrier.Reply, error) {
 	st := state{key: Key(in), info: info}
 	rec, err := g.read(ctx, &st, in)
+	*stale = rec.Local
 	if v, ok := g.conversations().(sessions.Verifier); ok && rec.Local {
 		rev := rec.Rev
 		w, watched := g.conversations().(sessions.Watcher)
