@@ -290,6 +290,12 @@ func (r *Redis) CompareAndSwap(ctx context.Context, key string, data []byte, rev
 	if err != nil {
 		return 0, Record{}, fmt.Errorf("sessions: redis put: %w", err)
 	}
+	return swapped(res, rev)
+}
+
+// swapped reads the swap scripts' answer to a write expected at rev: 1
+// when it took place, 0 or the record stored now when it did not.
+func swapped(res any, rev uint64) (uint64, Record, error) {
 	switch v := res.(type) {
 	case int64:
 		if v == 1 {
@@ -322,19 +328,7 @@ func (r *Redis) CompareAndSwapWatched(ctx context.Context, key string, data []by
 	if err != nil {
 		return 0, Record{}, fmt.Errorf("sessions: redis put: %w", err)
 	}
-	switch v := res.(type) {
-	case int64:
-		if v == 1 {
-			return rev + 1, Record{}, nil
-		}
-		return 0, Record{}, ErrConflict
-	case string:
-		if len(v) < 8 {
-			return 0, Record{}, fmt.Errorf("%w: redis value of %d bytes has no 8-byte revision", ErrMalformed, len(v))
-		}
-		return 0, Record{Data: []byte(v[8:]), Rev: binary.BigEndian.Uint64([]byte(v[:8]))}, ErrConflict
-	}
-	return 0, Record{}, fmt.Errorf("sessions: redis put: unexpected answer %T", res)
+	return swapped(res, rev)
 }
 
 // Revisions reads only the revisions stored under keys (0: none), with a
