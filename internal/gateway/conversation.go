@@ -148,6 +148,7 @@ func (g *Gateway) finishCall(ctx context.Context, st *state, in carrier.Inbound)
 		s.Conversation, s.Carrier, s.Trail, s.Page = in.SessionID, in.Carrier, "", 0
 		delete(s.Vars, resumeVar)
 		delete(s.Vars, resumeNoteVar)
+		delete(s.Vars, resumeStartVar)
 	}
 	if in.Cumulative {
 		s.Trail = in.Input

@@ -214,6 +214,42 @@ func TestResumeAfterADrop(t *testing.T) {
 	}
 }
 
+// A citizen who dialled a flow's own code, dropped and dials it again is
+// offered to continue; starting over opens the flow that code opens, not
+// the root menu.
+func TestResumeRestartOpensTheDialledFlow(t *testing.T) {
+	g := newGateway(t, sessions.NewMemory(sessions.MemoryOptions{}))
+	g.Routes = map[string]string{"*384*7#": "turnos", "*384*2#": "estado-tramite"}
+	dial := func(session, code, text string) carrier.Inbound {
+		in := at(session, text)
+		in.ServiceCode = code
+		return in
+	}
+	hop(t, g, dial("a", "*384*7#", ""))
+	if r := hop(t, g, dial("a", "*384*7#", "2")); !strings.HasPrefix(r.Text, "Escriba su número de cédula") {
+		t.Fatalf("my appointments: %q", r.Text)
+	} // then the network drops
+	advance(g, time.Minute)
+	if r := hop(t, g, dial("b", "*384*7#", "")); !strings.HasPrefix(r.Text, "Tiene un trámite sin terminar: Turnos.") {
+		t.Fatalf("offer: %q", r.Text)
+	}
+	if r := hop(t, g, dial("b", "*384*7#", "2")); !strings.HasPrefix(r.Text, "Turnos\n1. Reservar un turno") {
+		t.Errorf("start over: %q", r.Text)
+	}
+	if r := hop(t, g, dial("b", "*384*7#", "2*2")); !strings.HasPrefix(r.Text, "Escriba su número de cédula") {
+		t.Errorf("the hop after starting over: %q", r.Text)
+	}
+	// Another flow's code, with the booking still open: starting over
+	// opens the flow that was dialled this time.
+	advance(g, time.Minute)
+	if r := hop(t, g, dial("c", "*384*2#", "")); !strings.HasPrefix(r.Text, "Tiene un trámite sin terminar: Turnos.") {
+		t.Fatalf("offer on another code: %q", r.Text)
+	}
+	if r := hop(t, g, dial("c", "*384*2#", "2")); !strings.HasPrefix(r.Text, "Escriba el número de su trámite") {
+		t.Errorf("start over on another code: %q", r.Text)
+	}
+}
+
 // The carrier's end-of-session notice keeps the conversation for a resume.
 func TestCarrierEndKeepsTheConversation(t *testing.T) {
 	g := newGateway(t, sessions.NewMemory(sessions.MemoryOptions{}))

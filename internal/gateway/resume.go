@@ -44,6 +44,12 @@ func (g *Gateway) offerResume(ctx context.Context, st *state, in carrier.Inbound
 	}
 	s.Vars[resumeVar] = true
 	delete(s.Vars, resumeNoteVar)
+	delete(s.Vars, resumeStartVar)
+	if flow, _ := g.dialled(in); flow != "" {
+		// Starting over opens what was dialled this time (an entry's own
+		// code), as a fresh dial of it would.
+		s.Vars[resumeStartVar] = flow
+	}
 	s.Updated = g.now().UnixMilli()
 	st.info.set(func(i *hopInfo) { i.outcome, i.flow = "resume", flowID(s) })
 	return g.save(ctx, st, in, g.resumeScreen(s, ""))
@@ -89,14 +95,17 @@ func (g *Gateway) resumeChoice(ctx context.Context, st *state, in carrier.Inboun
 	case "1":
 		delete(s.Vars, resumeVar)
 		delete(s.Vars, resumeNoteVar)
+		delete(s.Vars, resumeStartVar)
 		s.Page = 0
 		screen, err := g.Engine.Apply(ctx, s, flows.Input{Redisplay: true, Pages: g.pager(in), Confirm: st.confirm, Checkpoint: g.checkpoint(st, in)})
 		return g.finish(ctx, st, in, screen, err, s.Vars["language_chosen"] == true)
 	case "2":
+		flow, _ := s.Vars[resumeStartVar].(string)
 		g.abandoned(s)
-		// A fresh start that has consumed the history so far ("2"), so
-		// the next cumulative hop ("2*1") reads as one new answer.
-		return g.startWith(ctx, st, in, "", nil)
+		// A fresh start on the flow the citizen dialled (the root for the
+		// gateway's own code) that has consumed the history so far ("2"),
+		// so the next cumulative hop ("2*1") reads as one new answer.
+		return g.startWith(ctx, st, in, flow, nil)
 	case g.Engine.Nav.More, g.Engine.Nav.Back:
 		// The offer pages like a flow's screen, on the layout of the text
 		// it was shown with.
@@ -118,8 +127,13 @@ func (g *Gateway) resumeChoice(ctx context.Context, st *state, in carrier.Inboun
 	return g.resumeNote(ctx, st, in, i18n.InvalidOption)
 }
 
-// resumeNoteVar keeps the note the resume offer was last shown under.
-const resumeNoteVar = "$resume_note"
+// Variables of the resume offer: the note it was last shown under, and
+// the flow the code dialled opens, which starting over begins ("" for the
+// root).
+const (
+	resumeNoteVar  = "$resume_note"
+	resumeStartVar = "$resume_start"
+)
 
 // resumeNote shows the offer again from its first page, under a note.
 func (g *Gateway) resumeNote(ctx context.Context, st *state, in carrier.Inbound, id string) (carrier.Reply, error) {
