@@ -112,8 +112,12 @@ return 1
 //	KEYS[1] key    ARGV[1] expected revision    ARGV[2] new value    ARGV[3] ttl ms
 //
 // Returns 1 when written; on conflict the stored value, or 0 when there is none.
-var swapScript = redis.NewScript(`
-local rev = redis.call('GETRANGE', KEYS[1], 0, 7)
+var swapScript = redis.NewScript(swapCompare + swapSet)
+
+// swapCompare answers a write to KEYS[1] not expected at its revision
+// ARGV[1] with the value stored, or 0 when there is none; swapSet writes.
+const (
+	swapCompare = `local rev = redis.call('GETRANGE', KEYS[1], 0, 7)
 if rev == '' then
 	rev = '\0\0\0\0\0\0\0\0'
 end
@@ -124,9 +128,12 @@ if rev ~= ARGV[1] then
 	end
 	return 0
 end
+`
+	swapSet = `
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
-`)
+`
+)
 
 // swapWatchedScript is swapScript that also requires the record under
 // KEYS[2], which the caller read with KEYS[1], to be still at revision
@@ -139,18 +146,7 @@ return 1
 //
 // Returns 1 when written; on a conflict of KEYS[1] the value stored, or 0
 // when there is none; -1 when KEYS[1] is as expected and KEYS[2] is not.
-var swapWatchedScript = redis.NewScript(`
-local rev = redis.call('GETRANGE', KEYS[1], 0, 7)
-if rev == '' then
-	rev = '\0\0\0\0\0\0\0\0'
-end
-if rev ~= ARGV[1] then
-	local cur = redis.call('GET', KEYS[1])
-	if cur then
-		return cur
-	end
-	return 0
-end
+var swapWatchedScript = redis.NewScript(swapCompare + `
 local watched = redis.call('GETRANGE', KEYS[2], 0, 7)
 if watched == '' then
 	watched = '\0\0\0\0\0\0\0\0'
@@ -158,9 +154,7 @@ end
 if watched ~= ARGV[4] then
 	return -1
 end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-return 1
-`)
+` + swapSet)
 
 // setScript writes unconditionally with the stored revision plus one (1 if
 // there is none), incremented byte by byte from the right.
@@ -294,7 +288,8 @@ func (r *Redis) CompareAndSwap(ctx context.Context, key string, data []byte, rev
 }
 
 // swapped reads the swap scripts' answer to a write expected at rev: 1
-// when it took place, 0 or the record stored now when it did not.
+// when it took place; else the record stored now, or a number when there
+// is none or the watched record moved.
 func swapped(res any, rev uint64) (uint64, Record, error) {
 	switch v := res.(type) {
 	case int64:
