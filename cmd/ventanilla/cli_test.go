@@ -303,7 +303,7 @@ func TestFlagsAfterArguments(t *testing.T) {
 		t.Errorf("graph FLOW --flows DIR: exit %d\n%s%s", code, out, errs)
 	}
 	code, out, errs = runCLI(t, "", "flows", "lint", "../../flows/catalogue/flows/buzon.yaml", "--strict")
-	if code != 0 || !strings.Contains(out, "1 flows, 0 errors, 0 warnings") {
+	if code != 0 || !strings.Contains(out, "1 flow, 0 errors, 0 warnings") {
 		t.Errorf("lint FILE --strict: exit %d\n%s%s", code, out, errs)
 	}
 	// After --, everything is an argument.

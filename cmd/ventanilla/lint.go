@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ventanilla-gob/ventanilla/flows"
+	"github.com/ventanilla-gob/ventanilla/flows/catalogue"
 	"github.com/ventanilla-gob/ventanilla/internal/flowtest"
 	"github.com/ventanilla-gob/ventanilla/internal/institution"
 )
@@ -45,11 +46,41 @@ func cmdLint(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, p.String())
 	}
 	errs, warns := problems.Count()
-	fmt.Fprintf(stdout, "%d flows, %d errors, %d warnings\n", len(reg.IDs()), errs, warns)
+	checked := counted(len(reg.IDs()), "flow") + ","
+	if usesPackages(fs.Args()) {
+		checked = packagesChecked(b.set, len(reg.IDs()), c.NoCatalogue) + ";"
+	}
+	fmt.Fprintf(stdout, "%s %s, %s\n", checked, counted(errs, "error"), counted(warns, "warning"))
 	if errs > 0 || (*strict && warns > 0) {
 		return 1
 	}
 	return 0
+}
+
+// packagesChecked says what a lint of packages checked: each package's
+// own flows, then everything they were loaded with ("transito: 1 flow;
+// with the catalogue and the national menu, 7 flows, 2 institutions").
+func packagesChecked(set *institution.Set, total int, noCatalogue bool) string {
+	var b strings.Builder
+	for _, p := range set.Packages {
+		if p.Dir != catalogue.Name {
+			fmt.Fprintf(&b, "%s: %s; ", p.ID(), counted(len(p.Flows), "flow"))
+		}
+	}
+	with := "with the catalogue and the national menu"
+	if noCatalogue {
+		with = "with the national menu"
+	}
+	fmt.Fprintf(&b, "%s, %s, %s", with, counted(total, "flow"), counted(len(set.Packages), "institution"))
+	return b.String()
+}
+
+// counted is n things, in the singular for one: "1 flow", "7 flows".
+func counted(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 // ownProblems keeps the problems of the packages linted, and of the

@@ -233,7 +233,7 @@ func TestMessagesFileLint(t *testing.T) {
 		`transito/messages.yaml:4:26: messages.resume.prompt.es: error: {{Flw}}: this message is given Flow (did you mean {{Flow}}?) [bad-hole]`,
 		`transito/messages.yaml:5:5: messages.resume.prompt.es-EC: error: unknown locale "es-EC" (did you mean "es"?); the locales are es, en, qu [unknown-locale]`,
 		`transito/messages.yaml:6:18: messages.nav.back.en: warning: "Go back": a navigation label is one word of at most 12 characters`,
-		"3 errors, 1 warnings",
+		"; 3 errors, 1 warning\n",
 	} {
 		if !strings.Contains(out+errs, want) {
 			t.Errorf("lint lacks %s", want)
