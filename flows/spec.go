@@ -91,7 +91,7 @@ var FlowFields = []FieldSpec{
 	{Name: "spec_version", Type: TypeInt, Required: true, Doc: "Version of this file format; 1."},
 	{Name: "id", Type: TypeString, Required: true, Doc: "Readable id, lower case with dashes: `turnos`."},
 	{Name: "version", Type: TypeInt, Required: true, Doc: "Version of the flow; raise it on every change. Conversations finish on the version they started on."},
-	{Name: "institution", Type: TypeString, Required: true, Doc: "The institution that owns the flow."},
+	{Name: "institution", Type: TypeString, Required: true, Doc: "The institution that owns the flow. In an institution package, the package's id (`transito`): the gateway counts, reminds and calls back a package's flows under its id whatever this says, and the lint warns (`wrong-institution`) when it names another."},
 	{Name: "title", Type: TypeText, Required: true, Doc: "The flow's name as citizens see it in menus."},
 	{Name: "locales", Type: TypeString, Required: true, Doc: "The locales the flow is written in: `[es, en, qu]`. The first is the fallback."},
 	{Name: "start", Type: TypeStep, Required: true, Doc: "The entry step."},

@@ -485,3 +485,31 @@ func TestUnnamedPackageIsOneProblem(t *testing.T) {
 		})
 	}
 }
+
+// A package's flows are its institution's: a flow naming another in its
+// institution field (a display name, a typo) gets a warning at that
+// field, with the package's id; one naming the id gets none.
+func TestFlowInstitutionIsThePackages(t *testing.T) {
+	flow := strings.Replace(flowFile("transito-multas", "transito.multas"), "institution: Test", "institution: Agencia de tránsito", 1)
+	root := t.TempDir()
+	transito(t, root, map[string]string{"flows/transito-multas.yaml": flow})
+	_, ps := compose(t, root)
+	want := `transito/flows/transito-multas.yaml:4:14: institution: warning: institution "Agencia de tránsito": the flows of a package are its institution's (did you mean "transito"?) [wrong-institution]`
+	if !strings.Contains(problemLines(ps), want) {
+		t.Errorf("no %s among:\n%s", want, ps)
+	}
+	root = t.TempDir()
+	transito(t, root, map[string]string{"flows/transito-multas.yaml": strings.Replace(flow, "Agencia de tránsito", "transito", 1)})
+	if _, ps := compose(t, root); strings.Contains(problemLines(ps), "wrong-institution") {
+		t.Errorf("a flow of the package's own institution: %s", ps)
+	}
+}
+
+// problemLines is every problem, warnings too, a line each.
+func problemLines(ps flows.Problems) string {
+	var b strings.Builder
+	for _, p := range ps {
+		b.WriteString(p.String() + "\n")
+	}
+	return b.String()
+}

@@ -18,6 +18,8 @@ type flowFacts struct {
 	file     string
 	id       string
 	idPos    flows.Pos
+	inst     string // its institution: field, with where
+	instPos  flows.Pos
 	level    int
 	services []ref
 	gotos    []ref
@@ -69,6 +71,8 @@ func scanFlow(src flows.Source) *flowFacts {
 		switch k.Value {
 		case "id":
 			f.id, f.idPos = v.Value, pos(v)
+		case "institution":
+			f.inst, f.instPos = v.Value, pos(v)
 		case "level":
 			f.level, _ = strconv.Atoi(v.Value)
 		case "steps":

@@ -269,6 +269,12 @@ func (c *composer) flows() {
 			f := facts[i]
 			c.facts[p] = append(c.facts[p], f)
 			c.set.Sources = append(c.set.Sources, src)
+			if !m.National && f.inst != "" && f.inst != m.ID {
+				// The metrics, indicators and callbacks know a package's
+				// flows by its id; a name here would say another.
+				c.list = append(c.list, flows.Problem{File: f.file, Pos: f.instPos, Path: "institution", Code: "wrong-institution", Severity: flows.Warning,
+					Message: fmt.Sprintf("institution %q: the flows of a package are its institution's (did you mean %q?)", f.inst, m.ID)})
+			}
 			if f.id == "" {
 				continue // the flows lint says what is missing
 			}
