@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -40,7 +41,7 @@ func cmdLint(args []string, stdout, stderr io.Writer) int {
 	}
 	reg := b.reg
 	if usesPackages(fs.Args()) {
-		problems = ownProblems(problems, fs.Args())
+		problems = ownProblems(problems, fs.Args(), b.set)
 	}
 	for _, p := range problems {
 		fmt.Fprintln(stdout, p.String())
@@ -85,18 +86,43 @@ func counted(n int, thing string) string {
 
 // ownProblems keeps the problems of the packages linted, and of the
 // flows composed from them: the catalogue they are checked against is not
-// theirs to fix (a clash with it is reported in their own file).
-func ownProblems(ps flows.Problems, dirs []string) flows.Problems {
+// theirs to fix (a clash with it is reported in their own file). The
+// catalogue's files are named "catalogue/…", which a relative folder
+// (".") would otherwise be taken to hold.
+func ownProblems(ps flows.Problems, dirs []string, set *institution.Set) flows.Problems {
+	shipped := map[string]bool{}
+	if set != nil {
+		for _, p := range set.Packages {
+			if p.Dir != catalogue.Name {
+				continue
+			}
+			shipped[p.Manifest.File] = true
+			for _, src := range append(slices.Clone(p.Flows), sources(p.Services, p.Templates, p.Messages)...) {
+				shipped[src.Name] = true
+			}
+		}
+	}
 	var out flows.Problems
 	for _, p := range ps {
 		keep := institution.Composed(p.File)
 		for _, d := range dirs {
-			if rel, err := filepath.Rel(d, p.File); err == nil && !strings.HasPrefix(rel, "..") {
+			if rel, err := filepath.Rel(d, p.File); err == nil && !strings.HasPrefix(rel, "..") && !shipped[p.File] {
 				keep = true
 			}
 		}
 		if keep {
 			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// sources lists the files of those given.
+func sources(srcs ...*flows.Source) []flows.Source {
+	var out []flows.Source
+	for _, s := range srcs {
+		if s != nil {
+			out = append(out, *s)
 		}
 	}
 	return out

@@ -314,6 +314,19 @@ func TestInstitutionNewLintsCleanAndPassesItsTranscript(t *testing.T) {
 	}
 }
 
+// Linting the folder that holds the packages, from inside it, keeps to
+// the packages' own problems: the shipped catalogue's files are named
+// "catalogue/…", which a relative folder must not be taken to hold.
+func TestLintOfTheCurrentFolderLeavesTheCatalogueOut(t *testing.T) {
+	dir := t.TempDir()
+	newPackage(t, dir, "transito", nil)
+	t.Chdir(dir)
+	want := "transito: 1 flow; with the catalogue and the national menu, 7 flows, 2 institutions; 0 errors, 0 warnings\n"
+	if code, out, errs := runCLI(t, "", "flows", "lint", "--strict", "."); code != 0 || out != want {
+		t.Errorf("lint .: %d\n%s%s", code, out, errs)
+	}
+}
+
 func postAdmin(t *testing.T, url, path string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, url+path, nil)
