@@ -1,12 +1,10 @@
 package outbound_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/ventanilla-gob/ventanilla/channels/carrier"
@@ -15,30 +13,12 @@ import (
 	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 )
 
-// syncBuffer is a log sink the queue's workers may write to concurrently.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // The ids the notifications API answers with are what operators look for
 // in the logs: the privacy handler keeps them, and still hides the number
 // and the text.
 func TestFailedMessageLogKeepsItsID(t *testing.T) {
 	const id = "ntf_3f0c9a61d2b84e7c9b1f0a2d4c6e8f10"
-	var out syncBuffer
+	var out testutil.Buffer
 	log := slog.New(privacy.NewHandler(slog.NewTextHandler(&out, nil), nil))
 	s := newSender(func(ctx context.Context, m carrier.Message, n int) error {
 		if n == 1 {

@@ -1,34 +1,15 @@
 package gateway_test
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/ventanilla-gob/ventanilla/internal/redistest"
+	"github.com/ventanilla-gob/ventanilla/internal/testutil"
 	"github.com/ventanilla-gob/ventanilla/sessions"
 )
-
-// syncBuffer is a log destination safe for the hops' goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // A store error the hop survives — here Redis refuses to read the
 // citizen's profile, as a Cluster refused it with CROSSSLOT — is logged,
@@ -39,7 +20,7 @@ func TestSurvivedStoreErrorsAreLoggedOncePerKind(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := newGateway(t, sessions.NewRedis(client, sessions.RedisOptions{}))
-	var out syncBuffer
+	var out testutil.Buffer
 	g.Log = slog.New(slog.NewTextHandler(&out, nil))
 	for i := range 20 {
 		in := at(fmt.Sprint("s", i), "")

@@ -15,7 +15,7 @@ import (
 // that must lose nothing (the outbound queue, reminders, callbacks).
 type Child struct {
 	cmd    *exec.Cmd
-	out    syncBuffer
+	out    Buffer
 	exited chan error
 	done   bool
 }
@@ -73,20 +73,20 @@ func (c *Child) Kill(t testing.TB) {
 // Output is what the child wrote on its standard output and error.
 func (c *Child) Output() string { return c.out.String() }
 
-// syncBuffer is a bytes.Buffer the child's output goroutines and the
-// test may share.
-type syncBuffer struct {
+// Buffer is a bytes.Buffer that goroutines may write to while a test
+// reads it: a child's output, a logger's destination.
+type Buffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *Buffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *Buffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
