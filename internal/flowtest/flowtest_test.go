@@ -328,11 +328,11 @@ func TestSMSAssertionsAreStrict(t *testing.T) {
 	}
 }
 
-// -update writes what each hop queued, under the hops that check it or
-// queued something.
-func TestUpdateWritesSMS(t *testing.T) {
-	r := catalogueRunner(t, append(catalogue.Sources(), flows.Source{Name: "codigo.yaml", Data: []byte(smsFlow)})...)
-	path := writeTranscript(t, "start: codigo\nlocale: es\nhops:\n  - send: \"\"\n    screen: x\n")
+// updated runs a one-hop transcript of flow start, writes what it got
+// with -update, and runs the written transcript again.
+func updated(t *testing.T, r *flowtest.Runner, start string) (string, *flowtest.Transcript, []flowtest.Failure, error) {
+	t.Helper()
+	path := writeTranscript(t, "start: "+start+"\nlocale: es\nhops:\n  - send: \"\"\n    screen: x\n")
 	tr, err := flowtest.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -344,11 +344,19 @@ func TestUpdateWritesSMS(t *testing.T) {
 	if err := flowtest.Update(path, got); err != nil {
 		t.Fatal(err)
 	}
-	tr, err = flowtest.ReadFile(path)
-	if err != nil {
+	if tr, err = flowtest.ReadFile(path); err != nil {
 		t.Fatal(err)
 	}
-	if _, fails, err := r.Run(context.Background(), tr); err != nil || len(fails) > 0 || !tr.Hops[0].CheckSMS {
+	_, fails, err := r.Run(context.Background(), tr)
+	return path, tr, fails, err
+}
+
+// -update writes what each hop queued, under the hops that check it or
+// queued something.
+func TestUpdateWritesSMS(t *testing.T) {
+	r := catalogueRunner(t, append(catalogue.Sources(), flows.Source{Name: "codigo.yaml", Data: []byte(smsFlow)})...)
+	path, tr, fails, err := updated(t, r, "codigo")
+	if err != nil || len(fails) > 0 || !tr.Hops[0].CheckSMS {
 		t.Errorf("after -update: %v %v, checks SMS %v", err, fails, tr.Hops[0].CheckSMS)
 	}
 	data, _ := os.ReadFile(path)
@@ -642,23 +650,8 @@ func TestReminderAssertionsAreStrict(t *testing.T) {
 // or scheduled something, and the transcript then passes.
 func TestUpdateWritesReminders(t *testing.T) {
 	r := catalogueRunner(t, append(catalogue.Sources(), remindFlows...)...)
-	path := writeTranscript(t, "start: cita\nlocale: es\nhops:\n  - send: \"\"\n    screen: x\n")
-	tr, err := flowtest.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _, err := r.Run(context.Background(), tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := flowtest.Update(path, got); err != nil {
-		t.Fatal(err)
-	}
-	tr, err = flowtest.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, fails, err := r.Run(context.Background(), tr); err != nil || len(fails) > 0 || !tr.Hops[0].CheckReminders {
+	path, tr, fails, err := updated(t, r, "cita")
+	if err != nil || len(fails) > 0 || !tr.Hops[0].CheckReminders {
 		t.Errorf("after -update: %v %v, checks reminders %v", err, fails, tr.Hops[0].CheckReminders)
 	}
 	data, _ := os.ReadFile(path)
